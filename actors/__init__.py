@@ -1,0 +1,1 @@
+"""People and groups as a domain: accounts, groups, memberships, keys, remote actors."""

@@ -1,0 +1,64 @@
+"""Local actors as AS2 documents and their (for now mostly empty) collections."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from actors.local import MODERATOR_ROLES
+from actors.urls import Urls
+from federation import keys
+from federation.actor_document import ActorDocument, render_actor
+from storage.models import LocalActor, Membership, RemoteActor
+
+_AS2_TYPES = {"person": "Person", "group": "Group", "application": "Application"}
+
+
+def actor_document(actor: LocalActor, urls: Urls) -> dict[str, object]:
+    actor_id = urls.actor(actor.actor_type, actor.username)
+    is_group = actor.actor_type == "group"
+    group = actor.group if is_group else None
+    ed_public = keys.load_public_pem(actor.ed25519_public_pem)
+    doc = ActorDocument(
+        id=actor_id,
+        type=_AS2_TYPES[actor.actor_type],
+        # Mastodon names its instance actor after the domain; peers show that instead of "actor".
+        preferred_username=urls.domain if actor.actor_type == "application" else actor.username,
+        name=actor.display_name or actor.username,
+        summary=actor.summary,
+        url=actor_id,
+        inbox=f"{actor_id}/inbox",
+        outbox=f"{actor_id}/outbox",
+        followers=f"{actor_id}/followers",
+        following=f"{actor_id}/following",
+        featured=f"{actor_id}/featured",
+        shared_inbox=urls.shared_inbox(),
+        rsa_key_id=urls.main_key(actor_id),
+        rsa_public_pem=actor.rsa_public_pem,
+        ed25519_key_id=urls.ed25519_key(actor_id),
+        ed25519_multibase=keys.ed25519_multibase(ed_public),  # type: ignore[arg-type]
+        published=actor.created_at,
+        manually_approves_followers=bool(group and group.visibility == "private"),
+        discoverable=actor.discoverable and actor.actor_type != "application",
+        moderators=f"{actor_id}/moderators" if is_group else None,
+        posting_restricted_to_mods=group.posting_restricted_to_mods if group else None,
+    )
+    return render_actor(doc)
+
+
+async def moderator_ids(session: AsyncSession, group: LocalActor, urls: Urls) -> list[str]:
+    """Actor ids of the group's owners, admins and moderators (local and remote)."""
+    query = (
+        select(LocalActor.actor_type, LocalActor.username, RemoteActor.uri)
+        .select_from(Membership)
+        .outerjoin(LocalActor, LocalActor.id == Membership.local_actor_id)
+        .outerjoin(RemoteActor, RemoteActor.id == Membership.remote_actor_id)
+        .where(
+            Membership.group_id == group.id,
+            Membership.state == "accepted",
+            Membership.role.in_(MODERATOR_ROLES),
+        )
+        .order_by(Membership.id)
+    )
+    rows = await session.execute(query)
+    return [uri or urls.actor(kind, name) for kind, name, uri in rows]

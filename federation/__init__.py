@@ -1,0 +1,1 @@
+"""Pure ActivityPub protocol code: no database, nothing of ours imported."""

@@ -1,0 +1,1 @@
+"""Activity semantics: the inbox pipeline and handlers, the outbox, group fan-out, delivery."""

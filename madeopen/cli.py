@@ -1,0 +1,148 @@
+"""The ``madeopen`` command (DESIGN.md §3 CLI). Errors: one line on stderr, non-zero exit, nothing written."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+
+from aiohttp import web
+
+from actors import local
+from actors.errors import DomainError
+from madeopen import __version__
+from madeopen.app import Services, build_services, build_web_app, migrate_database, prepare
+from madeopen.settings import SettingsError, load_settings
+from storage.migrate import SchemaOutdated
+
+EXIT_USAGE = 2
+EXIT_FAILURE = 1
+
+
+class CliError(Exception):
+    """A failure to report as one line on stderr."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="madeopen", description="Made Open federated group server")
+    parser.add_argument("--version", action="version", version=f"madeopen {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub.add_parser("run", help="migrate if needed, then serve web and the delivery worker in one process")
+    sub.add_parser("web", help="serve the web role only (schema must be current)")
+    sub.add_parser("worker", help="run the delivery worker only")
+    sub.add_parser("migrate", help="apply database migrations")
+
+    user = sub.add_parser("user", help="manage local accounts").add_subparsers(dest="action", required=True)
+    create = user.add_parser("create", help="create a local account")
+    create.add_argument("name")
+    create.add_argument("--password-file", required=True, type=Path, help="file whose first line is the password")
+    create.add_argument("--admin", action="store_true")
+    create.add_argument("--email")
+
+    group = sub.add_parser("group", help="manage groups").add_subparsers(dest="action", required=True)
+    gcreate = group.add_parser("create", help="create a group")
+    gcreate.add_argument("name")
+    gcreate.add_argument("--kind", choices=local.GROUP_KINDS, default="community")
+    gcreate.add_argument("--private", action="store_true")
+    gcreate.add_argument("--owner", help="local username of the owner")
+    gcreate.add_argument("--title", default="")
+    return parser
+
+
+def _read_password(path: Path) -> str:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CliError(f"cannot read password file {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise CliError(f"password file {path} is not UTF-8 text") from None
+    lines = text.splitlines()
+    if not lines or not lines[0]:
+        raise CliError(f"password file {path} is empty")
+    return lines[0]
+
+
+async def _with_services(services: Services, action: Callable[[], Awaitable[None]]) -> None:
+    try:
+        await prepare(services, auto_migrate=False)
+        await action()
+    finally:
+        await services.close()
+
+
+async def _user_create(services: Services, args: argparse.Namespace) -> None:
+    password = _read_password(args.password_file)
+    new = local.NewPerson(username=args.name, password=password, email=args.email, is_admin=args.admin)
+
+    async def action() -> None:
+        async with services.sessions.begin() as session:
+            actor = await local.create_person(session, new)
+        print(f"created user @{actor.username}@{services.urls.domain}: {services.urls.person(actor.username)}")
+
+    await _with_services(services, action)
+
+
+async def _group_create(services: Services, args: argparse.Namespace) -> None:
+    new = local.NewGroup(
+        username=args.name, kind=args.kind, private=args.private, title=args.title, owner=args.owner
+    )
+
+    async def action() -> None:
+        async with services.sessions.begin() as session:
+            actor = await local.create_group(session, new)
+        visibility = "private" if args.private else "public"
+        print(f"created {visibility} {args.kind} @{actor.username}@{services.urls.domain}: "
+              f"{services.urls.group(actor.username)}")
+
+    await _with_services(services, action)
+
+
+async def _migrate(services: Services) -> None:
+    try:
+        before, after = await migrate_database(services)
+    finally:
+        await services.close()
+    print(f"database at {after}" + ("" if before == after else f" (was {before or 'empty'})"))
+
+
+def _serve(services: Services, *, auto_migrate: bool) -> None:
+    async def app_factory() -> web.Application:
+        await prepare(services, auto_migrate=auto_migrate)
+        return build_web_app(services)
+
+    settings = services.settings
+    print(f"Made Open {__version__} serving {settings.base_url} on http://{settings.host}:{settings.port}", flush=True)
+    web.run_app(app_factory(), host=settings.host, port=settings.port, print=None, access_log=None)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    try:
+        settings = load_settings()
+        if args.command == "worker":
+            raise CliError("the delivery worker is not built yet; 'madeopen run' serves everything for now")
+        services = build_services(settings)
+        if args.command in ("run", "web"):
+            _serve(services, auto_migrate=args.command == "run")
+        elif args.command == "migrate":
+            asyncio.run(_migrate(services))
+        elif args.command == "user":
+            asyncio.run(_user_create(services, args))
+        elif args.command == "group":
+            asyncio.run(_group_create(services, args))
+    except (SettingsError, CliError, DomainError, SchemaOutdated) as exc:
+        print(f"madeopen: error: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    except OSError as exc:
+        print(f"madeopen: error: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,160 @@
+"""Settings from the environment, optionally a TOML file named by ``MADEOPEN_CONFIG`` (DESIGN.md §3).
+
+The environment wins over the file. Invalid values stop start-up with one line naming the setting.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+_DOMAIN_RE = re.compile(r"^(?=.{1,253}(:|$))[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?$")
+_SUPPORTED_DRIVERS = {"sqlite+aiosqlite", "postgresql+asyncpg"}
+
+
+class SettingsError(ValueError):
+    """A setting is invalid; the message names it and says why."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    domain: str = "localhost:8000"
+    scheme: str = "https"
+    database_url: str = "sqlite+aiosqlite:///./madeopen.db"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    allow_private_addresses: bool = False
+    authorized_fetch: bool = False
+    secret_key: str | None = None
+    data_dir: Path = Path("./data")
+    node_name: str = "Made Open"
+    inbox_max_bytes: int = 256 * 1024
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.scheme}://{self.domain}"
+
+
+# variable name -> (field, parser)
+def _parse_bool(name: str, raw: object) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise SettingsError(f"{name}: expected on/off (true/false, 1/0), got {raw!r}")
+
+
+def _parse_port(name: str, raw: object) -> int:
+    try:
+        port = int(str(raw).strip())
+    except ValueError:
+        raise SettingsError(f"{name}: expected a port number 1-65535, got {raw!r}") from None
+    if not 1 <= port <= 65535:
+        raise SettingsError(f"{name}: port must be between 1 and 65535, got {port}")
+    return port
+
+
+def _parse_positive(name: str, raw: object) -> int:
+    try:
+        value = int(str(raw).strip())
+    except ValueError:
+        raise SettingsError(f"{name}: expected a positive whole number, got {raw!r}") from None
+    if value <= 0:
+        raise SettingsError(f"{name}: must be positive, got {value}")
+    return value
+
+
+def _parse_scheme(name: str, raw: object) -> str:
+    text = str(raw).strip().lower()
+    if text not in {"http", "https"}:
+        raise SettingsError(f"{name}: must be 'https' (or 'http' for local development), got {raw!r}")
+    return text
+
+
+def _parse_domain(name: str, raw: object) -> str:
+    text = str(raw).strip().lower()
+    if not _DOMAIN_RE.match(text) or ".." in text:
+        raise SettingsError(f"{name}: expected a host name with optional :port (e.g. social.example.org), got {raw!r}")
+    if ":" in text:
+        _parse_port(name, text.rsplit(":", 1)[1])
+    return text
+
+
+def _parse_database_url(name: str, raw: object) -> str:
+    text = str(raw).strip()
+    try:
+        url = make_url(text)
+    except ArgumentError:
+        raise SettingsError(f"{name}: not a database URL: {raw!r}") from None
+    if url.drivername not in _SUPPORTED_DRIVERS:
+        raise SettingsError(
+            f"{name}: unsupported driver {url.drivername!r}; use sqlite+aiosqlite:///path or postgresql+asyncpg://..."
+        )
+    return text
+
+
+def _parse_text(name: str, raw: object) -> str:
+    text = str(raw).strip()
+    if not text:
+        raise SettingsError(f"{name}: must not be empty")
+    return text
+
+
+_FIELDS: dict[str, tuple[str, object]] = {
+    "MADEOPEN_DOMAIN": ("domain", _parse_domain),
+    "MADEOPEN_SCHEME": ("scheme", _parse_scheme),
+    "MADEOPEN_DATABASE_URL": ("database_url", _parse_database_url),
+    "MADEOPEN_HOST": ("host", _parse_text),
+    "MADEOPEN_PORT": ("port", _parse_port),
+    "MADEOPEN_ALLOW_PRIVATE_ADDRESSES": ("allow_private_addresses", _parse_bool),
+    "MADEOPEN_AUTHORIZED_FETCH": ("authorized_fetch", _parse_bool),
+    "MADEOPEN_SECRET_KEY": ("secret_key", _parse_text),
+    "MADEOPEN_DATA_DIR": ("data_dir", lambda n, raw: Path(_parse_text(n, raw))),
+    "MADEOPEN_NODE_NAME": ("node_name", _parse_text),
+    "MADEOPEN_INBOX_MAX_BYTES": ("inbox_max_bytes", _parse_positive),
+}
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read the TOML file (if any), then the environment; validate every value."""
+    env = os.environ if environ is None else environ
+    raw: dict[str, object] = {}
+    config_path = env.get("MADEOPEN_CONFIG")
+    if config_path:
+        raw.update(_read_toml(config_path))
+    raw.update({key: value for key, value in env.items() if key in _FIELDS})
+    values = {}
+    for key, value in raw.items():
+        field, parse = _FIELDS[key]
+        values[field] = parse(key, value)  # type: ignore[operator]
+    return Settings(**values)
+
+
+def _read_toml(path: str) -> dict[str, object]:
+    """Keys in the file are the variable names without the prefix, any case (``domain = "x"``)."""
+    try:
+        with open(path, "rb") as handle:
+            data = tomllib.load(handle)
+    except OSError as exc:
+        raise SettingsError(f"MADEOPEN_CONFIG: cannot read {path}: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"MADEOPEN_CONFIG: {path} is not valid TOML: {exc}") from None
+    out: dict[str, object] = {}
+    for key, value in data.items():
+        var = "MADEOPEN_" + key.upper()
+        if var not in _FIELDS:
+            raise SettingsError(f"MADEOPEN_CONFIG: unknown setting {key!r} in {path}")
+        out[var] = value
+    return out

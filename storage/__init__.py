@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy 2 async engine, ORM tables, Alembic migrations. No protocol knowledge."""

@@ -1,0 +1,130 @@
+"""ORM tables. Every change here comes with an Alembic revision in storage/migrations/versions."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class LocalActor(Base):
+    """A person, group or the instance actor hosted here. Usernames share one namespace (WebFinger acct:)."""
+
+    __tablename__ = "local_actors"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    actor_type: Mapped[str] = mapped_column(String(16))  # person | group | application
+    username: Mapped[str] = mapped_column(String(64), unique=True)  # stored lower-case
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    summary: Mapped[str] = mapped_column(Text, default="")
+    rsa_private_pem: Mapped[str] = mapped_column(Text)
+    rsa_public_pem: Mapped[str] = mapped_column(Text)
+    ed25519_private_pem: Mapped[str] = mapped_column(Text)
+    ed25519_public_pem: Mapped[str] = mapped_column(Text)
+    discoverable: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    account: Mapped[Account | None] = relationship(back_populates="actor", uselist=False, lazy="joined")
+    group: Mapped[Group | None] = relationship(back_populates="actor", uselist=False, lazy="joined")
+
+
+class Account(Base):
+    """Login data of a local person."""
+
+    __tablename__ = "accounts"
+
+    actor_id: Mapped[int] = mapped_column(ForeignKey("local_actors.id", ondelete="CASCADE"), primary_key=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    email: Mapped[str | None] = mapped_column(String(320), unique=True, nullable=True)
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    suspended: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_active_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    actor: Mapped[LocalActor] = relationship(back_populates="account")
+
+
+class Group(Base):
+    """A community, business or project hosted here."""
+
+    __tablename__ = "groups"
+
+    actor_id: Mapped[int] = mapped_column(ForeignKey("local_actors.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # community | business | project
+    visibility: Mapped[str] = mapped_column(String(16))  # public | private
+    posting_restricted_to_mods: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    actor: Mapped[LocalActor] = relationship(back_populates="group")
+
+
+class Membership(Base):
+    """A local person or a remote actor in a local group, with a role and a state."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (
+        UniqueConstraint("group_id", "local_actor_id"),
+        UniqueConstraint("group_id", "remote_actor_id"),
+        CheckConstraint("(local_actor_id IS NULL) != (remote_actor_id IS NULL)", name="one_member"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.actor_id", ondelete="CASCADE"), index=True)
+    local_actor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("local_actors.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    remote_actor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("remote_actors.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    role: Mapped[str] = mapped_column(String(16))  # owner | admin | moderator | staff | member
+    state: Mapped[str] = mapped_column(String(16), default="accepted")  # pending | accepted
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class RemoteActor(Base):
+    """A cached actor of another server."""
+
+    __tablename__ = "remote_actors"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uri: Mapped[str] = mapped_column(String(2048), unique=True)
+    actor_type: Mapped[str] = mapped_column(String(32))
+    username: Mapped[str] = mapped_column(String(255))
+    domain: Mapped[str] = mapped_column(String(255), index=True)
+    display_name: Mapped[str] = mapped_column(String(500), default="")
+    summary: Mapped[str] = mapped_column(Text, default="")
+    url: Mapped[str | None] = mapped_column(String(2048), nullable=True)
+    inbox: Mapped[str] = mapped_column(String(2048))
+    shared_inbox: Mapped[str | None] = mapped_column(String(2048), nullable=True)
+    outbox: Mapped[str | None] = mapped_column(String(2048), nullable=True)
+    followers: Mapped[str | None] = mapped_column(String(2048), nullable=True)
+    key_id: Mapped[str | None] = mapped_column(String(2048), nullable=True, index=True)
+    public_key_pem: Mapped[str | None] = mapped_column(Text, nullable=True)
+    document: Mapped[dict] = mapped_column(JSON, default=dict)
+    fetched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class NodeSetting(Base):
+    """Operator-editable node settings (name, description, registration mode, branding)."""
+
+    __tablename__ = "node_settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)

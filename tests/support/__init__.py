@@ -1,0 +1,1 @@
+"""Test helpers: fresh databases and real server processes, in one place."""

@@ -1,0 +1,96 @@
+"""Real `madeopen` processes on loopback, and the CLI run as a subprocess with the same settings."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+MADEOPEN = [sys.executable, "-m", "madeopen.cli"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Node:
+    """One node's settings; `start()` runs `madeopen run` for it, `cli()` runs other commands."""
+
+    data_dir: Path
+    database_url: str
+    port: int = field(default_factory=free_port)
+    extra_env: dict[str, str] = field(default_factory=dict)
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def domain(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.domain}"
+
+    def env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("MADEOPEN_")}
+        env.update(
+            MADEOPEN_DOMAIN=self.domain,
+            MADEOPEN_SCHEME="http",
+            MADEOPEN_HOST="127.0.0.1",
+            MADEOPEN_PORT=str(self.port),
+            MADEOPEN_DATABASE_URL=self.database_url,
+            MADEOPEN_DATA_DIR=str(self.data_dir),
+            MADEOPEN_ALLOW_PRIVATE_ADDRESSES="on",
+        )
+        env.update(self.extra_env)
+        return env
+
+    def cli(self, *args: str, check: bool = False) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            [*MADEOPEN, *args], env=self.env(), capture_output=True, text=True, timeout=120, cwd=self.data_dir
+        )
+        if check and result.returncode != 0:
+            raise AssertionError(f"madeopen {' '.join(args)} failed ({result.returncode}): {result.stderr}")
+        return result
+
+    def start(self, role: str = "run", timeout: float = 30.0) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        log = open(self.data_dir / f"{role}.log", "ab")
+        self.process = subprocess.Popen(
+            [*MADEOPEN, role], env=self.env(), stdout=log, stderr=subprocess.STDOUT, cwd=self.data_dir
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"madeopen {role} exited early:\n{self.log_text(role)}")
+            try:
+                with urllib.request.urlopen(f"{self.base_url}/.well-known/nodeinfo", timeout=1):
+                    return
+            except OSError:
+                time.sleep(0.1)
+        self.stop()
+        raise AssertionError(f"madeopen {role} did not answer within {timeout}s:\n{self.log_text(role)}")
+
+    def log_text(self, role: str = "run") -> str:
+        path = self.data_dir / f"{role}.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None

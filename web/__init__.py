@@ -1,0 +1,1 @@
+"""aiohttp application: federation routes and HTML pages. Handlers are thin: parse, call a service, render."""

@@ -1,0 +1,46 @@
+"""Response helpers: AS2 JSON and jinja2-rendered HTML."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from aiohttp import web
+
+from federation.context import AS2_MEDIA_TYPE
+from web.context import get_context
+
+_TEMPLATES = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
+    autoescape=jinja2.select_autoescape(default=True),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def activity_json(document: object, *, status: int = 200) -> web.Response:
+    return web.Response(
+        body=json.dumps(document, ensure_ascii=False).encode(),
+        status=status,
+        content_type=AS2_MEDIA_TYPE,
+        charset="utf-8",
+        headers={"Vary": "Accept"},
+    )
+
+
+def plain_json(document: object, *, content_type: str = "application/json", cors: bool = False) -> web.Response:
+    headers = {"Access-Control-Allow-Origin": "*"} if cors else {}
+    return web.Response(
+        body=json.dumps(document, ensure_ascii=False).encode(),
+        content_type=content_type,
+        charset="utf-8",
+        headers=headers,
+    )
+
+
+def html_page(request: web.Request, template: str, *, status: int = 200, **values: Any) -> web.Response:
+    ctx = get_context(request)
+    body = _TEMPLATES.get_template(template).render(node_name=ctx.node_name, base_url=ctx.urls.base, **values)
+    return web.Response(text=body, status=status, content_type="text/html", charset="utf-8", headers={"Vary": "Accept"})

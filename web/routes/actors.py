@@ -1,0 +1,86 @@
+"""Actor documents and their collections, with content negotiation (AS2 JSON or an HTML page)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from actors import documents, local
+from actors.errors import InvalidInput, NotFound
+from actors.urls import INSTANCE_ACTOR_NAME
+from federation.collections import PAGE_SIZE, collection_page, collection_summary
+from storage.models import LocalActor
+from web.context import get_context
+from web.negotiation import Representation, choose
+from web.responses import activity_json, html_page
+
+routes = web.RouteTableDef()
+_PATH_TYPES = {"users": "person", "groups": "group"}
+_COLLECTIONS = ("outbox", "followers", "following", "featured", "moderators")
+_MAX_PAGE = 1_000_000
+
+
+async def _load(request: web.Request) -> LocalActor:
+    ctx = get_context(request)
+    kind = request.match_info.get("kind")
+    async with ctx.sessions() as session:
+        if kind is None:
+            return await local.find_actor(session, INSTANCE_ACTOR_NAME, "application")
+        return await local.find_actor(session, request.match_info["name"], _PATH_TYPES[kind])
+
+
+def _actor_page_values(actor: LocalActor, actor_id: str, domain: str) -> dict[str, object]:
+    group = actor.group
+    return {
+        "id": actor_id,
+        "name": actor.display_name or actor.username,
+        "handle": f"{actor.username}@{domain}",
+        "summary": actor.summary,
+        "kind": group.kind if group else None,
+        "private": bool(group and group.visibility == "private"),
+    }
+
+
+@routes.get("/actor")
+@routes.get(r"/{kind:users|groups}/{name}")
+async def actor(request: web.Request) -> web.Response:
+    ctx = get_context(request)
+    representation = choose(request)
+    actor = await _load(request)
+    actor_id = ctx.urls.actor(actor.actor_type, actor.username)
+    if request.path != ctx.urls.actor(actor.actor_type, actor.username)[len(ctx.urls.base):]:
+        # Names are case-insensitive; the id is the lower-case one.
+        raise web.HTTPMovedPermanently(actor_id)
+    if representation is Representation.ACTIVITY_JSON:
+        return activity_json(documents.actor_document(actor, ctx.urls))
+    return html_page(request, "actor.html", actor=_actor_page_values(actor, actor_id, ctx.urls.domain))
+
+
+def _page_number(request: web.Request) -> int | None:
+    raw = request.query.get("page")
+    if raw is None:
+        return None
+    if not raw.isdigit() or not 1 <= int(raw) <= _MAX_PAGE:
+        raise InvalidInput(f"page must be a whole number from 1 to {_MAX_PAGE}, got {raw!r}")
+    return int(raw)
+
+
+@routes.get(r"/actor/{collection:outbox|followers|following|featured}")
+@routes.get(r"/{kind:users|groups}/{name}/{collection:outbox|followers|following|featured|moderators}")
+async def collection(request: web.Request) -> web.Response:
+    ctx = get_context(request)
+    actor = await _load(request)
+    name = request.match_info["collection"]
+    if name == "moderators" and actor.actor_type != "group":
+        raise NotFound("only groups have moderators")
+    collection_id = f"{ctx.urls.actor(actor.actor_type, actor.username)}/{name}"
+    items: list[object] = []
+    if name == "moderators":
+        async with ctx.sessions() as session:
+            items = list(await documents.moderator_ids(session, actor, ctx.urls))
+    page = _page_number(request)
+    if page is None:
+        return activity_json(collection_summary(collection_id, len(items)))
+    start = (page - 1) * PAGE_SIZE
+    chunk = items[start : start + PAGE_SIZE]
+    has_next = start + PAGE_SIZE < len(items)
+    return activity_json(collection_page(collection_id, page, chunk, has_next=has_next, total=len(items)))

@@ -1,0 +1,82 @@
+"""WebFinger, host-meta and NodeInfo (PROTOCOL.md "Discovery")."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from actors import local, stats
+from actors.errors import InvalidInput, NotFound
+from actors.urls import INSTANCE_ACTOR_NAME
+from federation import discovery
+from web.context import get_context
+from web.responses import plain_json
+
+routes = web.RouteTableDef()
+_JRD = "application/jrd+json"
+_CORS = {"Access-Control-Allow-Origin": "*"}
+
+
+def _local_name_from_url(url: str, base: str) -> str:
+    """Map one of our actor URLs (`/users/x`, `/groups/x`, `/actor`) back to a username."""
+    if url == f"{base}/actor":
+        return INSTANCE_ACTOR_NAME
+    for prefix in (f"{base}/users/", f"{base}/groups/"):
+        if url.startswith(prefix) and "/" not in url[len(prefix):]:
+            return url[len(prefix):]
+    raise NotFound(f"{url} is not an actor on this server")
+
+
+@routes.get("/.well-known/webfinger")
+async def webfinger(request: web.Request) -> web.Response:
+    ctx = get_context(request)
+    resource = request.query.get("resource")
+    if resource is None:
+        raise InvalidInput("webfinger: the 'resource' query parameter is required")
+    try:
+        parsed = discovery.parse_resource(resource, ctx.urls.domain)
+    except discovery.BadResource as exc:
+        raise InvalidInput(f"webfinger: {exc}") from None
+    if isinstance(parsed, str):
+        name = _local_name_from_url(parsed, ctx.urls.base)
+    elif parsed.host != ctx.urls.domain:
+        raise NotFound(f"webfinger: {parsed.host} is not this server ({ctx.urls.domain})")
+    else:
+        # Mastodon-style: acct:domain@domain names the instance actor.
+        name = INSTANCE_ACTOR_NAME if parsed.user.lower() == ctx.urls.domain else parsed.user
+    async with ctx.sessions() as session:
+        actor = await local.find_actor(session, name)
+    actor_id = ctx.urls.actor(actor.actor_type, actor.username)
+    handle = ctx.urls.domain if actor.actor_type == "application" else actor.username
+    document = discovery.webfinger_document(
+        acct=f"{handle}@{ctx.urls.domain}",
+        actor_id=actor_id,
+        profile_url=actor_id,
+        subscribe_template=f"{ctx.urls.base}/authorize_interaction?uri={{uri}}",
+    )
+    return plain_json(document, content_type=_JRD, cors=True)
+
+
+@routes.get("/.well-known/host-meta")
+async def host_meta(request: web.Request) -> web.Response:
+    xml = discovery.host_meta_xml(get_context(request).urls.base)
+    return web.Response(text=xml, content_type="application/xrd+xml", charset="utf-8", headers=_CORS)
+
+
+@routes.get("/.well-known/nodeinfo")
+async def nodeinfo_links(request: web.Request) -> web.Response:
+    return plain_json(discovery.nodeinfo_links(get_context(request).urls.base), cors=True)
+
+
+@routes.get("/nodeinfo/{version}")
+async def nodeinfo(request: web.Request) -> web.Response:
+    ctx = get_context(request)
+    version = request.match_info["version"]
+    if version not in discovery.NODEINFO_SCHEMAS:
+        raise NotFound(f"no NodeInfo version {version!r}; try 2.0 or 2.1")
+    async with ctx.sessions() as session:
+        usage = await stats.usage(session)
+    document = discovery.nodeinfo_document(
+        version, ctx.software_version, usage, ctx.open_registrations, ctx.node_name
+    )
+    schema = discovery.NODEINFO_SCHEMAS[version]
+    return plain_json(document, content_type=f'application/json; profile="{schema}#"', cors=True)
