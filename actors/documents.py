@@ -46,6 +46,16 @@ def actor_document(actor: LocalActor, urls: Urls) -> dict[str, object]:
     return render_actor(doc)
 
 
+_MINIMAL_FIELDS = (
+    "@context", "id", "type", "preferredUsername", "inbox", "outbox", "endpoints", "publicKey", "assertionMethod",
+)
+
+
+def minimal_actor_document(document: dict[str, object]) -> dict[str, object]:
+    """What an unsigned fetch gets in authorized-fetch mode: enough to verify our signatures, no profile."""
+    return {key: document[key] for key in _MINIMAL_FIELDS if key in document}
+
+
 async def moderator_ids(session: AsyncSession, group: LocalActor, urls: Urls) -> list[str]:
     """Actor ids of the group's owners, admins and moderators (local and remote)."""
     query = (

@@ -45,6 +45,10 @@ def _to_pem(key: PrivateKey) -> KeyPairPem:
     return KeyPairPem(private.decode(), public.decode())
 
 
+def public_pem(key: PublicKey) -> str:
+    return key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+
+
 def load_private_pem(pem: str) -> PrivateKey:
     key = serialization.load_pem_private_key(pem.encode(), password=None)
     if not isinstance(key, (rsa.RSAPrivateKey, ed25519.Ed25519PrivateKey)):

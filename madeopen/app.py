@@ -9,7 +9,10 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from actors import local
+from actors.remote import RemoteActors
+from actors.signing import signer_for
 from actors.urls import Urls
+from federation.http import FederationClient
 from madeopen import __version__
 from madeopen.secrets import load_or_create_secret
 from madeopen.settings import Settings
@@ -28,9 +31,18 @@ class Services:
     sessions: SessionMaker
     urls: Urls
     secret_key: str
+    client: FederationClient | None = None
+    remote: RemoteActors | None = None
 
     async def close(self) -> None:
+        if self.client is not None:
+            await self.client.close()
+            self.client = None
         await self.engine.dispose()
+
+    @property
+    def user_agent(self) -> str:
+        return f"MadeOpen/{__version__} (+{self.settings.base_url})"
 
 
 def build_services(settings: Settings) -> Services:
@@ -53,10 +65,27 @@ async def migrate_database(services: Services) -> tuple[str | None, str | None]:
 
 
 async def prepare(services: Services, *, auto_migrate: bool) -> None:
+    """Check or bring the schema up to date, then start the federation client (needs the instance key)."""
     if auto_migrate:
         await migrate_database(services)
     else:
         await migrate.require_current(services.engine)
+    await start_federation(services)
+
+
+async def start_federation(services: Services) -> None:
+    async with services.sessions.begin() as session:
+        instance = await local.ensure_instance_actor(session)
+    settings = services.settings
+    services.client = FederationClient(
+        user_agent=services.user_agent,
+        default_signer=signer_for(instance, services.urls),
+        allow_private_addresses=settings.allow_private_addresses,
+    )
+    # A node on plain http is a development or test node: it discovers its peers over http too.
+    services.remote = RemoteActors(
+        services.sessions, services.client, services.urls, webfinger_scheme=settings.scheme
+    )
 
 
 def build_web_app(services: Services) -> web.Application:
@@ -67,6 +96,7 @@ def build_web_app(services: Services) -> web.Application:
         software_version=__version__,
         authorized_fetch=services.settings.authorized_fetch,
         inbox_max_bytes=services.settings.inbox_max_bytes,
+        remote=services.remote,
     )
     app = create_app(context)
 

@@ -115,10 +115,37 @@ class RemoteActor(Base):
     shared_inbox: Mapped[str | None] = mapped_column(String(2048), nullable=True)
     outbox: Mapped[str | None] = mapped_column(String(2048), nullable=True)
     followers: Mapped[str | None] = mapped_column(String(2048), nullable=True)
-    key_id: Mapped[str | None] = mapped_column(String(2048), nullable=True, index=True)
-    public_key_pem: Mapped[str | None] = mapped_column(Text, nullable=True)
     document: Mapped[dict] = mapped_column(JSON, default=dict)
     fetched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class RemoteKey(Base):
+    """A public key of a remote actor, found by the ``keyId`` of a signature."""
+
+    __tablename__ = "remote_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key_id: Mapped[str] = mapped_column(String(2048), unique=True)
+    actor_id: Mapped[int] = mapped_column(ForeignKey("remote_actors.id", ondelete="CASCADE"), index=True)
+    public_key_pem: Mapped[str] = mapped_column(Text)
+    fetched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class InboundActivity(Base):
+    """A verified activity waiting for the inbound worker. Stored before 202, so nothing accepted is lost."""
+
+    __tablename__ = "inbound_activities"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    activity_id: Mapped[str | None] = mapped_column(String(2048), unique=True, nullable=True)
+    actor_uri: Mapped[str] = mapped_column(String(2048))
+    key_id: Mapped[str] = mapped_column(String(2048))
+    recipient: Mapped[str | None] = mapped_column(String(2048), nullable=True)  # None: the shared inbox
+    body: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16), default="pending", index=True)  # pending|done|failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class NodeSetting(Base):

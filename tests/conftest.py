@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from madeopen.app import Services, build_services, build_web_app, migrate_database
+from madeopen.app import Services, build_services, build_web_app, prepare
 from madeopen.settings import Settings
 from tests.support.databases import PostgresDatabases, fresh_sqlite, postgres_admin_url
 
@@ -74,7 +74,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 @pytest.fixture
 async def services(settings: Settings) -> AsyncIterator[Services]:
     built = build_services(settings)
-    await migrate_database(built)
+    await prepare(built, auto_migrate=True)
     yield built
     await built.close()
 

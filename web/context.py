@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from actors.remote import RemoteActors
 from actors.urls import Urls
 from storage.engine import SessionMaker
 
@@ -19,6 +20,7 @@ class WebContext:
     authorized_fetch: bool = False
     inbox_max_bytes: int = 256 * 1024
     open_registrations: bool = False
+    remote: RemoteActors | None = None
 
 
 CONTEXT_KEY = web.AppKey("madeopen_context", WebContext)

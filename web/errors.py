@@ -37,7 +37,11 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except web.HTTPException as exc:
         if exc.status < 400 or exc.status == 406:
             raise
-        return _error_response(request, exc.status, exc.text or exc.reason)
+        response = _error_response(request, exc.status, (exc.text or exc.reason).strip())
+        for name, value in exc.headers.items():
+            if name.lower() not in ("content-type", "content-length"):
+                response.headers[name] = value
+        return response
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
         return _error_response(request, 500, "an internal error happened; it has been logged")

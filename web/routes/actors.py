@@ -9,6 +9,7 @@ from actors.errors import InvalidInput, NotFound
 from actors.urls import INSTANCE_ACTOR_NAME
 from federation.collections import PAGE_SIZE, collection_page, collection_summary
 from storage.models import LocalActor
+from web.authorized_fetch import signed_by
 from web.context import get_context
 from web.negotiation import Representation, choose
 from web.responses import activity_json, html_page
@@ -51,7 +52,10 @@ async def actor(request: web.Request) -> web.Response:
         # Names are case-insensitive; the id is the lower-case one.
         raise web.HTTPMovedPermanently(actor_id)
     if representation is Representation.ACTIVITY_JSON:
-        return activity_json(documents.actor_document(actor, ctx.urls))
+        document = documents.actor_document(actor, ctx.urls)
+        if ctx.authorized_fetch and signed_by(request) is None and actor.actor_type != "application":
+            document = documents.minimal_actor_document(document)
+        return activity_json(document)
     return html_page(request, "actor.html", actor=_actor_page_values(actor, actor_id, ctx.urls.domain))
 
 

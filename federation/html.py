@@ -1,0 +1,48 @@
+"""Allowlist HTML sanitising for everything that came from elsewhere (PROTOCOL.md "Validation").
+
+Mastodon's strict set: only these tags, classes limited to microformats/mention/hashtag, links forced to
+``rel="nofollow noopener"``, and only http/https/mailto URLs. Ammonia (nh3) does the parsing.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+import nh3
+
+_TAGS = {
+    "p", "br", "span", "a", "del", "s", "pre", "blockquote", "code", "b", "strong", "u", "i", "em",
+    "ul", "ol", "li", "ruby", "rt", "rp",
+}
+_ATTRIBUTES = {
+    "a": {"href", "class", "title"},
+    "span": {"class"},
+    "ol": {"start", "reversed"},
+    "li": {"value"},
+}
+_ALLOWED_CLASS = re.compile(r"^(h-\S+|p-\S+|u-\S+|dt-\S+|e-\S+|mention|hashtag|ellipsis|invisible)$")
+
+
+def _filter_attribute(tag: str, attribute: str, value: str) -> str | None:
+    if attribute != "class":
+        return value
+    kept = [name for name in value.split() if _ALLOWED_CLASS.match(name)]
+    return " ".join(kept) or None
+
+
+def sanitize_html(html: str) -> str:
+    return nh3.clean(
+        html,
+        tags=_TAGS,
+        attributes=_ATTRIBUTES,
+        attribute_filter=_filter_attribute,
+        url_schemes={"http", "https", "mailto"},
+        link_rel="nofollow noopener",
+        strip_comments=True,
+    )
+
+
+def plain_text(text: str) -> str:
+    """Names and other single-line fields: no markup at all (templates escape it again on output)."""
+    return html.unescape(nh3.clean(text, tags=set())).strip()

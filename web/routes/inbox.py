@@ -1,0 +1,64 @@
+"""Inboxes: per actor and shared. Checks, signature, then the inbound queue and 202 (DESIGN.md §2)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from actors import local
+from federation.signatures import SignatureError, check_owner
+from inbox_outbox import receive
+from web import signature_auth
+from web.context import get_context
+
+routes = web.RouteTableDef()
+_JSON_TYPES = ("application/activity+json", "application/ld+json", "application/json")
+_PATH_TYPES = {"users": "person", "groups": "group"}
+
+
+def _check_content_type(request: web.Request) -> None:
+    if request.content_type not in _JSON_TYPES:
+        raise web.HTTPUnsupportedMediaType(
+            text=f"inbox: expected application/activity+json, got {request.content_type or 'nothing'}\n"
+        )
+
+
+async def _read_body(request: web.Request) -> bytes:
+    limit = get_context(request).inbox_max_bytes
+    if request.content_length is not None and request.content_length > limit:
+        raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=request.content_length)
+    return await request.read()  # aiohttp stops at client_max_size (the same limit) with a 413
+
+
+async def _recipient(request: web.Request) -> str | None:
+    ctx = get_context(request)
+    kind = request.match_info.get("kind")
+    if kind is None:
+        return ctx.urls.instance_actor() if request.path.startswith("/actor") else None
+    async with ctx.sessions() as session:
+        actor = await local.find_actor(session, request.match_info["name"], _PATH_TYPES[kind])
+    return ctx.urls.actor(actor.actor_type, actor.username)
+
+
+@routes.post("/inbox")
+@routes.post("/actor/inbox")
+@routes.post(r"/{kind:users|groups}/{name}/inbox")
+async def inbox(request: web.Request) -> web.Response:
+    ctx = get_context(request)
+    _check_content_type(request)
+    recipient = await _recipient(request)
+    body = await _read_body(request)
+    envelope = receive.parse_envelope(body)
+    verified = await signature_auth.verify(request, body)
+    try:
+        check_owner(verified, envelope.actor)
+    except SignatureError as exc:
+        raise signature_auth.SignatureRefused(str(exc)) from None
+    await receive.enqueue(ctx.sessions, envelope, body, verified.key_id, recipient)
+    return web.Response(status=202, text="accepted\n")
+
+
+@routes.get("/inbox")
+@routes.get("/actor/inbox")
+@routes.get(r"/{kind:users|groups}/{name}/inbox")
+async def inbox_get(request: web.Request) -> web.Response:
+    raise web.HTTPMethodNotAllowed("GET", ["POST"], text="inboxes accept signed POSTs only\n")
