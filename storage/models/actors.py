@@ -1,29 +1,13 @@
-"""ORM tables. Every change here comes with an Alembic revision in storage/migrations/versions."""
+"""Tables of people, groups, memberships and remote actors."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 
-from sqlalchemy import (
-    JSON,
-    Boolean,
-    CheckConstraint,
-    DateTime,
-    ForeignKey,
-    Integer,
-    String,
-    Text,
-    UniqueConstraint,
-)
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy import JSON, Boolean, CheckConstraint, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-class Base(DeclarativeBase):
-    pass
+from storage.models.base import Base, utcnow
 
 
 class LocalActor(Base):
@@ -94,7 +78,9 @@ class Membership(Base):
         ForeignKey("remote_actors.id", ondelete="CASCADE"), nullable=True, index=True
     )
     role: Mapped[str] = mapped_column(String(16))  # owner | admin | moderator | staff | member
-    state: Mapped[str] = mapped_column(String(16), default="accepted")  # pending | accepted
+    state: Mapped[str] = mapped_column(String(16), default="accepted")  # pending | accepted | banned
+    # The Follow that made it: Accept/Reject name it as their object (FEP-1b12 joining).
+    follow_activity_uri: Mapped[str | None] = mapped_column(String(2048), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -129,23 +115,6 @@ class RemoteKey(Base):
     actor_id: Mapped[int] = mapped_column(ForeignKey("remote_actors.id", ondelete="CASCADE"), index=True)
     public_key_pem: Mapped[str] = mapped_column(Text)
     fetched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-
-
-class InboundActivity(Base):
-    """A verified activity waiting for the inbound worker. Stored before 202, so nothing accepted is lost."""
-
-    __tablename__ = "inbound_activities"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    activity_id: Mapped[str | None] = mapped_column(String(2048), unique=True, nullable=True)
-    actor_uri: Mapped[str] = mapped_column(String(2048))
-    key_id: Mapped[str] = mapped_column(String(2048))
-    recipient: Mapped[str | None] = mapped_column(String(2048), nullable=True)  # None: the shared inbox
-    body: Mapped[str] = mapped_column(Text)
-    state: Mapped[str] = mapped_column(String(16), default="pending", index=True)  # pending|done|failed
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    error: Mapped[str | None] = mapped_column(Text, nullable=True)
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class NodeSetting(Base):

@@ -1,0 +1,12 @@
+"""ORM tables. Every change here comes with an Alembic revision in storage/migrations/versions."""
+
+from storage.models.actors import Account, Group, LocalActor, Membership, NodeSetting, RemoteActor, RemoteKey
+from storage.models.base import Base, utcnow
+from storage.models.content import Featured, Flag, Follow, Object, Reaction
+from storage.models.queues import Activity, Delivery, DomainBlock, Host, InboundActivity
+
+__all__ = [
+    "Account", "Activity", "Base", "Delivery", "DomainBlock", "Featured", "Flag", "Follow", "Group", "Host",
+    "InboundActivity", "LocalActor", "Membership", "NodeSetting", "Object", "Reaction", "RemoteActor",
+    "RemoteKey", "utcnow",
+]
