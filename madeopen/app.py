@@ -13,9 +13,11 @@ from actors.remote import RemoteActors
 from actors.signing import signer_for
 from actors.urls import Urls
 from federation.http import FederationClient
+from inbox_outbox.federation import Federation
 from madeopen import __version__
 from madeopen.secrets import load_or_create_secret
 from madeopen.settings import Settings
+from madeopen.workers import Workers
 from storage import migrate
 from storage.engine import SessionMaker, create_engine, session_factory
 from web.app import create_app
@@ -33,6 +35,7 @@ class Services:
     secret_key: str
     client: FederationClient | None = None
     remote: RemoteActors | None = None
+    fed: Federation | None = None
 
     async def close(self) -> None:
         if self.client is not None:
@@ -86,9 +89,10 @@ async def start_federation(services: Services) -> None:
     services.remote = RemoteActors(
         services.sessions, services.client, services.urls, webfinger_scheme=settings.scheme
     )
+    services.fed = Federation(services.sessions, services.urls, services.remote, services.client)
 
 
-def build_web_app(services: Services) -> web.Application:
+def build_web_app(services: Services, *, with_workers: bool = False) -> web.Application:
     context = WebContext(
         urls=services.urls,
         sessions=services.sessions,
@@ -99,6 +103,20 @@ def build_web_app(services: Services) -> web.Application:
         remote=services.remote,
     )
     app = create_app(context)
+
+    if with_workers:
+        # The embedded default (`madeopen run`): the workers live and die with the web server.
+        assert services.fed is not None
+        workers = Workers(services.fed)
+
+        async def _start(_app: web.Application) -> None:
+            workers.start()
+
+        async def _stop(_app: web.Application) -> None:
+            await workers.stop()
+
+        app.on_startup.append(_start)
+        app.on_shutdown.append(_stop)
 
     async def _close(_app: web.Application) -> None:
         await services.close()

@@ -1,0 +1,58 @@
+"""Who receives an activity: inboxes of followers and members, shared inboxes preferred and deduplicated."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Follow, Membership, RemoteActor
+
+
+def delivery_inbox(actor: RemoteActor) -> str:
+    """The shared inbox when the actor has one (one POST per host instead of one per follower)."""
+    return actor.shared_inbox or actor.inbox
+
+
+def dedupe(inboxes: Iterable[str]) -> list[str]:
+    seen: dict[str, None] = {}
+    for inbox in inboxes:
+        seen.setdefault(inbox, None)
+    return list(seen)
+
+
+async def group_member_inboxes(session: AsyncSession, group_id: int) -> list[str]:
+    """Remote members of a local group (accepted followers of the Group actor)."""
+    rows = await session.scalars(
+        select(RemoteActor)
+        .join(Membership, Membership.remote_actor_id == RemoteActor.id)
+        .where(Membership.group_id == group_id, Membership.state == "accepted")
+        .order_by(RemoteActor.id)
+    )
+    return dedupe(delivery_inbox(actor) for actor in rows)
+
+
+async def follower_inboxes(session: AsyncSession, followee_uri: str) -> list[str]:
+    """Remote accepted followers of a local person."""
+    rows = await session.scalars(
+        select(RemoteActor)
+        .join(Follow, Follow.follower_uri == RemoteActor.uri)
+        .where(Follow.followee_uri == followee_uri, Follow.state == "accepted")
+        .order_by(RemoteActor.id)
+    )
+    return dedupe(delivery_inbox(actor) for actor in rows)
+
+
+async def actor_inboxes(session: AsyncSession, actor_uris: Iterable[str], *, shared: bool = True) -> list[str]:
+    """Inboxes of known remote actors (mentions, the author of a post being replied to, a group)."""
+    uris = list(dict.fromkeys(actor_uris))
+    if not uris:
+        return []
+    rows = await session.scalars(select(RemoteActor).where(RemoteActor.uri.in_(uris)))
+    return dedupe(delivery_inbox(a) if shared else a.inbox for a in rows)
+
+
+def host_of(inbox: str) -> str:
+    return urlsplit(inbox).netloc.lower()

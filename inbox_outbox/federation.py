@@ -1,0 +1,20 @@
+"""What activity code is handed: the database, our URLs, remote actors and the signing client."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from actors.remote import RemoteActors
+from actors.urls import Urls
+from federation.http import FederationClient
+from storage.engine import SessionMaker
+
+
+@dataclass
+class Federation:
+    sessions: SessionMaker
+    urls: Urls
+    remote: RemoteActors
+    client: FederationClient
+    # PROTOCOL.md "Validation": at most ~50 outbound fetches caused by one incoming activity.
+    fetch_budget: int = field(default=50)

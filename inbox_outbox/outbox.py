@@ -1,0 +1,56 @@
+"""Publishing: a local activity is stored and its deliveries queued in the caller's transaction.
+
+Nothing is sent from here (DESIGN.md §2): the delivery worker claims the rows after the commit, so
+the action and its deliveries land together or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from actors.urls import Urls
+from federation.activities import is_public
+from inbox_outbox.addressing import dedupe, host_of
+from inbox_outbox.ids import is_local
+from storage.models import Activity, Delivery, LocalActor
+
+
+async def publish(
+    session: AsyncSession,
+    urls: Urls,
+    signer: LocalActor,
+    document: dict[str, Any],
+    inboxes: Iterable[str],
+    *,
+    bypass_host_health: bool = False,
+) -> Activity:
+    """Store ``document`` (its id must be ours) and one delivery per remote inbox."""
+    object_value = document.get("object")
+    object_uri = object_value if isinstance(object_value, str) else (object_value or {}).get("id")
+    activity = Activity(
+        uri=document["id"],
+        actor_uri=document["actor"],
+        type=document["type"],
+        object_uri=object_uri if isinstance(object_uri, str) else None,
+        public=is_public(document),
+        document=document,
+    )
+    session.add(activity)
+    await session.flush()
+    for inbox in dedupe(inboxes):
+        if is_local(urls, inbox):
+            continue  # local recipients read the database; nothing to POST
+        session.add(
+            Delivery(
+                activity_id=activity.id,
+                signer_id=signer.id,
+                inbox=inbox,
+                host=host_of(inbox),
+                bypass_host_health=bypass_host_health,
+            )
+        )
+    await session.flush()
+    return activity

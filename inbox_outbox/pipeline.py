@@ -1,0 +1,41 @@
+"""The inbound pipeline after the queue: parse, dedupe, authorise, then the handler for the type."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from actors.errors import DomainError
+from federation.activities import object_id
+from federation.remote_actor import origin
+from inbox_outbox.federation import Federation
+from inbox_outbox.handlers import Drop, Incoming, dispatch
+from storage.models import InboundActivity
+
+log = logging.getLogger(__name__)
+
+
+class Retry(Exception):
+    """A passing failure (a peer did not answer): try the activity again later."""
+
+
+async def process(fed: Federation, row: InboundActivity) -> None:
+    """Run one queued activity to completion, or raise Drop (give up) or Retry (later)."""
+    activity: dict[str, Any] = json.loads(row.body)
+    kind = str(activity.get("type"))
+    handler = dispatch(kind)
+    if handler is None:
+        log.info("inbox: ignoring activity of unknown type %r from %s", kind, row.actor_uri)
+        return
+    actor_id = object_id(activity.get("actor"))
+    if actor_id != row.actor_uri:
+        raise Drop(f"actor {actor_id!r} is not the verified signer's actor {row.actor_uri}")
+    activity_id = activity.get("id")
+    if isinstance(activity_id, str) and origin(activity_id) != origin(actor_id):
+        raise Drop(f"activity id {activity_id} is not on the actor's host")
+    try:
+        actor = await fed.remote.resolve(actor_id)
+    except DomainError as exc:
+        raise Retry(f"cannot resolve actor {actor_id}: {exc.message}") from None
+    await handler(fed, Incoming(activity=activity, type=kind, actor=actor, recipient=row.recipient, inbound_id=row.id))
