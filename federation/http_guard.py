@@ -120,7 +120,7 @@ def check_ip(text: str, *, host: str | None = None) -> None:
         raise BlockedAddress(host or text, f"{text!r} is not an IP address") from None
     reason = refusal_reason(address)
     if reason is not None:
-        shown = text if host is None or host == text else f"resolves to {text}, which"
+        shown = text if host is None or host == text else f"{host} resolves to {text}, which"
         raise BlockedAddress(host or text, f"{shown} {reason}")
 
 

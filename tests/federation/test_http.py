@@ -1,0 +1,818 @@
+"""The outbound federation client against real aiohttp servers on loopback (no network mocks).
+
+Most tests run with ``allow_private_addresses=True`` because the peers live on 127.0.0.1; the guard
+tests switch it off, and use a static resolver (a real ``AbstractResolver``) to give test names the
+addresses they need.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import ipaddress
+import json
+import socket
+import time
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.abc import AbstractResolver, ResolveResult
+from aiohttp.test_utils import TestServer
+
+from federation import http as federation_http
+from federation import http_guard
+from federation.http import (
+    ACTIVITY_CONTENT_TYPE,
+    AddressNotAllowed,
+    BadContentType,
+    BadJSON,
+    BadURL,
+    DeliveryOutcome,
+    FederationClient,
+    FetchConnectionError,
+    FetchError,
+    FetchTimeout,
+    HTTPStatusError,
+    IdMismatch,
+    ResponseTooLarge,
+    TooManyRedirects,
+    classify_delivery,
+    is_activity_content_type,
+    parse_json_object,
+    parse_retry_after,
+)
+from federation.http_guard import BlockedAddress, check_url_host, guarded_socket_factory, refusal_reason
+
+AS = "https://www.w3.org/ns/activitystreams"
+LD_AS = f'application/ld+json; profile="{AS}"'
+USER_AGENT = "MadeOpen/0.1.0 (+https://node.test)"
+MIB = 1024 * 1024
+
+
+# --------------------------------------------------------------------------------------------------
+# Helpers: a recognisable signer, a static resolver, and a peer server
+
+
+@dataclass
+class RecordingSigner:
+    """Adds a header naming the signer, method and URL, and a SHA-256 of the body."""
+
+    name: str
+    calls: list[tuple[str, str]] = field(default_factory=list)
+
+    def sign(self, method: str, url: str, headers: Mapping[str, str], body: bytes | None) -> dict[str, str]:
+        self.calls.append((method, url))
+        added = {"X-Test-Signature": f"{self.name} {method} {url}"}
+        if body is not None:
+            added["X-Test-Digest"] = hashlib.sha256(body).hexdigest()
+        return added
+
+
+class StaticResolver(AbstractResolver):
+    """Resolves test names from a fixed table (a real resolver, just without DNS)."""
+
+    def __init__(self, table: Mapping[str, list[str]]) -> None:
+        self.table = dict(table)
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        if host not in self.table:
+            raise OSError(f"{host}: unknown test name")
+        return [
+            ResolveResult(
+                hostname=host,
+                host=address,
+                port=port,
+                family=socket.AF_INET6 if ":" in address else socket.AF_INET,
+                proto=0,
+                flags=socket.AI_NUMERICHOST,
+            )
+            for address in self.table[host]
+        ]
+
+    async def close(self) -> None:
+        return None
+
+
+@dataclass
+class Received:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+    client_port: int
+
+
+@dataclass
+class Peer:
+    server: TestServer
+    received: list[Received]
+
+    @property
+    def port(self) -> int:
+        assert self.server.port is not None
+        return self.server.port
+
+    def url(self, path: str, host: str = "127.0.0.1") -> str:
+        return f"http://{host}:{self.port}{path}"
+
+
+def self_url(request: web.Request) -> str:
+    return str(request.url)
+
+
+def activity(document: dict[str, Any], content_type: str = ACTIVITY_CONTENT_TYPE, status: int = 200) -> web.Response:
+    return web.Response(body=json.dumps(document).encode(), status=status, headers={"Content-Type": content_type})
+
+
+def note(request: web.Request, **extra: Any) -> dict[str, Any]:
+    return {"@context": AS, "id": self_url(request), "type": "Note", **extra}
+
+
+CONTENT_TYPES = {
+    "activity": ACTIVITY_CONTENT_TYPE,
+    "activity-charset": "application/activity+json; charset=utf-8",
+    "ld-as": LD_AS,
+    "ld-as-list": f'application/ld+json; profile="https://example.org/other {AS}"',
+    "ld-bare": "application/ld+json",
+    "ld-other": 'application/ld+json; profile="https://example.org/profile"',
+    "json": "application/json",
+    "jrd": "application/jrd+json",
+    "html": "text/html; charset=utf-8",
+}
+
+
+def deep_json(levels: int) -> bytes:
+    return ('{"a":' * levels + "1" + "}" * levels).encode()
+
+
+RAW_BODIES: dict[str, bytes] = {
+    "invalid": b'{"id": "x", ',
+    "array": b'[{"id": "x"}]',
+    "string": b'"hello"',
+    "not-utf8": b'{"name": "\xff\xfe"}',
+    "nan": b'{"id": NaN}',
+    "deep": deep_json(40),
+    "very-deep": b"[" * 200_000 + b"]" * 200_000,
+}
+
+
+def build_peer_app(received: list[Received]) -> web.Application:
+    async def record(request: web.Request) -> None:
+        body = await request.read()
+        peername = request.transport.get_extra_info("peername") if request.transport else None
+        port = int(peername[1]) if peername else -1
+        received.append(Received(request.method, request.path_qs, dict(request.headers), body, port))
+
+    async def doc(request: web.Request) -> web.Response:
+        await record(request)
+        return activity(
+            note(
+                request,
+                seen={
+                    "signature": request.headers.get("X-Test-Signature"),
+                    "user_agent": request.headers.get("User-Agent"),
+                    "accept": request.headers.get("Accept"),
+                },
+            )
+        )
+
+    async def claim(request: web.Request) -> web.Response:
+        # /claim/<path>: served here, but claims to be the document at /<path>.
+        await record(request)
+        claimed = f"{request.scheme}://{request.host}/{request.match_info['rest']}"
+        return activity({"@context": AS, "id": claimed, "type": "Note"})
+
+    async def no_id(request: web.Request) -> web.Response:
+        return activity({"@context": AS, "type": "Note"})
+
+    async def typed(request: web.Request) -> web.Response:
+        return activity(note(request), CONTENT_TYPES[request.match_info["kind"]])
+
+    async def raw(request: web.Request) -> web.Response:
+        return web.Response(
+            body=RAW_BODIES[request.match_info["kind"]], headers={"Content-Type": ACTIVITY_CONTENT_TYPE}
+        )
+
+    async def padded(request: web.Request) -> web.Response:
+        # A valid document of (about) the requested size, to probe the limit from below.
+        size = int(request.match_info["size"])
+        document = note(request, content="")
+        filler = size - len(json.dumps(document).encode())
+        return activity(note(request, content="x" * filler))
+
+    async def big(request: web.Request) -> web.StreamResponse:
+        payload = b" " * (2 * MIB)
+        if request.match_info["kind"] == "content-length":
+            return web.Response(body=payload, headers={"Content-Type": ACTIVITY_CONTENT_TYPE})
+        response = web.StreamResponse(headers={"Content-Type": ACTIVITY_CONTENT_TYPE})
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        try:
+            for offset in range(0, len(payload), 64 * 1024):
+                await response.write(payload[offset : offset + 64 * 1024])
+        except (ConnectionError, RuntimeError):
+            pass  # the client hung up once past its limit: expected
+        return response
+
+    async def redirect(request: web.Request) -> web.Response:
+        # /redirect/<n>: n redirects in all, ending at /doc/end.
+        await record(request)
+        remaining = int(request.match_info["n"])
+        location = "/doc/end" if remaining <= 1 else f"/redirect/{remaining - 1}"
+        raise web.HTTPFound(location)
+
+    async def goto(request: web.Request) -> web.Response:
+        await record(request)
+        status = int(request.query.get("status", "302"))
+        return web.Response(status=status, headers={"Location": request.query["to"]})
+
+    async def loop(request: web.Request) -> web.Response:
+        other = "/loop/b" if request.match_info["side"] == "a" else "/loop/a"
+        raise web.HTTPFound(other)
+
+    async def status(request: web.Request) -> web.Response:
+        return web.Response(status=int(request.match_info["code"]), text="nope")
+
+    async def inbox(request: web.Request) -> web.Response:
+        await record(request)
+        headers = {}
+        if "retry_after" in request.query:
+            headers["Retry-After"] = request.query["retry_after"]
+        if "location" in request.query:
+            headers["Location"] = request.query["location"]
+        code = int(request.match_info["code"])
+        return web.Response(status=code, headers=headers, text="" if code < 300 else '{"error":"go away"}')
+
+    app = web.Application()
+    app.router.add_get("/doc/{name}", doc)
+    app.router.add_get("/claim/{rest:.*}", claim)
+    app.router.add_get("/no-id", no_id)
+    app.router.add_get("/typed/{kind}", typed)
+    app.router.add_get("/raw/{kind}", raw)
+    app.router.add_get("/padded/{size}", padded)
+    app.router.add_get("/big/{kind}", big)
+    app.router.add_get("/redirect/{n}", redirect)
+    app.router.add_get("/goto", goto)
+    app.router.add_post("/goto", goto)
+    app.router.add_get("/loop/{side}", loop)
+    app.router.add_get("/status/{code}", status)
+    app.router.add_post("/inbox/{code}", inbox)
+    return app
+
+
+@asynccontextmanager
+async def serve(app: web.Application) -> AsyncIterator[TestServer]:
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        yield server
+    finally:
+        await server.close()
+
+
+@pytest.fixture
+async def peer() -> AsyncIterator[Peer]:
+    received: list[Received] = []
+    async with serve(build_peer_app(received)) as server:
+        yield Peer(server, received)
+
+
+def make_client(**overrides: Any) -> FederationClient:
+    options: dict[str, Any] = {
+        "user_agent": USER_AGENT,
+        "default_signer": RecordingSigner("instance"),
+        "allow_private_addresses": True,
+        "total_timeout": 10.0,
+    }
+    options.update(overrides)
+    return FederationClient(**options)
+
+
+@pytest.fixture
+async def fed() -> AsyncIterator[FederationClient]:
+    async with make_client() as client:
+        yield client
+
+
+@asynccontextmanager
+async def silent_server(first_bytes: bytes = b"") -> AsyncIterator[int]:
+    """A TCP server that accepts, optionally sends ``first_bytes``, then never says anything more."""
+    writers: list[asyncio.StreamWriter] = []
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writers.append(writer)
+        if first_bytes:
+            await reader.readuntil(b"\r\n\r\n")
+            writer.write(first_bytes)
+            await writer.drain()
+        await reader.read()  # until the client gives up and closes
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    try:
+        yield server.sockets[0].getsockname()[1]
+    finally:
+        server.close()
+        for writer in writers:
+            writer.close()
+        await server.wait_closed()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+# --------------------------------------------------------------------------------------------------
+# Signing and headers
+
+
+async def test_signed_get_carries_signer_headers_and_user_agent(fed: FederationClient, peer: Peer) -> None:
+    url = peer.url("/doc/one")
+    document = await fed.fetch_document(url)
+
+    assert document["id"] == url
+    assert document["seen"]["signature"] == f"instance GET {url}"
+    assert document["seen"]["user_agent"] == USER_AGENT
+    assert document["seen"]["accept"] == f'application/activity+json, application/ld+json; profile="{AS}"'
+
+
+async def test_signer_argument_acts_as_a_specific_user(fed: FederationClient, peer: Peer) -> None:
+    alice = RecordingSigner("alice")
+    url = peer.url("/doc/two")
+    document = await fed.fetch_document(url, signer=alice)
+
+    assert document["seen"]["signature"] == f"alice GET {url}"
+    assert alice.calls == [("GET", url)]
+    assert fed.default_signer.calls == []  # type: ignore[attr-defined]
+
+
+async def test_signed_post_carries_body_signature_and_content_type(fed: FederationClient, peer: Peer) -> None:
+    body = json.dumps({"@context": AS, "type": "Follow", "id": "https://node.test/f/1"}).encode()
+    url = peer.url("/inbox/202")
+    result = await fed.post_activity(url, body)
+
+    assert result.ok and result.status == 202
+    (got,) = peer.received
+    assert got.method == "POST" and got.body == body
+    assert got.headers["X-Test-Signature"] == f"instance POST {url}"
+    assert got.headers["X-Test-Digest"] == hashlib.sha256(body).hexdigest()
+    assert got.headers["Content-Type"] == ACTIVITY_CONTENT_TYPE
+    assert got.headers["User-Agent"] == USER_AGENT
+
+
+async def test_every_redirect_hop_is_resigned_for_its_own_url(peer: Peer) -> None:
+    # Two names for the same peer, so the redirect really changes the host being signed for.
+    resolver = StaticResolver({"one.test": ["127.0.0.1"], "two.test": ["127.0.0.1"]})
+    signer = RecordingSigner("instance")
+    final = peer.url("/doc/moved", host="two.test")
+    start = peer.url(f"/goto?to={final}", host="one.test")
+    async with make_client(resolver=resolver, default_signer=signer) as client:
+        document = await client.fetch_document(start)
+
+    assert document["id"] == final
+    assert signer.calls == [("GET", start), ("GET", final)]
+    first, second = peer.received
+    assert first.headers["X-Test-Signature"] == f"instance GET {start}"
+    assert first.headers["Host"] == f"one.test:{peer.port}"
+    assert second.headers["X-Test-Signature"] == f"instance GET {final}"
+    assert second.headers["Host"] == f"two.test:{peer.port}"
+
+
+async def test_real_cavage_signature_verifies_on_every_hop(peer: Peer) -> None:
+    signatures = pytest.importorskip("federation.signatures")
+    keys = pytest.importorskip("federation.keys")
+    pair = keys.generate_rsa()
+    key_id = "https://node.test/actor#main-key"
+    signer = signatures.CavageSigner(key_id, pair.private_pem)
+    record = signatures.PublicKeyRecord(key_id, "https://node.test/actor", signatures.load_public_key(pair.public_pem))
+
+    async def lookup(wanted: str, *, refresh: bool) -> Any:
+        return record if wanted == key_id else None
+
+    body = b'{"type": "Create"}'
+    async with make_client(default_signer=signer) as client:
+        fetched = await client.fetch_document(peer.url(f"/goto?to={peer.url('/doc/signed')}"))
+        delivered = await client.post_activity(peer.url("/inbox/202"), body)
+
+    assert fetched["id"] == peer.url("/doc/signed") and delivered.ok
+    assert [r.path for r in peer.received] == ["/goto?to=" + peer.url("/doc/signed"), "/doc/signed", "/inbox/202"]
+    for got in peer.received:
+        verified = await signatures.verify_request(
+            method=got.method,
+            url=peer.url(got.path),
+            headers=got.headers,
+            body=got.body if got.method == "POST" else None,
+            lookup=lookup,
+        )
+        assert verified.owner == "https://node.test/actor"
+
+
+# --------------------------------------------------------------------------------------------------
+# Address guard
+
+
+async def test_private_literal_ip_refused_without_a_request(peer: Peer) -> None:
+    async with make_client(allow_private_addresses=False) as client:
+        with pytest.raises(AddressNotAllowed, match="loopback"):
+            await client.fetch_document(peer.url("/doc/x"))
+        result = await client.post_activity(peer.url("/inbox/202"), b"{}")
+    assert result.outcome is DeliveryOutcome.PERMANENT and result.status is None
+    assert "loopback" in result.detail
+    assert peer.received == []
+
+
+@pytest.mark.parametrize("host", ["[::1]", "[::ffff:127.0.0.1]", "127.1", "2130706433", "0.0.0.0", "[::]"])
+async def test_loopback_in_other_spellings_refused(peer: Peer, host: str) -> None:
+    async with make_client(allow_private_addresses=False) as client:
+        with pytest.raises(AddressNotAllowed):
+            await client.fetch_json(peer.url("/typed/json", host=host))
+    assert peer.received == []
+
+
+async def test_localhost_name_refused(peer: Peer) -> None:
+    async with make_client(allow_private_addresses=False) as client:
+        with pytest.raises(AddressNotAllowed, match=r"localhost resolves to .*loopback"):
+            await client.fetch_document(peer.url("/doc/x", host="localhost"))
+    assert peer.received == []
+
+
+async def test_name_resolving_to_loopback_refused_and_allowed_when_configured(peer: Peer) -> None:
+    resolver = StaticResolver({"rebind.test": ["127.0.0.1"]})
+    url = peer.url("/doc/x", host="rebind.test")
+    async with make_client(allow_private_addresses=False, resolver=resolver) as client:
+        with pytest.raises(AddressNotAllowed, match=r"rebind.test resolves to 127.0.0.1"):
+            await client.fetch_document(url)
+    assert peer.received == []
+
+    async with make_client(allow_private_addresses=True, resolver=resolver) as client:
+        assert (await client.fetch_document(url))["id"] == url
+
+
+async def test_any_private_answer_among_public_ones_refuses_the_name(peer: Peer) -> None:
+    # The attacker's DNS answers with a public address and a private one; we cannot know which the
+    # connection would use, so the name is refused before connecting anywhere.
+    resolver = StaticResolver({"mixed.test": ["93.184.215.14", "10.1.2.3"]})
+    async with make_client(allow_private_addresses=False, resolver=resolver) as client:
+        with pytest.raises(AddressNotAllowed, match=r"10.1.2.3, which is a private"):
+            await client.fetch_json(f"http://mixed.test:{peer.port}/typed/json")
+
+
+async def test_redirect_targets_pass_the_guard_again(peer: Peer, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Treat the peer's own address as public for this test, so it can redirect somewhere private.
+    real_policy = http_guard.refusal_reason
+    monkeypatch.setattr(
+        http_guard, "refusal_reason", lambda address: None if str(address) == "127.0.0.1" else real_policy(address)
+    )
+    resolver = StaticResolver({"internal.test": ["10.0.0.7"]})
+    async with make_client(allow_private_addresses=False, resolver=resolver) as client:
+        assert (await client.fetch_document(peer.url("/doc/ok")))["id"] == peer.url("/doc/ok")
+        with pytest.raises(AddressNotAllowed, match=r"127.0.0.2 is a loopback"):
+            await client.fetch_document(peer.url("/goto?to=http://127.0.0.2/doc/x"))
+        with pytest.raises(AddressNotAllowed, match=r"internal.test resolves to 10.0.0.7"):
+            await client.fetch_document(peer.url("/goto?to=http://internal.test/doc/x"))
+
+
+async def test_connect_time_check_catches_what_the_earlier_layers_miss(
+    peer: Peer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Switch off the URL-host layer: aiohttp connects to literal IPs without asking the resolver, so
+    # only the socket-level check stands between it and 127.0.0.1.
+    monkeypatch.setattr(federation_http, "check_url_host", lambda host: None)
+    async with make_client(allow_private_addresses=False) as client:
+        with pytest.raises(AddressNotAllowed, match=r"127.0.0.1 is a loopback address"):
+            await client.fetch_document(peer.url("/doc/x"))
+    assert peer.received == []
+
+
+async def test_unresolvable_name_is_a_connection_error(peer: Peer) -> None:
+    async with make_client(allow_private_addresses=False, resolver=StaticResolver({})) as client:
+        with pytest.raises(FetchConnectionError, match=r"unknown.test"):
+            await client.fetch_document("http://unknown.test/doc")
+        result = await client.post_activity("http://unknown.test/inbox", b"{}")
+    assert result.outcome is DeliveryOutcome.RETRY and result.status is None
+
+
+@pytest.mark.parametrize(
+    ("address", "expected"),
+    [
+        ("127.0.0.1", "loopback"),
+        ("10.0.0.1", "private"),
+        ("172.16.5.4", "private"),
+        ("192.168.1.1", "private"),
+        ("169.254.169.254", "link-local"),  # cloud metadata endpoint
+        ("100.64.0.1", "carrier-grade NAT"),
+        ("0.0.0.0", "unspecified"),
+        ("224.0.0.1", "multicast"),
+        ("240.0.0.1", "reserved"),
+        ("255.255.255.255", "reserved"),
+        ("192.0.2.10", "documentation"),
+        ("198.18.0.1", "benchmarking"),
+        ("::1", "loopback"),
+        ("::", "unspecified"),
+        ("fe80::1", "link-local"),
+        ("fd12:3456::1", "unique-local"),
+        ("ff02::1", "multicast"),
+        ("2001:db8::1", "documentation"),
+        ("::ffff:10.0.0.1", "embeds 10.0.0.1"),
+        ("::ffff:127.0.0.1", "embeds 127.0.0.1"),
+        ("64:ff9b::a9fe:a9fe", "embeds 169.254.169.254"),  # NAT64 of the metadata endpoint
+        ("2002:7f00:1::1", "embeds 127.0.0.1"),  # 6to4
+    ],
+)
+def test_special_purpose_addresses_refused(address: str, expected: str) -> None:
+    reason = refusal_reason(ipaddress.ip_address(address))
+    assert reason is not None and expected in reason
+
+
+@pytest.mark.parametrize("address", ["93.184.215.14", "1.1.1.1", "2606:4700:4700::1111", "::ffff:8.8.8.8"])
+def test_public_addresses_allowed(address: str) -> None:
+    assert refusal_reason(ipaddress.ip_address(address)) is None
+
+
+def test_url_host_check_leaves_names_to_the_resolver() -> None:
+    check_url_host("example.org")
+    check_url_host("93.184.215.14")
+    with pytest.raises(BlockedAddress, match="not a canonical IP"):
+        check_url_host("0177.0.0.1")
+
+
+def test_socket_factory_refuses_the_connect_target() -> None:
+    with pytest.raises(BlockedAddress, match="loopback"):
+        guarded_socket_factory((socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", 80)))
+    sock = guarded_socket_factory((socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.215.14", 80)))
+    sock.close()
+
+
+# --------------------------------------------------------------------------------------------------
+# Size, redirects, schemes
+
+
+@pytest.mark.parametrize("kind", ["content-length", "chunked"])
+async def test_oversized_response_refused(fed: FederationClient, peer: Peer, kind: str) -> None:
+    with pytest.raises(ResponseTooLarge, match="limit of 1048576 bytes"):
+        await fed.fetch_document(peer.url(f"/big/{kind}"))
+
+
+async def test_document_just_under_the_limit_accepted(fed: FederationClient, peer: Peer) -> None:
+    document = await fed.fetch_document(peer.url(f"/padded/{MIB - 100}"))
+    assert len(document["content"]) > MIB - 1000
+
+
+async def test_five_redirects_followed(fed: FederationClient, peer: Peer) -> None:
+    document = await fed.fetch_document(peer.url("/redirect/5"))
+    assert document["id"] == peer.url("/doc/end")
+
+
+async def test_six_redirects_refused(fed: FederationClient, peer: Peer) -> None:
+    with pytest.raises(TooManyRedirects, match="more than 5 redirects"):
+        await fed.fetch_document(peer.url("/redirect/6"))
+    assert peer.received[-1].path == "/redirect/1"  # the sixth target was never requested
+
+
+async def test_redirect_loop_refused(fed: FederationClient, peer: Peer) -> None:
+    with pytest.raises(TooManyRedirects, match="loop"):
+        await fed.fetch_document(peer.url("/loop/a"))
+
+
+@pytest.mark.parametrize("target", ["file:///etc/passwd", "ftp://ftp.example.org/x.json", "gopher://x/"])
+async def test_redirect_to_non_http_scheme_refused(fed: FederationClient, peer: Peer, target: str) -> None:
+    with pytest.raises(BadURL, match="is not http or https"):
+        await fed.fetch_document(peer.url(f"/goto?to={target}"))
+
+
+@pytest.mark.parametrize(
+    "url", ["file:///etc/passwd", "ftp://example.org/", "//example.org/x", "http://user:pw@example.org/"]
+)
+async def test_unacceptable_urls_refused(fed: FederationClient, url: str) -> None:
+    with pytest.raises(BadURL):
+        await fed.fetch_json(url)
+
+
+async def test_non_2xx_is_a_status_error(fed: FederationClient, peer: Peer) -> None:
+    with pytest.raises(HTTPStatusError) as caught:
+        await fed.fetch_document(peer.url("/status/404"))
+    assert caught.value.status == 404
+    assert "HTTP 404" in str(caught.value)
+
+
+# --------------------------------------------------------------------------------------------------
+# Content types and JSON
+
+
+@pytest.mark.parametrize("kind", ["activity", "activity-charset", "ld-as", "ld-as-list"])
+async def test_activitypub_content_types_accepted(fed: FederationClient, peer: Peer, kind: str) -> None:
+    url = peer.url(f"/typed/{kind}")
+    assert (await fed.fetch_document(url))["id"] == url
+
+
+@pytest.mark.parametrize("kind", ["html", "json", "jrd", "ld-bare", "ld-other"])
+async def test_other_content_types_refused_for_documents(fed: FederationClient, peer: Peer, kind: str) -> None:
+    with pytest.raises(BadContentType, match="unexpected content type"):
+        await fed.fetch_document(peer.url(f"/typed/{kind}"))
+
+
+@pytest.mark.parametrize("kind", ["json", "jrd"])
+async def test_fetch_json_accepts_json_and_jrd(fed: FederationClient, peer: Peer, kind: str) -> None:
+    assert (await fed.fetch_json(peer.url(f"/typed/{kind}")))["type"] == "Note"
+
+
+@pytest.mark.parametrize("kind", ["html", "activity"])
+async def test_fetch_json_refuses_other_types(fed: FederationClient, peer: Peer, kind: str) -> None:
+    with pytest.raises(BadContentType):
+        await fed.fetch_json(peer.url(f"/typed/{kind}"))
+
+
+@pytest.mark.parametrize(
+    ("kind", "message"),
+    [
+        ("invalid", "invalid JSON"),
+        ("array", "expected a JSON object, got an array"),
+        ("string", "expected a JSON object, got a string"),
+        ("not-utf8", "not UTF-8"),
+        ("nan", "invalid JSON"),
+        ("deep", "nested deeper than 32 levels"),
+        ("very-deep", "nested deeper than 32 levels"),
+    ],
+)
+async def test_bad_json_refused(fed: FederationClient, peer: Peer, kind: str, message: str) -> None:
+    with pytest.raises(BadJSON, match=message):
+        await fed.fetch_document(peer.url(f"/raw/{kind}"))
+
+
+def test_json_depth_limit_is_inclusive() -> None:
+    assert parse_json_object("u", deep_json(32))["a"]  # 32 objects deep: the limit itself
+    with pytest.raises(BadJSON):
+        parse_json_object("u", deep_json(33))
+
+
+def test_content_type_rules() -> None:
+    assert is_activity_content_type("Application/Activity+JSON")
+    assert is_activity_content_type(f"application/ld+json;profile={AS}")
+    assert not is_activity_content_type(None)
+    assert not is_activity_content_type("application/ld+json; profile=https://www.w3.org/ns/activitystreamsX")
+
+
+# --------------------------------------------------------------------------------------------------
+# id / URL validation (CVE-2024-23832)
+
+
+async def test_document_claiming_another_id_is_refetched_by_that_id(fed: FederationClient, peer: Peer) -> None:
+    document = await fed.fetch_document(peer.url("/claim/doc/b"))
+    assert document["id"] == peer.url("/doc/b")
+    assert [r.path for r in peer.received] == ["/claim/doc/b", "/doc/b"]
+
+
+async def test_refetched_document_claiming_yet_another_id_is_refused(fed: FederationClient, peer: Peer) -> None:
+    with pytest.raises(IdMismatch, match="claims id"):
+        await fed.fetch_document(peer.url("/claim/claim/doc/c"))
+    # Exactly one re-fetch: /doc/c was never asked for.
+    assert [r.path for r in peer.received] == ["/claim/claim/doc/c", "/claim/doc/c"]
+
+
+async def test_document_without_id_refused(fed: FederationClient, peer: Peer) -> None:
+    with pytest.raises(IdMismatch, match="no id"):
+        await fed.fetch_document(peer.url("/no-id"))
+
+
+async def test_id_is_compared_with_the_url_after_redirects(fed: FederationClient, peer: Peer) -> None:
+    # /goto -> /doc/r: the document names /doc/r, the URL it really came from: accepted as is.
+    document = await fed.fetch_document(peer.url(f"/goto?to={peer.url('/doc/r')}&status=301"))
+    assert document["id"] == peer.url("/doc/r")
+    assert [r.path for r in peer.received][-1] == "/doc/r"
+
+
+# --------------------------------------------------------------------------------------------------
+# Timeouts and connection errors
+
+
+async def test_server_that_never_answers_times_out_quickly() -> None:
+    async with silent_server() as port, make_client(total_timeout=0.5) as client:
+        started = time.monotonic()
+        with pytest.raises(FetchTimeout, match=r"within 0.5 s"):
+            await client.fetch_document(f"http://127.0.0.1:{port}/x")
+        assert time.monotonic() - started < 3
+
+        result = await client.post_activity(f"http://127.0.0.1:{port}/inbox", b"{}")
+        assert result.outcome is DeliveryOutcome.RETRY and result.status is None
+
+
+async def test_body_that_stalls_times_out() -> None:
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: application/activity+json\r\nContent-Length: 100\r\n\r\n{"
+    async with silent_server(head) as port, make_client(total_timeout=0.5) as client:
+        with pytest.raises(FetchTimeout):
+            await client.fetch_document(f"http://127.0.0.1:{port}/x")
+
+
+async def test_refused_connection(fed: FederationClient) -> None:
+    url = f"http://127.0.0.1:{free_port()}/inbox"
+    with pytest.raises(FetchConnectionError, match="cannot connect"):
+        await fed.fetch_json(url)
+    result = await fed.post_activity(url, b"{}")
+    assert result.outcome is DeliveryOutcome.RETRY and result.status is None
+
+
+# --------------------------------------------------------------------------------------------------
+# Delivery classification
+
+
+@pytest.mark.parametrize(
+    ("code", "outcome", "gone"),
+    [
+        (200, DeliveryOutcome.OK, False),
+        (202, DeliveryOutcome.OK, False),
+        (500, DeliveryOutcome.RETRY, False),
+        (502, DeliveryOutcome.RETRY, False),
+        (401, DeliveryOutcome.RETRY, False),
+        (408, DeliveryOutcome.RETRY, False),
+        (400, DeliveryOutcome.PERMANENT, False),
+        (403, DeliveryOutcome.PERMANENT, False),
+        (404, DeliveryOutcome.PERMANENT, False),
+        (410, DeliveryOutcome.PERMANENT, True),
+    ],
+)
+async def test_post_classification(
+    fed: FederationClient, peer: Peer, code: int, outcome: DeliveryOutcome, gone: bool
+) -> None:
+    result = await fed.post_activity(peer.url(f"/inbox/{code}"), b"{}")
+    assert (result.outcome, result.status, result.gone) == (outcome, code, gone)
+    assert result.retry_after is None
+    if code >= 400:
+        assert f"HTTP {code}" in result.detail and "go away" in result.detail
+
+
+async def test_429_with_retry_after_seconds(fed: FederationClient, peer: Peer) -> None:
+    result = await fed.post_activity(peer.url("/inbox/429?retry_after=120"), b"{}")
+    assert result.should_retry and result.status == 429 and result.retry_after == 120
+
+
+async def test_retry_after_as_http_date(fed: FederationClient, peer: Peer) -> None:
+    when = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=300), usegmt=True)
+    result = await fed.post_activity(peer.url(f"/inbox/503?retry_after={when}"), b"{}")
+    assert result.should_retry and result.retry_after is not None and 290 <= result.retry_after <= 300
+
+
+async def test_retry_after_capped_at_one_day(fed: FederationClient, peer: Peer) -> None:
+    result = await fed.post_activity(peer.url("/inbox/429?retry_after=9999999"), b"{}")
+    assert result.retry_after == 86400
+
+
+async def test_post_redirect_is_permanent_and_not_followed(fed: FederationClient, peer: Peer) -> None:
+    elsewhere = peer.url("/inbox/202")
+    result = await fed.post_activity(peer.url(f"/goto?to={elsewhere}&status=307"), b"{}")
+    assert result.outcome is DeliveryOutcome.PERMANENT and result.status == 307
+    assert elsewhere in result.detail
+    assert [r.path for r in peer.received] == [f"/goto?to={elsewhere}&status=307"]
+
+
+def test_parse_retry_after_forms() -> None:
+    now = datetime(2024, 3, 1, 12, 0, 0, tzinfo=timezone.utc)
+    assert parse_retry_after("0", now=now) == 0
+    assert parse_retry_after(" 45 ", now=now) == 45
+    assert parse_retry_after("Fri, 01 Mar 2024 12:10:00 GMT", now=now) == 600
+    assert parse_retry_after("Fri, 01 Mar 2024 11:00:00 GMT", now=now) == 0  # in the past
+    assert parse_retry_after("Sun, 01 Mar 2099 12:00:00 GMT", now=now) == 86400
+    assert parse_retry_after("soon", now=now) is None
+    assert parse_retry_after("-5", now=now) is None
+    assert parse_retry_after(None) is None
+
+
+def test_classify_delivery_unusual_statuses() -> None:
+    assert classify_delivery("u", 429, retry_after=5).retry_after == 5
+    assert classify_delivery("u", 301, location="https://x/").detail.startswith("HTTP 301 redirect to https://x/")
+    assert classify_delivery("u", 499).outcome is DeliveryOutcome.PERMANENT
+
+
+# --------------------------------------------------------------------------------------------------
+# Errors and lifecycle
+
+
+def test_errors_are_one_readable_line() -> None:
+    error: FetchError = BadContentType("https://x.example/a\nb", "unexpected\r\n content type 'text/html'")
+    assert "\n" not in str(error) and "\r" not in str(error)
+    assert str(error) == "https://x.example/a b: unexpected content type 'text/html'"
+    assert isinstance(HTTPStatusError("u", 500), FetchError)
+
+
+async def test_closed_client_refuses_work(peer: Peer) -> None:
+    client = make_client()
+    await client.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        await client.fetch_document(peer.url("/doc/x"))
+
+
+async def test_connections_are_reused(fed: FederationClient, peer: Peer) -> None:
+    for _ in range(3):
+        await fed.fetch_document(peer.url("/doc/keepalive"))
+        await fed.post_activity(peer.url("/inbox/202"), b"{}")
+    # One keep-alive connection served all six requests.
+    assert len(peer.received) == 6
+    assert len({got.client_port for got in peer.received}) == 1
