@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from federation.html import plain_text, sanitize_html
 from federation.keys import PublicKey, ed25519_from_multibase, load_public_pem
 
 ACTOR_TYPES = frozenset({"Person", "Group", "Application", "Service", "Organization"})
 _MAX_NAME = 500
+_MAX_USERNAME = 255
 _MAX_SUMMARY = 20_000
 
 
@@ -93,6 +94,17 @@ def _keys(doc: dict[str, Any], actor_id: str) -> list[ActorKey]:
     return found
 
 
+def _username(value: Any, actor_id: str) -> str:
+    """preferredUsername is optional in ActivityPub (fediverse-pasture's dean, emily and frank have none):
+    without a usable one the handle falls back to the id's last path segment, then to its host, so that
+    verifying such an actor's signature never fails on display data."""
+    if isinstance(value, str) and value.strip() and len(value) <= _MAX_USERNAME:
+        return value
+    parts = urlsplit(actor_id)
+    segments = [segment for segment in parts.path.split("/") if segment]
+    return (unquote(segments[-1]) if segments else parts.hostname or parts.netloc)[:_MAX_USERNAME]
+
+
 def parse_actor(doc: dict[str, Any]) -> RemoteActorData:
     actor_id = _http_url(doc.get("id"), "id")
     actor_type = doc.get("type")
@@ -101,9 +113,7 @@ def parse_actor(doc: dict[str, Any]) -> RemoteActorData:
     inbox = _http_url(doc.get("inbox"), "inbox")
     if origin(inbox) != origin(actor_id):
         raise InvalidActor(f"actor {actor_id} has its inbox on another host ({inbox})")
-    username = doc.get("preferredUsername")
-    if not isinstance(username, str) or not username.strip() or len(username) > 255:
-        raise InvalidActor(f"actor {actor_id} has no usable preferredUsername")
+    username = _username(doc.get("preferredUsername"), actor_id)
     endpoints = doc.get("endpoints") if isinstance(doc.get("endpoints"), dict) else {}
     shared_inbox = _optional_url(endpoints.get("sharedInbox"))
     if shared_inbox and origin(shared_inbox) != origin(actor_id):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from actors import local
+from actors import blocks, local
+from actors.errors import Forbidden
 from federation.signatures import SignatureError, check_owner
 from inbox_outbox import receive
 from web import signature_auth
@@ -44,6 +45,9 @@ async def _recipient(request: web.Request) -> str | None:
 @routes.post(r"/{kind:users|groups}/{name}/inbox")
 async def inbox(request: web.Request) -> web.Response:
     ctx = get_context(request)
+    if not signature_auth.has_signature(request):
+        # Unsigned is refused before anything else is read (PROTOCOL.md "Responses": 401).
+        raise signature_auth.SignatureRefused("signature: the request is not signed")
     _check_content_type(request)
     recipient = await _recipient(request)
     body = await _read_body(request)
@@ -53,6 +57,9 @@ async def inbox(request: web.Request) -> web.Response:
         check_owner(verified, envelope.actor)
     except SignatureError as exc:
         raise signature_auth.SignatureRefused(str(exc)) from None
+    async with ctx.sessions() as session:
+        if await blocks.is_blocked(session, envelope.actor):
+            raise Forbidden(f"inbox: {blocks.host_of(envelope.actor)} is blocked by this server")
     await receive.enqueue(ctx.sessions, envelope, body, verified.key_id, recipient)
     return web.Response(status=202, text="accepted\n")
 
