@@ -11,15 +11,26 @@ PAGE_SIZE = 20
 
 
 def collection_summary(
-    collection_id: str, total: int, *, show_pages: bool = True, page_size: int = PAGE_SIZE
+    collection_id: str,
+    total: int,
+    *,
+    show_pages: bool = True,
+    page_size: int = PAGE_SIZE,
+    inline_items: Sequence[object] | None = None,
 ) -> dict[str, object]:
-    """The collection itself; pages are linked, never inlined (peers page on their own)."""
+    """The collection itself; pages are linked (peers page on their own).
+
+    ``inline_items`` also lists the items in the collection, for small collections some peers read
+    without paging (Lemmy's group moderators).
+    """
     out: dict[str, object] = {
         "@context": AS2,
         "id": collection_id,
         "type": "OrderedCollection",
         "totalItems": total,
     }
+    if inline_items is not None:
+        out["orderedItems"] = list(inline_items)
     if show_pages:
         out["first"] = f"{collection_id}?page=1"
         if total:

@@ -22,9 +22,15 @@ _ATTRIBUTES = {
     "li": {"value"},
 }
 _ALLOWED_CLASS = re.compile(r"^(h-\S+|p-\S+|u-\S+|dt-\S+|e-\S+|mention|hashtag|ellipsis|invisible)$")
+# Absolute links only. A relative href ("/settings/delete", "//evil.example") from another server would
+# point into our own site or be resolved against it; Mastodon's strict set drops them the same way.
+_ABSOLUTE_LINK = re.compile(r"^(https?://[^/\s]|mailto:)", re.IGNORECASE)
 
 
 def _filter_attribute(tag: str, attribute: str, value: str) -> str | None:
+    if attribute == "href":
+        value = value.strip()
+        return value if _ABSOLUTE_LINK.match(value) else None
     if attribute != "class":
         return value
     kept = [name for name in value.split() if _ALLOWED_CLASS.match(name)]
@@ -44,5 +50,6 @@ def sanitize_html(html: str) -> str:
 
 
 def plain_text(text: str) -> str:
-    """Names and other single-line fields: no markup at all (templates escape it again on output)."""
-    return html.unescape(nh3.clean(text, tags=set())).strip()
+    """Names and other single-line fields: no markup at all (templates escape it again on output), and
+    line breaks and runs of whitespace folded into single spaces."""
+    return " ".join(html.unescape(nh3.clean(text, tags=set())).split())

@@ -94,6 +94,15 @@ def _keys(doc: dict[str, Any], actor_id: str) -> list[ActorKey]:
     return found
 
 
+def _actor_type(value: Any) -> str | None:
+    """AS2 lets ``type`` be a list (``["Person", "ext:Bot"]``): the first actor type in it counts.
+    Anything else that is not a plain string (an object, a number) names no actor type."""
+    for candidate in value if isinstance(value, list) else [value]:
+        if isinstance(candidate, str) and candidate in ACTOR_TYPES:
+            return candidate
+    return None
+
+
 def _username(value: Any, actor_id: str) -> str:
     """preferredUsername is optional in ActivityPub (fediverse-pasture's dean, emily and frank have none):
     without a usable one the handle falls back to the id's last path segment, then to its host, so that
@@ -107,9 +116,9 @@ def _username(value: Any, actor_id: str) -> str:
 
 def parse_actor(doc: dict[str, Any]) -> RemoteActorData:
     actor_id = _http_url(doc.get("id"), "id")
-    actor_type = doc.get("type")
-    if actor_type not in ACTOR_TYPES:
-        raise InvalidActor(f"{actor_id} is a {actor_type!r}, not an actor")
+    actor_type = _actor_type(doc.get("type"))
+    if actor_type is None:
+        raise InvalidActor(f"{actor_id} is a {doc.get('type')!r}, not an actor")
     inbox = _http_url(doc.get("inbox"), "inbox")
     if origin(inbox) != origin(actor_id):
         raise InvalidActor(f"actor {actor_id} has its inbox on another host ({inbox})")

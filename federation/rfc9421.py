@@ -21,7 +21,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
 
-from federation.digest import SignatureError, content_digest_header, lowercase_headers
+from federation.digest import SignatureError, content_digest_header, lowercase_headers, parse_dictionary
 
 PublicKey = rsa.RSAPublicKey | ed25519.Ed25519PublicKey
 PrivateKey = rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey
@@ -149,7 +149,9 @@ class RequestParts:
     target_uri: str  # RFC 9421 §2.2.2, without fragment
     scheme: str  # lowercase
     authority: str  # RFC 9421 §2.2.3: lowercase host[:port], default port dropped
-    request_target: str  # path?query exactly as sent (draft-cavage (request-target), RFC 9421 @request-target)
+    request_target: (
+        str  # path?query exactly as sent (draft-cavage (request-target), RFC 9421 @request-target)
+    )
     headers: Mapping[str, str]  # lowercased names, see lowercase_headers
 
     @classmethod
@@ -213,8 +215,8 @@ class ParsedSignature:
 
 def parse_signature(headers: Mapping[str, str]) -> ParsedSignature:
     """Parse the first label present in both Signature-Input and Signature (lowercased headers)."""
-    inputs = _parse_dictionary(headers.get("signature-input", ""), "Signature-Input")
-    signatures = _parse_dictionary(headers.get("signature", ""), "Signature")
+    inputs = parse_dictionary(headers.get("signature-input", ""), "Signature-Input")
+    signatures = parse_dictionary(headers.get("signature", ""), "Signature")
     label = next((name for name in inputs if name in signatures), None)
     if label is None:
         raise SignatureError("Signature-Input and Signature share no label")
@@ -233,17 +235,6 @@ def parse_signature(headers: Mapping[str, str]) -> ParsedSignature:
         created=_int_param(params, "created"),
         expires=_int_param(params, "expires"),
     )
-
-
-def _parse_dictionary(value: str, name: str) -> dict[str, Any]:
-    try:
-        parsed = http_sf.parse(value.encode("ascii"), tltype="dictionary")
-    except (ValueError, UnicodeEncodeError):
-        raise SignatureError(f"{name} header is unparsable") from None
-    assert isinstance(parsed, dict)
-    if not parsed:
-        raise SignatureError(f"{name} header is empty")
-    return parsed
 
 
 def _inner_list(member: Any) -> tuple[list[Any], dict[str, Any]]:
@@ -347,7 +338,11 @@ def _query_param(params: Mapping[str, Any], request: RequestParts) -> str:
     wanted = params.get("name")
     if not isinstance(wanted, str) or set(params) != {"name"}:
         raise SignatureError("component @query-param needs exactly a name parameter")
-    values = [_form_encode(v) for k, v in parse_qsl(request.query, keep_blank_values=True) if _form_encode(k) == wanted]
+    values = [
+        _form_encode(v)
+        for k, v in parse_qsl(request.query, keep_blank_values=True)
+        if _form_encode(k) == wanted
+    ]
     if len(values) != 1:  # absent or repeated: both are refused rather than guessed
         raise SignatureError(f"query parameter {wanted} is absent or repeated")
     return values[0]
@@ -388,25 +383,34 @@ class Rfc9421Signer:
         self.key_id = key_id
         self.algorithm = name
         self._sign = ALGORITHMS[name].sign
-        self._label = label
-        self._components = tuple(components) if components is not None else None
-        self._include_alg = include_alg
+        self._label = http_sf.ser({label: 0}).partition("=")[0]  # validates the label
         self._clock = clock
+        # Everything but `created` is serialised once here, with http_sf (RFC 8941 §4.1).
+        extra: dict[str, Any] = {"keyid": key_id} | ({"alg": name} if include_alg else {})
+        self._params_tail = http_sf.ser((0, extra))[1:]
+        fixed = tuple(components) if components is not None else None
+        self._coverage = {
+            has_body: self._inner_list(
+                fixed or (("@method", "@target-uri") + (("content-digest",) if has_body else ()))
+            )
+            for has_body in (False, True)
+        }
+
+    @staticmethod
+    def _inner_list(names: Sequence[str]) -> tuple[tuple[Component, ...], str]:
+        """The components and their serialised inner list, e.g. ``("@method" "@target-uri")``."""
+        items: list[Any] = [(name, {}) for name in names]
+        return tuple(items), http_sf.ser({"x": (items, {})})[2:]
 
     def sign(self, method: str, url: str, headers: Mapping[str, str], body: bytes | None) -> dict[str, str]:
         added: dict[str, str] = {}
         lowered = lowercase_headers(headers)
         if body is not None:
             added["Content-Digest"] = lowered["content-digest"] = content_digest_header(body)
-        names = self._components or (("@method", "@target-uri") + (("content-digest",) if body is not None else ()))
-        params: dict[str, Any] = {"created": int(self._clock()), "keyid": self.key_id}
-        if self._include_alg:
-            params["alg"] = self.algorithm
-        members = [(name, {}) for name in names]
-        signature_input = http_sf.ser({self._label: (members, params)})
-        request = RequestParts.build(method, url, lowered)
-        base = signature_base([(name, {}) for name in names], signature_input.partition("=")[2], request)
+        components, inner_list = self._coverage[body is not None]
+        params_value = f"{inner_list};created={int(self._clock())}{self._params_tail}"
+        base = signature_base(components, params_value, RequestParts.build(method, url, lowered))
         encoded = base64.b64encode(self._sign(self._key, base)).decode("ascii")
-        added["Signature-Input"] = signature_input
+        added["Signature-Input"] = f"{self._label}={params_value}"
         added["Signature"] = f"{self._label}=:{encoded}:"
         return added

@@ -29,7 +29,7 @@ async def verify(request: web.Request, body: bytes | None) -> VerifiedSignature:
         return await verify_request(
             method=request.method,
             # Behind a TLS proxy the socket is plain http: ids and @target-uri use our public base URL.
-            url=ctx.urls.base + request.path_qs,
+            url=ctx.urls.base + request.raw_path,
             headers=request.headers,
             body=body,
             lookup=ctx.remote.key_lookup,
