@@ -169,6 +169,8 @@ class RemoteActors:
             raise ResolveError(f"could not fetch key {key_id}: {exc}") from None
         if "inbox" in document:
             data = _parse_or_fail(document)
+            # fetch_document may have followed the document's own id elsewhere: never cache one of ours.
+            self._refuse_local(data.id)
             await self.store(data, document)
             return
         owner = document.get("owner")

@@ -1,0 +1,558 @@
+"""A fake-but-real remote fediverse server for tests: real HTTP on a loopback port, real keys.
+
+``Peer`` is an aiohttp application on ``127.0.0.1:<free port>`` that behaves like the peers of
+PROTOCOL.md as far as discovery and signatures go:
+
+- WebFinger (``/.well-known/webfinger``) and actor documents (``/users/<name>``) with an RSA
+  ``publicKey`` and, optionally, an Ed25519 Multikey in ``assertionMethod`` (FEP-521a);
+- optionally GoToSocial-style separate key documents (``/users/<name>/main-key`` with an ``owner``);
+- inboxes (``/users/<name>/inbox`` and the shared ``/inbox``) that verify and record what arrives;
+- optional signed-GET enforcement (GoToSocial, Mastodon in authorized-fetch mode): unsigned or
+  unverifiable GETs of actors get 401; every request's ``keyId`` is recorded either way;
+- key rotation (``PeerActor.rotate_key``).
+
+Its actors sign requests with our ``federation.signatures.CavageSigner`` or with ``httpsig`` (an
+independent draft-cavage implementation), so a test can show our verifier accepts both. Incoming
+signatures are checked with ``httpsig`` only: the peer never trusts our verifier to check our signer.
+
+To verify a signature made by a server it reaches under another name (our app in an aiohttp
+``TestClient`` calls itself ``https://node.test``), tell the peer where that origin really listens:
+``peer.route_origin("https://node.test", str(client.make_url("")))``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import itertools
+import json
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from email.utils import formatdate, parsedate_to_datetime
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+import aiohttp
+import base58
+import httpsig
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+from httpsig.utils import parse_signature_header
+
+from federation.signatures import CavageSigner
+
+AS2_CONTEXT = "https://www.w3.org/ns/activitystreams"
+SECURITY_CONTEXT = "https://w3id.org/security/v1"
+MULTIKEY_CONTEXT = "https://w3id.org/security/multikey/v1"
+PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
+ACTIVITY_JSON = "application/activity+json"
+CLOCK_WINDOW_S = 3600.0  # the ±1 h every peer allows (PROTOCOL.md)
+
+Implementation = Literal["cavage", "httpsig"]
+
+# --------------------------------------------------------------------------------------------------
+# Keys
+
+# RSA-2048 generation costs ~60 ms; tests create many peers. Keys come from a process-wide pool
+# handed out round-robin, so keys within one test are distinct unless it draws more than the pool.
+_RSA_POOL_SIZE = 32
+_rsa_pool: list[rsa.RSAPrivateKey] = []
+_rsa_turn = itertools.count()
+
+
+def new_rsa_key() -> rsa.RSAPrivateKey:
+    """A distinct RSA-2048 key (distinct from the last ``_RSA_POOL_SIZE - 1`` keys handed out)."""
+    turn = next(_rsa_turn) % _RSA_POOL_SIZE
+    if turn == len(_rsa_pool):
+        _rsa_pool.append(rsa.generate_private_key(public_exponent=65537, key_size=2048))
+    return _rsa_pool[turn]
+
+
+def private_pem(key: rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey) -> str:
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+
+
+def public_pem(key: rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey) -> str:
+    return key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).decode()
+
+
+def multikey(key: ed25519.Ed25519PrivateKey) -> str:
+    """FEP-521a ``publicKeyMultibase``: 'z' + base58btc(0xed01 + raw key), computed independently of ours."""
+    raw = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return "z" + base58.b58encode(b"\xed\x01" + raw).decode()
+
+
+def sha256_digest(body: bytes) -> str:
+    return "SHA-256=" + base64.b64encode(hashlib.sha256(body).digest()).decode()
+
+
+# --------------------------------------------------------------------------------------------------
+# Actors
+
+
+@dataclass
+class PeerActor:
+    """One actor of the peer, with its keys and what its documents should say (tests may bend them)."""
+
+    peer: Peer
+    username: str
+    rsa_key: rsa.RSAPrivateKey
+    name: str = ""
+    summary: str = ""
+    actor_type: str = "Person"
+    ed25519_key: ed25519.Ed25519PrivateKey | None = None
+    separate_key_document: bool = False  # GoToSocial: keyId is its own URL, a document with `owner`
+    key_owner: str | None = None  # the `owner` the key document claims (default: this actor)
+    webfinger_href: str | None = None  # where WebFinger points (default: this actor's id)
+    document_overrides: dict[str, Any] = field(default_factory=dict)  # merged over the actor document
+
+    @property
+    def id(self) -> str:
+        return f"{self.peer.base_url}/users/{self.username}"
+
+    @property
+    def handle(self) -> str:
+        return f"{self.username}@{self.peer.host}"
+
+    @property
+    def key_id(self) -> str:
+        return f"{self.id}/main-key" if self.separate_key_document else f"{self.id}#main-key"
+
+    @property
+    def ed25519_key_id(self) -> str:
+        return f"{self.id}#ed25519-key"
+
+    @property
+    def inbox(self) -> str:
+        return f"{self.id}/inbox"
+
+    def rotate_key(self) -> rsa.RSAPrivateKey:
+        """Replace the RSA key under the same keyId, as a server does after a key compromise."""
+        self.rsa_key = new_rsa_key()
+        return self.rsa_key
+
+    # -- documents --------------------------------------------------------------------------------
+
+    def public_key_entry(self) -> dict[str, Any]:
+        return {"id": self.key_id, "owner": self.key_owner or self.id, "publicKeyPem": public_pem(self.rsa_key)}
+
+    def document(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {
+            "@context": [AS2_CONTEXT, SECURITY_CONTEXT, MULTIKEY_CONTEXT],
+            "id": self.id,
+            "type": self.actor_type,
+            "preferredUsername": self.username,
+            "name": self.name or self.username,
+            "summary": self.summary,
+            "url": f"{self.peer.base_url}/@{self.username}",
+            "inbox": self.inbox,
+            "outbox": f"{self.id}/outbox",
+            "followers": f"{self.id}/followers",
+            "following": f"{self.id}/following",
+            "endpoints": {"sharedInbox": f"{self.peer.base_url}/inbox"},
+            "publicKey": self.public_key_entry(),
+        }
+        if self.ed25519_key is not None:
+            doc["assertionMethod"] = [
+                {
+                    "id": self.ed25519_key_id,
+                    "type": "Multikey",
+                    "controller": self.id,
+                    "publicKeyMultibase": multikey(self.ed25519_key),
+                }
+            ]
+        doc.update(self.document_overrides)
+        return doc
+
+    def key_document(self) -> dict[str, Any]:
+        """GoToSocial serves the key at its own URL: a small document naming its owner."""
+        return {"@context": [AS2_CONTEXT, SECURITY_CONTEXT], **self.public_key_entry()}
+
+    # -- activities -------------------------------------------------------------------------------
+
+    def create_note(
+        self, content: str = "<p>Hello</p>", *, to: str = PUBLIC, actor: str | None = None
+    ) -> dict[str, Any]:
+        """A Create{Note} with fresh ids; ``actor`` overrides the activity's actor (forgery tests)."""
+        serial = uuid.uuid4().hex
+        note_id = f"{self.id}/statuses/{serial}"
+        return {
+            "@context": AS2_CONTEXT,
+            "id": f"{note_id}/activity",
+            "type": "Create",
+            "actor": actor or self.id,
+            "to": [to],
+            "object": {
+                "id": note_id,
+                "type": "Note",
+                "attributedTo": actor or self.id,
+                "content": content,
+                "to": [to],
+            },
+        }
+
+    # -- signing ----------------------------------------------------------------------------------
+
+    def sign(
+        self,
+        method: str,
+        url: str,
+        body: bytes | None = None,
+        *,
+        content_type: str = ACTIVITY_JSON,
+        implementation: Implementation = "cavage",
+        key: rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey | None = None,
+        key_id: str | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> dict[str, str]:
+        """The headers of a signed request (Host, Date, Digest, Content-Type, Signature).
+
+        ``url`` is what the request is signed for; the Host header is taken from it, so a request
+        signed for ``https://node.test/inbox`` can be sent to a TestClient and be seen as node.test.
+        ``key``/``key_id`` sign with another key or name another key (forgery and rotation tests);
+        ``clock`` moves the Date (stale and future signatures).
+        """
+        signing_key = key or self.rsa_key
+        signing_key_id = key_id or (
+            self.ed25519_key_id if isinstance(signing_key, ed25519.Ed25519PrivateKey) else self.key_id
+        )
+        headers: dict[str, str] = {"Content-Type": content_type} if body is not None else {}
+        if implementation == "cavage":
+            headers.update(CavageSigner(signing_key_id, signing_key, clock=clock).sign(method, url, headers, body))
+            return headers
+        if not isinstance(signing_key, rsa.RSAPrivateKey):
+            raise ValueError("httpsig signs with RSA keys only")
+        return _httpsig_sign(signing_key_id, signing_key, method, url, headers, body, clock)
+
+
+def _httpsig_sign(
+    key_id: str,
+    key: rsa.RSAPrivateKey,
+    method: str,
+    url: str,
+    headers: dict[str, str],
+    body: bytes | None,
+    clock: Callable[[], float],
+) -> dict[str, str]:
+    """draft-cavage signing with the independent ``httpsig`` library (pycryptodome underneath)."""
+    parts = urlsplit(url)
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    headers = {**headers, "Host": parts.netloc, "Date": formatdate(clock(), usegmt=True)}
+    covered = ["(request-target)", "host", "date"]
+    if body is not None:
+        headers["Digest"] = sha256_digest(body)
+        covered += ["digest", "content-type"]
+    signer = httpsig.HeaderSigner(
+        key_id, private_pem(key), algorithm="rsa-sha256", headers=covered, sign_header="signature"
+    )
+    signed = signer.sign(headers, host=parts.netloc, method=method, path=path)
+    headers["Signature"] = signed["signature"]
+    return headers
+
+
+# --------------------------------------------------------------------------------------------------
+# What the peer saw
+
+
+@dataclass(frozen=True)
+class ReceivedRequest:
+    """One request the peer served, and whose signature it carried (``key_id`` None: unsigned)."""
+
+    method: str
+    path: str
+    key_id: str | None
+    verified: bool
+    problem: str | None  # why the signature did not verify, for assertion messages
+
+
+@dataclass(frozen=True)
+class InboxDelivery:
+    """One POST to an inbox of the peer."""
+
+    path: str
+    activity: dict[str, Any]
+    key_id: str | None
+    verified: bool
+
+
+# --------------------------------------------------------------------------------------------------
+# The server
+
+
+class Peer:
+    """A remote server on loopback. Use ``async with Peer() as peer:`` or ``await start()``/``close()``."""
+
+    def __init__(self, *, require_signed_gets: bool = False, accept_unsigned_posts: bool = False) -> None:
+        self.require_signed_gets = require_signed_gets
+        self.accept_unsigned_posts = accept_unsigned_posts
+        self.actors: dict[str, PeerActor] = {}
+        self.requests: list[ReceivedRequest] = []
+        self.inbox: list[InboxDelivery] = []
+        self._origins: dict[str, str] = {}  # public origin -> where it really listens
+        self._foreign_keys: dict[str, str] = {}  # keyId -> public PEM, cached like a real server
+        self._server: TestServer | None = None
+        self._session: aiohttp.ClientSession | None = None
+
+    # -- lifecycle --------------------------------------------------------------------------------
+
+    async def start(self) -> Peer:
+        app = web.Application()
+        app.router.add_get("/.well-known/webfinger", self._webfinger)
+        app.router.add_get("/users/{name}", self._actor)
+        app.router.add_get("/users/{name}/main-key", self._key_document)
+        app.router.add_get("/users/{name}/{collection:outbox|followers|following}", self._collection)
+        app.router.add_post("/users/{name}/inbox", self._inbox)
+        app.router.add_post("/inbox", self._inbox)
+        self._server = TestServer(app, host="127.0.0.1")
+        await self._server.start_server()
+        self._session = aiohttp.ClientSession()
+        return self
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+        if self._server is not None:
+            await self._server.close()
+            self._server = None
+
+    async def __aenter__(self) -> Peer:
+        return await self.start()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    @property
+    def host(self) -> str:
+        if self._server is None:
+            raise RuntimeError("the peer is not started")
+        return f"127.0.0.1:{self._server.port}"
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}"
+
+    # -- configuration ----------------------------------------------------------------------------
+
+    def add_actor(
+        self,
+        username: str,
+        *,
+        name: str = "",
+        summary: str = "",
+        actor_type: str = "Person",
+        ed25519_key: bool = False,
+        separate_key_document: bool = False,
+        key_owner: str | None = None,
+        webfinger_href: str | None = None,
+        document_overrides: Mapping[str, Any] | None = None,
+    ) -> PeerActor:
+        actor = PeerActor(
+            peer=self,
+            username=username,
+            rsa_key=new_rsa_key(),
+            name=name,
+            summary=summary,
+            actor_type=actor_type,
+            ed25519_key=ed25519.Ed25519PrivateKey.generate() if ed25519_key else None,
+            separate_key_document=separate_key_document,
+            key_owner=key_owner,
+            webfinger_href=webfinger_href,
+            document_overrides=dict(document_overrides or {}),
+        )
+        self.actors[username] = actor
+        return actor
+
+    def route_origin(self, public_origin: str, actual_base_url: str) -> None:
+        """Fetch keys of ``public_origin`` (e.g. https://node.test) from where it really listens."""
+        self._origins[public_origin.rstrip("/")] = actual_base_url.rstrip("/")
+
+    # -- queries for assertions -------------------------------------------------------------------
+
+    def count(self, method: str, path: str) -> int:
+        """How many ``method`` requests for exactly ``path`` the peer served."""
+        return sum(1 for r in self.requests if r.method == method and r.path == path)
+
+    def gets_of(self, actor: PeerActor) -> int:
+        """GETs of the actor document (Mastodon-style key fetches land here too)."""
+        return self.count("GET", urlsplit(actor.id).path)
+
+    # -- outgoing requests, for tests against real server processes --------------------------------
+
+    async def deliver(
+        self,
+        actor: PeerActor,
+        inbox_url: str,
+        activity: Mapping[str, Any],
+        *,
+        implementation: Implementation = "cavage",
+    ) -> tuple[int, str]:
+        """POST a signed activity to a real inbox; returns the status and the response text."""
+        body = json.dumps(activity).encode()
+        headers = actor.sign("POST", inbox_url, body, implementation=implementation)
+        async with self._client().post(inbox_url, data=body, headers=headers) as response:
+            return response.status, await response.text()
+
+    async def fetch(self, url: str, *, actor: PeerActor | None = None) -> tuple[int, Any]:
+        """GET an ActivityPub document, signed by ``actor`` (unsigned when None)."""
+        headers = {"Accept": ACTIVITY_JSON}
+        if actor is not None:
+            headers.update(actor.sign("GET", url))
+        async with self._client().get(url, headers=headers) as response:
+            text = await response.text()
+            try:
+                return response.status, json.loads(text)
+            except ValueError:
+                return response.status, text
+
+    def _client(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            raise RuntimeError("the peer is not started")
+        return self._session
+
+    # -- handlers ---------------------------------------------------------------------------------
+
+    async def _webfinger(self, request: web.Request) -> web.Response:
+        await self._record(request, enforce=False)  # WebFinger is public everywhere
+        resource = request.query.get("resource", "")
+        user, _, host = resource.removeprefix("acct:").rpartition("@")
+        actor = self.actors.get(user)
+        if actor is None or host != self.host:
+            return web.json_response({"error": f"no such account {resource}"}, status=404)
+        href = actor.webfinger_href or actor.id
+        jrd = {
+            "subject": f"acct:{actor.handle}",
+            "aliases": [href],
+            "links": [{"rel": "self", "type": ACTIVITY_JSON, "href": href}],
+        }
+        return web.json_response(jrd, content_type="application/jrd+json")
+
+    async def _actor(self, request: web.Request) -> web.Response:
+        actor = self.actors.get(request.match_info["name"])
+        refusal = await self._record(request, enforce=self.require_signed_gets)
+        if refusal is not None:
+            return refusal
+        if actor is None:
+            return web.json_response({"error": "no such actor"}, status=404)
+        return _activity_json(actor.document())
+
+    async def _key_document(self, request: web.Request) -> web.Response:
+        # GoToSocial serves public keys unsigned: a verifier cannot sign before it has a key.
+        await self._record(request, enforce=False)
+        actor = self.actors.get(request.match_info["name"])
+        if actor is None or not actor.separate_key_document:
+            return web.json_response({"error": "no such key"}, status=404)
+        return _activity_json(actor.key_document())
+
+    async def _collection(self, request: web.Request) -> web.Response:
+        refusal = await self._record(request, enforce=self.require_signed_gets)
+        if refusal is not None:
+            return refusal
+        actor = self.actors.get(request.match_info["name"])
+        if actor is None:
+            return web.json_response({"error": "no such actor"}, status=404)
+        collection = {"@context": AS2_CONTEXT, "id": f"{actor.id}/{request.match_info['collection']}",
+                      "type": "OrderedCollection", "totalItems": 0}
+        return _activity_json(collection)
+
+    async def _inbox(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        key_id, problem = await self._verify(request, body)
+        self.requests.append(ReceivedRequest(request.method, request.path, key_id, problem is None, problem))
+        try:
+            activity = json.loads(body)
+        except ValueError:
+            return web.json_response({"error": "body is not JSON"}, status=400)
+        self.inbox.append(InboxDelivery(request.path, activity, key_id, problem is None))
+        if problem is not None and not self.accept_unsigned_posts:
+            return web.json_response({"error": problem}, status=401)
+        return web.Response(status=202)
+
+    async def _record(self, request: web.Request, *, enforce: bool) -> web.Response | None:
+        """Record the request and who signed it; the 401 to send when signatures are enforced and missing."""
+        key_id, problem = await self._verify(request, None)
+        self.requests.append(ReceivedRequest(request.method, request.path, key_id, problem is None, problem))
+        if enforce and problem is not None:
+            return web.json_response({"error": f"signed GETs only: {problem}"}, status=401)
+        return None
+
+    # -- signature checks (httpsig: independent of the code under test) ----------------------------
+
+    async def _verify(self, request: web.Request, body: bytes | None) -> tuple[str | None, str | None]:
+        """(keyId, None) when the signature verifies; (keyId or None, reason) when it does not."""
+        header = request.headers.get("Signature")
+        if not header:
+            return None, "not signed"
+        params = parse_signature_header(header)
+        key_id = params.get("keyid")  # httpsig's dict lowercases keys but not its .get()
+        if not key_id:
+            return None, "signature has no keyId"
+        covered = ["(request-target)", "host", "date"] + (["digest"] if body is not None else [])
+        pem = await self._public_pem(key_id)
+        if pem is None:
+            return key_id, f"cannot find key {key_id}"
+        try:
+            verifier = httpsig.HeaderVerifier(
+                headers=dict(request.headers),
+                secret=pem,
+                required_headers=covered,
+                method=request.method,
+                path=request.raw_path,
+                sign_header="signature",
+            )
+            valid = verifier.verify()
+        except Exception as exc:  # httpsig raises bare Exceptions for missing headers
+            return key_id, f"signature rejected: {exc}"
+        if not valid:
+            return key_id, "signature does not verify"
+        try:
+            sent = parsedate_to_datetime(request.headers["Date"]).timestamp()
+        except (KeyError, TypeError, ValueError):
+            return key_id, "no usable Date header"
+        if abs(time.time() - sent) > CLOCK_WINDOW_S:
+            return key_id, "Date outside the clock window"
+        if body is not None and request.headers.get("Digest") != sha256_digest(body):
+            return key_id, "Digest does not match the body"
+        return key_id, None
+
+    async def _public_pem(self, key_id: str) -> str | None:
+        own = next((a for a in self.actors.values() if a.key_id == key_id), None)
+        if own is not None:
+            return public_pem(own.rsa_key)
+        if key_id not in self._foreign_keys:
+            pem = await self._fetch_foreign_key(key_id)
+            if pem is None:
+                return None
+            self._foreign_keys[key_id] = pem
+        return self._foreign_keys[key_id]
+
+    async def _fetch_foreign_key(self, key_id: str) -> str | None:
+        """Fetch the key document (or the actor holding it) like a real server, via route_origin."""
+        parts = urlsplit(key_id)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        actual = self._origins.get(origin)
+        if actual is None:
+            return None
+        url = actual + (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        headers = {"Accept": ACTIVITY_JSON, "Host": parts.netloc}
+        async with self._client().get(url, headers=headers) as response:
+            if response.status != 200:
+                return None
+            document = await response.json(content_type=None)
+        entries = document.get("publicKey")
+        for entry in entries if isinstance(entries, list) else [entries or document]:
+            if isinstance(entry, dict) and entry.get("id") == key_id and isinstance(entry.get("publicKeyPem"), str):
+                return str(entry["publicKeyPem"])
+        return None
+
+
+def _activity_json(document: Mapping[str, Any]) -> web.Response:
+    return web.Response(body=json.dumps(document).encode(), content_type=ACTIVITY_JSON)
