@@ -30,6 +30,7 @@ from storage.models import RemoteActor, RemoteKey, utcnow
 ACTOR_TTL = timedelta(days=1)
 REFRESHES_PER_HOST = 5
 REFRESH_PERIOD_S = 60.0
+UNKNOWN_KEYS_PER_HOST = 60  # a busy instance introduces many new actors a minute; made-up keyIds stop here
 
 
 class ResolveError(DomainError):
@@ -64,6 +65,7 @@ class RemoteActors:
         self.urls = urls
         self.webfinger_scheme = webfinger_scheme
         self.refresh_limit = _HostRateLimit()
+        self.unknown_key_limit = _HostRateLimit(limit=UNKNOWN_KEYS_PER_HOST)
 
     # -- resolving --------------------------------------------------------------------------------
 
@@ -134,11 +136,16 @@ class RemoteActors:
         """The signature verifier's injected lookup (federation.signatures.KeyLookup)."""
         if not key_id.startswith(("http://", "https://")):
             return None
+        host = urlsplit(key_id).netloc.lower()
         if not refresh:
             record = await self._cached_key(key_id)
             if record is not None:
                 return record
-        elif not self.refresh_limit.allow(urlsplit(key_id).netloc.lower()):
+            # Unknown keys cost a fetch each: bound them per host too, so a flood of made-up keyIds
+            # cannot turn us into a crawler of one server.
+            if not self.unknown_key_limit.allow(host):
+                return None
+        elif not self.refresh_limit.allow(host):
             return None
         try:
             await self._fetch_key_owner(key_id)

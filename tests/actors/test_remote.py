@@ -20,7 +20,7 @@ from sqlalchemy import func, select, update
 
 from actors import local
 from actors.errors import InvalidInput, NotFound
-from actors.remote import ACTOR_TTL, REFRESHES_PER_HOST, RemoteActors, ResolveError
+from actors.remote import ACTOR_TTL, REFRESHES_PER_HOST, UNKNOWN_KEYS_PER_HOST, RemoteActors, ResolveError
 from actors.signing import signer_for
 from federation.http import FederationClient
 from federation.signatures import CavageSigner
@@ -167,6 +167,14 @@ async def test_key_refreshes_are_limited_per_host(remote: RemoteActors, peer: Pe
         dave = other_peer.add_actor("dave")
         assert await remote.key_lookup(dave.key_id, refresh=True) is not None
         assert other_peer.gets_of(dave) == 1
+
+
+async def test_lookups_of_unknown_key_ids_are_limited_per_host(remote: RemoteActors, peer: Peer) -> None:
+    """A flood of made-up keyIds on one host costs at most UNKNOWN_KEYS_PER_HOST fetches a minute."""
+    for number in range(UNKNOWN_KEYS_PER_HOST + 10):
+        assert await remote.key_lookup(f"{peer.base_url}/users/made-up-{number}#main-key", refresh=False) is None
+    made_up_gets = sum(1 for r in peer.requests if r.method == "GET" and r.path.startswith("/users/made-up-"))
+    assert made_up_gets == UNKNOWN_KEYS_PER_HOST
 
 
 # --------------------------------------------------------------------------------------------------
