@@ -10,7 +10,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from madeopen.app import Services, build_services, build_web_app, prepare
 from madeopen.settings import Settings
-from tests.support.databases import PostgresDatabases, fresh_sqlite, postgres_admin_url
+from tests.support.databases import PostgresDatabases, SqliteTemplate, fresh_sqlite, postgres_admin_url
 
 TEST_DOMAIN = "node.test"
 BACKENDS = ["sqlite", "postgresql"]
@@ -34,6 +34,11 @@ def _drop_postgres_databases(postgres: PostgresDatabases | None):  # type: ignor
 FreshDatabase = Callable[..., Awaitable[str]]
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> SqliteTemplate:
+    return SqliteTemplate(tmp_path_factory.mktemp("sqlite-template"))
+
+
 @pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest, postgres: PostgresDatabases | None) -> str:
     if request.param == "postgresql" and postgres is None:
@@ -42,14 +47,16 @@ def backend(request: pytest.FixtureRequest, postgres: PostgresDatabases | None) 
 
 
 @pytest.fixture
-def fresh_database(backend: str, postgres: PostgresDatabases | None, tmp_path: Path) -> FreshDatabase:
+def fresh_database(
+    backend: str, postgres: PostgresDatabases | None, tmp_path: Path, sqlite_template: SqliteTemplate
+) -> FreshDatabase:
     """A factory of fresh database URLs on this test's backend (several for multi-node tests)."""
 
     async def make(*, migrated: bool = True) -> str:
         if backend == "postgresql":
             assert postgres is not None
             return await postgres.fresh(migrated=migrated)
-        return await fresh_sqlite(tmp_path, migrated=migrated)
+        return await fresh_sqlite(tmp_path, migrated=migrated, template=sqlite_template)
 
     return make
 

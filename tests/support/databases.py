@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import uuid
 from pathlib import Path
 
 import asyncpg
 from sqlalchemy.engine import make_url
 
+from actors.local import ensure_instance_actor
 from storage import migrate
-from storage.engine import create_engine
+from storage.engine import create_engine, session_factory
 
 PG_ENV = "MADEOPEN_TEST_DATABASE_URL"
 
@@ -56,11 +58,7 @@ class PostgresDatabases:
                 name = f"mo_test_tmpl_{uuid.uuid4().hex[:10]}"
                 await self._execute(f'CREATE DATABASE "{name}"')
                 self.created.append(name)
-                engine = create_engine(self.url_for(name))
-                try:
-                    await migrate.upgrade(engine)
-                finally:
-                    await engine.dispose()
+                await prepare_template(self.url_for(name))
                 self.template = name
             return self.template
 
@@ -80,13 +78,36 @@ class PostgresDatabases:
         self.created.clear()
 
 
-async def fresh_sqlite(directory: Path, *, migrated: bool = True) -> str:
+async def prepare_template(url: str) -> None:
+    """Migrate once and create the instance actor (its RSA key costs ~60 ms): every copy shares them."""
+    engine = create_engine(url)
+    try:
+        await migrate.upgrade(engine)
+        async with session_factory(engine).begin() as session:
+            await ensure_instance_actor(session)
+    finally:
+        await engine.dispose()
+
+
+class SqliteTemplate:
+    """A migrated SQLite file made once per run; each test gets a copy of it."""
+
+    def __init__(self, directory: Path) -> None:
+        self.path = directory / "template.sqlite"
+        self._ready = False
+
+    async def copy_to(self, target: Path) -> None:
+        if not self._ready:
+            await prepare_template(f"sqlite+aiosqlite:///{self.path}")
+            self._ready = True
+        shutil.copyfile(self.path, target)
+
+
+async def fresh_sqlite(directory: Path, *, migrated: bool = True, template: SqliteTemplate | None = None) -> str:
     path = directory / f"db-{uuid.uuid4().hex[:8]}.sqlite"
     url = f"sqlite+aiosqlite:///{path}"
-    if migrated:
-        engine = create_engine(url)
-        try:
-            await migrate.upgrade(engine)
-        finally:
-            await engine.dispose()
+    if migrated and template is not None:
+        await template.copy_to(path)
+    elif migrated:
+        await prepare_template(url)
     return url
