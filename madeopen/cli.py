@@ -10,6 +10,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
 from aiohttp import web
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from actors import local
 from actors.errors import DomainError
@@ -50,6 +52,16 @@ def _parser() -> argparse.ArgumentParser:
     gcreate.add_argument("--owner", help="local username of the owner")
     gcreate.add_argument("--title", default="")
     return parser
+
+
+def _check_sqlite_directory(database_url: str) -> None:
+    """SQLite creates the file but never its directory; say so before aiosqlite fails less clearly."""
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return
+    directory = Path(url.database).parent
+    if not directory.is_dir():
+        raise CliError(f"MADEOPEN_DATABASE_URL: the directory {directory} of the SQLite database does not exist")
 
 
 def _read_password(path: Path) -> str:
@@ -109,12 +121,14 @@ async def _migrate(services: Services) -> None:
 
 
 def _serve(services: Services, *, auto_migrate: bool) -> None:
+    settings = services.settings
+
     async def app_factory() -> web.Application:
         await prepare(services, auto_migrate=auto_migrate)
-        return build_web_app(services)
+        # Only after the schema check: a refused start must not claim to be serving.
+        print(f"Made Open {__version__} serving {settings.base_url} on http://{settings.host}:{settings.port}", flush=True)
+        return build_web_app(services, with_workers=auto_migrate)  # run: web + workers
 
-    settings = services.settings
-    print(f"Made Open {__version__} serving {settings.base_url} on http://{settings.host}:{settings.port}", flush=True)
     web.run_app(app_factory(), host=settings.host, port=settings.port, print=None, access_log=None)
 
 
@@ -126,6 +140,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings()
         if args.command == "worker":
             raise CliError("the delivery worker is not built yet; 'madeopen run' serves everything for now")
+        _check_sqlite_directory(settings.database_url)
         services = build_services(settings)
         if args.command in ("run", "web"):
             _serve(services, auto_migrate=args.command == "run")
@@ -137,6 +152,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(_group_create(services, args))
     except (SettingsError, CliError, DomainError, SchemaOutdated) as exc:
         print(f"madeopen: error: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    except DBAPIError as exc:
+        # A missing database, unknown role or unopenable SQLite path: one line, not a traceback.
+        reason = str(exc.orig).strip() or type(exc.orig).__name__
+        print(f"madeopen: error: MADEOPEN_DATABASE_URL: the database failed: {reason.splitlines()[0]}", file=sys.stderr)
         return EXIT_FAILURE
     except OSError as exc:
         print(f"madeopen: error: {exc}", file=sys.stderr)

@@ -151,6 +151,9 @@ def _read_toml(path: str) -> dict[str, object]:
         raise SettingsError(f"MADEOPEN_CONFIG: cannot read {path}: {exc.strerror}") from None
     except tomllib.TOMLDecodeError as exc:
         raise SettingsError(f"MADEOPEN_CONFIG: {path} is not valid TOML: {exc}") from None
+    except UnicodeDecodeError:
+        # tomllib decodes the bytes itself and lets this escape; TOML files must be UTF-8.
+        raise SettingsError(f"MADEOPEN_CONFIG: {path} is not UTF-8 text (TOML files must be UTF-8)") from None
     out: dict[str, object] = {}
     for key, value in data.items():
         var = "MADEOPEN_" + key.upper()

@@ -16,13 +16,16 @@ _JRD = "application/jrd+json"
 _CORS = {"Access-Control-Allow-Origin": "*"}
 
 
-def _local_name_from_url(url: str, base: str) -> str:
-    """Map one of our actor URLs (`/users/x`, `/groups/x`, `/actor`) back to a username."""
+def _local_name_from_url(url: str, base: str) -> tuple[str, str]:
+    """Map one of our actor URLs (`/users/x`, `/groups/x`, `/actor`) back to (username, actor type).
+
+    The type matters: `/groups/alice` is not Alice's id, so it must not resolve to her.
+    """
     if url == f"{base}/actor":
-        return INSTANCE_ACTOR_NAME
-    for prefix in (f"{base}/users/", f"{base}/groups/"):
+        return INSTANCE_ACTOR_NAME, "application"
+    for prefix, actor_type in ((f"{base}/users/", "person"), (f"{base}/groups/", "group")):
         if url.startswith(prefix) and "/" not in url[len(prefix):]:
-            return url[len(prefix):]
+            return url[len(prefix):], actor_type
     raise NotFound(f"{url} is not an actor on this server")
 
 
@@ -36,15 +39,16 @@ async def webfinger(request: web.Request) -> web.Response:
         parsed = discovery.parse_resource(resource, ctx.urls.domain)
     except discovery.BadResource as exc:
         raise InvalidInput(f"webfinger: {exc}") from None
+    actor_type: str | None = None
     if isinstance(parsed, str):
-        name = _local_name_from_url(parsed, ctx.urls.base)
+        name, actor_type = _local_name_from_url(parsed, ctx.urls.base)
     elif parsed.host != ctx.urls.domain:
         raise NotFound(f"webfinger: {parsed.host} is not this server ({ctx.urls.domain})")
     else:
         # Mastodon-style: acct:domain@domain names the instance actor.
         name = INSTANCE_ACTOR_NAME if parsed.user.lower() == ctx.urls.domain else parsed.user
     async with ctx.sessions() as session:
-        actor = await local.find_actor(session, name)
+        actor = await local.find_actor(session, name, actor_type)
     actor_id = ctx.urls.actor(actor.actor_type, actor.username)
     handle = ctx.urls.domain if actor.actor_type == "application" else actor.username
     document = discovery.webfinger_document(
