@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
@@ -18,6 +19,7 @@ from actors.errors import DomainError
 from madeopen import __version__
 from madeopen.app import Services, build_services, build_web_app, migrate_database, prepare
 from madeopen.settings import SettingsError, load_settings
+from madeopen.workers import Workers
 from storage.migrate import SchemaOutdated
 
 EXIT_USAGE = 2
@@ -120,6 +122,24 @@ async def _migrate(services: Services) -> None:
     print(f"database at {after}" + ("" if before == after else f" (was {before or 'empty'})"))
 
 
+async def _work(services: Services) -> None:
+    """The worker role alone: inbound and delivery workers until SIGTERM/SIGINT, then a clean stop
+    (claims not finished by then return to the queue when their lease expires)."""
+    try:
+        await prepare(services, auto_migrate=False)
+        assert services.fed is not None
+        workers = Workers(services.fed)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, workers.stop_event.set)
+        workers.start()
+        print(f"Made Open {__version__} worker for {services.settings.base_url} started", flush=True)
+        await workers.stop_event.wait()
+        await workers.stop()
+    finally:
+        await services.close()
+
+
 def _serve(services: Services, *, auto_migrate: bool) -> None:
     settings = services.settings
 
@@ -138,12 +158,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         settings = load_settings()
-        if args.command == "worker":
-            raise CliError("the delivery worker is not built yet; 'madeopen run' serves everything for now")
         _check_sqlite_directory(settings.database_url)
         services = build_services(settings)
         if args.command in ("run", "web"):
             _serve(services, auto_migrate=args.command == "run")
+        elif args.command == "worker":
+            asyncio.run(_work(services))
         elif args.command == "migrate":
             asyncio.run(_migrate(services))
         elif args.command == "user":

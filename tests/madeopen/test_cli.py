@@ -224,11 +224,12 @@ async def test_refused_commands_write_nothing(
             assert await _counts(services) == before
 
 
-async def test_worker_says_it_is_not_built_yet(madeopen: Madeopen) -> None:
+async def test_worker_refuses_an_unmigrated_database(madeopen: Madeopen, fresh_database: FreshDatabase) -> None:
+    madeopen.database_url = await fresh_database(migrated=False)
     result = await madeopen("worker")
     assert result.code != 0
     assert result.out == ""
-    assert "not built yet" in result.err and "madeopen run" in result.err
+    assert "run 'madeopen migrate'" in result.err and result.err.count("\n") == 1
 
 
 async def test_commands_need_a_migrated_database(
