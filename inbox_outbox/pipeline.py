@@ -9,8 +9,10 @@ from typing import Any
 from actors.errors import DomainError
 from federation.activities import object_id
 from federation.remote_actor import origin
+from inbox_outbox.addressing import host_of
 from inbox_outbox.federation import Federation
 from inbox_outbox.handlers import Drop, Incoming, dispatch
+from inbox_outbox.hosts import mark_host_alive
 from storage.models import InboundActivity
 
 log = logging.getLogger(__name__)
@@ -22,6 +24,7 @@ class Retry(Exception):
 
 async def process(fed: Federation, row: InboundActivity) -> None:
     """Run one queued activity to completion, or raise Drop (give up) or Retry (later)."""
+    await mark_host_alive(fed.sessions, host_of(row.actor_uri))  # a verified signed activity: the host lives
     activity: dict[str, Any] = json.loads(row.body)
     kind = str(activity.get("type"))
     handler = dispatch(kind)

@@ -8,10 +8,12 @@ from actors import documents, local
 from actors.errors import InvalidInput, NotFound
 from actors.urls import INSTANCE_ACTOR_NAME
 from federation.collections import PAGE_SIZE, collection_page, collection_summary
+from inbox_outbox import collections_groups
 from storage.models import LocalActor
 from web.authorized_fetch import signed_by
 from web.context import get_context
 from web.negotiation import Representation, choose
+from web.routes.objects import outbox_response
 from web.responses import activity_json, html_page
 
 routes = web.RouteTableDef()
@@ -63,7 +65,8 @@ def _page_number(request: web.Request) -> int | None:
     raw = request.query.get("page")
     if raw is None:
         return None
-    if not raw.isdigit() or not 1 <= int(raw) <= _MAX_PAGE:
+    # isascii(): str.isdigit() also accepts "²" and other digits int() refuses (that was a 500).
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= _MAX_PAGE:
         raise InvalidInput(f"page must be a whole number from 1 to {_MAX_PAGE}, got {raw!r}")
     return int(raw)
 
@@ -77,13 +80,23 @@ async def collection(request: web.Request) -> web.Response:
     if name == "moderators" and actor.actor_type != "group":
         raise NotFound("only groups have moderators")
     collection_id = f"{ctx.urls.actor(actor.actor_type, actor.username)}/{name}"
+    if name == "outbox":  # our activities, paged from the database (web.routes.objects)
+        return await outbox_response(request, actor, collection_id)
     items: list[object] = []
-    if name == "moderators":
+    inline = False
+    if name in ("followers", "featured", "moderators"):
+        signature = signed_by(request)
         async with ctx.sessions() as session:
-            items = list(await documents.moderator_ids(session, actor, ctx.urls))
+            view = await collections_groups.collection(
+                session, ctx.urls, actor, name, signature.owner if signature else None
+            )
+        if view.hidden:  # a private group's members and pins: the number only (collections_groups)
+            return activity_json(collection_summary(collection_id, view.total, show_pages=False))
+        items, inline = view.items, view.inline
     page = _page_number(request)
     if page is None:
-        return activity_json(collection_summary(collection_id, len(items)))
+        # Lemmy reads moderators and featured from `orderedItems` of the collection itself, unpaged.
+        return activity_json(collection_summary(collection_id, len(items), inline_items=items if inline else None))
     start = (page - 1) * PAGE_SIZE
     chunk = items[start : start + PAGE_SIZE]
     has_next = start + PAGE_SIZE < len(items)

@@ -1,0 +1,298 @@
+"""Reading content: our objects and activities, outboxes, replies and threads, as a viewer may see them.
+
+Visibility (PROTOCOL.md "Groups"): a private group's content is for its members. A remote viewer proves
+who it is with a signed GET (``web.authorized_fetch.signed_by``): a member, or its server's instance
+actor when some member lives there (Mastodon and Lemmy fetch with their instance actor). What a viewer
+may not see is reported as not existing at all. Activities whose post was deleted since show a
+Tombstone in its place, so an old Create never brings deleted words back.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from actors.errors import NotFound
+from actors.memberships import can_read, local_actor_by_uri
+from actors.urls import Urls
+from federation.activities import strip_context
+from federation.collections import PAGE_SIZE
+from federation.objects import POST_TYPES
+from inbox_outbox.content_store import group_of, object_by_uri
+from inbox_outbox.ids import is_local
+from storage.models import Activity, LocalActor, Membership, Object, RemoteActor
+
+REPLIES_SHOWN = 50
+_INSTANCE_TYPES = ("Application", "Service")
+
+
+@dataclass(frozen=True)
+class Listing:
+    """One page of a collection (``items`` empty when only the summary was asked for)."""
+
+    total: int
+    items: list[Any] = field(default_factory=list)
+    has_next: bool = False
+    hidden: bool = False  # the viewer may know the size only (a private group's outbox)
+
+
+# --------------------------------------------------------------------------------------------------
+# Who may see what
+
+
+async def may_read_group(session: AsyncSession, urls: Urls, group: LocalActor, viewer: str | None) -> bool:
+    if await can_read(session, urls, group, viewer):
+        return True
+    if viewer is None or is_local(urls, viewer):
+        return False
+    # A server fetching for its users signs with its instance actor (an Application or Service, as
+    # Mastodon and Lemmy do): fine when one of the members lives there. Other people there are not.
+    signer = await session.scalar(select(RemoteActor.actor_type).where(RemoteActor.uri == viewer))
+    if signer not in _INSTANCE_TYPES:
+        return False
+    host = urlsplit(viewer).netloc.lower()
+    member_there = await session.scalar(
+        select(Membership.id)
+        .join(RemoteActor, RemoteActor.id == Membership.remote_actor_id)
+        .where(Membership.group_id == group.id, Membership.state == "accepted", RemoteActor.domain == host)
+        .limit(1)
+    )
+    return member_there is not None
+
+
+async def may_view(session: AsyncSession, urls: Urls, obj: Object, viewer: str | None) -> bool:
+    group = await group_of(session, obj)
+    if group is not None:
+        return await may_read_group(session, urls, group, viewer)
+    return obj.public or (viewer is not None and viewer == obj.author_uri)
+
+
+async def visible_local_object(session: AsyncSession, urls: Urls, uri: str, viewer: str | None) -> Object:
+    """One of our objects, if it exists and ``viewer`` may see it; else NotFound (existence not revealed)."""
+    obj = await object_by_uri(session, uri)
+    if obj is None or not obj.local or not await may_view(session, urls, obj, viewer):
+        raise NotFound("no such object here")
+    return obj
+
+
+def object_document(obj: Object) -> dict[str, Any]:
+    """What an object's URL serves: its document, with the lock as it is now (Lemmy ``commentsEnabled``)."""
+    document = dict(obj.document or {})
+    if not obj.deleted and document.get("type") == "Page":
+        document["commentsEnabled"] = not obj.locked
+    return document
+
+
+# --------------------------------------------------------------------------------------------------
+# Activities
+
+
+def _embedded_posts(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """Posts embedded in an activity (``Create{Note}``, ``Announce{Create{Page}}``, ...)."""
+    found: list[dict[str, Any]] = []
+    value = document.get("object")
+    for _ in range(4):  # nesting is shallow: Announce{Update{Page}} at most
+        if not isinstance(value, dict):
+            break
+        if value.get("type") in POST_TYPES:
+            found.append(value)
+            break
+        value = value.get("object")
+    return found
+
+
+async def redact_deleted(session: AsyncSession, documents: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Copies of ``documents`` where every embedded post deleted since is a Tombstone."""
+    copies = [copy.deepcopy(doc) for doc in documents]
+    ids = {post["id"] for doc in copies for post in _embedded_posts(doc) if isinstance(post.get("id"), str)}
+    if not ids:
+        return copies
+    deleted = set(await session.scalars(select(Object.uri).where(Object.uri.in_(ids), Object.deleted.is_(True))))
+    for doc in copies:
+        _tombstone_embedded(doc, deleted)
+    return copies
+
+
+def _tombstone_embedded(document: dict[str, Any], deleted: set[str]) -> None:
+    parent = document
+    for _ in range(4):
+        value = parent.get("object")
+        if not isinstance(value, dict):
+            return
+        if value.get("type") in POST_TYPES:
+            if value.get("id") in deleted:
+                parent["object"] = {"id": value["id"], "type": "Tombstone", "formerType": value["type"]}
+            return
+        parent = value
+
+
+async def _activity_group(session: AsyncSession, urls: Urls, row: Activity) -> LocalActor | None:
+    """The local group whose content an activity is: the announcing group, or the post's group."""
+    actor = await local_actor_by_uri(session, urls, row.actor_uri)
+    if actor is not None and actor.actor_type == "group":
+        return actor
+    for post in _embedded_posts(row.document or {}):
+        obj = await object_by_uri(session, post.get("id"))
+        if obj is not None:
+            return await group_of(session, obj)
+    obj = await object_by_uri(session, row.object_uri)
+    return await group_of(session, obj) if obj is not None else None
+
+
+async def visible_activity(session: AsyncSession, urls: Urls, uri: str, viewer: str | None) -> dict[str, Any]:
+    """One of our activities as ``viewer`` may see it; NotFound otherwise."""
+    row = await session.scalar(select(Activity).where(Activity.uri == uri))
+    if row is None:
+        raise NotFound("no such activity here")
+    if not row.public:
+        group = await _activity_group(session, urls, row)
+        if group is None or not await may_read_group(session, urls, group, viewer):
+            raise NotFound("no such activity here")
+    [document] = await redact_deleted(session, [row.document])
+    return document
+
+
+def embedded_post_id(document: dict[str, Any]) -> str | None:
+    """The post an activity is about, embedded or by id (for the HTML view of an activity)."""
+    posts = _embedded_posts(document)
+    if posts:
+        return posts[0].get("id")
+    value = document.get("object")
+    while isinstance(value, dict):
+        value = value.get("object")
+    return value if isinstance(value, str) else None
+
+
+# --------------------------------------------------------------------------------------------------
+# Collections
+
+
+async def _listing(session: AsyncSession, query: Any, count_query: Any, page: int | None) -> tuple[int, list[Any], bool]:
+    total = await session.scalar(count_query) or 0
+    if page is None:
+        return total, [], False
+    rows = list(await session.scalars(query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)))
+    return total, rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
+
+
+async def outbox(
+    session: AsyncSession, urls: Urls, actor: LocalActor, viewer: str | None, page: int | None
+) -> Listing:
+    """A person's outbox: their public activities. A group's: its Announces (FEP-1b12); for a private
+    group and a viewer who is not a member, only its size (``hidden``)."""
+    actor_uri = urls.actor(actor.actor_type, actor.username)
+    condition: ColumnElement[bool] = Activity.actor_uri == actor_uri
+    if actor.actor_type == "group":
+        condition = and_(condition, Activity.type == "Announce")
+        hidden = not await may_read_group(session, urls, actor, viewer)
+    else:
+        condition = and_(condition, Activity.public.is_(True))
+        hidden = False
+    total = await session.scalar(select(func.count()).select_from(Activity).where(condition)) or 0
+    if hidden:
+        return Listing(total=total, hidden=True)
+    query = select(Activity.document).where(condition).order_by(Activity.published.desc(), Activity.id.desc())
+    _, rows, has_next = await _listing(session, query, select(func.count()).select_from(Activity).where(condition), page)
+    items = [strip_context(doc) for doc in await redact_deleted(session, rows)]
+    return Listing(total=total, items=items, has_next=has_next)
+
+
+def _same_audience(obj: Object) -> ColumnElement[bool]:
+    """Items of a thread a viewer of ``obj`` may see: public ones, and those of its (readable) group."""
+    if obj.group_id is not None:
+        return or_(Object.public.is_(True), Object.group_id == obj.group_id)
+    return Object.public.is_(True)
+
+
+async def replies(session: AsyncSession, obj: Object, page: int | None) -> Listing:
+    """Direct replies of ``obj`` (ids, oldest first); deleted ones are left out."""
+    condition = and_(Object.in_reply_to_uri == obj.uri, Object.deleted.is_(False), _same_audience(obj))
+    query = select(Object.uri).where(condition).order_by(Object.published, Object.id)
+    total, rows, has_next = await _listing(session, query, select(func.count()).select_from(Object).where(condition), page)
+    return Listing(total=total, items=rows, has_next=has_next)
+
+
+async def thread(session: AsyncSession, obj: Object, page: int | None) -> Listing:
+    """Every post of ``obj``'s thread (its ``context``), the first post first."""
+    root = obj.context_uri or obj.uri
+    condition = and_(
+        or_(Object.context_uri == root, Object.uri == root), Object.deleted.is_(False), _same_audience(obj)
+    )
+    query = select(Object.uri).where(condition).order_by(Object.published, Object.id)
+    total, rows, has_next = await _listing(session, query, select(func.count()).select_from(Object).where(condition), page)
+    return Listing(total=total, items=rows, has_next=has_next)
+
+
+# --------------------------------------------------------------------------------------------------
+# The HTML view of a post
+
+
+@dataclass(frozen=True)
+class PostView:
+    uri: str
+    type: str
+    title: str
+    content: str  # sanitised HTML
+    author_name: str
+    author_url: str
+    published: str
+    group_name: str | None = None
+    group_url: str | None = None
+    in_reply_to: str | None = None
+    likes: int = 0
+    dislikes: int = 0
+    reply_count: int = 0
+    locked: bool = False
+    deleted: bool = False
+    replies: list[PostView] = field(default_factory=list)
+
+
+async def _author(session: AsyncSession, urls: Urls, uri: str) -> tuple[str, str]:
+    local = await local_actor_by_uri(session, urls, uri)
+    if local is not None:
+        return (local.display_name or local.username), uri
+    remote = await session.scalar(select(RemoteActor).where(RemoteActor.uri == uri))
+    if remote is not None:
+        return (remote.display_name or f"{remote.username}@{remote.domain}"), (remote.url or uri)
+    return uri, uri
+
+
+async def _view(session: AsyncSession, urls: Urls, obj: Object) -> PostView:
+    author_name, author_url = await _author(session, urls, obj.author_uri)
+    group = await group_of(session, obj)
+    group_name = (group.display_name or group.username) if group is not None else None
+    if group is None and obj.audience_uri:
+        group_name, _ = await _author(session, urls, obj.audience_uri)
+    return PostView(
+        uri=obj.uri,
+        type=obj.type,
+        title=obj.name,
+        content=obj.content,
+        author_name=author_name,
+        author_url=author_url,
+        published=obj.published.strftime("%Y-%m-%d %H:%M UTC"),
+        group_name=group_name,
+        group_url=urls.group(group.username) if group is not None else obj.audience_uri,
+        in_reply_to=obj.in_reply_to_uri,
+        likes=obj.like_count,
+        dislikes=obj.dislike_count,
+        reply_count=obj.reply_count,
+        locked=obj.locked,
+        deleted=obj.deleted,
+    )
+
+
+async def post_view(session: AsyncSession, urls: Urls, obj: Object) -> PostView:
+    """The post and its first direct replies, for the HTML page (the caller checked visibility)."""
+    view = await _view(session, urls, obj)
+    condition = and_(Object.in_reply_to_uri == obj.uri, Object.deleted.is_(False), _same_audience(obj))
+    rows = await session.scalars(
+        select(Object).where(condition).order_by(Object.published, Object.id).limit(REPLIES_SHOWN)
+    )
+    shown = [await _view(session, urls, row) for row in rows]
+    return PostView(**{**view.__dict__, "replies": shown})

@@ -1,0 +1,395 @@
+"""The delivery worker: claims due deliveries, signs, POSTs, records the outcome (DESIGN.md §2, PROTOCOL.md
+"Delivery").
+
+One pass (``run_once``, what tests step):
+
+1. claim due rows in one transaction (``storage.queue.claim``: a lease, and ``FOR UPDATE SKIP LOCKED`` on
+   PostgreSQL so several workers claim disjoint rows; candidates are picked first, then claimed by id). Due: pending, ``next_attempt_at`` passed, lease
+   free, queued less than the give-up window ago, and the host not unavailable unless the row bypasses
+   host health (Follow requests). At most ``4 x per_host_concurrency`` rows per host are taken at once,
+   so one big or slow host cannot fill a batch and every claimed row starts well within its lease.
+   Rows to blocked domains are marked dead there, never sent.
+2. load each activity once and serialise it once for all its inboxes; the signer is the row's local
+   actor (``actors.signing.signer_for``).
+3. POST them in parallel over the one keep-alive pool, bounded by a per-host and a global semaphore.
+4. record every outcome, and the hosts' health, in one transaction: ok -> done; permanent (4xx except
+   401/408/429) -> dead; 410 -> dead, with every other queued delivery to that inbox; retry -> rescheduled
+   with backoff and jitter (``inbox_outbox.backoff``), or dead once the schedule is used up.
+
+``run_forever`` keeps the pool busy instead of waiting for whole batches: it claims as slots free up and
+skips hosts already at their limit in this process. A process that dies mid-way loses nothing: its
+rows keep their lease, which expires, and another pass claims them again (at-least-once delivery;
+peers drop duplicate activity ids, PROTOCOL.md "Validation").
+
+Time comes from an injectable clock, so tests step it instead of sleeping.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import time
+from collections import Counter
+from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, exists, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from actors.signing import signer_for
+from federation.http import DeliveryOutcome, DeliveryResult
+from inbox_outbox import hosts
+from inbox_outbox.backoff import RetryPolicy
+from inbox_outbox.delivery_outcome import Attempt, Decision, Job, decide, drop_blocked, log_outcome, record
+from inbox_outbox.federation import Federation
+from storage.models import Activity, Delivery, Host, LocalActor
+from storage.queue import claim
+
+__all__ = ["LEASE", "Attempt", "Decision", "DeliveryWorker", "Job", "decide", "serialise", "system_clock"]
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+# A claimed row must be sent and recorded within its lease, or another worker sends it again. The
+# worst wait is about 4 rounds of the 30 s request limit (PER_HOST_CLAIM_ROUNDS below): 5 min is ample.
+LEASE = timedelta(minutes=5)
+PER_HOST_CLAIM_ROUNDS = 4
+# How often rows that can no longer be sent (queued longer than the give-up window, e.g. while their
+# host was unavailable) are swept to dead.
+SWEEP_EVERY = timedelta(minutes=10)
+# run_forever records finished attempts in batches: one transaction per batch or per this many seconds.
+# A crash loses at most this much bookkeeping, and those rows are simply sent again after the lease.
+RECORD_EVERY = 0.05
+_DELIVERIES = Delivery.__table__
+
+
+def _utc(moment: datetime) -> datetime:
+    """SQLite hands datetimes back naive (in UTC, as stored); the clock may be in any zone."""
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+
+
+def system_clock() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def serialise(document: dict[str, Any]) -> bytes:
+    """The exact bytes POSTed (and digested): compact UTF-8 JSON."""
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+@dataclass(frozen=True)
+class Claimed:
+    jobs: list[Job]
+    taken: int  # rows claimed, including those dropped as blocked
+
+
+# --------------------------------------------------------------------------------------------------
+# The worker
+
+
+class DeliveryWorker:
+    def __init__(
+        self,
+        fed: Federation,
+        *,
+        clock: Clock | None = None,
+        batch: int = 128,
+        global_concurrency: int = 64,
+        per_host_concurrency: int = 4,
+        lease: timedelta = LEASE,
+        policy: RetryPolicy | None = None,
+        rng: random.Random | None = None,
+        idle: float = 0.5,
+    ) -> None:
+        if min(batch, global_concurrency, per_host_concurrency) < 1:
+            raise ValueError("batch and concurrency limits must be at least 1")
+        self.fed = fed
+        self.clock = clock or system_clock
+        self.batch = batch
+        self.global_concurrency = global_concurrency
+        self.per_host_concurrency = per_host_concurrency
+        self.lease = lease
+        self.policy = policy or RetryPolicy()
+        self.rng = rng or random.Random()
+        self.idle = idle
+        self._global = asyncio.Semaphore(global_concurrency)
+        self._host_slots: dict[str, asyncio.Semaphore] = {}
+        self._claimed_per_host: Counter[str] = Counter()  # claimed and not yet finished, in this worker
+        self._last_sweep: datetime | None = None
+
+    def now(self) -> datetime:
+        return _utc(self.clock())
+
+    # -- one pass -----------------------------------------------------------------------------------
+
+    async def run_once(self) -> int:
+        """Claim one batch, send it, record the outcomes; returns how many rows were taken."""
+        await self._sweep_expired()
+        claimed = await self._claim(self.batch)
+        attempts = await asyncio.gather(*(self._send(job) for job in claimed.jobs))
+        await self._record(attempts)
+        return claimed.taken
+
+    async def run_forever(self, stop: asyncio.Event) -> None:
+        """Deliver until ``stop`` is set, then finish and record what is in flight."""
+        pump = _Pump()
+        try:
+            while not stop.is_set() or pump.busy:
+                try:
+                    await self._step(stop, pump)
+                except Exception:  # a database blip must not end delivery: the leases keep the rows safe
+                    log.exception("delivery: worker pass failed; retrying shortly")
+                    await _wait(stop, self.idle * 4)
+        finally:
+            for task in pump.in_flight:  # cancelled (shutdown timeout): unsent rows return after the lease
+                task.cancel()
+
+    async def _step(self, stop: asyncio.Event, pump: _Pump) -> None:
+        """Top up the POSTs in flight, record finished ones in batches, or wait for something to do."""
+        more_due = False
+        if not stop.is_set():
+            await self._sweep_expired()
+            room = self.global_concurrency - len(pump.in_flight)
+            # Claim once a quarter of the slots are free, not for every finished POST: each claim is a
+            # transaction.
+            if room >= max(1, self.global_concurrency // 4) or (room > 0 and not pump.in_flight):
+                wanted = min(room, self.batch)
+                claimed = await self._claim(wanted, busy=self._busy_hosts())
+                for job in claimed.jobs:
+                    pump.start(self._send(job))
+                more_due = claimed.taken == wanted and room > wanted
+        if pump.finished and (len(pump.finished) >= self.batch or not pump.in_flight or pump.waited(RECORD_EVERY)):
+            attempts, pump.finished = pump.finished, []
+            try:
+                await self._record(attempts)
+            except Exception:
+                pump.finished[:0] = attempts  # try again on the next step; the leases still hold
+                raise
+        elif more_due:
+            await asyncio.sleep(0)
+        elif pump.in_flight:
+            await pump.wait(RECORD_EVERY if pump.finished else self.idle)
+        else:
+            await _wait(stop, self.idle)
+
+    def _busy_hosts(self) -> list[str]:
+        return sorted(h for h, n in self._claimed_per_host.items() if n >= self.per_host_concurrency)
+
+    # -- claiming -----------------------------------------------------------------------------------
+
+    def _due(self, row: Any, now: datetime) -> list[ColumnElement[bool]]:
+        """Conditions for a row (the table or an alias of it) to be sent now, lease aside."""
+        unavailable = exists().where(Host.host == row.host, Host.unavailable)
+        return [
+            row.state == "pending",
+            row.next_attempt_at <= now,
+            row.created_at >= now - self.policy.max_age,
+            or_(row.bypass_host_health, ~unavailable),
+        ]
+
+    def _candidates(self, now: datetime, busy: Sequence[str], limit: int) -> Select[tuple[int]]:
+        """Ids of due rows, oldest first, at most ``PER_HOST_CLAIM_ROUNDS x per_host_concurrency`` per host.
+
+        Ranked per host over every due row (a window function), so a host with a huge or slow backlog
+        cannot starve the others, whatever order the rows were queued in.
+        """
+        row = aliased(Delivery)
+        conditions = [*self._due(row, now), or_(row.lease_until.is_(None), row.lease_until < now)]
+        if busy:
+            conditions.append(row.host.not_in(busy))
+        rank = func.row_number().over(partition_by=row.host, order_by=(row.next_attempt_at, row.id))
+        ranked = select(row.id, row.next_attempt_at, rank.label("rank")).where(*conditions).subquery()
+        return (
+            select(ranked.c.id)
+            .where(ranked.c.rank <= self.per_host_concurrency * PER_HOST_CLAIM_ROUNDS)
+            .order_by(ranked.c.next_attempt_at, ranked.c.id)
+            .limit(limit)
+        )
+
+    async def _claim(self, limit: int, *, busy: Sequence[str] = ()) -> Claimed:
+        now = self.now()
+        async with self.fed.sessions.begin() as session:
+            # Two steps, so PostgreSQL's plan does not hinge on fresh statistics (a fan-out inserts
+            # thousands of rows at once): pick candidate ids without locks, then claim those by primary
+            # key. Twice the limit, because rows another worker holds right now are skipped there.
+            ids = list(await session.scalars(self._candidates(now, busy, limit * 2)))
+            if not ids:
+                return Claimed([], 0)
+            rows = await claim(
+                session,
+                Delivery,
+                Delivery.id.in_(ids),
+                *self._due(Delivery, now),
+                order_by=[Delivery.next_attempt_at, Delivery.id],
+                limit=limit,
+                lease=self.lease,
+                now=now,
+            )
+            if not rows:
+                return Claimed([], 0)
+            blocked = await hosts.blocked_hosts(session, {row.host for row in rows})
+            for row in rows:
+                if row.host in blocked:
+                    drop_blocked(row, now)
+            jobs = await self._prepare(session, [row for row in rows if row.host not in blocked])
+        for job in jobs:
+            self._claimed_per_host[job.host] += 1
+        return Claimed(jobs, len(rows))
+
+    async def _prepare(self, session: AsyncSession, rows: list[Delivery]) -> list[Job]:
+        """Each activity is loaded and serialised once, however many inboxes it goes to."""
+        if not rows:
+            return []
+        activity_ids = {row.activity_id for row in rows}
+        activities = (
+            await session.execute(
+                select(Activity.id, Activity.uri, Activity.document).where(Activity.id.in_(activity_ids))
+            )
+        ).all()
+        bodies = {a.id: (a.uri, serialise(a.document)) for a in activities}
+        signer_ids = {row.signer_id for row in rows}
+        actors = await session.scalars(select(LocalActor).where(LocalActor.id.in_(signer_ids)))
+        signers = {actor.id: signer_for(actor, self.fed.urls) for actor in actors.unique()}
+        return [
+            Job(
+                id=row.id,
+                inbox=row.inbox,
+                host=row.host,
+                attempts=row.attempts,
+                created_at=_utc(row.created_at),
+                lease_until=row.lease_until,  # type: ignore[arg-type]  # set by claim()
+                activity_uri=bodies[row.activity_id][0],
+                body=bodies[row.activity_id][1],
+                signer=signers[row.signer_id],
+            )
+            for row in rows
+        ]
+
+    async def _sweep_expired(self) -> None:
+        """Rows that waited past the give-up window (their host was unavailable, or no worker ran) die."""
+        now = self.now()
+        if self._last_sweep is not None and now - self._last_sweep < SWEEP_EVERY:
+            return
+        self._last_sweep = now
+        c = _DELIVERIES.c
+        async with self.fed.sessions.begin() as session:
+            result = await session.execute(
+                update(_DELIVERIES)
+                .where(
+                    c.state == "pending",
+                    c.created_at < now - self.policy.max_age,
+                    or_(c.lease_until.is_(None), c.lease_until < now),
+                )
+                .values(
+                    state="dead",
+                    lease_until=None,
+                    finished_at=now,
+                    last_error=f"expired: not delivered within {_days(self.policy.max_age)}",
+                )
+            )
+        if result.rowcount:
+            log.info("delivery: %d deliveries expired undelivered after %s", result.rowcount, _days(self.policy.max_age))
+
+    # -- sending ------------------------------------------------------------------------------------
+
+    async def _send(self, job: Job) -> Attempt:
+        # Per-host slot first: a task waiting for its host must not hold one of the global slots.
+        slot = self._host_slots.setdefault(job.host, asyncio.Semaphore(self.per_host_concurrency))
+        try:
+            async with slot, self._global:
+                result = await self._post(job)
+        finally:
+            self._release_host(job.host)
+        return Attempt(job, result, self.now())
+
+    async def _post(self, job: Job) -> DeliveryResult:
+        try:
+            return await self.fed.client.post_activity(job.inbox, job.body, signer=job.signer)
+        except Exception as exc:  # the client classifies network trouble; anything else is a bug of ours
+            log.exception("delivery: error sending %s to %s", job.activity_uri, job.inbox)
+            return DeliveryResult(job.inbox, DeliveryOutcome.RETRY, None, f"internal error: {exc!r}")
+
+    def _release_host(self, host: str) -> None:
+        self._claimed_per_host[host] -= 1
+        if self._claimed_per_host[host] <= 0:
+            del self._claimed_per_host[host]
+            self._host_slots.pop(host, None)
+
+    # -- recording ----------------------------------------------------------------------------------
+
+    async def _record(self, attempts: Sequence[Attempt]) -> None:
+        if not attempts:
+            return
+        decisions = [(attempt, decide(attempt, self.policy, self.rng)) for attempt in attempts]
+        async with self.fed.sessions.begin() as session:
+            await record(session, decisions, self.now())
+        for attempt, decision in decisions:
+            log_outcome(attempt, decision)
+
+
+class _Pump:
+    """``run_forever``'s state: POSTs in flight, and finished attempts not yet recorded.
+
+    Finished POSTs report through a done-callback and one event, so waking up costs the same however
+    many POSTs are in flight (``asyncio.wait`` would re-register on every task each time).
+    """
+
+    def __init__(self) -> None:
+        self.in_flight: set[asyncio.Task[Attempt]] = set()
+        self.finished: list[Attempt] = []
+        self.oldest = 0.0  # monotonic time the oldest unrecorded attempt finished
+        self._wake = asyncio.Event()
+
+    @property
+    def busy(self) -> bool:
+        return bool(self.in_flight or self.finished)
+
+    def start(self, send: Coroutine[Any, Any, Attempt]) -> None:
+        task = asyncio.create_task(send)
+        self.in_flight.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[Attempt]) -> None:
+        self.in_flight.discard(task)
+        if task.cancelled():
+            return
+        if task.exception() is not None:  # _send catches everything; if not, the lease brings it back
+            log.error("delivery: send task failed", exc_info=task.exception())
+            return
+        if not self.finished:
+            self.oldest = time.monotonic()
+        self.finished.append(task.result())
+        self._wake.set()
+
+    async def wait(self, timeout: float) -> None:
+        """Until a POST finishes (or did since the last wait), at most ``timeout`` seconds."""
+        if not self._wake.is_set():
+            try:
+                async with asyncio.timeout(timeout):
+                    await self._wake.wait()
+            except TimeoutError:
+                pass
+        self._wake.clear()
+
+    def waited(self, seconds: float) -> bool:
+        return time.monotonic() - self.oldest >= seconds
+
+
+def _days(span: timedelta) -> str:
+    return f"{span.total_seconds() / 86400:g} days"
+
+
+async def _wait(stop: asyncio.Event, seconds: float) -> None:
+    if seconds <= 0:
+        await asyncio.sleep(0)
+        return
+    try:
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
+    except TimeoutError:
+        pass

@@ -1,0 +1,64 @@
+"""``Accept`` / ``Reject`` of a Follow one of our people sent (to a remote group or person).
+
+Accept marks our Follow row accepted; Reject deletes it (Mastodon also sends Reject to end a follow it
+had accepted, e.g. when its user removes a follower). Only the followee may answer: an Accept signed by
+anyone else changes nothing and is dropped. The Follow is found by the id we gave it or, when a peer
+embeds a Follow with another id (some do), by the follower/followee pair. An answer about a Follow we no
+longer have (the user withdrew it) is ignored with a log line.
+
+A ban record (state ``banned``, see handlers.block) is never turned back into a follow by an Accept.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from federation.activities import object_id
+from inbox_outbox.federation import Federation
+from inbox_outbox.follows import BANNED
+from inbox_outbox.handlers.registry import Drop, Incoming, handles
+from inbox_outbox.ids import is_local
+from storage.models import Follow
+
+log = logging.getLogger(__name__)
+
+
+async def _our_follow(session: AsyncSession, fed: Federation, inner: Any) -> Follow | None:
+    follow_id = object_id(inner)
+    if follow_id is not None and is_local(fed.urls, follow_id):
+        row = await session.scalar(select(Follow).where(Follow.activity_uri == follow_id))
+        if row is not None:
+            return row
+    if isinstance(inner, dict):
+        follower, followee = object_id(inner.get("actor")), object_id(inner.get("object"))
+        if follower and followee and is_local(fed.urls, follower):
+            return await session.scalar(
+                select(Follow).where(Follow.follower_uri == follower, Follow.followee_uri == followee)
+            )
+    return None
+
+
+@handles("Accept", "Reject")
+async def on_answer(fed: Federation, incoming: Incoming) -> None:
+    inner = incoming.activity.get("object")
+    if isinstance(inner, dict) and inner.get("type") not in (None, "Follow"):
+        log.info("ignoring %s of a %r from %s", incoming.type, inner.get("type"), incoming.actor.uri)
+        return
+    async with fed.sessions.begin() as session:
+        row = await _our_follow(session, fed, inner)
+        if row is None:
+            log.info("%s from %s names no Follow of ours (%s)", incoming.type, incoming.actor.uri, object_id(inner))
+            return
+        if row.followee_uri != incoming.actor.uri:
+            raise Drop(f"{incoming.actor.uri} may not answer a Follow of {row.followee_uri}")
+        if row.state == BANNED:
+            log.info("%s from %s ignored: %s is banned there", incoming.type, incoming.actor.uri, row.follower_uri)
+            return
+        if incoming.type == "Accept":
+            row.state = "accepted"
+        else:
+            await session.delete(row)

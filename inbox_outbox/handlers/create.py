@@ -1,0 +1,232 @@
+"""Create{Note|Page|Article|Question|Event}: a post arrives.
+
+Where it goes (PROTOCOL.md "Groups", FEP-1b12):
+
+- into one of our groups when it replies to a post of the group, or names the group in ``audience``,
+  ``to``/``cc`` (Lemmy, PieFed) or a ``Mention`` tag (Mastodon: ``@group@host`` in the text). The author
+  must be allowed to post (``can_post``: banned never, private groups members only, restricted groups
+  moderators only); a locked thread refuses replies; a public group takes public posts only (it
+  announces them to Public). Then the group announces it to its members: ``Announce{Create}`` and,
+  for Mastodon-family members, ``Announce{<object id>}``.
+- to one of our people when it mentions them or replies to one of their posts, or when one of our
+  people follows its author (their home timeline): stored, nothing relayed.
+- from a remote group we follow (the Announce handler calls :func:`accept_post` with ``via_group``):
+  stored with ``audience_uri`` = that group, for our members to read.
+
+Anything else is about nothing we host and is dropped with a log. The same post arriving twice (a
+retry, a second copy through a group) is stored once and announced once. Remote content never
+replaces a local object (PROTOCOL.md "Validation").
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from actors.memberships import can_post, local_actor_by_uri
+from actors.urls import Urls
+from federation.objects import InvalidObject, ObjectData, id_list, parse_object, stored_document
+from inbox_outbox.content_store import note_reply, object_by_uri, thread_context, thread_locked
+from inbox_outbox.dereference import FetchBudget, trusted_document
+from inbox_outbox.fanout import announce_to_members
+from inbox_outbox.federation import Federation
+from inbox_outbox.handlers.registry import Drop, Incoming, handles
+from inbox_outbox.ids import is_local
+from storage.models import Follow, LocalActor, Object, utcnow
+
+log = logging.getLogger(__name__)
+
+
+@handles("Create")
+async def on_create(fed: Federation, incoming: Incoming) -> None:
+    budget = FetchBudget(fed.fetch_budget)
+    # An embedded object from another origin (or a bare id) is fetched from its origin first.
+    document = await trusted_document(fed, incoming.activity.get("object"), incoming.actor.uri, budget)
+    post = parse_post(document)
+    if post.author != incoming.actor.uri:
+        raise Drop(f"{incoming.actor.uri} may not create a post attributed to {post.author}")
+    announced = incoming.activity
+    if incoming.activity.get("object") is not document:
+        # FEP-1b12 relays the activity as received; but what we relay must be what we trusted, so a
+        # bare id or a re-fetched object is replaced by the document its origin served.
+        announced = {**incoming.activity, "object": document}
+    await accept_post(fed, post, activity=announced, addressed=activity_addressing(incoming.activity))
+
+
+def activity_addressing(activity: dict[str, Any]) -> tuple[str, ...]:
+    """The Create's own ``audience``/``to``/``cc``: Lemmy names the group there and not always on the
+    comment itself (crates/apub/assets/lemmy/activities/create_or_update/create_note.json)."""
+    return tuple(dict.fromkeys(id_list(activity.get("audience")) + id_list(activity.get("to")) + id_list(activity.get("cc"))))
+
+
+def parse_post(document: dict[str, Any]) -> ObjectData:
+    try:
+        return parse_object(document)
+    except InvalidObject as exc:
+        raise Drop(str(exc)) from None
+
+
+async def accept_post(
+    fed: Federation,
+    post: ObjectData,
+    *,
+    activity: dict[str, Any] | None = None,
+    via_group: str | None = None,
+    boosted: bool = False,
+    addressed: tuple[str, ...] = (),
+) -> Object | None:
+    """Store a trusted, parsed post where it belongs; None when we had it already.
+
+    ``activity``: the Create to relay when the post goes into one of our groups. ``via_group``: a
+    remote group we follow announced it. ``boosted``: someone our people follow boosted it.
+    ``addressed``: recipients named by the activity, besides those the post names itself.
+    """
+    if is_local(fed.urls, post.id):
+        raise Drop(f"{post.id} is ours: remote content never replaces a local object")
+    try:
+        async with fed.sessions.begin() as session:
+            return await _store(session, fed.urls, post, activity, via_group, boosted, addressed)
+    except IntegrityError:
+        # Two workers stored the same post at once: the other one won; that is the idempotent outcome.
+        async with fed.sessions() as session:
+            if await object_by_uri(session, post.id) is not None:
+                log.info("inbox: %s was stored concurrently", post.id)
+                return None
+        raise
+
+
+async def _store(
+    session: AsyncSession,
+    urls: Urls,
+    post: ObjectData,
+    activity: dict[str, Any] | None,
+    via_group: str | None,
+    boosted: bool,
+    addressed: tuple[str, ...],
+) -> Object | None:
+    if await object_by_uri(session, post.id) is not None:
+        log.info("inbox: already have %s; nothing to do", post.id)
+        return None
+    parent = await object_by_uri(session, post.in_reply_to)
+
+    if via_group is not None:
+        # FEP-1b12: the group vouches for posts made in it, not for posts of other groups.
+        if post.audience is not None and post.audience != via_group:
+            raise Drop(f"{via_group} announced {post.id}, which belongs to {post.audience}")
+        return await _add(session, post, parent, audience=via_group, public=post.public,
+                          locked=post.comments_enabled is False)
+
+    candidates = tuple(dict.fromkeys(post.addressed + addressed))
+    group = await target_group(session, urls, candidates, parent)
+    if group is not None:
+        assert group.group is not None
+        await _check_group_post(session, urls, group, post, parent)
+        public = group.group.visibility == "public"
+        obj = await _add(session, post, parent, group=group, audience=urls.group(group.username), public=public)
+        if activity is not None:
+            await announce_to_members(session, urls, group, activity)
+        return obj
+
+    if boosted or await _names_local_person(session, urls, candidates, parent) or await _followed_here(session, urls, post):
+        audience = post.audience or (parent.audience_uri if parent is not None else None)
+        return await _add(session, post, parent, audience=audience, public=post.public)
+
+    raise Drop(f"{post.id} is about nothing hosted here (no group or person of ours is addressed)")
+
+
+async def target_group(
+    session: AsyncSession, urls: Urls, candidates: tuple[str, ...], parent: Object | None
+) -> LocalActor | None:
+    """The local group the post goes into: its parent's group; else the first of ours it names."""
+    if parent is not None:
+        if parent.group_id is None:
+            return None  # a reply in a thread outside our groups stays outside them
+        return await session.get(LocalActor, parent.group_id)
+    for candidate in candidates:
+        if not is_local(urls, candidate):
+            continue
+        actor = await local_actor_by_uri(session, urls, candidate.removesuffix("/followers"))
+        if actor is not None and actor.actor_type == "group":
+            return actor
+    return None
+
+
+async def _check_group_post(
+    session: AsyncSession, urls: Urls, group: LocalActor, post: ObjectData, parent: Object | None
+) -> None:
+    assert group.group is not None
+    name = group.username
+    if not await can_post(session, urls, group, post.author):
+        raise Drop(f"{post.author} may not post in {name} (banned, not a member, or posting restricted)")
+    if parent is not None:
+        if parent.deleted:
+            raise Drop(f"{parent.uri} was deleted; it takes no replies")
+        if await thread_locked(session, parent):
+            raise Drop(f"the thread of {parent.uri} in {name} is locked")
+    if group.group.visibility == "public" and not post.public:
+        # The group would announce it to Public: a followers-only or direct post must not leak that way.
+        raise Drop(f"{post.id} is not public; {name} announces publicly")
+
+
+async def _names_local_person(
+    session: AsyncSession, urls: Urls, candidates: tuple[str, ...], parent: Object | None
+) -> bool:
+    if parent is not None and parent.local:
+        return True
+    for candidate in candidates:
+        if is_local(urls, candidate):
+            actor = await local_actor_by_uri(session, urls, candidate)
+            if actor is not None and actor.actor_type == "person":
+                return True
+    return False
+
+
+async def _followed_here(session: AsyncSession, urls: Urls, post: ObjectData) -> bool:
+    """Posts of someone our people follow reach us addressed to their followers: a home timeline."""
+    found = await session.scalar(
+        select(Follow.id).where(
+            Follow.followee_uri == post.author,
+            Follow.state == "accepted",
+            Follow.follower_uri.startswith(urls.base + "/"),
+        ).limit(1)
+    )
+    return found is not None
+
+
+async def _add(
+    session: AsyncSession,
+    post: ObjectData,
+    parent: Object | None,
+    *,
+    audience: str | None,
+    public: bool,
+    group: LocalActor | None = None,
+    locked: bool = False,
+) -> Object:
+    now = utcnow()
+    obj = Object(
+        uri=post.id,
+        local=False,
+        type=post.type,
+        author_uri=post.author,
+        group_id=group.id if group is not None else None,
+        audience_uri=audience,
+        in_reply_to_uri=post.in_reply_to,
+        context_uri=thread_context(parent, post.id, post.in_reply_to),
+        name=post.name,
+        content=post.content,
+        public=public,
+        document=stored_document(post),
+        published=post.published or now,
+        updated=post.updated,
+        locked=locked,
+        last_activity_at=now,
+    )
+    session.add(obj)
+    await session.flush()
+    await note_reply(session, parent, now)
+    return obj

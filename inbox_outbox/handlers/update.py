@@ -1,0 +1,99 @@
+"""Update: an edited post, or an actor that changed its profile or keys.
+
+- A post: only its author may edit it (PROTOCOL.md: "Delete (only creator)" holds for edits too, as in
+  Lemmy); the new version is parsed and sanitised like a new post; a post in one of our groups is
+  re-announced to the members (FEP-1b12). Local objects are never touched, deleted ones stay deleted,
+  and an older version arriving late does not undo a newer one.
+- An actor (``Update{Person|Group|...}``): the embedded document is not trusted; the cached actor is
+  re-fetched from its origin (``RemoteActors.resolve(refresh=True)``), which also picks up new keys.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from actors.errors import DomainError
+from federation.activities import object_id
+from federation.objects import ACTOR_TYPES, ObjectData, stored_document
+from federation.remote_actor import origin
+from inbox_outbox.content_store import aware, group_of, object_by_uri
+from inbox_outbox.dereference import FetchBudget, trusted_document
+from inbox_outbox.fanout import announce_to_members
+from inbox_outbox.federation import Federation
+from inbox_outbox.handlers.create import parse_post
+from inbox_outbox.handlers.registry import Drop, Incoming, handles
+from inbox_outbox.ids import is_local
+from storage.models import utcnow
+
+log = logging.getLogger(__name__)
+
+
+@handles("Update")
+async def on_update(fed: Federation, incoming: Incoming) -> None:
+    value = incoming.activity.get("object")
+    target = object_id(value)
+    if target is None:
+        raise Drop("Update names no object")
+    if target == incoming.actor.uri or (isinstance(value, dict) and value.get("type") in ACTOR_TYPES):
+        await refresh_actor(fed, incoming.actor.uri, target)
+        return
+    document = await trusted_document(fed, value, incoming.actor.uri, FetchBudget(fed.fetch_budget))
+    if document.get("type") in ACTOR_TYPES:
+        await refresh_actor(fed, incoming.actor.uri, target)
+        return
+    announced = incoming.activity if value is document else {**incoming.activity, "object": document}
+    await accept_update(fed, parse_post(document), activity=announced, author=incoming.actor.uri)
+
+
+async def refresh_actor(fed: Federation, actor_uri: str, target: str) -> None:
+    """Re-fetch an actor from its origin. Only its own server speaks for it (a group's moderators may
+    update the group, so the same host is enough); what was embedded is never used."""
+    if is_local(fed.urls, target):
+        raise Drop(f"{actor_uri} may not update our actor {target}")
+    if origin(target) != origin(actor_uri):
+        raise Drop(f"{actor_uri} may not update {target}, an actor of another server")
+    try:
+        await fed.remote.resolve(target, refresh=True)
+    except DomainError as exc:
+        raise Drop(f"could not refresh {target}: {exc.message}") from None
+
+
+async def accept_update(
+    fed: Federation,
+    post: ObjectData,
+    *,
+    author: str,
+    activity: dict[str, Any] | None = None,
+    via_group: str | None = None,
+) -> bool:
+    """Apply an edit by ``author``; False when it changed nothing (stale or already applied)."""
+    if post.author != author:
+        raise Drop(f"{author} may not update {post.id}, which is attributed to {post.author}")
+    if is_local(fed.urls, post.id):
+        raise Drop(f"{post.id} is ours: remote content never replaces a local object")
+    async with fed.sessions.begin() as session:
+        obj = await object_by_uri(session, post.id)
+        if obj is None:
+            raise Drop(f"Update of {post.id}, which we do not have")
+        if obj.local:
+            raise Drop(f"{post.id} is a local object")
+        if obj.author_uri != author:
+            raise Drop(f"only the author may update {post.id}")
+        if obj.deleted:
+            raise Drop(f"{post.id} was deleted")
+        if via_group is not None and obj.audience_uri != via_group:
+            raise Drop(f"{via_group} announced an update of {post.id}, which is not in that group")
+        if obj.updated is not None and post.updated is not None and aware(post.updated) <= aware(obj.updated):
+            log.info("inbox: ignoring a stale or repeated update of %s", post.id)
+            return False
+        obj.name = post.name
+        obj.content = post.content
+        obj.document = stored_document(post)
+        obj.updated = post.updated or utcnow()
+        if via_group is not None and post.comments_enabled is not None:
+            obj.locked = not post.comments_enabled  # the remote group's own lock (Lemmy commentsEnabled)
+        group = await group_of(session, obj)
+        if group is not None and activity is not None:
+            await announce_to_members(session, fed.urls, group, activity)
+    return True

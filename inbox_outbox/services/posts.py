@@ -1,0 +1,420 @@
+"""Posts of local people: write, reply, vote, edit, delete (DESIGN.md "How an outgoing activity flows").
+
+Each function works in the caller's transaction: the state change, the activity (dereferenceable at its
+id, in the actor's outbox) and its delivery rows are committed together or not at all; nothing is sent
+from here. Where a post lives decides who hears of it:
+
+- **one of our groups**: the member's activity is stored, and the group announces it to its members
+  (FEP-1b12: ``Announce{activity}``, plus ``Announce{object id}`` for Mastodon-family members). Public
+  groups address ``to: [group, Public]``; private groups the group and its followers only, never Public.
+- **a remote group** (Lemmy community, PieFed, another Made Open): the activity goes to the group's inbox,
+  ``to: group``, ``cc: [Public, group followers]``, ``audience: group``; the group announces it.
+- **the author's profile**: ``to: Public``, ``cc: followers``, delivered to the author's remote followers.
+
+Replies also go to the author of the post replied to (and mention them, so Mastodon notifies them).
+Bodies are Markdown, rendered with markdown-it-py (raw HTML off) and then sanitised like remote HTML.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from markdown_it import MarkdownIt
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from actors.errors import Forbidden, InvalidInput, NotFound
+from actors.memberships import can_post, can_read, is_banned, is_moderator, local_actor_by_uri
+from actors.urls import Urls
+from federation.activities import activity, iso, strip_context
+from federation.context import PUBLIC
+from federation.html import sanitize_html
+from federation.objects import LocalPost, Mention, context_url, render_object
+from inbox_outbox.addressing import actor_inboxes, dedupe, follower_inboxes
+from inbox_outbox.content_store import (
+    add_reaction, find_reaction, group_of, note_reply, object_by_uri, remove_reaction, thread_locked, thread_root,
+    tombstone,
+)
+from inbox_outbox.fanout import announce_to_members
+from inbox_outbox.ids import is_local, new_activity_id, new_object_id
+from inbox_outbox.outbox import publish
+from storage.models import Activity, LocalActor, Object, RemoteActor, utcnow
+
+MAX_TITLE = 200
+MAX_BODY = 50_000
+_MARKDOWN = MarkdownIt("commonmark", {"html": False, "breaks": True}).enable("strikethrough")
+_VOTE_TYPES = {"like": "Like", "dislike": "Dislike"}
+
+
+def render_markdown(source: str) -> str:
+    """Markdown -> HTML -> the allowlist (PROTOCOL.md "Validation": rendered, then sanitised)."""
+    return sanitize_html(_MARKDOWN.render(source)).strip()
+
+
+# --------------------------------------------------------------------------------------------------
+# Where a post lives and who hears of it
+
+
+@dataclass(frozen=True)
+class Place:
+    """A post's home: one of our groups, a remote group, or (both None) its author's profile."""
+
+    group: LocalActor | None = None
+    remote_group: RemoteActor | None = None
+
+    def audience(self, urls: Urls) -> str | None:
+        if self.group is not None:
+            return urls.group(self.group.username)
+        return self.remote_group.uri if self.remote_group is not None else None
+
+    def addressing(self, urls: Urls, author_uri: str) -> tuple[list[str], list[str]]:
+        if self.group is not None:
+            assert self.group.group is not None
+            group_id = urls.group(self.group.username)
+            if self.group.group.visibility == "public":
+                return [group_id, PUBLIC], []
+            return [group_id], [f"{group_id}/followers"]  # private: never Public (PROTOCOL.md)
+        if self.remote_group is not None:
+            followers = self.remote_group.followers
+            return [self.remote_group.uri], [PUBLIC] + ([followers] if followers else [])
+        return [PUBLIC], [f"{author_uri}/followers"]
+
+    @property
+    def public(self) -> bool:
+        return self.group is None or (self.group.group is not None and self.group.group.visibility == "public")
+
+
+async def _place_of(session: AsyncSession, urls: Urls, obj: Object) -> Place:
+    group = await group_of(session, obj)
+    if group is not None:
+        return Place(group=group)
+    if obj.audience_uri and not is_local(urls, obj.audience_uri):
+        remote = await session.scalar(select(RemoteActor).where(RemoteActor.uri == obj.audience_uri))
+        if remote is not None and remote.actor_type == "Group":
+            return Place(remote_group=remote)
+    return Place()
+
+
+async def _deliver(
+    session: AsyncSession,
+    urls: Urls,
+    actor: LocalActor,
+    place: Place,
+    document: dict[str, Any],
+    *,
+    also: list[str] | None = None,
+) -> Activity:
+    """Store ``document`` with its deliveries; a group of ours then announces it to its members."""
+    actor_uri = _uri(urls, actor)
+    inboxes = await actor_inboxes(session, [uri for uri in also or [] if uri != actor_uri])
+    if place.remote_group is not None:
+        inboxes = [place.remote_group.inbox] + inboxes
+    elif place.group is None:
+        inboxes = await follower_inboxes(session, actor_uri) + inboxes
+    stored = await publish(session, urls, actor, document, dedupe(inboxes))
+    if place.group is not None:
+        await announce_to_members(session, urls, place.group, document)
+    return stored
+
+
+def _uri(urls: Urls, actor: LocalActor) -> str:
+    return urls.actor(actor.actor_type, actor.username)
+
+
+# --------------------------------------------------------------------------------------------------
+# Writing
+
+
+def _check_text(title: str, body: str, *, title_required: bool) -> tuple[str, str]:
+    # A title is plain text: kept as typed ("a <b> c" stays), one line; pages escape it on output.
+    title = " ".join((title or "").split())
+    body = (body or "").strip()
+    if len(title) > MAX_TITLE:
+        raise InvalidInput(f"title too long: at most {MAX_TITLE} characters")
+    if len(body) > MAX_BODY:
+        raise InvalidInput(f"post too long: at most {MAX_BODY} characters")
+    if title_required and not title:
+        raise InvalidInput("a post in a group needs a title")
+    if not title and not body:
+        raise InvalidInput("an empty post: write something")
+    return title, body
+
+
+async def _check_may_post(session: AsyncSession, urls: Urls, author: LocalActor, place: Place) -> None:
+    if author.actor_type != "person":
+        raise Forbidden("only people write posts")
+    if place.group is not None and not await can_post(session, urls, place.group, _uri(urls, author)):
+        raise Forbidden(f"{author.username} may not post in {place.group.username}")
+
+
+async def _mention(session: AsyncSession, urls: Urls, actor_uri: str) -> Mention | None:
+    """A Mention tag for ``actor_uri`` (Mastodon notifies people mentioned, not merely replied to)."""
+    remote = await session.scalar(select(RemoteActor).where(RemoteActor.uri == actor_uri))
+    if remote is not None:
+        return Mention(href=remote.uri, name=f"@{remote.username}@{remote.domain}")
+    local = await local_actor_by_uri(session, urls, actor_uri)
+    if local is not None:
+        return Mention(href=actor_uri, name=f"@{local.username}@{urls.domain}")
+    return None
+
+
+async def _store_post(
+    session: AsyncSession,
+    urls: Urls,
+    author: LocalActor,
+    place: Place,
+    *,
+    kind: str,
+    title: str,
+    body: str,
+    parent: Object | None = None,
+) -> Object:
+    author_uri = _uri(urls, author)
+    object_uri = new_object_id(urls)
+    now = utcnow()
+    to, cc = place.addressing(urls, author_uri)
+    mentions: tuple[Mention, ...] = ()
+    context: str | None = context_url(object_uri)
+    if parent is not None:
+        if parent.author_uri != author_uri:
+            mention = await _mention(session, urls, parent.author_uri)
+            mentions = (mention,) if mention is not None else ()
+            cc = cc + [parent.author_uri]
+        root = await thread_root(session, parent)
+        context = context_url(root.uri) if root.local else (root.document or {}).get("context")
+    post = LocalPost(
+        id=object_uri,
+        type=kind,
+        author=author_uri,
+        content=render_markdown(body),
+        source=body,
+        published=now,
+        to=tuple(to),
+        cc=tuple(dict.fromkeys(cc)),
+        name=title,
+        audience=place.audience(urls),
+        in_reply_to=parent.uri if parent is not None else None,
+        context=context if isinstance(context, str) else None,
+        mentions=mentions,
+    )
+    document = render_object(post)
+    obj = Object(
+        uri=object_uri,
+        local=True,
+        type=kind,
+        author_uri=author_uri,
+        group_id=place.group.id if place.group is not None else None,
+        audience_uri=post.audience,
+        in_reply_to_uri=post.in_reply_to,
+        context_uri=(parent.context_uri or parent.uri) if parent is not None else object_uri,
+        name=title,
+        content=post.content,
+        source=body,
+        public=place.public,
+        document=document,
+        published=now,
+        last_activity_at=now,
+    )
+    session.add(obj)
+    await session.flush()
+    create = activity(new_activity_id(urls), "Create", author_uri, strip_context(document), to=list(post.to),
+                      cc=list(post.cc), audience=post.audience, published=now)
+    await _deliver(session, urls, author, place, create, also=[parent.author_uri] if parent is not None else [])
+    return obj
+
+
+async def create_post(
+    session: AsyncSession,
+    urls: Urls,
+    author: LocalActor,
+    group: LocalActor | RemoteActor | None,
+    title: str,
+    body: str,
+) -> Object:
+    """A new thread: in one of our groups, in a remote group (``group`` a cached RemoteActor), or on the
+    author's profile (``group`` None). Group threads need a title: Lemmy and PieFed show it."""
+    if isinstance(group, RemoteActor):
+        if group.actor_type != "Group":
+            raise InvalidInput(f"{group.uri} is not a group")
+        place = Place(remote_group=group)
+    elif group is not None:
+        if group.actor_type != "group":
+            raise InvalidInput(f"{group.username} is not a group")
+        place = Place(group=group)
+    else:
+        place = Place()
+    in_group = place.group is not None or place.remote_group is not None
+    title, body = _check_text(title, body, title_required=in_group)
+    await _check_may_post(session, urls, author, place)
+    # FEP-1b12 threads are Pages with a name; profile posts are Notes (an Article when titled).
+    kind = "Page" if in_group else ("Article" if title else "Note")
+    return await _store_post(session, urls, author, place, kind=kind, title=title, body=body)
+
+
+async def reply(session: AsyncSession, urls: Urls, author: LocalActor, parent_uri: str, body: str) -> Object:
+    """A reply (a Note) to any post we have, in the parent's group or thread."""
+    parent = await object_by_uri(session, parent_uri)
+    if parent is None:
+        raise NotFound(f"no post {parent_uri} here to reply to")
+    if parent.deleted:
+        raise InvalidInput("that post was deleted; it takes no replies")
+    place = await _place_of(session, urls, parent)
+    _, body = _check_text("", body, title_required=False)
+    await _check_may_post(session, urls, author, place)
+    if await thread_locked(session, parent):
+        raise Forbidden("this thread is locked: no new replies")
+    obj = await _store_post(session, urls, author, place, kind="Note", title="", body=body, parent=parent)
+    await note_reply(session, parent)
+    return obj
+
+
+# --------------------------------------------------------------------------------------------------
+# Votes
+
+
+async def _votable(session: AsyncSession, urls: Urls, actor: LocalActor, object_uri: str) -> tuple[Object, Place]:
+    obj = await object_by_uri(session, object_uri)
+    if obj is None:
+        raise NotFound(f"no post {object_uri} here")
+    if obj.deleted:
+        raise InvalidInput("that post was deleted")
+    place = await _place_of(session, urls, obj)
+    if place.group is not None:
+        actor_uri = _uri(urls, actor)
+        if await is_banned(session, urls, place.group, actor_uri) or not await can_read(
+            session, urls, place.group, actor_uri
+        ):
+            raise Forbidden(f"{actor.username} may not vote in {place.group.username}")
+    return obj, place
+
+
+def _vote_addressing(urls: Urls, obj: Object, place: Place) -> tuple[list[str], list[str]]:
+    if place.group is not None and not place.public:
+        return [obj.author_uri], [f"{urls.group(place.group.username)}/followers"]
+    return [obj.author_uri], [PUBLIC]
+
+
+async def _vote(session: AsyncSession, urls: Urls, actor: LocalActor, object_uri: str, kind: str) -> Activity | None:
+    obj, place = await _votable(session, urls, actor, object_uri)
+    actor_uri = _uri(urls, actor)
+    existing = await find_reaction(session, actor_uri=actor_uri, object_uri=obj.uri)
+    if existing is not None and existing.kind == kind:
+        return None  # voted so already
+    if existing is not None:
+        # Switching: take the old vote back first, so Mastodon (which ignores Dislike) forgets the Like.
+        await _undo_vote(session, urls, actor, obj, place, existing.kind, existing.activity_uri)
+    to, cc = _vote_addressing(urls, obj, place)
+    vote = activity(new_activity_id(urls), _VOTE_TYPES[kind], actor_uri, obj.uri, to=to, cc=cc,
+                    audience=place.audience(urls), published=utcnow())
+    await add_reaction(session, actor_uri, obj.uri, kind, vote["id"])
+    return await _deliver(session, urls, actor, place, vote, also=[obj.author_uri])
+
+
+async def like(session: AsyncSession, urls: Urls, actor: LocalActor, object_uri: str) -> Activity | None:
+    """Like (an up-vote for Lemmy, a favourite for Mastodon); None when already liked."""
+    return await _vote(session, urls, actor, object_uri, "like")
+
+
+async def dislike(session: AsyncSession, urls: Urls, actor: LocalActor, object_uri: str) -> Activity | None:
+    """Dislike (a Lemmy down-vote); None when already disliked."""
+    return await _vote(session, urls, actor, object_uri, "dislike")
+
+
+async def _undo_vote(
+    session: AsyncSession, urls: Urls, actor: LocalActor, obj: Object, place: Place, kind: str,
+    vote_uri: str | None,
+) -> Activity:
+    actor_uri = _uri(urls, actor)
+    sent = await session.scalar(select(Activity).where(Activity.uri == vote_uri)) if vote_uri else None
+    inner = strip_context(sent.document) if sent is not None else {
+        "id": vote_uri or new_activity_id(urls), "type": _VOTE_TYPES[kind], "actor": actor_uri, "object": obj.uri,
+    }
+    reaction = await find_reaction(session, actor_uri=actor_uri, object_uri=obj.uri, kind=kind)
+    if reaction is not None:
+        await remove_reaction(session, reaction)
+    to, cc = _vote_addressing(urls, obj, place)
+    undo = activity(new_activity_id(urls), "Undo", actor_uri, inner, to=to, cc=cc,
+                    audience=place.audience(urls), published=utcnow())
+    return await _deliver(session, urls, actor, place, undo, also=[obj.author_uri])
+
+
+async def undo_reaction(session: AsyncSession, urls: Urls, actor: LocalActor, object_uri: str) -> Activity | None:
+    """Take back this person's vote on the post, whichever it was; None when there was none."""
+    obj, place = await _votable(session, urls, actor, object_uri)
+    existing = await find_reaction(session, actor_uri=_uri(urls, actor), object_uri=obj.uri)
+    if existing is None:
+        return None
+    return await _undo_vote(session, urls, actor, obj, place, existing.kind, existing.activity_uri)
+
+
+# --------------------------------------------------------------------------------------------------
+# Editing and deleting
+
+
+async def _own_local_post(session: AsyncSession, object_uri: str) -> Object:
+    obj = await object_by_uri(session, object_uri)
+    if obj is None or not obj.local:
+        raise NotFound(f"no post {object_uri} of ours")
+    if obj.deleted:
+        raise InvalidInput("that post was deleted")
+    return obj
+
+
+async def update_post(
+    session: AsyncSession, urls: Urls, author: LocalActor, object_uri: str, body: str, title: str | None = None
+) -> Object:
+    """Edit a post: only its author may. Peers get ``Update`` with the new version (the group re-announces)."""
+    obj = await _own_local_post(session, object_uri)
+    author_uri = _uri(urls, author)
+    if obj.author_uri != author_uri:
+        raise Forbidden("only the author may edit a post")
+    new_title, body = _check_text(obj.name if title is None else title, body,
+                                  title_required=obj.type == "Page" and obj.in_reply_to_uri is None)
+    now = utcnow()
+    obj.name = new_title
+    obj.source = body
+    obj.content = render_markdown(body)
+    obj.updated = now
+    document = {**obj.document, "content": obj.content, "source": {"content": body, "mediaType": "text/markdown"}}
+    document["updated"] = iso(now)
+    if new_title:
+        document["name"] = new_title
+    else:
+        document.pop("name", None)
+    obj.document = document
+    place = await _place_of(session, urls, obj)
+    parent = await object_by_uri(session, obj.in_reply_to_uri)
+    edit = activity(new_activity_id(urls), "Update", author_uri, strip_context(document),
+                    to=list(document.get("to", [])), cc=list(document.get("cc", [])),
+                    audience=obj.audience_uri, published=now)
+    await _deliver(session, urls, author, place, edit, also=[parent.author_uri] if parent is not None else [])
+    return obj
+
+
+async def delete_post(session: AsyncSession, urls: Urls, actor: LocalActor, object_uri: str) -> Object:
+    """Delete a post: its author, or a moderator of our group it is in (any post there, remote ones too).
+
+    The post becomes a tombstone; peers get ``Delete`` (object: the id, which Lemmy and Mastodon both
+    take), announced by the group, and the author of a removed post hears of it too.
+    """
+    obj = await object_by_uri(session, object_uri)
+    if obj is None:
+        raise NotFound(f"no post {object_uri} here")
+    if obj.deleted:
+        raise InvalidInput("that post was deleted already")
+    actor_uri = _uri(urls, actor)
+    place = await _place_of(session, urls, obj)
+    moderating = obj.author_uri != actor_uri
+    if moderating and not (place.group is not None and await is_moderator(session, urls, place.group, actor_uri)):
+        raise Forbidden("only the author or a moderator of the group may delete a post")
+    if not obj.local and not moderating:
+        raise Forbidden("that post lives on another server")
+    document = obj.document or {}
+    to = list(document.get("to", [])) or place.addressing(urls, obj.author_uri)[0]
+    cc = list(document.get("cc", []))
+    tombstone(obj)
+    removal = activity(new_activity_id(urls), "Delete", actor_uri, obj.uri, to=to, cc=cc,
+                       audience=obj.audience_uri, published=utcnow())
+    await _deliver(session, urls, actor, place, removal, also=[obj.author_uri] if moderating else [])
+    return obj
