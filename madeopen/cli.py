@@ -16,6 +16,8 @@ from sqlalchemy.exc import DBAPIError
 
 from actors import local
 from actors.errors import DomainError
+from inbox_outbox import delivery_report
+from inbox_outbox.services import membership
 from madeopen import __version__
 from madeopen.app import Services, build_services, build_web_app, migrate_database, prepare
 from madeopen.settings import SettingsError, load_settings
@@ -53,6 +55,19 @@ def _parser() -> argparse.ArgumentParser:
     gcreate.add_argument("--private", action="store_true")
     gcreate.add_argument("--owner", help="local username of the owner")
     gcreate.add_argument("--title", default="")
+    for action, text in (
+        ("approve", "accept a pending request to join a private group"),
+        ("reject", "refuse a pending request to join"),
+        ("ban", "ban an actor from the group (announced to members as a Block)"),
+    ):
+        moderate = group.add_parser(action, help=text)
+        moderate.add_argument("group", help="local group name")
+        moderate.add_argument("actor", help="actor id URL or name@host handle")
+        if action == "ban":
+            moderate.add_argument("--remove-data", action="store_true", help="also remove their posts in the group")
+            moderate.add_argument("--reason", default="")
+
+    sub.add_parser("deliveries", help="delivery queue state per remote host")
     return parser
 
 
@@ -114,6 +129,31 @@ async def _group_create(services: Services, args: argparse.Namespace) -> None:
     await _with_services(services, action)
 
 
+async def _group_moderate(services: Services, args: argparse.Namespace) -> None:
+    async def action() -> None:
+        assert services.fed is not None
+        if args.action == "approve":
+            await membership.approve_join(services.fed, args.group, args.actor)
+            print(f"approved {args.actor} in {args.group}")
+        elif args.action == "reject":
+            await membership.reject_join(services.fed, args.group, args.actor)
+            print(f"rejected {args.actor}'s request to join {args.group}")
+        else:
+            await membership.ban(
+                services.fed, args.group, args.actor, remove_data=args.remove_data, reason=args.reason
+            )
+            print(f"banned {args.actor} from {args.group}")
+
+    await _with_services(services, action)
+
+
+async def _deliveries(services: Services) -> None:
+    async def action() -> None:
+        print(delivery_report.render_table(await delivery_report.queue_state(services.sessions)))
+
+    await _with_services(services, action)
+
+
 async def _migrate(services: Services) -> None:
     try:
         before, after = await migrate_database(services)
@@ -168,8 +208,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(_migrate(services))
         elif args.command == "user":
             asyncio.run(_user_create(services, args))
-        elif args.command == "group":
+        elif args.command == "group" and args.action == "create":
             asyncio.run(_group_create(services, args))
+        elif args.command == "group":
+            asyncio.run(_group_moderate(services, args))
+        elif args.command == "deliveries":
+            asyncio.run(_deliveries(services))
     except (SettingsError, CliError, DomainError, SchemaOutdated) as exc:
         print(f"madeopen: error: {exc}", file=sys.stderr)
         return EXIT_FAILURE

@@ -252,14 +252,15 @@ async def ban(
         group = await load_group(session, group_name)
         acting = await acting_moderator(session, fed.urls, group, moderator)
         acting_uri = uri_of(fed.urls, acting)
+        membership = await membership_of(session, group, ref.member)
+        # The owner rule first: an operator's ban acts through the owner, and "owns" says what to do.
+        if membership is not None and membership.state == "accepted" and membership.role == "owner":
+            raise Forbidden(f"{ref.uri} owns {group.username}: change their role before banning them")
         if acting_uri == ref.uri:
             raise InvalidInput("moderators cannot ban themselves")
-        membership = await membership_of(session, group, ref.member)
         if membership is not None and membership.state == "banned":
             raise Conflict(f"{ref.uri} is already banned from {group.username}")
         if membership is not None and membership.state == "accepted":
-            if membership.role == "owner":
-                raise Forbidden(f"{ref.uri} owns {group.username}: change their role before banning them")
             outranked = moderator is not None and await _role(session, group, acting) != "owner"
             if membership.role in MODERATOR_ROLES and outranked:
                 raise Forbidden(f"only an owner can ban {ref.uri}, a {membership.role} of {group.username}")
