@@ -8,7 +8,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.discovery import Usage
-from storage.models import Account, LocalActor, utcnow
+from storage.models import Account, LocalActor, Object, utcnow
 
 
 async def _active_since(session: AsyncSession, days: int) -> int:
@@ -22,11 +22,17 @@ async def _active_since(session: AsyncSession, days: int) -> int:
     return await session.scalar(query) or 0
 
 
+async def _local_posts(session: AsyncSession) -> int:
+    """Posts and replies written here and not deleted (NodeInfo ``localPosts``)."""
+    query = select(func.count()).select_from(Object).where(Object.local.is_(True), Object.deleted.is_(False))
+    return await session.scalar(query) or 0
+
+
 async def usage(session: AsyncSession) -> Usage:
     total = await session.scalar(select(func.count()).select_from(Account)) or 0
     return Usage(
         users_total=total,
         active_month=await _active_since(session, 30),
         active_halfyear=await _active_since(session, 180),
-        local_posts=0,  # no posts table yet: the federation core issue adds posts and counts them here
+        local_posts=await _local_posts(session),
     )

@@ -24,8 +24,10 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
+from federation.activities import iso
 from federation.context import AS2, PUBLIC
 from federation.html import plain_text, sanitize_html
+from federation.remote_actor import origin
 
 POST_TYPES = frozenset({"Note", "Page", "Article", "Question", "Event"})
 ACTOR_TYPES = frozenset({"Person", "Group", "Application", "Service", "Organization"})
@@ -137,11 +139,6 @@ def is_http_url(value: object) -> bool:
         return False
     parts = urlsplit(value)
     return parts.scheme in ("http", "https") and bool(parts.netloc)
-
-
-def origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}".lower()
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -361,6 +358,31 @@ def parse_object(doc: dict[str, Any]) -> ObjectData:
     )
 
 
+VOTE_KINDS = {"Like": "like", "Dislike": "dislike"}
+
+
+@dataclass(frozen=True)
+class Vote:
+    """A Like or Dislike (Lemmy up/down-votes, Mastodon favourites)."""
+
+    kind: str  # like | dislike
+    actor: str
+    object: str
+    id: str | None
+
+
+def parse_vote(doc: Any) -> Vote:
+    """``{"type": "Like"|"Dislike", "actor": ..., "object": <id or embedded object>}``."""
+    if not isinstance(doc, dict) or doc.get("type") not in VOTE_KINDS:
+        raise InvalidObject("a vote is a Like or a Dislike")
+    actor, target = _id_of(doc.get("actor")), _id_of(doc.get("object"))
+    if actor is None or target is None:
+        raise InvalidObject("a vote needs an actor and an object")
+    vote_id = doc.get("id")
+    return Vote(kind=VOTE_KINDS[doc["type"]], actor=actor, object=target,
+                id=vote_id if isinstance(vote_id, str) else None)
+
+
 def tombstone_id(value: Any) -> str | None:
     """The id a Delete names: a plain id (Lemmy) or an embedded Tombstone/object (Mastodon)."""
     return _id_of(value)
@@ -368,10 +390,6 @@ def tombstone_id(value: Any) -> str | None:
 
 # --------------------------------------------------------------------------------------------------
 # Rendering
-
-
-def iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _aware(moment: datetime) -> datetime:

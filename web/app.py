@@ -6,18 +6,28 @@ from pathlib import Path
 
 from aiohttp import web
 
+from web import sessions
 from web.authorized_fetch import authorized_fetch_middleware
 from web.context import CONTEXT_KEY, WebContext
 from web.errors import error_middleware
-from web.routes import actors, discovery, home, inbox
+from web.routes import account, actors, admin, discovery, home, inbox, media, objects, setup
 
 
 def create_app(context: WebContext) -> web.Application:
-    app = web.Application(middlewares=[error_middleware, authorized_fetch_middleware], client_max_size=context.inbox_max_bytes)
+    app = web.Application(client_max_size=context.inbox_max_bytes)
+    # Outermost first: the session cookie is saved on every response, errors included; the page values
+    # (branding, who is logged in) are known before any handler or error page renders; then CSRF.
+    session_mw, page_mw, csrf_mw = sessions.install(app, context)
+    app.middlewares.extend([session_mw, error_middleware, page_mw, csrf_mw, authorized_fetch_middleware])
     app[CONTEXT_KEY] = context
     app.add_routes(discovery.routes)
     app.add_routes(actors.routes)
     app.add_routes(inbox.routes)
     app.add_routes(home.routes)
+    app.add_routes(setup.routes)
+    app.add_routes(account.routes)
+    app.add_routes(admin.routes)
+    app.add_routes(media.routes)
+    app.add_routes(objects.routes)
     app.router.add_static("/static", Path(__file__).parent / "static")
     return app

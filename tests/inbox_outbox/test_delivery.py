@@ -29,7 +29,6 @@ from tests.inbox_outbox.delivery_support import (  # noqa: F401  (clock ... sett
     FakeClock,
     Gauge,
     InboxFactory,
-    KeyRing,
     Queue,
     Reply,
     aware,
@@ -74,8 +73,7 @@ async def step_to_next_attempt(services: Services, clock: FakeClock) -> None:
 
 
 async def test_delivery_is_signed_by_its_actor_posted_once_and_marked_done(
-    services: Services, group: LocalActor, keys: KeyRing, remote: InboxFactory, queue: Queue, worker: Worker,
-    clock: FakeClock,
+    services: Services, group: LocalActor, remote: InboxFactory, queue: Queue, worker: Worker, clock: FakeClock
 ) -> None:
     peer = await remote()
     activity = await queue(group, [peer.url()])

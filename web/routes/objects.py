@@ -1,0 +1,103 @@
+"""Our posts and activities at their ids (``/objects/<uuid>``, ``/activities/<uuid>``), their replies and
+thread collections, and actors' outboxes: AS2 JSON for peers, a page for people (DESIGN.md §3).
+
+Private group content needs a signed GET from an allowed actor (``signed_by``); anyone else gets the
+same 404 as for an id that never existed. A deleted post answers 410 with a Tombstone (Mastodon does
+the same), so peers drop their copy.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from actors.errors import Forbidden, InvalidInput
+from federation.collections import collection_page, collection_summary
+from federation.context import AS2
+from inbox_outbox import collections_content as content
+from inbox_outbox.ids import is_local
+from storage.models import LocalActor
+from web.authorized_fetch import signed_by
+from web.context import get_context
+from web.negotiation import Representation, choose
+from web.responses import activity_json, html_page
+
+routes = web.RouteTableDef()
+_UUID = r"{uuid:[0-9a-fA-F-]{1,64}}"
+_MAX_PAGE = 1_000_000
+
+
+def _viewer(request: web.Request) -> str | None:
+    """Who is looking: the owner of the key that signed the GET (a web session will add local people)."""
+    signature = signed_by(request)
+    return signature.owner if signature is not None else None
+
+
+def _page(request: web.Request) -> int | None:
+    raw = request.query.get("page")
+    if raw is None:
+        return None
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= _MAX_PAGE:
+        raise InvalidInput(f"page must be a whole number from 1 to {_MAX_PAGE}, got {raw!r}")
+    return int(raw)
+
+
+def _listing_response(collection_id: str, listing: content.Listing, page: int | None) -> web.Response:
+    if listing.hidden and page is not None:
+        raise Forbidden("this group is private: its posts are for members (sign the request as one)")
+    if page is None:
+        return activity_json(collection_summary(collection_id, listing.total, show_pages=not listing.hidden))
+    return activity_json(
+        collection_page(collection_id, page, listing.items, has_next=listing.has_next, total=listing.total)
+    )
+
+
+@routes.get(f"/objects/{_UUID}")
+async def object_view(request: web.Request) -> web.Response:
+    ctx = get_context(request)
+    representation = choose(request)
+    uri = ctx.urls.base + request.path
+    async with ctx.sessions() as session:
+        obj = await content.visible_local_object(session, ctx.urls, uri, _viewer(request))
+        view = await content.post_view(session, ctx.urls, obj) if representation is Representation.HTML else None
+    status = 410 if obj.deleted else 200
+    if view is None:
+        return activity_json(content.object_document(obj), status=status)
+    return html_page(request, "object.html", status=status, post=view)
+
+
+@routes.get(f"/objects/{_UUID}/{{collection:replies|context}}")
+async def object_collection(request: web.Request) -> web.Response:
+    ctx = get_context(request)
+    page = _page(request)
+    uri = f"{ctx.urls.base}/objects/{request.match_info['uuid']}"
+    async with ctx.sessions() as session:
+        obj = await content.visible_local_object(session, ctx.urls, uri, _viewer(request))
+        if request.match_info["collection"] == "replies":
+            listing = await content.replies(session, obj, page)
+        else:
+            listing = await content.thread(session, obj, page)
+    return _listing_response(f"{uri}/{request.match_info['collection']}", listing, page)
+
+
+@routes.get(f"/activities/{_UUID}")
+async def activity_view(request: web.Request) -> web.Response:
+    ctx = get_context(request)
+    representation = choose(request)
+    uri = ctx.urls.base + request.path
+    async with ctx.sessions() as session:
+        document = await content.visible_activity(session, ctx.urls, uri, _viewer(request))
+    if representation is Representation.ACTIVITY_JSON:
+        return activity_json({"@context": AS2, **{k: v for k, v in document.items() if k != "@context"}})
+    post = content.embedded_post_id(document)
+    if post is not None and is_local(ctx.urls, post):
+        raise web.HTTPSeeOther(post)  # people want the post, not the envelope
+    return html_page(request, "object.html", activity={"id": uri, "type": document.get("type"), "object": post})
+
+
+async def outbox_response(request: web.Request, actor: LocalActor, collection_id: str) -> web.Response:
+    """The outbox branch of the actor collections (web.routes.actors): our activities, newest first."""
+    ctx = get_context(request)
+    page = _page(request)
+    async with ctx.sessions() as session:
+        listing = await content.outbox(session, ctx.urls, actor, _viewer(request), page)
+    return _listing_response(collection_id, listing, page)
