@@ -6,6 +6,7 @@ at most a few times per host per minute, so a stream of bad signatures cannot ma
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from federation.signatures import PublicKeyRecord
 from storage.engine import SessionMaker
 from storage.models import RemoteActor, RemoteKey, utcnow
 
+log = logging.getLogger(__name__)
 ACTOR_TTL = timedelta(days=1)
 REFRESHES_PER_HOST = 5
 REFRESH_PERIOD_S = 60.0
@@ -76,9 +78,17 @@ class RemoteActors:
         self._refuse_local(url)
         async with self.sessions() as session:
             cached = await session.scalar(select(RemoteActor).where(RemoteActor.uri == url))
-        if cached is not None and not refresh and utcnow() - _aware(cached.fetched_at) < ACTOR_TTL:
+        if cached is None or refresh:
+            return await self._fetch_and_store(url)
+        if utcnow() - _aware(cached.fetched_at) < ACTOR_TTL:
             return cached
-        return await self._fetch_and_store(url)
+        try:
+            return await self._fetch_and_store(url)
+        except ResolveError as exc:
+            # A stale copy beats none: the actor may be gone (410, a self-Delete on its way) or its
+            # server briefly down; what it signed was verified with the key we hold.
+            log.info("using the cached copy of %s: %s", url, exc.message)
+            return cached
 
     async def webfinger(self, handle: str) -> str:
         try:

@@ -137,6 +137,21 @@ async def test_cached_actor_older_than_the_ttl_is_fetched_again(
     assert peer.gets_of(bob) == 2
 
 
+async def test_stale_copy_is_used_when_the_actor_cannot_be_fetched_again(
+    services: Services, remote: RemoteActors, peer: Peer, bob: PeerActor
+) -> None:
+    """A self-deleting actor answers 404/410 before its Delete is processed: the stale copy still serves."""
+    await remote.resolve(bob.id)
+    async with services.sessions.begin() as session:
+        stale = utcnow() - ACTOR_TTL - timedelta(hours=1)
+        await session.execute(update(RemoteActor).where(RemoteActor.uri == bob.id).values(fetched_at=stale))
+    del peer.actors["bob"]
+    cached = await remote.resolve(bob.id)
+    assert cached.uri == bob.id and peer.gets_of(bob) == 2
+    with pytest.raises(ResolveError):
+        await remote.resolve(bob.id, refresh=True)  # an explicit refresh says it failed
+
+
 async def test_ed25519_multikey_is_found_by_its_key_id(remote: RemoteActors, peer: Peer) -> None:
     carol = peer.add_actor("carol", ed25519_key=True)
     assert carol.ed25519_key is not None
