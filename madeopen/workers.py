@@ -6,6 +6,7 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 
+from inbox_outbox.delivery import DeliveryWorker
 from inbox_outbox.federation import Federation
 from inbox_outbox.inbound_worker import InboundWorker
 
@@ -21,6 +22,8 @@ class Workers:
     def start(self) -> None:
         inbound = InboundWorker(self.fed)
         self.tasks.append(asyncio.create_task(inbound.run_forever(self.stop_event), name="inbound-worker"))
+        delivery = DeliveryWorker(self.fed)
+        self.tasks.append(asyncio.create_task(delivery.run_forever(self.stop_event), name="delivery-worker"))
 
     async def stop(self) -> None:
         self.stop_event.set()

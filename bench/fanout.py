@@ -1,0 +1,264 @@
+"""Group fan-out delivery throughput, as a ratio to the RSA-2048 sign rate measured in the same run.
+
+    .venv/bin/python bench/fanout.py [--followers 1000] [--instances 20] [--latency 0.02]
+                                     [--database-url postgresql+asyncpg://...]
+
+One local group with N remote followers spread over M simulated instances (aiohttp servers on
+loopback, in a separate process, each answering 202 after ``--latency`` seconds) publishes one post:
+``inbox_outbox.fanout.announce_to_members`` queues the FEP-1b12 Announce of the Create and the
+Announce of the object (the boost), and the delivery worker's ``run_forever`` (production defaults:
+64 in flight, 4 per host) delivers them. Twice: with shared inboxes off (one POST per follower) and on
+(one POST per instance).
+
+Every delivery is one RSA-2048 signature, so one core cannot deliver faster than it signs: the figure
+that matters is deliveries/s divided by bare ``cryptography`` RSA-2048 signs/s on this machine, now.
+The database is SQLite in a temporary directory unless ``--database-url`` names a fresh PostgreSQL
+database (its tables are created; use a throwaway database).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing
+import multiprocessing.connection
+import socket
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from aiohttp import web  # noqa: E402
+from cryptography.hazmat.primitives import hashes  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric import padding, rsa  # noqa: E402
+from sqlalchemy import delete, func, select  # noqa: E402
+
+from actors import local  # noqa: E402
+from inbox_outbox.delivery import Attempt, DeliveryWorker  # noqa: E402
+from inbox_outbox.fanout import announce_to_members  # noqa: E402
+from madeopen.app import Services, build_services, prepare  # noqa: E402
+from madeopen.settings import Settings  # noqa: E402
+from storage.models import Activity, Delivery, Host, LocalActor, Membership, RemoteActor  # noqa: E402
+
+DOMAIN = "made.bench"
+
+
+# --------------------------------------------------------------------------------------------------
+# Simulated instances (a separate process, so their work does not share our core)
+
+
+def _serve(count: int, latency: float, conn: multiprocessing.connection.Connection) -> None:
+    async def main() -> None:
+        async def inbox(request: web.Request) -> web.Response:
+            await request.read()
+            if latency:
+                await asyncio.sleep(latency)
+            return web.Response(status=202)
+
+        app = web.Application()
+        app.router.add_post("/{tail:.*}", inbox)
+        runner = web.AppRunner(app, handle_signals=False, access_log=None)
+        await runner.setup()
+        ports = []
+        for _ in range(count):
+            sock = socket.socket()
+            sock.bind(("127.0.0.1", 0))
+            site = web.SockSite(runner, sock)
+            await site.start()
+            ports.append(sock.getsockname()[1])
+        conn.send(ports)
+        await asyncio.get_running_loop().run_in_executor(None, conn.recv)  # until told to stop
+        await runner.cleanup()
+
+    asyncio.run(main())
+
+
+@dataclass
+class Instances:
+    process: multiprocessing.Process
+    conn: multiprocessing.connection.Connection
+    ports: list[int]
+
+    @classmethod
+    def start(cls, count: int, latency: float) -> Instances:
+        ours, theirs = multiprocessing.Pipe()
+        process = multiprocessing.Process(target=_serve, args=(count, latency, theirs), daemon=True)
+        process.start()
+        return cls(process, ours, ours.recv())
+
+    def stop(self) -> None:
+        self.conn.send("stop")
+        self.process.join(timeout=10)
+
+
+# --------------------------------------------------------------------------------------------------
+# The sign bound
+
+
+def rsa_sign_rate(seconds: float) -> float:
+    """Bare cryptography RSA-2048 PKCS#1 v1.5 SHA-256 signs/s of a 1 KiB message: best of 3 rounds."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    message, pkcs1, sha256 = b"x" * 1024, padding.PKCS1v15(), hashes.SHA256()
+    best = 0.0
+    for _ in range(3):
+        count, start = 0, time.perf_counter()
+        while (elapsed := time.perf_counter() - start) < seconds:
+            for _ in range(20):
+                key.sign(message, pkcs1, sha256)
+            count += 20
+        best = max(best, count / elapsed)
+    return best
+
+
+# --------------------------------------------------------------------------------------------------
+# One run
+
+
+class CountingWorker(DeliveryWorker):
+    """Notices the moment the last expected delivery is recorded."""
+
+    def __init__(self, *args: object, expected: int, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.expected = expected
+        self.recorded = 0
+        self.finished = asyncio.Event()
+
+    async def _record(self, attempts: list[Attempt]) -> None:  # type: ignore[override]
+        await super()._record(attempts)
+        self.recorded += len(attempts)
+        if self.recorded >= self.expected:
+            self.finished.set()
+
+
+@dataclass
+class Result:
+    shared: bool
+    deliveries: int
+    queue_seconds: float
+    deliver_seconds: float
+    cpu_seconds: float  # of this process (the worker) while delivering
+    done: int
+
+    @property
+    def rate(self) -> float:
+        return self.deliveries / self.deliver_seconds
+
+
+async def add_followers(services: Services, group: LocalActor, ports: list[int], followers: int, shared: bool) -> None:
+    async with services.sessions.begin() as session:
+        await session.execute(delete(Membership).where(Membership.group_id == group.id))
+        await session.execute(delete(RemoteActor))
+        actors = []
+        for n in range(followers):
+            base = f"http://127.0.0.1:{ports[n % len(ports)]}"
+            actors.append(
+                RemoteActor(
+                    uri=f"{base}/users/u{n}", actor_type="Person", username=f"u{n}", domain=base.split("//")[1],
+                    inbox=f"{base}/users/u{n}/inbox", shared_inbox=f"{base}/inbox" if shared else None,
+                )
+            )
+        session.add_all(actors)
+        await session.flush()
+        session.add_all(
+            Membership(group_id=group.id, remote_actor_id=a.id, role="member", state="accepted") for a in actors
+        )
+
+
+async def fan_out_once(services: Services, group: LocalActor, shared: bool) -> Result:
+    assert services.fed is not None
+    async with services.sessions.begin() as session:
+        await session.execute(delete(Delivery))
+        await session.execute(delete(Activity))
+        await session.execute(delete(Host))
+    inner = {
+        "id": f"https://{DOMAIN}/activities/post-{shared}", "type": "Create", "actor": f"https://{DOMAIN}/users/ann",
+        "to": ["https://www.w3.org/ns/activitystreams#Public"],
+        "object": {"id": f"https://{DOMAIN}/objects/post-{shared}", "type": "Note",
+                   "content": "<p>" + "Shall we plant the tomatoes next weekend? " * 25 + "</p>"},
+    }
+    start = time.perf_counter()
+    async with services.sessions.begin() as session:
+        actor = await session.get(LocalActor, group.id)
+        assert actor is not None
+        await announce_to_members(session, services.urls, actor, inner)
+    queued = time.perf_counter() - start
+    async with services.sessions() as session:
+        expected = await session.scalar(select(func.count()).select_from(Delivery)) or 0
+
+    worker = CountingWorker(services.fed, expected=expected)
+    stop = asyncio.Event()
+    start, cpu_start = time.perf_counter(), time.process_time()
+    running = asyncio.create_task(worker.run_forever(stop))
+    await asyncio.wait_for(worker.finished.wait(), timeout=600)
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu_start
+    stop.set()
+    await running
+    async with services.sessions() as session:
+        done = await session.scalar(select(func.count()).where(Delivery.state == "done")) or 0
+    return Result(shared, expected, queued, elapsed, cpu, done)
+
+
+async def run(args: argparse.Namespace, ports: list[int]) -> list[Result]:
+    with tempfile.TemporaryDirectory() as tmp:
+        url = args.database_url or f"sqlite+aiosqlite:///{tmp}/bench.db"
+        settings = Settings(domain=DOMAIN, scheme="https", database_url=url, data_dir=Path(tmp),
+                            secret_key="bench", allow_private_addresses=True)
+        services = build_services(settings)
+        try:
+            await prepare(services, auto_migrate=True)
+            async with services.sessions.begin() as session:
+                group = await local.create_group(session, local.NewGroup(username="garden"))
+            results = []
+            for shared in (False, True):
+                await add_followers(services, group, ports, args.followers, shared)
+                for _ in range(args.repeat):
+                    results.append(await fan_out_once(services, group, shared))
+            return results
+        finally:
+            await services.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--followers", type=int, default=1000, help="remote followers of the group (default 1000)")
+    parser.add_argument("--instances", type=int, default=20, help="simulated remote instances (default 20)")
+    parser.add_argument("--latency", type=float, default=0.02, help="each inbox answers after this many s (0.02)")
+    parser.add_argument("--repeat", type=int, default=3, help="fan-outs per mode; the best counts (default 3)")
+    parser.add_argument("--database-url", help="a throwaway database (default: SQLite in a temporary directory)")
+    args = parser.parse_args()
+
+    instances = Instances.start(args.instances, args.latency)
+    try:
+        results = asyncio.run(run(args, instances.ports))
+    finally:
+        instances.stop()
+    bound = rsa_sign_rate(0.5)
+    backend = "PostgreSQL" if args.database_url else "SQLite"
+    print(
+        f"{args.followers} followers on {args.instances} instances, {args.latency * 1000:g} ms inbox latency, "
+        f"{backend}; worker defaults (64 in flight, 4 per host); Python {sys.version.split()[0]}"
+    )
+    print(f"bare RSA-2048 sign: {bound:,.0f}/s (the bound: one signature per delivery)")
+    for shared in (False, True):
+        best = max((r for r in results if r.shared == shared), key=lambda r: r.rate)
+        assert best.done == best.deliveries, f"only {best.done} of {best.deliveries} delivered"
+        label = "shared inboxes on " if shared else "shared inboxes off"
+        print(
+            f"  {label}: {best.deliveries:>5} deliveries in {best.deliver_seconds:6.2f} s = "
+            f"{best.rate:7,.0f}/s = {best.rate / bound:.2f} x sign bound; "
+            f"queued in {best.queue_seconds * 1000:,.0f} ms"
+        )
+        print(f"    the post reached all {args.followers} followers {best.queue_seconds + best.deliver_seconds:.2f} s "
+              f"after the group published it")
+        per = best.cpu_seconds / best.deliveries
+        print(
+            f"    worker CPU {per * 1e6:,.0f} µs per delivery (a bare sign is {1e6 / bound:,.0f} µs); "
+            f"CPU-bound rate {1 / per:,.0f}/s = {1 / per / bound:.2f} x sign bound"
+        )
+
+
+if __name__ == "__main__":
+    main()
