@@ -14,7 +14,7 @@ from pytest import Subtests
 
 from actors import local
 from madeopen.app import Services
-from storage.models import LocalActor
+from storage.models import Follow, LocalActor
 
 AS2 = "application/activity+json"
 LD_AS2 = 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
@@ -260,3 +260,19 @@ async def test_mixed_case_names_redirect_to_the_lower_case_id(
             resp = await client.get(path, headers={"Accept": accept}, allow_redirects=False)
             assert resp.status in (301, 308), (path, accept)
             assert resp.headers["Location"] == f"{BASE}{target}"
+
+
+async def test_following_lists_whom_a_person_follows(client: TestClient, services: Services) -> None:
+    """The `following` collection shows a person's accepted follows (remote groups and people)."""
+    async with services.sessions.begin() as session:
+        await local.create_person(session, local.NewPerson("follower", "a long enough password"))
+        session.add(Follow(follower_uri="https://node.test/users/follower",
+                           followee_uri="https://remote.example/c/gardening", state="accepted"))
+        session.add(Follow(follower_uri="https://node.test/users/follower",
+                           followee_uri="https://remote.example/u/pending", state="pending"))
+    response = await client.get("/users/follower/following?page=1", headers={"Accept": "application/activity+json"})
+    assert response.status == 200
+    page = await response.json(content_type=None)
+    assert page["orderedItems"] == ["https://remote.example/c/gardening"]
+    summary = await (await client.get("/users/follower/following", headers={"Accept": "application/activity+json"})).json(content_type=None)
+    assert summary["totalItems"] == 1

@@ -84,7 +84,7 @@ async def collection(request: web.Request) -> web.Response:
         return await outbox_response(request, actor, collection_id)
     items: list[object] = []
     inline = False
-    if name in ("followers", "featured", "moderators"):
+    if name in ("followers", "following", "featured", "moderators"):
         signature = signed_by(request)
         async with ctx.sessions() as session:
             view = await collections_groups.collection(
