@@ -1,0 +1,1 @@
+"""A foreign ActivityPub implementation (bovine) acting against a real Made Open node."""
