@@ -9,7 +9,7 @@ STAMP_TEST := $(VENV)/.installed-test
 export MADEOPEN_SCHEME ?= http
 export MADEOPEN_DOMAIN ?= 127.0.0.1:8000
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench clean browser-deps
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +29,14 @@ run: $(STAMP_RUN)
 lint: $(STAMP_TEST)
 	$(VENV)/bin/lint-imports
 
-test: lint
+# Browser tests drive Debian's Chromium (never a downloaded browser build) and check pages with axe-core.
+AXE := .cache/axe/node_modules/axe-core/axe.min.js
+
+browser-deps:
+	command -v chromium || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
+	test -f $(AXE) || npm install --prefix .cache/axe axe-core@4
+
+test: lint browser-deps
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP_TEST)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from actors import accounts, media
 from actors.local import MODERATOR_ROLES
 from actors.urls import Urls
 from federation import keys
@@ -25,7 +26,8 @@ def actor_document(actor: LocalActor, urls: Urls) -> dict[str, object]:
         # Mastodon names its instance actor after the domain; peers show that instead of "actor".
         preferred_username=urls.domain if actor.actor_type == "application" else actor.username,
         name=actor.display_name or actor.username,
-        summary=actor.summary,
+        # A person's summary is what they typed (plain text or Markdown); AS2 wants HTML.
+        summary=accounts.bio_html(actor.summary) if actor.actor_type == "person" else actor.summary,
         url=actor_id,
         inbox=f"{actor_id}/inbox",
         outbox=f"{actor_id}/outbox",
@@ -43,7 +45,11 @@ def actor_document(actor: LocalActor, urls: Urls) -> dict[str, object]:
         moderators=f"{actor_id}/moderators" if is_group else None,
         posting_restricted_to_mods=group.posting_restricted_to_mods if group else None,
     )
-    return render_actor(doc)
+    document = render_actor(doc)
+    if actor.avatar:
+        url = media.media_url(urls, actor.avatar)
+        document["icon"] = {"type": "Image", "mediaType": media.media_type(actor.avatar), "url": url}
+    return document
 
 
 _MINIMAL_FIELDS = (

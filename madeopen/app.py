@@ -101,13 +101,15 @@ def build_web_app(services: Services, *, with_workers: bool = False) -> web.Appl
         authorized_fetch=services.settings.authorized_fetch,
         inbox_max_bytes=services.settings.inbox_max_bytes,
         remote=services.remote,
+        secret_key=services.secret_key,
+        media_dir=services.settings.data_dir / "media",
     )
     app = create_app(context)
 
     if with_workers:
         # The embedded default (`madeopen run`): the workers live and die with the web server.
         assert services.fed is not None
-        workers = Workers(services.fed)
+        workers = Workers(services.fed, delivery_lease=services.settings.delivery_lease)
 
         async def _start(_app: web.Application) -> None:
             workers.start()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 
@@ -21,9 +23,13 @@ class WebContext:
     inbox_max_bytes: int = 256 * 1024
     open_registrations: bool = False
     remote: RemoteActors | None = None
+    secret_key: str = ""  # the node's secret: session cookies are encrypted with a key derived from it
+    media_dir: Path = Path("data/media")  # uploaded images (avatars, logo), served under /media/
 
 
 CONTEXT_KEY = web.AppKey("madeopen_context", WebContext)
+# Values every HTML page gets (branding, the logged-in person, csrf_field()); set by web/sessions.py.
+PAGE_VALUES = web.RequestKey("madeopen_page_values", dict[str, Any])
 
 
 def get_context(request: web.Request) -> WebContext:

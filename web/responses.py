@@ -10,7 +10,7 @@ import jinja2
 from aiohttp import web
 
 from federation.context import AS2_MEDIA_TYPE
-from web.context import get_context
+from web.context import PAGE_VALUES, get_context
 
 _TEMPLATES = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
@@ -42,5 +42,6 @@ def plain_json(document: object, *, content_type: str = "application/json", cors
 
 def html_page(request: web.Request, template: str, *, status: int = 200, **values: Any) -> web.Response:
     ctx = get_context(request)
-    body = _TEMPLATES.get_template(template).render(node_name=ctx.node_name, base_url=ctx.urls.base, **values)
+    page = {"node_name": ctx.node_name, "base_url": ctx.urls.base, **request.get(PAGE_VALUES, {}), **values}
+    body = _TEMPLATES.get_template(template).render(page)
     return web.Response(text=body, status=status, content_type="text/html", charset="utf-8", headers={"Vary": "Accept"})

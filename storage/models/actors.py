@@ -25,6 +25,7 @@ class LocalActor(Base):
     ed25519_private_pem: Mapped[str] = mapped_column(Text)
     ed25519_public_pem: Mapped[str] = mapped_column(Text)
     discoverable: Mapped[bool] = mapped_column(Boolean, default=True)
+    avatar: Mapped[str | None] = mapped_column(String(64), nullable=True)  # file name under data_dir/media
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     account: Mapped[Account | None] = relationship(back_populates="actor", uselist=False, lazy="joined")
@@ -41,6 +42,7 @@ class Account(Base):
     email: Mapped[str | None] = mapped_column(String(320), unique=True, nullable=True)
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     suspended: Mapped[bool] = mapped_column(Boolean, default=False)
+    approval_pending: Mapped[bool] = mapped_column(Boolean, default=False)  # sign-up awaiting an admin
     last_active_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
     actor: Mapped[LocalActor] = relationship(back_populates="account")

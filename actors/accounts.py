@@ -1,0 +1,362 @@
+"""Local accounts as the web UI uses them: first run, sign-up, log-in, passwords, profiles, moderation.
+
+Every function validates all of its input before it changes anything and raises ``InvalidFields`` (one
+message per form field) or another typed error; the caller owns the transaction, so a refused change
+leaves nothing behind.
+
+Profile text: ``LocalActor.summary`` of a person holds what they typed (plain text or Markdown);
+``bio_html`` renders it with markdown-it (raw HTML off) and sanitises the result with the same allowlist
+as remote HTML, for the actor document and the profile page alike.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from markdown_it import MarkdownIt
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from actors import local, media, node_settings
+from actors.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from actors.node_settings import InvalidFields
+from actors.passwords import check_password_rules, hash_password, verify_password
+from actors.usernames import lookup_key, normalise_username
+from federation.html import sanitize_html
+from storage.models import Account, LocalActor, utcnow
+
+MAX_DISPLAY_NAME = 100
+MAX_BIO = 5000
+PAGE_SIZE = 50
+LOGIN_REFUSED = "That name and password do not match an account here."
+
+_markdown = MarkdownIt("commonmark", {"html": False, "breaks": True})
+_dummy_hash: str | None = None
+
+
+class LoginRefused(DomainError):
+    """Wrong name or password (one message for both), or an account that may not log in."""
+
+    status = 400
+
+
+# --- first run -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FirstRun:
+    username: str
+    password: str
+    password_confirm: str
+    node_name: str
+
+
+async def has_admin(session: AsyncSession) -> bool:
+    found = await session.scalar(select(Account.actor_id).where(Account.is_admin.is_(True)).limit(1))
+    return found is not None
+
+
+async def create_first_admin(session: AsyncSession, run: FirstRun) -> LocalActor:
+    """Create the first admin and name the node. Refused (NotFound: the page is gone) once an admin exists."""
+    if await has_admin(session):
+        raise NotFound("this node is already set up")
+    errors = _password_errors(run.password, run.password_confirm)
+    try:
+        node_name = node_settings.check_name(run.node_name)
+    except InvalidInput as exc:
+        errors["node_name"] = exc.message
+    username = await _check_new_username(session, run.username, errors)
+    if errors:
+        raise InvalidFields(errors)
+    try:
+        await node_settings.mark_setup_done(session)
+    except IntegrityError:
+        raise NotFound("this node is already set up") from None
+    await node_settings.set_name(session, node_name)
+    return await _create(session, username, run.password, is_admin=True)
+
+
+# --- sign-up and log-in ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SignUp:
+    username: str
+    password: str
+    password_confirm: str
+    display_name: str = ""
+
+
+@dataclass(frozen=True)
+class SignUpResult:
+    actor: LocalActor
+    pending: bool  # registration mode "approval": cannot log in until an admin approves
+
+
+async def sign_up(session: AsyncSession, new: SignUp) -> SignUpResult:
+    settings = await node_settings.load(session)
+    if settings.registration_mode == "closed":
+        raise Forbidden("sign-ups are closed on this node")
+    errors = _password_errors(new.password, new.password_confirm)
+    display_name = _check_display_name(new.display_name, errors)
+    username = await _check_new_username(session, new.username, errors)
+    if errors:
+        raise InvalidFields(errors)
+    pending = settings.registration_mode == "approval"
+    actor = await _create(session, username, new.password, display_name=display_name, pending=pending)
+    return SignUpResult(actor, pending)
+
+
+async def authenticate(session: AsyncSession, username: str, password: str) -> LocalActor:
+    """The person behind a name and password, with ``last_active_at`` updated.
+
+    Unknown names and wrong passwords get the same message and cost the same argon2 work, so the form
+    tells nobody which names exist. Only with the right password does it say why an account is held.
+    """
+    name = lookup_key(username).removeprefix("@")
+    actor = await session.scalar(
+        select(LocalActor).where(LocalActor.username == name, LocalActor.actor_type == "person")
+    ) if name else None
+    account = actor.account if actor is not None else None
+    if account is None:
+        verify_password(_dummy(), password)
+        raise LoginRefused(LOGIN_REFUSED)
+    if not verify_password(account.password_hash, password):
+        raise LoginRefused(LOGIN_REFUSED)
+    if account.approval_pending:
+        raise LoginRefused("This account is waiting for an admin of this node to approve it.")
+    if account.suspended:
+        raise LoginRefused("This account is suspended. Contact the admins of this node.")
+    account.last_active_at = utcnow()
+    assert actor is not None
+    return actor
+
+
+async def active_person(session: AsyncSession, actor_id: int) -> LocalActor | None:
+    """The logged-in person, or None when the account is gone, suspended or not yet approved."""
+    actor = await session.get(LocalActor, actor_id)
+    account = actor.account if actor is not None else None
+    if account is None or account.suspended or account.approval_pending:
+        return None
+    return actor
+
+
+def password_fingerprint(password_hash: str) -> str:
+    """Kept in the session: a password change there ends every other session of the account."""
+    return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
+
+
+# --- password and profile --------------------------------------------------------------------------------
+
+
+async def change_password(
+    session: AsyncSession, actor_id: int, current: str, new: str, confirm: str
+) -> LocalActor:
+    actor = await _person(session, actor_id)
+    assert actor.account is not None
+    errors = {}
+    if not verify_password(actor.account.password_hash, current):
+        errors["current_password"] = "this is not your current password"
+    errors.update(_password_errors(new, confirm))
+    if errors:
+        raise InvalidFields(errors)
+    actor.account.password_hash = hash_password(new)
+    return actor
+
+
+@dataclass(frozen=True)
+class ProfileUpdate:
+    display_name: str
+    bio: str
+    avatar: media.Upload | None = None
+    remove_avatar: bool = False
+
+
+async def update_profile(session: AsyncSession, actor_id: int, update: ProfileUpdate, media_dir: Path) -> list[str]:
+    """Apply a profile edit; returns media files to discard once the transaction is committed."""
+    actor = await _person(session, actor_id)
+    errors: dict[str, str] = {}
+    display_name = _check_display_name(update.display_name, errors)
+    bio = update.bio.replace("\r\n", "\n").strip()
+    if len(bio) > MAX_BIO:
+        errors["bio"] = f"too long: at most {MAX_BIO} characters (this one has {len(bio)})"
+    if update.avatar is not None and not update.remove_avatar:
+        try:
+            media.check_image(update.avatar)
+        except InvalidInput as exc:
+            errors["avatar"] = exc.message
+    if errors:
+        raise InvalidFields(errors)
+    discard = []
+    if update.remove_avatar or update.avatar is not None:
+        if actor.avatar:
+            discard.append(actor.avatar)
+        actor.avatar = (
+            media.store_image(media_dir, update.avatar) if update.avatar and not update.remove_avatar else None
+        )
+    actor.display_name = display_name or actor.username
+    actor.summary = bio
+    return discard
+
+
+def bio_html(text: str) -> str:
+    """A person's profile text (plain text or Markdown) as safe HTML."""
+    if not text.strip():
+        return ""
+    return sanitize_html(_markdown.render(text)).strip()
+
+
+# --- administration --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PersonRow:
+    username: str
+    display_name: str
+    is_admin: bool
+    status: str  # active | suspended | pending
+    last_active_at: object
+    created_at: object
+
+
+async def list_people(session: AsyncSession, acting_id: int, page: int = 1) -> tuple[list[PersonRow], bool]:
+    """One page of local people, those waiting for approval first; and whether there is a next page."""
+    await _require_admin(session, acting_id)
+    rows = await session.execute(
+        select(LocalActor, Account)
+        .join(Account, Account.actor_id == LocalActor.id)
+        .order_by(Account.approval_pending.desc(), LocalActor.username)
+        .offset((page - 1) * PAGE_SIZE)
+        .limit(PAGE_SIZE + 1)
+    )
+    people = [
+        PersonRow(
+            username=actor.username,
+            display_name=actor.display_name or actor.username,
+            is_admin=account.is_admin,
+            status="pending" if account.approval_pending else "suspended" if account.suspended else "active",
+            last_active_at=account.last_active_at,
+            created_at=actor.created_at,
+        )
+        for actor, account in rows
+    ]
+    return people[:PAGE_SIZE], len(people) > PAGE_SIZE
+
+
+async def set_suspended(session: AsyncSession, acting_id: int, username: str, suspended: bool) -> LocalActor:
+    acting = await _require_admin(session, acting_id)
+    target = await _account_of(session, username)
+    if target.id == acting.id:
+        raise InvalidInput("you cannot suspend your own account")
+    assert target.account is not None
+    if target.account.approval_pending:
+        raise InvalidInput(f"{target.username} is waiting for approval: approve or reject the sign-up instead")
+    target.account.suspended = suspended
+    return target
+
+
+async def approve(session: AsyncSession, acting_id: int, username: str) -> LocalActor:
+    await _require_admin(session, acting_id)
+    target = await _account_of(session, username)
+    assert target.account is not None
+    if not target.account.approval_pending:
+        raise InvalidInput(f"{target.username} is not waiting for approval")
+    target.account.approval_pending = False
+    target.account.suspended = False
+    return target
+
+
+async def reject(session: AsyncSession, acting_id: int, username: str) -> None:
+    """Delete a sign-up that is still waiting for approval (it never could log in or post)."""
+    await _require_admin(session, acting_id)
+    target = await _account_of(session, username)
+    assert target.account is not None
+    if not target.account.approval_pending:
+        raise InvalidInput(f"{target.username} is not waiting for approval; suspend the account instead")
+    session.expunge(target)
+    # The database cascades to the account row (ON DELETE CASCADE).
+    await session.execute(delete(LocalActor).where(LocalActor.id == target.id))
+
+
+# --- helpers ---------------------------------------------------------------------------------------------
+
+
+async def _require_admin(session: AsyncSession, acting_id: int) -> LocalActor:
+    acting = await active_person(session, acting_id)
+    if acting is None or acting.account is None or not acting.account.is_admin:
+        raise Forbidden("only the admins of this node can do this")
+    return acting
+
+
+async def _person(session: AsyncSession, actor_id: int) -> LocalActor:
+    actor = await session.get(LocalActor, actor_id)
+    if actor is None or actor.account is None:
+        raise NotFound("no such account")
+    return actor
+
+
+async def _account_of(session: AsyncSession, username: str) -> LocalActor:
+    actor = await local.find_person(session, username)
+    if actor.account is None:
+        raise NotFound(f"{username!r} has no account here")
+    return actor
+
+
+def _password_errors(password: str, confirm: str) -> dict[str, str]:
+    errors = {}
+    try:
+        check_password_rules(password)
+    except InvalidInput as exc:
+        errors["password"] = exc.message
+    if "password" not in errors and password != confirm:
+        errors["password_confirm"] = "the two passwords are not the same"
+    return errors
+
+
+def _check_display_name(raw: str, errors: dict[str, str]) -> str:
+    name = " ".join(raw.split())
+    if len(name) > MAX_DISPLAY_NAME:
+        errors["display_name"] = f"too long: at most {MAX_DISPLAY_NAME} characters"
+    return name
+
+
+async def _check_new_username(session: AsyncSession, raw: str, errors: dict[str, str]) -> str:
+    if not raw.strip():
+        errors["username"] = "choose a name"
+        return ""
+    try:
+        username = normalise_username(raw)
+    except InvalidInput as exc:
+        errors["username"] = exc.message
+        return ""
+    taken = await session.scalar(select(LocalActor.id).where(LocalActor.username == username))
+    if taken is not None:
+        errors["username"] = f"the name {username!r} is already taken"
+    return username
+
+
+async def _create(
+    session: AsyncSession, username: str, password: str, *, display_name: str = "", is_admin: bool = False,
+    pending: bool = False,
+) -> LocalActor:
+    try:
+        actor = await local.create_person(
+            session, local.NewPerson(username=username, password=password, is_admin=is_admin, display_name=display_name)
+        )
+    except (Conflict, IntegrityError):
+        # Someone took the name between the check and the insert.
+        raise InvalidFields({"username": f"the name {username!r} is already taken"}) from None
+    assert actor.account is not None
+    actor.account.approval_pending = pending
+    actor.account.suspended = pending
+    return actor
+
+
+def _dummy() -> str:
+    global _dummy_hash
+    if _dummy_hash is None:
+        _dummy_hash = hash_password("not-a-real-password")
+    return _dummy_hash

@@ -1,0 +1,161 @@
+"""The person's own pages: sign up, log in and out, change password, edit profile (DESIGN.md §1)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from actors import accounts, media
+from actors.node_settings import InvalidFields
+from web import forms, sessions
+from web.context import get_context
+from web.responses import html_page
+
+routes = web.RouteTableDef()
+
+
+# --- sign up -----------------------------------------------------------------------------------------------
+
+
+@routes.get("/signup")
+async def signup_form(request: web.Request) -> web.Response:
+    if sessions.current_user(request) is not None:
+        raise web.HTTPSeeOther("/")
+    mode = (await sessions.settings_cache(request).get()).registration_mode
+    return html_page(request, "signup.html", mode=mode, values={}, errors={}, status=403 if mode == "closed" else 200)
+
+
+@routes.post("/signup")
+async def signup_submit(request: web.Request) -> web.Response:
+    ctx = get_context(request)
+    form = await forms.read(request)
+    new = accounts.SignUp(
+        username=forms.text(form, "username"),
+        password=forms.text(form, "password"),
+        password_confirm=forms.text(form, "password_confirm"),
+        display_name=forms.text(form, "display_name"),
+    )
+    try:
+        async with ctx.sessions.begin() as session:
+            result = await accounts.sign_up(session, new)
+    except InvalidFields as exc:
+        mode = (await sessions.settings_cache(request).get()).registration_mode
+        values = forms.values(form, "username", "display_name")
+        return html_page(request, "signup.html", status=400, mode=mode, values=values, errors=exc.errors)
+    if result.pending:
+        return html_page(request, "signup_pending.html", username=result.actor.username)
+    await sessions.log_in(request, result.actor)
+    await sessions.notify(request, "Welcome! Your account is ready. Tell people a little about yourself.")
+    raise web.HTTPSeeOther("/settings/profile")
+
+
+# --- log in and out ----------------------------------------------------------------------------------------
+
+
+@routes.get("/login")
+async def login_form(request: web.Request) -> web.Response:
+    next_path = sessions.safe_next(request.query.get("next"))
+    if sessions.current_user(request) is not None:
+        raise web.HTTPSeeOther(next_path)
+    return html_page(request, "login.html", values={"next": next_path}, error=None)
+
+
+@routes.post("/login")
+async def login_submit(request: web.Request) -> web.Response:
+    ctx = get_context(request)
+    form = await forms.read(request)
+    next_path = sessions.safe_next(forms.text(form, "next"))
+    try:
+        async with ctx.sessions.begin() as session:
+            actor = await accounts.authenticate(session, forms.text(form, "username"), forms.text(form, "password"))
+    except accounts.LoginRefused as exc:
+        values = {"username": forms.text(form, "username"), "next": next_path}
+        return html_page(request, "login.html", status=400, values=values, error=exc.message)
+    await sessions.log_in(request, actor)
+    raise web.HTTPSeeOther(next_path if next_path != "/" else ctx.urls.person(actor.username)[len(ctx.urls.base):])
+
+
+@routes.post("/logout")
+async def logout(request: web.Request) -> web.Response:
+    await sessions.log_out(request)
+    await sessions.notify(request, "You have logged out.")
+    raise web.HTTPSeeOther("/")
+
+
+# --- settings ----------------------------------------------------------------------------------------------
+
+
+@routes.get("/settings")
+async def settings_index(request: web.Request) -> web.Response:
+    sessions.require_user(request)
+    raise web.HTTPSeeOther("/settings/profile")
+
+
+@routes.get("/settings/password")
+async def password_form(request: web.Request) -> web.Response:
+    sessions.require_user(request)
+    return html_page(request, "password.html", errors={})
+
+
+@routes.post("/settings/password")
+async def password_submit(request: web.Request) -> web.Response:
+    user = sessions.require_user(request)
+    form = await forms.read(request)
+    try:
+        async with get_context(request).sessions.begin() as session:
+            actor = await accounts.change_password(
+                session,
+                user.id,
+                forms.text(form, "current_password"),
+                forms.text(form, "password"),
+                forms.text(form, "password_confirm"),
+            )
+    except InvalidFields as exc:
+        # Passwords are never sent back into the page.
+        return html_page(request, "password.html", status=400, errors=exc.errors)
+    await sessions.refresh_password(request, actor)
+    await sessions.notify(request, "Your password has been changed. Other sessions have been logged out.")
+    raise web.HTTPSeeOther("/settings/password")
+
+
+async def _profile_values(request: web.Request, user: sessions.CurrentUser) -> dict[str, object]:
+    ctx = get_context(request)
+    async with ctx.sessions() as session:
+        actor = await accounts.active_person(session, user.id)
+    if actor is None:
+        raise web.HTTPSeeOther("/login")
+    return {
+        "display_name": actor.display_name,
+        "bio": actor.summary,
+        "avatar_url": media.media_url(ctx.urls, actor.avatar) if actor.avatar else None,
+    }
+
+
+@routes.get("/settings/profile")
+async def profile_form(request: web.Request) -> web.Response:
+    user = sessions.require_user(request)
+    values = await _profile_values(request, user)
+    return html_page(request, "profile_edit.html", values=values, errors={}, max_bio=accounts.MAX_BIO)
+
+
+@routes.post("/settings/profile")
+async def profile_submit(request: web.Request) -> web.Response:
+    user = sessions.require_user(request)
+    ctx = get_context(request)
+    form = await forms.read(request)
+    update = accounts.ProfileUpdate(
+        display_name=forms.text(form, "display_name"),
+        bio=forms.text(form, "bio"),
+        avatar=forms.upload(form, "avatar"),
+        remove_avatar=forms.checkbox(form, "remove_avatar"),
+    )
+    try:
+        async with ctx.sessions.begin() as session:
+            discard = await accounts.update_profile(session, user.id, update, ctx.media_dir)
+    except InvalidFields as exc:
+        values = {**await _profile_values(request, user), **forms.values(form, "display_name", "bio")}
+        return html_page(
+            request, "profile_edit.html", status=400, values=values, errors=exc.errors, max_bio=accounts.MAX_BIO
+        )
+    media.discard(ctx.media_dir, discard)
+    await sessions.notify(request, "Your profile has been saved.")
+    raise web.HTTPSeeOther("/settings/profile")

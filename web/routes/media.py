@@ -1,0 +1,53 @@
+"""Uploaded images under /media/<random name>, and a stable avatar address per local actor."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from markupsafe import escape
+
+from actors import local, media, node_settings
+from web import sessions
+from web.context import get_context
+
+routes = web.RouteTableDef()
+_KINDS = {"users": "person", "groups": "group"}
+_HEADERS = {
+    # Names are random and never reused: cache for a year. The bytes were checked to be an image;
+    # nosniff and a sandboxing CSP make sure a browser never treats one as a page.
+    "Cache-Control": "public, max-age=31536000, immutable",
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; sandbox",
+}
+
+
+@routes.get("/media/{name}")
+async def media_file(request: web.Request) -> web.StreamResponse:
+    name = request.match_info["name"]
+    path = media.path_of(get_context(request).media_dir, name)
+    if path is None:
+        raise web.HTTPNotFound(text="No such file.")
+    return web.FileResponse(path, headers={**_HEADERS, "Content-Type": media.media_type(name)})
+
+
+@routes.get(r"/{kind:users|groups}/{name}/avatar")
+async def avatar(request: web.Request) -> web.StreamResponse:
+    """The actor's avatar, or a generated initial on the node's accent colour when there is none."""
+    ctx = get_context(request)
+    async with ctx.sessions() as session:
+        actor = await local.find_actor(session, request.match_info["name"], _KINDS[request.match_info["kind"]])
+    if actor.avatar and media.path_of(ctx.media_dir, actor.avatar):
+        raise web.HTTPFound(f"/media/{actor.avatar}", headers={"Cache-Control": "no-cache"})
+    accent = (await sessions.settings_cache(request).get()).accent_color
+    initial = escape((actor.display_name or actor.username)[:1].upper())
+    svg = (
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64">'
+        f'<rect width="64" height="64" fill="{accent}"/>'
+        f'<text x="32" y="43" font-size="30" font-family="sans-serif" text-anchor="middle" '
+        f'fill="{node_settings.text_on(accent)}">{initial}</text></svg>'
+    )
+    return web.Response(
+        text=svg,
+        content_type="image/svg+xml",
+        headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff",
+                 "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; sandbox"},
+    )

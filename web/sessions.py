@@ -1,0 +1,201 @@
+"""Browser sessions: who is logged in, and the values every HTML page shows (branding, navigation).
+
+The session lives in an encrypted cookie (aiohttp-session ``EncryptedCookieStorage``, Fernet with a key
+derived from the node's secret key by HKDF), HttpOnly, SameSite=Lax, Secure when the node is on https.
+It holds the person's id, a fingerprint of their password hash (a password change ends every other
+session), the CSRF token and one-shot notices. Every request re-checks the account, so a suspension
+takes effect on the next click.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp_session
+from aiohttp import web
+from aiohttp_session.cookie_storage import EncryptedCookieStorage
+from cryptography.fernet import Fernet
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from markupsafe import Markup
+
+from actors import accounts, media, node_settings
+from actors.errors import Forbidden
+from actors.node_settings import NodeSettings, SettingsCache
+from storage.models import LocalActor
+from web import csrf
+from web.context import PAGE_VALUES, WebContext, get_context
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+COOKIE_NAME = "madeopen_session"
+MAX_AGE = 14 * 24 * 3600  # the cookie and its encrypted timestamp both expire after two weeks
+_USER, _PASSWORD, _NOTICES = "uid", "pwv", "notices"
+
+SETTINGS_CACHE = web.AppKey("madeopen_settings_cache", SettingsCache)
+CURRENT_USER = web.RequestKey("madeopen_current_user", object)
+
+
+@dataclass(frozen=True)
+class CurrentUser:
+    id: int
+    username: str
+    display_name: str
+    is_admin: bool
+    profile_url: str
+
+
+def _fernet(secret_key: str) -> Fernet:
+    if not secret_key:
+        raise RuntimeError("the web application needs the node's secret key for its session cookies")
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"madeopen session cookie").derive(
+        secret_key.encode()
+    )
+    return Fernet(base64.urlsafe_b64encode(key))
+
+
+def install(app: web.Application, context: WebContext) -> list[Any]:
+    """The settings cache for ``app`` and the middlewares, outermost first: [session, page, csrf]."""
+    app[SETTINGS_CACHE] = SettingsCache(context.sessions)
+    storage = EncryptedCookieStorage(
+        _fernet(context.secret_key),
+        cookie_name=COOKIE_NAME,
+        max_age=MAX_AGE,
+        httponly=True,
+        samesite="Lax",
+        secure=context.urls.base.startswith("https://"),
+        path="/",
+    )
+    return [aiohttp_session.session_middleware(storage), page_middleware, csrf.csrf_middleware]
+
+
+def settings_cache(request: web.Request) -> SettingsCache:
+    return request.app[SETTINGS_CACHE]
+
+
+def current_user(request: web.Request) -> CurrentUser | None:
+    user = request.get(CURRENT_USER)
+    return user if isinstance(user, CurrentUser) else None
+
+
+def require_user(request: web.Request) -> CurrentUser:
+    """The logged-in person; anybody else is sent to the log-in page and brought back afterwards."""
+    user = current_user(request)
+    if user is None:
+        target = request.path_qs if request.method == "GET" else "/"
+        raise web.HTTPSeeOther(f"/login?next={_quote(target)}")
+    return user
+
+
+def require_admin(request: web.Request) -> CurrentUser:
+    user = require_user(request)
+    if not user.is_admin:
+        raise Forbidden("This page is for the admins of this node.")
+    return user
+
+
+async def log_in(request: web.Request, actor: LocalActor) -> None:
+    """A fresh session for ``actor`` (new CSRF token; whatever the visitor's session held is dropped)."""
+    assert actor.account is not None
+    session = await aiohttp_session.get_session(request)
+    session.invalidate()
+    session[_USER] = actor.id
+    session[_PASSWORD] = accounts.password_fingerprint(actor.account.password_hash)
+    csrf.new_token(session)
+
+
+async def refresh_password(request: web.Request, actor: LocalActor) -> None:
+    """After a password change: this session stays valid, every other one of the account ends."""
+    assert actor.account is not None
+    session = await aiohttp_session.get_session(request)
+    session[_PASSWORD] = accounts.password_fingerprint(actor.account.password_hash)
+
+
+async def log_out(request: web.Request) -> None:
+    session = await aiohttp_session.get_session(request)
+    session.invalidate()
+
+
+async def notify(request: web.Request, message: str) -> None:
+    """A one-line notice shown on the next page rendered (after a redirect)."""
+    session = await aiohttp_session.get_session(request)
+    session[_NOTICES] = [*session.get(_NOTICES, []), message][-5:]
+
+
+def _quote(path: str) -> str:
+    from urllib.parse import quote
+
+    return quote(path, safe="/")
+
+
+def safe_next(value: str | None) -> str:
+    """Only paths on this site may be redirected to after logging in (no //host, no scheme)."""
+    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return "/"
+    return value
+
+
+async def _load_user(request: web.Request, session: aiohttp_session.Session) -> CurrentUser | None:
+    actor_id = session.get(_USER)
+    if not isinstance(actor_id, int):
+        return None
+    ctx = get_context(request)
+    async with ctx.sessions() as db:
+        actor = await accounts.active_person(db, actor_id)
+    if (
+        actor is None
+        or actor.account is None
+        or session.get(_PASSWORD) != accounts.password_fingerprint(actor.account.password_hash)
+    ):
+        session.invalidate()  # suspended, gone, or the password changed elsewhere
+        return None
+    return CurrentUser(
+        id=actor.id,
+        username=actor.username,
+        display_name=actor.display_name or actor.username,
+        is_admin=actor.account.is_admin,
+        profile_url=ctx.urls.person(actor.username),
+    )
+
+
+def _page_values(
+    request: web.Request, settings: NodeSettings, session: aiohttp_session.Session, user: CurrentUser | None
+) -> dict[str, Any]:
+    ctx = get_context(request)
+    accent = settings.accent_color
+
+    def take_notices() -> list[str]:
+        notices = session.pop(_NOTICES, []) if _NOTICES in session else []
+        return [str(n) for n in notices]
+
+    return {
+        "node_name": settings.name or ctx.node_name,
+        "node_description": settings.description,
+        "registration_mode": settings.registration_mode,
+        # First run: no admin yet, so the home page offers the form that creates one (web/routes/setup.py).
+        "needs_setup": not settings.has_admin,
+        "branding": {
+            "accent": accent,
+            "on_accent": node_settings.text_on(accent),
+            "link": node_settings.readable_on_white(accent),
+            "logo_url": f"/media/{settings.logo}" if settings.logo and media.valid_name(settings.logo) else None,
+            "footer_links": settings.footer_links,
+        },
+        "current_user": user,
+        "current_path": request.path,
+        "csrf_field": csrf.field_for(session),
+        "take_notices": take_notices,
+        "bio_html": lambda text: Markup(accounts.bio_html(text)),  # sanitised by the allowlist
+    }
+
+
+@web.middleware
+async def page_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    settings = await settings_cache(request).get()
+    session = await aiohttp_session.get_session(request)
+    user = await _load_user(request, session) if _USER in session else None
+    request[CURRENT_USER] = user
+    request[PAGE_VALUES] = _page_values(request, settings, session, user)
+    return await handler(request)
