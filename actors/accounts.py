@@ -15,7 +15,6 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from markdown_it import MarkdownIt
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,7 +24,7 @@ from actors.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFou
 from actors.node_settings import InvalidFields
 from actors.passwords import check_password_rules, hash_password, verify_password
 from actors.usernames import lookup_key, normalise_username
-from federation.html import sanitize_html
+from federation.html import render_markdown
 from storage.models import Account, LocalActor, utcnow
 
 MAX_DISPLAY_NAME = 100
@@ -33,7 +32,6 @@ MAX_BIO = 5000
 PAGE_SIZE = 50
 LOGIN_REFUSED = "That name and password do not match an account here."
 
-_markdown = MarkdownIt("commonmark", {"html": False, "breaks": True})
 _dummy_hash: str | None = None
 
 
@@ -204,9 +202,7 @@ async def update_profile(session: AsyncSession, actor_id: int, update: ProfileUp
 
 def bio_html(text: str) -> str:
     """A person's profile text (plain text or Markdown) as safe HTML."""
-    if not text.strip():
-        return ""
-    return sanitize_html(_markdown.render(text)).strip()
+    return render_markdown(text)
 
 
 # --- administration --------------------------------------------------------------------------------------

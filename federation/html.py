@@ -10,6 +10,7 @@ import html
 import re
 
 import nh3
+from markdown_it import MarkdownIt
 
 _TAGS = {
     "p", "br", "span", "a", "del", "s", "pre", "blockquote", "code", "b", "strong", "u", "i", "em",
@@ -53,3 +54,14 @@ def plain_text(text: str) -> str:
     """Names and other single-line fields: no markup at all (templates escape it again on output), and
     line breaks and runs of whitespace folded into single spaces."""
     return " ".join(html.unescape(nh3.clean(text, tags=set())).split())
+
+
+# Raw HTML off: a member's Markdown can only produce what Markdown produces, then the allowlist applies.
+_MARKDOWN = MarkdownIt("commonmark", {"html": False, "breaks": True}).enable("strikethrough")
+
+
+def render_markdown(source: str) -> str:
+    """Markdown -> HTML -> the allowlist (PROTOCOL.md "Validation": user Markdown rendered, then sanitised)."""
+    if not source.strip():
+        return ""
+    return sanitize_html(_MARKDOWN.render(source)).strip()

@@ -21,7 +21,6 @@ class WebContext:
     software_version: str
     authorized_fetch: bool = False
     inbox_max_bytes: int = 256 * 1024
-    open_registrations: bool = False
     remote: RemoteActors | None = None
     secret_key: str = ""  # the node's secret: session cookies are encrypted with a key derived from it
     media_dir: Path = Path("data/media")  # uploaded images (avatars, logo), served under /media/

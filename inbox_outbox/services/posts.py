@@ -20,7 +20,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from markdown_it import MarkdownIt
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,7 +28,7 @@ from actors.memberships import can_post, can_read, is_banned, is_moderator, loca
 from actors.urls import Urls
 from federation.activities import activity, iso, strip_context
 from federation.context import PUBLIC
-from federation.html import sanitize_html
+from federation.html import render_markdown
 from federation.objects import LocalPost, Mention, context_url, render_object
 from inbox_outbox.addressing import actor_inboxes, dedupe, follower_inboxes
 from inbox_outbox.content_store import (
@@ -43,13 +42,7 @@ from storage.models import Activity, LocalActor, Object, RemoteActor, utcnow
 
 MAX_TITLE = 200
 MAX_BODY = 50_000
-_MARKDOWN = MarkdownIt("commonmark", {"html": False, "breaks": True}).enable("strikethrough")
 _VOTE_TYPES = {"like": "Like", "dislike": "Dislike"}
-
-
-def render_markdown(source: str) -> str:
-    """Markdown -> HTML -> the allowlist (PROTOCOL.md "Validation": rendered, then sanitised)."""
-    return sanitize_html(_MARKDOWN.render(source)).strip()
 
 
 # --------------------------------------------------------------------------------------------------
@@ -77,11 +70,15 @@ class Place:
             return [group_id], [f"{group_id}/followers"]  # private: never Public (PROTOCOL.md)
         if self.remote_group is not None:
             followers = self.remote_group.followers
-            return [self.remote_group.uri], [PUBLIC] + ([followers] if followers else [])
+            public = [PUBLIC] if self.public else []  # a private remote group: never Public either
+            return [self.remote_group.uri], public + ([followers] if followers else [])
         return [PUBLIC], [f"{author_uri}/followers"]
 
     @property
     def public(self) -> bool:
+        if self.remote_group is not None:
+            # A group that approves its followers is a private group (PROTOCOL.md "Private groups").
+            return (self.remote_group.document or {}).get("manuallyApprovesFollowers") is not True
         return self.group is None or (self.group.group is not None and self.group.group.visibility == "public")
 
 
@@ -292,6 +289,9 @@ async def _votable(session: AsyncSession, urls: Urls, actor: LocalActor, object_
 def _vote_addressing(urls: Urls, obj: Object, place: Place) -> tuple[list[str], list[str]]:
     if place.group is not None and not place.public:
         return [obj.author_uri], [f"{urls.group(place.group.username)}/followers"]
+    if place.remote_group is not None and not place.public:
+        followers = place.remote_group.followers
+        return [obj.author_uri], [followers] if followers else []
     return [obj.author_uri], [PUBLIC]
 
 

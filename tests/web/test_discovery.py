@@ -13,8 +13,9 @@ import pytest
 from aiohttp.test_utils import TestClient
 from pytest import Subtests
 
-from actors import local
+from actors import local, node_settings
 from madeopen.app import Services
+from web.sessions import SETTINGS_CACHE
 
 AS2 = "application/activity+json"
 SCHEMAS = Path(__file__).parent / "schemas"
@@ -211,3 +212,18 @@ def test_schemas_catch_a_broken_document() -> None:
     ):
         assert not validator.is_valid(broken)
     assert not nodeinfo_validator("2.0").is_valid(good)  # version 2.1 is not a 2.0 document
+
+
+async def test_nodeinfo_follows_the_admin_settings(client: TestClient, services: Services, tmp_path: Path) -> None:
+    """openRegistrations and the node name come from the admin's settings (closed by default)."""
+    closed = await (await client.get("/nodeinfo/2.1")).json()
+    assert closed["openRegistrations"] is False
+    update = node_settings.SettingsUpdate(
+        name="Garden Commons", description="", registration_mode="open", accent_color="#2457c5", footer_links=""
+    )
+    async with services.sessions.begin() as session:
+        assert await node_settings.save(session, update, tmp_path) == []
+    client.app[SETTINGS_CACHE].invalidate()
+    opened = await (await client.get("/nodeinfo/2.1")).json()
+    assert opened["openRegistrations"] is True
+    assert opened["metadata"]["nodeName"] == "Garden Commons"

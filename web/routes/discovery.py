@@ -9,6 +9,7 @@ from actors.errors import InvalidInput, NotFound
 from actors.urls import INSTANCE_ACTOR_NAME
 from federation import discovery
 from web.context import get_context
+from web.sessions import settings_cache
 from web.responses import plain_json
 
 routes = web.RouteTableDef()
@@ -79,8 +80,10 @@ async def nodeinfo(request: web.Request) -> web.Response:
         raise NotFound(f"no NodeInfo version {version!r}; try 2.0 or 2.1")
     async with ctx.sessions() as session:
         usage = await stats.usage(session)
+    node = await settings_cache(request).get()
+    # "Approval" is not open: NodeInfo's openRegistrations means anyone can sign up and post right away.
     document = discovery.nodeinfo_document(
-        version, ctx.software_version, usage, ctx.open_registrations, ctx.node_name
+        version, ctx.software_version, usage, node.registration_mode == "open", node.name or ctx.node_name
     )
     schema = discovery.NODEINFO_SCHEMAS[version]
     return plain_json(document, content_type=f'application/json; profile="{schema}#"', cors=True)
