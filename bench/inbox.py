@@ -1,0 +1,474 @@
+"""Inbox throughput (accepting signed POSTs, then processing them), as ratios to the RSA-2048 verify rate.
+
+    .venv/bin/python bench/inbox.py [--activities 2000] [--members 50] [--clients 4] [--likes 0.5]
+                                    [--shared-inboxes] [--database-url postgresql+asyncpg://...]
+                                    [--profile accept|process]
+
+Our web app (``madeopen.app.build_web_app``, no embedded workers) listens on a loopback port with
+``allow_private_addresses``; one public local group has ``--members`` remote members, people on loopback
+peers (``tests.support.peer.Peer``: real HTTP, real RSA keys, requests signed with our ``CavageSigner``).
+Members have no shared inbox unless ``--shared-inboxes``, so every announce the group makes fans out into
+one delivery row per member (nothing is delivered: no delivery worker runs).
+
+1. First contact: each member POSTs one Create{Note} to the group, one client, one at a time: our inbox
+   fetches the member's key (its actor document) before it can verify. Then each POSTs a second one with
+   the key cached; the difference of the mean latencies is the first-contact cost. The worker processes
+   these seed posts (they become the targets of the Likes).
+2. Accept: ``--activities`` signed activities (Create{Note} into the group and Likes of seed posts, in a
+   shuffled mix, alternately to the group's inbox and to the shared inbox) are POSTed by ``--clients``
+   concurrent clients in a separate process, signed beforehand; accepted/s counts the 202s. Before them,
+   the same POSTs without their Signature header give the floor: the inbox answers 401 before it reads
+   the body or touches the database, so that rate is aiohttp and our middlewares alone.
+3. Process: ``InboundWorker.run_once`` (default batch) until the queue is empty; processed/s, and the rows
+   that processing wrote (posts, votes, the group's announces and their delivery rows) per second.
+
+Every accepted activity costs at least one RSA-2048 signature verification, so the figure that matters is
+each rate divided by the bare ``cryptography`` RSA-2048 verify rate on this machine, now. The database is
+SQLite in a temporary directory unless ``--database-url`` names an EMPTY PostgreSQL database (the script
+creates the tables; use a throwaway database and drop it afterwards). ``--profile`` samples the event
+loop's thread during one phase with pyinstrument when it can be imported (it is not a project dependency:
+``PYTHONPATH=<a pip --target dir>``), else traces it with cProfile.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import json
+import math
+import multiprocessing
+import multiprocessing.connection
+import pstats
+import random
+import socket
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import aiohttp  # noqa: E402
+from aiohttp import web  # noqa: E402
+from cryptography.hazmat.primitives import hashes  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric import padding, rsa  # noqa: E402
+from sqlalchemy import func, inspect, select  # noqa: E402
+
+from actors import local  # noqa: E402
+from inbox_outbox.inbound_worker import InboundWorker  # noqa: E402
+from madeopen.app import Services, build_services, build_web_app, prepare  # noqa: E402
+from madeopen.settings import Settings  # noqa: E402
+from storage.models import Activity, Delivery, InboundActivity, Membership, Object, Reaction, RemoteActor  # noqa: E402
+from tests.support.peer import Peer, PeerActor  # noqa: E402
+
+PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
+AS2 = "https://www.w3.org/ns/activitystreams"
+MEMBERS_PER_PEER = 50  # our inbox fetches at most 60 unknown keys per host a minute (actors.remote)
+CONTENT = "<p>" + "Shall we plant the tomatoes next weekend? " * 12 + "</p>"
+
+Request = tuple[str, dict[str, str], bytes]  # url, headers, body
+
+
+# --------------------------------------------------------------------------------------------------
+# The clients (a separate process, so their HTTP work does not share the server's core)
+
+
+@dataclass
+class Posted:
+    statuses: Counter[int]
+    latencies: list[float]  # seconds, per request
+    elapsed: float  # first request sent .. last response read
+
+    @property
+    def accepted(self) -> int:
+        return self.statuses[202]
+
+
+async def _post_all(requests: list[Request], clients: int) -> Posted:
+    statuses: list[int] = [0] * len(requests)
+    latencies: list[float] = [0.0] * len(requests)
+    work = iter(enumerate(requests))  # shared by the client tasks: each takes the next request
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=clients)) as http:
+
+        async def client() -> None:
+            for i, (url, headers, body) in work:
+                start = time.perf_counter()
+                async with http.post(url, data=body, headers=headers) as response:
+                    await response.read()
+                    statuses[i] = response.status
+                latencies[i] = time.perf_counter() - start
+
+        start = time.perf_counter()
+        await asyncio.gather(*(client() for _ in range(clients)))
+        elapsed = time.perf_counter() - start
+    return Posted(Counter(statuses), latencies, elapsed)
+
+
+def _clients_main(conn: multiprocessing.connection.Connection) -> None:
+    while True:
+        job = conn.recv()
+        if job is None:
+            return
+        requests, clients = job
+        conn.send(asyncio.run(_post_all(requests, clients)))
+
+
+@dataclass
+class Clients:
+    process: multiprocessing.Process
+    conn: multiprocessing.connection.Connection
+
+    @classmethod
+    def start(cls) -> Clients:
+        ours, theirs = multiprocessing.Pipe()
+        process = multiprocessing.Process(target=_clients_main, args=(theirs,), daemon=True)
+        process.start()
+        return cls(process, ours)
+
+    async def post(self, requests: list[Request], clients: int) -> Posted:
+        self.conn.send((requests, clients))
+        return await asyncio.get_running_loop().run_in_executor(None, self.conn.recv)
+
+    def stop(self) -> None:
+        self.conn.send(None)
+        self.process.join(timeout=10)
+
+
+# --------------------------------------------------------------------------------------------------
+# The bound
+
+
+def rsa_verify_rate(seconds: float) -> float:
+    """Bare cryptography RSA-2048 PKCS#1 v1.5 SHA-256 verifications/s of a 1 KiB message: best of 3."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    message, pkcs1, sha256 = b"x" * 1024, padding.PKCS1v15(), hashes.SHA256()
+    signature, public = key.sign(message, pkcs1, sha256), key.public_key()
+    best = 0.0
+    for _ in range(3):
+        count, start = 0, time.perf_counter()
+        while (elapsed := time.perf_counter() - start) < seconds:
+            for _ in range(100):
+                public.verify(signature, message, pkcs1, sha256)
+            count += 100
+        best = max(best, count / elapsed)
+    return best
+
+
+# --------------------------------------------------------------------------------------------------
+# Activities
+
+
+@dataclass
+class World:
+    services: Services
+    base: str  # our http://127.0.0.1:<port>
+    group: str  # the group's id
+    members: list[PeerActor]
+
+    def create(self, author: PeerActor) -> tuple[str, dict[str, Any]]:
+        """(note id, Create{Note}) into the group, Lemmy-style: group in cc and audience, public."""
+        note_id = f"{author.peer.base_url}/comment/{uuid.uuid4().hex}"
+        note = {"id": note_id, "type": "Note", "attributedTo": author.id, "to": [PUBLIC], "cc": [self.group],
+                "audience": self.group, "content": CONTENT, "published": "2026-11-25T19:00:00Z"}
+        return note_id, {"@context": AS2, "id": f"{author.peer.base_url}/activities/create/{uuid.uuid4().hex}",
+                         "type": "Create", "actor": author.id, "to": [PUBLIC], "cc": [self.group],
+                         "audience": self.group, "object": note}
+
+    def like(self, voter: PeerActor, note_id: str) -> dict[str, Any]:
+        return {"@context": AS2, "id": f"{voter.peer.base_url}/activities/like/{uuid.uuid4().hex}",
+                "type": "Like", "actor": voter.id, "object": note_id, "audience": self.group}
+
+    def signed(self, actor: PeerActor, activity: dict[str, Any], n: int) -> Request:
+        """Alternately to the group's inbox (Lemmy) and to our shared inbox (Mastodon)."""
+        url = f"{self.group}/inbox" if n % 2 == 0 else f"{self.base}/inbox"
+        body = json.dumps(activity).encode()
+        return url, actor.sign("POST", url, body), body
+
+
+async def setup_world(services: Services, base: str, peers: list[Peer], members: int, shared: bool) -> World:
+    async with services.sessions.begin() as session:
+        group = await local.create_group(session, local.NewGroup(username="garden"))
+    actors = []
+    for n in range(members):
+        peer = peers[n // MEMBERS_PER_PEER]
+        overrides = {} if shared else {"endpoints": {}}  # no sharedInbox: one delivery row per member
+        actors.append(peer.add_actor(f"m{n}", document_overrides=overrides))
+    # Members who joined some time ago, but whose keys we do not hold yet: the first POST fetches them.
+    async with services.sessions.begin() as session:
+        rows = [
+            RemoteActor(uri=a.id, actor_type="Person", username=a.username, domain=a.peer.host, inbox=a.inbox,
+                        shared_inbox=f"{a.peer.base_url}/inbox" if shared else None)
+            for a in actors
+        ]
+        session.add_all(rows)
+        await session.flush()
+        session.add_all(Membership(group_id=group.id, remote_actor_id=r.id, role="member", state="accepted")
+                        for r in rows)
+    return World(services, base, services.urls.group(group.username), actors)
+
+
+# --------------------------------------------------------------------------------------------------
+# Measuring
+
+
+@dataclass
+class Counts:
+    objects: int
+    reactions: int
+    activities: int
+    deliveries: int
+    states: Counter[str]
+
+    @property
+    def rows(self) -> int:
+        return self.objects + self.reactions + self.activities + self.deliveries
+
+    def __sub__(self, other: Counts) -> Counts:
+        return Counts(self.objects - other.objects, self.reactions - other.reactions,
+                      self.activities - other.activities, self.deliveries - other.deliveries,
+                      self.states - other.states)
+
+
+async def counts(services: Services) -> Counts:
+    async with services.sessions() as session:
+        async def count(model: Any) -> int:
+            return await session.scalar(select(func.count()).select_from(model)) or 0
+
+        rows = await session.execute(select(InboundActivity.state, func.count()).group_by(InboundActivity.state))
+        states = Counter({state: n for state, n in rows})
+        return Counts(await count(Object), await count(Reaction), await count(Activity), await count(Delivery),
+                      states)
+
+
+@dataclass
+class Processed:
+    activities: int
+    seconds: float
+    cpu: float
+    written: Counts
+
+
+async def drain(services: Services) -> Processed:
+    assert services.fed is not None
+    worker = InboundWorker(services.fed)
+    before = await counts(services)
+    taken, start, cpu = 0, time.perf_counter(), time.process_time()
+    while taken_now := await worker.run_once():
+        taken += taken_now
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    return Processed(taken, seconds, cpu, await counts(services) - before)
+
+
+class Profile:
+    """A profile of one phase, of the event loop's thread only (aiosqlite's thread and PostgreSQL are not
+    seen). pyinstrument (sampling, little overhead) when it can be imported, else cProfile (which slows
+    the Python side several times over: read its proportions, not its times)."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.sampler: Any = None  # pyinstrument's Profiler
+        self.tracer: cProfile.Profile | None = None
+        if enabled:
+            try:
+                from pyinstrument import Profiler
+            except ImportError:
+                self.tracer = cProfile.Profile()
+            else:
+                self.sampler = Profiler(interval=0.0005, async_mode="disabled")
+
+    def __enter__(self) -> Profile:
+        if self.sampler is not None:
+            self.sampler.start()
+        if self.tracer is not None:
+            self.tracer.enable()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.sampler is not None:
+            self.sampler.stop()
+        if self.tracer is not None:
+            self.tracer.disable()
+
+    def report(self, title: str) -> None:
+        if self.sampler is not None:
+            print(f"\n--- profile of {title} (pyinstrument, event-loop thread) ---")
+            print(self.sampler.output_text(unicode=True, timeline=False))
+        if self.tracer is not None:
+            print(f"\n--- profile of {title} (cProfile, event-loop thread) ---")
+            stats = pstats.Stats(self.tracer).strip_dirs()
+            stats.sort_stats("tottime").print_stats(25)
+            stats.sort_stats("cumulative").print_stats(40)
+
+
+@dataclass
+class Results:
+    first_contact: Posted
+    warm: Posted
+    floor: Posted
+    floor_cpu: float
+    accepted: Posted
+    accept_cpu: float
+    processed: Processed
+    creates: int
+    likes: int
+
+
+async def run(args: argparse.Namespace, clients: Clients) -> Results:
+    with tempfile.TemporaryDirectory() as tmp:
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+        base = f"http://127.0.0.1:{port}"
+        url = args.database_url or f"sqlite+aiosqlite:///{tmp}/bench.db"
+        settings = Settings(domain=f"127.0.0.1:{port}", scheme="http", database_url=url, data_dir=Path(tmp),
+                            secret_key="bench", allow_private_addresses=True)
+        services = build_services(settings)
+        async with services.engine.connect() as connection:
+            tables = await connection.run_sync(lambda sync: inspect(sync).get_table_names())
+        if tables:
+            await services.close()
+            sys.exit(f"bench/inbox.py: {url} is not empty ({len(tables)} tables); give it an empty database")
+        await prepare(services, auto_migrate=True)
+        runner = web.AppRunner(build_web_app(services), access_log=None, handle_signals=False)
+        await runner.setup()  # the app's cleanup closes the services
+        peers = [await Peer().start() for _ in range(math.ceil(args.members / MEMBERS_PER_PEER))]
+        try:
+            await web.SockSite(runner, sock).start()
+            world = await setup_world(services, base, peers, args.members, args.shared_inboxes)
+
+            # 1. First contact, then the same members again with their keys cached; seed posts.
+            seeds: list[str] = []
+            first, warm = [], []
+            for batch in (first, warm):
+                for n, member in enumerate(world.members):
+                    note_id, activity = world.create(member)
+                    seeds.append(note_id)
+                    batch.append(world.signed(member, activity, n))
+            first_contact = await clients.post(first, 1)
+            warm_posted = await clients.post(warm, 1)
+            for label, posted in (("first-contact", first_contact), ("warm", warm_posted)):
+                if posted.accepted != len(world.members):
+                    raise SystemExit(f"{label} POSTs: expected all 202, got {dict(posted.statuses)}")
+            seeded = await drain(services)
+            if seeded.written.states["done"] != 2 * len(world.members):
+                raise SystemExit(f"seed posts not all processed: {dict(seeded.written.states)}")
+
+            # 2. Accept: a shuffled mix of Creates and Likes (each vote a new member/post pair), signed now.
+            rng = random.Random(1)
+            likes = round(args.activities * args.likes)
+            pairs = [(m, s) for m in world.members for s in seeds]
+            rng.shuffle(pairs)
+            if likes > len(pairs):
+                print(f"note: only {len(pairs)} distinct votes exist; {likes - len(pairs)} Likes repeat one")
+            kinds = ["like"] * likes + ["create"] * (args.activities - likes)
+            rng.shuffle(kinds)
+            requests, n_like = [], 0
+            for n, kind in enumerate(kinds):
+                if kind == "like":
+                    voter, note_id = pairs[n_like % len(pairs)]
+                    n_like += 1
+                    requests.append(world.signed(voter, world.like(voter, note_id), n))
+                else:
+                    member = world.members[n % len(world.members)]
+                    requests.append(world.signed(member, world.create(member)[1], n))
+
+            # The floor: the same POSTs unsigned get their 401 from the inbox before any database work or
+            # body read, through the same aiohttp server and middlewares.
+            unsigned = [(url, {k: v for k, v in headers.items() if k.lower() != "signature"}, body)
+                        for url, headers, body in requests]
+            cpu = time.process_time()
+            floor = await clients.post(unsigned, args.clients)
+            floor_cpu = time.process_time() - cpu
+            if floor.statuses[401] != len(unsigned):
+                raise SystemExit(f"unsigned POSTs: expected all 401, got {dict(floor.statuses)}")
+
+            with Profile(args.profile == "accept") as profile:
+                cpu = time.process_time()
+                accepted = await clients.post(requests, args.clients)
+                accept_cpu = time.process_time() - cpu
+            profile.report("accepting")
+            if accepted.accepted != len(requests):
+                print(f"warning: not all accepted: {dict(accepted.statuses)}")
+
+            # 3. Process the queue.
+            with Profile(args.profile == "process") as profile:
+                processed = await drain(services)
+            profile.report("processing")
+            return Results(first_contact, warm_posted, floor, floor_cpu, accepted, accept_cpu, processed,
+                           args.activities - likes, likes)
+        finally:
+            for peer in peers:
+                await peer.close()
+            await runner.cleanup()
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:,.1f} ms"
+
+
+def report(args: argparse.Namespace, results: Results, bound: float) -> None:
+    backend = "PostgreSQL" if args.database_url else "SQLite"
+    fan = (f"shared inboxes ({math.ceil(args.members / MEMBERS_PER_PEER)} delivery row(s) per announce)"
+           if args.shared_inboxes else f"personal inboxes ({args.members} delivery rows per announce)")
+    print(
+        f"{args.activities} activities ({results.creates} Create{{Note}}, {results.likes} Like) from "
+        f"{args.members} members of one public group, {fan}; {backend}; {args.clients} clients; "
+        f"Python {sys.version.split()[0]}"
+    )
+    print(f"bare RSA-2048 verify: {bound:,.0f}/s = {1e6 / bound:,.0f} µs (the bound: one verification per activity)")
+    print()
+    print(f"  {'':<32} {'per s':>7}  {'x verify bound':>14}  {'server CPU':>10}")
+
+    def row(label: str, rate: float, cpu: float | None, unit: str, note: str, ratio: bool = True) -> None:
+        cpu_text = f"{cpu * 1e6:>7,.0f} µs{unit}" if cpu is not None else " " * 13
+        ratio_text = f"{rate / bound:>14.4f}" if ratio else " " * 14
+        print(f"  {label:<32} {rate:>7,.0f}  {ratio_text}  {cpu_text}  {note}".rstrip())
+
+    a = results.accepted
+    lat = sorted(a.latencies)
+    row("accept: signed POST -> 202", a.accepted / a.elapsed, results.accept_cpu / max(a.accepted, 1), "   ",
+        f"{a.accepted} of {len(lat)} in {a.elapsed:.2f} s; latency p50 {_ms(lat[len(lat) // 2])}, "
+        f"p99 {_ms(lat[int(len(lat) * 0.99)])}")
+    f = results.floor
+    row("  floor: unsigned POST -> 401", len(f.latencies) / f.elapsed, results.floor_cpu / len(f.latencies), "   ",
+        "the same POSTs, refused before the body, the key or the database")
+    p, w = results.processed, results.processed.written
+    row("process: InboundWorker.run_once", p.activities / p.seconds, p.cpu / max(p.activities, 1), "   ",
+        f"{p.activities} in {p.seconds:.2f} s; " + ", ".join(f"{n} {state}" for state, n in sorted(w.states.items())))
+    row("  rows written", w.rows / p.seconds, p.cpu / max(w.rows, 1), "/row", f"{w.rows:,} rows: {w.objects} posts, "
+        f"{w.reactions} votes, {w.activities} announces, {w.deliveries:,} delivery rows", ratio=False)
+    row("  delivery rows written", w.deliveries / p.seconds, None, "", "", ratio=False)
+    first = statistics.mean(results.first_contact.latencies)
+    warm = statistics.mean(results.warm.latencies)
+    print(f"  first contact: a member's first POST takes {_ms(first)}, its second {_ms(warm)} (one client, mean "
+          f"of {args.members}): fetching and storing its key adds {_ms(first - warm)}, once per actor")
+    print("  (server CPU: this process, all threads, per activity or row; a PostgreSQL server's own CPU is not in it)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--activities", type=int, default=2000, help="activities POSTed (default 2000)")
+    parser.add_argument("--members", type=int, default=50, help="remote members of the group (default 50)")
+    parser.add_argument("--clients", type=int, default=4, help="concurrent POSTing clients (default 4)")
+    parser.add_argument("--likes", type=float, default=0.5, help="share of Likes among the activities (0.5)")
+    parser.add_argument("--shared-inboxes", action="store_true",
+                        help="members have a shared inbox (one delivery row per peer, not per member)")
+    parser.add_argument("--database-url", help="an EMPTY PostgreSQL database (default: SQLite in a temporary directory)")
+    parser.add_argument("--profile", choices=["accept", "process"], help="cProfile that phase and print the top")
+    args = parser.parse_args()
+
+    clients = Clients.start()  # before any event loop or thread exists: it forks
+    try:
+        results = asyncio.run(run(args, clients))
+    finally:
+        clients.stop()
+    report(args, results, rsa_verify_rate(0.5))
+
+
+if __name__ == "__main__":
+    main()
