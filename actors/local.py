@@ -122,6 +122,18 @@ async def find_actor(session: AsyncSession, username: str, actor_type: str | Non
     return actor
 
 
+async def existing_name(session: AsyncSession, username: str, actor_type: str) -> str:
+    """The stored (lower-case) name of a local actor, without loading it; NotFound when there is none."""
+    name = await session.scalar(
+        select(LocalActor.username).where(
+            LocalActor.username == lookup_key(username), LocalActor.actor_type == actor_type
+        )
+    )
+    if name is None:
+        raise NotFound(f"no {actor_type} named {username!r} here")
+    return name
+
+
 async def find_person(session: AsyncSession, username: str) -> LocalActor:
     return await find_actor(session, username, "person")
 

@@ -25,24 +25,24 @@ def dedupe(inboxes: Iterable[str]) -> list[str]:
 
 async def group_member_inboxes(session: AsyncSession, group_id: int) -> list[str]:
     """Remote members of a local group (accepted followers of the Group actor)."""
-    rows = await session.scalars(
-        select(RemoteActor)
+    rows = await session.execute(
+        select(RemoteActor.shared_inbox, RemoteActor.inbox)  # two columns, not whole actor documents
         .join(Membership, Membership.remote_actor_id == RemoteActor.id)
         .where(Membership.group_id == group_id, Membership.state == "accepted")
         .order_by(RemoteActor.id)
     )
-    return dedupe(delivery_inbox(actor) for actor in rows)
+    return dedupe(shared or inbox for shared, inbox in rows)
 
 
 async def follower_inboxes(session: AsyncSession, followee_uri: str) -> list[str]:
     """Remote accepted followers of a local person."""
-    rows = await session.scalars(
-        select(RemoteActor)
+    rows = await session.execute(
+        select(RemoteActor.shared_inbox, RemoteActor.inbox)
         .join(Follow, Follow.follower_uri == RemoteActor.uri)
         .where(Follow.followee_uri == followee_uri, Follow.state == "accepted")
         .order_by(RemoteActor.id)
     )
-    return dedupe(delivery_inbox(actor) for actor in rows)
+    return dedupe(shared or inbox for shared, inbox in rows)
 
 
 async def actor_inboxes(session: AsyncSession, actor_uris: Iterable[str], *, shared: bool = True) -> list[str]:

@@ -10,12 +10,11 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from actors.errors import InvalidInput
 from storage.engine import SessionMaker
-from storage.models import InboundActivity
+from storage.models import InboundActivity, utcnow
+from storage.queue import insert_unless_present
 
 MAX_JSON_DEPTH = 32
 
@@ -71,23 +70,16 @@ async def enqueue(
     sessions: SessionMaker, envelope: Envelope, body: bytes, key_id: str, recipient: str | None
 ) -> bool:
     """Store the activity for the inbound worker; False when its id was seen before."""
-    if envelope.activity_id is not None:
-        async with sessions() as session:
-            seen = await session.scalar(
-                select(InboundActivity.id).where(InboundActivity.activity_id == envelope.activity_id)
-            )
-        if seen is not None:
-            return False
-    row = InboundActivity(
-        activity_id=envelope.activity_id,
-        actor_uri=envelope.actor,
-        key_id=key_id,
-        recipient=recipient,
-        body=body.decode("utf-8"),
-    )
-    try:
-        async with sessions.begin() as session:
-            session.add(row)
-    except IntegrityError:
-        return False  # the same id arrived twice at once; the other copy was stored
-    return True
+    values = {
+        "activity_id": envelope.activity_id,
+        "actor_uri": envelope.actor,
+        "key_id": key_id,
+        "recipient": recipient,
+        "body": body.decode("utf-8"),
+        "state": "pending",
+        "attempts": 0,
+        "received_at": utcnow(),
+    }
+    async with sessions.begin() as session:
+        # One statement whatever the race: a repeated id is acknowledged and ignored (PROTOCOL.md).
+        return await insert_unless_present(session, InboundActivity, values, "activity_id")

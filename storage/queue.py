@@ -12,6 +12,8 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models.base import utcnow
@@ -44,3 +46,14 @@ async def claim(
         row.lease_until = now + lease  # type: ignore[attr-defined]
     await session.flush()
     return rows
+
+
+async def insert_unless_present(session: AsyncSession, model: type[Any], values: dict[str, Any], unique: str) -> bool:
+    """INSERT … ON CONFLICT (unique) DO NOTHING in one statement; True when a row was inserted.
+
+    Both SQLite and PostgreSQL support it, so an idempotent queue needs no SELECT-then-INSERT race.
+    """
+    dialect_insert = postgresql_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    statement = dialect_insert(model).values(**values).on_conflict_do_nothing(index_elements=[unique])
+    result = await session.execute(statement)
+    return bool(result.rowcount)

@@ -35,9 +35,10 @@ async def _recipient(request: web.Request) -> str | None:
     kind = request.match_info.get("kind")
     if kind is None:
         return ctx.urls.instance_actor() if request.path.startswith("/actor") else None
+    actor_type = _PATH_TYPES[kind]
     async with ctx.sessions() as session:
-        actor = await local.find_actor(session, request.match_info["name"], _PATH_TYPES[kind])
-    return ctx.urls.actor(actor.actor_type, actor.username)
+        name = await local.existing_name(session, request.match_info["name"], actor_type)
+    return ctx.urls.actor(actor_type, name)
 
 
 @routes.post("/inbox")
