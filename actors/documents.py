@@ -10,6 +10,7 @@ from actors.local import MODERATOR_ROLES
 from actors.urls import Urls
 from federation import keys
 from federation.actor_document import ActorDocument, render_actor
+from people import documents as people_documents
 from storage.models import LocalActor, Membership, RemoteActor
 
 _AS2_TYPES = {"person": "Person", "group": "Group", "application": "Application"}
@@ -46,6 +47,7 @@ def actor_document(actor: LocalActor, urls: Urls) -> dict[str, object]:
         posting_restricted_to_mods=group.posting_restricted_to_mods if group else None,
     )
     document = render_actor(doc)
+    document.update(people_documents.actor_properties(actor, urls))  # skills, interests, place, links
     if actor.avatar:
         url = media.media_url(urls, actor.avatar)
         document["icon"] = {"type": "Image", "mediaType": media.media_type(actor.avatar), "url": url}

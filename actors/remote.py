@@ -25,6 +25,7 @@ from federation.http import FederationClient, FetchError
 from federation.keys import load_public_pem, public_pem
 from federation.remote_actor import InvalidActor, RemoteActorData, origin, parse_actor
 from federation.signatures import PublicKeyRecord
+from people import index as people_index
 from storage.engine import SessionMaker
 from storage.models import RemoteActor, RemoteKey, utcnow
 
@@ -233,5 +234,6 @@ async def _upsert(session: AsyncSession, data: RemoteActorData, document: dict[s
         await session.execute(delete(RemoteKey).where(RemoteKey.key_id == key.key_id))
         session.add(RemoteKey(key_id=key.key_id, actor_id=row.id, public_key_pem=pem))
     await session.flush()
+    await people_index.index_remote(session, row, document)  # skills, interests, place: the people finder
     return row
 

@@ -9,6 +9,19 @@ PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 AS2_MEDIA_TYPE = "application/activity+json"
 LD_MEDIA_TYPE = 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
 
+# Our own vocabulary (profiles: skills, soft skills, interests, headline; what groups need). The namespace
+# is the same on every node; each node also serves the term definitions as a context document at /ns.
+MADEOPEN_NS = "https://w3id.org/madeopen/ns#"
+MADEOPEN_TERMS: dict[str, object] = {
+    "madeopen": MADEOPEN_NS,
+    "skills": {"@id": "madeopen:skills", "@container": "@set"},
+    "softSkills": {"@id": "madeopen:softSkills", "@container": "@set"},
+    "interests": {"@id": "madeopen:interests", "@container": "@set"},
+    "skillsWanted": {"@id": "madeopen:skillsWanted", "@container": "@set"},
+    "headline": "madeopen:headline",
+    "locationPrecision": "madeopen:locationPrecision",
+}
+
 # Terms peers use that are outside AS2 (Mastodon's toot:, Lemmy's lemmy:) and our own (madeopen:).
 EXTENSION_TERMS: dict[str, object] = {
     "manuallyApprovesFollowers": "as:manuallyApprovesFollowers",
@@ -21,8 +34,15 @@ EXTENSION_TERMS: dict[str, object] = {
     "schema": "http://schema.org#",
     "PropertyValue": "schema:PropertyValue",
     "value": "schema:value",
+    "Hashtag": "as:Hashtag",
+    **MADEOPEN_TERMS,
 }
 
 
 def actor_context() -> list[object]:
     return [AS2, SECURITY_V1, MULTIKEY_V1, dict(EXTENSION_TERMS)]
+
+
+def madeopen_context_document() -> dict[str, object]:
+    """The JSON-LD context a node serves at ``/ns``: our terms, for processors that want them by URL."""
+    return {"@context": dict(MADEOPEN_TERMS)}

@@ -54,6 +54,35 @@ def webfinger_document(acct: str, actor_id: str, profile_url: str, subscribe_tem
     }
 
 
+SUBSCRIBE_REL = "http://ostatus.org/schema/1.0/subscribe"
+
+
+def actor_link(jrd: object) -> str | None:
+    """The ActivityPub actor a WebFinger document names (its ``self`` link of a JSON type), or None."""
+    links = jrd.get("links") if isinstance(jrd, dict) else None
+    for link in links if isinstance(links, list) else []:
+        if (
+            isinstance(link, dict)
+            and link.get("rel") == "self"
+            and isinstance(link.get("href"), str)
+            and "json" in str(link.get("type", "application/activity+json"))
+        ):
+            return link["href"]
+    return None
+
+
+def subscribe_template(jrd: object) -> str | None:
+    """The remote-follow ("authorize interaction") URL template of a WebFinger document, with its
+    ``{uri}`` placeholder (OStatus subscribe, as Mastodon, Pleroma, Misskey and we serve it), or None."""
+    links = jrd.get("links") if isinstance(jrd, dict) else None
+    for link in links if isinstance(links, list) else []:
+        if isinstance(link, dict) and link.get("rel") == SUBSCRIBE_REL:
+            template = link.get("template")
+            if isinstance(template, str) and "{uri}" in template and template.startswith(("https://", "http://")):
+                return template
+    return None
+
+
 def host_meta_xml(base_url: str) -> str:
     template = escape(f"{base_url}/.well-known/webfinger?resource={{uri}}", {'"': "&quot;"})
     return (

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.errors import NotFound
@@ -223,7 +223,10 @@ async def thread(session: AsyncSession, obj: Object, page: int | None) -> Listin
     condition = and_(
         or_(Object.context_uri == root, Object.uri == root), Object.deleted.is_(False), _same_audience(obj)
     )
-    query = select(Object.uri).where(condition).order_by(Object.published, Object.id)
+    # The first post first even when a reply claims the same second: remote ``published`` values come
+    # truncated to whole seconds, ours carry microseconds.
+    first = case((Object.uri == root, 0), else_=1)
+    query = select(Object.uri).where(condition).order_by(first, Object.published, Object.id)
     total, rows, has_next = await _listing(session, query, select(func.count()).select_from(Object).where(condition), page)
     return Listing(total=total, items=rows, has_next=has_next)
 

@@ -168,7 +168,7 @@ async def _work(services: Services) -> None:
     try:
         await prepare(services, auto_migrate=False)
         assert services.fed is not None
-        workers = Workers(services.fed)
+        workers = Workers(services.fed, delivery_lease=services.settings.delivery_lease)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, workers.stop_event.set)

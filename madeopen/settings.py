@@ -10,6 +10,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -38,10 +39,15 @@ class Settings:
     data_dir: Path = Path("./data")
     node_name: str = "Made Open"
     inbox_max_bytes: int = 256 * 1024
+    delivery_lease_seconds: int = 300  # inbox_outbox.delivery.LEASE
 
     @property
     def base_url(self) -> str:
         return f"{self.scheme}://{self.domain}"
+
+    @property
+    def delivery_lease(self) -> timedelta:
+        return timedelta(seconds=self.delivery_lease_seconds)
 
 
 # variable name -> (field, parser)
@@ -124,6 +130,7 @@ _FIELDS: dict[str, tuple[str, object]] = {
     "MADEOPEN_DATA_DIR": ("data_dir", lambda n, raw: Path(_parse_text(n, raw))),
     "MADEOPEN_NODE_NAME": ("node_name", _parse_text),
     "MADEOPEN_INBOX_MAX_BYTES": ("inbox_max_bytes", _parse_positive),
+    "MADEOPEN_DELIVERY_LEASE_SECONDS": ("delivery_lease_seconds", _parse_positive),
 }
 
 

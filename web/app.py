@@ -10,7 +10,8 @@ from web import sessions
 from web.authorized_fetch import authorized_fetch_middleware
 from web.context import CONTEXT_KEY, WebContext
 from web.errors import error_middleware
-from web.routes import account, actors, admin, discovery, home, inbox, media, objects, setup
+from web.routes import account, actors, admin, discovery, groups, home, inbox, media, objects, people, setup, threads
+from web.routes import lookup, notifications, timelines
 
 
 def create_app(context: WebContext) -> web.Application:
@@ -29,5 +30,11 @@ def create_app(context: WebContext) -> web.Application:
     app.add_routes(admin.routes)
     app.add_routes(media.routes)
     app.add_routes(objects.routes)
+    app.add_routes(people.routes)
+    app.add_routes(groups.routes)
+    app.add_routes(threads.routes)
+    app.add_routes(lookup.routes)
+    app.add_routes(timelines.routes)
+    app.add_routes(notifications.routes)
     app.router.add_static("/static", Path(__file__).parent / "static")
     return app

@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from markupsafe import Markup
 
-from actors import accounts, media, node_settings
+from actors import accounts, media, node_settings, notifications
 from actors.errors import Forbidden
 from actors.node_settings import NodeSettings, SettingsCache
 from storage.models import LocalActor
@@ -45,6 +45,7 @@ class CurrentUser:
     display_name: str
     is_admin: bool
     profile_url: str
+    unread_notifications: int = 0  # shown in the header of every page
 
 
 def _fernet(secret_key: str) -> Fernet:
@@ -144,6 +145,7 @@ async def _load_user(request: web.Request, session: aiohttp_session.Session) -> 
     ctx = get_context(request)
     async with ctx.sessions() as db:
         actor = await accounts.active_person(db, actor_id)
+        unread = await notifications.unread_count(db, actor_id) if actor is not None else 0
     if (
         actor is None
         or actor.account is None
@@ -157,6 +159,7 @@ async def _load_user(request: web.Request, session: aiohttp_session.Session) -> 
         display_name=actor.display_name or actor.username,
         is_admin=actor.account.is_admin,
         profile_url=ctx.urls.person(actor.username),
+        unread_notifications=unread,
     )
 
 

@@ -132,6 +132,7 @@ async def _process_inner(
         else:
             await accept_delete(fed, target, actor=actor.uri, via_group=group, budget=budget)
     elif kind in ("Like", "Dislike"):
+        await _fetch_unknown_post(fed, object_id(inner.get("object")), group, budget)
         await accept_reaction(fed, inner, actor=actor.uri, via_group=group)
     else:
         handler = HANDLERS.get(kind)
@@ -140,6 +141,19 @@ async def _process_inner(
             return
         await handler(fed, Incoming(activity=inner, type=kind, actor=actor, recipient=incoming.recipient,
                                     inbound_id=incoming.inbound_id))
+
+
+async def _fetch_unknown_post(fed: Federation, uri: str | None, group: str, budget: FetchBudget) -> None:
+    """Deliveries arrive out of order (retries are jittered): a vote announced by the group may come
+    before the post it is about. Fetch that post from its origin and store it as the group's first."""
+    if uri is None or is_local(fed.urls, uri):
+        return
+    async with fed.sessions() as session:
+        if await object_by_uri(session, uri) is not None:
+            return
+    document = await trusted_document(fed, uri, group, budget)
+    if is_post(document):
+        await accept_post(fed, parse_post(document), via_group=group)
 
 
 async def _boost(fed: Federation, incoming: Incoming, budget: FetchBudget) -> None:

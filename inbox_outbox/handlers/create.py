@@ -27,6 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from actors import notifications
 from actors.memberships import can_post, local_actor_by_uri
 from actors.urls import Urls
 from federation.objects import InvalidObject, ObjectData, id_list, parse_object, stored_document
@@ -89,7 +90,10 @@ async def accept_post(
         raise Drop(f"{post.id} is ours: remote content never replaces a local object")
     try:
         async with fed.sessions.begin() as session:
-            return await _store(session, fed.urls, post, activity, via_group, boosted, addressed)
+            obj = await _store(session, fed.urls, post, activity, via_group, boosted, addressed)
+            if obj is not None:  # replies to and mentions of our people
+                await notifications.post_arrived(session, fed.urls, obj, [m.href for m in post.mentions])
+            return obj
     except IntegrityError:
         # Two workers stored the same post at once: the other one won; that is the idempotent outcome.
         async with fed.sessions() as session:

@@ -18,6 +18,7 @@ import logging
 from typing import Any
 
 from sqlalchemy import delete, or_, select
+from sqlalchemy.exc import IntegrityError
 
 from actors.memberships import is_moderator
 from federation.objects import tombstone_id
@@ -61,13 +62,22 @@ async def accept_delete(
     if obj is None or obj.deleted:
         if is_local(fed.urls, target) and obj is None:
             raise Drop(f"{actor} may not delete {target}: no such object of ours")
+        if obj is None and origin(target) == origin(actor) and not await _remember_deleted(fed, target, actor):
+            # The post was stored meanwhile: delete it the ordinary way.
+            return await accept_delete(fed, target, actor=actor, activity=activity, via_group=via_group, budget=budget)
         log.info("inbox: Delete of %s, which we %s", target, "had deleted already" if obj else "never had")
         return False
-    if obj.local and obj.group_id is None:
-        # Remote content never replaces a local object; only our groups' moderators remove our posts.
-        raise Drop(f"{actor} may not delete our object {target}")
     remote_moderator = False
-    if obj.author_uri != actor and obj.group_id is None:
+    if obj.local and obj.group_id is None:
+        # Remote content never replaces a local object. One exception: our post in a remote group, removed
+        # by a moderator of that group (FEP-1b12; the author's server follows, as Lemmy's does).
+        home = obj.audience_uri
+        if home is None or is_local(fed.urls, home) or via_group not in (None, home):
+            raise Drop(f"{actor} may not delete our object {target}")
+        remote_moderator = await remote_group_moderator(fed, home, actor, budget or FetchBudget(fed.fetch_budget))
+        if not remote_moderator:
+            raise Drop(f"{actor} may not delete our object {target}: not a moderator of {home}")
+    elif obj.author_uri != actor and obj.group_id is None:
         # Only a moderation by the group the post is in can remove someone else's post.
         if via_group is None or obj.audience_uri != via_group:
             raise Drop(f"{actor} may not delete {target}: not the author, and no group of the post vouches")
@@ -88,6 +98,23 @@ async def accept_delete(
             # A moderator's removal also reaches the author, who may not be a member (a Mastodon mention).
             extra = [] if by_author else await actor_inboxes(session, [obj.author_uri])
             await announce_to_members(session, fed.urls, group, activity, extra_inboxes=extra)
+    return True
+
+
+async def _remember_deleted(fed: Federation, target: str, actor: str) -> bool:
+    """A Delete may overtake the Create it undoes (retries are jittered, hosts come back in any order).
+    Keep a tombstone of the id, so the Create arriving later cannot bring the post back; as Mastodon
+    does, only when the deleting actor's server is the post's own (nobody else may bury an id).
+    False when the post was stored meanwhile."""
+    try:
+        async with fed.sessions.begin() as session:
+            if await object_by_uri(session, target) is not None:
+                return False
+            buried = Object(uri=target, local=False, type="Tombstone", author_uri=actor, public=False)
+            tombstone(buried)
+            session.add(buried)
+    except IntegrityError:
+        return False
     return True
 
 

@@ -17,6 +17,7 @@ import logging
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from actors import notifications
 from actors.memberships import local_actor_by_uri
 from federation.activities import object_id
 from inbox_outbox.federation import Federation
@@ -75,6 +76,7 @@ async def _follow_group(session: AsyncSession, fed: Federation, group: LocalActo
         await answer_follow(session, fed.urls, group, follow, follower.inbox, accept=True)
     else:
         log.info("%s asks to join private group %s: waiting for a moderator", follower.uri, group.username)
+        await notifications.join_requested(session, fed.urls, group, follower.uri)
 
 
 async def _follow_person(session: AsyncSession, fed: Federation, person: LocalActor, incoming: Incoming) -> None:

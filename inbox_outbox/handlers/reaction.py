@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from actors import notifications
 from actors.memberships import can_read, is_banned
 from federation.activities import object_id
 from federation.objects import VOTE_KINDS, InvalidObject, parse_vote
@@ -51,6 +52,8 @@ async def accept_reaction(
         elif not obj.local and not (via_group is not None and obj.audience_uri == via_group):
             raise Drop(f"vote on {target}: neither ours nor in a group we follow")
         changed = await add_reaction(session, actor, obj.uri, kind, activity_id)
+        if changed and kind == "like":
+            await notifications.liked(session, fed.urls, actor, obj)
         if changed and group is not None:
             await announce_to_members(session, fed.urls, group, activity)
     return changed

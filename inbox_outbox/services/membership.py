@@ -17,6 +17,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from actors import notifications
 from actors.errors import Conflict, Forbidden, InvalidInput, NotFound
 from actors.local import MODERATOR_ROLES
 from federation.activities import activity, strip_context
@@ -71,6 +72,8 @@ async def _join_local_group(fed: Federation, username: str, group_name: str) -> 
             return membership.state
         state = "accepted" if group.group.visibility == "public" else "pending"
         session.add(Membership(group_id=group.id, local_actor_id=person.id, role="member", state=state))
+        if state == "pending":
+            await notifications.join_requested(session, fed.urls, group, uri_of(fed.urls, person))
         return state
 
 
@@ -230,6 +233,7 @@ async def _answer_request(
             membership.state = "accepted"
         else:
             await session.delete(membership)
+        await notifications.join_answered(session, group, ref.uri)
 
 
 # -- bans (moderators) --------------------------------------------------------------------------

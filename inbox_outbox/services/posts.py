@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from actors import notifications
 from actors.errors import Forbidden, InvalidInput, NotFound
 from actors.memberships import can_post, can_read, is_banned, is_moderator, local_actor_by_uri
 from actors.urls import Urls
@@ -263,6 +264,7 @@ async def reply(session: AsyncSession, urls: Urls, author: LocalActor, parent_ur
         raise Forbidden("this thread is locked: no new replies")
     obj = await _store_post(session, urls, author, place, kind="Note", title="", body=body, parent=parent)
     await note_reply(session, parent)
+    await notifications.post_arrived(session, urls, obj)
     return obj
 
 
@@ -308,6 +310,8 @@ async def _vote(session: AsyncSession, urls: Urls, actor: LocalActor, object_uri
     vote = activity(new_activity_id(urls), _VOTE_TYPES[kind], actor_uri, obj.uri, to=to, cc=cc,
                     audience=place.audience(urls), published=utcnow())
     await add_reaction(session, actor_uri, obj.uri, kind, vote["id"])
+    if kind == "like":
+        await notifications.liked(session, urls, actor_uri, obj)
     return await _deliver(session, urls, actor, place, vote, also=[obj.author_uri])
 
 

@@ -57,6 +57,7 @@ class Group(Base):
     kind: Mapped[str] = mapped_column(String(16))  # community | business | project
     visibility: Mapped[str] = mapped_column(String(16))  # public | private
     posting_restricted_to_mods: Mapped[bool] = mapped_column(Boolean, default=False)
+    rules: Mapped[str] = mapped_column(Text, default="", server_default="")  # Markdown; migration 0005
 
     actor: Mapped[LocalActor] = relationship(back_populates="group")
 

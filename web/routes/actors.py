@@ -13,7 +13,9 @@ from storage.models import LocalActor
 from web.authorized_fetch import signed_by
 from web.context import get_context
 from web.negotiation import Representation, choose
+from web.routes.groups import group_page
 from web.routes.objects import outbox_response
+from web.routes.people import actor_page_values
 from web.responses import activity_json, html_page
 
 routes = web.RouteTableDef()
@@ -58,7 +60,10 @@ async def actor(request: web.Request) -> web.Response:
         if ctx.authorized_fetch and signed_by(request) is None and actor.actor_type != "application":
             document = documents.minimal_actor_document(document)
         return activity_json(document)
-    return html_page(request, "actor.html", actor=_actor_page_values(actor, actor_id, ctx.urls.domain))
+    if actor.actor_type == "group":
+        return await group_page(request, actor)  # web.routes.groups: about, threads, joining, moderation
+    return html_page(request, "actor.html", actor=_actor_page_values(actor, actor_id, ctx.urls.domain),
+                     **await actor_page_values(request, actor))
 
 
 def _page_number(request: web.Request) -> int | None:

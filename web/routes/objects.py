@@ -1,9 +1,9 @@
 """Our posts and activities at their ids (``/objects/<uuid>``, ``/activities/<uuid>``), their replies and
 thread collections, and actors' outboxes: AS2 JSON for peers, a page for people (DESIGN.md §3).
 
-Private group content needs a signed GET from an allowed actor (``signed_by``); anyone else gets the
-same 404 as for an id that never existed. A deleted post answers 410 with a Tombstone (Mastodon does
-the same), so peers drop their copy.
+Private group content needs a signed GET from an allowed actor (``signed_by``) or, in a browser, a
+logged-in member; anyone else gets the same 404 as for an id that never existed. A deleted post
+answers 410 with a Tombstone (Mastodon does the same), so peers drop their copy.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ from web.authorized_fetch import signed_by
 from web.context import get_context
 from web.negotiation import Representation, choose
 from web.responses import activity_json, html_page
+from web.routes.threads import thread_page
+from web.sessions import current_user
 
 routes = web.RouteTableDef()
 _UUID = r"{uuid:[0-9a-fA-F-]{1,64}}"
@@ -27,9 +29,13 @@ _MAX_PAGE = 1_000_000
 
 
 def _viewer(request: web.Request) -> str | None:
-    """Who is looking: the owner of the key that signed the GET (a web session will add local people)."""
+    """Who is looking: the owner of the key that signed the GET, else the person logged in here (a
+    member reads their private groups' posts in the browser)."""
     signature = signed_by(request)
-    return signature.owner if signature is not None else None
+    if signature is not None:
+        return signature.owner
+    user = current_user(request)
+    return user.profile_url if user is not None else None
 
 
 def _page(request: web.Request) -> int | None:
@@ -58,11 +64,10 @@ async def object_view(request: web.Request) -> web.Response:
     uri = ctx.urls.base + request.path
     async with ctx.sessions() as session:
         obj = await content.visible_local_object(session, ctx.urls, uri, _viewer(request))
-        view = await content.post_view(session, ctx.urls, obj) if representation is Representation.HTML else None
     status = 410 if obj.deleted else 200
-    if view is None:
-        return activity_json(content.object_document(obj), status=status)
-    return html_page(request, "object.html", status=status, post=view)
+    if representation is Representation.HTML:
+        return await thread_page(request, obj, status=status)  # web.routes.threads
+    return activity_json(content.object_document(obj), status=status)
 
 
 @routes.get(f"/objects/{_UUID}/{{collection:replies|context}}")

@@ -1,0 +1,286 @@
+"""Notifications of our people: recorded where things happen, read on the notifications page.
+
+Recorded, in the same transaction as the event (the inbox handlers and the outbox services call these):
+
+- ``join_request``: someone asks to join a private group of ours; every local moderator of the group
+  (owner, admin, moderator) is told. Asking again makes it unread again; an answer by any moderator
+  marks it read for all of them (:func:`join_answered`).
+- ``reply``: a reply (local or remote) to a post of one of our people.
+- ``mention``: a post that mentions one of our people (a reply to them counts as the reply only).
+- ``like``: a Like of a post of one of our people (Dislikes, Lemmy's down-votes, are not announced).
+
+Nobody is told of their own doing, nobody about a post in one of our private groups they may not read,
+and the same event is recorded once (a unique key; inserts are ``ON CONFLICT DO NOTHING``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from actors.errors import InvalidInput
+from actors.local import MODERATOR_ROLES
+from actors.memberships import can_read, local_actor_by_uri
+from actors.urls import Urls
+from federation.html import plain_text
+from storage.models import LocalActor, Membership, Notification, Object, RemoteActor, utcnow
+
+KINDS = ("join_request", "reply", "mention", "like")
+PAGE_SIZE = 30
+EXCERPT_CHARS = 200
+_EVENT = ["recipient_id", "kind", "actor_uri", "object_uri"]
+
+
+# --------------------------------------------------------------------------------------------------
+# Recording
+
+
+async def record(
+    session: AsyncSession,
+    recipient_id: int,
+    kind: str,
+    actor_uri: str,
+    object_uri: str,
+    *,
+    group_id: int | None = None,
+    renew: bool = False,
+) -> None:
+    """One notification; the same event again changes nothing (``renew``: it becomes unread again)."""
+    assert kind in KINDS, kind
+    now = utcnow()
+    values: dict[str, Any] = {
+        "recipient_id": recipient_id, "kind": kind, "actor_uri": actor_uri, "object_uri": object_uri,
+        "group_id": group_id, "created_at": now, "read_at": None,
+    }
+    dialect = session.get_bind().dialect.name
+    if dialect in ("postgresql", "sqlite"):
+        insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Notification).values(**values)
+        if renew:
+            statement = insert.on_conflict_do_update(index_elements=_EVENT, set_={"created_at": now, "read_at": None})
+        else:
+            statement = insert.on_conflict_do_nothing(index_elements=_EVENT)
+        await session.execute(statement)
+        return
+    existing = await session.scalar(  # other databases: look first (a race ends in a retry upstream)
+        select(Notification).where(*(getattr(Notification, name) == values[name] for name in _EVENT))
+    )
+    if existing is None:
+        session.add(Notification(**values))
+    elif renew:
+        existing.created_at, existing.read_at = now, None
+
+
+async def _person(session: AsyncSession, urls: Urls, uri: str | None) -> LocalActor | None:
+    if not uri:
+        return None
+    actor = await local_actor_by_uri(session, urls, uri)
+    return actor if actor is not None and actor.actor_type == "person" else None
+
+
+async def post_arrived(session: AsyncSession, urls: Urls, obj: Object, mentioned: Iterable[str] = ()) -> None:
+    """A new post was stored (``obj``, flushed): the author of the post it replies to hears of the reply,
+    the people it mentions (actor ids in ``mentioned``) of the mention."""
+    if obj.deleted:
+        return
+    group = await session.get(LocalActor, obj.group_id) if obj.group_id is not None else None
+    told = {obj.author_uri}
+
+    async def tell(uri: str, kind: str) -> None:
+        person = await _person(session, urls, uri)
+        if person is None or uri in told:
+            return
+        told.add(uri)
+        if group is not None and not await can_read(session, urls, group, uri):
+            return  # a private group's post is for its members only
+        await record(session, person.id, kind, obj.author_uri, obj.uri)
+
+    if obj.in_reply_to_uri:
+        parent = await session.scalar(select(Object).where(Object.uri == obj.in_reply_to_uri))
+        if parent is not None and parent.local and not parent.deleted:
+            await tell(parent.author_uri, "reply")
+    for uri in mentioned:
+        await tell(uri, "mention")
+
+
+async def liked(session: AsyncSession, urls: Urls, actor_uri: str, obj: Object) -> None:
+    """``actor_uri`` liked ``obj``: its author hears of it when they are one of our people."""
+    if not obj.local or obj.deleted or obj.author_uri == actor_uri:
+        return
+    person = await _person(session, urls, obj.author_uri)
+    if person is not None:
+        await record(session, person.id, "like", actor_uri, obj.uri)
+
+
+async def join_requested(session: AsyncSession, urls: Urls, group: LocalActor, actor_uri: str) -> None:
+    """``actor_uri`` asks to join ``group`` (pending): its local moderators are told."""
+    moderators = await session.scalars(
+        select(LocalActor.id)
+        .join(Membership, Membership.local_actor_id == LocalActor.id)
+        .where(
+            Membership.group_id == group.id,
+            Membership.state == "accepted",
+            Membership.role.in_(MODERATOR_ROLES),
+            LocalActor.actor_type == "person",
+        )
+    )
+    for moderator_id in list(moderators):
+        await record(session, moderator_id, "join_request", actor_uri, urls.group(group.username),
+                     group_id=group.id, renew=True)
+
+
+async def join_answered(session: AsyncSession, group: LocalActor, actor_uri: str) -> None:
+    """A moderator approved or refused the request: it is dealt with, for every moderator."""
+    await session.execute(
+        update(Notification)
+        .where(
+            Notification.kind == "join_request",
+            Notification.group_id == group.id,
+            Notification.actor_uri == actor_uri,
+            Notification.read_at.is_(None),
+        )
+        .values(read_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# Reading
+
+
+@dataclass(frozen=True)
+class NotificationView:
+    id: int
+    kind: str
+    unread: bool
+    created_at: str  # "YYYY-MM-DD HH:MM UTC"
+    created_iso: str
+    actor_name: str
+    actor_url: str
+    target_name: str  # the post's title or the start of its text; the group's name for join requests
+    target_url: str
+    excerpt: str = ""  # plain text of the reply or mentioning post
+
+
+@dataclass(frozen=True)
+class NotificationPage:
+    items: list[NotificationView]
+    unread: int
+    next_before: int | None  # the cursor of the next (older) page
+
+
+async def unread_count(session: AsyncSession, recipient_id: int) -> int:
+    return await session.scalar(
+        select(func.count()).select_from(Notification).where(
+            Notification.recipient_id == recipient_id, Notification.read_at.is_(None)
+        )
+    ) or 0
+
+
+def parse_cursor(raw: str | None, name: str = "before") -> int | None:
+    """``before=<id>`` of the page links (or a notification ``id``); anything else is a clear 400."""
+    if raw is None or raw == "":
+        return None
+    if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) < 2**63:
+        raise InvalidInput(f"{name} must be a positive whole number, got {raw[:20]!r}")
+    return int(raw)
+
+
+async def page(session: AsyncSession, urls: Urls, recipient_id: int, before: int | None = None) -> NotificationPage:
+    """The recipient's notifications, newest first (by when they happened, then by id)."""
+    query = select(Notification).where(Notification.recipient_id == recipient_id)
+    if before is not None:
+        cursor = await session.scalar(
+            select(Notification).where(Notification.id == before, Notification.recipient_id == recipient_id)
+        )
+        if cursor is None:
+            raise InvalidInput("that page of notifications no longer exists: start from the newest")
+        query = query.where(or_(
+            Notification.created_at < cursor.created_at,
+            and_(Notification.created_at == cursor.created_at, Notification.id < cursor.id),
+        ))
+    rows = list(await session.scalars(
+        query.order_by(Notification.created_at.desc(), Notification.id.desc()).limit(PAGE_SIZE + 1)
+    ))
+    items = [await _view(session, urls, row) for row in rows[:PAGE_SIZE]]
+    next_before = rows[PAGE_SIZE - 1].id if len(rows) > PAGE_SIZE else None
+    return NotificationPage(items=items, unread=await unread_count(session, recipient_id), next_before=next_before)
+
+
+async def mark_read(session: AsyncSession, recipient_id: int, notification_id: int | None = None) -> int:
+    """Mark one notification (or, ``None``, all of them) read; returns how many changed."""
+    condition = [Notification.recipient_id == recipient_id, Notification.read_at.is_(None)]
+    if notification_id is not None:
+        condition.append(Notification.id == notification_id)
+    result = await session.execute(
+        update(Notification).where(*condition).values(read_at=utcnow()).execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def _actor(session: AsyncSession, urls: Urls, uri: str) -> tuple[str, str]:
+    """(name, link) of an actor, local or remote."""
+    local = await local_actor_by_uri(session, urls, uri)
+    if local is not None:
+        return (local.display_name or local.username), uri
+    remote = await session.scalar(select(RemoteActor).where(RemoteActor.uri == uri))
+    if remote is not None:
+        return (remote.display_name or f"{remote.username}@{remote.domain}"), (remote.url or uri)
+    return uri, uri
+
+
+def _excerpt(obj: Object | None) -> str:
+    if obj is None or obj.deleted:
+        return ""
+    text = plain_text(obj.content or "")
+    return text if len(text) <= EXCERPT_CHARS else text[: EXCERPT_CHARS - 1].rstrip() + "…"
+
+
+def _post_link(obj: Object | None, uri: str) -> str:
+    """Our posts' pages are at their ids; posts of other servers that we hold at /posts/<row id>
+    (web.routes.threads), where they can be answered."""
+    if obj is None or obj.local:
+        return uri
+    return f"/posts/{obj.id}"
+
+
+def _post_name(obj: Object | None) -> str:
+    if obj is None:
+        return "a post"
+    if obj.deleted:
+        return "a deleted post"
+    return obj.name or _excerpt(obj)[:80] or "a post"
+
+
+async def _view(session: AsyncSession, urls: Urls, row: Notification) -> NotificationView:
+    actor_name, actor_url = await _actor(session, urls, row.actor_uri)
+    obj = await session.scalar(select(Object).where(Object.uri == row.object_uri))
+    excerpt = ""
+    if row.kind == "join_request":
+        target_name, target_url = await _actor(session, urls, row.object_uri)
+    elif row.kind == "reply":
+        # The reply is shown in the thread of the post replied to (ours: it has a page here).
+        parent = await session.scalar(select(Object).where(Object.uri == obj.in_reply_to_uri)) if obj else None
+        target_name = _post_name(parent)
+        target_url = _post_link(parent, obj.in_reply_to_uri if obj and obj.in_reply_to_uri else row.object_uri)
+        excerpt = _excerpt(obj)
+    else:
+        target_name, target_url = _post_name(obj), _post_link(obj, row.object_uri)
+        excerpt = _excerpt(obj) if row.kind == "mention" else ""
+    created = row.created_at
+    return NotificationView(
+        id=row.id,
+        kind=row.kind,
+        unread=row.read_at is None,
+        created_at=created.strftime("%Y-%m-%d %H:%M UTC"),
+        created_iso=created.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        actor_name=actor_name,
+        actor_url=actor_url,
+        target_name=target_name,
+        target_url=target_url,
+        excerpt=excerpt,
+    )

@@ -1,0 +1,203 @@
+"""What the thread pages' forms do: start a thread, reply, vote, edit, delete, pin and lock.
+
+Thin wrappers over services.posts and services.moderation for the web UI: each checks that the person
+may see the post at all (a private group's post is "not found" for outsiders, never "forbidden", so
+its existence is not revealed), checks the form fields one by one (``InvalidFields``, nothing
+written), then runs the action in one transaction with its deliveries. Posts are addressed by their
+row id (``/posts/<id>/...``), which works for remote posts as well as ours.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from actors.errors import Forbidden, InvalidInput, NotFound
+from actors.group_pages import local_path
+from actors.node_settings import InvalidFields
+from actors.urls import Urls
+from inbox_outbox import collections_content
+from inbox_outbox.content_store import group_of, object_by_uri, thread_root
+from inbox_outbox.federation import Federation
+from inbox_outbox.services import moderation, posts
+from inbox_outbox.services.common import load_group, load_person
+from inbox_outbox.thread_views import post_path
+from storage.models import Object
+
+VOTES = ("like", "dislike", "undo")
+MODERATION = ("pin", "unpin", "lock", "unlock")
+
+
+@dataclass(frozen=True)
+class Posted:
+    id: int
+    uri: str
+    path: str  # the post's own page
+    thread_path: str  # the page of the thread it is in (its first post's)
+
+
+async def _posted(session: AsyncSession, urls: Urls, obj: Object) -> Posted:
+    root = await thread_root(session, obj)
+    return Posted(id=obj.id, uri=obj.uri, path=post_path(urls, obj), thread_path=post_path(urls, root))
+
+
+def check_fields(title: str, body: str, *, title_required: bool) -> tuple[str, str]:
+    """The title (one line) and the Markdown body as services.posts will take them, or InvalidFields."""
+    title = " ".join((title or "").split())
+    body = (body or "").strip()
+    errors: dict[str, str] = {}
+    if len(title) > posts.MAX_TITLE:
+        errors["title"] = f"at most {posts.MAX_TITLE} characters (this has {len(title)})"
+    elif title_required and not title:
+        errors["title"] = "give the thread a title"
+    if len(body) > posts.MAX_BODY:
+        errors["body"] = f"at most {posts.MAX_BODY} characters (this has {len(body)})"
+    elif not body and not title_required:
+        errors["body"] = "write something"
+    if errors:
+        raise InvalidFields(errors)
+    return title, body
+
+
+def _person_uri(urls: Urls, username: str) -> str:
+    return urls.person(username)
+
+
+async def visible_post(session: AsyncSession, urls: Urls, post_id: int, viewer: str | None) -> Object:
+    """The post with row id ``post_id`` if ``viewer`` may see it; NotFound otherwise."""
+    obj = await session.get(Object, post_id)
+    if obj is None or not await collections_content.may_view(session, urls, obj, viewer):
+        raise NotFound("no such post here (or it is in a private group you are not a member of)")
+    return obj
+
+
+# --------------------------------------------------------------------------------------------------
+# Writing
+
+
+async def start_thread(fed: Federation, username: str, group_name: str, title: str, body: str) -> Posted:
+    title, body = check_fields(title, body, title_required=True)
+    async with fed.sessions.begin() as session:
+        author = await load_person(session, username)
+        group = await load_group(session, group_name)
+        obj = await posts.create_post(session, fed.urls, author, group, title, body)
+        return await _posted(session, fed.urls, obj)
+
+
+async def reply_to(fed: Federation, username: str, post_id: int, body: str) -> Posted:
+    _, body = check_fields("", body, title_required=False)
+    async with fed.sessions.begin() as session:
+        author = await load_person(session, username)
+        parent = await visible_post(session, fed.urls, post_id, _person_uri(fed.urls, username))
+        obj = await posts.reply(session, fed.urls, author, parent.uri, body)
+        return await _posted(session, fed.urls, obj)
+
+
+async def edit_post(fed: Federation, username: str, post_id: int, title: str, body: str) -> Posted:
+    async with fed.sessions.begin() as session:
+        author = await load_person(session, username)
+        obj = await visible_post(session, fed.urls, post_id, _person_uri(fed.urls, username))
+        if obj.author_uri != _person_uri(fed.urls, username) or not obj.local:
+            raise Forbidden("only the author may edit a post")
+        starts_thread = obj.type == "Page" and obj.in_reply_to_uri is None
+        title, body = check_fields(title if starts_thread else "", body, title_required=starts_thread)
+        obj = await posts.update_post(session, fed.urls, author, obj.uri, body, title if starts_thread else None)
+        return await _posted(session, fed.urls, obj)
+
+
+def _edit_values(obj: Object) -> dict[str, str]:
+    return {"title": obj.name or "", "body": obj.source or ""}
+
+
+async def editable(session: AsyncSession, urls: Urls, username: str, post_id: int) -> tuple[Object, dict[str, str]]:
+    """The post and its current title and Markdown, for the edit form (its author only)."""
+    obj = await visible_post(session, urls, post_id, _person_uri(urls, username))
+    if obj.author_uri != _person_uri(urls, username) or not obj.local or obj.deleted:
+        raise Forbidden("only the author may edit a post")
+    return obj, _edit_values(obj)
+
+
+# --------------------------------------------------------------------------------------------------
+# Votes
+
+
+async def vote(fed: Federation, username: str, post_id: int, choice: str) -> Posted:
+    if choice not in VOTES:
+        raise InvalidInput(f"vote must be one of {', '.join(VOTES)}")
+    async with fed.sessions.begin() as session:
+        actor = await load_person(session, username)
+        obj = await visible_post(session, fed.urls, post_id, _person_uri(fed.urls, username))
+        if choice == "like":
+            await posts.like(session, fed.urls, actor, obj.uri)
+        elif choice == "dislike":
+            await posts.dislike(session, fed.urls, actor, obj.uri)
+        else:
+            await posts.undo_reaction(session, fed.urls, actor, obj.uri)
+        return await _posted(session, fed.urls, obj)
+
+
+# --------------------------------------------------------------------------------------------------
+# Deleting and moderating
+
+
+@dataclass(frozen=True)
+class Target:
+    """A post the moderation forms act on, and where to go afterwards."""
+
+    uri: str
+    group: str | None  # the local group's name
+    back: str  # the thread page, or the group page when the thread itself goes
+    author: str
+
+
+async def target(session: AsyncSession, urls: Urls, username: str, post_id: int) -> Target:
+    obj = await visible_post(session, urls, post_id, _person_uri(urls, username))
+    if obj.deleted:
+        raise InvalidInput("that post was deleted already")
+    group = await group_of(session, obj)
+    group_page = local_path(urls, urls.group(group.username)) if group is not None else "/groups"
+    root = await object_by_uri(session, obj.context_uri) if obj.in_reply_to_uri is not None else None
+    back = post_path(urls, root) if root is not None and root.uri != obj.uri else group_page
+    return Target(uri=obj.uri, group=group.username if group is not None else None, back=back,
+                  author=obj.author_uri)
+
+
+async def delete_post(fed: Federation, username: str, post_id: int, reason: str = "") -> str:
+    """The author deletes their post, or a moderator removes one from their group. Returns where to go."""
+    async with fed.sessions() as session:
+        found = await target(session, fed.urls, username, post_id)
+        obj = await session.get(Object, post_id)
+        assert obj is not None
+        own = found.author == _person_uri(fed.urls, username) and obj.local
+    if own:
+        async with fed.sessions.begin() as session:
+            actor = await load_person(session, username)
+            await posts.delete_post(session, fed.urls, actor, found.uri)
+        return found.back
+    if found.group is None:
+        raise Forbidden("only the author or a moderator of the group may delete a post")
+    await moderation.remove_group_post(fed, found.group, found.uri, moderator=username, reason=reason)
+    return found.back
+
+
+async def moderate(fed: Federation, username: str, post_id: int, action: str) -> Posted:
+    """Pin, unpin, lock or unlock a post of a local group (its moderators)."""
+    if action not in MODERATION:
+        raise InvalidInput(f"action must be one of {', '.join(MODERATION)}")
+    async with fed.sessions() as session:
+        found = await target(session, fed.urls, username, post_id)
+        obj = await session.get(Object, post_id)
+        assert obj is not None
+        posted = await _posted(session, fed.urls, obj)
+    if found.group is None:
+        raise InvalidInput("only posts in this server's groups can be pinned or locked here")
+    if action == "pin":
+        await moderation.pin(fed, found.group, found.uri, moderator=username)
+    elif action == "unpin":
+        await moderation.unpin(fed, found.group, found.uri, moderator=username)
+    elif action == "lock":
+        await moderation.lock_post(fed, found.group, found.uri, moderator=username)
+    else:
+        await moderation.unlock_post(fed, found.group, found.uri, moderator=username)
+    return posted

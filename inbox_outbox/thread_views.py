@@ -1,0 +1,400 @@
+"""What the thread pages of the web UI show: a group's threads, and one thread as a tree of replies.
+
+Reading only; the caller has checked the viewer may see the group or the post
+(``collections_content.may_view`` / ``group_pages.Standing.can_read``). Each page is a fixed number of
+queries whatever its size: the posts, their authors (local and remote in two queries), the team's roles
+(badges), the viewer's votes and the group's pins.
+
+Remote HTML was sanitised when it was stored; it is sanitised once more here before it is shown, so a
+row stored under an older, laxer policy never reaches a browser as it came. Titles and names are plain
+text, escaped by the templates. Remote authors are named with their server: ``alice · social.example``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import defer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from actors.group_pages import ROLE_LABELS, TEAM_ROLES, Standing, local_path, standing, team_roles
+from actors.urls import Urls
+from federation.html import sanitize_html
+from inbox_outbox.content_store import aware, group_of, thread_root
+from storage.models import Featured, LocalActor, Object, Reaction, RemoteActor
+
+THREADS_PAGE = 30
+# Pages never need a post's stored AS2 document: decoding that JSON was a quarter of a thread page's time.
+_LIGHT = defer(Object.document)
+MAX_THREAD_POSTS = 1_000  # posts of one thread shown on its page
+MAX_DEPTH = 8  # deeper replies are shown flat under the eighth level, each saying whom it answers
+SORTS = ("new", "active")
+
+
+def post_path(urls: Urls, obj: Object) -> str:
+    """Where a post's page is: our posts at their id, others' at ``/posts/<row id>``."""
+    return local_path(urls, obj.uri) if obj.local else f"/posts/{obj.id}"
+
+
+def _when(moment: datetime) -> tuple[str, str]:
+    moment = aware(moment)
+    return moment.strftime("%Y-%m-%d %H:%M UTC"), moment.isoformat(timespec="seconds")
+
+
+# --------------------------------------------------------------------------------------------------
+# Authors
+
+
+@dataclass(frozen=True)
+class Author:
+    uri: str
+    name: str
+    url: str
+    server: str | None = None  # None: this node
+    handle: str = ""
+    role: str | None = None
+
+    @property
+    def badge(self) -> str | None:
+        return ROLE_LABELS.get(self.role or "") if self.role in TEAM_ROLES else None
+
+
+async def authors(session: AsyncSession, urls: Urls, uris: set[str], roles: dict[str, str] | None = None) -> dict[str, Author]:
+    roles = roles or {}
+    found: dict[str, Author] = {}
+    prefix = urls.base + "/users/"
+    local_names = {uri[len(prefix):]: uri for uri in uris if uri.startswith(prefix)}
+    if local_names:
+        rows = await session.execute(
+            select(LocalActor.username, LocalActor.display_name).where(
+                LocalActor.username.in_(list(local_names)), LocalActor.actor_type == "person"
+            )
+        )
+        for name, display in rows:
+            uri = local_names[name]
+            found[uri] = Author(uri=uri, name=display or name, url=local_path(urls, uri),
+                                handle=f"{name}@{urls.domain}", role=roles.get(uri))
+    remote = [uri for uri in uris if uri not in found and not uri.startswith(urls.base + "/")]
+    if remote:
+        rows = await session.execute(
+            select(RemoteActor.uri, RemoteActor.username, RemoteActor.domain, RemoteActor.display_name, RemoteActor.url)
+            .where(RemoteActor.uri.in_(remote))
+        )
+        for uri, name, domain, display, url in rows:
+            found[uri] = Author(uri=uri, name=display or name, url=url or uri, server=domain,
+                                handle=f"{name}@{domain}", role=roles.get(uri))
+    for uri in uris - found.keys():  # not cached (yet): the id is all we know
+        host = uri.split("://", 1)[-1].split("/", 1)[0]
+        found[uri] = Author(uri=uri, name=uri.rstrip("/").rsplit("/", 1)[-1] or uri, url=uri,
+                            server=None if uri.startswith(urls.base + "/") else host, role=roles.get(uri))
+    return found
+
+
+# --------------------------------------------------------------------------------------------------
+# A group's threads
+
+
+@dataclass(frozen=True)
+class ThreadItem:
+    id: int
+    path: str
+    title: str
+    author: Author
+    published: str
+    published_iso: str
+    last_activity: str
+    last_activity_iso: str
+    comments: int
+    likes: int
+    dislikes: int
+    pinned: bool = False
+    locked: bool = False
+
+
+@dataclass(frozen=True)
+class ThreadList:
+    sort: str
+    page: int
+    pinned: list[ThreadItem]
+    threads: list[ThreadItem]
+    has_next: bool
+
+
+async def _items(
+    session: AsyncSession, urls: Urls, rows: list[Object], pinned: set[str], roles: dict[str, str]
+) -> list[ThreadItem]:
+    if not rows:
+        return []
+    counts = dict(
+        (await session.execute(
+            select(Object.context_uri, func.count())
+            .where(Object.context_uri.in_([row.uri for row in rows]), Object.uri != Object.context_uri,
+                   Object.deleted.is_(False))
+            .group_by(Object.context_uri)
+        )).all()
+    )
+    people = await authors(session, urls, {row.author_uri for row in rows}, roles)
+    items = []
+    for row in rows:
+        published, published_iso = _when(row.published)
+        last, last_iso = _when(row.last_activity_at or row.published)
+        items.append(ThreadItem(
+            id=row.id, path=post_path(urls, row), title=row.name or "(untitled)", author=people[row.author_uri],
+            published=published, published_iso=published_iso, last_activity=last, last_activity_iso=last_iso,
+            comments=counts.get(row.uri, 0), likes=row.like_count, dislikes=row.dislike_count,
+            pinned=row.uri in pinned, locked=row.locked,
+        ))
+    return items
+
+
+async def group_threads(
+    session: AsyncSession, urls: Urls, group: LocalActor, *, sort: str = "new", page: int = 1
+) -> ThreadList:
+    """The group's threads, pinned ones first (on the first page), then newest or most recently active."""
+    if sort not in SORTS:
+        sort = "new"
+    pins = [uri for uri in await session.scalars(
+        select(Featured.object_uri).where(Featured.group_id == group.id).order_by(Featured.id.desc())
+    )]
+    roles = await team_roles(session, urls, group.id)
+    pinned_rows: list[Object] = []
+    if pins and page == 1:
+        by_uri = {row.uri: row for row in await session.scalars(
+            select(Object).options(_LIGHT)
+            .where(Object.uri.in_(pins), Object.group_id == group.id, Object.deleted.is_(False))
+        )}
+        pinned_rows = [by_uri[uri] for uri in pins if uri in by_uri]
+    order = (Object.published.desc(), Object.id.desc()) if sort == "new" else (
+        Object.last_activity_at.desc(), Object.id.desc())
+    query = select(Object).options(_LIGHT).where(
+        Object.group_id == group.id, Object.in_reply_to_uri.is_(None), Object.deleted.is_(False)
+    )
+    if pins:
+        query = query.where(Object.uri.not_in(pins))
+    rows = list(await session.scalars(
+        query.order_by(*order).offset((page - 1) * THREADS_PAGE).limit(THREADS_PAGE + 1)
+    ))
+    has_next, rows = len(rows) > THREADS_PAGE, rows[:THREADS_PAGE]
+    items = await _items(session, urls, pinned_rows + rows, set(pins), roles)
+    return ThreadList(sort=sort, page=page, pinned=items[: len(pinned_rows)], threads=items[len(pinned_rows):],
+                      has_next=has_next)
+
+
+async def remote_group_threads(
+    session: AsyncSession, urls: Urls, group_uri: str, *, member: bool, limit: int = THREADS_PAGE
+) -> list[ThreadItem]:
+    """Threads we received from a remote group (its Announces), newest first: public ones, and all of
+    them for a viewer whose membership the group accepted."""
+    query = select(Object).options(_LIGHT).where(
+        Object.audience_uri == group_uri, Object.in_reply_to_uri.is_(None), Object.deleted.is_(False)
+    )
+    if not member:
+        query = query.where(Object.public.is_(True))
+    rows = list(await session.scalars(query.order_by(Object.published.desc(), Object.id.desc()).limit(limit)))
+    return await _items(session, urls, rows, set(), {})
+
+
+# --------------------------------------------------------------------------------------------------
+# One thread
+
+
+@dataclass
+class PostNode:
+    id: int
+    uri: str
+    path: str
+    local: bool
+    type: str
+    title: str
+    content: str  # sanitised HTML
+    author: Author
+    published: str
+    published_iso: str
+    updated: str | None
+    likes: int
+    dislikes: int
+    locked: bool
+    deleted: bool
+    pinned: bool
+    is_thread_start: bool
+    my_vote: str | None = None
+    may_vote: bool = False
+    may_reply: bool = False
+    may_edit: bool = False
+    may_delete: bool = False
+    may_moderate: bool = False  # pin (thread starts), lock, ban the author
+    may_ban_author: bool = False
+    answers: Author | None = None  # shown flat below MAX_DEPTH: whom it replies to
+    original_url: str | None = None  # a remote post's page on its own server
+    depth: int = 0
+    children: list[PostNode] = field(default_factory=list)
+
+    @property
+    def descendants(self) -> int:
+        return sum(1 + child.descendants for child in self.children)
+
+
+@dataclass(frozen=True)
+class GroupRef:
+    name: str  # local username, or the remote group's handle
+    title: str
+    path: str
+    local: bool
+    private: bool
+
+
+@dataclass(frozen=True)
+class ThreadPage:
+    focus: PostNode  # the post asked for, with every reply under it
+    thread_start: PostNode | None  # the thread's first post when the focus is a reply (shown as context)
+    parent_path: str | None
+    group: GroupRef | None
+    standing: Standing | None
+    thread_locked: bool
+    viewer: str | None
+
+
+async def _remote_urls(session: AsyncSession, uris: list[str]) -> dict[str, str]:
+    """Where remote posts are shown on their own servers: the document's ``url`` when it is one link
+    (read with a JSON path, not by decoding whole documents), else the id."""
+    if not uris:
+        return {}
+    rows = await session.execute(
+        select(Object.uri, Object.document["url"].as_string()).where(Object.uri.in_(uris))
+    )
+    found = {uri: url for uri, url in rows if isinstance(url, str) and url.startswith(("https://", "http://"))}
+    return {uri: found.get(uri, uri) for uri in uris}
+
+
+async def _group_ref(session: AsyncSession, urls: Urls, obj: Object, group: LocalActor | None) -> GroupRef | None:
+    if group is not None:
+        assert group.group is not None
+        return GroupRef(name=group.username, title=group.display_name or group.username,
+                        path=local_path(urls, urls.group(group.username)), local=True,
+                        private=group.group.visibility == "private")
+    if not obj.audience_uri:
+        return None
+    remote = await session.scalar(select(RemoteActor).where(RemoteActor.uri == obj.audience_uri))
+    if remote is None or remote.actor_type != "Group":
+        return None
+    from urllib.parse import quote
+
+    return GroupRef(name=f"{remote.username}@{remote.domain}", title=remote.display_name or remote.username,
+                    path=f"/remote-group?id={quote(remote.uri, safe='')}", local=False,
+                    private=(remote.document or {}).get("manuallyApprovesFollowers") is True)
+
+
+async def thread_page(session: AsyncSession, urls: Urls, obj: Object, viewer: str | None) -> ThreadPage:
+    """``obj`` with all the replies under it, nested by ``inReplyTo``; for a reply, also the thread's
+    first post. What each post offers the viewer (vote, reply, edit, delete, moderate) is decided here."""
+    root = await thread_root(session, obj)
+    group = await group_of(session, obj)
+    where: Any = or_(Object.context_uri == root.uri, Object.uri == root.uri)
+    if root.group_id is not None:
+        where = and_(where, or_(Object.public.is_(True), Object.group_id == root.group_id))
+    else:
+        where = and_(where, Object.public.is_(True))
+    rows = list(await session.scalars(
+        select(Object).options(_LIGHT).where(where).order_by(Object.published, Object.id).limit(MAX_THREAD_POSTS)
+    ))
+    by_uri = {row.uri: row for row in rows}
+    by_uri.setdefault(obj.uri, obj)
+    by_uri.setdefault(root.uri, root)
+    children: dict[str, list[Object]] = {}
+    for row in by_uri.values():
+        if row.uri == root.uri:
+            continue
+        parent = row.in_reply_to_uri if row.in_reply_to_uri in by_uri else root.uri
+        children.setdefault(parent, []).append(row)
+    for siblings in children.values():
+        siblings.sort(key=lambda row: (aware(row.published), row.id))
+
+    place = await standing(session, urls, group, viewer) if group is not None else None
+    roles = await team_roles(session, urls, group.id) if group is not None else {}
+    people = await authors(session, urls, {row.author_uri for row in by_uri.values()}, roles)
+    votes: dict[str, str] = {}
+    if viewer is not None:
+        votes = dict((await session.execute(
+            select(Reaction.object_uri, Reaction.kind).where(
+                Reaction.actor_uri == viewer, Reaction.object_uri.in_(list(by_uri))
+            )
+        )).all())
+    remote_urls = await _remote_urls(session, [uri for uri, row in by_uri.items() if not row.local])
+    pinned: set[str] = set()
+    if group is not None:
+        pinned = set(await session.scalars(
+            select(Featured.object_uri).where(Featured.group_id == group.id, Featured.object_uri == root.uri)
+        ))
+    locked = root.locked
+
+    def node(row: Object, depth: int, answers: Author | None = None, *, leaf: bool = False) -> PostNode:
+        published, published_iso = _when(row.published)
+        is_author = viewer is not None and viewer == row.author_uri
+        moderator = place is not None and place.is_moderator
+        alive = not row.deleted
+        if place is not None:
+            may_read, may_post = place.can_read and not place.is_banned, place.can_post
+        else:
+            may_read = may_post = viewer is not None
+        author = people[row.author_uri]
+        made = PostNode(
+            id=row.id, uri=row.uri, path=post_path(urls, row), local=row.local, type=row.type,
+            title=row.name if alive else "",
+            content=(row.content if row.local else sanitize_html(row.content or "")) if alive else "",
+            author=author, published=published, published_iso=published_iso,
+            updated=_when(row.updated)[0] if row.updated and alive else None,
+            likes=row.like_count, dislikes=row.dislike_count, locked=row.locked, deleted=row.deleted,
+            pinned=row.uri in pinned, is_thread_start=row.uri == root.uri,
+            my_vote=votes.get(row.uri),
+            may_vote=alive and viewer is not None and may_read,
+            may_reply=alive and may_post and not locked and not row.locked,
+            may_edit=alive and is_author and row.local,
+            may_delete=alive and ((is_author and row.local) or moderator),
+            may_moderate=alive and moderator,
+            may_ban_author=alive and moderator and not is_author and author.role != "owner"
+            and not row.author_uri.startswith(urls.base + "/groups/"),
+            answers=answers,
+            original_url=None if row.local else remote_urls.get(row.uri, row.uri),
+            depth=depth,
+        )
+        kids = [] if leaf else children.get(row.uri, [])
+        if depth + 1 < MAX_DEPTH:
+            made.children = [child for child in (node(kid, depth + 1) for kid in kids) if _shown(child)]
+        else:
+            flat: list[tuple[Object, Author]] = []
+            stack = [(kid, author) for kid in kids]
+            seen: set[str] = {row.uri}
+            while stack:
+                kid, parent_author = stack.pop()
+                if kid.uri in seen:  # remote inReplyTo values can go round in circles
+                    continue
+                seen.add(kid.uri)
+                flat.append((kid, parent_author))
+                stack.extend((grandchild, people[kid.author_uri]) for grandchild in children.get(kid.uri, []))
+            flat.sort(key=lambda pair: (aware(pair[0].published), pair[0].id))
+            shown = (node(kid, depth + 1, whom, leaf=True) for kid, whom in flat)
+            made.children = [post for post in shown if not post.deleted]
+        return made
+
+    focus = node(obj, 0)
+    start = None
+    if obj.uri != root.uri:
+        start = node(root, 0)
+        start.children = []
+    return ThreadPage(
+        focus=focus,
+        thread_start=start,
+        parent_path=post_path(urls, by_uri[obj.in_reply_to_uri]) if obj.in_reply_to_uri in by_uri else None,
+        group=await _group_ref(session, urls, obj, group),
+        standing=place,
+        thread_locked=locked,
+        viewer=viewer,
+    )
+
+
+def _shown(post: PostNode) -> bool:
+    """A deleted reply stays (as "deleted") only when replies under it are still there."""
+    return not post.deleted or bool(post.children)

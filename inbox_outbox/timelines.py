@@ -1,0 +1,150 @@
+"""Timelines for people reading the web pages: home (what I follow) and local (this node), newest first.
+
+- **home**: posts in the groups I am in (our groups: accepted memberships; remote groups: accepted
+  follows, the posts their Announces brought), public posts of the people I follow, and my own posts.
+- **local**: everything public that lives on this node: posts of our people, and posts in our public
+  groups (remote members' too).
+
+Both list threads and replies alike (a reply says what it answers), leave deleted posts out, and page
+with a cursor: ``before=<id of the last post shown>``, ordered by (published, id) so a page never
+repeats or skips a post when new ones arrive meanwhile.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from actors.errors import InvalidInput
+from actors.memberships import local_actor_by_uri
+from actors.urls import Urls
+from inbox_outbox import thread_views
+from storage.models import Follow, LocalActor, Membership, Object, RemoteActor
+
+PAGE_SIZE = 20
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    id: int
+    uri: str
+    link: str  # where to read it here (web.routes.threads): our posts' ids, /posts/<id> for others
+    title: str
+    content: str  # sanitised HTML (stored so: federation.html allowlist)
+    author_name: str
+    author_url: str
+    author_handle: str
+    published: str  # "YYYY-MM-DD HH:MM UTC"
+    published_iso: str
+    group_name: str | None = None
+    group_url: str | None = None
+    in_reply_to: str | None = None
+    reply_count: int = 0
+    like_count: int = 0
+
+
+@dataclass(frozen=True)
+class Timeline:
+    items: list[TimelineItem]
+    next_before: int | None  # cursor of the next (older) page; None on the last page
+
+
+def parse_cursor(raw: str | None) -> int | None:
+    if raw is None or raw == "":
+        return None
+    if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) < 2**63:
+        raise InvalidInput(f"before must be a positive whole number (from the 'Older posts' link), got {raw[:20]!r}")
+    return int(raw)
+
+
+async def home(session: AsyncSession, urls: Urls, person: LocalActor, before: int | None = None) -> Timeline:
+    me = urls.person(person.username)
+    my_groups = select(Membership.group_id).where(
+        Membership.local_actor_id == person.id, Membership.state == "accepted"
+    )
+    followed = select(Follow.followee_uri).where(Follow.follower_uri == me, Follow.state == "accepted")
+    condition = or_(
+        Object.group_id.in_(my_groups),
+        and_(Object.group_id.is_(None), Object.audience_uri.in_(followed)),  # remote groups I am in
+        and_(Object.author_uri.in_(followed), Object.public.is_(True)),
+        Object.author_uri == me,
+    )
+    return await _page(session, urls, condition, before)
+
+
+async def local(session: AsyncSession, urls: Urls, before: int | None = None) -> Timeline:
+    condition = and_(Object.public.is_(True), or_(Object.local.is_(True), Object.group_id.is_not(None)))
+    return await _page(session, urls, condition, before)
+
+
+async def _page(session: AsyncSession, urls: Urls, condition: ColumnElement[bool], before: int | None) -> Timeline:
+    query = select(Object).where(condition, Object.deleted.is_(False))
+    if before is not None:
+        cursor = await session.get(Object, before)
+        if cursor is None:
+            raise InvalidInput("that page no longer exists: start again from the newest posts")
+        query = query.where(or_(
+            Object.published < cursor.published,
+            and_(Object.published == cursor.published, Object.id < cursor.id),
+        ))
+    rows = list(await session.scalars(
+        query.order_by(Object.published.desc(), Object.id.desc()).limit(PAGE_SIZE + 1)
+    ))
+    names = _Names(session, urls)
+    items = [await _item(names, urls, row) for row in rows[:PAGE_SIZE]]
+    return Timeline(items=items, next_before=rows[PAGE_SIZE - 1].id if len(rows) > PAGE_SIZE else None)
+
+
+class _Names:
+    """(name, link, handle) of actors, looked up once per page."""
+
+    def __init__(self, session: AsyncSession, urls: Urls) -> None:
+        self.session = session
+        self.urls = urls
+        self.known: dict[str, tuple[str, str, str]] = {}
+
+    async def of(self, uri: str) -> tuple[str, str, str]:
+        if uri not in self.known:
+            self.known[uri] = await self._lookup(uri)
+        return self.known[uri]
+
+    async def _lookup(self, uri: str) -> tuple[str, str, str]:
+        local = await local_actor_by_uri(self.session, self.urls, uri)
+        if local is not None:
+            return (local.display_name or local.username), uri, f"{local.username}@{self.urls.domain}"
+        remote = await self.session.scalar(select(RemoteActor).where(RemoteActor.uri == uri))
+        if remote is not None:
+            handle = f"{remote.username}@{remote.domain}"
+            return (remote.display_name or handle), (remote.url or uri), handle
+        return uri, uri, ""
+
+
+async def _item(names: _Names, urls: Urls, obj: Object) -> TimelineItem:
+    author_name, author_url, handle = await names.of(obj.author_uri)
+    group_name = group_url = None
+    if obj.group_id is not None:
+        group = await names.session.get(LocalActor, obj.group_id)
+        if group is not None:
+            group_name, group_url = group.display_name or group.username, urls.group(group.username)
+    elif obj.audience_uri:
+        group_name, group_url, _ = await names.of(obj.audience_uri)
+    link = thread_views.post_path(urls, obj)  # ours at their id; others' at /posts/<id>, with reply and votes
+    return TimelineItem(
+        id=obj.id,
+        uri=obj.uri,
+        link=link,
+        title=obj.name,
+        content=obj.content,
+        author_name=author_name,
+        author_url=author_url,
+        author_handle=handle,
+        published=obj.published.strftime("%Y-%m-%d %H:%M UTC"),
+        published_iso=obj.published.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        group_name=group_name,
+        group_url=group_url,
+        in_reply_to=obj.in_reply_to_uri,
+        reply_count=obj.reply_count,
+        like_count=obj.like_count,
+    )

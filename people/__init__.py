@@ -1,0 +1,1 @@
+"""People and groups finding each other: profiles, tags, places, the people finder and full-text search."""

@@ -1,0 +1,217 @@
+"""Thread pages: a new thread in a group, a thread (the HTML of ``/objects/<uuid>``, rendered for
+web.routes.objects, and ``/posts/<row id>`` for posts of other servers), and the forms on it: reply,
+like/dislike, edit, delete, and the moderators' pin, lock and remove.
+
+Handlers are thin: the services (inbox_outbox.services.threads) check who may see and do what. A reply
+with a problem re-renders the thread with the message next to that reply form and the text kept.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from actors import group_pages
+from actors.errors import Forbidden
+from actors.node_settings import InvalidFields
+from inbox_outbox.content_store import thread_root
+from inbox_outbox import thread_views
+from inbox_outbox.services import posts as post_services
+from inbox_outbox.services import threads
+from inbox_outbox.services.common import load_group
+from storage.models import Object
+from web import forms, sessions
+from web.context import get_context
+from web.responses import html_page
+from web.routes.groups import federation, viewer_uri
+from web.routes.people import post_helpers
+
+routes = web.RouteTableDef()
+_ID = r"{id:[0-9]{1,9}}"  # row ids; 9 digits stay inside PostgreSQL integer
+THREAD_LABELS = {"title": "Title", "body": "Text"}
+
+
+def _long_text(form: forms.FormData, name: str, limit: int = post_services.MAX_BODY) -> str:
+    """A post body: longer than forms.text's cut, and cut one past the limit so "too long" can be told."""
+    value = form.get(name)
+    return value[: limit + 1] if isinstance(value, str) else ""
+
+
+def _post_id(request: web.Request) -> int:
+    return int(request.match_info["id"])
+
+
+# --------------------------------------------------------------------------------------------------
+# A new thread
+
+
+async def _group_for_posting(request: web.Request) -> tuple[group_pages.GroupAbout, group_pages.Standing]:
+    user = sessions.require_user(request)
+    ctx = get_context(request)
+    async with ctx.sessions() as session:
+        group = await load_group(session, request.match_info["name"])
+        about = await group_pages.about(session, ctx.urls, group)
+        place = await group_pages.standing(session, ctx.urls, group, user.profile_url)
+    if not place.can_post:
+        if place.private and not place.is_member:
+            raise Forbidden(f"{about.title} is private: only its members can start threads. Ask to join first.")
+        raise Forbidden(f"You may not start threads in {about.title}.")
+    return about, place
+
+
+def _new_thread_page(request: web.Request, group: group_pages.GroupAbout, values: dict[str, str],
+                     errors: dict[str, str], status: int = 200) -> web.Response:
+    return html_page(request, "thread_new.html", status=status, group=group, values=values, errors=errors,
+                     labels=THREAD_LABELS, max_title=post_services.MAX_TITLE)
+
+
+@routes.get("/groups/{name}/new")
+async def new_thread_form(request: web.Request) -> web.Response:
+    group, _ = await _group_for_posting(request)
+    return _new_thread_page(request, group, {}, {})
+
+
+@routes.post("/groups/{name}/new")
+async def new_thread_submit(request: web.Request) -> web.Response:
+    user = sessions.require_user(request)
+    group, _ = await _group_for_posting(request)
+    form = await forms.read(request)
+    title, body = forms.text(form, "title"), _long_text(form, "body")
+    try:
+        posted = await threads.start_thread(federation(request), user.username, group.name, title, body)
+    except InvalidFields as exc:
+        return _new_thread_page(request, group, {"title": title, "body": body}, exc.errors, status=400)
+    await sessions.notify(request, "Your thread is posted.")
+    raise web.HTTPSeeOther(posted.path)
+
+
+# --------------------------------------------------------------------------------------------------
+# A thread
+
+
+async def thread_page(request: web.Request, obj: Object, *, status: int = 200,
+                      reply_form: dict[str, Any] | None = None) -> web.Response:
+    """The page of ``obj`` (the caller checked the viewer may see it)."""
+    ctx = get_context(request)
+    async with ctx.sessions() as session:
+        view = await thread_views.thread_page(session, ctx.urls, obj, viewer_uri(request))
+    helpers = await post_helpers(request, obj)
+    return html_page(request, "thread.html", status=status, thread=view, focus=view.focus,
+                     reply_form=reply_form or {}, helpers=helpers, uri=obj.uri)
+
+
+@routes.get(f"/posts/{_ID}")
+async def post_page(request: web.Request) -> web.Response:
+    """A post of another server that we have (in one of our groups, or one our people follow)."""
+    ctx = get_context(request)
+    async with ctx.sessions() as session:
+        obj = await threads.visible_post(session, ctx.urls, _post_id(request), viewer_uri(request))
+    if obj.local:
+        raise web.HTTPSeeOther(thread_views.post_path(ctx.urls, obj))
+    return await thread_page(request, obj, status=410 if obj.deleted else 200)
+
+
+@routes.post(f"/posts/{_ID}/reply")
+async def reply(request: web.Request) -> web.Response:
+    user = sessions.require_user(request)
+    form = await forms.read(request)
+    body = _long_text(form, "body")
+    try:
+        posted = await threads.reply_to(federation(request), user.username, _post_id(request), body)
+    except InvalidFields as exc:
+        ctx = get_context(request)
+        async with ctx.sessions() as session:
+            parent = await threads.visible_post(session, ctx.urls, _post_id(request), user.profile_url)
+            root = await thread_root(session, parent)
+        reply_form = {"id": parent.id, "body": body, "error": exc.errors.get("body") or exc.message}
+        return await thread_page(request, root, status=400, reply_form=reply_form)
+    await sessions.notify(request, "Your reply is posted.")
+    raise web.HTTPSeeOther(f"{posted.thread_path}#post-{posted.id}")
+
+
+@routes.post(f"/posts/{_ID}/vote")
+async def vote(request: web.Request) -> web.Response:
+    user = sessions.require_user(request)
+    form = await forms.read(request)
+    posted = await threads.vote(federation(request), user.username, _post_id(request), forms.text(form, "vote"))
+    raise web.HTTPSeeOther(f"{posted.thread_path}#post-{posted.id}")
+
+
+# --------------------------------------------------------------------------------------------------
+# Editing and deleting
+
+
+@routes.get(f"/posts/{_ID}/edit")
+async def edit_form(request: web.Request) -> web.Response:
+    user = sessions.require_user(request)
+    ctx = get_context(request)
+    async with ctx.sessions() as session:
+        obj, values = await threads.editable(session, ctx.urls, user.username, _post_id(request))
+    return _edit_page(request, obj, values, {})
+
+
+def _edit_page(request: web.Request, obj: Object, values: dict[str, str], errors: dict[str, str],
+               status: int = 200) -> web.Response:
+    ctx = get_context(request)
+    starts_thread = obj.type == "Page" and obj.in_reply_to_uri is None
+    return html_page(request, "thread_edit.html", status=status, values=values, errors=errors, labels=THREAD_LABELS,
+                     starts_thread=starts_thread, post_path=thread_views.post_path(ctx.urls, obj), post_id=obj.id,
+                     max_title=post_services.MAX_TITLE)
+
+
+@routes.post(f"/posts/{_ID}/edit")
+async def edit_submit(request: web.Request) -> web.Response:
+    user = sessions.require_user(request)
+    form = await forms.read(request)
+    title, body = forms.text(form, "title"), _long_text(form, "body")
+    try:
+        posted = await threads.edit_post(federation(request), user.username, _post_id(request), title, body)
+    except InvalidFields as exc:
+        ctx = get_context(request)
+        async with ctx.sessions() as session:
+            obj, _ = await threads.editable(session, ctx.urls, user.username, _post_id(request))
+        return _edit_page(request, obj, {"title": title, "body": body}, exc.errors, status=400)
+    await sessions.notify(request, "Your changes are saved.")
+    raise web.HTTPSeeOther(f"{posted.thread_path}#post-{posted.id}")
+
+
+@routes.get(f"/posts/{_ID}/delete")
+async def delete_form(request: web.Request) -> web.Response:
+    user = sessions.require_user(request)
+    ctx = get_context(request)
+    async with ctx.sessions() as session:
+        found = await threads.target(session, ctx.urls, user.username, _post_id(request))
+        obj = await threads.visible_post(session, ctx.urls, _post_id(request), user.profile_url)
+        view = await thread_views.thread_page(session, ctx.urls, obj, user.profile_url)
+    if not view.focus.may_delete:
+        raise Forbidden("Only the author or a moderator of the group may delete this post.")
+    own = found.author == user.profile_url
+    return html_page(request, "thread_delete.html", post=view.focus, own=own,
+                     post_path=thread_views.post_path(ctx.urls, obj))
+
+
+@routes.post(f"/posts/{_ID}/delete")
+async def delete_submit(request: web.Request) -> web.Response:
+    user = sessions.require_user(request)
+    form = await forms.read(request)
+    back = await threads.delete_post(federation(request), user.username, _post_id(request),
+                                     forms.text(form, "reason")[:500])
+    await sessions.notify(request, "The post is deleted.")
+    raise web.HTTPSeeOther(back)
+
+
+# --------------------------------------------------------------------------------------------------
+# Moderators: pin and lock
+
+
+@routes.post(f"/posts/{_ID}/moderate")
+async def moderate(request: web.Request) -> web.Response:
+    user = sessions.require_user(request)
+    form = await forms.read(request)
+    action = forms.text(form, "action")
+    posted = await threads.moderate(federation(request), user.username, _post_id(request), action)
+    notices = {"pin": "The thread is pinned to the top of the group.", "unpin": "The thread is no longer pinned.",
+               "lock": "The thread is locked: no new replies.", "unlock": "The thread is open for replies again."}
+    await sessions.notify(request, notices[action])
+    raise web.HTTPSeeOther(f"{posted.thread_path}#post-{posted.id}")

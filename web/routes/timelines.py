@@ -1,0 +1,35 @@
+"""Timelines as pages: ``GET /home`` (logged in: my groups, local and remote, and the people I follow)
+and ``GET /local`` (public posts on this node); newest first, ``?before=<id>`` for older pages
+(inbox_outbox.timelines)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from actors import local as local_actors
+from inbox_outbox import timelines
+from web import sessions
+from web.context import get_context
+from web.responses import html_page
+
+routes = web.RouteTableDef()
+
+
+@routes.get("/home")
+async def home_timeline(request: web.Request) -> web.Response:
+    user = sessions.require_user(request)
+    ctx = get_context(request)
+    before = timelines.parse_cursor(request.query.get("before"))
+    async with ctx.sessions() as session:
+        person = await local_actors.find_person(session, user.username)
+        timeline = await timelines.home(session, ctx.urls, person, before)
+    return html_page(request, "timeline.html", timeline=timeline, which="home", before=before)
+
+
+@routes.get("/local")
+async def local_timeline(request: web.Request) -> web.Response:
+    ctx = get_context(request)
+    before = timelines.parse_cursor(request.query.get("before"))
+    async with ctx.sessions() as session:
+        timeline = await timelines.local(session, ctx.urls, before)
+    return html_page(request, "timeline.html", timeline=timeline, which="local", before=before)
