@@ -20,8 +20,19 @@ def text(form: FormData, name: str) -> str:
     return value[:MAX_FIELD_CHARS] if isinstance(value, str) else ""
 
 
+def sent_text(form: FormData, name: str) -> str | None:
+    """Like ``text``, but None when the field was not in the form at all (leave the value as it is)."""
+    return text(form, name) if name in form else None
+
+
 def checkbox(form: FormData, name: str) -> bool:
     return isinstance(form.get(name), str)
+
+
+def shown_checkbox(form: FormData, name: str) -> bool | None:
+    """A checkbox whose form also sends ``<name>_shown``: unticked is False only when the box was on the
+    page (browsers send nothing for an unticked box); None when it was not."""
+    return checkbox(form, name) if f"{name}_shown" in form else None
 
 
 def upload(form: FormData, name: str, limit: int = MAX_IMAGE_BYTES) -> Upload | None:

@@ -10,16 +10,22 @@ them as authors of what the group announced). A group's update goes to its remot
 deduplicated (shared inboxes preferred). The activity embeds the full actor document, with the extension
 context, so Mastodon-family servers can apply it as sent; Made Open re-fetches the actor from its origin.
 
-Anything else that changes what the actor document shows (display name, bio, avatar: actors.accounts)
-should call ``announce_actor`` after the change, in the same transaction.
+``save_member_profile`` is the profile form's one call: the account basics (display name, bio, avatar:
+actors.accounts) and the people-finder fields (people.profiles) are checked together, so the member sees
+every error at once, and a single ``Update`` announces the result.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from actors import accounts
 from actors.documents import actor_document
+from actors.node_settings import InvalidFields
 from actors.urls import Urls
 from federation.activities import activity, strip_context
 from federation.context import PUBLIC, actor_context
@@ -75,6 +81,31 @@ async def save_profile(session: AsyncSession, urls: Urls, actor_id: int, change:
     assert actor is not None
     await announce_actor(session, urls, actor)
     return profile
+
+
+async def save_member_profile(
+    session: AsyncSession, urls: Urls, actor_id: int, basics: accounts.ProfileUpdate, change: ProfileChange,
+    media_dir: Path,
+) -> list[str]:
+    """The whole profile form: every field checked before anything is kept; returns the media files to
+    discard once the transaction is committed (actors.accounts.update_profile)."""
+    errors: dict[str, str] = {}
+    try:
+        await profiles.update_profile(session, urls, actor_id, change)
+    except InvalidFields as exc:
+        errors.update(exc.errors)
+        # Only collect the basics' errors now: a new avatar must not be written for a form that fails.
+        basics = replace(basics, avatar=None, remove_avatar=False)
+    try:
+        discard = await accounts.update_profile(session, actor_id, basics, media_dir)
+    except InvalidFields as exc:
+        raise InvalidFields({**exc.errors, **errors}) from None
+    if errors:
+        raise InvalidFields(errors)
+    actor = await session.get(LocalActor, actor_id)
+    assert actor is not None
+    await announce_actor(session, urls, actor)
+    return discard
 
 
 async def set_group_needs(

@@ -6,6 +6,9 @@ from aiohttp import web
 
 from actors import accounts, media
 from actors.node_settings import InvalidFields
+from inbox_outbox.services import profiles as profile_services
+from people import profiles
+from people.geo import PRECISIONS
 from web import forms, sessions
 from web.context import get_context
 from web.responses import html_page
@@ -117,24 +120,57 @@ async def password_submit(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther("/settings/password")
 
 
+PROFILE_TEXT_FIELDS = (
+    "display_name", "bio", "headline", "skills", "soft_skills", "interests", "location_name", "latitude",
+    "longitude", "location_precision", "links",
+)
+
+
 async def _profile_values(request: web.Request, user: sessions.CurrentUser) -> dict[str, object]:
+    """What the form shows: the saved profile, tag lists one line each as the member typed them."""
     ctx = get_context(request)
     async with ctx.sessions() as session:
         actor = await accounts.active_person(session, user.id)
-    if actor is None:
-        raise web.HTTPSeeOther("/login")
+        if actor is None:
+            raise web.HTTPSeeOther("/login")
+        view = await profiles.own_profile(session, ctx.urls, user.id)
     return {
         "display_name": actor.display_name,
         "bio": actor.summary,
         "avatar_url": media.media_url(ctx.urls, actor.avatar) if actor.avatar else None,
+        "headline": view.headline,
+        "skills": ", ".join(view.skills),
+        "soft_skills": ", ".join(view.soft_skills),
+        "interests": ", ".join(view.interests),
+        "location_name": view.location_name,
+        "latitude": "" if view.latitude is None else f"{view.latitude:g}",
+        "longitude": "" if view.longitude is None else f"{view.longitude:g}",
+        # Before a first place is saved, suggest the coarse choice people.profiles defaults to.
+        "location_precision": view.location_precision
+        if view.location_name or view.latitude is not None else "city",
+        "links": "\n".join(f"{link['label']} | {link['url']}" for link in view.links),
+        "discoverable": view.discoverable,
     }
+
+
+def _profile_page(
+    request: web.Request, values: dict[str, object], errors: dict[str, str], status: int = 200
+) -> web.Response:
+    return html_page(
+        request, "profile_edit.html", status=status, values=values, errors=errors, max_bio=accounts.MAX_BIO,
+        precisions=PRECISIONS,
+    )
 
 
 @routes.get("/settings/profile")
 async def profile_form(request: web.Request) -> web.Response:
     user = sessions.require_user(request)
-    values = await _profile_values(request, user)
-    return html_page(request, "profile_edit.html", values=values, errors={}, max_bio=accounts.MAX_BIO)
+    return _profile_page(request, await _profile_values(request, user), {})
+
+
+def _coordinates(form: forms.FormData) -> dict[str, str]:
+    """Latitude and longitude when the form sent them (ProfileChange tells "not sent" from empty)."""
+    return {name: forms.text(form, name) for name in ("latitude", "longitude") if name in form}
 
 
 @routes.post("/settings/profile")
@@ -142,20 +178,35 @@ async def profile_submit(request: web.Request) -> web.Response:
     user = sessions.require_user(request)
     ctx = get_context(request)
     form = await forms.read(request)
-    update = accounts.ProfileUpdate(
+    basics = accounts.ProfileUpdate(
         display_name=forms.text(form, "display_name"),
         bio=forms.text(form, "bio"),
         avatar=forms.upload(form, "avatar"),
         remove_avatar=forms.checkbox(form, "remove_avatar"),
     )
+    change = profiles.ProfileChange(
+        headline=forms.sent_text(form, "headline"),
+        skills=forms.sent_text(form, "skills"),
+        soft_skills=forms.sent_text(form, "soft_skills"),
+        interests=forms.sent_text(form, "interests"),
+        location_name=forms.sent_text(form, "location_name"),
+        **_coordinates(form),
+        location_precision=forms.sent_text(form, "location_precision") or None,
+        links=forms.sent_text(form, "links"),
+        discoverable=forms.shown_checkbox(form, "discoverable"),
+    )
     try:
         async with ctx.sessions.begin() as session:
-            discard = await accounts.update_profile(session, user.id, update, ctx.media_dir)
+            discard = await profile_services.save_member_profile(
+                session, ctx.urls, user.id, basics, change, ctx.media_dir
+            )
     except InvalidFields as exc:
-        values = {**await _profile_values(request, user), **forms.values(form, "display_name", "bio")}
-        return html_page(
-            request, "profile_edit.html", status=400, values=values, errors=exc.errors, max_bio=accounts.MAX_BIO
-        )
+        values = {
+            **await _profile_values(request, user),
+            **{name: forms.text(form, name) for name in PROFILE_TEXT_FIELDS if name in form},
+            "discoverable": forms.shown_checkbox(form, "discoverable") is not False,
+        }
+        return _profile_page(request, values, exc.errors, status=400)
     media.discard(ctx.media_dir, discard)
     await sessions.notify(request, "Your profile has been saved.")
     raise web.HTTPSeeOther("/settings/profile")

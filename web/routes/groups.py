@@ -1,6 +1,6 @@
 """Group pages: the directory (search, and joining a group of another server by its address), creating
 a group, a group's own page (the HTML of ``/groups/<name>``, rendered for web.routes.actors), joining
-and leaving, and the moderators' pages (join requests, bans, roles).
+and leaving, and the moderators' pages (join requests, bans, the skills the group is looking for, roles).
 
 Handlers are thin: read the form, call one service (actors.group_pages, inbox_outbox.services.*),
 render or redirect with a notice. Errors: a bad field re-renders its form with the message next to
@@ -8,7 +8,7 @@ the field and the typed values kept (400); a person without the right gets the b
 domain error from a service is mapped by web.errors.
 
 URLs: ``/groups`` (directory), ``/new-group`` (form), ``/groups/<name>/{join,leave,moderation,
-requests,ban,unban,roles}``, ``/remote-group?id=<actor id>`` and ``/remote-group/{join,leave}``.
+requests,ban,unban,needs,roles}``, ``/remote-group?id=<actor id>`` and ``/remote-group/{join,leave}``.
 (``/groups/<word>`` is every group's actor id, so the forms that are not about one group live outside it.)
 """
 
@@ -26,8 +26,10 @@ from actors.node_settings import InvalidFields
 from inbox_outbox import thread_views
 from inbox_outbox.federation import Federation
 from inbox_outbox.services import membership, moderation
+from inbox_outbox.services import profiles as profile_services
 from inbox_outbox.services.common import load_group
 from inbox_outbox.services.group_lookup import find_group, looks_like_address
+from people import profiles
 from storage.models import LocalActor
 from web import forms, sessions
 from web.context import get_context
@@ -206,10 +208,11 @@ async def _moderation_page(
         about = await group_pages.about(session, ctx.urls, group)
         pending = await group_pages.members_in_state(session, ctx.urls, group, "pending")
         banned = await group_pages.members_in_state(session, ctx.urls, group, "banned")
-    values = values if values is not None else {"actor": request.query.get("ban", "")[:2048]}
+    shown = {"actor": request.query.get("ban", "")[:2048], "skills_wanted": ", ".join(profiles.skills_wanted(group))}
     return html_page(request, "group_moderation.html", status=status, group=about, standing=place, pending=pending,
-                     banned=banned, values=values, errors=errors or {},
-                     labels={"actor": "Who", "reason": "Reason (shown to the person and the members)"})
+                     banned=banned, values={**shown, **(values or {})}, errors=errors or {},
+                     labels={"actor": "Who", "reason": "Reason (shown to the person and the members)",
+                             "skills_wanted": "Skills this group is looking for"})
 
 
 @routes.get("/groups/{name}/moderation")
@@ -262,6 +265,24 @@ async def unban(request: web.Request) -> web.Response:
     actor = forms.text(form, "actor")
     await membership.unban(federation(request), group.username, actor, moderator=user.username)
     await sessions.notify(request, "The ban is lifted: they may join again.")
+    raise web.HTTPSeeOther(f"/groups/{group.username}/moderation")
+
+
+@routes.post("/groups/{name}/needs")
+async def set_needs(request: web.Request) -> web.Response:
+    group, place = await _moderated_group(request)
+    user = sessions.require_user(request)
+    ctx = get_context(request)
+    form = await forms.read(request)
+    try:
+        async with ctx.sessions.begin() as session:
+            await profile_services.set_group_needs(
+                session, ctx.urls, group.username, forms.text(form, "skills_wanted"), by=user.username
+            )
+    except InvalidFields as exc:
+        values = forms.values(form, "skills_wanted")
+        return await _moderation_page(request, group, place, values=values, errors=exc.errors, status=400)
+    await sessions.notify(request, "Saved: the group page now shows what you are looking for, and who could help.")
     raise web.HTTPSeeOther(f"/groups/{group.username}/moderation")
 
 

@@ -1,0 +1,80 @@
+"""The people finder in a real browser: a member fills in skills and a place on the profile form, a
+group's moderator says what the group is looking for, and the group page, a post and the finder show who
+could help. axe-core finds no serious or critical problem on the profile form, /people and /search.
+"""
+
+from __future__ import annotations
+
+from tests.browser.conftest import Visitor, create_user
+from tests.browser.test_groups import _create_group, _start_thread
+from tests.support.servers import Node
+
+
+def _bea_describes_herself(bea: Visitor) -> None:
+    page = bea.page
+    bea.log_in("bea")
+    bea.goto("/settings/profile")
+    bea.fill({"Headline": "Joiner", "Professional skills": "Carpentry, Python", "Soft skills": "Teaching",
+              "Interests": "Urban gardening", "Place": "Berlin", "Latitude": "52.52", "Longitude": "1e9"})
+    bea.submit("Save profile")
+    assert "longitude" in page.locator("#longitude-error").inner_text()  # the mistake, next to its field
+    assert page.get_by_label("Professional skills").input_value() == "Carpentry, Python"  # kept as typed
+    page.get_by_label("Longitude").fill("13.405")
+    page.get_by_label("Everyone sees the town or city", exact=False).check()
+    bea.submit("Save profile")
+    assert page.get_by_role("status").inner_text() == "Your profile has been saved."
+    assert page.get_by_label("Professional skills").input_value() == "carpentry, python"
+    bea.screenshot("settings-profile-people")
+    bea.assert_accessible()
+    bea.fits_width()
+
+
+def test_skills_on_the_profile_find_their_way_to_the_people_who_need_them(
+    visitor: Visitor, browser: object, node: Node
+) -> None:
+    create_user(node, "ada")
+    create_user(node, "bea")
+    bea = Visitor(browser, node)
+    try:
+        _bea_describes_herself(bea)
+    finally:
+        bea.close()
+
+    visitor.log_in("ada")
+    page = visitor.page
+    _create_group(visitor, "workshop", "Neighbourhood Workshop")
+    page.get_by_role("link", name="Moderation", exact=False).click()
+    page.wait_for_url("**/groups/workshop/moderation")
+    visitor.fill({"Skills this group is looking for": "carpentry, plumbing"})
+    visitor.submit("Save")
+    assert "who could help" in page.get_by_role("status").inner_text()
+    visitor.goto("/groups/workshop")
+    helpers = page.get_by_role("region", name="People who could help")
+    assert "bea@" in helpers.inner_text() and "carpentry" in helpers.inner_text()
+
+    # A post about carpentry suggests bea.
+    _start_thread(visitor, "workshop", "A shelf for the library", "Who can help with some carpentry?")
+    panel = page.get_by_role("region", name="People who could help")
+    assert "bea@" in panel.inner_text()
+    visitor.screenshot("thread-helpers")
+
+    # The finder: by skill, with a place nearby; then full-text search.
+    page.get_by_role("link", name="People", exact=True).click()
+    page.wait_for_url("**/people")
+    visitor.fill({"Skills": "carpentry", "Place": "52.5,13.4", "Within (km)": "25"})
+    visitor.submit("Find people")
+    results = page.get_by_role("region", name="1 person")
+    assert "bea@" in results.inner_text() and "Joiner" in results.inner_text()
+    visitor.screenshot("people-finder")
+    visitor.assert_accessible()
+    visitor.fits_width()
+
+    page.get_by_role("link", name="Search", exact=True).click()
+    page.wait_for_url("**/search")
+    page.get_by_role("searchbox").fill("carpentry")
+    visitor.submit("Search")
+    main = page.locator("main").inner_text()
+    assert "bea" in main and "A shelf for the library" in main
+    visitor.screenshot("search")
+    visitor.assert_accessible()
+    visitor.fits_width()
