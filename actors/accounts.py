@@ -7,10 +7,32 @@ leaves nothing behind.
 Profile text: ``LocalActor.summary`` of a person holds what they typed (plain text or Markdown);
 ``bio_html`` renders it with markdown-it (raw HTML off) and sanitises the result with the same allowlist
 as remote HTML, for the actor document and the profile page alike.
+
+Standing (``standing``): what peers and visitors see of a person whose account is not active. We follow
+what Mastodon does since 3.3, because a peer reads our answers the way Mastodon defines them:
+
+- **pending** (a sign-up waiting for an admin): it has never been public, so every public surface
+  answers 404 as for a name that does not exist (``find_public_actor``; Mastodon's
+  ``check_account_approval``). A rejected sign-up is deleted and answers the same 404.
+- **suspended** (reversible: an admin can unsuspend): the actor document stays at its id, stripped of
+  the profile and marked ``suspended: true`` (actors.documents), and WebFinger still resolves it, so
+  peers learn the state and learn it again when it is lifted. Its profile page, its collections
+  (outbox, followers, following, featured) and its own posts outside groups answer 403
+  (``AccountSuspended``; Mastodon's ``temporary_suspension_response``). Not 410: 410 says "gone for
+  good", and Mastodon deletes its copy of an actor whose document or WebFinger answers 410
+  (``ActivityPub::FetchRemoteAccountService``/``ResolveAccountService#queue_deletion!``), with every
+  follow of it; an unsuspension could not bring those back. Group content (posts and replies in a
+  group, and the activities carrying ``audience``) stays readable: it belongs to the group's
+  conversation, and other members' replies hang off it.
+- **deleted**: there is no account deletion yet. When there is, keep a tombstone row, answer 410 on
+  every surface including WebFinger, and send ``Delete{actor}`` signed with the actor's key (Mastodon).
+
+Suspended and pending accounts cannot log in (``authenticate``) and their sessions end (``active_person``).
 """
 
 from __future__ import annotations
 
+import enum
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,8 +43,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors import local, media, node_settings
 from actors.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from actors.memberships import local_actor_by_uri
 from actors.node_settings import InvalidFields
 from actors.passwords import check_password_rules, hash_password, verify_password
+from actors.urls import Urls
 from actors.usernames import lookup_key, normalise_username
 from federation.html import render_markdown
 from storage.models import Account, LocalActor, utcnow
@@ -39,6 +63,49 @@ class LoginRefused(DomainError):
     """Wrong name or password (one message for both), or an account that may not log in."""
 
     status = 400
+
+
+class AccountSuspended(Forbidden):
+    """A suspended person's profile, collections or own posts were asked for (403, see the module text)."""
+
+
+class Standing(enum.Enum):
+    ACTIVE = "active"
+    PENDING = "pending"  # a sign-up waiting for approval (its account is also flagged suspended meanwhile)
+    SUSPENDED = "suspended"
+
+
+def standing(actor: LocalActor) -> Standing:
+    """A local actor's standing; groups and the instance actor (no account) are always active."""
+    if actor.actor_type != "person":
+        return Standing.ACTIVE  # (without touching ``account``: a group made in this transaction has it unloaded)
+    account = actor.account
+    if account is None:
+        return Standing.ACTIVE
+    if account.approval_pending:
+        return Standing.PENDING
+    return Standing.SUSPENDED if account.suspended else Standing.ACTIVE
+
+
+async def find_public_actor(session: AsyncSession, username: str, actor_type: str | None = None) -> LocalActor:
+    """A local actor as peers and visitors may find it: a sign-up waiting for approval is not there (404)."""
+    actor = await local.find_actor(session, username, actor_type)
+    if standing(actor) is Standing.PENDING:
+        raise local.no_such_actor(username, actor_type)
+    return actor
+
+
+def check_shown(actor: LocalActor, domain: str) -> None:
+    """Refuse (403) what is the person's own while the account is suspended."""
+    if standing(actor) is Standing.SUSPENDED:
+        raise AccountSuspended(f"@{actor.username}@{domain} is suspended by the admins of this node")
+
+
+async def check_author_shown(session: AsyncSession, urls: Urls, actor_uri: str) -> None:
+    """``check_shown`` for an actor id: nothing to refuse unless it names a local person."""
+    actor = await local_actor_by_uri(session, urls, actor_uri)
+    if actor is not None:
+        check_shown(actor, urls.domain)
 
 
 # --- first run -------------------------------------------------------------------------------------------
@@ -136,8 +203,7 @@ async def authenticate(session: AsyncSession, username: str, password: str) -> L
 async def active_person(session: AsyncSession, actor_id: int) -> LocalActor | None:
     """The logged-in person, or None when the account is gone, suspended or not yet approved."""
     actor = await session.get(LocalActor, actor_id)
-    account = actor.account if actor is not None else None
-    if account is None or account.suspended or account.approval_pending:
+    if actor is None or actor.account is None or standing(actor) is not Standing.ACTIVE:
         return None
     return actor
 
@@ -233,7 +299,7 @@ async def list_people(session: AsyncSession, acting_id: int, page: int = 1) -> t
             username=actor.username,
             display_name=actor.display_name or actor.username,
             is_admin=account.is_admin,
-            status="pending" if account.approval_pending else "suspended" if account.suspended else "active",
+            status=standing(actor).value,
             last_active_at=account.last_active_at,
             created_at=actor.created_at,
         )

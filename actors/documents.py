@@ -10,6 +10,7 @@ from actors.local import MODERATOR_ROLES
 from actors.urls import Urls
 from federation import keys
 from federation.actor_document import ActorDocument, render_actor
+from federation.context import actor_context
 from people import documents as people_documents
 from storage.models import LocalActor, Membership, RemoteActor
 
@@ -17,18 +18,26 @@ _AS2_TYPES = {"person": "Person", "group": "Group", "application": "Application"
 
 
 def actor_document(actor: LocalActor, urls: Urls) -> dict[str, object]:
+    """The actor as peers fetch it (and as ``Update{actor}`` carries it).
+
+    A suspended person (actors.accounts, "Standing") keeps a document at its id, with its keys, inbox and
+    collection ids, but no profile: the name is the username, no summary, avatar, profile fields or tags,
+    not discoverable, and ``suspended: true`` (Mastodon's ``toot:suspended``; Mastodon's ActorSerializer
+    blanks the same fields). A Mastodon peer that reads it marks its copy suspended and lifts that when
+    the flag is gone, so an unsuspension restores the person there too.
+    """
     actor_id = urls.actor(actor.actor_type, actor.username)
     is_group = actor.actor_type == "group"
     group = actor.group if is_group else None
+    suspended = accounts.standing(actor) is accounts.Standing.SUSPENDED
     ed_public = keys.load_public_pem(actor.ed25519_public_pem)
     doc = ActorDocument(
         id=actor_id,
         type=_AS2_TYPES[actor.actor_type],
         # Mastodon names its instance actor after the domain; peers show that instead of "actor".
         preferred_username=urls.domain if actor.actor_type == "application" else actor.username,
-        name=actor.display_name or actor.username,
-        # A person's summary is what they typed (plain text or Markdown); AS2 wants HTML.
-        summary=accounts.bio_html(actor.summary) if actor.actor_type == "person" else actor.summary,
+        name=actor.username if suspended else actor.display_name or actor.username,
+        summary=_summary(actor, suspended),
         url=actor_id,
         inbox=f"{actor_id}/inbox",
         outbox=f"{actor_id}/outbox",
@@ -42,16 +51,26 @@ def actor_document(actor: LocalActor, urls: Urls) -> dict[str, object]:
         ed25519_multibase=keys.ed25519_multibase(ed_public),  # type: ignore[arg-type]
         published=actor.created_at,
         manually_approves_followers=bool(group and group.visibility == "private"),
-        discoverable=actor.discoverable and actor.actor_type != "application",
+        discoverable=actor.discoverable and actor.actor_type != "application" and not suspended,
         moderators=f"{actor_id}/moderators" if is_group else None,
         posting_restricted_to_mods=group.posting_restricted_to_mods if group else None,
     )
     document = render_actor(doc)
+    if suspended:
+        # A term of its own after our extension context (which defines the toot: prefix it uses).
+        return {**document, "@context": [*actor_context(), {"suspended": "toot:suspended"}], "suspended": True}
     document.update(people_documents.actor_properties(actor, urls))  # skills, interests, place, links
     if actor.avatar:
         url = media.media_url(urls, actor.avatar)
         document["icon"] = {"type": "Image", "mediaType": media.media_type(actor.avatar), "url": url}
     return document
+
+
+def _summary(actor: LocalActor, suspended: bool) -> str:
+    if suspended:
+        return ""
+    # A person's summary is what they typed (plain text or Markdown); AS2 wants HTML.
+    return accounts.bio_html(actor.summary) if actor.actor_type == "person" else actor.summary
 
 
 _MINIMAL_FIELDS = (

@@ -112,13 +112,19 @@ async def ensure_instance_actor(session: AsyncSession) -> LocalActor:
     return actor
 
 
+def no_such_actor(username: str, actor_type: str | None = None) -> NotFound:
+    """The one answer for a name that is not here, so that a name held back (a sign-up waiting for
+    approval: actors.accounts.find_public_actor) cannot be told from one that never existed."""
+    return NotFound(f"no {actor_type or 'actor'} named {username!r} here")
+
+
 async def find_actor(session: AsyncSession, username: str, actor_type: str | None = None) -> LocalActor:
     query = select(LocalActor).where(LocalActor.username == lookup_key(username))
     if actor_type is not None:
         query = query.where(LocalActor.actor_type == actor_type)
     actor = await session.scalar(query)
     if actor is None:
-        raise NotFound(f"no {actor_type or 'actor'} named {username!r} here")
+        raise no_such_actor(username, actor_type)
     return actor
 
 
@@ -130,7 +136,7 @@ async def existing_name(session: AsyncSession, username: str, actor_type: str) -
         )
     )
     if name is None:
-        raise NotFound(f"no {actor_type} named {username!r} here")
+        raise no_such_actor(username, actor_type)
     return name
 
 

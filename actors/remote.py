@@ -21,7 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from actors.errors import DomainError, InvalidInput, NotFound
 from actors.urls import Urls
 from federation import discovery
-from federation.http import FederationClient, FetchError
+from federation.http import FederationClient
+from federation.http_errors import FetchError
 from federation.keys import load_public_pem, public_pem
 from federation.remote_actor import InvalidActor, RemoteActorData, origin, parse_actor
 from federation.signatures import PublicKeyRecord

@@ -15,7 +15,7 @@ Three layers, each cheap:
    under the two above (aiohttp >= 3.12).
 
 Refusals raise ``BlockedAddress``, an ``OSError`` so aiohttp treats it like any resolution or connect
-failure; ``federation.http`` turns it into ``AddressNotAllowed``.
+failure; ``federation.http_urls`` and ``federation.http_errors`` turn it into ``AddressNotAllowed``.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from federation.objects import render_tombstone
+from federation.object_render import render_tombstone
 from storage.models import LocalActor, Object, Reaction, utcnow
 
 REACTION_KINDS = ("like", "dislike")

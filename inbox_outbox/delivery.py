@@ -41,9 +41,9 @@ from sqlalchemy import ColumnElement, Select, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from actors.blocks import blocked_hosts
 from actors.signing import signer_for
-from federation.http import DeliveryOutcome, DeliveryResult
-from inbox_outbox import hosts
+from federation.delivery_result import DeliveryOutcome, DeliveryResult
 from inbox_outbox.backoff import RetryPolicy
 from inbox_outbox.delivery_outcome import Attempt, Decision, Job, decide, drop_blocked, log_outcome, record
 from inbox_outbox.federation import Federation
@@ -233,7 +233,7 @@ class DeliveryWorker:
             )
             if not rows:
                 return Claimed([], 0)
-            blocked = await hosts.blocked_hosts(session, {row.host for row in rows})
+            blocked = await blocked_hosts(session, {row.host for row in rows})
             for row in rows:
                 if row.host in blocked:
                     drop_blocked(row, now)

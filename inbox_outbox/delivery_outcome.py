@@ -17,7 +17,9 @@ from datetime import datetime
 from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from federation.http import DeliveryOutcome, DeliveryResult, RequestSigner
+from actors.blocks import hostname
+from federation.delivery_result import DeliveryOutcome, DeliveryResult
+from federation.http import RequestSigner
 from inbox_outbox import hosts
 from inbox_outbox.backoff import RetryPolicy
 from storage.models import Delivery, RemoteActor
@@ -95,7 +97,7 @@ async def record(session: AsyncSession, decisions: Sequence[tuple[Attempt, Decis
 def drop_blocked(row: Delivery, now: datetime) -> None:
     # PROTOCOL.md / DomainBlock: nothing is delivered to a blocked domain.
     row.state, row.lease_until, row.finished_at = "dead", None, now
-    row.last_error = f"domain blocked: {hosts.hostname(row.host)}"
+    row.last_error = f"domain blocked: {hostname(row.host)}"
     log.info("delivery: not sending #%d to %s: domain blocked", row.id, row.inbox)
 
 

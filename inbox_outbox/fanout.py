@@ -3,6 +3,13 @@
 Lemmy-family members read ``Announce{<activity>}``. Mastodon-family members ignore announced activities,
 so for a Create the group also sends ``Announce{<object id>}``, which they show as a boost; software that
 reads both deduplicates by object id. We do not guess each follower's software: both go to everyone.
+
+The announced activity is embedded as received. One that carries an FEP-8b32 integrity proof goes on
+exactly as signed, ``@context`` included: the proof covers the whole document (vc-di-eddsa §3.3.2), and it
+is what lets members on a third server trust the copy without fetching it from its author's server,
+which does not serve a private group's posts to them (inbox_outbox.dereference). Unsigned ones lose their
+``@context`` as before (an embedded activity needs none). The received JSON is what the handlers pass in
+(and what the Announce stores), never a copy rebuilt from our database, so nothing needs keeping apart.
 """
 
 from __future__ import annotations
@@ -39,7 +46,7 @@ async def announce_to_members(
     announced = [
         await publish(
             session, urls, group,
-            group_announce(new_activity_id(urls), group_id, followers, strip_context(inner), public=public),
+            group_announce(new_activity_id(urls), group_id, followers, _embedded(inner), public=public),
             inboxes,
         )
     ]
@@ -48,3 +55,8 @@ async def announce_to_members(
         boost = group_announce(new_activity_id(urls), group_id, followers, object_value["id"], public=public)
         announced.append(await publish(session, urls, group, boost, inboxes))
     return announced
+
+
+def _embedded(inner: dict[str, Any]) -> dict[str, Any]:
+    """``inner`` as the Announce embeds it: signed documents untouched, others without ``@context``."""
+    return inner if "proof" in inner else strip_context(inner)

@@ -1,4 +1,5 @@
-"""Remote hosts as the delivery worker sees them: health, and domain blocks (PROTOCOL.md "Delivery").
+"""Remote hosts as the delivery worker sees them: health (PROTOCOL.md "Delivery"). Domain blocks are
+actors.blocks' (``blocked_hosts``), the one home of that rule for the inbox and the delivery worker.
 
 Host health follows Mastodon's delivery failure tracker (Misskey and Pleroma do the same in spirit): a
 host that fails our deliveries on 7 distinct days without a success in between is marked unavailable,
@@ -16,15 +17,14 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import urlsplit
 
 from sqlalchemy import and_, case, func, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from federation.http import DeliveryResult
+from federation.delivery_result import DeliveryResult
 from storage.engine import SessionMaker
-from storage.models import DomainBlock, Host
+from storage.models import Host
 
 log = logging.getLogger(__name__)
 
@@ -167,26 +167,3 @@ async def _revive(session: AsyncSession, host: str) -> bool:
     if failing:
         log.info("delivery: %s sent us a signed activity; no longer unavailable", host)
     return True
-
-
-def hostname(host: str) -> str:
-    """``Delivery.host`` is a netloc; blocks name bare domains."""
-    return (urlsplit(f"//{host}").hostname or host).lower().rstrip(".")
-
-
-def _parent_domains(name: str) -> list[str]:
-    labels = name.split(".")
-    return [".".join(labels[i:]) for i in range(len(labels))]
-
-
-async def blocked_hosts(session: AsyncSession, hosts: Iterable[str]) -> set[str]:
-    """The hosts (netlocs) that are blocked, directly or through a parent domain (as ``actors.blocks``:
-    blocking example.org covers social.example.org, like Mastodon's domain blocks). One query."""
-    names = {host: hostname(host) for host in set(hosts)}
-    candidates = {domain for name in names.values() for domain in _parent_domains(name)}
-    if not candidates:
-        return set()
-    blocked = set(await session.scalars(select(DomainBlock.domain).where(DomainBlock.domain.in_(candidates))))
-    if not blocked:
-        return set()
-    return {host for host, name in names.items() if blocked.intersection(_parent_domains(name))}

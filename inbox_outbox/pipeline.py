@@ -1,4 +1,11 @@
-"""The inbound pipeline after the queue: parse, dedupe, authorise, then the handler for the type."""
+"""The inbound pipeline after the queue: parse, dedupe, authorise, then the handler for the type.
+
+An activity that carries an FEP-8b32 integrity proof must also pass that: the HTTP signature says who
+delivered it, the proof that its actor wrote exactly this. FEP-8b32 gives the proof precedence, so one
+that fails drops the activity even though the delivery was signed (inbox_outbox.dereference.proven).
+Checking here, before any handler, also keeps one of our groups from relaying a copy its members'
+servers would refuse (FEP-1b12 relays the activity as received).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +19,8 @@ from federation.remote_actor import origin
 from inbox_outbox.addressing import host_of
 from inbox_outbox.federation import Federation
 from inbox_outbox.handlers import Drop, Incoming, dispatch
+# After the handlers: the handler modules import dereference, which imports the handlers' registry.
+from inbox_outbox.dereference import proven  # noqa: E402
 from inbox_outbox.hosts import mark_host_alive
 from storage.models import InboundActivity
 
@@ -41,4 +50,5 @@ async def process(fed: Federation, row: InboundActivity) -> None:
         actor = await fed.remote.resolve(actor_id)
     except DomainError as exc:
         raise Retry(f"cannot resolve actor {actor_id}: {exc.message}") from None
+    await proven(fed, activity)  # Drop when its proof fails; no proof (or one we cannot check): as before
     await handler(fed, Incoming(activity=activity, type=kind, actor=actor, recipient=row.recipient, inbound_id=row.id))

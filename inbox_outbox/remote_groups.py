@@ -19,7 +19,7 @@ from typing import Any
 from actors.errors import DomainError
 from federation.activities import object_id
 from federation.context import PUBLIC
-from federation.http import FetchError
+from federation.http_errors import FetchError
 from federation.remote_actor import origin
 from inbox_outbox.dereference import FetchBudget
 from inbox_outbox.federation import Federation

@@ -92,6 +92,18 @@ async def start_federation(services: Services) -> None:
     services.fed = Federation(services.sessions, services.urls, services.remote, services.client)
 
 
+def build_workers(services: Services) -> Workers:
+    """The workers of `madeopen run` and `madeopen worker` alike, configured from the settings."""
+    assert services.fed is not None, "prepare() starts federation first"
+    settings = services.settings
+    return Workers(
+        services.fed,
+        delivery_lease=settings.delivery_lease,
+        queue_retention=settings.queue_retention,
+        dead_retention=settings.dead_retention,
+    )
+
+
 def build_web_app(services: Services, *, with_workers: bool = False) -> web.Application:
     context = WebContext(
         urls=services.urls,
@@ -101,6 +113,7 @@ def build_web_app(services: Services, *, with_workers: bool = False) -> web.Appl
         authorized_fetch=services.settings.authorized_fetch,
         inbox_max_bytes=services.settings.inbox_max_bytes,
         remote=services.remote,
+        federation=services.fed,
         secret_key=services.secret_key,
         media_dir=services.settings.data_dir / "media",
     )
@@ -108,8 +121,7 @@ def build_web_app(services: Services, *, with_workers: bool = False) -> web.Appl
 
     if with_workers:
         # The embedded default (`madeopen run`): the workers live and die with the web server.
-        assert services.fed is not None
-        workers = Workers(services.fed, delivery_lease=services.settings.delivery_lease)
+        workers = build_workers(services)
 
         async def _start(_app: web.Application) -> None:
             workers.start()

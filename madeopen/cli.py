@@ -19,9 +19,8 @@ from actors.errors import DomainError
 from inbox_outbox import delivery_report
 from inbox_outbox.services import membership
 from madeopen import __version__
-from madeopen.app import Services, build_services, build_web_app, migrate_database, prepare
+from madeopen.app import Services, build_services, build_web_app, build_workers, migrate_database, prepare
 from madeopen.settings import SettingsError, load_settings
-from madeopen.workers import Workers
 from storage.migrate import SchemaOutdated
 
 EXIT_USAGE = 2
@@ -167,8 +166,7 @@ async def _work(services: Services) -> None:
     (claims not finished by then return to the queue when their lease expires)."""
     try:
         await prepare(services, auto_migrate=False)
-        assert services.fed is not None
-        workers = Workers(services.fed, delivery_lease=services.settings.delivery_lease)
+        workers = build_workers(services)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, workers.stop_event.set)

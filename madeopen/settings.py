@@ -40,6 +40,10 @@ class Settings:
     node_name: str = "Made Open"
     inbox_max_bytes: int = 256 * 1024
     delivery_lease_seconds: int = 300  # inbox_outbox.delivery.LEASE
+    # Retention of finished queue rows (storage.queue.prune_queues, run by the worker). Delivered rows
+    # are only bookkeeping; dead ones stay longer so `madeopen deliveries` still shows recent failures.
+    queue_retention_days: int = 7
+    dead_retention_days: int = 30
 
     @property
     def base_url(self) -> str:
@@ -48,6 +52,14 @@ class Settings:
     @property
     def delivery_lease(self) -> timedelta:
         return timedelta(seconds=self.delivery_lease_seconds)
+
+    @property
+    def queue_retention(self) -> timedelta:
+        return timedelta(days=self.queue_retention_days)
+
+    @property
+    def dead_retention(self) -> timedelta:
+        return timedelta(days=self.dead_retention_days)
 
 
 # variable name -> (field, parser)
@@ -131,6 +143,8 @@ _FIELDS: dict[str, tuple[str, object]] = {
     "MADEOPEN_NODE_NAME": ("node_name", _parse_text),
     "MADEOPEN_INBOX_MAX_BYTES": ("inbox_max_bytes", _parse_positive),
     "MADEOPEN_DELIVERY_LEASE_SECONDS": ("delivery_lease_seconds", _parse_positive),
+    "MADEOPEN_QUEUE_RETENTION_DAYS": ("queue_retention_days", _parse_positive),
+    "MADEOPEN_DEAD_RETENTION_DAYS": ("dead_retention_days", _parse_positive),
 }
 
 

@@ -1,17 +1,71 @@
-"""Background workers of a process: the inbound worker and the delivery worker, started and stopped together."""
+"""Background workers of a process: the inbound worker, the delivery worker and the pruner, started and
+stopped together."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from actors import login_limits
 from inbox_outbox.delivery import LEASE, DeliveryWorker
 from inbox_outbox.federation import Federation
 from inbox_outbox.inbound_worker import InboundWorker
+from madeopen.settings import Settings
+from storage.engine import SessionMaker
+from storage.queue import Retention, prune_queues
 
 log = logging.getLogger(__name__)
+_DEFAULTS = Settings()
+# Pruning finds nothing to do most of the time (a few indexed reads), and login attempts should not
+# outlive their 15-minute window by much.
+PRUNE_EVERY = timedelta(minutes=10)
+# A peer that did not see our 202 sends the activity again for up to 2-3 days (PROTOCOL.md "Delivery");
+# ids of processed inbound activities are remembered at least this long whatever the retention settings.
+MIN_INBOUND_ID_MEMORY = timedelta(days=7)
+
+
+def retention(queue_retention: timedelta, dead_retention: timedelta) -> Retention:
+    """The settings as storage.queue applies them: inbound ids live as long as dead rows, at least a week."""
+    return Retention(
+        done=queue_retention, dead=dead_retention, inbound_ids=max(dead_retention, MIN_INBOUND_ID_MEMORY)
+    )
+
+
+@dataclass
+class Pruner:
+    """Deletes queue rows past their retention and login attempts past their window, every ``every``.
+
+    Several worker processes may prune at once: each batch deletes by id what it just read, so they only
+    repeat a little work.
+    """
+
+    sessions: SessionMaker
+    retention: Retention
+    every: timedelta = PRUNE_EVERY
+
+    async def run_once(self, now: datetime | None = None) -> int:
+        """One full prune; returns how many rows were deleted or emptied."""
+        queues = await prune_queues(self.sessions, self.retention, now=now)
+        attempts = await login_limits.prune(self.sessions, now=now)
+        if queues.total:
+            log.info(
+                "prune: %d finished deliveries deleted, %d inbound activities emptied and %d deleted",
+                queues.deliveries, queues.inbound_compacted, queues.inbound_deleted,
+            )
+        return queues.total + attempts
+
+    async def run_forever(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await self.run_once()
+            except Exception:  # a database blip must not end pruning: the next round catches up
+                log.exception("prune: failed; trying again in %s", self.every)
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=self.every.total_seconds())
+            except TimeoutError:
+                pass
 
 
 @dataclass
@@ -20,6 +74,9 @@ class Workers:
     # How long a claimed delivery stays with this process before another may send it (settings:
     # MADEOPEN_DELIVERY_LEASE_SECONDS): how soon a killed worker's claims are picked up again.
     delivery_lease: timedelta = LEASE
+    # Settings MADEOPEN_QUEUE_RETENTION_DAYS and MADEOPEN_DEAD_RETENTION_DAYS.
+    queue_retention: timedelta = _DEFAULTS.queue_retention
+    dead_retention: timedelta = _DEFAULTS.dead_retention
     stop_event: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -28,6 +85,8 @@ class Workers:
         self.tasks.append(asyncio.create_task(inbound.run_forever(self.stop_event), name="inbound-worker"))
         delivery = DeliveryWorker(self.fed, lease=self.delivery_lease)
         self.tasks.append(asyncio.create_task(delivery.run_forever(self.stop_event), name="delivery-worker"))
+        pruner = Pruner(self.fed.sessions, retention(self.queue_retention, self.dead_retention))
+        self.tasks.append(asyncio.create_task(pruner.run_forever(self.stop_event), name="pruner"))
 
     async def stop(self) -> None:
         self.stop_event.set()

@@ -10,6 +10,7 @@ from aiohttp import web
 
 from actors.remote import RemoteActors
 from actors.urls import Urls
+from inbox_outbox.federation import Federation
 from storage.engine import SessionMaker
 
 
@@ -24,6 +25,16 @@ class WebContext:
     remote: RemoteActors | None = None
     secret_key: str = ""  # the node's secret: session cookies are encrypted with a key derived from it
     media_dir: Path = Path("data/media")  # uploaded images (avatars, logo), served under /media/
+    # The activity services' handle (database, URLs, remote-actor cache, signing client): one per process,
+    # built by madeopen.app.start_federation; None until federation is started.
+    federation: Federation | None = None
+
+    @property
+    def fed(self) -> Federation:
+        """The federation handle for a handler that sends or resolves anything; 503 when it is not running."""
+        if self.federation is None:
+            raise web.HTTPServiceUnavailable(text="federation is not running on this node")
+        return self.federation
 
 
 CONTEXT_KEY = web.AppKey("madeopen_context", WebContext)

@@ -23,8 +23,8 @@ from sqlalchemy import select
 
 from actors.errors import DomainError
 from federation.activities import object_id
-from federation.objects import ACTOR_TYPES, is_post
-from federation.remote_actor import origin
+from federation.objects import is_post
+from federation.remote_actor import ACTOR_TYPES, origin
 from inbox_outbox.content_store import object_by_uri
 from inbox_outbox.dereference import FetchBudget, trusted_document
 from inbox_outbox.federation import Federation

@@ -15,8 +15,9 @@ from typing import Any
 
 from actors.errors import DomainError
 from federation.activities import object_id
-from federation.objects import ACTOR_TYPES, ObjectData, stored_document
-from federation.remote_actor import origin
+from federation.object_render import stored_document
+from federation.objects import ObjectData
+from federation.remote_actor import ACTOR_TYPES, origin
 from inbox_outbox.content_store import aware, group_of, object_by_uri
 from inbox_outbox.dereference import FetchBudget, trusted_document
 from inbox_outbox.fanout import announce_to_members

@@ -27,11 +27,11 @@ from actors.errors import DomainError, InvalidInput, NotFound
 from actors.memberships import local_actor_by_uri
 from actors.usernames import lookup_key
 from federation import discovery
-from federation.http import (
+from federation.http_errors import (
     AddressNotAllowed, BadContentType, FetchConnectionError, FetchError, FetchTimeout, HTTPStatusError,
 )
-from federation.objects import ACTOR_TYPES, InvalidObject, is_post, parse_object
-from federation.remote_actor import InvalidActor, origin, parse_actor
+from federation.objects import InvalidObject, is_post, parse_object
+from federation.remote_actor import ACTOR_TYPES, InvalidActor, origin, parse_actor
 from inbox_outbox.content_store import object_by_uri
 from inbox_outbox.federation import Federation
 from inbox_outbox.ids import is_local

@@ -13,6 +13,12 @@ from here. Where a post lives decides who hears of it:
 
 Replies also go to the author of the post replied to (and mention them, so Mastodon notifies them).
 Bodies are Markdown, rendered with markdown-it-py (raw HTML off) and then sanitised like remote HTML.
+
+Posts in groups (ours or remote) are signed: the Create or Update and the object it embeds each carry an
+FEP-8b32 integrity proof by the author's Ed25519 key (eddsa-jcs-2022, federation.proofs), the object
+with its own ``@context`` as in FEP-8b32's example "Signed activity with embedded signed object". The group
+relays the activity as signed, and its members on other servers check the proof instead of fetching the
+post from us, which we could not allow for a private remote group (we do not know its member list).
 """
 
 from __future__ import annotations
@@ -26,11 +32,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from actors import notifications
 from actors.errors import Forbidden, InvalidInput, NotFound
 from actors.memberships import can_post, can_read, is_banned, is_moderator, local_actor_by_uri
+from actors.signing import with_proof
 from actors.urls import Urls
 from federation.activities import activity, iso, strip_context
 from federation.context import PUBLIC
 from federation.html import render_markdown
-from federation.objects import LocalPost, Mention, context_url, render_object
+from federation.object_fields import Mention
+from federation.object_render import LocalPost, context_url, render_object
 from inbox_outbox.addressing import actor_inboxes, dedupe, follower_inboxes
 from inbox_outbox.content_store import (
     add_reaction, find_reaction, group_of, note_reply, object_by_uri, remove_reaction, thread_locked, thread_root,
@@ -76,6 +84,10 @@ class Place:
         return [PUBLIC], [f"{author_uri}/followers"]
 
     @property
+    def in_group(self) -> bool:
+        return self.group is not None or self.remote_group is not None
+
+    @property
     def public(self) -> bool:
         if self.remote_group is not None:
             # A group that approves its followers is a private group (PROTOCOL.md "Private groups").
@@ -118,6 +130,18 @@ async def _deliver(
 
 def _uri(urls: Urls, actor: LocalActor) -> str:
     return urls.actor(actor.actor_type, actor.username)
+
+
+def _authored(
+    urls: Urls, author: LocalActor, place: Place, kind: str, document: dict[str, Any], **fields: Any
+) -> dict[str, Any]:
+    """``kind`` (Create or Update) of the post ``document`` by ``author``; signed in a group, with the
+    signed object embedded whole (see the module docstring). Elsewhere nobody relays it: as before."""
+    author_uri = _uri(urls, author)
+    if not place.in_group:
+        return activity(new_activity_id(urls), kind, author_uri, strip_context(document), **fields)
+    signed_object = with_proof(author, urls, document)
+    return with_proof(author, urls, activity(new_activity_id(urls), kind, author_uri, signed_object, **fields))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -216,8 +240,8 @@ async def _store_post(
     )
     session.add(obj)
     await session.flush()
-    create = activity(new_activity_id(urls), "Create", author_uri, strip_context(document), to=list(post.to),
-                      cc=list(post.cc), audience=post.audience, published=now)
+    create = _authored(urls, author, place, "Create", document, to=list(post.to), cc=list(post.cc),
+                       audience=post.audience, published=now)
     await _deliver(session, urls, author, place, create, also=[parent.author_uri] if parent is not None else [])
     return obj
 
@@ -242,7 +266,7 @@ async def create_post(
         place = Place(group=group)
     else:
         place = Place()
-    in_group = place.group is not None or place.remote_group is not None
+    in_group = place.in_group
     title, body = _check_text(title, body, title_required=in_group)
     await _check_may_post(session, urls, author, place)
     # FEP-1b12 threads are Pages with a name; profile posts are Notes (an Article when titled).
@@ -389,9 +413,8 @@ async def update_post(
     obj.document = document
     place = await _place_of(session, urls, obj)
     parent = await object_by_uri(session, obj.in_reply_to_uri)
-    edit = activity(new_activity_id(urls), "Update", author_uri, strip_context(document),
-                    to=list(document.get("to", [])), cc=list(document.get("cc", [])),
-                    audience=obj.audience_uri, published=now)
+    edit = _authored(urls, author, place, "Update", document, to=list(document.get("to", [])),
+                     cc=list(document.get("cc", [])), audience=obj.audience_uri, published=now)
     await _deliver(session, urls, author, place, edit, also=[parent.author_uri] if parent is not None else [])
     return obj
 

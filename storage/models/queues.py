@@ -22,7 +22,9 @@ class InboundActivity(Base):
     key_id: Mapped[str] = mapped_column(String(2048))
     recipient: Mapped[str | None] = mapped_column(String(2048), nullable=True)  # None: the shared inbox
     body: Mapped[str] = mapped_column(Text)
-    state: Mapped[str] = mapped_column(String(16), default="pending")  # pending | done | failed
+    # pending | done | failed | seen: done, then its body dropped by the retention prune (storage/queue.py);
+    # the row stays a while longer because its unique activity_id is what refuses a re-sent copy.
+    state: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)

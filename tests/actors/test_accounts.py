@@ -213,12 +213,18 @@ async def test_only_admins_moderate(services: Services) -> None:
                 await action(session)
 
 
-async def test_suspend_approve_reject(services: Services) -> None:
+async def _admin_other_and_sign_up(services: Services) -> int:
+    """An admin "boss" (its id is returned), an active "other", and "newbie" waiting for approval."""
     admin = await _person(services, "boss", admin=True)
     await _person(services, "other")
     await _mode(services, "approval")
     async with services.sessions.begin() as session:
         await accounts.sign_up(session, accounts.SignUp("newbie", PASSWORD, PASSWORD))
+    return admin
+
+
+async def test_suspend_approve_reject(services: Services) -> None:
+    admin = await _admin_other_and_sign_up(services)
     async with services.sessions.begin() as session:
         with pytest.raises(InvalidInput, match="own account"):
             await accounts.set_suspended(session, admin, "boss", True)
@@ -294,3 +300,60 @@ def test_images_are_recognised_by_their_bytes() -> None:
     for not_image in (b"", b"<svg/>", b"%PDF-1.7", b"RIFF\x00\x00\x00\x00WAVEfmt ", b"\x89PNG"):
         assert media.sniff_image(not_image) is None
     assert media.valid_name("A" * 24 + ".png") and not media.valid_name("../" + "A" * 24 + ".png")
+
+
+# --- standing: what peers and visitors may see of an account ------------------------------------------------
+
+
+async def test_standing_follows_the_account(services: Services) -> None:
+    admin = await _admin_other_and_sign_up(services)
+    async with services.sessions.begin() as session:
+        group = await local.create_group(session, local.NewGroup(username="harbour"))
+        instance = await local.ensure_instance_actor(session)
+        # Groups and the instance actor have no account, so nothing to suspend.
+        assert accounts.standing(group) is accounts.standing(instance) is accounts.Standing.ACTIVE
+
+    async def standing(name: str) -> accounts.Standing:
+        async with services.sessions() as session:
+            return accounts.standing(await local.find_person(session, name))
+
+    assert await standing("newbie") is accounts.Standing.PENDING
+    async with services.sessions.begin() as session:
+        await accounts.set_suspended(session, admin, "other", True)
+    assert await standing("other") is accounts.Standing.SUSPENDED
+    async with services.sessions.begin() as session:
+        await accounts.set_suspended(session, admin, "other", False)
+        await accounts.approve(session, admin, "newbie")
+    assert await standing("other") is await standing("newbie") is accounts.Standing.ACTIVE
+
+
+async def test_a_pending_sign_up_is_found_by_nobody_but_the_admins(services: Services) -> None:
+    admin = await _admin_other_and_sign_up(services)
+    messages = []
+    for name in ("newbie", "nobody"):
+        with pytest.raises(NotFound) as missing:
+            async with services.sessions() as session:
+                await accounts.find_public_actor(session, name, "person")
+        messages.append(missing.value.message.replace(name, "NAME"))
+    assert messages[0] == messages[1]  # a pending name cannot be told from a free one
+    async with services.sessions() as session:
+        assert (await accounts.find_public_actor(session, "boss")).username == "boss"
+        assert (await local.find_person(session, "newbie")).username == "newbie"  # the admin pages still find it
+    async with services.sessions.begin() as session:
+        await accounts.approve(session, admin, "newbie")
+    async with services.sessions() as session:
+        assert (await accounts.find_public_actor(session, "newbie", "person")).username == "newbie"
+
+
+async def test_suspended_people_are_refused_by_id_too(services: Services) -> None:
+    admin = await _person(services, "boss", admin=True)
+    await _person(services, "other")
+    async with services.sessions.begin() as session:
+        await accounts.set_suspended(session, admin, "other", True)
+    urls = services.urls
+    async with services.sessions() as session:
+        with pytest.raises(accounts.AccountSuspended, match="@other@node.test is suspended") as refused:
+            await accounts.check_author_shown(session, urls, urls.actor("person", "other"))
+        assert refused.value.status == 403
+        await accounts.check_author_shown(session, urls, urls.actor("person", "boss"))
+        await accounts.check_author_shown(session, urls, "https://elsewhere.example/users/other")  # not ours

@@ -12,69 +12,28 @@ import json
 import uuid
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
-from aiohttp import web
-from aiohttp.test_utils import TestServer
 from sqlalchemy import select
 
 from actors import local
 from inbox_outbox.inbound_worker import InboundWorker
 from madeopen.app import Services
 from storage.models import Activity, Delivery, Follow, InboundActivity, LocalActor, Membership, Object, Reaction
-from tests.support.peer import ACTIVITY_JSON, Peer, PeerActor
+from tests.support.peer import Peer, PeerActor
 
 AS2 = "https://www.w3.org/ns/activitystreams"
 PUBLIC = f"{AS2}#Public"
 
 
 class ContentPeer(Peer):
-    """``tests.support.peer.Peer`` plus what a remote server serves besides actors: its posts and
-    activities (``/post/...``, ``/activities/...``, ``/statuses/...``) and collections (``/c/...``).
-    Every GET of those is counted, so tests can tell what our node re-fetched."""
-
-    def __init__(self, **options: Any) -> None:
-        super().__init__(**options)
-        self.documents: dict[str, dict[str, Any]] = {}
-        self.document_gets: list[str] = []
-
-    async def start(self) -> ContentPeer:
-        # Peer.start, with the document routes added before the router freezes.
-        app = web.Application()
-        app.router.add_get("/.well-known/webfinger", self._webfinger)
-        app.router.add_get("/users/{name}", self._actor)
-        app.router.add_get("/users/{name}/main-key", self._key_document)
-        app.router.add_get("/users/{name}/{collection:outbox|followers|following}", self._collection)
-        app.router.add_post("/users/{name}/inbox", self._inbox)
-        app.router.add_post("/inbox", self._inbox)
-        app.router.add_get("/{kind:post|comment|activities|statuses|c}/{tail:.*}", self._document)
-        self._server = TestServer(app, host="127.0.0.1")
-        await self._server.start_server()
-        import aiohttp
-
-        self._session = aiohttp.ClientSession()
-        return self
+    """A ``tests.support.peer.Peer`` (which serves the posts, activities and collections handed to
+    ``Peer.serve`` and counts their GETs) that also names URLs for new documents on this server."""
 
     def url(self, path: str) -> str:
         return f"{self.base_url}{path}"
 
     def new_url(self, kind: str = "post") -> str:
         return self.url(f"/{kind}/{uuid.uuid4().hex}")
-
-    def serve(self, document: dict[str, Any]) -> dict[str, Any]:
-        """Serve ``document`` at its id from now on."""
-        self.documents[urlsplit(document["id"]).path] = document
-        return document
-
-    def gets(self, url: str) -> int:
-        return self.document_gets.count(urlsplit(url).path)
-
-    async def _document(self, request: web.Request) -> web.Response:
-        self.document_gets.append(request.path)
-        document = self.documents.get(request.path)
-        if document is None:
-            return web.json_response({"error": "not found"}, status=404)
-        return web.Response(body=json.dumps(document).encode(), content_type=ACTIVITY_JSON)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Host health, domain blocks and the per-host queue report an operator reads (`madeopen deliveries`)."""
+"""Host health and the per-host queue report an operator reads (`madeopen deliveries`)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import ScalarSelect, func, select, update
 
-from federation.http import DeliveryOutcome, DeliveryResult, classify_delivery
+from federation.delivery_result import DeliveryOutcome, DeliveryResult, classify_delivery
 from inbox_outbox import hosts
 from inbox_outbox.delivery_report import HostState, queue_state, render_table
 from madeopen.app import Services
-from storage.models import Delivery, DomainBlock, Host, LocalActor
+from storage.models import Delivery, Host, LocalActor
 from tests.inbox_outbox.delivery_support import (  # noqa: F401  (clock ... settings are fixtures)
     FakeClock,
     Queue,
@@ -117,21 +117,6 @@ async def test_mark_host_alive_in_the_callers_transaction(services: Services) ->
 )
 def test_what_an_attempt_says_about_the_host(result: DeliveryResult, health: hosts.Health) -> None:
     assert hosts.health_signal(result) is health
-
-
-# --------------------------------------------------------------------------------------------------
-# Domain blocks
-
-
-async def test_blocks_cover_subdomains_and_ignore_ports(services: Services) -> None:
-    async with services.sessions.begin() as session:
-        session.add(DomainBlock(domain="spam.example"))
-    candidates = {"spam.example", "social.spam.example:8443", "notspam.example", "example", "ok.example:80"}
-
-    async with services.sessions() as session:
-        blocked = await hosts.blocked_hosts(session, candidates)
-
-    assert blocked == {"spam.example", "social.spam.example:8443"}
 
 
 # --------------------------------------------------------------------------------------------------

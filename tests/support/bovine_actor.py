@@ -1,9 +1,9 @@
 """A foreign ActivityPub actor built from bovine 0.5, as a real process on loopback.
 
-`BovineActorProcess.start()` runs this file as a script. The script is a small aiohttp server for one
-actor, `http://127.0.0.1:PORT/cow` (key `#main-key`, RSA-2048 from
-`bovine.crypto.generate_rsa_public_private_key`), written only with bovine's building blocks and none
-of our code:
+`BovineActorProcess.start()` runs this module as a script (`python -m`, see `processes.ScriptServer`).
+The script is a small aiohttp server for one actor, `http://127.0.0.1:PORT/cow` (key `#main-key`,
+RSA-2048 from `bovine.crypto.generate_rsa_public_private_key`), written only with bovine's building
+blocks and none of our code (of the tests' own, only `processes.block_jsonld_contexts`):
 
 - documents: `bovine.activitystreams.Actor` (actor), `factories_for_actor_object` (Follow, Create,
   Note), `bovine.utils.webfinger_response_json`;
@@ -21,26 +21,26 @@ activity's `actor`, else 401; every POST (and every GET of the actor) is recorde
 made of its signature. The test drives the actor through `/_control/*` endpoints on the same port
 (follow a group, post a note, read the record).
 
-JSON-LD: like tests/support/pasture.py, bovine's document loader is replaced so nothing is fetched
-from the network. Refusing everything is not enough here: `bovine.parse.Actor` compacts the actor
-document, and with `https://w3id.org/security/v1` unresolved `publicKey`/`owner`/`publicKeyPem` are
-undefined terms, so compaction renames them `_:publicKey` and bovine finds no key at all. The loader
-therefore answers that one URL with the three term definitions of the published context (copied from
-https://w3id.org/security/v1, what a deployed bovine would download and cache) and refuses the rest,
-which bovine then treats as empty contexts. bovine's context cache (`bovine_jsonld_cache.sqlite`,
-created in the working directory at import) lands in the process's working directory, a temp dir.
+JSON-LD: like tests/support/pasture.py, bovine's document loader is replaced (with
+`processes.block_jsonld_contexts`) so nothing is fetched from the network. Refusing everything is not
+enough here: `bovine.parse.Actor` compacts the actor document, and with `https://w3id.org/security/v1`
+unresolved `publicKey`/`owner`/`publicKeyPem` are undefined terms, so compaction renames them
+`_:publicKey` and bovine finds no key at all. The loader therefore answers that one URL with the three
+term definitions of the published context (copied from https://w3id.org/security/v1, what a deployed
+bovine would download and cache) and refuses the rest, which bovine then treats as empty contexts.
+bovine's context cache (`bovine_jsonld_cache.sqlite`, created in the working directory at import)
+lands in the process's working directory, a temp dir.
 """
 
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import time
-import urllib.request
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
+
+from tests.support.processes import ScriptServer, block_jsonld_contexts
 
 ACTOR_NAME = "cow"
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
@@ -61,14 +61,11 @@ SECURITY_V1_EXCERPT = {
 
 
 @dataclass
-class BovineActorProcess:
-    workdir: Path
-    port: int = 0
-    process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+class BovineActorProcess(ScriptServer):
+    module: ClassVar[str] = __name__  # this file: the test side and the process side are one module
+    label: ClassVar[str] = "bovine actor"
+    ready_path: ClassVar[str] = "/_control/record"
+    log_name: ClassVar[str] = "bovine.log"
 
     @property
     def actor_id(self) -> str:
@@ -77,46 +74,6 @@ class BovineActorProcess:
     @property
     def inbox(self) -> str:
         return f"{self.actor_id}/inbox"
-
-    @property
-    def log_path(self) -> Path:
-        return self.workdir / "bovine.log"
-
-    def log_text(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-    def start(self, startup_timeout: float = 20.0) -> None:
-        from tests.support.servers import free_port  # here: this file also runs as a bare script
-
-        self.workdir.mkdir(parents=True, exist_ok=True)
-        self.port = self.port or free_port()
-        log = open(self.log_path, "ab")
-        self.process = subprocess.Popen(
-            [sys.executable, __file__, str(self.port)], stdout=log, stderr=subprocess.STDOUT, cwd=self.workdir
-        )
-        deadline = time.monotonic() + startup_timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"bovine actor exited early:\n{self.log_text()[-4000:]}")
-            try:
-                with urllib.request.urlopen(f"{self.base_url}/_control/record", timeout=1):
-                    return
-            except OSError:
-                time.sleep(0.1)
-        self.stop()
-        raise AssertionError(f"bovine actor did not answer within {startup_timeout}s")
-
-    def stop(self) -> None:
-        if self.process is None:
-            return
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.process = None
 
     async def _control(self, path: str, payload: dict[str, Any] | None = None) -> Any:
         import aiohttp
@@ -152,25 +109,14 @@ class BovineActorProcess:
 # Process side: the bovine actor itself
 
 
-def _offline_loader(**_kwargs: object):  # type: ignore[no-untyped-def]
-    def load(url: str, _options: object) -> dict[str, object]:
-        if url.rstrip("/") == "https://w3id.org/security/v1":
-            return {"contentType": "application/ld+json", "contextUrl": None, "documentUrl": url,
-                    "document": {"@context": SECURITY_V1_EXCERPT}}
-        raise OSError(f"offline test: not fetching {url}")
-
-    return load
-
-
 def _serve(port: int) -> None:  # noqa: C901 - one closure-based app, read top to bottom
     import logging
     import uuid
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
 
-    import bovine.jsonld
-
-    bovine.jsonld.requests_document_loader = _offline_loader  # type: ignore[assignment]
+    # Before bovine's other modules load, as before any JSON-LD is processed (see the module docstring).
+    block_jsonld_contexts({"https://w3id.org/security/v1": SECURITY_V1_EXCERPT})
 
     import aiohttp
     from aiohttp import web

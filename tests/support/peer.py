@@ -9,7 +9,10 @@ PROTOCOL.md as far as discovery and signatures go:
 - inboxes (``/users/<name>/inbox`` and the shared ``/inbox``) that verify and record what arrives;
 - optional signed-GET enforcement (GoToSocial, Mastodon in authorized-fetch mode): unsigned or
   unverifiable GETs of actors get 401; every request's ``keyId`` is recorded either way;
-- key rotation (``PeerActor.rotate_key``).
+- key rotation (``PeerActor.rotate_key``);
+- any other document a test hands to ``serve`` (posts, activities, collections), at its id's path
+  under ``/post/``, ``/comment/``, ``/activities/``, ``/statuses/`` or ``/c/``; every GET there is
+  counted (``gets``), so a test can tell what our node fetched.
 
 Its actors sign requests with our ``federation.signatures.CavageSigner`` or with ``httpsig`` (an
 independent draft-cavage implementation), so a test can show our verifier accepts both. Incoming
@@ -31,7 +34,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from email.utils import formatdate, parsedate_to_datetime
-from typing import Any, Literal
+from typing import Any, Literal, Self
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -50,6 +53,10 @@ SECURITY_CONTEXT = "https://w3id.org/security/v1"
 MULTIKEY_CONTEXT = "https://w3id.org/security/multikey/v1"
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 ACTIVITY_JSON = "application/activity+json"
+# Where ``Peer.serve`` documents live: Lemmy's posts, comments and collections, activities, Mastodon's
+# statuses. Not a catch-all: ``document_gets`` must hold fetches of documents only (tests assert on it),
+# not a stray GET of some other path.
+DOCUMENT_ROUTE = "/{kind:post|comment|activities|statuses|c}/{tail:.*}"
 CLOCK_WINDOW_S = 3600.0  # the ±1 h every peer allows (PROTOCOL.md)
 
 Implementation = Literal["cavage", "httpsig"]
@@ -296,6 +303,8 @@ class Peer:
         self.actors: dict[str, PeerActor] = {}
         self.requests: list[ReceivedRequest] = []
         self.inbox: list[InboxDelivery] = []
+        self.documents: dict[str, dict[str, Any]] = {}  # path -> what ``serve`` was given
+        self.document_gets: list[str] = []  # paths, in the order they were asked for
         self._origins: dict[str, str] = {}  # public origin -> where it really listens
         self._foreign_keys: dict[str, str] = {}  # keyId -> public PEM, cached like a real server
         self._server: TestServer | None = None
@@ -303,7 +312,7 @@ class Peer:
 
     # -- lifecycle --------------------------------------------------------------------------------
 
-    async def start(self) -> Peer:
+    async def start(self) -> Self:
         app = web.Application()
         app.router.add_get("/.well-known/webfinger", self._webfinger)
         app.router.add_get("/users/{name}", self._actor)
@@ -311,6 +320,7 @@ class Peer:
         app.router.add_get("/users/{name}/{collection:outbox|followers|following}", self._collection)
         app.router.add_post("/users/{name}/inbox", self._inbox)
         app.router.add_post("/inbox", self._inbox)
+        app.router.add_get(DOCUMENT_ROUTE, self._document)
         self._server = TestServer(app, host="127.0.0.1")
         await self._server.start_server()
         self._session = aiohttp.ClientSession()
@@ -324,7 +334,7 @@ class Peer:
             await self._server.close()
             self._server = None
 
-    async def __aenter__(self) -> Peer:
+    async def __aenter__(self) -> Self:
         return await self.start()
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -375,6 +385,11 @@ class Peer:
         """Fetch keys of ``public_origin`` (e.g. https://node.test) from where it really listens."""
         self._origins[public_origin.rstrip("/")] = actual_base_url.rstrip("/")
 
+    def serve(self, document: dict[str, Any]) -> dict[str, Any]:
+        """Serve ``document`` at its id (a path under ``DOCUMENT_ROUTE``) from now on; returns it."""
+        self.documents[urlsplit(document["id"]).path] = document
+        return document
+
     # -- queries for assertions -------------------------------------------------------------------
 
     def count(self, method: str, path: str) -> int:
@@ -384,6 +399,10 @@ class Peer:
     def gets_of(self, actor: PeerActor) -> int:
         """GETs of the actor document (Mastodon-style key fetches land here too)."""
         return self.count("GET", urlsplit(actor.id).path)
+
+    def gets(self, url: str) -> int:
+        """GETs of the served document at ``url`` (found or not)."""
+        return self.document_gets.count(urlsplit(url).path)
 
     # -- outgoing requests, for tests against real server processes --------------------------------
 
@@ -462,6 +481,15 @@ class Peer:
         collection = {"@context": AS2_CONTEXT, "id": f"{actor.id}/{request.match_info['collection']}",
                       "type": "OrderedCollection", "totalItems": 0}
         return _activity_json(collection)
+
+    async def _document(self, request: web.Request) -> web.Response:
+        # Not in ``requests`` (the signature checks of actor, key and inbox traffic): documents go to
+        # anyone, and tests ask how often they were fetched, not by whom.
+        self.document_gets.append(request.path)
+        document = self.documents.get(request.path)
+        if document is None:
+            return web.json_response({"error": "not found"}, status=404)
+        return _activity_json(document)
 
     async def _inbox(self, request: web.Request) -> web.Response:
         body = await request.read()

@@ -4,21 +4,15 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+# free_port is also imported from here by tests that only need a port (its home is processes).
+from tests.support.processes import free_port, spawn, stop_process, wait_until_answers
+
 MADEOPEN = [sys.executable, "-m", "madeopen.cli"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass
@@ -63,34 +57,22 @@ class Node:
 
     def start(self, role: str = "run", timeout: float = 30.0) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        log = open(self.data_dir / f"{role}.log", "ab")
-        self.process = subprocess.Popen(
-            [*MADEOPEN, role], env=self.env(), stdout=log, stderr=subprocess.STDOUT, cwd=self.data_dir
+        self.process = spawn(
+            [*MADEOPEN, role], cwd=self.data_dir, log_path=self.data_dir / f"{role}.log", env=self.env()
         )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"madeopen {role} exited early:\n{self.log_text(role)}")
-            try:
-                with urllib.request.urlopen(f"{self.base_url}/.well-known/nodeinfo", timeout=1):
-                    return
-            except OSError:
-                time.sleep(0.1)
-        self.stop()
-        raise AssertionError(f"madeopen {role} did not answer within {timeout}s:\n{self.log_text(role)}")
+        wait_until_answers(
+            self.process,
+            f"{self.base_url}/.well-known/nodeinfo",
+            timeout=timeout,
+            name=f"madeopen {role}",
+            log_text=lambda: self.log_text(role),
+        )
 
     def log_text(self, role: str = "run") -> str:
         path = self.data_dir / f"{role}.log"
         return path.read_text(errors="replace") if path.exists() else ""
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
-        if self.process is None:
-            return
-        if self.process.poll() is None:
-            self.process.send_signal(sig)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.process = None
+        if self.process is not None:
+            stop_process(self.process, sig)
+            self.process = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from actors import accounts, media
+from actors import accounts, login_limits, media
 from actors.node_settings import InvalidFields
 from inbox_outbox.services import profiles as profile_services
 from people import profiles
@@ -67,12 +67,15 @@ async def login_submit(request: web.Request) -> web.Response:
     ctx = get_context(request)
     form = await forms.read(request)
     next_path = sessions.safe_next(forms.text(form, "next"))
+    username = forms.text(form, "username")
     try:
-        async with ctx.sessions.begin() as session:
-            actor = await accounts.authenticate(session, forms.text(form, "username"), forms.text(form, "password"))
-    except accounts.LoginRefused as exc:
-        values = {"username": forms.text(form, "username"), "next": next_path}
-        return html_page(request, "login.html", status=400, values=values, error=exc.message)
+        actor = await login_limits.log_in(ctx.sessions, username, forms.text(form, "password"), request.remote)
+    except (accounts.LoginRefused, login_limits.TooManyAttempts) as exc:
+        values = {"username": username, "next": next_path}
+        response = html_page(request, "login.html", status=exc.status, values=values, error=exc.message)
+        if isinstance(exc, login_limits.TooManyAttempts):
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
     await sessions.log_in(request, actor)
     raise web.HTTPSeeOther(next_path if next_path != "/" else ctx.urls.person(actor.username)[len(ctx.urls.base):])
 

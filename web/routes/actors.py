@@ -1,10 +1,17 @@
-"""Actor documents and their collections, with content negotiation (AS2 JSON or an HTML page)."""
+"""Actor documents and their collections, with content negotiation (AS2 JSON or an HTML page).
+
+Accounts that are not active (actors.accounts, "Standing", where the reasons are): a sign-up waiting for
+approval answers 404 like a name that is not here. A suspended person's document stays served, without
+profile and marked ``suspended: true`` (actors.documents), because peers must keep verifying its key and
+learn of the suspension and of its end; its profile page and its collections answer 403. Their posts in
+groups stay readable (web.routes.objects).
+"""
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from actors import documents, local
+from actors import accounts, documents, local
 from actors.errors import InvalidInput, NotFound
 from actors.urls import INSTANCE_ACTOR_NAME
 from federation.collections import PAGE_SIZE, collection_page, collection_summary
@@ -30,7 +37,7 @@ async def _load(request: web.Request) -> LocalActor:
     async with ctx.sessions() as session:
         if kind is None:
             return await local.find_actor(session, INSTANCE_ACTOR_NAME, "application")
-        return await local.find_actor(session, request.match_info["name"], _PATH_TYPES[kind])
+        return await accounts.find_public_actor(session, request.match_info["name"], _PATH_TYPES[kind])
 
 
 def _actor_page_values(actor: LocalActor, actor_id: str, domain: str) -> dict[str, object]:
@@ -62,6 +69,11 @@ async def actor(request: web.Request) -> web.Response:
         return activity_json(document)
     if actor.actor_type == "group":
         return await group_page(request, actor)  # web.routes.groups: about, threads, joining, moderation
+    try:
+        accounts.check_shown(actor, ctx.urls.domain)
+    except accounts.AccountSuspended as exc:
+        # The page says so and shows nothing of the person (403, as Mastodon; not 410: it may come back).
+        return html_page(request, "error.html", status=403, title="Account suspended", message=exc.message)
     return html_page(request, "actor.html", actor=_actor_page_values(actor, actor_id, ctx.urls.domain),
                      **await actor_page_values(request, actor))
 
@@ -81,6 +93,7 @@ def _page_number(request: web.Request) -> int | None:
 async def collection(request: web.Request) -> web.Response:
     ctx = get_context(request)
     actor = await _load(request)
+    accounts.check_shown(actor, ctx.urls.domain)  # a suspended person's collections: 403
     name = request.match_info["collection"]
     if name == "moderators" and actor.actor_type != "group":
         raise NotFound("only groups have moderators")

@@ -1,15 +1,27 @@
 """Admin pages: node settings (registration mode, name, branding) and the list of local people.
 
 Admins only: anybody else gets the branded 403 page (visitors without a session are asked to log in).
+
+Suspending and unsuspending a person is told to the peers that keep a copy of them: ``Update{Person}``
+with the actor document as it now is (``suspended: true`` and no profile, or the full profile again;
+inbox_outbox.services.profiles.announce_actor picks the recipients). Mastodon does the same since 3.3
+(``SuspendAccountService``/``UnsuspendAccountService#distribute_update_actor!``) and applies the flag
+from such an Update, so the person is hidden there and comes back there. Approving or rejecting a sign-up
+tells nobody: a pending account was never public.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors import accounts, media, node_settings
 from actors.errors import InvalidInput
 from actors.node_settings import InvalidFields, NodeSettings
+from actors.urls import Urls
+from inbox_outbox.services.profiles import announce_actor
 from web import forms, sessions
 from web.context import get_context
 from web.responses import html_page
@@ -95,20 +107,32 @@ async def users(request: web.Request) -> web.Response:
     return html_page(request, "admin_users.html", people=people, page=page, has_next=has_next, me=admin.username)
 
 
-_ACTIONS = {
-    "suspend": ("{} is suspended and has been logged out.", lambda s, a, n: accounts.set_suspended(s, a, n, True)),
-    "unsuspend": ("{} can log in again.", lambda s, a, n: accounts.set_suspended(s, a, n, False)),
-    "approve": ("{} has been approved and can log in now.", accounts.approve),
-    "reject": ("The sign-up of {} has been rejected and deleted.", accounts.reject),
+UserAction = Callable[[AsyncSession, Urls, int, str], Awaitable[object]]
+
+
+def _suspension(suspended: bool) -> UserAction:
+    async def act(session: AsyncSession, urls: Urls, acting_id: int, name: str) -> None:
+        person = await accounts.set_suspended(session, acting_id, name, suspended)
+        await announce_actor(session, urls, person)  # in the same transaction (module text)
+
+    return act
+
+
+_ACTIONS: dict[str, tuple[str, UserAction]] = {
+    "suspend": ("{} is suspended and has been logged out.", _suspension(True)),
+    "unsuspend": ("{} can log in again.", _suspension(False)),
+    "approve": ("{} has been approved and can log in now.", lambda s, _urls, a, n: accounts.approve(s, a, n)),
+    "reject": ("The sign-up of {} has been rejected and deleted.", lambda s, _urls, a, n: accounts.reject(s, a, n)),
 }
 
 
 @routes.post(r"/admin/users/{name}/{action:suspend|unsuspend|approve|reject}")
 async def user_action(request: web.Request) -> web.Response:
     admin = sessions.require_admin(request)
+    ctx = get_context(request)
     name = request.match_info["name"]
     message, action = _ACTIONS[request.match_info["action"]]
-    async with get_context(request).sessions.begin() as session:
-        await action(session, admin.id, name)
+    async with ctx.sessions.begin() as session:
+        await action(session, ctx.urls, admin.id, name)
     await sessions.notify(request, message.format(name))
     raise web.HTTPSeeOther("/admin/users")

@@ -1,10 +1,16 @@
-"""WebFinger, host-meta and NodeInfo (PROTOCOL.md "Discovery")."""
+"""WebFinger, host-meta and NodeInfo (PROTOCOL.md "Discovery").
+
+WebFinger answers for the actors peers may see (actors.accounts, "Standing"): a sign-up waiting for
+approval is 404 like an unknown name; a suspended person still resolves, as on Mastodon (its
+WebFinger answers 410 only for deleted accounts), so a peer refreshing it reads the actor document and
+its ``suspended`` flag instead of deleting its copy, which is what Mastodon does on a 410.
+"""
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from actors import local, stats
+from actors import accounts, stats
 from actors.errors import InvalidInput, NotFound
 from actors.urls import INSTANCE_ACTOR_NAME
 from federation import discovery
@@ -49,7 +55,7 @@ async def webfinger(request: web.Request) -> web.Response:
         # Mastodon-style: acct:domain@domain names the instance actor.
         name = INSTANCE_ACTOR_NAME if parsed.user.lower() == ctx.urls.domain else parsed.user
     async with ctx.sessions() as session:
-        actor = await local.find_actor(session, name, actor_type)
+        actor = await accounts.find_public_actor(session, name, actor_type)
     actor_id = ctx.urls.actor(actor.actor_type, actor.username)
     handle = ctx.urls.domain if actor.actor_type == "application" else actor.username
     document = discovery.webfinger_document(

@@ -24,7 +24,6 @@ from actors.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFou
 from actors.local import GROUP_KINDS, ROLES
 from actors.node_settings import InvalidFields
 from inbox_outbox import thread_views
-from inbox_outbox.federation import Federation
 from inbox_outbox.services import membership, moderation
 from inbox_outbox.services import profiles as profile_services
 from inbox_outbox.services.common import load_group
@@ -39,14 +38,6 @@ from web.routes.people import actor_page_values  # the people finder's part of a
 routes = web.RouteTableDef()
 GROUP_LABELS = {"name": "Name", "title": "Title", "kind": "Kind", "visibility": "Who can see it",
                 "description": "Description", "rules": "Rules"}
-
-
-def federation(request: web.Request) -> Federation:
-    """The activity services' handle, from what the composition root gave the web app."""
-    ctx = get_context(request)
-    if ctx.remote is None:
-        raise web.HTTPServiceUnavailable(text="federation is not running on this node")
-    return Federation(ctx.sessions, ctx.urls, ctx.remote, ctx.remote.client)
 
 
 def viewer_uri(request: web.Request) -> str | None:
@@ -86,7 +77,7 @@ async def directory(request: web.Request) -> web.Response:
             lookup_error = "Log in to look up groups on other servers."
         else:
             try:
-                group = await find_group(federation(request), text)
+                group = await find_group(get_context(request).fed, text)
             except DomainError as exc:
                 lookup_error = f"No group found at {text}: {exc.message}"
             else:
@@ -163,7 +154,7 @@ async def group_page(request: web.Request, actor: LocalActor) -> web.Response:
 async def join(request: web.Request) -> web.Response:
     user = sessions.require_user(request)
     name = request.match_info["name"]
-    state = await membership.join_group(federation(request), user.username, name)
+    state = await membership.join_group(get_context(request).fed, user.username, name)
     await sessions.notify(request, "You are now a member of this group." if state == "accepted" else
                           "Your request to join has been sent. A moderator of the group will answer it.")
     raise web.HTTPSeeOther(group_path(name.lower()))
@@ -173,7 +164,7 @@ async def join(request: web.Request) -> web.Response:
 async def leave(request: web.Request) -> web.Response:
     user = sessions.require_user(request)
     name = request.match_info["name"]
-    fed = federation(request)
+    fed = get_context(request).fed
     async with fed.sessions() as session:
         place = await group_pages.standing(session, fed.urls, await load_group(session, name), user.profile_url)
     await membership.leave_group(fed, user.username, name)
@@ -230,7 +221,7 @@ async def answer_request(request: web.Request) -> web.Response:
     if decision not in ("approve", "reject"):
         raise InvalidInput("decision must be approve or reject")
     answer = membership.approve_join if decision == "approve" else membership.reject_join
-    await answer(federation(request), group.username, actor, moderator=user.username)
+    await answer(get_context(request).fed, group.username, actor, moderator=user.username)
     await sessions.notify(request, "Request approved: they are a member now." if decision == "approve"
                           else "Request rejected.")
     raise web.HTTPSeeOther(f"/groups/{group.username}/moderation")
@@ -246,7 +237,7 @@ async def ban(request: web.Request) -> web.Response:
     try:
         if not actor:
             raise InvalidFields({"actor": "say whom to ban: their address (name@server) or a local name"})
-        await membership.ban(federation(request), group.username, actor, moderator=user.username,
+        await membership.ban(get_context(request).fed, group.username, actor, moderator=user.username,
                              remove_data=forms.checkbox(form, "remove_data"), reason=values["reason"][:500])
     except InvalidFields as exc:
         return await _moderation_page(request, group, place, values=values, errors=exc.errors, status=400)
@@ -263,7 +254,7 @@ async def unban(request: web.Request) -> web.Response:
     user = sessions.require_user(request)
     form = await forms.read(request)
     actor = forms.text(form, "actor")
-    await membership.unban(federation(request), group.username, actor, moderator=user.username)
+    await membership.unban(get_context(request).fed, group.username, actor, moderator=user.username)
     await sessions.notify(request, "The ban is lifted: they may join again.")
     raise web.HTTPSeeOther(f"/groups/{group.username}/moderation")
 
@@ -313,7 +304,7 @@ async def set_role(request: web.Request) -> web.Response:
     form = await forms.read(request)
     actor, role = forms.text(form, "actor"), forms.text(form, "role")
     try:
-        await moderation.set_role(federation(request), group.username, actor, role, by=user.username)
+        await moderation.set_role(get_context(request).fed, group.username, actor, role, by=user.username)
     except (InvalidInput, NotFound, Conflict) as exc:
         return await _roles_page(request, group, place, error=exc.message, status=exc.status)
     await sessions.notify(request, "The role has been changed.")
@@ -340,7 +331,7 @@ async def remote_join(request: web.Request) -> web.Response:
     user = sessions.require_user(request)
     form = await forms.read(request)
     uri = forms.text(form, "id")
-    fed = federation(request)
+    fed = get_context(request).fed
     found = await find_group(fed, uri)
     if found.local_name is not None:
         raise web.HTTPSeeOther(group_path(found.local_name))
@@ -355,6 +346,6 @@ async def remote_leave(request: web.Request) -> web.Response:
     user = sessions.require_user(request)
     form = await forms.read(request)
     uri = forms.text(form, "id")
-    await membership.leave_group(federation(request), user.username, uri)
+    await membership.leave_group(get_context(request).fed, user.username, uri)
     await sessions.notify(request, "You have left this group.")
     raise web.HTTPSeeOther(remote_group_path(uri))

@@ -19,20 +19,12 @@ from urllib.parse import quote
 from aiohttp import web
 
 from actors.errors import DomainError
-from inbox_outbox.federation import Federation
 from inbox_outbox.services import lookup as lookup_service
 from web import forms, sessions
-from web.context import WebContext, get_context
+from web.context import get_context
 from web.responses import html_page
 
 routes = web.RouteTableDef()
-
-
-def federation(ctx: WebContext) -> Federation:
-    """The federation handle of the web process (its remote-actor cache and signing client)."""
-    if ctx.remote is None:
-        raise web.HTTPServiceUnavailable(text="federation is not running on this node")
-    return Federation(ctx.sessions, ctx.urls, ctx.remote, ctx.remote.client)
 
 
 async def _lookup_page(request: web.Request, query: str, *, template_title: str, interaction: bool) -> web.Response:
@@ -43,7 +35,7 @@ async def _lookup_page(request: web.Request, query: str, *, template_title: str,
     if not query.strip():
         return html_page(request, "lookup.html", **values)
     try:
-        result = await lookup_service.lookup(federation(ctx), user.username, query)
+        result = await lookup_service.lookup(ctx.fed, user.username, query)
     except DomainError as exc:
         return html_page(request, "lookup.html", status=exc.status, **{**values, "error": exc.message})
     return html_page(request, "lookup.html", **{**values, "result": result})
@@ -73,7 +65,7 @@ async def follow(request: web.Request) -> web.Response:
     form = await forms.read(request)
     uri = forms.text(form, "uri").strip()
     name = forms.text(form, "name").strip()[:200] or uri
-    state, what = await lookup_service.follow(federation(get_context(request)), user.username, uri)
+    state, what = await lookup_service.follow(get_context(request).fed, user.username, uri)
     if state == "accepted":
         message = f"You are now a member of {name}." if what == "group" else f"You are now following {name}."
     else:
@@ -89,7 +81,7 @@ async def unfollow(request: web.Request) -> web.Response:
     form = await forms.read(request)
     uri = forms.text(form, "uri").strip()
     name = forms.text(form, "name").strip()[:200] or uri
-    what = await lookup_service.unfollow(federation(get_context(request)), user.username, uri)
+    what = await lookup_service.unfollow(get_context(request).fed, user.username, uri)
     await sessions.notify(request, f"You left {name}." if what == "group" else f"You no longer follow {name}.")
     raise web.HTTPSeeOther(_back(form, uri))
 
@@ -111,7 +103,7 @@ async def remote_follow(request: web.Request) -> web.Response:
     uri, handle = forms.text(form, "uri").strip(), forms.text(form, "handle").strip()
     name = forms.text(form, "name").strip()[:200]
     try:
-        target = await lookup_service.remote_follow_url(federation(ctx), handle, uri)
+        target = await lookup_service.remote_follow_url(ctx.fed, handle, uri)
     except DomainError as exc:
         return html_page(request, "remote_follow.html", status=exc.status, uri=uri, name=name, handle=handle,
                          error=exc.message)

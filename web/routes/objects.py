@@ -4,18 +4,27 @@ thread collections, and actors' outboxes: AS2 JSON for peers, a page for people 
 Private group content needs a signed GET from an allowed actor (``signed_by``) or, in a browser, a
 logged-in member; anyone else gets the same 404 as for an id that never existed. A deleted post
 answers 410 with a Tombstone (Mastodon does the same), so peers drop their copy.
+
+A suspended author (actors.accounts, "Standing"): posts and activities in a group (in a group, or
+carrying ``audience``) stay readable, because they are part of the group's conversation and other
+members' replies hang off them; the author's own profile and collections are withheld instead
+(web.routes.actors). What they posted outside any group is theirs alone and answers 403 with their
+profile until the suspension is lifted, as Mastodon answers for a suspended account's statuses.
 """
 
 from __future__ import annotations
 
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from actors import accounts
 from actors.errors import Forbidden, InvalidInput
+from actors.urls import Urls
 from federation.collections import collection_page, collection_summary
 from federation.context import AS2
 from inbox_outbox import collections_content as content
 from inbox_outbox.ids import is_local
-from storage.models import LocalActor
+from storage.models import LocalActor, Object
 from web.authorized_fetch import signed_by
 from web.context import get_context
 from web.negotiation import Representation, choose
@@ -36,6 +45,12 @@ def _viewer(request: web.Request) -> str | None:
         return signature.owner
     user = current_user(request)
     return user.profile_url if user is not None else None
+
+
+async def _check_author(session: AsyncSession, urls: Urls, obj: Object) -> None:
+    """403 for a suspended person's post outside any group (module text); group content stays readable."""
+    if obj.group_id is None and obj.audience_uri is None:
+        await accounts.check_author_shown(session, urls, obj.author_uri)
 
 
 def _page(request: web.Request) -> int | None:
@@ -64,6 +79,7 @@ async def object_view(request: web.Request) -> web.Response:
     uri = ctx.urls.base + request.path
     async with ctx.sessions() as session:
         obj = await content.visible_local_object(session, ctx.urls, uri, _viewer(request))
+        await _check_author(session, ctx.urls, obj)
     status = 410 if obj.deleted else 200
     if representation is Representation.HTML:
         return await thread_page(request, obj, status=status)  # web.routes.threads
@@ -77,6 +93,7 @@ async def object_collection(request: web.Request) -> web.Response:
     uri = f"{ctx.urls.base}/objects/{request.match_info['uuid']}"
     async with ctx.sessions() as session:
         obj = await content.visible_local_object(session, ctx.urls, uri, _viewer(request))
+        await _check_author(session, ctx.urls, obj)
         if request.match_info["collection"] == "replies":
             listing = await content.replies(session, obj, page)
         else:
@@ -91,6 +108,8 @@ async def activity_view(request: web.Request) -> web.Response:
     uri = ctx.urls.base + request.path
     async with ctx.sessions() as session:
         document = await content.visible_activity(session, ctx.urls, uri, _viewer(request))
+        if "audience" not in document and isinstance(document.get("actor"), str):
+            await accounts.check_author_shown(session, ctx.urls, document["actor"])  # as _check_author
     if representation is Representation.ACTIVITY_JSON:
         return activity_json({"@context": AS2, **{k: v for k, v in document.items() if k != "@context"}})
     post = content.embedded_post_id(document)

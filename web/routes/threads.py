@@ -24,7 +24,7 @@ from storage.models import Object
 from web import forms, sessions
 from web.context import get_context
 from web.responses import html_page
-from web.routes.groups import federation, viewer_uri
+from web.routes.groups import viewer_uri
 from web.routes.people import post_helpers
 
 routes = web.RouteTableDef()
@@ -79,7 +79,7 @@ async def new_thread_submit(request: web.Request) -> web.Response:
     form = await forms.read(request)
     title, body = forms.text(form, "title"), _long_text(form, "body")
     try:
-        posted = await threads.start_thread(federation(request), user.username, group.name, title, body)
+        posted = await threads.start_thread(get_context(request).fed, user.username, group.name, title, body)
     except InvalidFields as exc:
         return _new_thread_page(request, group, {"title": title, "body": body}, exc.errors, status=400)
     await sessions.notify(request, "Your thread is posted.")
@@ -118,7 +118,7 @@ async def reply(request: web.Request) -> web.Response:
     form = await forms.read(request)
     body = _long_text(form, "body")
     try:
-        posted = await threads.reply_to(federation(request), user.username, _post_id(request), body)
+        posted = await threads.reply_to(get_context(request).fed, user.username, _post_id(request), body)
     except InvalidFields as exc:
         ctx = get_context(request)
         async with ctx.sessions() as session:
@@ -134,7 +134,7 @@ async def reply(request: web.Request) -> web.Response:
 async def vote(request: web.Request) -> web.Response:
     user = sessions.require_user(request)
     form = await forms.read(request)
-    posted = await threads.vote(federation(request), user.username, _post_id(request), forms.text(form, "vote"))
+    posted = await threads.vote(get_context(request).fed, user.username, _post_id(request), forms.text(form, "vote"))
     raise web.HTTPSeeOther(f"{posted.thread_path}#post-{posted.id}")
 
 
@@ -166,7 +166,7 @@ async def edit_submit(request: web.Request) -> web.Response:
     form = await forms.read(request)
     title, body = forms.text(form, "title"), _long_text(form, "body")
     try:
-        posted = await threads.edit_post(federation(request), user.username, _post_id(request), title, body)
+        posted = await threads.edit_post(get_context(request).fed, user.username, _post_id(request), title, body)
     except InvalidFields as exc:
         ctx = get_context(request)
         async with ctx.sessions() as session:
@@ -195,7 +195,7 @@ async def delete_form(request: web.Request) -> web.Response:
 async def delete_submit(request: web.Request) -> web.Response:
     user = sessions.require_user(request)
     form = await forms.read(request)
-    back = await threads.delete_post(federation(request), user.username, _post_id(request),
+    back = await threads.delete_post(get_context(request).fed, user.username, _post_id(request),
                                      forms.text(form, "reason")[:500])
     await sessions.notify(request, "The post is deleted.")
     raise web.HTTPSeeOther(back)
@@ -210,7 +210,7 @@ async def moderate(request: web.Request) -> web.Response:
     user = sessions.require_user(request)
     form = await forms.read(request)
     action = forms.text(form, "action")
-    posted = await threads.moderate(federation(request), user.username, _post_id(request), action)
+    posted = await threads.moderate(get_context(request).fed, user.username, _post_id(request), action)
     notices = {"pin": "The thread is pinned to the top of the group.", "unpin": "The thread is no longer pinned.",
                "lock": "The thread is locked: no new replies.", "unlock": "The thread is open for replies again."}
     await sessions.notify(request, notices[action])

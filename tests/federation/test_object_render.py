@@ -1,0 +1,52 @@
+"""Rendering our posts and the stored copy of remote ones as AS2 (federation.object_render), no database.
+
+Each rendered document is parsed back with federation.objects: what we serve must read as what we meant.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime, timezone
+
+from federation.object_render import LocalPost, render_object, render_tombstone, stored_document
+from federation.objects import parse_object
+from tests.federation.post_payloads import LEMMY_PAGE, OUR_GROUP, PUBLIC
+
+
+def test_stored_document_keeps_only_validated_fields() -> None:
+    doc = {**LEMMY_PAGE, "content": "<p>x<script>y</script></p>", "evil": {"$where": "1"}, "@context": "whatever"}
+    stored = stored_document(parse_object(doc))
+    assert "evil" not in stored and "@context" not in stored and "source" not in stored
+    assert stored["content"] == "<p>x</p>"
+    assert stored["audience"] == OUR_GROUP and stored["to"] == [OUR_GROUP, PUBLIC]
+    # Parsing what we stored gives back what we parsed (times to the second).
+    again = parse_object({**doc, "content": "<p>x</p>", "attachment": stored["attachment"]})
+    assert parse_object(stored) == dataclasses.replace(again, published=again.published.replace(microsecond=0))
+
+
+def test_render_local_post_round_trips() -> None:
+    published = datetime(2024, 5, 1, 8, 0, tzinfo=timezone.utc)
+    post = LocalPost(
+        id="https://node.test/objects/abc",
+        type="Page",
+        author="https://node.test/users/alice",
+        content="<p>Hello <strong>garden</strong></p>",
+        source="Hello **garden**",
+        published=published,
+        to=(OUR_GROUP, PUBLIC),
+        name="Hello",
+        audience=OUR_GROUP,
+        context="https://node.test/objects/abc/context",
+    )
+    doc = render_object(post)
+    assert doc["audience"] == OUR_GROUP and doc["to"] == [OUR_GROUP, PUBLIC]
+    assert doc["replies"] == "https://node.test/objects/abc/replies"
+    assert doc["context"] == "https://node.test/objects/abc/context"
+    assert doc["source"] == {"content": "Hello **garden**", "mediaType": "text/markdown"}
+    assert doc["published"] == "2024-05-01T08:00:00Z" and doc["commentsEnabled"] is True
+    parsed = parse_object(doc)
+    assert (parsed.author, parsed.name, parsed.content, parsed.audience) == (
+        post.author, post.name, post.content, post.audience)
+
+    tomb = render_tombstone(post.id, "Page", published)
+    assert tomb["type"] == "Tombstone" and tomb["formerType"] == "Page" and "content" not in tomb
