@@ -18,11 +18,11 @@ One attempt (``log_in``):
 Names that belong to no account are counted exactly like real ones, per name and per address, so the
 answer (400 or 429, and when) never tells whether a name exists.
 
-Client address: the caller passes ``request.remote``. The web app does not honour ``X-Forwarded-For``
-or ``X-Real-IP`` (there is no trusted-proxy setting), so behind the nginx site in ``deploy/`` every
-visitor arrives from 127.0.0.1 and the per-address limit counts all visitors together: 30 failed log-ins
-in 15 minutes, anyone's, then hold every log-in of the node for a while. The per-account limit is not
-affected. IPv6 addresses are counted per /64, the block one subscriber usually gets whole.
+Client address: the caller passes ``web.client_address.of(request)``: the socket peer, or, when that
+peer is listed in ``MADEOPEN_TRUSTED_PROXIES`` (the nginx site of ``deploy/``: ``127.0.0.1,::1``), the
+right-most untrusted ``X-Forwarded-For`` entry. Without that setting behind a proxy every visitor would
+count as the proxy, and 30 failures by anyone would hold every log-in of the node. The per-account limit
+is not affected. IPv6 addresses are counted per /64, the block one subscriber usually gets whole.
 """
 
 from __future__ import annotations

@@ -116,6 +116,7 @@ def build_web_app(services: Services, *, with_workers: bool = False) -> web.Appl
         federation=services.fed,
         secret_key=services.secret_key,
         media_dir=services.settings.data_dir / "media",
+        trusted_proxies=services.settings.trusted_proxies,
     )
     app = create_app(context)
 

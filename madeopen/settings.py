@@ -5,6 +5,7 @@ The environment wins over the file. Invalid values stop start-up with one line n
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import tomllib
@@ -44,6 +45,9 @@ class Settings:
     # are only bookkeeping; dead ones stay longer so `madeopen deliveries` still shows recent failures.
     queue_retention_days: int = 7
     dead_retention_days: int = 30
+    # Reverse proxies whose X-Forwarded-For is believed (web/client_address.py); empty: the socket peer is
+    # the client. The nginx site in deploy/ needs 127.0.0.1 and ::1 here.
+    trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
 
     @property
     def base_url(self) -> str:
@@ -130,6 +134,24 @@ def _parse_text(name: str, raw: object) -> str:
     return text
 
 
+def _parse_networks(name: str, raw: object) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """Comma-separated addresses or CIDR blocks (``127.0.0.1,::1,10.0.0.0/8``); a TOML list works too.
+    Empty means none. Host bits in a block are dropped (``10.0.0.5/8`` is ``10.0.0.0/8``)."""
+    items = raw if isinstance(raw, list) else str(raw).split(",")
+    networks = []
+    for item in items:
+        text = str(item).strip()
+        if not text:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(text, strict=False))
+        except ValueError:
+            raise SettingsError(
+                f"{name}: expected comma-separated IP addresses or CIDR blocks (e.g. 127.0.0.1,::1), got {text!r}"
+            ) from None
+    return tuple(dict.fromkeys(networks))
+
+
 _FIELDS: dict[str, tuple[str, object]] = {
     "MADEOPEN_DOMAIN": ("domain", _parse_domain),
     "MADEOPEN_SCHEME": ("scheme", _parse_scheme),
@@ -145,6 +167,7 @@ _FIELDS: dict[str, tuple[str, object]] = {
     "MADEOPEN_DELIVERY_LEASE_SECONDS": ("delivery_lease_seconds", _parse_positive),
     "MADEOPEN_QUEUE_RETENTION_DAYS": ("queue_retention_days", _parse_positive),
     "MADEOPEN_DEAD_RETENTION_DAYS": ("dead_retention_days", _parse_positive),
+    "MADEOPEN_TRUSTED_PROXIES": ("trusted_proxies", _parse_networks),
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,8 @@ class WebContext:
     remote: RemoteActors | None = None
     secret_key: str = ""  # the node's secret: session cookies are encrypted with a key derived from it
     media_dir: Path = Path("data/media")  # uploaded images (avatars, logo), served under /media/
+    # Reverse proxies whose X-Forwarded-For names the client (MADEOPEN_TRUSTED_PROXIES; web/client_address.py).
+    trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
     # The activity services' handle (database, URLs, remote-actor cache, signing client): one per process,
     # built by madeopen.app.start_federation; None until federation is started.
     federation: Federation | None = None

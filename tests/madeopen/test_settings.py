@@ -122,7 +122,19 @@ def test_deploy_examples_are_valid() -> None:
         assert settings.database_url.startswith("postgresql+asyncpg://")
         assert settings.allow_private_addresses is False
         assert settings.node_name == "Example Social"
+        # Behind the nginx site every visitor arrives from loopback: its X-Forwarded-For must be believed.
+        assert {str(network) for network in settings.trusted_proxies} == {"127.0.0.1/32", "::1/128"}
 
+
+
+def test_trusted_proxies_are_addresses_and_blocks(tmp_path: Path) -> None:
+    assert load_settings({}).trusted_proxies == ()  # the default: the socket peer is the client
+    assert load_settings({"MADEOPEN_TRUSTED_PROXIES": " "}).trusted_proxies == ()
+    settings = load_settings({"MADEOPEN_TRUSTED_PROXIES": " 127.0.0.1, ::1 ,10.0.0.5/8,,127.0.0.1"})
+    assert [str(network) for network in settings.trusted_proxies] == ["127.0.0.1/32", "::1/128", "10.0.0.0/8"]
+    config = _toml(tmp_path, 'trusted_proxies = ["192.0.2.0/24", "2001:db8::/32"]\n')  # a TOML list works too
+    listed = load_settings({"MADEOPEN_CONFIG": config}).trusted_proxies
+    assert [str(network) for network in listed] == ["192.0.2.0/24", "2001:db8::/32"]
 
 INVALID_ENV = [
     ("MADEOPEN_DOMAIN", "https://social.example.org", "host name"),
@@ -146,6 +158,10 @@ INVALID_ENV = [
     ("MADEOPEN_INBOX_MAX_BYTES", "lots", "positive"),
     ("MADEOPEN_NODE_NAME", "   ", "empty"),
     ("MADEOPEN_HOST", "", "empty"),
+    ("MADEOPEN_TRUSTED_PROXIES", "localhost", "IP addresses or CIDR blocks"),
+    ("MADEOPEN_TRUSTED_PROXIES", "127.0.0.1;::1", "IP addresses or CIDR blocks"),
+    ("MADEOPEN_TRUSTED_PROXIES", "10.0.0.0/33", "IP addresses or CIDR blocks"),
+    ("MADEOPEN_TRUSTED_PROXIES", "127.0.0.1,300.1.1.1", "'300.1.1.1'"),
 ]
 
 

@@ -9,7 +9,7 @@ from actors.node_settings import InvalidFields
 from inbox_outbox.services import profiles as profile_services
 from people import profiles
 from people.geo import PRECISIONS
-from web import forms, sessions
+from web import client_address, forms, sessions
 from web.context import get_context
 from web.responses import html_page
 
@@ -67,9 +67,9 @@ async def login_submit(request: web.Request) -> web.Response:
     ctx = get_context(request)
     form = await forms.read(request)
     next_path = sessions.safe_next(forms.text(form, "next"))
-    username = forms.text(form, "username")
+    username, password = forms.text(form, "username"), forms.text(form, "password")
     try:
-        actor = await login_limits.log_in(ctx.sessions, username, forms.text(form, "password"), request.remote)
+        actor = await login_limits.log_in(ctx.sessions, username, password, client_address.of(request))
     except (accounts.LoginRefused, login_limits.TooManyAttempts) as exc:
         values = {"username": username, "next": next_path}
         response = html_page(request, "login.html", status=exc.status, values=values, error=exc.message)
