@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
@@ -29,6 +28,7 @@ from madeopen.settings import Settings
 from storage.models import RemoteActor, RemoteKey, utcnow
 from tests.conftest import TEST_DOMAIN
 from tests.support.peer import Peer, PeerActor, new_rsa_key
+from tests.support.peer_fixtures import peer  # noqa: F401  (fixtures)
 
 OUR_BASE = f"https://{TEST_DOMAIN}"
 OUR_INSTANCE_KEY = f"{OUR_BASE}/actor#main-key"
@@ -38,12 +38,6 @@ OUR_INSTANCE_KEY = f"{OUR_BASE}/actor#main-key"
 def settings(settings: Settings) -> Settings:
     # The peer listens on 127.0.0.1: our fetches must be allowed to reach it.
     return dataclasses.replace(settings, allow_private_addresses=True)
-
-
-@pytest.fixture
-async def peer() -> AsyncIterator[Peer]:
-    async with Peer() as running:
-        yield running
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -21,6 +20,7 @@ from madeopen.app import Services
 from madeopen.settings import Settings
 from tests.conftest import TEST_DOMAIN
 from tests.support.peer import ACTIVITY_JSON, Peer, PeerActor, new_rsa_key
+from tests.support.peer_fixtures import bob, peer  # noqa: F401  (fixtures)
 
 OUR_BASE = f"https://{TEST_DOMAIN}"
 LD_JSON = 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
@@ -38,17 +38,6 @@ def authorized_fetch() -> bool:
 def settings(settings: Settings, authorized_fetch: bool) -> Settings:
     # The peer listens on 127.0.0.1: our key fetches must be allowed to reach it.
     return dataclasses.replace(settings, allow_private_addresses=True, authorized_fetch=authorized_fetch)
-
-
-@pytest.fixture
-async def peer() -> AsyncIterator[Peer]:
-    async with Peer() as running:
-        yield running
-
-
-@pytest.fixture
-def bob(peer: Peer) -> PeerActor:
-    return peer.add_actor("bob", name="Bob")
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ our people land on /authorize_interaction from elsewhere."""
 
 from __future__ import annotations
 
-import dataclasses
 import html
 import json
 import re
@@ -17,10 +16,10 @@ from aiohttp.test_utils import TestServer
 from sqlalchemy import func, select
 
 from madeopen.app import Services
-from madeopen.settings import Settings
 from storage.models import Delivery, Follow, Membership, RemoteActor
 from tests.inbox_outbox.content_support import ContentPeer, group, lemmy_page
 from tests.support.peer import PeerActor
+from tests.support.peer_fixtures import settings  # noqa: F401  (fixtures)
 from tests.support.servers import free_port
 from tests.support.web_ui import UI, create_person, ui  # noqa: F401  (fixtures)
 
@@ -47,12 +46,6 @@ class FediversePeer(ContentPeer):
         jrd = json.loads(response.body)
         jrd["links"].append({"rel": SUBSCRIBE, "template": f"{self.base_url}/authorize_interaction?uri={{uri}}"})
         return web.json_response(jrd, content_type="application/jrd+json")
-
-
-@pytest.fixture
-def settings(settings: Settings) -> Settings:
-    # The loopback peer has no TLS, and lives on a private address.
-    return dataclasses.replace(settings, scheme="http", allow_private_addresses=True)
 
 
 @pytest.fixture

@@ -4,9 +4,7 @@ in every page's header, marked read one at a time or all at once."""
 
 from __future__ import annotations
 
-import dataclasses
 import re
-from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy import func, select
@@ -14,12 +12,12 @@ from sqlalchemy import func, select
 from actors import local, notifications
 from inbox_outbox.services import membership, posts
 from madeopen.app import Services
-from madeopen.settings import Settings
 from storage.models import LocalActor, Membership, Notification, Object
 from tests.inbox_outbox.content_support import (
     ContentPeer, activity, create, group, join, lemmy_comment, mastodon_note, receive,
 )
 from tests.support.peer import PeerActor
+from tests.support.peer_fixtures import content_peer, settings  # noqa: F401  (fixtures)
 from tests.support.web_ui import UI, create_person, second_ui, ui  # noqa: F401  (fixtures)
 
 ALICE = "http://node.test/users/alice"
@@ -29,22 +27,11 @@ BOARD = "http://node.test/groups/board"
 
 
 @pytest.fixture
-def settings(settings: Settings) -> Settings:
-    return dataclasses.replace(settings, scheme="http", allow_private_addresses=True)
-
-
-@pytest.fixture
-async def peer() -> AsyncIterator[ContentPeer]:
-    async with ContentPeer() as running:
-        yield running
-
-
-@pytest.fixture
-async def cast(services: Services, peer: ContentPeer) -> tuple[PeerActor, PeerActor]:
+async def cast(services: Services, content_peer: ContentPeer) -> tuple[PeerActor, PeerActor]:
     """alice owns the public group garden and the private group board; dave is another of our people;
     bob (remote) is in garden; carol (remote) is in no group of ours."""
-    bob = peer.add_actor("bob", name="Bob")
-    carol = peer.add_actor("carol", name="Carol")
+    bob = content_peer.add_actor("bob", name="Bob")
+    carol = content_peer.add_actor("carol", name="Carol")
     await create_person(services, "alice")
     await create_person(services, "dave")
     await group(services, "garden", owner="alice")
@@ -94,7 +81,7 @@ def _header_count(page: str) -> int:
 
 
 async def test_replies_mentions_likes_and_join_requests_reach_the_right_people(
-    ui: UI, services: Services, peer: ContentPeer, cast: tuple[PeerActor, PeerActor]
+    ui: UI, services: Services, content_peer: ContentPeer, cast: tuple[PeerActor, PeerActor]
 ) -> None:
     bob, carol = cast
     assert services.fed is not None

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from tests.inbox_outbox.content_support import ContentPeer
-from tests.inbox_outbox.peer_fixtures import *  # noqa: F403  (fixtures: pytest finds them by name here)
+from tests.support.peer_fixtures import *  # noqa: F403  (fixtures: pytest finds them by name here)
 
 
 @pytest.fixture

@@ -4,4 +4,4 @@ posts)."""
 
 from __future__ import annotations
 
-from tests.inbox_outbox.peer_fixtures import *  # noqa: F403  (fixtures: pytest finds them by name here)
+from tests.support.peer_fixtures import *  # noqa: F403  (fixtures: pytest finds them by name here)

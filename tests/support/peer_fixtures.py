@@ -1,10 +1,13 @@
-"""Fixtures shared by the handler and service tests: our node on http (the loopback peer has no TLS, and
-handles like ``name@127.0.0.1:port`` are looked up over http), a real peer with people and a Lemmy-like
-group, our people and groups, and a peer that also serves posts with the usual cast around it.
+"""Fixtures shared by tests that talk to a real peer on loopback: our node on http (the loopback peer has
+no TLS, and handles like ``name@127.0.0.1:port`` are looked up over http), a real peer with people and a
+Lemmy-like group, our people and groups, and a peer that also serves posts with the usual cast around it.
 
-Star-imported (``__all__``) into ``handlers/conftest.py`` and ``services/conftest.py`` rather than
-living in ``tests/inbox_outbox/conftest.py``: the delivery and host tests beside those packages keep
-their own settings (https, real password hashing), and a conftest here would override them.
+The handler and service tests star-import them all (``__all__``) into ``tests/inbox_outbox/handlers/
+conftest.py`` and ``services/conftest.py`` rather than taking them from ``tests/inbox_outbox/conftest.py``:
+the delivery and host tests beside those packages keep their own settings (https, real password hashing),
+and a conftest there would override them. Other test modules import by name only the fixtures they want,
+``from tests.support.peer_fixtures import bob, peer  # noqa: F401``, and keep their own where theirs
+differ (``settings`` on https, or without ``_quick_passwords``, which is autouse wherever it is imported).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from tests.inbox_outbox.content_support import ContentPeer, World, make_world
 from tests.inbox_outbox.groups_support import make_group, make_person
 from tests.support.peer import Peer, PeerActor
 
-# What a conftest takes with ``from tests.inbox_outbox.peer_fixtures import *``: the fixtures, one list.
+# What a conftest takes with ``from tests.support.peer_fixtures import *``: the fixtures, one list.
 __all__ = [
     "_quick_passwords",
     "bob",
