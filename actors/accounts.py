@@ -95,6 +95,18 @@ async def find_public_actor(session: AsyncSession, username: str, actor_type: st
     return actor
 
 
+async def public_name(session: AsyncSession, username: str, actor_type: str) -> str:
+    """``local.existing_name`` as peers may find it (a personal inbox): a pending sign-up is not there (404)."""
+    row = (await session.execute(
+        select(LocalActor.username, Account.approval_pending)
+        .outerjoin(Account, Account.actor_id == LocalActor.id)
+        .where(LocalActor.username == lookup_key(username), LocalActor.actor_type == actor_type)
+    )).first()
+    if row is None or row.approval_pending:
+        raise local.no_such_actor(username, actor_type)
+    return row.username
+
+
 def check_shown(actor: LocalActor, domain: str) -> None:
     """Refuse (403) what is the person's own while the account is suspended."""
     if standing(actor) is Standing.SUSPENDED:

@@ -10,7 +10,6 @@ from actors.local import MODERATOR_ROLES
 from actors.urls import Urls
 from federation import keys
 from federation.actor_document import ActorDocument, render_actor
-from federation.context import actor_context
 from people import documents as people_documents
 from storage.models import LocalActor, Membership, RemoteActor
 
@@ -57,8 +56,7 @@ def actor_document(actor: LocalActor, urls: Urls) -> dict[str, object]:
     )
     document = render_actor(doc)
     if suspended:
-        # A term of its own after our extension context (which defines the toot: prefix it uses).
-        return {**document, "@context": [*actor_context(), {"suspended": "toot:suspended"}], "suspended": True}
+        return {**document, "suspended": True}  # a term of our extension context (federation.context)
     document.update(people_documents.actor_properties(actor, urls))  # skills, interests, place, links
     if actor.avatar:
         url = media.media_url(urls, actor.avatar)

@@ -44,6 +44,13 @@ def strip_context(doc: Document) -> Document:
     return {key: value for key, value in doc.items() if key != "@context"}
 
 
+def embedded(doc: Document) -> Document:
+    """``doc`` as another document carries it (an Announce, a collection page): one signed with an FEP-8b32
+    integrity ``proof`` exactly as signed, ``@context`` included (the proof covers the whole document:
+    federation.proofs), others without ``@context`` (strip_context)."""
+    return doc if "proof" in doc else strip_context(doc)
+
+
 def group_announce(announce_id: str, group: str, followers: str, inner: object, *, public: bool) -> Document:
     """FEP-1b12: the group announces an activity (or, for Mastodon-family followers, an object id) to
     its followers. Private groups address their followers collection only, never Public."""

@@ -27,6 +27,7 @@ EXTENSION_TERMS: dict[str, object] = {
     "manuallyApprovesFollowers": "as:manuallyApprovesFollowers",
     "toot": "http://joinmastodon.org/ns#",
     "discoverable": "toot:discoverable",
+    "suspended": "toot:suspended",  # a suspended local person's document (actors.documents)
     "featured": {"@id": "toot:featured", "@type": "@id"},
     "lemmy": "https://join-lemmy.org/ns#",
     "postingRestrictedToMods": "lemmy:postingRestrictedToMods",

@@ -5,6 +5,11 @@ who it is with a signed GET (``web.authorized_fetch.signed_by``): a member, or i
 actor when some member lives there (Mastodon and Lemmy fetch with their instance actor). What a viewer
 may not see is reported as not existing at all. Activities whose post was deleted since show a
 Tombstone in its place, so an old Create never brings deleted words back.
+
+Collection pages (outboxes) list activities as another document embeds them
+(``federation.activities.embedded``, as the group fan-out does): a signed one (FEP-8b32 proof) exactly as
+signed, ``@context`` included, so a peer reading it from the outbox can still verify it; others without
+``@context``.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from actors.errors import NotFound
 from actors.memberships import can_read, local_actor_by_uri
 from actors.urls import Urls
-from federation.activities import strip_context
+from federation.activities import embedded
 from federation.collections import PAGE_SIZE
 from federation.objects import POST_TYPES
 from inbox_outbox.content_store import group_of, object_by_uri
@@ -107,7 +112,12 @@ def _embedded_posts(document: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 async def redact_deleted(session: AsyncSession, documents: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Copies of ``documents`` where every embedded post deleted since is a Tombstone."""
+    """Copies of ``documents`` where every embedded post deleted since is a Tombstone.
+
+    A signed activity (FEP-8b32) is served as signed, ``@context`` included, so that whoever reads it can
+    check its proof (federation.proofs). One whose post was deleted since is no longer what was signed:
+    it loses its proof too (a proof that fails makes a peer refuse the document; without one, the peer
+    asks us, the origin, as PROTOCOL.md "Validation" says)."""
     copies = [copy.deepcopy(doc) for doc in documents]
     ids = {post["id"] for doc in copies for post in _embedded_posts(doc) if isinstance(post.get("id"), str)}
     if not ids:
@@ -119,16 +129,20 @@ async def redact_deleted(session: AsyncSession, documents: list[dict[str, Any]])
 
 
 def _tombstone_embedded(document: dict[str, Any], deleted: set[str]) -> None:
-    parent = document
+    """Replace the embedded post with a Tombstone when it was deleted, and drop the proofs of the
+    activities around it (``Announce{Create{Note}}``: the Create's, and the Announce's if it had one)."""
+    path = [document]
     for _ in range(4):
-        value = parent.get("object")
+        value = path[-1].get("object")
         if not isinstance(value, dict):
             return
         if value.get("type") in POST_TYPES:
             if value.get("id") in deleted:
-                parent["object"] = {"id": value["id"], "type": "Tombstone", "formerType": value["type"]}
+                path[-1]["object"] = {"id": value["id"], "type": "Tombstone", "formerType": value["type"]}
+                for changed in path:
+                    changed.pop("proof", None)
             return
-        parent = value
+        path.append(value)
 
 
 async def _activity_group(session: AsyncSession, urls: Urls, row: Activity) -> LocalActor | None:
@@ -198,7 +212,7 @@ async def outbox(
         return Listing(total=total, hidden=True)
     query = select(Activity.document).where(condition).order_by(Activity.published.desc(), Activity.id.desc())
     _, rows, has_next = await _listing(session, query, select(func.count()).select_from(Activity).where(condition), page)
-    items = [strip_context(doc) for doc in await redact_deleted(session, rows)]
+    items = [embedded(doc) for doc in await redact_deleted(session, rows)]
     return Listing(total=total, items=items, has_next=has_next)
 
 

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.urls import Urls
-from federation.activities import group_announce, strip_context
+from federation.activities import embedded, group_announce
 from inbox_outbox.addressing import group_member_inboxes
 from inbox_outbox.ids import new_activity_id
 from inbox_outbox.outbox import publish
@@ -46,7 +46,7 @@ async def announce_to_members(
     announced = [
         await publish(
             session, urls, group,
-            group_announce(new_activity_id(urls), group_id, followers, _embedded(inner), public=public),
+            group_announce(new_activity_id(urls), group_id, followers, embedded(inner), public=public),
             inboxes,
         )
     ]
@@ -56,7 +56,3 @@ async def announce_to_members(
         announced.append(await publish(session, urls, group, boost, inboxes))
     return announced
 
-
-def _embedded(inner: dict[str, Any]) -> dict[str, Any]:
-    """``inner`` as the Announce embeds it: signed documents untouched, others without ``@context``."""
-    return inner if "proof" in inner else strip_context(inner)

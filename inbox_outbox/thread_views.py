@@ -8,6 +8,9 @@ queries whatever its size: the posts, their authors (local and remote in two que
 Remote HTML was sanitised when it was stored; it is sanitised once more here before it is shown, so a
 row stored under an older, laxer policy never reaches a browser as it came. Titles and names are plain
 text, escaped by the templates. Remote authors are named with their server: ``alice · social.example``.
+A suspended local author (actors.accounts, "Standing") keeps their group posts on these pages, named by
+the username only, as their stripped actor document names them; their avatar address serves the
+placeholder (web.routes.media).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from actors.group_pages import ROLE_LABELS, TEAM_ROLES, Standing, local_path, st
 from actors.urls import Urls
 from federation.html import sanitize_html
 from inbox_outbox.content_store import aware, group_of, thread_root
-from storage.models import Featured, LocalActor, Object, Reaction, RemoteActor
+from storage.models import Account, Featured, LocalActor, Object, Reaction, RemoteActor
 
 THREADS_PAGE = 30
 # Pages never need a post's stored AS2 document: decoding that JSON was a quarter of a thread page's time.
@@ -69,13 +72,14 @@ async def authors(session: AsyncSession, urls: Urls, uris: set[str], roles: dict
     local_names = {uri[len(prefix):]: uri for uri in uris if uri.startswith(prefix)}
     if local_names:
         rows = await session.execute(
-            select(LocalActor.username, LocalActor.display_name).where(
-                LocalActor.username.in_(list(local_names)), LocalActor.actor_type == "person"
-            )
+            select(LocalActor.username, LocalActor.display_name, Account.suspended)
+            .outerjoin(Account, Account.actor_id == LocalActor.id)
+            .where(LocalActor.username.in_(list(local_names)), LocalActor.actor_type == "person")
         )
-        for name, display in rows:
+        for name, display, suspended in rows:
             uri = local_names[name]
-            found[uri] = Author(uri=uri, name=display or name, url=local_path(urls, uri),
+            # A suspended person's profile is withheld (actors.documents): the username is all we show.
+            found[uri] = Author(uri=uri, name=name if suspended else display or name, url=local_path(urls, uri),
                                 handle=f"{name}@{urls.domain}", role=roles.get(uri))
     remote = [uri for uri in uris if uri not in found and not uri.startswith(urls.base + "/")]
     if remote:

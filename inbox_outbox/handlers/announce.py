@@ -2,8 +2,12 @@
 
 From a **remote group we follow** (one of our people joined it):
 
-- ``Announce{<activity>}`` (Lemmy, PieFed, Made Open): the inner activity is trusted only as its own
-  origin serves it (embedded copies from another host are re-fetched, PROTOCOL.md "Validation"), then
+- ``Announce{<activity>}`` (Lemmy, PieFed, Made Open): the inner activity is trusted as
+  inbox_outbox.dereference decides (PROTOCOL.md "Validation"), and so is the post a Create embeds: an
+  embedded copy that carries an FEP-8b32 integrity proof by its owner that holds (federation.proofs) is
+  taken as it came (Made Open signs its members' group posts, so a private group's posts reach members
+  whose servers the author's server will not serve them to); a proof that fails drops the activity;
+  without a usable proof, a copy from another host is re-fetched from its own origin. Then it is
   processed as if its actor had sent it to us: Create, Update, Delete and votes through this package's
   handlers with ``via_group`` (so posts are stored with ``audience_uri`` = the group, and the group's
   moderators may delete), anything else (Add, Remove, Block, Undo, ...) through the dispatch table.

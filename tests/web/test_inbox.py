@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -18,13 +17,14 @@ from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient
 from sqlalchemy import func, select
 
-from actors import local
+from actors import accounts, local, node_settings
 from actors.remote import REFRESHES_PER_HOST
 from madeopen.app import Services
 from madeopen.settings import Settings
-from storage.models import InboundActivity
+from storage.models import InboundActivity, NodeSetting
 from tests.conftest import TEST_DOMAIN
 from tests.support.peer import ACTIVITY_JSON, Implementation, Peer, PeerActor, new_rsa_key
+from tests.support.peer_fixtures import bob, peer  # noqa: F401  (fixtures)
 
 OUR_BASE = f"https://{TEST_DOMAIN}"
 TWO_HOURS = 2 * 3600
@@ -34,17 +34,6 @@ TWO_HOURS = 2 * 3600
 def settings(settings: Settings) -> Settings:
     # The peer listens on 127.0.0.1: our key fetches must be allowed to reach it.
     return dataclasses.replace(settings, allow_private_addresses=True)
-
-
-@pytest.fixture
-async def peer() -> AsyncIterator[Peer]:
-    async with Peer() as running:
-        yield running
-
-
-@pytest.fixture
-def bob(peer: Peer) -> PeerActor:
-    return peer.add_actor("bob", name="Bob")
 
 
 @pytest.fixture
@@ -301,6 +290,32 @@ async def test_unknown_local_recipient_is_404(client: TestClient, services: Serv
         response = await post_signed(client, bob, path, bob.create_note())
         assert "nobody" in await refusal_reason(response, 404), path
     assert await stored_count(services) == 0
+
+
+async def test_a_sign_up_waiting_for_approval_has_no_inbox(
+    client: TestClient, services: Services, bob: PeerActor
+) -> None:
+    async with services.sessions.begin() as session:
+        session.add(NodeSetting(key=node_settings.REGISTRATION, value="approval"))
+    async with services.sessions.begin() as session:
+        await accounts.sign_up(session, accounts.SignUp("newbie", "correct horse battery", "correct horse battery"))
+
+    async def answer(name: str) -> tuple[int, str]:
+        response = await post_signed(client, bob, f"/users/{name}/inbox", bob.create_note())
+        return response.status, (await response.text()).replace(name, "NAME")
+
+    # Exactly what an unknown name gets (Mastodon: 404 for an unapproved account), and nothing is queued.
+    assert await answer("newbie") == await answer("nobody")
+    assert (await answer("newbie"))[0] == 404
+    assert await stored_count(services) == 0
+
+    async with services.sessions.begin() as session:
+        admin = await local.create_person(
+            session, local.NewPerson(username="root_ada", password="correct horse battery", is_admin=True)
+        )
+        await accounts.approve(session, admin.id, "newbie")
+    assert (await answer("newbie"))[0] == 202  # approved: its inbox is there
+    assert await stored_count(services) == 1
 
 
 async def test_get_on_an_inbox_is_405(client: TestClient) -> None:

@@ -2,12 +2,9 @@
 
 Admins only: anybody else gets the branded 403 page (visitors without a session are asked to log in).
 
-Suspending and unsuspending a person is told to the peers that keep a copy of them: ``Update{Person}``
-with the actor document as it now is (``suspended: true`` and no profile, or the full profile again;
-inbox_outbox.services.profiles.announce_actor picks the recipients). Mastodon does the same since 3.3
-(``SuspendAccountService``/``UnsuspendAccountService#distribute_update_actor!``) and applies the flag
-from such an Update, so the person is hidden there and comes back there. Approving or rejecting a sign-up
-tells nobody: a pending account was never public.
+Suspending and unsuspending a person is one call to inbox_outbox.services.accounts.set_suspended, which
+also tells the peers that keep a copy of them (``Update{Person}``, in the same transaction). Approving or
+rejecting a sign-up tells nobody: a pending account was never public.
 """
 
 from __future__ import annotations
@@ -21,7 +18,7 @@ from actors import accounts, media, node_settings
 from actors.errors import InvalidInput
 from actors.node_settings import InvalidFields, NodeSettings
 from actors.urls import Urls
-from inbox_outbox.services.profiles import announce_actor
+from inbox_outbox.services import accounts as account_services
 from web import forms, sessions
 from web.context import get_context
 from web.responses import html_page
@@ -110,17 +107,11 @@ async def users(request: web.Request) -> web.Response:
 UserAction = Callable[[AsyncSession, Urls, int, str], Awaitable[object]]
 
 
-def _suspension(suspended: bool) -> UserAction:
-    async def act(session: AsyncSession, urls: Urls, acting_id: int, name: str) -> None:
-        person = await accounts.set_suspended(session, acting_id, name, suspended)
-        await announce_actor(session, urls, person)  # in the same transaction (module text)
-
-    return act
-
-
 _ACTIONS: dict[str, tuple[str, UserAction]] = {
-    "suspend": ("{} is suspended and has been logged out.", _suspension(True)),
-    "unsuspend": ("{} can log in again.", _suspension(False)),
+    "suspend": ("{} is suspended and has been logged out.",
+                lambda s, urls, a, n: account_services.set_suspended(s, urls, a, n, True)),
+    "unsuspend": ("{} can log in again.",
+                  lambda s, urls, a, n: account_services.set_suspended(s, urls, a, n, False)),
     "approve": ("{} has been approved and can log in now.", lambda s, _urls, a, n: accounts.approve(s, a, n)),
     "reject": ("The sign-up of {} has been rejected and deleted.", lambda s, _urls, a, n: accounts.reject(s, a, n)),
 }

@@ -1,10 +1,14 @@
-"""Inboxes: per actor and shared. Checks, signature, then the inbound queue and 202 (DESIGN.md §2)."""
+"""Inboxes: per actor and shared. Checks, signature, then the inbound queue and 202 (DESIGN.md §2).
+
+A sign-up waiting for approval has no inbox yet: its address answers 404 exactly as an unknown name's
+does, and nothing is queued (actors.accounts, "Standing"; Mastodon refuses deliveries to an unapproved
+account the same way). A suspended person's inbox still takes deliveries, as Mastodon's does."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from actors import blocks, local
+from actors import accounts, blocks
 from actors.errors import Forbidden
 from federation.signatures import SignatureError, check_owner
 from inbox_outbox import receive
@@ -37,7 +41,7 @@ async def _recipient(request: web.Request) -> str | None:
         return ctx.urls.instance_actor() if request.path.startswith("/actor") else None
     actor_type = _PATH_TYPES[kind]
     async with ctx.sessions() as session:
-        name = await local.existing_name(session, request.match_info["name"], actor_type)
+        name = await accounts.public_name(session, request.match_info["name"], actor_type)
     return ctx.urls.actor(actor_type, name)
 
 

@@ -1,11 +1,15 @@
-"""Uploaded images under /media/<random name>, and a stable avatar address per local actor."""
+"""Uploaded images under /media/<random name>, and a stable avatar address per local actor.
+
+The avatar address follows the person's standing (actors.accounts, "Standing"): a suspended person's
+shows the placeholder, with the initial of the username, as their actor document shows no icon and no
+display name; a sign-up waiting for approval answers 404 like a name that is not here."""
 
 from __future__ import annotations
 
 from aiohttp import web
 from markupsafe import escape
 
-from actors import local, media, node_settings
+from actors import accounts, media, node_settings
 from web import sessions
 from web.context import get_context
 
@@ -31,14 +35,18 @@ async def media_file(request: web.Request) -> web.StreamResponse:
 
 @routes.get(r"/{kind:users|groups}/{name}/avatar")
 async def avatar(request: web.Request) -> web.StreamResponse:
-    """The actor's avatar, or a generated initial on the node's accent colour when there is none."""
+    """The actor's avatar, or a generated initial on the node's accent colour when there is none (or the
+    person is suspended: module text)."""
     ctx = get_context(request)
     async with ctx.sessions() as session:
-        actor = await local.find_actor(session, request.match_info["name"], _KINDS[request.match_info["kind"]])
-    if actor.avatar and media.path_of(ctx.media_dir, actor.avatar):
+        actor = await accounts.find_public_actor(
+            session, request.match_info["name"], _KINDS[request.match_info["kind"]]
+        )
+    suspended = accounts.standing(actor) is accounts.Standing.SUSPENDED
+    if actor.avatar and not suspended and media.path_of(ctx.media_dir, actor.avatar):
         raise web.HTTPFound(f"/media/{actor.avatar}", headers={"Cache-Control": "no-cache"})
     accent = (await sessions.settings_cache(request).get()).accent_color
-    initial = escape((actor.display_name or actor.username)[:1].upper())
+    initial = escape((actor.username if suspended else actor.display_name or actor.username)[:1].upper())
     svg = (
         '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64">'
         f'<rect width="64" height="64" fill="{accent}"/>'

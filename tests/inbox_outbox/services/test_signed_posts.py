@@ -14,6 +14,7 @@ from actors.documents import actor_document
 from federation import proofs
 from federation.keys import ed25519_from_multibase
 from federation.signatures import PublicKeyRecord
+from inbox_outbox import collections_content
 from inbox_outbox.services import posts
 from madeopen.app import Services
 from storage.models import LocalActor
@@ -99,3 +100,35 @@ async def test_a_profile_post_is_sent_as_before(content_world: World) -> None:
     [create_doc] = await published(w.services, w.alice, "Create")
     assert "proof" not in create_doc and "proof" not in create_doc["object"]
     assert "@context" not in create_doc["object"]
+
+
+async def test_a_signed_create_read_from_the_outbox_still_verifies(content_world: World) -> None:
+    """Outbox pages list a signed activity as signed (@context kept), like the group's Announce carries it;
+    an activity whose post was deleted since shows a Tombstone and no longer claims a proof."""
+    w = content_world
+    alice, garden = await _actors(w.services, "alice", "garden")
+    keys = PublishedKeys(w.services, alice)
+    async with w.services.sessions.begin() as session:
+        kept = await posts.create_post(session, w.services.urls, alice, garden, "Seeds", "Swap on Sunday")
+        gone = await posts.create_post(session, w.services.urls, alice, garden, "Oops", "Wrong group")
+        await posts.delete_post(session, w.services.urls, alice, gone.uri)
+        await posts.create_post(session, w.services.urls, alice, None, "", "Just me")
+    assert alice is not None and garden is not None
+
+    async with w.services.sessions() as session:
+        person_page = await collections_content.outbox(session, w.services.urls, alice, None, 1)
+        group_page = await collections_content.outbox(session, w.services.urls, garden, None, 1)
+    creates = {item["object"]["id"]: item for item in person_page.items if item["type"] == "Create"}
+    await _assert_signed_by(creates[kept.uri], keys, w.alice)
+    assert creates[gone.uri]["object"]["type"] == "Tombstone" and "proof" not in creates[gone.uri]
+    assert "@context" not in creates[gone.uri]
+    [unsigned] = [item for uri, item in creates.items() if uri not in (kept.uri, gone.uri)]
+    assert "proof" not in unsigned and "@context" not in unsigned  # a profile post: listed as before
+
+    # The group's outbox: its Announce (unsigned, no @context) carries alice's Create as she signed it.
+    relayed = {item["object"]["object"]["id"]: item for item in group_page.items
+               if isinstance(item["object"], dict) and item["object"]["type"] == "Create"}
+    assert "@context" not in relayed[kept.uri]
+    await _assert_signed_by(relayed[kept.uri]["object"], keys, w.alice)
+    tombstoned = relayed[gone.uri]["object"]
+    assert tombstoned["object"]["type"] == "Tombstone" and "proof" not in tombstoned
