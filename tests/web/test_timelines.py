@@ -4,9 +4,7 @@ through the inbound worker."""
 
 from __future__ import annotations
 
-import dataclasses
 import re
-from collections.abc import AsyncIterator
 
 import pytest
 
@@ -14,26 +12,15 @@ from actors import local
 from inbox_outbox import timelines
 from inbox_outbox.services import posts
 from madeopen.app import Services
-from madeopen.settings import Settings
 from tests.inbox_outbox.content_support import (
     ContentPeer, activity, create, follow, group, join, lemmy_page, receive,
 )
 from tests.support.peer import PUBLIC, PeerActor
+from tests.support.peer_fixtures import content_peer, settings  # noqa: F401  (fixtures)
 from tests.support.web_ui import UI, create_person, ui  # noqa: F401  (fixtures)
 
 ALICE = "http://node.test/users/alice"
 GARDEN = "http://node.test/groups/garden"
-
-
-@pytest.fixture
-def settings(settings: Settings) -> Settings:
-    return dataclasses.replace(settings, scheme="http", allow_private_addresses=True)
-
-
-@pytest.fixture
-async def peer() -> AsyncIterator[ContentPeer]:
-    async with ContentPeer() as running:
-        yield running
 
 
 async def _post(services: Services, author: str, group_name: str | None, title: str, body: str) -> str:
@@ -54,12 +41,12 @@ def _has(page: str, words: str) -> bool:
 
 
 async def test_home_shows_my_groups_here_and_elsewhere_and_people_i_follow(
-    ui: UI, services: Services, peer: ContentPeer
+    ui: UI, services: Services, content_peer: ContentPeer
 ) -> None:
-    bob = peer.add_actor("bob", name="Bob")
-    carol = peer.add_actor("carol", name="Carol")
-    erin = peer.add_actor("erin", name="Erin")
-    lemmings = peer.add_actor("lemmings", actor_type="Group", name="Lemmings")
+    bob = content_peer.add_actor("bob", name="Bob")
+    carol = content_peer.add_actor("carol", name="Carol")
+    erin = content_peer.add_actor("erin", name="Erin")
+    lemmings = content_peer.add_actor("lemmings", actor_type="Group", name="Lemmings")
     for name in ("alice", "dave", "fran"):
         await create_person(services, name)
     await group(services, "garden", owner="alice")
@@ -113,9 +100,9 @@ async def test_home_shows_my_groups_here_and_elsewhere_and_people_i_follow(
     assert [item.title for item in dave_home.items if item.title] == ["Secret budget", "Compost heap"]
 
 
-async def test_local_shows_public_posts_of_this_node(ui: UI, services: Services, peer: ContentPeer) -> None:
-    bob = peer.add_actor("bob", name="Bob")
-    lemmings = peer.add_actor("lemmings", actor_type="Group", name="Lemmings")
+async def test_local_shows_public_posts_of_this_node(ui: UI, services: Services, content_peer: ContentPeer) -> None:
+    bob = content_peer.add_actor("bob", name="Bob")
+    lemmings = content_peer.add_actor("lemmings", actor_type="Group", name="Lemmings")
     await create_person(services, "alice")
     await group(services, "garden", owner="alice")
     await group(services, "board", private=True, owner="alice")
