@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 
-
 from actors import local
 from inbox_outbox import timelines
 from inbox_outbox.services import posts
