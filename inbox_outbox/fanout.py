@@ -55,4 +55,3 @@ async def announce_to_members(
         boost = group_announce(new_activity_id(urls), group_id, followers, object_value["id"], public=public)
         announced.append(await publish(session, urls, group, boost, inboxes))
     return announced
-
