@@ -44,7 +44,8 @@ from aiohttp import web  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
 from actors import local  # noqa: E402
-from inbox_outbox.content_store import add_reaction, note_reply  # noqa: E402
+from content.store import note_reply  # noqa: E402
+from content.votes import add_reaction  # noqa: E402
 from inbox_outbox.services import posts  # noqa: E402
 from madeopen.app import Services, build_services, build_web_app, prepare  # noqa: E402
 from madeopen.settings import Settings  # noqa: E402

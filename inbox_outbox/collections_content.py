@@ -25,10 +25,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from actors.errors import NotFound
 from actors.memberships import can_read, local_actor_by_uri
 from actors.urls import Urls
+from content.store import group_of, object_by_uri
 from federation.activities import embedded
 from federation.collections import PAGE_SIZE
 from federation.objects import POST_TYPES
-from inbox_outbox.content_store import group_of, object_by_uri
 from inbox_outbox.ids import is_local
 from storage.models import Activity, LocalActor, Membership, Object, RemoteActor
 

@@ -15,9 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.errors import Forbidden
 from actors.urls import Urls
+from content.store import tombstone
 from federation.activities import activity
 from federation.context import PUBLIC
-from inbox_outbox.content_store import tombstone
 from inbox_outbox.fanout import announce_to_members
 from inbox_outbox.follows import answer_follow, follow_document
 from inbox_outbox.ids import new_activity_id
@@ -117,7 +117,7 @@ async def remove_post(
     reason: str = "",
     notify: list[str] | None = None,
 ) -> None:
-    """A moderator removes a post: it becomes a Tombstone (content_store.tombstone), and, when one of our actors
+    """A moderator removes a post: it becomes a Tombstone (content.store.tombstone), and, when one of our actors
     acted, the group announces their ``Delete`` (Lemmy's "remove" shape: a Delete by the moderator with the
     reason in ``summary``). ``notify``: extra inboxes (the author's, on another server).
 

@@ -26,10 +26,10 @@ from typing import Any
 from sqlalchemy import select
 
 from actors.errors import DomainError
+from content.store import object_by_uri
 from federation.activities import object_id
 from federation.objects import is_post
 from federation.remote_actor import ACTOR_TYPES, origin
-from inbox_outbox.content_store import object_by_uri
 from inbox_outbox.dereference import FetchBudget, trusted_document
 from inbox_outbox.federation import Federation
 from inbox_outbox.handlers.create import accept_post, parse_post

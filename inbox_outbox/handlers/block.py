@@ -26,8 +26,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.errors import DomainError
 from actors.memberships import is_moderator, local_actor_by_uri
+from content.store import tombstone
 from federation.activities import object_id
-from inbox_outbox.content_store import tombstone
 from inbox_outbox.dereference import FetchBudget
 from inbox_outbox.federation import Federation
 from inbox_outbox.follows import BANNED

@@ -30,10 +30,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from actors import notifications
 from actors.memberships import can_post, local_actor_by_uri
 from actors.urls import Urls
+from content.store import note_reply, object_by_uri, thread_context, thread_locked
 from federation.object_fields import id_list
 from federation.object_render import stored_document
 from federation.objects import InvalidObject, ObjectData, parse_object
-from inbox_outbox.content_store import note_reply, object_by_uri, thread_context, thread_locked
 from inbox_outbox.dereference import FetchBudget, trusted_document
 from inbox_outbox.fanout import announce_to_members
 from inbox_outbox.federation import Federation

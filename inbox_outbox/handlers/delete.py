@@ -21,10 +21,11 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from actors.memberships import is_moderator
+from content.store import group_of, object_by_uri, tombstone
+from content.votes import remove_reactions_of
 from federation.objects import tombstone_id
 from federation.remote_actor import origin
 from inbox_outbox.addressing import actor_inboxes
-from inbox_outbox.content_store import group_of, object_by_uri, remove_reactions_of, tombstone
 from inbox_outbox.dereference import FetchBudget
 from inbox_outbox.fanout import announce_to_members
 from inbox_outbox.federation import Federation

@@ -13,9 +13,10 @@ from typing import Any
 
 from actors import notifications
 from actors.memberships import can_read, is_banned
+from content.store import group_of, object_by_uri
+from content.votes import add_reaction, find_reaction, remove_reaction
 from federation.activities import object_id
 from federation.objects import VOTE_KINDS, InvalidObject, parse_vote
-from inbox_outbox.content_store import add_reaction, find_reaction, group_of, object_by_uri, remove_reaction
 from inbox_outbox.fanout import announce_to_members
 from inbox_outbox.federation import Federation
 from inbox_outbox.handlers.registry import Drop, Incoming, handles, undoes

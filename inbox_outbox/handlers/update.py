@@ -14,11 +14,11 @@ import logging
 from typing import Any
 
 from actors.errors import DomainError
+from content.store import aware, group_of, object_by_uri
 from federation.activities import object_id
 from federation.object_render import stored_document
 from federation.objects import ObjectData
 from federation.remote_actor import ACTOR_TYPES, origin
-from inbox_outbox.content_store import aware, group_of, object_by_uri
 from inbox_outbox.dereference import FetchBudget, trusted_document
 from inbox_outbox.fanout import announce_to_members
 from inbox_outbox.federation import Federation

@@ -26,13 +26,13 @@ from actors import accounts
 from actors.errors import DomainError, InvalidInput, NotFound
 from actors.memberships import local_actor_by_uri
 from actors.usernames import lookup_key
+from content.store import object_by_uri
 from federation import discovery
 from federation.http_errors import (
     AddressNotAllowed, BadContentType, FetchConnectionError, FetchError, FetchTimeout, HTTPStatusError,
 )
 from federation.objects import InvalidObject, is_post, parse_object
 from federation.remote_actor import ACTOR_TYPES, InvalidActor, origin, parse_actor
-from inbox_outbox.content_store import object_by_uri
 from inbox_outbox.federation import Federation
 from inbox_outbox.ids import is_local
 from inbox_outbox.services import membership

@@ -34,23 +34,20 @@ from actors.errors import Forbidden, InvalidInput, NotFound
 from actors.memberships import can_post, can_read, is_banned, is_moderator, local_actor_by_uri
 from actors.signing import with_proof
 from actors.urls import Urls
+from content.rules import check_post_text
+from content.store import group_of, note_reply, object_by_uri, thread_locked, thread_root, tombstone
+from content.votes import add_reaction, find_reaction, remove_reaction
 from federation.activities import activity, iso, strip_context
 from federation.context import PUBLIC
 from federation.html import render_markdown
 from federation.object_fields import Mention
 from federation.object_render import LocalPost, context_url, render_object
 from inbox_outbox.addressing import actor_inboxes, dedupe, follower_inboxes
-from inbox_outbox.content_store import (
-    add_reaction, find_reaction, group_of, note_reply, object_by_uri, remove_reaction, thread_locked, thread_root,
-    tombstone,
-)
 from inbox_outbox.fanout import announce_to_members
 from inbox_outbox.ids import is_local, new_activity_id, new_object_id
 from inbox_outbox.outbox import publish
 from storage.models import Activity, LocalActor, Object, RemoteActor, utcnow
 
-MAX_TITLE = 200
-MAX_BODY = 50_000
 _VOTE_TYPES = {"like": "Like", "dislike": "Dislike"}
 
 
@@ -146,21 +143,6 @@ def _authored(
 
 # --------------------------------------------------------------------------------------------------
 # Writing
-
-
-def _check_text(title: str, body: str, *, title_required: bool) -> tuple[str, str]:
-    # A title is plain text: kept as typed ("a <b> c" stays), one line; pages escape it on output.
-    title = " ".join((title or "").split())
-    body = (body or "").strip()
-    if len(title) > MAX_TITLE:
-        raise InvalidInput(f"title too long: at most {MAX_TITLE} characters")
-    if len(body) > MAX_BODY:
-        raise InvalidInput(f"post too long: at most {MAX_BODY} characters")
-    if title_required and not title:
-        raise InvalidInput("a post in a group needs a title")
-    if not title and not body:
-        raise InvalidInput("an empty post: write something")
-    return title, body
 
 
 async def _check_may_post(session: AsyncSession, urls: Urls, author: LocalActor, place: Place) -> None:
@@ -267,7 +249,7 @@ async def create_post(
     else:
         place = Place()
     in_group = place.in_group
-    title, body = _check_text(title, body, title_required=in_group)
+    title, body = check_post_text(title, body, title_required=in_group)
     await _check_may_post(session, urls, author, place)
     # FEP-1b12 threads are Pages with a name; profile posts are Notes (an Article when titled).
     kind = "Page" if in_group else ("Article" if title else "Note")
@@ -282,7 +264,7 @@ async def reply(session: AsyncSession, urls: Urls, author: LocalActor, parent_ur
     if parent.deleted:
         raise InvalidInput("that post was deleted; it takes no replies")
     place = await _place_of(session, urls, parent)
-    _, body = _check_text("", body, title_required=False)
+    _, body = check_post_text("", body, title_required=False)
     await _check_may_post(session, urls, author, place)
     if await thread_locked(session, parent):
         raise Forbidden("this thread is locked: no new replies")
@@ -397,7 +379,7 @@ async def update_post(
     author_uri = _uri(urls, author)
     if obj.author_uri != author_uri:
         raise Forbidden("only the author may edit a post")
-    new_title, body = _check_text(obj.name if title is None else title, body,
+    new_title, body = check_post_text(obj.name if title is None else title, body,
                                   title_required=obj.type == "Page" and obj.in_reply_to_uri is None)
     now = utcnow()
     obj.name = new_title

@@ -15,14 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.errors import Forbidden, InvalidInput, NotFound
 from actors.group_pages import local_path
-from actors.node_settings import InvalidFields
 from actors.urls import Urls
+from content.rules import check_post_text
+from content.store import group_of, object_by_uri, thread_root
+from content.thread_views import post_path
 from inbox_outbox import collections_content
-from inbox_outbox.content_store import group_of, object_by_uri, thread_root
 from inbox_outbox.federation import Federation
 from inbox_outbox.services import moderation, posts
 from inbox_outbox.services.common import load_group, load_person
-from inbox_outbox.thread_views import post_path
 from storage.models import Object
 
 VOTES = ("like", "dislike", "undo")
@@ -42,24 +42,6 @@ async def _posted(session: AsyncSession, urls: Urls, obj: Object) -> Posted:
     return Posted(id=obj.id, uri=obj.uri, path=post_path(urls, obj), thread_path=post_path(urls, root))
 
 
-def check_fields(title: str, body: str, *, title_required: bool) -> tuple[str, str]:
-    """The title (one line) and the Markdown body as services.posts will take them, or InvalidFields."""
-    title = " ".join((title or "").split())
-    body = (body or "").strip()
-    errors: dict[str, str] = {}
-    if len(title) > posts.MAX_TITLE:
-        errors["title"] = f"at most {posts.MAX_TITLE} characters (this has {len(title)})"
-    elif title_required and not title:
-        errors["title"] = "give the thread a title"
-    if len(body) > posts.MAX_BODY:
-        errors["body"] = f"at most {posts.MAX_BODY} characters (this has {len(body)})"
-    elif not body and not title_required:
-        errors["body"] = "write something"
-    if errors:
-        raise InvalidFields(errors)
-    return title, body
-
-
 def _person_uri(urls: Urls, username: str) -> str:
     return urls.person(username)
 
@@ -77,7 +59,7 @@ async def visible_post(session: AsyncSession, urls: Urls, post_id: int, viewer: 
 
 
 async def start_thread(fed: Federation, username: str, group_name: str, title: str, body: str) -> Posted:
-    title, body = check_fields(title, body, title_required=True)
+    title, body = check_post_text(title, body, title_required=True)
     async with fed.sessions.begin() as session:
         author = await load_person(session, username)
         group = await load_group(session, group_name)
@@ -86,7 +68,7 @@ async def start_thread(fed: Federation, username: str, group_name: str, title: s
 
 
 async def reply_to(fed: Federation, username: str, post_id: int, body: str) -> Posted:
-    _, body = check_fields("", body, title_required=False)
+    _, body = check_post_text("", body, title_required=False)
     async with fed.sessions.begin() as session:
         author = await load_person(session, username)
         parent = await visible_post(session, fed.urls, post_id, _person_uri(fed.urls, username))
@@ -101,7 +83,7 @@ async def edit_post(fed: Federation, username: str, post_id: int, title: str, bo
         if obj.author_uri != _person_uri(fed.urls, username) or not obj.local:
             raise Forbidden("only the author may edit a post")
         starts_thread = obj.type == "Page" and obj.in_reply_to_uri is None
-        title, body = check_fields(title if starts_thread else "", body, title_required=starts_thread)
+        title, body = check_post_text(title if starts_thread else "", body, title_required=starts_thread)
         obj = await posts.update_post(session, fed.urls, author, obj.uri, body, title if starts_thread else None)
         return await _posted(session, fed.urls, obj)
 

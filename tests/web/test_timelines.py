@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from actors import local
-from inbox_outbox import timelines
+from content import timelines
 from inbox_outbox.services import posts
 from madeopen.app import Services
 from tests.inbox_outbox.content_support import (

@@ -23,7 +23,7 @@ from actors import group_pages
 from actors.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from actors.local import GROUP_KINDS, ROLES
 from actors.node_settings import InvalidFields
-from inbox_outbox import thread_views
+from content import thread_views
 from inbox_outbox.services import membership, moderation
 from inbox_outbox.services import profiles as profile_services
 from inbox_outbox.services.common import load_group

@@ -15,9 +15,9 @@ from aiohttp import web
 from actors import group_pages
 from actors.errors import Forbidden
 from actors.node_settings import InvalidFields
-from inbox_outbox.content_store import thread_root
-from inbox_outbox import thread_views
-from inbox_outbox.services import posts as post_services
+from content import thread_views
+from content.rules import MAX_BODY, MAX_TITLE
+from content.store import thread_root
 from inbox_outbox.services import threads
 from inbox_outbox.services.common import load_group
 from storage.models import Object
@@ -32,7 +32,7 @@ _ID = r"{id:[0-9]{1,9}}"  # row ids; 9 digits stay inside PostgreSQL integer
 THREAD_LABELS = {"title": "Title", "body": "Text"}
 
 
-def _long_text(form: forms.FormData, name: str, limit: int = post_services.MAX_BODY) -> str:
+def _long_text(form: forms.FormData, name: str, limit: int = MAX_BODY) -> str:
     """A post body: longer than forms.text's cut, and cut one past the limit so "too long" can be told."""
     value = form.get(name)
     return value[: limit + 1] if isinstance(value, str) else ""
@@ -63,7 +63,7 @@ async def _group_for_posting(request: web.Request) -> tuple[group_pages.GroupAbo
 def _new_thread_page(request: web.Request, group: group_pages.GroupAbout, values: dict[str, str],
                      errors: dict[str, str], status: int = 200) -> web.Response:
     return html_page(request, "thread_new.html", status=status, group=group, values=values, errors=errors,
-                     labels=THREAD_LABELS, max_title=post_services.MAX_TITLE)
+                     labels=THREAD_LABELS, max_title=MAX_TITLE)
 
 
 @routes.get("/groups/{name}/new")
@@ -157,7 +157,7 @@ def _edit_page(request: web.Request, obj: Object, values: dict[str, str], errors
     starts_thread = obj.type == "Page" and obj.in_reply_to_uri is None
     return html_page(request, "thread_edit.html", status=status, values=values, errors=errors, labels=THREAD_LABELS,
                      starts_thread=starts_thread, post_path=thread_views.post_path(ctx.urls, obj), post_id=obj.id,
-                     max_title=post_services.MAX_TITLE)
+                     max_title=MAX_TITLE)
 
 
 @routes.post(f"/posts/{_ID}/edit")

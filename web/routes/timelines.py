@@ -1,13 +1,13 @@
 """Timelines as pages: ``GET /home`` (logged in: my groups, local and remote, and the people I follow)
 and ``GET /local`` (public posts on this node); newest first, ``?before=<id>`` for older pages
-(inbox_outbox.timelines)."""
+(content.timelines)."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
 from actors import local as local_actors
-from inbox_outbox import timelines
+from content import timelines
 from web import sessions
 from web.context import get_context
 from web.responses import html_page

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from actors.errors import InvalidInput
 from actors.memberships import local_actor_by_uri
 from actors.urls import Urls
-from inbox_outbox import thread_views
+from content import thread_views
 from storage.models import Follow, LocalActor, Membership, Object, RemoteActor
 
 PAGE_SIZE = 20

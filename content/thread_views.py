@@ -25,8 +25,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.group_pages import ROLE_LABELS, TEAM_ROLES, Standing, local_path, standing, team_roles
 from actors.urls import Urls
+from content.store import aware, group_of, thread_root
 from federation.html import sanitize_html
-from inbox_outbox.content_store import aware, group_of, thread_root
 from storage.models import Account, Featured, LocalActor, Object, Reaction, RemoteActor
 
 THREADS_PAGE = 30
