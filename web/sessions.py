@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from urllib.parse import quote
 from typing import Any
 
 import aiohttp_session
@@ -85,8 +86,9 @@ def require_user(request: web.Request) -> CurrentUser:
     """The logged-in person; anybody else is sent to the log-in page and brought back afterwards."""
     user = current_user(request)
     if user is None:
-        target = request.path_qs if request.method == "GET" else "/"
-        raise web.HTTPSeeOther(f"/login?next={_quote(target)}")
+        # raw_path: the path and query as sent, percent-encoded (safe_next refuses decoded whitespace).
+        target = request.raw_path if request.method == "GET" else "/"
+        raise web.HTTPSeeOther(f"/login?next={quote(target, safe='/')}")
     return user
 
 
@@ -123,19 +125,6 @@ async def notify(request: web.Request, message: str) -> None:
     """A one-line notice shown on the next page rendered (after a redirect)."""
     session = await aiohttp_session.get_session(request)
     session[_NOTICES] = [*session.get(_NOTICES, []), message][-5:]
-
-
-def _quote(path: str) -> str:
-    from urllib.parse import quote
-
-    return quote(path, safe="/")
-
-
-def safe_next(value: str | None) -> str:
-    """Only paths on this site may be redirected to after logging in (no //host, no scheme)."""
-    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
-        return "/"
-    return value
 
 
 async def _load_user(request: web.Request, session: aiohttp_session.Session) -> CurrentUser | None:

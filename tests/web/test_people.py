@@ -14,6 +14,7 @@ from inbox_outbox.services import profiles as profile_services
 from madeopen.app import Services
 from people.profiles import ProfileChange
 from storage.models import Activity, Membership
+from tests.conftest import TEST_DOMAIN
 from tests.people.conftest import BERLIN, POTSDAM
 from tests.support.web_ui import UI, create_person, ui  # noqa: F401  (fixture)
 
@@ -48,7 +49,9 @@ async def _json(ui: UI, path: str, status: int = 200) -> Any:
 
 async def _put(ui: UI, path: str, body: object, content_type: str = JSON) -> ClientResponse:
     data = json.dumps(body) if content_type == JSON else str(body)
-    return await ui.client.put(path, data=data, headers={"Content-Type": content_type, "Accept": JSON})
+    # A page of this site calling the API: the browser adds its Origin (web/csrf.py checks it).
+    headers = {"Content-Type": content_type, "Accept": JSON, "Origin": f"https://{TEST_DOMAIN}"}
+    return await ui.client.put(path, data=data, headers=headers)
 
 
 async def test_api_people_finds_by_skill_interest_and_place(ui: UI, services: Services) -> None:

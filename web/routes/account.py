@@ -11,6 +11,7 @@ from people import profiles
 from people.geo import PRECISIONS
 from web import client_address, forms, sessions
 from web.context import get_context
+from web.next_path import safe_next
 from web.responses import html_page
 
 routes = web.RouteTableDef()
@@ -56,7 +57,7 @@ async def signup_submit(request: web.Request) -> web.Response:
 
 @routes.get("/login")
 async def login_form(request: web.Request) -> web.Response:
-    next_path = sessions.safe_next(request.query.get("next"))
+    next_path = safe_next(request.query.get("next"))
     if sessions.current_user(request) is not None:
         raise web.HTTPSeeOther(next_path)
     return html_page(request, "login.html", values={"next": next_path}, error=None)
@@ -66,7 +67,7 @@ async def login_form(request: web.Request) -> web.Response:
 async def login_submit(request: web.Request) -> web.Response:
     ctx = get_context(request)
     form = await forms.read(request)
-    next_path = sessions.safe_next(forms.text(form, "next"))
+    next_path = safe_next(forms.text(form, "next"))
     username, password = forms.text(form, "username"), forms.text(form, "password")
     try:
         actor = await login_limits.log_in(ctx.sessions, username, password, client_address.of(request))
