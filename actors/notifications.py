@@ -238,7 +238,7 @@ async def mark_read(session: AsyncSession, recipient_id: int, notification_id: i
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-async def actor_name(session: AsyncSession, urls: Urls, uri: str) -> tuple[str, str]:
+async def describe_actor(session: AsyncSession, urls: Urls, uri: str) -> tuple[str, str]:
     """(name, link) of an actor, local or remote."""
     local = await local_actor_by_uri(session, urls, uri)
     if local is not None:
@@ -282,16 +282,16 @@ async def _report_target(session: AsyncSession, urls: Urls, flag_uri: str) -> tu
     if obj is not None:
         name, link = post_name(obj), post_link(obj, uri)
     else:
-        name, link = await actor_name(session, urls, uri)
+        name, link = await describe_actor(session, urls, uri)
     return f"your report about {name}", link, OUTCOMES.get(flag.outcome or "", "")
 
 
 async def _view(session: AsyncSession, urls: Urls, row: Notification) -> NotificationView:
-    actor_name, actor_url = await actor_name(session, urls, row.actor_uri)
+    actor_name, actor_url = await describe_actor(session, urls, row.actor_uri)
     obj = await session.scalar(select(Object).where(Object.uri == row.object_uri))
     excerpt = ""
     if row.kind == "join_request":
-        target_name, target_url = await actor_name(session, urls, row.object_uri)
+        target_name, target_url = await describe_actor(session, urls, row.object_uri)
     elif row.kind == "report":
         target_name, target_url, excerpt = await _report_target(session, urls, row.object_uri)
     elif row.kind == "reply":

@@ -190,12 +190,12 @@ async def _thing(session: AsyncSession, urls: Urls, uri: str) -> ReportedThing:
     obj = await session.scalar(select(Object).where(Object.uri == uri))
     if obj is not None:
         return ReportedThing(notifications.post_name(obj), notifications.post_link(obj, uri), True, obj.deleted)
-    name, link = await notifications.actor_name(session, urls, uri)
+    name, link = await notifications.describe_actor(session, urls, uri)
     return ReportedThing(name, link, False)
 
 
 async def _view(session: AsyncSession, urls: Urls, flag: Flag, admin: bool) -> ReportView:
-    reporter_name, reporter_url = await notifications.actor_name(session, urls, flag.reporter_uri)
+    reporter_name, reporter_url = await notifications.describe_actor(session, urls, flag.reporter_uri)
     remote = (await local_actor_by_uri(session, urls, flag.reporter_uri)) is None
     things = [await _thing(session, urls, str(uri)) for uri in flag.object_uris]
     group = await session.get(LocalActor, flag.group_id) if flag.group_id is not None else None
