@@ -37,6 +37,7 @@ from storage.engine import SessionMaker
 from storage.models import DomainAllow, DomainBlock, Follow, Membership, RemoteActor
 
 SEVERITIES = ("block", "silence")
+PAST = {"block": "blocked", "silence": "silenced"}
 MAX_REASON = 1000
 _LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
 _HOST_RE = re.compile(rf"^{_LABEL}(\.{_LABEL})*(:[0-9]{{1,5}})?$")

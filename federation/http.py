@@ -280,7 +280,7 @@ class FederationClient:
         if self.host_allowed is not None:
             netloc = (url.host or "").lower() + (f":{url.explicit_port}" if url.explicit_port else "")
             if not await self.host_allowed(netloc):
-                raise HostNotAllowed(str(url), f"{netloc} is blocked by this server's domain policy")
+                raise HostNotAllowed(str(url), f"{netloc} is refused by this server's domain policy (blocked, or not allowed)")
         session = self._ensure_session()
         headers = self._signed_headers(method, url, base_headers, body, signer)
         remaining = deadline.remaining()

@@ -173,7 +173,7 @@ async def _domain(services: Services, args: argparse.Namespace) -> None:
         async with services.sessions.begin() as session:
             if args.action in ("block", "silence"):
                 host, severed = await blocks.set_domain(session, args.host, args.action, reason=args.reason)
-                print(f"{args.action}ed {host}" + (f"; ended {severed} follows and memberships" if severed else ""))
+                print(f"{blocks.PAST[args.action]} {host}" + (f"; ended {severed} follows and memberships" if severed else ""))
             elif args.action == "unblock":
                 print(f"unblocked {await blocks.remove_domain(session, args.host)}")
             elif args.action in ("allow", "disallow"):

@@ -211,7 +211,7 @@ async def add_domain(request: web.Request) -> web.Response:
             else:
                 domain, severed = await blocks.set_domain(session, values["domain"], values["severity"],
                                                           reason=values["reason"], actor_uri=admin.profile_url)
-                message = f"{domain} is {values['severity']}ed." + (
+                message = f"{domain} is {blocks.PAST[values['severity']]}." + (
                     f" {severed} follows and memberships with its people were ended." if severed else "")
     except InvalidFields as exc:
         return await _domains_page(request, values, exc.errors, status=400)
