@@ -28,7 +28,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import ColumnElement, delete, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors import moderation_log
@@ -125,6 +125,19 @@ async def silenced_domains(session: AsyncSession) -> list[str]:
     """Entries whose posts and people stay off public listings: silences, and blocks too (their old
     posts are kept, but a blocked server's people are not shown off either)."""
     return list(await session.scalars(select(DomainBlock.domain)))
+
+
+def netloc_covered(column: ColumnElement[str], entries: Iterable[str]) -> ColumnElement[bool]:
+    """SQL: the netloc in ``column`` (``RemoteActor.domain``, ``Profile.domain``) is covered by one of
+    ``entries`` (the same rule as ``covered``, for filtering in a query)."""
+    tests: list[ColumnElement[bool]] = []
+    for entry in entries:
+        if ":" in entry:
+            tests.append(column == entry)
+        else:
+            tests.extend((column == entry, column.like(f"%.{entry}"), column.like(f"{entry}:%"),
+                          column.like(f"%.{entry}:%")))
+    return or_(*tests) if tests else false()
 
 
 def covered(netloc: str, entries: Iterable[str]) -> bool:

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from actors import blocks, local
 from actors.remote import ResolveError
@@ -22,7 +22,8 @@ from inbox_outbox.delivery import DeliveryWorker
 from inbox_outbox.outbox import publish
 from madeopen.app import Services
 from madeopen.settings import Settings
-from storage.models import Delivery, InboundActivity
+from storage.models import Delivery, InboundActivity, Membership, Object
+from tests.inbox_outbox.groups_support import add_post, add_remote_member
 from tests.conftest import TEST_DOMAIN
 from tests.support.peer import AS2_CONTEXT, Peer, PeerActor
 
@@ -137,3 +138,36 @@ async def test_a_block_in_open_mode_refuses_before_the_key_fetch(
     assert stranger.requests == []
     status, _ = await _post(client, friend, _follow(friend))  # anyone else is welcome in open mode
     assert status == 202 and await _queued(services) == [friend.id]
+
+
+@pytest.mark.parametrize("federation_mode", ["open"])
+async def test_a_silenced_server_is_kept_off_public_listings_but_members_still_see_it(
+    services: Services, client: TestClient, stranger: Peer
+) -> None:
+    loud = stranger.add_actor("loud", name="Loud Larry", summary="I sell boats", document_overrides={"discoverable": True})
+    async with services.sessions.begin() as session:
+        await local.create_group(session, local.NewGroup(username="garden"))
+    await add_remote_member(services, "garden", loud)
+    boats = await add_post(services, loud.id, group="garden", content="<p>Boats for sale, cheap</p>")
+    html = {"Accept": "text/html"}
+
+    async def shown(path: str) -> str:
+        response = await client.get(path, headers=html)
+        assert response.status == 200, path
+        return await response.text()
+
+    async def found() -> list[str]:
+        response = await client.get("/api/people", params={"q": "Larry"})
+        assert response.status == 200
+        return [hit["id"] for hit in (await response.json())["people"]]
+
+    assert "Boats for sale" in await shown("/local") and await found() == [loud.id]
+    async with services.sessions.begin() as session:
+        await blocks.set_domain(session, stranger.host, "silence", reason="too loud")
+    assert "Boats for sale" not in await shown("/local")
+    assert await found() == []
+    async with services.sessions() as session:
+        post_id = await session.scalar(select(Object.id).where(Object.uri == boats))
+    assert "Boats for sale" in await shown(f"/posts/{post_id}")  # the group's thread still shows it
+    async with services.sessions() as session:  # and it stays a member: a silence severs nothing
+        assert await session.scalar(select(func.count()).select_from(Membership)) == 1
