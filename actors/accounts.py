@@ -206,7 +206,8 @@ async def authenticate(session: AsyncSession, username: str, password: str) -> L
     if account.approval_pending:
         raise LoginRefused("This account is waiting for an admin of this node to approve it.")
     if account.suspended:
-        raise LoginRefused("This account is suspended. Contact the admins of this node.")
+        why = f" The reason given: {account.suspension_reason}" if account.suspension_reason else ""
+        raise LoginRefused(f"This account is suspended.{why} Contact the admins of this node.")
     account.last_active_at = utcnow()
     assert actor is not None
     return actor
@@ -320,8 +321,17 @@ async def list_people(session: AsyncSession, acting_id: int, page: int = 1) -> t
     return people[:PAGE_SIZE], len(people) > PAGE_SIZE
 
 
-async def set_suspended(session: AsyncSession, acting_id: int, username: str, suspended: bool) -> LocalActor:
+MAX_SUSPENSION_REASON = 1000
+
+
+async def set_suspended(
+    session: AsyncSession, acting_id: int, username: str, suspended: bool, *, reason: str = ""
+) -> LocalActor:
+    """Suspend (with a ``reason``, shown to the person when they try to log in) or unsuspend."""
     acting = await _require_admin(session, acting_id)
+    reason = reason.replace("\r\n", "\n").strip()
+    if len(reason) > MAX_SUSPENSION_REASON:
+        raise InvalidFields({"reason": f"too long: at most {MAX_SUSPENSION_REASON} characters"})
     target = await _account_of(session, username)
     if target.id == acting.id:
         raise InvalidInput("you cannot suspend your own account")
@@ -329,6 +339,7 @@ async def set_suspended(session: AsyncSession, acting_id: int, username: str, su
     if target.account.approval_pending:
         raise InvalidInput(f"{target.username} is waiting for approval: approve or reject the sign-up instead")
     target.account.suspended = suspended
+    target.account.suspension_reason = reason if suspended else ""
     return target
 
 

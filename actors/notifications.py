@@ -8,6 +8,8 @@ Recorded, in the same transaction as the event (the inbox handlers and the outbo
 - ``reply``: a reply (local or remote) to a post of one of our people.
 - ``mention``: a post that mentions one of our people (a reply to them counts as the reply only).
 - ``like``: a Like of a post of one of our people (Dislikes, Lemmy's down-votes, are not announced).
+- ``report``: a report one of our people made was dealt with (``object_uri`` is the report's Flag id,
+  ``actor_uri`` the moderator); the outcome is shown (:func:`report_resolved`).
 
 Nobody is told of their own doing, nobody about a post in one of our private groups they may not read,
 and the same event is recorded once (a unique key; inserts are ``ON CONFLICT DO NOTHING``).
@@ -28,9 +30,16 @@ from actors.local import MODERATOR_ROLES
 from actors.memberships import can_read, local_actor_by_uri
 from actors.urls import Urls
 from federation.html import plain_text
-from storage.models import LocalActor, Membership, Notification, Object, RemoteActor, utcnow
+from storage.models import Flag, LocalActor, Membership, Notification, Object, RemoteActor, utcnow
 
-KINDS = ("join_request", "reply", "mention", "like")
+KINDS = ("join_request", "reply", "mention", "like", "report")
+# What the reporter is told a moderator did (Flag.outcome).
+OUTCOMES = {
+    "removed": "The post was removed.",
+    "banned": "The person was banned from the group.",
+    "suspended": "The account was suspended.",
+    "dismissed": "The moderators looked at it and took no action.",
+}
 PAGE_SIZE = 30
 EXCERPT_CHARS = 200
 _EVENT = ["recipient_id", "kind", "actor_uri", "object_uri"]
@@ -148,6 +157,13 @@ async def join_answered(session: AsyncSession, group: LocalActor, actor_uri: str
     )
 
 
+async def report_resolved(session: AsyncSession, urls: Urls, flag: Flag, moderator_uri: str) -> None:
+    """A moderator dealt with ``flag``: its reporter, when one of our people, is told the outcome."""
+    reporter = await _person(session, urls, flag.reporter_uri)
+    if reporter is not None and flag.activity_uri:
+        await record(session, reporter.id, "report", moderator_uri, flag.activity_uri, group_id=flag.group_id)
+
+
 # --------------------------------------------------------------------------------------------------
 # Reading
 
@@ -222,7 +238,7 @@ async def mark_read(session: AsyncSession, recipient_id: int, notification_id: i
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-async def _actor(session: AsyncSession, urls: Urls, uri: str) -> tuple[str, str]:
+async def describe_actor(session: AsyncSession, urls: Urls, uri: str) -> tuple[str, str]:
     """(name, link) of an actor, local or remote."""
     local = await local_actor_by_uri(session, urls, uri)
     if local is not None:
@@ -240,7 +256,7 @@ def _excerpt(obj: Object | None) -> str:
     return text if len(text) <= EXCERPT_CHARS else text[: EXCERPT_CHARS - 1].rstrip() + "…"
 
 
-def _post_link(obj: Object | None, uri: str) -> str:
+def post_link(obj: Object | None, uri: str) -> str:
     """Our posts' pages are at their ids; posts of other servers that we hold at /posts/<row id>
     (web.routes.threads), where they can be answered."""
     if obj is None or obj.local:
@@ -248,7 +264,7 @@ def _post_link(obj: Object | None, uri: str) -> str:
     return f"/posts/{obj.id}"
 
 
-def _post_name(obj: Object | None) -> str:
+def post_name(obj: Object | None) -> str:
     if obj is None:
         return "a post"
     if obj.deleted:
@@ -256,20 +272,36 @@ def _post_name(obj: Object | None) -> str:
     return obj.name or _excerpt(obj)[:80] or "a post"
 
 
+async def _report_target(session: AsyncSession, urls: Urls, flag_uri: str) -> tuple[str, str, str]:
+    """(what was reported, its link, the outcome) of a report notification."""
+    flag = await session.scalar(select(Flag).where(Flag.activity_uri == flag_uri))
+    if flag is None or not flag.object_uris:
+        return "your report", "/notifications", ""
+    uri = str(flag.object_uris[-1])  # Mastodon's shape lists the account first, then its posts
+    obj = await session.scalar(select(Object).where(Object.uri == uri))
+    if obj is not None:
+        name, link = post_name(obj), post_link(obj, uri)
+    else:
+        name, link = await describe_actor(session, urls, uri)
+    return f"your report about {name}", link, OUTCOMES.get(flag.outcome or "", "")
+
+
 async def _view(session: AsyncSession, urls: Urls, row: Notification) -> NotificationView:
-    actor_name, actor_url = await _actor(session, urls, row.actor_uri)
+    actor_name, actor_url = await describe_actor(session, urls, row.actor_uri)
     obj = await session.scalar(select(Object).where(Object.uri == row.object_uri))
     excerpt = ""
     if row.kind == "join_request":
-        target_name, target_url = await _actor(session, urls, row.object_uri)
+        target_name, target_url = await describe_actor(session, urls, row.object_uri)
+    elif row.kind == "report":
+        target_name, target_url, excerpt = await _report_target(session, urls, row.object_uri)
     elif row.kind == "reply":
         # The reply is shown in the thread of the post replied to (ours: it has a page here).
         parent = await session.scalar(select(Object).where(Object.uri == obj.in_reply_to_uri)) if obj else None
-        target_name = _post_name(parent)
-        target_url = _post_link(parent, obj.in_reply_to_uri if obj and obj.in_reply_to_uri else row.object_uri)
+        target_name = post_name(parent)
+        target_url = post_link(parent, obj.in_reply_to_uri if obj and obj.in_reply_to_uri else row.object_uri)
         excerpt = _excerpt(obj)
     else:
-        target_name, target_url = _post_name(obj), _post_link(obj, row.object_uri)
+        target_name, target_url = post_name(obj), post_link(obj, row.object_uri)
         excerpt = _excerpt(obj) if row.kind == "mention" else ""
     created = row.created_at
     return NotificationView(

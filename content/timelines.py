@@ -3,7 +3,8 @@
 - **home**: posts in the groups I am in (our groups: accepted memberships; remote groups: accepted
   follows, the posts their Announces brought), public posts of the people I follow, and my own posts.
 - **local**: everything public that lives on this node: posts of our people, and posts in our public
-  groups (remote members' too).
+  groups (remote members' too), except those of servers this node silences or blocks (actors.blocks:
+  whoever follows them, or shares a group with them, still sees them at home and in the group).
 
 Both list threads and replies alike (a reply says what it answers), leave deleted posts out, and page
 with a cursor: ``before=<id of the last post shown>``, ordered by (published, id) so a page never
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from actors import blocks
 from actors.errors import InvalidInput
 from actors.memberships import local_actor_by_uri
 from actors.urls import Urls
@@ -76,6 +78,10 @@ async def home(session: AsyncSession, urls: Urls, person: LocalActor, before: in
 
 async def local(session: AsyncSession, urls: Urls, before: int | None = None) -> Timeline:
     condition = and_(Object.public.is_(True), or_(Object.local.is_(True), Object.group_id.is_not(None)))
+    silenced = await blocks.silenced_domains(session)
+    if silenced:
+        muted = select(RemoteActor.uri).where(blocks.netloc_covered(RemoteActor.domain, silenced))
+        condition = and_(condition, Object.author_uri.not_in(muted))
     return await _page(session, urls, condition, before)
 
 

@@ -41,7 +41,7 @@ from sqlalchemy import ColumnElement, Select, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from actors.blocks import blocked_hosts
+from actors.blocks import refused_hosts
 from actors.signing import signer_for
 from federation.delivery_result import DeliveryOutcome, DeliveryResult
 from inbox_outbox.backoff import RetryPolicy
@@ -233,7 +233,7 @@ class DeliveryWorker:
             )
             if not rows:
                 return Claimed([], 0)
-            blocked = await blocked_hosts(session, {row.host for row in rows})
+            blocked = await refused_hosts(session, {row.host for row in rows}, allowlist=self.fed.allowlist)
             for row in rows:
                 if row.host in blocked:
                     drop_blocked(row, now)

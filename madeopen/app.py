@@ -9,6 +9,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from actors import local
+from actors.blocks import HostPolicy
 from actors.remote import RemoteActors
 from actors.signing import signer_for
 from actors.urls import Urls
@@ -84,12 +85,16 @@ async def start_federation(services: Services) -> None:
         user_agent=services.user_agent,
         default_signer=signer_for(instance, services.urls),
         allow_private_addresses=settings.allow_private_addresses,
+        # The domain policy is asked before every outbound request: nothing reaches a refused host.
+        host_allowed=HostPolicy(services.sessions, allowlist=settings.allowlist_mode).allows,
     )
     # A node on plain http is a development or test node: it discovers its peers over http too.
     services.remote = RemoteActors(
         services.sessions, services.client, services.urls, webfinger_scheme=settings.scheme
     )
-    services.fed = Federation(services.sessions, services.urls, services.remote, services.client)
+    services.fed = Federation(
+        services.sessions, services.urls, services.remote, services.client, allowlist=settings.allowlist_mode
+    )
 
 
 def build_workers(services: Services) -> Workers:
@@ -117,6 +122,7 @@ def build_web_app(services: Services, *, with_workers: bool = False) -> web.Appl
         secret_key=services.secret_key,
         media_dir=services.settings.data_dir / "media",
         trusted_proxies=services.settings.trusted_proxies,
+        allowlist_mode=services.settings.allowlist_mode,
     )
     app = create_app(context)
 

@@ -14,7 +14,7 @@ from aiohttp import web
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from actors import local
+from actors import blocks, local
 from actors.errors import DomainError
 from inbox_outbox import delivery_report
 from inbox_outbox.services import membership
@@ -67,6 +67,21 @@ def _parser() -> argparse.ArgumentParser:
             moderate.add_argument("--reason", default="")
 
     sub.add_parser("deliveries", help="delivery queue state per remote host")
+
+    domain = sub.add_parser("domain", help="block, silence or allow other servers (README: Moderation)")
+    domain_actions = domain.add_subparsers(dest="action", required=True)
+    for action, text in (
+        ("block", "refuse the host's traffic, send it nothing, end follows and memberships with its actors"),
+        ("silence", "keep the host's posts off the local timeline and its people out of the people finder"),
+        ("unblock", "lift a block or silence"),
+        ("allow", "put the host on the allowlist (MADEOPEN_FEDERATION_MODE=allowlist)"),
+        ("disallow", "take the host off the allowlist"),
+    ):
+        command = domain_actions.add_parser(action, help=text)
+        command.add_argument("host", help="a bare domain (covers its subdomains), or host:port")
+        if action in ("block", "silence", "allow"):
+            command.add_argument("--reason", default="")
+    domain_actions.add_parser("list", help="blocked, silenced and allowed hosts")
     return parser
 
 
@@ -153,6 +168,27 @@ async def _deliveries(services: Services) -> None:
     await _with_services(services, action)
 
 
+async def _domain(services: Services, args: argparse.Namespace) -> None:
+    async def action() -> None:
+        async with services.sessions.begin() as session:
+            if args.action in ("block", "silence"):
+                host, severed = await blocks.set_domain(session, args.host, args.action, reason=args.reason)
+                print(f"{blocks.PAST[args.action]} {host}" + (f"; ended {severed} follows and memberships" if severed else ""))
+            elif args.action == "unblock":
+                print(f"unblocked {await blocks.remove_domain(session, args.host)}")
+            elif args.action in ("allow", "disallow"):
+                host = await blocks.set_allowed(session, args.host, args.action == "allow", reason=getattr(args, "reason", ""))
+                print(f"{'allowed' if args.action == 'allow' else 'took off the allowlist'} {host}")
+            else:
+                entries = await blocks.list_domains(session)
+                mode = services.settings.federation_mode
+                print(f"federation mode: {mode}")
+                for entry in entries:
+                    print(f"{entry.severity:8} {entry.domain:40} {entry.created_at}  {entry.reason}".rstrip())
+
+    await _with_services(services, action)
+
+
 async def _migrate(services: Services) -> None:
     try:
         before, after = await migrate_database(services)
@@ -212,6 +248,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(_group_moderate(services, args))
         elif args.command == "deliveries":
             asyncio.run(_deliveries(services))
+        elif args.command == "domain":
+            asyncio.run(_domain(services, args))
     except (SettingsError, CliError, DomainError, SchemaOutdated) as exc:
         print(f"madeopen: error: {exc}", file=sys.stderr)
         return EXIT_FAILURE

@@ -48,6 +48,13 @@ class Settings:
     # Reverse proxies whose X-Forwarded-For is believed (web/client_address.py); empty: the socket peer is
     # the client. The nginx site in deploy/ needs 127.0.0.1 and ::1 here.
     trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+    # open: federate with anyone not blocked; allowlist: only with the hosts on the allowlist
+    # (Mastodon's LIMITED_FEDERATION_MODE; actors.blocks, `madeopen domain allow HOST`).
+    federation_mode: str = "open"
+
+    @property
+    def allowlist_mode(self) -> bool:
+        return self.federation_mode == "allowlist"
 
     @property
     def base_url(self) -> str:
@@ -127,6 +134,13 @@ def _parse_database_url(name: str, raw: object) -> str:
     return text
 
 
+def _parse_federation_mode(name: str, raw: object) -> str:
+    text = str(raw).strip().lower()
+    if text not in {"open", "allowlist"}:
+        raise SettingsError(f"{name}: must be 'open' or 'allowlist', got {raw!r}")
+    return text
+
+
 def _parse_text(name: str, raw: object) -> str:
     text = str(raw).strip()
     if not text:
@@ -168,6 +182,7 @@ _FIELDS: dict[str, tuple[str, object]] = {
     "MADEOPEN_QUEUE_RETENTION_DAYS": ("queue_retention_days", _parse_positive),
     "MADEOPEN_DEAD_RETENTION_DAYS": ("dead_retention_days", _parse_positive),
     "MADEOPEN_TRUSTED_PROXIES": ("trusted_proxies", _parse_networks),
+    "MADEOPEN_FEDERATION_MODE": ("federation_mode", _parse_federation_mode),
 }
 
 

@@ -11,7 +11,7 @@ from web.authorized_fetch import authorized_fetch_middleware
 from web.context import CONTEXT_KEY, WebContext
 from web.errors import error_middleware
 from web.routes import account, actors, admin, discovery, groups, home, inbox, media, objects, people, setup, threads
-from web.routes import lookup, notifications, timelines
+from web.routes import lookup, notifications, reports, timelines
 
 
 def create_app(context: WebContext) -> web.Application:
@@ -36,5 +36,6 @@ def create_app(context: WebContext) -> web.Application:
     app.add_routes(lookup.routes)
     app.add_routes(timelines.routes)
     app.add_routes(notifications.routes)
+    app.add_routes(reports.routes)
     app.router.add_static("/static", Path(__file__).parent / "static")
     return app

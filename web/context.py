@@ -31,6 +31,8 @@ class WebContext:
     # The activity services' handle (database, URLs, remote-actor cache, signing client): one per process,
     # built by madeopen.app.start_federation; None until federation is started.
     federation: Federation | None = None
+    # MADEOPEN_FEDERATION_MODE=allowlist: the inbox refuses every host not on the allowlist (actors.blocks).
+    allowlist_mode: bool = False
 
     @property
     def fed(self) -> Federation:

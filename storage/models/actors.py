@@ -42,6 +42,7 @@ class Account(Base):
     email: Mapped[str | None] = mapped_column(String(320), unique=True, nullable=True)
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     suspended: Mapped[bool] = mapped_column(Boolean, default=False)
+    suspension_reason: Mapped[str] = mapped_column(Text, default="", server_default="")  # shown to the person
     approval_pending: Mapped[bool] = mapped_column(Boolean, default=False)  # sign-up awaiting an admin
     last_active_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 

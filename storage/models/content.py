@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base, utcnow
@@ -90,7 +90,11 @@ class Featured(Base):
 
 
 class Flag(Base):
-    """A report, kept for the group's moderators (or the node's admins when no group is concerned)."""
+    """A report, kept for the group's moderators (or the node's admins when no group is concerned).
+
+    From a remote ``Flag`` (``activity_uri`` is its id) or one of our members (``activity_uri`` is the id
+    of our own Flag, forwarded to the reported server or not). ``outcome`` says what the moderator did:
+    removed | banned | suspended | dismissed (migration 0007)."""
 
     __tablename__ = "flags"
 
@@ -101,4 +105,26 @@ class Flag(Base):
     content: Mapped[str] = mapped_column(Text, default="")
     activity_uri: Mapped[str | None] = mapped_column(String(2048), nullable=True)
     resolved: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    outcome: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    resolved_by_uri: Mapped[str | None] = mapped_column(String(2048), nullable=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    forwarded: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class ModerationEntry(Base):
+    """One line of the moderation log: who did what to whom, when and why (per group, or node-wide).
+
+    ``actor_uri`` None: the node operator at the command line. ``group_id`` None: a node-wide act
+    (suspensions, domain blocks, reports about no group)."""
+
+    __tablename__ = "moderation_log"
+    __table_args__ = (Index("ix_moderation_log_group_id", "group_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("groups.actor_id", ondelete="CASCADE"), nullable=True)
+    actor_uri: Mapped[str | None] = mapped_column(String(2048), nullable=True)
+    action: Mapped[str] = mapped_column(String(32))
+    target: Mapped[str] = mapped_column(String(2048), default="")
+    reason: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -87,9 +87,21 @@ class Host(Base):
 
 
 class DomainBlock(Base):
-    """A remote host this node refuses (403 at the inbox; nothing delivered to it)."""
+    """A remote host this node refuses (``block``: 403 at the inbox, nothing delivered to or fetched from
+    it) or keeps off its public listings (``silence``; actors.blocks)."""
 
     __tablename__ = "domain_blocks"
+
+    domain: Mapped[str] = mapped_column(String(255), primary_key=True)
+    severity: Mapped[str] = mapped_column(String(16), default="block", server_default="block")  # block | silence
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class DomainAllow(Base):
+    """A host this node federates with in allowlist mode (MADEOPEN_FEDERATION_MODE=allowlist)."""
+
+    __tablename__ = "domain_allows"
 
     domain: Mapped[str] = mapped_column(String(255), primary_key=True)
     reason: Mapped[str] = mapped_column(Text, default="")

@@ -176,14 +176,21 @@ def test_admin_suspends_a_user_who_then_cannot_log_in(visitor: Visitor, other_vi
     visitor.assert_accessible()
     visitor.fits_width()
     with visitor.page.expect_navigation():
-        visitor.page.get_by_role("button", name="Suspend troll").click()
+        visitor.page.get_by_role("link", name="Suspend troll").click()
+    # Confirmation and a reason first; without a reason the form says so.
+    visitor.submit("Suspend troll")
+    assert "say why" in visitor.page.locator("#reason-error").inner_text()
+    visitor.assert_accessible()
+    visitor.fill({"Reason (shown to them when they try to log in)": "spam in every group"})
+    visitor.submit("Suspend troll")
     assert "troll is suspended" in visitor.page.get_by_role("status").inner_text()
     assert visitor.page.get_by_role("button", name="Unsuspend troll").is_visible()
 
     other_visitor.goto("/settings/profile")  # the running session has ended
     assert "/login" in other_visitor.page.url
     other_visitor.log_in("troll")
-    assert "suspended" in other_visitor.page.get_by_role("alert").inner_text()
+    refusal = other_visitor.page.get_by_role("alert").inner_text()
+    assert "suspended" in refusal and "spam in every group" in refusal
 
 
 def test_a_form_post_without_the_csrf_token_is_refused(visitor: Visitor, node: Node) -> None:

@@ -133,16 +133,24 @@ async def test_suspend_and_unsuspend(ui: UI, second_ui: UI, services: Services) 
     await second_ui.log_in("troll")
 
     users = await ui.page("/admin/users")
-    assert "@troll" in users and 'action="/admin/users/troll/suspend"' in users
-    assert 'action="/admin/users/root_ada/suspend"' not in users  # not oneself
-    response = await ui.post("/admin/users/troll/suspend", {}, form_page="/admin/users")
+    assert "@troll" in users and 'href="/admin/users/troll/suspend"' in users
+    assert 'href="/admin/users/root_ada/suspend"' not in users  # not oneself
+    # Suspending asks for confirmation and a reason: without one, the form says so and nothing changes.
+    confirm = await ui.page("/admin/users/troll/suspend")
+    assert "Suspend troll?" in confirm and 'name="reason"' in confirm
+    response = await ui.post("/admin/users/troll/suspend", {"reason": " "}, form_page="/admin/users")
+    assert response.status == 400 and "say why" in await response.text()
+    await second_ui.log_in("troll")
+    response = await ui.post("/admin/users/troll/suspend", {"reason": "selling boats in every group"},
+                             form_page="/admin/users")
     assert response.status == 303
     users = await ui.page("/admin/users")
     assert "troll is suspended" in users and "Suspended" in users
 
     assert await second_ui.logged_in_as() is None  # their session ended
     response = await second_ui.post("/login", {"username": "troll", "password": PASSWORD})
-    assert response.status == 400 and "suspended" in await response.text()
+    refusal = await response.text()
+    assert response.status == 400 and "suspended" in refusal and "selling boats in every group" in refusal
 
     response = await ui.post("/admin/users/troll/unsuspend", {}, form_page="/admin/users")
     assert response.status == 303
@@ -158,7 +166,7 @@ async def test_admin_actions_refuse_what_makes_no_sense(ui: UI, services: Servic
         ("/admin/users/member/reject", 400, "not waiting for approval"),
         ("/admin/users/ghost/suspend", 404, "ghost"),
     ):
-        response = await ui.post(path, {}, form_page="/admin/users")
+        response = await ui.post(path, {"reason": "a reason"}, form_page="/admin/users")
         assert response.status == status, path
         assert message in await response.text(), path
     ada = await person(services, "root_ada")
