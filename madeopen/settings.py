@@ -23,6 +23,9 @@ _DOMAIN_RE = re.compile(r"^(?=.{1,253}(:|$))[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9
 _SUPPORTED_DRIVERS = {"sqlite+aiosqlite", "postgresql+asyncpg"}
 
 
+DELETED_CONTENT_POLICIES = ("remove", "anonymise")
+
+
 class SettingsError(ValueError):
     """A setting is invalid; the message names it and says why."""
 
@@ -48,6 +51,8 @@ class Settings:
     # Reverse proxies whose X-Forwarded-For is believed (web/client_address.py); empty: the socket peer is
     # the client. The nginx site in deploy/ needs 127.0.0.1 and ::1 here.
     trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+    # What happens to a deleted account's posts (inbox_outbox.services.account_deletion): remove | anonymise.
+    deleted_account_content: str = "remove"
 
     @property
     def base_url(self) -> str:
@@ -127,6 +132,13 @@ def _parse_database_url(name: str, raw: object) -> str:
     return text
 
 
+def _parse_deleted_content(name: str, raw: object) -> str:
+    text = str(raw).strip().lower()
+    if text not in DELETED_CONTENT_POLICIES:
+        raise SettingsError(f"{name}: must be one of {', '.join(DELETED_CONTENT_POLICIES)}, got {raw!r}")
+    return text
+
+
 def _parse_text(name: str, raw: object) -> str:
     text = str(raw).strip()
     if not text:
@@ -168,6 +180,7 @@ _FIELDS: dict[str, tuple[str, object]] = {
     "MADEOPEN_QUEUE_RETENTION_DAYS": ("queue_retention_days", _parse_positive),
     "MADEOPEN_DEAD_RETENTION_DAYS": ("dead_retention_days", _parse_positive),
     "MADEOPEN_TRUSTED_PROXIES": ("trusted_proxies", _parse_networks),
+    "MADEOPEN_DELETED_ACCOUNT_CONTENT": ("deleted_account_content", _parse_deleted_content),
 }
 
 

@@ -39,14 +39,20 @@ async def avatar(request: web.Request) -> web.StreamResponse:
     person is suspended: module text)."""
     ctx = get_context(request)
     async with ctx.sessions() as session:
-        actor = await accounts.find_public_actor(
-            session, request.match_info["name"], _KINDS[request.match_info["kind"]]
-        )
-    suspended = accounts.standing(actor) is accounts.Standing.SUSPENDED
-    if actor.avatar and not suspended and media.path_of(ctx.media_dir, actor.avatar):
+        try:
+            actor = await accounts.find_public_actor(
+                session, request.match_info["name"], _KINDS[request.match_info["kind"]]
+            )
+        except accounts.AccountGone:
+            actor = None  # a deleted account's anonymised posts still show a placeholder
+    suspended = actor is not None and accounts.standing(actor) is accounts.Standing.SUSPENDED
+    if actor is not None and actor.avatar and not suspended and media.path_of(ctx.media_dir, actor.avatar):
         raise web.HTTPFound(f"/media/{actor.avatar}", headers={"Cache-Control": "no-cache"})
     accent = (await sessions.settings_cache(request).get()).accent_color
-    initial = escape((actor.username if suspended else actor.display_name or actor.username)[:1].upper())
+    if actor is None:
+        initial = "?"
+    else:
+        initial = escape((actor.username if suspended else actor.display_name or actor.username)[:1].upper())
     svg = (
         '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64">'
         f'<rect width="64" height="64" fill="{accent}"/>'
