@@ -294,6 +294,7 @@ async def test_user_delete_leaves_a_tombstone_and_refuses_the_last_admin(
     taken = await madeopen("user", "create", "alice", "--password-file", password_files["good"])
     assert taken.code == cli.EXIT_FAILURE and "already taken" in taken.err
     async with services.sessions() as session:
-        rows = {a.username: a.account for a in await session.scalars(select(LocalActor).where(LocalActor.actor_type == "person"))}
+        people = await session.scalars(select(LocalActor).where(LocalActor.actor_type == "person"))
+        rows = {a.username: a.account for a in people}
     assert rows["alice"] is not None and rows["alice"].deleted_at is not None
     assert rows["rosa"] is not None and rows["rosa"].deleted_at is None and rows["rosa"].is_admin

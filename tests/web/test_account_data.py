@@ -15,6 +15,7 @@ import io
 import json
 import uuid
 import zipfile
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -23,15 +24,18 @@ from sqlalchemy import select
 from actors import local, node_settings
 from inbox_outbox.delivery import DeliveryWorker
 from inbox_outbox.inbound_worker import InboundWorker
-from inbox_outbox.services import posts
+from inbox_outbox.services import account_deletion, posts
+from inbox_outbox.services import profiles as profile_services
+from inbox_outbox.services.account_deletion import DeletedContent
 from madeopen.app import Services
 from madeopen.settings import Settings
+from madeopen.workers import Pruner, retention
 from people.profiles import ProfileChange
-from inbox_outbox.services import profiles as profile_services
-from storage.models import Account, Activity, Delivery, Follow, LocalActor, Membership, NodeSetting, Object, Profile
+from storage.models import Account, Follow, LocalActor, Membership, NodeSetting, Object, Profile
 from tests.conftest import TEST_DOMAIN
+from tests.inbox_outbox.groups_support import published
 from tests.support.peer import Peer, PeerActor
-from tests.support.peer_fixtures import bob, carol, peer  # noqa: F401  (fixtures)
+from tests.support.peer_fixtures import bob, carol  # noqa: F401  (fixtures)
 from tests.support.web_ui import PASSWORD, UI, create_person, png, second_ui, ui  # noqa: F401  (fixtures)
 
 AS2 = "application/activity+json"
@@ -44,6 +48,13 @@ COLLECTIONS = ("outbox", "followers", "following", "featured")
 def settings(settings: Settings) -> Settings:
     # The peer listens on 127.0.0.1: deliveries to it and its fetches of our keys must be allowed.
     return dataclasses.replace(settings, allow_private_addresses=True)
+
+
+@pytest.fixture(params=["lemmy-like", "mastodon-like"])
+async def peer(request: pytest.FixtureRequest) -> AsyncIterator[Peer]:
+    """A Lemmy-like peer, and a Mastodon-like one that refuses unsigned GETs of its actors."""
+    async with Peer(require_signed_gets=request.param == "mastodon-like") as running:
+        yield running
 
 
 async def _run_queues(services: Services) -> None:
@@ -139,6 +150,7 @@ async def test_a_member_deletes_their_account_and_a_peer_that_followed_them_hear
     [delete] = [d for d in peer.inbox if d.activity["type"] == "Delete"]
     assert delete.activity["actor"] == TROLL and delete.activity["object"] == TROLL
     assert "https://www.w3.org/ns/activitystreams#Public" in delete.activity["to"]
+    assert delete.activity["removeData"] is True  # Lemmy drops their content (our default policy: remove)
     assert delete.verified and delete.key_id == f"{TROLL}#main-key"
     assert len([r for r in peer.requests if r.method == "GET"]) == gets_before
 
@@ -170,11 +182,121 @@ async def test_a_member_deletes_their_account_and_a_peer_that_followed_them_hear
         assert troll is not None and troll.display_name == "" and troll.rsa_private_pem  # kept until delivered
         assert await session.scalar(select(Profile).where(Profile.local_actor_id == troll.id)) is None
         assert not list(await session.scalars(select(Membership).where(Membership.local_actor_id == troll.id)))
-        assert not list(await session.scalars(select(Follow).where((Follow.follower_uri == TROLL) | (Follow.followee_uri == TROLL))))
+        follows = select(Follow).where((Follow.follower_uri == TROLL) | (Follow.followee_uri == TROLL))
+        assert not list(await session.scalars(follows))
 
     # Once delivered, the worker's prune discards the private keys.
-    from madeopen.workers import Pruner, retention
-    await Pruner(services.sessions, retention(services.settings.queue_retention, services.settings.dead_retention)).run_once()
+    keep = retention(services.settings.queue_retention, services.settings.dead_retention)
+    await Pruner(services.sessions, keep).run_once()
     async with services.sessions() as session:
         troll = await session.scalar(select(LocalActor).where(LocalActor.username == "troll"))
         assert troll is not None and troll.rsa_private_pem == "" and troll.ed25519_private_pem == ""
+
+
+async def test_an_admin_deletes_an_account_after_confirming_and_never_their_own(
+    ui: UI, second_ui: UI, services: Services
+) -> None:
+    await _troll(services)
+    await second_ui.log_in("troll")
+    await ui.log_in("root_ada")
+    people = await ui.page("/admin/users")
+    assert 'href="/admin/users/troll/delete"' in people and 'href="/admin/users/root_ada/delete"' not in people
+    assert "This cannot be undone" in await ui.page("/admin/users/troll/delete")
+
+    # Without the box ticked, nothing happens; nor for someone who is not an admin; nor for oneself.
+    response = await ui.post("/admin/users/troll/delete", {}, form_page="/admin/users/troll/delete")
+    assert response.status == 400 and "tick the box" in await response.text()
+    response = await second_ui.post("/admin/users/root_ada/delete", {"confirm": "on"}, form_page="/settings/profile")
+    assert response.status == 403
+    response = await ui.post("/admin/users/root_ada/delete", {"confirm": "on"}, form_page="/admin/users")
+    assert response.status == 400 and "your own account" in await response.text()
+    response = await ui.post("/admin/users/nobody/delete", {"confirm": "on"}, form_page="/admin/users")
+    assert response.status == 404
+    assert await second_ui.logged_in_as() == "troll" and (await _as2(ui, "/users/troll"))[0] == 200
+
+    response = await ui.post("/admin/users/troll/delete", {"confirm": "on"}, form_page="/admin/users/troll/delete")
+    assert response.status == 303 and response.headers["Location"] == "/admin/users"
+    assert "The account troll has been deleted." in await ui.page("/admin/users")
+    # troll's open session ends at the next click; the account shows as deleted, with no actions.
+    assert await second_ui.logged_in_as() is None
+    assert (await _as2(ui, "/users/troll"))[0] == 410
+    people = await ui.page("/admin/users")
+    assert "Deleted" in people and "/admin/users/troll/suspend" not in people
+    response = await ui.post("/admin/users/troll/delete", {"confirm": "on"}, form_page="/admin/users")
+    assert response.status == 410  # once is enough
+    response = await ui.post("/admin/users/troll/unsuspend", {}, form_page="/admin/users")
+    assert response.status == 400
+
+
+async def test_the_last_admin_cannot_delete_their_account(ui: UI, services: Services) -> None:
+    await create_person(services, "root_ada", admin=True)
+    await ui.log_in("root_ada")
+    response = await ui.post("/settings/delete", {"password": PASSWORD, "confirm": "on"}, form_page="/settings/delete")
+    assert response.status == 400 and "only admin" in await response.text()
+    assert await ui.logged_in_as() == "root_ada"
+
+
+@pytest.mark.parametrize("policy", [DeletedContent.ANONYMISE])
+async def test_anonymise_keeps_group_posts_under_a_deleted_account(
+    ui: UI, services: Services, policy: DeletedContent
+) -> None:
+    own, in_group = await _troll(services)
+    async with services.sessions.begin() as session:
+        await account_deletion.delete_account(session, services.urls, None, "troll", policy)
+    thread = await ui.page(in_group.uri[len(BASE):])
+    assert "Anyone sailing?" in thread and "Deleted account" in thread and "King Troll" not in thread
+    assert (await _as2(ui, in_group.uri[len(BASE):]))[0] == 200
+    assert (await _as2(ui, own.uri[len(BASE):]))[0] == 410  # not in a group: removed
+    avatar = await ui.client.get("/users/troll/avatar")
+    assert avatar.status == 200 and ">?</text>" in await avatar.text()
+    [delete] = await published(services, "Delete")
+    assert delete["removeData"] is False
+
+
+async def test_a_member_downloads_their_own_data(ui: UI, second_ui: UI, services: Services) -> None:
+    await _troll(services)
+    async with services.sessions.begin() as session:
+        troll = await local.find_person(session, "troll")
+        troll.avatar = "troll-avatar-0123456789abcdef.png"
+        session.add(Follow(follower_uri=TROLL, followee_uri="https://peer.example/users/fan", state="accepted"))
+        session.add(Follow(follower_uri="https://peer.example/users/fan2", followee_uri=TROLL, state="accepted"))
+    media_dir = services.settings.data_dir / "media"
+    media_dir.mkdir(parents=True, exist_ok=True)
+    (media_dir / "troll-avatar-0123456789abcdef.png").write_bytes(png())
+    await create_person(services, "other")
+    await ui.log_in("troll")
+    assert "/settings/export.zip" in await ui.page("/settings/export")
+
+    response = await ui.get("/settings/export.zip")
+    assert response.status == 200 and response.content_type == "application/zip"
+    assert "attachment" in response.headers["Content-Disposition"]
+    archive = zipfile.ZipFile(io.BytesIO(await response.read()))
+    assert sorted(archive.namelist()) == [
+        "actor.json", "avatar.png", "follows.json", "memberships.json", "outbox.json", "profile.json",
+    ]
+    actor = json.loads(archive.read("actor.json"))
+    assert actor["id"] == TROLL and actor["type"] == "Person" and actor["name"] == "King Troll"
+    outbox = json.loads(archive.read("outbox.json"))
+    assert outbox["type"] == "OrderedCollection" and outbox["totalItems"] == len(outbox["orderedItems"])
+    contents = [item["object"].get("content", "") for item in outbox["orderedItems"] if item["type"] == "Create"]
+    assert any("Buy my boats" in c for c in contents) and any("Anyone sailing?" in c for c in contents)
+    assert {item["actor"] for item in outbox["orderedItems"]} == {TROLL}
+    profile = json.loads(archive.read("profile.json"))
+    assert profile["username"] == "troll" and profile["headline"] == "Boat builder"
+    assert profile["skills"] == ["boatbuilding"]
+    follows = json.loads(archive.read("follows.json"))
+    assert follows == {"following": [{"id": "https://peer.example/users/fan", "state": "accepted"}],
+                       "followers": ["https://peer.example/users/fan2"]}
+    memberships = json.loads(archive.read("memberships.json"))
+    assert memberships["groups"] == [{"id": f"{BASE}/groups/harbour", "name": "harbour", "role": "member",
+                                      "state": "accepted"}]
+    assert archive.read("avatar.png") == png()
+
+    # Only one's own: another member's download holds their data, and visitors are sent to log in.
+    await second_ui.log_in("other")
+    other = zipfile.ZipFile(io.BytesIO(await (await second_ui.get("/settings/export.zip")).read()))
+    assert json.loads(other.read("actor.json"))["id"] == f"{BASE}/users/other"
+    assert json.loads(other.read("outbox.json"))["orderedItems"] == []
+    await second_ui.post("/logout", {}, form_page="/settings/profile")
+    response = await second_ui.get("/settings/export.zip")
+    assert response.status in (302, 303) and "/login" in response.headers["Location"]
