@@ -2,7 +2,11 @@
 
 The avatar address follows the person's standing (actors.accounts, "Standing"): a suspended person's
 shows the placeholder, with the initial of the username, as their actor document shows no icon and no
-display name; a sign-up waiting for approval answers 404 like a name that is not here."""
+display name; a sign-up waiting for approval answers 404 like a name that is not here; a deleted
+account's shows a "?" (its anonymised posts may still show it).
+
+``/favicon.ico``, which browsers and feed readers ask for without reading the page, leads to the favicon
+the admin uploaded (white label), or answers 404 when there is none."""
 
 from __future__ import annotations
 
@@ -31,6 +35,14 @@ async def media_file(request: web.Request) -> web.StreamResponse:
     if path is None:
         raise web.HTTPNotFound(text="No such file.")
     return web.FileResponse(path, headers={**_HEADERS, "Content-Type": media.media_type(name)})
+
+
+@routes.get("/favicon.ico")
+async def favicon(request: web.Request) -> web.StreamResponse:
+    name = (await sessions.settings_cache(request).get()).favicon
+    if name is None or media.path_of(get_context(request).media_dir, name) is None:
+        raise web.HTTPNotFound(text="This node has no favicon.")
+    raise web.HTTPFound(f"/media/{name}", headers={"Cache-Control": "no-cache"})
 
 
 @routes.get(r"/{kind:users|groups}/{name}/avatar")
