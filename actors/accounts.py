@@ -24,8 +24,11 @@ what Mastodon does since 3.3, because a peer reads our answers the way Mastodon 
   follow of it; an unsuspension could not bring those back. Group content (posts and replies in a
   group, and the activities carrying ``audience``) stays readable: it belongs to the group's
   conversation, and other members' replies hang off it.
-- **deleted**: there is no account deletion yet. When there is, keep a tombstone row, answer 410 on
-  every surface including WebFinger, and send ``Delete{actor}`` signed with the actor's key (Mastodon).
+- **deleted** (for good: actors.account_deletion): the rows stay as a tombstone, so the name is never
+  given to anyone else and every surface answers 410 Gone (``AccountGone``): the actor id (with a
+  ``Tombstone`` document), its collections, its page, its inbox and WebFinger. WebFinger answers 410
+  like Mastodon's ``WebfingerController#check_account_suspension`` for an account that is permanently
+  unavailable: a peer that asks again learns the account is gone for good and drops its copy.
 
 Suspended and pending accounts cannot log in (``authenticate``) and their sessions end (``active_person``).
 """
@@ -42,7 +45,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors import local, media, node_settings
-from actors.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from actors.errors import Conflict, DomainError, Forbidden, Gone, InvalidInput, NotFound
 from actors.memberships import local_actor_by_uri
 from actors.node_settings import InvalidFields
 from actors.passwords import check_password_rules, hash_password, verify_password
@@ -69,10 +72,20 @@ class AccountSuspended(Forbidden):
     """A suspended person's profile, collections or own posts were asked for (403, see the module text)."""
 
 
+class AccountGone(Gone):
+    """A deleted person's actor, page, collections, inbox or WebFinger was asked for (410)."""
+
+    def __init__(self, actor: LocalActor) -> None:
+        super().__init__(f"the account {actor.username!r} has been deleted")
+        self.username = actor.username
+        self.deleted_at = actor.account.deleted_at if actor.account is not None else None
+
+
 class Standing(enum.Enum):
     ACTIVE = "active"
     PENDING = "pending"  # a sign-up waiting for approval (its account is also flagged suspended meanwhile)
     SUSPENDED = "suspended"
+    DELETED = "deleted"  # a tombstone (actors.account_deletion)
 
 
 def standing(actor: LocalActor) -> Standing:
@@ -82,34 +95,45 @@ def standing(actor: LocalActor) -> Standing:
     account = actor.account
     if account is None:
         return Standing.ACTIVE
+    if account.deleted_at is not None:
+        return Standing.DELETED
     if account.approval_pending:
         return Standing.PENDING
     return Standing.SUSPENDED if account.suspended else Standing.ACTIVE
 
 
 async def find_public_actor(session: AsyncSession, username: str, actor_type: str | None = None) -> LocalActor:
-    """A local actor as peers and visitors may find it: a sign-up waiting for approval is not there (404)."""
+    """A local actor as peers and visitors may find it: a sign-up waiting for approval is not there (404),
+    a deleted account is gone (410)."""
     actor = await local.find_actor(session, username, actor_type)
-    if standing(actor) is Standing.PENDING:
+    state = standing(actor)
+    if state is Standing.PENDING:
         raise local.no_such_actor(username, actor_type)
+    if state is Standing.DELETED:
+        raise AccountGone(actor)
     return actor
 
 
 async def public_name(session: AsyncSession, username: str, actor_type: str) -> str:
     """``local.existing_name`` as peers may find it (a personal inbox): a pending sign-up is not there (404)."""
     row = (await session.execute(
-        select(LocalActor.username, Account.approval_pending)
+        select(LocalActor.username, Account.approval_pending, Account.deleted_at)
         .outerjoin(Account, Account.actor_id == LocalActor.id)
         .where(LocalActor.username == lookup_key(username), LocalActor.actor_type == actor_type)
     )).first()
     if row is None or row.approval_pending:
         raise local.no_such_actor(username, actor_type)
+    if row.deleted_at is not None:
+        raise Gone(f"the account {row.username!r} has been deleted")
     return row.username
 
 
 def check_shown(actor: LocalActor, domain: str) -> None:
-    """Refuse (403) what is the person's own while the account is suspended."""
-    if standing(actor) is Standing.SUSPENDED:
+    """Refuse (403) what is the person's own while the account is suspended; 410 once it is deleted."""
+    state = standing(actor)
+    if state is Standing.DELETED:
+        raise AccountGone(actor)
+    if state is Standing.SUSPENDED:
         raise AccountSuspended(f"@{actor.username}@{domain} is suspended by the admins of this node")
 
 
@@ -198,7 +222,7 @@ async def authenticate(session: AsyncSession, username: str, password: str) -> L
         select(LocalActor).where(LocalActor.username == name, LocalActor.actor_type == "person")
     ) if name else None
     account = actor.account if actor is not None else None
-    if account is None:
+    if account is None or account.deleted_at is not None:  # a deleted account is a name that is not here
         verify_password(_dummy(), password)
         raise LoginRefused(LOGIN_REFUSED)
     if not verify_password(account.password_hash, password):
@@ -292,7 +316,7 @@ class PersonRow:
     username: str
     display_name: str
     is_admin: bool
-    status: str  # active | suspended | pending
+    status: str  # active | suspended | pending | deleted
     last_active_at: object
     created_at: object
 
@@ -336,6 +360,7 @@ async def set_suspended(
     if target.id == acting.id:
         raise InvalidInput("you cannot suspend your own account")
     assert target.account is not None
+    check_not_deleted(target)
     if target.account.approval_pending:
         raise InvalidInput(f"{target.username} is waiting for approval: approve or reject the sign-up instead")
     target.account.suspended = suspended
@@ -347,6 +372,7 @@ async def approve(session: AsyncSession, acting_id: int, username: str) -> Local
     await _require_admin(session, acting_id)
     target = await _account_of(session, username)
     assert target.account is not None
+    check_not_deleted(target)
     if not target.account.approval_pending:
         raise InvalidInput(f"{target.username} is not waiting for approval")
     target.account.approval_pending = False
@@ -359,6 +385,7 @@ async def reject(session: AsyncSession, acting_id: int, username: str) -> None:
     await _require_admin(session, acting_id)
     target = await _account_of(session, username)
     assert target.account is not None
+    check_not_deleted(target)
     if not target.account.approval_pending:
         raise InvalidInput(f"{target.username} is not waiting for approval; suspend the account instead")
     session.expunge(target)
@@ -367,6 +394,12 @@ async def reject(session: AsyncSession, acting_id: int, username: str) -> None:
 
 
 # --- helpers ---------------------------------------------------------------------------------------------
+
+
+def check_not_deleted(actor: LocalActor) -> None:
+    """Refuse to change a deleted account (its tombstone stays as it is)."""
+    if standing(actor) is Standing.DELETED:
+        raise InvalidInput(f"{actor.username} has been deleted")
 
 
 async def _require_admin(session: AsyncSession, acting_id: int) -> LocalActor:

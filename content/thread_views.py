@@ -65,6 +65,9 @@ class Author:
         return ROLE_LABELS.get(self.role or "") if self.role in TEAM_ROLES else None
 
 
+DELETED_AUTHOR = "Deleted account"
+
+
 async def authors(session: AsyncSession, urls: Urls, uris: set[str], roles: dict[str, str] | None = None) -> dict[str, Author]:
     roles = roles or {}
     found: dict[str, Author] = {}
@@ -72,12 +75,15 @@ async def authors(session: AsyncSession, urls: Urls, uris: set[str], roles: dict
     local_names = {uri[len(prefix):]: uri for uri in uris if uri.startswith(prefix)}
     if local_names:
         rows = await session.execute(
-            select(LocalActor.username, LocalActor.display_name, Account.suspended)
+            select(LocalActor.username, LocalActor.display_name, Account.suspended, Account.deleted_at)
             .outerjoin(Account, Account.actor_id == LocalActor.id)
             .where(LocalActor.username.in_(list(local_names)), LocalActor.actor_type == "person")
         )
-        for name, display, suspended in rows:
+        for name, display, suspended, deleted_at in rows:
             uri = local_names[name]
+            if deleted_at is not None:  # anonymised posts of a deleted account (services.account_deletion)
+                found[uri] = Author(uri=uri, name=DELETED_AUTHOR, url=local_path(urls, uri), role=roles.get(uri))
+                continue
             # A suspended person's profile is withheld (actors.documents): the username is all we show.
             found[uri] = Author(uri=uri, name=name if suspended else display or name, url=local_path(urls, uri),
                                 handle=f"{name}@{urls.domain}", role=roles.get(uri))

@@ -15,6 +15,7 @@ from actors.signing import signer_for
 from actors.urls import Urls
 from federation.http import FederationClient
 from inbox_outbox.federation import Federation
+from inbox_outbox.services.account_deletion import DeletedContent
 from madeopen import __version__
 from madeopen.secrets import load_or_create_secret
 from madeopen.settings import Settings
@@ -123,6 +124,7 @@ def build_web_app(services: Services, *, with_workers: bool = False) -> web.Appl
         media_dir=services.settings.data_dir / "media",
         trusted_proxies=services.settings.trusted_proxies,
         allowlist_mode=services.settings.allowlist_mode,
+        deleted_content=DeletedContent(services.settings.deleted_account_content),
     )
     app = create_app(context)
 

@@ -14,10 +14,12 @@ from aiohttp import web
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from actors import blocks, local
+from actors import account_deletion, blocks, local, media
 from actors.errors import DomainError
 from inbox_outbox import delivery_report
+from inbox_outbox.services import account_deletion as account_services
 from inbox_outbox.services import membership
+from inbox_outbox.services.account_deletion import DeletedContent
 from madeopen import __version__
 from madeopen.app import Services, build_services, build_web_app, build_workers, migrate_database, prepare
 from madeopen.settings import SettingsError, load_settings
@@ -46,6 +48,9 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--password-file", required=True, type=Path, help="file whose first line is the password")
     create.add_argument("--admin", action="store_true")
     create.add_argument("--email")
+    remove = user.add_parser("delete", help="delete a local account for good (a tombstone; peers are told)")
+    remove.add_argument("name")
+    remove.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 
     group = sub.add_parser("group", help="manage groups").add_subparsers(dest="action", required=True)
     gcreate = group.add_parser("create", help="create a group")
@@ -124,6 +129,33 @@ async def _user_create(services: Services, args: argparse.Namespace) -> None:
         async with services.sessions.begin() as session:
             actor = await local.create_person(session, new)
         print(f"created user @{actor.username}@{services.urls.domain}: {services.urls.person(actor.username)}")
+
+    await _with_services(services, action)
+
+
+def _confirm_deletion(name: str, yes: bool) -> None:
+    """Deleting is for good: ask at a terminal, and refuse without ``--yes`` anywhere else (a script)."""
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise CliError(f"deleting {name} cannot be undone: run again with --yes to confirm")
+    answer = input(f"Delete the account {name} for good? Type its name to confirm: ")
+    if answer.strip().lower() != name.lower():
+        raise CliError("not confirmed; nothing was deleted")
+
+
+async def _user_delete(services: Services, args: argparse.Namespace) -> None:
+    policy = DeletedContent(services.settings.deleted_account_content)
+
+    async def action() -> None:
+        async with services.sessions.begin() as session:
+            await account_deletion.check_admin_deletion(session, None, args.name)  # unknown names: before asking
+        _confirm_deletion(args.name, args.yes)
+        async with services.sessions.begin() as session:
+            deletion = await account_services.delete_account(session, services.urls, None, args.name, policy)
+        media.discard(services.settings.data_dir / "media", deletion.discard)
+        print(f"deleted @{deletion.username}@{services.urls.domain} ({deletion.posts_removed} posts removed); "
+              "other servers are told by the worker")
 
     await _with_services(services, action)
 
@@ -240,6 +272,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(_work(services))
         elif args.command == "migrate":
             asyncio.run(_migrate(services))
+        elif args.command == "user" and args.action == "delete":
+            asyncio.run(_user_delete(services, args))
         elif args.command == "user":
             asyncio.run(_user_create(services, args))
         elif args.command == "group" and args.action == "create":

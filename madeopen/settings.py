@@ -23,6 +23,9 @@ _DOMAIN_RE = re.compile(r"^(?=.{1,253}(:|$))[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9
 _SUPPORTED_DRIVERS = {"sqlite+aiosqlite", "postgresql+asyncpg"}
 
 
+DELETED_CONTENT_POLICIES = ("remove", "anonymise")
+
+
 class SettingsError(ValueError):
     """A setting is invalid; the message names it and says why."""
 
@@ -55,6 +58,9 @@ class Settings:
     @property
     def allowlist_mode(self) -> bool:
         return self.federation_mode == "allowlist"
+
+    # What happens to a deleted account's posts (inbox_outbox.services.account_deletion): remove | anonymise.
+    deleted_account_content: str = "remove"
 
     @property
     def base_url(self) -> str:
@@ -141,6 +147,13 @@ def _parse_federation_mode(name: str, raw: object) -> str:
     return text
 
 
+def _parse_deleted_content(name: str, raw: object) -> str:
+    text = str(raw).strip().lower()
+    if text not in DELETED_CONTENT_POLICIES:
+        raise SettingsError(f"{name}: must be one of {', '.join(DELETED_CONTENT_POLICIES)}, got {raw!r}")
+    return text
+
+
 def _parse_text(name: str, raw: object) -> str:
     text = str(raw).strip()
     if not text:
@@ -183,6 +196,7 @@ _FIELDS: dict[str, tuple[str, object]] = {
     "MADEOPEN_DEAD_RETENTION_DAYS": ("dead_retention_days", _parse_positive),
     "MADEOPEN_TRUSTED_PROXIES": ("trusted_proxies", _parse_networks),
     "MADEOPEN_FEDERATION_MODE": ("federation_mode", _parse_federation_mode),
+    "MADEOPEN_DELETED_ACCOUNT_CONTENT": ("deleted_account_content", _parse_deleted_content),
 }
 
 

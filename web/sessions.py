@@ -152,6 +152,10 @@ async def _load_user(request: web.Request, session: aiohttp_session.Session) -> 
     )
 
 
+def _media_url(name: str | None) -> str | None:
+    return f"/media/{name}" if name and media.valid_name(name) else None
+
+
 def _page_values(
     request: web.Request, settings: NodeSettings, session: aiohttp_session.Session, user: CurrentUser | None
 ) -> dict[str, Any]:
@@ -172,7 +176,9 @@ def _page_values(
             "accent": accent,
             "on_accent": node_settings.text_on(accent),
             "link": node_settings.readable_on_white(accent),
-            "logo_url": f"/media/{settings.logo}" if settings.logo and media.valid_name(settings.logo) else None,
+            "logo_url": _media_url(settings.logo),
+            "favicon_url": _media_url(settings.favicon),
+            "show_powered_by": settings.show_powered_by,
             "footer_links": settings.footer_links,
         },
         "current_user": user,

@@ -44,6 +44,8 @@ class Account(Base):
     suspended: Mapped[bool] = mapped_column(Boolean, default=False)
     suspension_reason: Mapped[str] = mapped_column(Text, default="", server_default="")  # shown to the person
     approval_pending: Mapped[bool] = mapped_column(Boolean, default=False)  # sign-up awaiting an admin
+    # Set when the account was deleted: the row stays as a tombstone (migration 0007).
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     last_active_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
     actor: Mapped[LocalActor] = relationship(back_populates="account")

@@ -211,3 +211,46 @@ async def test_user_list_pages(ui: UI, services: Services) -> None:
     assert "@member_54" in second and 'href="/admin/users?page=1"' in second
     page = await ui.page("/admin/users?page=0", status=400)
     assert "page must be a whole number" in page
+
+
+async def test_white_label_hides_powered_by_and_sets_the_favicon(ui: UI, second_ui: UI, services: Services) -> None:
+    await _admin(ui, services)
+    await create_person(services, "member")
+    # (``ui`` is the admin's own process, whose settings cache the save empties; another process's cache,
+    # like ``second_ui``'s, may keep the old branding for a few seconds: it visits only after the save.)
+    assert "Powered by Made Open" in await ui.page("/")
+    assert (await ui.get("/favicon.ico")).status == 404
+    icon = png(16, 16, (10, 120, 60))
+
+    # A favicon that is not an image is refused, and nothing changes.
+    svg = ("icon.svg", b"<svg xmlns='http://www.w3.org/2000/svg'/>", "image/svg+xml")
+    response = await ui.post("/admin/settings", {**GOOD, "show_powered_by_shown": "1"}, files={"favicon": svg},
+                             form_page="/admin/settings")
+    assert response.status == 400 and 'id="favicon-error"' in await response.text()
+    assert (await _settings(services)).favicon is None and (await _settings(services)).show_powered_by
+
+    response = await ui.post("/admin/settings", {**GOOD, "show_powered_by_shown": "1"},
+                             files={"favicon": ("icon.png", icon, "image/png")}, form_page="/admin/settings")
+    assert response.status == 303, await response.text()
+    saved = await _settings(services)
+    assert saved.favicon and saved.show_powered_by is False
+    # Every page, error pages too, has the icon and no "Powered by".
+    for path, status in (("/", 200), ("/users/member", 200), ("/login", 200), ("/nope", 404)):
+        page = await second_ui.page(path, status=status)
+        assert f'<link rel="icon" href="/media/{saved.favicon}">' in page, path
+        assert "Powered by" not in page, path
+    response = await second_ui.get("/favicon.ico")
+    assert response.status == 302 and response.headers["Location"] == f"/media/{saved.favicon}"
+    assert await (await second_ui.get(f"/media/{saved.favicon}")).read() == icon
+    # A form that does not send the box keeps the choice; the admin page shows it unticked.
+    response = await ui.post("/admin/settings", GOOD, form_page="/admin/settings")
+    assert response.status == 303 and (await _settings(services)).show_powered_by is False
+    assert 'name="show_powered_by" type="checkbox" value="on">' in await ui.page("/admin/settings")
+
+    response = await ui.post("/admin/settings", {**GOOD, "show_powered_by_shown": "1", "show_powered_by": "on",
+                                                 "remove_favicon": "on"}, form_page="/admin/settings")
+    assert response.status == 303
+    page = await ui.page("/")
+    assert "Powered by Made Open" in page and 'rel="icon"' not in page
+    assert (await ui.get("/favicon.ico")).status == 404
+    assert not (services.settings.data_dir / "media" / saved.favicon).exists()

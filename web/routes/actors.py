@@ -4,7 +4,8 @@ Accounts that are not active (actors.accounts, "Standing", where the reasons are
 approval answers 404 like a name that is not here. A suspended person's document stays served, without
 profile and marked ``suspended: true`` (actors.documents), because peers must keep verifying its key and
 learn of the suspension and of its end; its profile page and its collections answer 403. Their posts in
-groups stay readable (web.routes.objects).
+groups stay readable (web.routes.objects). A deleted person's id answers 410 Gone with an AS2
+``Tombstone`` (``formerType: Person``), its page and collections 410 too (actors.account_deletion).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from actors import accounts, documents, local
 from actors.errors import InvalidInput, NotFound
 from actors.urls import INSTANCE_ACTOR_NAME
 from federation.collections import PAGE_SIZE, collection_page, collection_summary
+from federation.object_render import render_tombstone
 from inbox_outbox import collections_groups
 from storage.models import LocalActor
 from web.authorized_fetch import signed_by
@@ -57,7 +59,13 @@ def _actor_page_values(actor: LocalActor, actor_id: str, domain: str) -> dict[st
 async def actor(request: web.Request) -> web.Response:
     ctx = get_context(request)
     representation = choose(request)
-    actor = await _load(request)
+    try:
+        actor = await _load(request)
+    except accounts.AccountGone as gone:
+        if representation is not Representation.ACTIVITY_JSON or gone.deleted_at is None:
+            raise
+        tombstone = render_tombstone(ctx.urls.person(gone.username), "Person", gone.deleted_at)
+        return activity_json(tombstone, status=410)
     actor_id = ctx.urls.actor(actor.actor_type, actor.username)
     if request.path != ctx.urls.actor(actor.actor_type, actor.username)[len(ctx.urls.base):]:
         # Names are case-insensitive; the id is the lower-case one.

@@ -43,6 +43,8 @@ def _settings_values(request: web.Request, current: NodeSettings) -> dict[str, o
         "accent_color": current.accent_color,
         "footer_links": current.footer_links_text(),
         "logo_url": f"/media/{current.logo}" if current.logo else None,
+        "favicon_url": f"/media/{current.favicon}" if current.favicon else None,
+        "show_powered_by": current.show_powered_by,
     }
 
 
@@ -74,6 +76,9 @@ async def settings_submit(request: web.Request) -> web.Response:
         footer_links=forms.text(form, "footer_links"),
         logo=forms.upload(form, "logo"),
         remove_logo=forms.checkbox(form, "remove_logo"),
+        favicon=forms.upload(form, "favicon"),
+        remove_favicon=forms.checkbox(form, "remove_favicon"),
+        show_powered_by=forms.shown_checkbox(form, "show_powered_by"),
     )
     try:
         async with ctx.sessions.begin() as session:
