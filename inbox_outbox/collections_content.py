@@ -85,6 +85,15 @@ async def visible_local_object(session: AsyncSession, urls: Urls, uri: str, view
     return obj
 
 
+async def exists_here(session: AsyncSession, uri: str) -> bool:
+    """Is ``uri`` one of our objects or activities, whoever may see it? (Lets a caller skip verifying
+    a signature, a key fetch, for an id that answers 404 to everyone.)"""
+    obj = await object_by_uri(session, uri)
+    if obj is not None:
+        return obj.local
+    return await session.scalar(select(Activity.id).where(Activity.uri == uri)) is not None
+
+
 def object_document(obj: Object) -> dict[str, Any]:
     """What an object's URL serves: its document, with the lock as it is now (Lemmy ``commentsEnabled``)."""
     document = dict(obj.document or {})

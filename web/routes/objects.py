@@ -44,20 +44,24 @@ T = TypeVar("T")
 
 
 async def _look(request: web.Request, find: Callable[[str | None], Awaitable[T]],
-                hidden: Callable[[T], bool] = lambda _: False) -> T:
+                hidden: Callable[[T], bool] = lambda _: False,
+                exists: Callable[[], Awaitable[bool]] | None = None) -> T:
     """``find`` as the viewer sees it: the owner of the key that signed the GET, else the person
     logged in here (a member reads their private groups' posts in the browser).
 
     A signed GET is first answered as if nobody asked: public content needs nobody's key, and
     verifying a new peer's signature means fetching its key, which may be held by that very peer
     (web.authorized_fetch, "Lazy verification"). Only when that answer is "not found" or ``hidden``
-    is the signature verified and the question asked again as its signer."""
+    is the signature verified and the question asked again as its signer -- unless ``exists`` says
+    the id is not here at all (a 404 for everyone needs nobody's key)."""
     if not signature_auth.has_signature(request):
         user = current_user(request)
         return await find(user.profile_url if user is not None else None)
     try:
         found = await find(None)
     except NotFound:
+        if exists is not None and not await exists():
+            raise
         return await find(await signer(request))
     return await find(await signer(request)) if hidden(found) else found
 
@@ -93,7 +97,8 @@ async def object_view(request: web.Request) -> web.Response:
     representation = choose(request)
     uri = ctx.urls.base + request.path
     async with ctx.sessions() as session:
-        obj = await _look(request, lambda viewer: content.visible_local_object(session, ctx.urls, uri, viewer))
+        obj = await _look(request, lambda viewer: content.visible_local_object(session, ctx.urls, uri, viewer),
+                          exists=lambda: content.exists_here(session, uri))
         await _check_author(session, ctx.urls, obj)
     status = 410 if obj.deleted else 200
     if representation is Representation.HTML:
@@ -107,7 +112,8 @@ async def object_collection(request: web.Request) -> web.Response:
     page = _page(request)
     uri = f"{ctx.urls.base}/objects/{request.match_info['uuid']}"
     async with ctx.sessions() as session:
-        obj = await _look(request, lambda viewer: content.visible_local_object(session, ctx.urls, uri, viewer))
+        obj = await _look(request, lambda viewer: content.visible_local_object(session, ctx.urls, uri, viewer),
+                          exists=lambda: content.exists_here(session, uri))
         await _check_author(session, ctx.urls, obj)
         if request.match_info["collection"] == "replies":
             listing = await content.replies(session, obj, page)
@@ -122,7 +128,8 @@ async def activity_view(request: web.Request) -> web.Response:
     representation = choose(request)
     uri = ctx.urls.base + request.path
     async with ctx.sessions() as session:
-        document = await _look(request, lambda viewer: content.visible_activity(session, ctx.urls, uri, viewer))
+        document = await _look(request, lambda viewer: content.visible_activity(session, ctx.urls, uri, viewer),
+                               exists=lambda: content.exists_here(session, uri))
         if "audience" not in document and isinstance(document.get("actor"), str):
             await accounts.check_author_shown(session, ctx.urls, document["actor"])  # as _check_author
     if representation is Representation.ACTIVITY_JSON:
