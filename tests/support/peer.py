@@ -9,7 +9,8 @@ PROTOCOL.md as far as discovery and signatures go:
 - inboxes (``/users/<name>/inbox`` and the shared ``/inbox``) that verify and record what arrives;
 - optional signed-GET enforcement (GoToSocial, Mastodon in authorized-fetch mode): unsigned or
   unverifiable GETs of actors get 401; every request's ``keyId`` is recorded either way;
-- key rotation (``PeerActor.rotate_key``);
+- key rotation (``PeerActor.rotate_key``); an actor document served as given bytes (``document_bytes``:
+  malformed or absurdly nested JSON);
 - optionally GoToSocial's first contact (``discovers_signers``): before it answers a signed request
   from a server it has not met, it asks that server who it is (signed ``GET /api/v1/instance`` with
   ``Accept: application/json``, then ``/.well-known/nodeinfo`` and the NodeInfo document), holding our
@@ -127,6 +128,7 @@ class PeerActor:
     key_owner: str | None = None  # the `owner` the key document claims (default: this actor)
     webfinger_href: str | None = None  # where WebFinger points (default: this actor's id)
     document_overrides: dict[str, Any] = field(default_factory=dict)  # merged over the actor document
+    document_bytes: bytes | None = None  # served verbatim instead of the document (malformed-JSON tests)
 
     @property
     def id(self) -> str:
@@ -486,6 +488,8 @@ class Peer:
             await self.actor_gate.wait()
         if actor is None:
             return web.json_response({"error": "no such actor"}, status=404)
+        if actor.document_bytes is not None:
+            return web.Response(body=actor.document_bytes, content_type=ACTIVITY_JSON)
         return _activity_json(actor.document())
 
     async def _key_document(self, request: web.Request) -> web.Response:
