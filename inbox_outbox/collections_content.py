@@ -26,7 +26,8 @@ from actors.errors import NotFound
 from actors.memberships import can_read, local_actor_by_uri
 from actors.urls import Urls
 from federation.activities import embedded
-from federation.collections import PAGE_SIZE
+from federation.collections import PAGE_SIZE, replies_collection
+from federation.object_render import replies_url
 from federation.objects import POST_TYPES
 from inbox_outbox.content_store import group_of, object_by_uri
 from inbox_outbox.ids import is_local
@@ -94,11 +95,17 @@ async def exists_here(session: AsyncSession, uri: str) -> bool:
     return await session.scalar(select(Activity.id).where(Activity.uri == uri)) is not None
 
 
-def object_document(obj: Object) -> dict[str, Any]:
-    """What an object's URL serves: its document, with the lock as it is now (Lemmy ``commentsEnabled``)."""
+async def object_document(session: AsyncSession, obj: Object) -> dict[str, Any]:
+    """What an object's URL serves: its document as things are now -- the lock (Lemmy
+    ``commentsEnabled``) and ``replies`` with their count and first page (Mastodon's shape, which
+    GoToSocial needs to fetch a thread's replies; federation.collections)."""
     document = dict(obj.document or {})
-    if not obj.deleted and document.get("type") == "Page":
+    if obj.deleted:
+        return document
+    if document.get("type") == "Page":
         document["commentsEnabled"] = not obj.locked
+    first = await replies(session, obj, 1)
+    document["replies"] = replies_collection(replies_url(obj.uri), first.total, first.items, has_next=first.has_next)
     return document
 
 

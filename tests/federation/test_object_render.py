@@ -40,7 +40,11 @@ def test_render_local_post_round_trips() -> None:
     )
     doc = render_object(post)
     assert doc["audience"] == OUR_GROUP and doc["to"] == [OUR_GROUP, PUBLIC]
-    assert doc["replies"] == "https://node.test/objects/abc/replies"
+    assert doc["replies"] == {  # Mastodon's shape, empty for a new post (federation.collections)
+        "id": "https://node.test/objects/abc/replies", "type": "Collection", "totalItems": 0,
+        "first": {"id": "https://node.test/objects/abc/replies?page=1", "type": "CollectionPage",
+                  "partOf": "https://node.test/objects/abc/replies", "totalItems": 0, "items": []},
+    }
     assert doc["context"] == "https://node.test/objects/abc/context"
     assert doc["source"] == {"content": "Hello **garden**", "mediaType": "text/markdown"}
     assert doc["published"] == "2024-05-01T08:00:00Z" and doc["commentsEnabled"] is True

@@ -81,14 +81,18 @@ def _page(request: web.Request) -> int | None:
     return int(raw)
 
 
-def _listing_response(collection_id: str, listing: content.Listing, page: int | None) -> web.Response:
+def _listing_response(
+    collection_id: str, listing: content.Listing, page: int | None, *, ordered: bool = True
+) -> web.Response:
     if listing.hidden and page is not None:
         raise Forbidden("this group is private: its posts are for members (sign the request as one)")
     if page is None:
-        return activity_json(collection_summary(collection_id, listing.total, show_pages=not listing.hidden))
-    return activity_json(
-        collection_page(collection_id, page, listing.items, has_next=listing.has_next, total=listing.total)
-    )
+        return activity_json(
+            collection_summary(collection_id, listing.total, show_pages=not listing.hidden, ordered=ordered)
+        )
+    return activity_json(collection_page(
+        collection_id, page, listing.items, has_next=listing.has_next, total=listing.total, ordered=ordered
+    ))
 
 
 @routes.get(f"/objects/{_UUID}")
@@ -100,10 +104,12 @@ async def object_view(request: web.Request) -> web.Response:
         obj = await _look(request, lambda viewer: content.visible_local_object(session, ctx.urls, uri, viewer),
                           exists=lambda: content.exists_here(session, uri))
         await _check_author(session, ctx.urls, obj)
+        if representation is Representation.ACTIVITY_JSON:
+            document = await content.object_document(session, obj)
     status = 410 if obj.deleted else 200
     if representation is Representation.HTML:
         return await thread_page(request, obj, status=status)  # web.routes.threads
-    return activity_json(content.object_document(obj), status=status)
+    return activity_json(document, status=status)
 
 
 @routes.get(f"/objects/{_UUID}/{{collection:replies|context}}")
@@ -119,7 +125,9 @@ async def object_collection(request: web.Request) -> web.Response:
             listing = await content.replies(session, obj, page)
         else:
             listing = await content.thread(session, obj, page)
-    return _listing_response(f"{uri}/{request.match_info['collection']}", listing, page)
+    # replies: an unordered Collection, as the post embeds it (federation.collections); context: ordered.
+    name = request.match_info["collection"]
+    return _listing_response(f"{uri}/{name}", listing, page, ordered=name != "replies")
 
 
 @routes.get(f"/activities/{_UUID}")
