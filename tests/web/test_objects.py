@@ -16,6 +16,7 @@ from aiohttp.test_utils import TestClient
 
 from actors import local
 from federation.collections import PAGE_SIZE
+from federation.thread_title import titled_content
 from inbox_outbox.services import posts
 from madeopen.app import Services
 from madeopen.settings import Settings
@@ -164,7 +165,7 @@ async def test_activities_are_served_and_deleted_words_stay_deleted(
     assert create["type"] == "Create" and create["object"]["id"] == obj.uri
 
     served = await _json(await _get(client, create["id"]))
-    assert served["object"]["content"] == obj.content
+    assert served["object"]["content"] == titled_content(obj.name, obj.content)
     redirect = await _get(client, create["id"], accept=BROWSER, allow_redirects=False)
     assert redirect.status == 303 and redirect.headers["Location"] == obj.uri
 
