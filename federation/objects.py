@@ -49,6 +49,7 @@ from federation.object_fields import (
     reply_target,
 )
 from federation.remote_actor import origin
+from federation.thread_title import without_title_line
 
 POST_TYPES = frozenset({"Note", "Page", "Article", "Question", "Event"})
 
@@ -130,12 +131,14 @@ def parse_object(doc: dict[str, Any]) -> ObjectData:
     options, multiple = parse_poll(doc) if kind == "Question" else ((), False)
     comments_enabled = doc.get("commentsEnabled")
     end_time = parse_time(doc.get("endTime")) or (parse_time(doc.get("closed")) if kind == "Question" else None)
+    name = plain_text(html_field(doc, "name")[:MAX_CONTENT])[:MAX_NAME]
     return ObjectData(
         id=str(object_id),
         type=str(kind),
         author=author,
-        content=sanitize_html(html_field(doc, "content")[:MAX_CONTENT]),
-        name=plain_text(html_field(doc, "name")[:MAX_CONTENT])[:MAX_NAME],
+        # A Made Open thread repeats its title atop its content for Mastodon-family readers: shown once here.
+        content=without_title_line(name, sanitize_html(html_field(doc, "content")[:MAX_CONTENT])),
+        name=name,
         summary=sanitize_html(html_field(doc, "summary")[:MAX_SUMMARY]),
         in_reply_to=reply_target(doc.get("inReplyTo")),
         audience=audience,

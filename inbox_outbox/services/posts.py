@@ -42,6 +42,7 @@ from federation.context import PUBLIC
 from federation.html import render_markdown
 from federation.object_fields import Mention
 from federation.object_render import LocalPost, context_url, render_object
+from federation.thread_title import titled_content
 from inbox_outbox.addressing import actor_inboxes, dedupe, follower_inboxes
 from inbox_outbox.fanout import announce_to_members
 from inbox_outbox.ids import is_local, new_activity_id, new_object_id
@@ -386,7 +387,8 @@ async def update_post(
     obj.source = body
     obj.content = render_markdown(body)
     obj.updated = now
-    document = {**obj.document, "content": obj.content, "source": {"content": body, "mediaType": "text/markdown"}}
+    document = {**obj.document, "content": titled_content(new_title, obj.content),
+                "source": {"content": body, "mediaType": "text/markdown"}}
     document["updated"] = iso(now)
     if new_title:
         document["name"] = new_title

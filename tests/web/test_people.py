@@ -205,3 +205,20 @@ async def test_context_document_and_tag_links(ui: UI, services: Services) -> Non
     assert (await ui.client.get("/tags/%3Cb%3E", allow_redirects=False, headers={"Accept": JSON})).status == 400
     page = await ui.page("/people")
     assert '<label for="skill">' in page and "<script" not in page
+
+
+async def test_deeply_nested_json_is_a_400_and_changes_nothing(ui: UI, services: Services) -> None:
+    await _people(services)
+    async with services.sessions.begin() as session:
+        await local.create_group(session, local.NewGroup("makers", owner="ann", title="Makers"))
+    await ui.log_in("ann")
+    profile_before = await _json(ui, "/api/profile")
+    deep = "[" * 20_000 + "]" * 20_000
+    for path, body in [("/api/profile", deep), ("/api/profile", '{"skills": ' + deep + "}"),
+                       ("/api/groups/makers/needs", '{"skills_wanted": ' + deep + "}")]:
+        response = await ui.client.put(path, data=body, headers={"Content-Type": JSON, "Accept": JSON})
+        text = await response.text()
+        assert response.status == 400, text
+        assert "nested deeper than 32 levels" in json.loads(text)["error"], path
+    assert await _json(ui, "/api/profile") == profile_before
+    assert "Skills wanted" not in await ui.page("/groups/makers")

@@ -19,7 +19,8 @@ from federation.collections import PAGE_SIZE, collection_page, collection_summar
 from federation.object_render import render_tombstone
 from inbox_outbox import collections_groups
 from storage.models import LocalActor
-from web.authorized_fetch import signed_by
+from web import signature_auth
+from web.authorized_fetch import signed_by, signer
 from web.context import get_context
 from web.negotiation import Representation, choose
 from web.routes.groups import group_page
@@ -72,7 +73,8 @@ async def actor(request: web.Request) -> web.Response:
         raise web.HTTPMovedPermanently(actor_id)
     if representation is Representation.ACTIVITY_JSON:
         document = documents.actor_document(actor, ctx.urls)
-        if ctx.authorized_fetch and signed_by(request) is None and actor.actor_type != "application":
+        # The signature is checked last and only here: unsigned-or-not matters only under authorized fetch.
+        if ctx.authorized_fetch and actor.actor_type != "application" and await signed_by(request) is None:
             document = documents.minimal_actor_document(document)
         return activity_json(document)
     if actor.actor_type == "group":
@@ -111,11 +113,11 @@ async def collection(request: web.Request) -> web.Response:
     items: list[object] = []
     inline = False
     if name in ("followers", "following", "featured", "moderators"):
-        signature = signed_by(request)
         async with ctx.sessions() as session:
-            view = await collections_groups.collection(
-                session, ctx.urls, actor, name, signature.owner if signature else None
-            )
+            view = await collections_groups.collection(session, ctx.urls, actor, name, None)
+            if view.hidden and signature_auth.has_signature(request):
+                # Only a private group's lists depend on who asks: verify (a key fetch) just then.
+                view = await collections_groups.collection(session, ctx.urls, actor, name, await signer(request))
         if view.hidden:  # a private group's members and pins: the number only (collections_groups)
             return activity_json(collection_summary(collection_id, view.total, show_pages=False))
         items, inline = view.items, view.inline
