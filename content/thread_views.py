@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.group_pages import ROLE_LABELS, TEAM_ROLES, Standing, local_path, standing, team_roles
 from actors.urls import Urls
+from content.audience import readable_by
 from content.store import aware, group_of, thread_root
 from federation.html import sanitize_html
 from storage.models import Account, Featured, LocalActor, Object, Reaction, RemoteActor
@@ -306,7 +307,7 @@ async def thread_page(session: AsyncSession, urls: Urls, obj: Object, viewer: st
     if root.group_id is not None:
         where = and_(where, or_(Object.public.is_(True), Object.group_id == root.group_id))
     else:
-        where = and_(where, Object.public.is_(True))
+        where = and_(where, readable_by(viewer))  # public, or addressed to the viewer (content.audience)
     rows = list(await session.scalars(
         select(Object).options(_LIGHT).where(where).order_by(Object.published, Object.id).limit(MAX_THREAD_POSTS)
     ))

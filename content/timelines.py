@@ -1,7 +1,9 @@
 """Timelines for people reading the web pages: home (what I follow) and local (this node), newest first.
 
 - **home**: posts in the groups I am in (our groups: accepted memberships; remote groups: accepted
-  follows, the posts their Announces brought), public posts of the people I follow, and my own posts.
+  follows, the posts their Announces brought), public posts of the people I follow, posts from elsewhere
+  addressed to me (by name, or to the followers of someone I follow: their followers-only posts;
+  content.audience), and my own posts.
 - **local**: everything public that lives on this node: posts of our people, and posts in our public
   groups (remote members' too), except those of servers this node silences or blocks (actors.blocks:
   whoever follows them, or shares a group with them, still sees them at home and in the group).
@@ -23,6 +25,7 @@ from actors.errors import InvalidInput
 from actors.memberships import local_actor_by_uri
 from actors.urls import Urls
 from content import thread_views
+from content.audience import addressed_to
 from storage.models import Follow, LocalActor, Membership, Object, RemoteActor
 
 PAGE_SIZE = 20
@@ -71,6 +74,7 @@ async def home(session: AsyncSession, urls: Urls, person: LocalActor, before: in
         Object.group_id.in_(my_groups),
         and_(Object.group_id.is_(None), Object.audience_uri.in_(followed)),  # remote groups I am in
         and_(Object.author_uri.in_(followed), Object.public.is_(True)),
+        and_(Object.group_id.is_(None), Object.local.is_(False), addressed_to(me)),
         Object.author_uri == me,
     )
     return await _page(session, urls, condition, before)

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from actors.errors import NotFound
 from actors.memberships import can_read, local_actor_by_uri
 from actors.urls import Urls
+from content.audience import may_read
 from content.store import group_of, object_by_uri
 from federation.activities import embedded
 from federation.collections import PAGE_SIZE, replies_collection
@@ -75,7 +76,7 @@ async def may_view(session: AsyncSession, urls: Urls, obj: Object, viewer: str |
     group = await group_of(session, obj)
     if group is not None:
         return await may_read_group(session, urls, group, viewer)
-    return obj.public or (viewer is not None and viewer == obj.author_uri)
+    return await may_read(session, obj, viewer)  # public, their own, or addressed to them (content.audience)
 
 
 async def visible_local_object(session: AsyncSession, urls: Urls, uri: str, viewer: str | None) -> Object:

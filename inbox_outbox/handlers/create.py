@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from actors import notifications
 from actors.memberships import can_post, local_actor_by_uri
 from actors.urls import Urls
+from content.audience import record_recipients
 from content.store import note_reply, object_by_uri, thread_context, thread_locked
 from federation.object_fields import id_list
 from federation.object_render import stored_document
@@ -124,7 +125,7 @@ async def _store(
         if post.audience is not None and post.audience != via_group:
             raise Drop(f"{via_group} announced {post.id}, which belongs to {post.audience}")
         return await _add(session, post, parent, audience=via_group, public=post.public,
-                          locked=post.comments_enabled is False)
+                          locked=post.comments_enabled is False, addressed=addressed)
 
     candidates = tuple(dict.fromkeys(post.addressed + addressed))
     group = await target_group(session, urls, candidates, parent)
@@ -132,14 +133,15 @@ async def _store(
         assert group.group is not None
         await _check_group_post(session, urls, group, post, parent)
         public = group.group.visibility == "public"
-        obj = await _add(session, post, parent, group=group, audience=urls.group(group.username), public=public)
+        obj = await _add(session, post, parent, group=group, audience=urls.group(group.username), public=public,
+                         addressed=addressed)
         if activity is not None:
             await announce_to_members(session, urls, group, activity)
         return obj
 
     if boosted or await _names_local_person(session, urls, candidates, parent) or await _followed_here(session, urls, post):
         audience = post.audience or (parent.audience_uri if parent is not None else None)
-        return await _add(session, post, parent, audience=audience, public=post.public)
+        return await _add(session, post, parent, audience=audience, public=post.public, addressed=addressed)
 
     raise Drop(f"{post.id} is about nothing hosted here (no group or person of ours is addressed)")
 
@@ -212,6 +214,7 @@ async def _add(
     public: bool,
     group: LocalActor | None = None,
     locked: bool = False,
+    addressed: tuple[str, ...] = (),
 ) -> Object:
     now = utcnow()
     obj = Object(
@@ -233,6 +236,7 @@ async def _add(
         last_activity_at=now,
     )
     session.add(obj)
-    await session.flush()
+    # Who may read it, if it is not public (content.audience): the post's recipients, and the activity's.
+    await record_recipients(session, obj, post.addressed + addressed)
     await note_reply(session, parent, now)
     return obj

@@ -14,6 +14,7 @@ import logging
 from typing import Any
 
 from actors.errors import DomainError
+from content.audience import record_recipients
 from content.store import aware, group_of, object_by_uri
 from federation.activities import object_id
 from federation.object_render import stored_document
@@ -92,6 +93,7 @@ async def accept_update(
         obj.content = post.content
         obj.document = stored_document(post)
         obj.updated = post.updated or utcnow()
+        await record_recipients(session, obj, post.addressed)
         if via_group is not None and post.comments_enabled is not None:
             obj.locked = not post.comments_enabled  # the remote group's own lock (Lemmy commentsEnabled)
         group = await group_of(session, obj)

@@ -14,6 +14,15 @@ from here. Where a post lives decides who hears of it:
 Replies also go to the author of the post replied to (and mention them, so Mastodon notifies them).
 Bodies are Markdown, rendered with markdown-it-py (raw HTML off) and then sanitised like remote HTML.
 
+Mastodon-family members of our groups (Mastodon, GoToSocial, Akkoma, Misskey) drop the group's
+``Announce{Update}``/``Announce{Delete}``, take edits and deletes only from a post's author, and show a
+non-public post only to those it names (PROTOCOL.md "Addressing per server family"). So the author's own
+Update and Delete of a post in one of our groups also go, signed by the author, straight to every remote
+member inbox (each inbox once); and in a private group the author's Create and Update reach each member
+inbox as a copy whose post also names, in ``cc`` and a ``Mention``, the members behind that inbox (and
+nobody else: a host learns only its own members). A moderator's removal of a local author's post is also
+said by the author's actor, as Mastodon's own moderation does.
+
 Posts in groups (ours or remote) are signed: the Create or Update and the object it embeds each carry an
 FEP-8b32 integrity proof by the author's Ed25519 key (eddsa-jcs-2022, federation.proofs), the object
 with its own ``@context`` as in FEP-8b32's example "Signed activity with embedded signed object". The group
@@ -43,7 +52,7 @@ from federation.html import render_markdown
 from federation.object_fields import Mention
 from federation.object_render import LocalPost, context_url, render_object
 from federation.thread_title import titled_content
-from inbox_outbox.addressing import actor_inboxes, dedupe, follower_inboxes
+from inbox_outbox.addressing import Member, actor_inboxes, dedupe, follower_inboxes, group_members_by_inbox
 from inbox_outbox.fanout import announce_to_members
 from inbox_outbox.ids import is_local, new_activity_id, new_object_id
 from inbox_outbox.outbox import publish
@@ -112,18 +121,59 @@ async def _deliver(
     document: dict[str, Any],
     *,
     also: list[str] | None = None,
+    post: dict[str, Any] | None = None,
+    to_members: bool = False,
 ) -> Activity:
-    """Store ``document`` with its deliveries; a group of ours then announces it to its members."""
+    """Store ``document`` with its deliveries; a group of ours then announces it to its members.
+
+    ``to_members``: ``document`` is the author's own Create, Update or Delete of a post in our group, which
+    Mastodon-family members must get from the author (module docstring): an Update or Delete also goes to
+    every remote member inbox; in a private group a Create or Update of ``post`` (the unsigned post) goes
+    to each member inbox as its own copy naming the members there, in place of ``document``.
+    """
     actor_uri = _uri(urls, actor)
     inboxes = await actor_inboxes(session, [uri for uri in also or [] if uri != actor_uri])
     if place.remote_group is not None:
         inboxes = [place.remote_group.inbox] + inboxes
     elif place.group is None:
         inboxes = await follower_inboxes(session, actor_uri) + inboxes
+    copies: dict[str, list[Member]] = {}
+    if to_members and place.group is not None:
+        members = await group_members_by_inbox(session, place.group.id)
+        if post is not None and not place.public:
+            copies = members
+            inboxes = [inbox for inbox in inboxes if inbox not in copies]  # the copy there names them too
+        elif document["type"] != "Create":  # a new post in a public group reaches them as the group's boost
+            inboxes += list(members)
     stored = await publish(session, urls, actor, document, dedupe(inboxes))
+    for inbox, named in copies.items():
+        assert post is not None
+        await publish(session, urls, actor, _naming(urls, actor, place, document, post, named), [inbox])
     if place.group is not None:
         await announce_to_members(session, urls, place.group, document)
     return stored
+
+
+def _naming(
+    urls: Urls, author: LocalActor, place: Place, document: dict[str, Any], post: dict[str, Any],
+    members: list[Member],
+) -> dict[str, Any]:
+    """The author's Create or Update of ``post`` once more, the post also addressed (``cc``) to ``members``
+    and mentioning them. Mastodon reads the audience from the object, not the activity, makes a post
+    naming nobody it knows a direct message to nobody, and shows a mentioned account what mentions it
+    (app/lib/activitypub/parser/status_parser.rb ``visibility``, activity/create.rb ``process_audience``);
+    GoToSocial shows a direct post only to the accounts it mentions (internal/ap/extract.go
+    ``ExtractVisibility``, internal/filter/visibility/status.go). Signed anew: the proof covers the copy."""
+    uris = [member.uri for member in members]
+    mentioned = {tag.get("href") for tag in post.get("tag", []) if isinstance(tag, dict)}
+    named = {
+        **post,
+        "cc": list(dict.fromkeys([*post.get("cc", []), *uris])),
+        "tag": [*post.get("tag", []),
+                *({"type": "Mention", "href": m.uri, "name": m.handle} for m in members if m.uri not in mentioned)],
+    }
+    return _authored(urls, author, place, document["type"], named, to=list(named.get("to", [])), cc=named["cc"],
+                     audience=document.get("audience"), published=utcnow())
 
 
 def _uri(urls: Urls, actor: LocalActor) -> str:
@@ -225,7 +275,8 @@ async def _store_post(
     await session.flush()
     create = _authored(urls, author, place, "Create", document, to=list(post.to), cc=list(post.cc),
                        audience=post.audience, published=now)
-    await _deliver(session, urls, author, place, create, also=[parent.author_uri] if parent is not None else [])
+    await _deliver(session, urls, author, place, create, also=[parent.author_uri] if parent is not None else [],
+                   post=document, to_members=True)
     return obj
 
 
@@ -399,7 +450,8 @@ async def update_post(
     parent = await object_by_uri(session, obj.in_reply_to_uri)
     edit = _authored(urls, author, place, "Update", document, to=list(document.get("to", [])),
                      cc=list(document.get("cc", [])), audience=obj.audience_uri, published=now)
-    await _deliver(session, urls, author, place, edit, also=[parent.author_uri] if parent is not None else [])
+    await _deliver(session, urls, author, place, edit, also=[parent.author_uri] if parent is not None else [],
+                   post=document, to_members=True)
     return obj
 
 
@@ -427,5 +479,25 @@ async def delete_post(session: AsyncSession, urls: Urls, actor: LocalActor, obje
     tombstone(obj)
     removal = activity(new_activity_id(urls), "Delete", actor_uri, obj.uri, to=to, cc=cc,
                        audience=obj.audience_uri, published=utcnow())
-    await _deliver(session, urls, actor, place, removal, also=[obj.author_uri] if moderating else [])
+    await _deliver(session, urls, actor, place, removal, also=[obj.author_uri] if moderating else [],
+                   to_members=not moderating)
+    if moderating and obj.local and place.group is not None:
+        await _author_says_deleted(session, urls, obj, place.group, to, cc)
     return obj
+
+
+async def _author_says_deleted(
+    session: AsyncSession, urls: Urls, obj: Object, group: LocalActor, to: list[str], cc: list[str]
+) -> None:
+    """A moderator removed a local author's post from our group. Mastodon-family members drop the group's
+    Announce{Delete} and take a Delete only from the post's author (app/lib/activitypub/activity/delete.rb
+    finds the status by uri *and* account), so the author's actor says it too, signed with the author's
+    key: the post is gone from its origin, and Mastodon's own moderation does the same (its
+    RemoveStatusService signs the Delete with the status's account, whoever removed it)."""
+    author = await local_actor_by_uri(session, urls, obj.author_uri)
+    if author is None:
+        return
+    members = await group_members_by_inbox(session, group.id)
+    gone = activity(new_activity_id(urls), "Delete", obj.author_uri, obj.uri, to=to, cc=cc,
+                    audience=obj.audience_uri, published=utcnow())
+    await publish(session, urls, author, gone, list(members))

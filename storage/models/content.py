@@ -48,6 +48,23 @@ class Object(Base):
     last_activity_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class ObjectRecipient(Base):
+    """One id a remote post is addressed to (its ``to``/``cc``, ``audience`` and mentions).
+
+    Who may read a non-public post from elsewhere follows from these rows (content.audience): the people
+    named, and the followers of an actor whose followers collection is named (a followers-only post of
+    someone our person follows; a private remote group's post for its members). Local posts need none:
+    their group or author decides.
+    """
+
+    __tablename__ = "object_recipients"
+    __table_args__ = (UniqueConstraint("object_id", "uri"), Index("ix_object_recipients_uri", "uri"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    object_id: Mapped[int] = mapped_column(ForeignKey("objects.id", ondelete="CASCADE"))
+    uri: Mapped[str] = mapped_column(String(2048))
+
+
 class Follow(Base):
     """A follow that is not a membership of a local group: local people following anyone, and remote
     actors following local people. (Following a local group is a Membership.)"""
