@@ -27,7 +27,7 @@ from actors.errors import InvalidInput
 from actors.local import MODERATOR_ROLES
 from actors.memberships import can_read, local_actor_by_uri
 from actors.urls import Urls
-from federation.html import plain_text
+from federation.html import plain_text, text_title
 from storage.models import LocalActor, Membership, Notification, Object, RemoteActor, utcnow
 
 KINDS = ("join_request", "reply", "mention", "like")
@@ -253,7 +253,8 @@ def _post_name(obj: Object | None) -> str:
         return "a post"
     if obj.deleted:
         return "a deleted post"
-    return obj.name or _excerpt(obj)[:80] or "a post"
+    # As content.titles names posts on pages (that module sits above this one): name, else the text's start.
+    return obj.name or text_title(obj.content or "") or "a post"
 
 
 async def _view(session: AsyncSession, urls: Urls, row: Notification) -> NotificationView:

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from actors.group_pages import ROLE_LABELS, TEAM_ROLES, Standing, local_path, standing, team_roles
 from actors.urls import Urls
 from content.store import aware, group_of, thread_root
+from content.titles import title_of
 from federation.html import sanitize_html
 from storage.models import Account, Featured, LocalActor, Object, Reaction, RemoteActor
 
@@ -146,7 +147,7 @@ async def _items(
         published, published_iso = _when(row.published)
         last, last_iso = _when(row.last_activity_at or row.published)
         items.append(ThreadItem(
-            id=row.id, path=post_path(urls, row), title=row.name or "(untitled)", author=people[row.author_uri],
+            id=row.id, path=post_path(urls, row), title=title_of(row), author=people[row.author_uri],
             published=published, published_iso=published_iso, last_activity=last, last_activity_iso=last_iso,
             comments=counts.get(row.uri, 0), likes=row.like_count, dislikes=row.dislike_count,
             pinned=row.uri in pinned, locked=row.locked,
@@ -346,7 +347,7 @@ async def thread_page(session: AsyncSession, urls: Urls, obj: Object, viewer: st
         author = people[row.author_uri]
         made = PostNode(
             id=row.id, uri=row.uri, path=post_path(urls, row), local=row.local, type=row.type,
-            title=row.name if alive else "",
+            title=title_of(row),
             content=(row.content if row.local else sanitize_html(row.content or "")) if alive else "",
             author=author, published=published, published_iso=published_iso,
             updated=_when(row.updated)[0] if row.updated and alive else None,

@@ -21,6 +21,7 @@ from actors.errors import InvalidInput
 from actors.memberships import local_actor_by_uri
 from actors.urls import Urls
 from content import thread_views
+from content.titles import title_of
 from storage.models import Follow, LocalActor, Membership, Object, RemoteActor
 
 PAGE_SIZE = 20
@@ -135,7 +136,7 @@ async def _item(names: _Names, urls: Urls, obj: Object) -> TimelineItem:
         id=obj.id,
         uri=obj.uri,
         link=link,
-        title=obj.name,
+        title=title_of(obj),
         content=obj.content,
         author_name=author_name,
         author_url=author_url,

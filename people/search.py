@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from actors.errors import InvalidInput
 from actors.memberships import local_actor_by_uri
 from actors.urls import Urls
+from federation.html import text_title
 from people import fts, index
 from people.finder import MAX_TEXT, PeopleQuery, find_people
 from storage.models import Group, LocalActor, Membership, Object, Profile
@@ -178,7 +179,7 @@ async def _posts(
         url = row.uri if row.local else (row.document or {}).get("url") or row.uri
         items.append(
             PostHit(
-                id=row.uri, url=url if isinstance(url, str) else row.uri, title=row.name,
+                id=row.uri, url=url if isinstance(url, str) else row.uri, title=row.name or text_title(row.content or ""),
                 snippet=_snippet(index.html_text(row.content)), author=author, author_url=author_url,
                 group=group_name, group_url=group_url, published=row.published.strftime("%Y-%m-%d %H:%M UTC"),
             )

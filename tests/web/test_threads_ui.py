@@ -19,7 +19,9 @@ from actors import local
 from madeopen.app import Services
 from madeopen.settings import Settings
 from storage.models import Featured, Membership, Object, Reaction
-from tests.inbox_outbox.content_support import ContentPeer, create, join, lemmy_comment, lemmy_page, receive
+from tests.inbox_outbox.content_support import (
+    ContentPeer, create, join, lemmy_comment, lemmy_page, mastodon_note, receive,
+)
 from tests.support.web_ui import (  # noqa: F401  (fixtures)
     UI, create_person, second_ui, ui,
 )
@@ -411,3 +413,38 @@ async def test_remote_post_is_sanitised_and_names_its_server(
     local_ids = [obj.id for obj in await _objects(services) if obj.local]
     response = await ui.get(f"/posts/{local_ids[0]}")  # ours live at their ids
     assert response.status == 303 and response.headers["Location"].startswith("/objects/")
+
+
+async def test_untitled_mastodon_thread_is_named_by_its_first_sentence(
+    ui: UI, services: Services, peer: ContentPeer
+) -> None:
+    """Issue #10 item 5: a thread started by a Mastodon mention has no name; every list and page that
+    names it uses its first sentence, without the group mention, as Lemmy and PieFed do."""
+    await _setup(services)
+    alice = peer.add_actor("alice", name="Alice")
+    await join(services, "garden", alice)
+    content = (f'<p><span class="h-card"><a href="{BASE}/groups/garden" class="u-url mention">@<span>garden</span>'
+               f'</a></span> <a href="{BASE}/users/bea" class="u-url mention">@bea</a> Seed swap on Saturday? '
+               "Bring jars.</p><p>More details later.</p>")
+    note = mastodon_note(alice, f"{BASE}/groups/garden", content=content,
+                         tag=[{"type": "Mention", "href": f"{BASE}/groups/garden", "name": "@garden@node.test"},
+                              {"type": "Mention", "href": f"{BASE}/users/bea", "name": "@bea@node.test"}])
+    assert (await receive(services, alice, create(alice, note))).state == "done"
+    stored = await _object_by_uri(services, note["id"])
+    assert stored.name == ""  # stored as sent: the title is derived where it is shown
+
+    title = "Seed swap on Saturday?"
+    group_page = await ui.page("/groups/garden")
+    assert f'href="/posts/{stored.id}">{title}</a>' in group_page and "(untitled)" not in group_page
+    assert f"<h1>{title}</h1>" in await ui.page(f"/posts/{stored.id}")
+    await ui.log_in("bea")
+    assert f'<a href="/posts/{stored.id}">{title}</a>' in await ui.page("/home")
+    assert f"<strong>{title}</strong>" in await ui.page("/search?q=jars")
+    assert f">{title}</a>" in await ui.page("/notifications")  # bea was mentioned in it
+
+
+async def _object_by_uri(services: Services, uri: str) -> Object:
+    async with services.sessions() as session:
+        found = await session.scalar(select(Object).where(Object.uri == uri))
+    assert found is not None, uri
+    return found
