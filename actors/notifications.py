@@ -8,6 +8,8 @@ Recorded, in the same transaction as the event (the inbox handlers and the outbo
 - ``reply``: a reply (local or remote) to a post of one of our people.
 - ``mention``: a post that mentions one of our people (a reply to them counts as the reply only).
 - ``like``: a Like of a post of one of our people (Dislikes, Lemmy's down-votes, are not announced).
+- ``not_accepted``: a group of another server did not take in a post one of our people sent it
+  (content.acceptance); the actor is the group.
 
 Nobody is told of their own doing, nobody about a post in one of our private groups they may not read,
 and the same event is recorded once (a unique key; inserts are ``ON CONFLICT DO NOTHING``).
@@ -30,7 +32,7 @@ from actors.urls import Urls
 from federation.html import plain_text, text_title
 from storage.models import LocalActor, Membership, Notification, Object, RemoteActor, utcnow
 
-KINDS = ("join_request", "reply", "mention", "like")
+KINDS = ("join_request", "reply", "mention", "like", "not_accepted")
 PAGE_SIZE = 30
 EXCERPT_CHARS = 200
 _EVENT = ["recipient_id", "kind", "actor_uri", "object_uri"]
@@ -114,6 +116,13 @@ async def liked(session: AsyncSession, urls: Urls, actor_uri: str, obj: Object) 
     person = await _person(session, urls, obj.author_uri)
     if person is not None:
         await record(session, person.id, "like", actor_uri, obj.uri)
+
+
+async def not_accepted(session: AsyncSession, urls: Urls, obj: Object) -> None:
+    """The remote group ``obj.audience_uri`` refused (or never confirmed) ``obj``: its author is told."""
+    person = await _person(session, urls, obj.author_uri)
+    if person is not None and obj.audience_uri:
+        await record(session, person.id, "not_accepted", obj.audience_uri, obj.uri)
 
 
 async def join_requested(session: AsyncSession, urls: Urls, group: LocalActor, actor_uri: str) -> None:
@@ -272,6 +281,8 @@ async def _view(session: AsyncSession, urls: Urls, row: Notification) -> Notific
     else:
         target_name, target_url = _post_name(obj), _post_link(obj, row.object_uri)
         excerpt = _excerpt(obj) if row.kind == "mention" else ""
+        if row.kind == "not_accepted" and obj is not None:
+            excerpt = f"Not accepted: {obj.refusal or 'the group did not say why'}"
     created = row.created_at
     return NotificationView(
         id=row.id,

@@ -5,6 +5,9 @@
 - **local**: everything public that lives on this node: posts of our people, and posts in our public
   groups (remote members' too).
 
+Posts of ours that a remote group has not accepted (content.acceptance) are on their author's home
+only, marked pending or not accepted; nobody else's list has them.
+
 Both list threads and replies alike (a reply says what it answers), leave deleted posts out, and page
 with a cursor: ``before=<id of the last post shown>``, ordered by (published, id) so a page never
 repeats or skips a post when new ones arrive meanwhile.
@@ -20,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from actors.errors import InvalidInput
 from actors.memberships import local_actor_by_uri
 from actors.urls import Urls
-from content import thread_views
+from content import acceptance, thread_views
 from content.titles import title_of
 from storage.models import Follow, LocalActor, Membership, Object, RemoteActor
 
@@ -44,6 +47,7 @@ class TimelineItem:
     in_reply_to: str | None = None
     reply_count: int = 0
     like_count: int = 0
+    acceptance: str | None = None  # content.acceptance: pending | refused only ever on the author's own
 
 
 @dataclass(frozen=True)
@@ -72,11 +76,12 @@ async def home(session: AsyncSession, urls: Urls, person: LocalActor, before: in
         and_(Object.author_uri.in_(followed), Object.public.is_(True)),
         Object.author_uri == me,
     )
-    return await _page(session, urls, condition, before)
+    return await _page(session, urls, and_(condition, acceptance.shown_to(me)), before)
 
 
 async def local(session: AsyncSession, urls: Urls, before: int | None = None) -> Timeline:
-    condition = and_(Object.public.is_(True), or_(Object.local.is_(True), Object.group_id.is_not(None)))
+    condition = and_(Object.public.is_(True), or_(Object.local.is_(True), Object.group_id.is_not(None)),
+                     acceptance.counted())
     return await _page(session, urls, condition, before)
 
 
@@ -148,4 +153,5 @@ async def _item(names: _Names, urls: Urls, obj: Object) -> TimelineItem:
         in_reply_to=obj.in_reply_to_uri,
         reply_count=obj.reply_count,
         like_count=obj.like_count,
+        acceptance=obj.acceptance,
     )

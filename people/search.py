@@ -133,8 +133,11 @@ def visible_posts(viewer: str | None, member_of: Any) -> ColumnElement[bool]:
         Object.group_id.is_(None),
         or_(Object.public.is_(True), Object.author_uri == viewer) if viewer else Object.public.is_(True),
     )
+    # content.acceptance (a layer above): a post a remote group has not accepted is its author's alone.
+    accepted = or_(Object.acceptance.is_(None), Object.acceptance == "accepted")
     return and_(
         Object.deleted.is_(False),
+        or_(accepted, Object.author_uri == viewer) if viewer else accepted,
         or_(
             outside_groups,
             Object.group_id.in_(public_groups),
