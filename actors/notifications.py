@@ -10,6 +10,8 @@ Recorded, in the same transaction as the event (the inbox handlers and the outbo
 - ``like``: a Like of a post of one of our people (Dislikes, Lemmy's down-votes, are not announced).
 - ``report``: a report one of our people made was dealt with (``object_uri`` is the report's Flag id,
   ``actor_uri`` the moderator); the outcome is shown (:func:`report_resolved`).
+- ``not_accepted``: a group of another server did not take in a post one of our people sent it
+  (content.acceptance); the actor is the group.
 
 Nobody is told of their own doing, nobody about a post in one of our private groups they may not read,
 and the same event is recorded once (a unique key; inserts are ``ON CONFLICT DO NOTHING``).
@@ -29,10 +31,10 @@ from actors.errors import InvalidInput
 from actors.local import MODERATOR_ROLES
 from actors.memberships import can_read, local_actor_by_uri
 from actors.urls import Urls
-from federation.html import plain_text
+from federation.html import plain_text, text_title
 from storage.models import Flag, LocalActor, Membership, Notification, Object, RemoteActor, utcnow
 
-KINDS = ("join_request", "reply", "mention", "like", "report")
+KINDS = ("join_request", "reply", "mention", "like", "report", "not_accepted")
 # What the reporter is told a moderator did (Flag.outcome).
 OUTCOMES = {
     "removed": "The post was removed.",
@@ -123,6 +125,13 @@ async def liked(session: AsyncSession, urls: Urls, actor_uri: str, obj: Object) 
     person = await _person(session, urls, obj.author_uri)
     if person is not None:
         await record(session, person.id, "like", actor_uri, obj.uri)
+
+
+async def not_accepted(session: AsyncSession, urls: Urls, obj: Object) -> None:
+    """The remote group ``obj.audience_uri`` refused (or never confirmed) ``obj``: its author is told."""
+    person = await _person(session, urls, obj.author_uri)
+    if person is not None and obj.audience_uri:
+        await record(session, person.id, "not_accepted", obj.audience_uri, obj.uri)
 
 
 async def join_requested(session: AsyncSession, urls: Urls, group: LocalActor, actor_uri: str) -> None:
@@ -269,7 +278,8 @@ def post_name(obj: Object | None) -> str:
         return "a post"
     if obj.deleted:
         return "a deleted post"
-    return obj.name or _excerpt(obj)[:80] or "a post"
+    # As content.titles names posts on pages (that module sits above this one): name, else the text's start.
+    return obj.name or text_title(obj.content or "") or "a post"
 
 
 async def _report_target(session: AsyncSession, urls: Urls, flag_uri: str) -> tuple[str, str, str]:
@@ -303,6 +313,8 @@ async def _view(session: AsyncSession, urls: Urls, row: Notification) -> Notific
     else:
         target_name, target_url = post_name(obj), post_link(obj, row.object_uri)
         excerpt = _excerpt(obj) if row.kind == "mention" else ""
+        if row.kind == "not_accepted" and obj is not None:
+            excerpt = f"Not accepted: {obj.refusal or 'the group did not say why'}"
     created = row.created_at
     return NotificationView(
         id=row.id,

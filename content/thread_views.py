@@ -25,8 +25,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.group_pages import ROLE_LABELS, TEAM_ROLES, Standing, local_path, standing, team_roles
 from actors.urls import Urls
+from content import acceptance
 from content.audience import readable_by
 from content.store import aware, group_of, thread_root
+from content.titles import title_of
 from federation.html import sanitize_html
 from storage.models import Account, Featured, LocalActor, Object, Reaction, RemoteActor
 
@@ -123,6 +125,7 @@ class ThreadItem:
     dislikes: int
     pinned: bool = False
     locked: bool = False
+    acceptance: str | None = None  # content.acceptance: pending | refused shown to the author only
 
 
 @dataclass(frozen=True)
@@ -143,7 +146,7 @@ async def _items(
         (await session.execute(
             select(Object.context_uri, func.count())
             .where(Object.context_uri.in_([row.uri for row in rows]), Object.uri != Object.context_uri,
-                   Object.deleted.is_(False))
+                   Object.deleted.is_(False), acceptance.counted())
             .group_by(Object.context_uri)
         )).all()
     )
@@ -153,10 +156,10 @@ async def _items(
         published, published_iso = _when(row.published)
         last, last_iso = _when(row.last_activity_at or row.published)
         items.append(ThreadItem(
-            id=row.id, path=post_path(urls, row), title=row.name or "(untitled)", author=people[row.author_uri],
+            id=row.id, path=post_path(urls, row), title=title_of(row), author=people[row.author_uri],
             published=published, published_iso=published_iso, last_activity=last, last_activity_iso=last_iso,
             comments=counts.get(row.uri, 0), likes=row.like_count, dislikes=row.dislike_count,
-            pinned=row.uri in pinned, locked=row.locked,
+            pinned=row.uri in pinned, locked=row.locked, acceptance=row.acceptance,
         ))
     return items
 
@@ -195,15 +198,19 @@ async def group_threads(
 
 
 async def remote_group_threads(
-    session: AsyncSession, urls: Urls, group_uri: str, *, member: bool, limit: int = THREADS_PAGE
+    session: AsyncSession, urls: Urls, group_uri: str, *, member: bool, viewer: str | None = None,
+    limit: int = THREADS_PAGE,
 ) -> list[ThreadItem]:
     """Threads we received from a remote group (its Announces), newest first: public ones, and all of
-    them for a viewer whose membership the group accepted."""
+    them for a viewer whose membership the group accepted; the viewer's own threads the group has not
+    accepted (yet) too, marked (content.acceptance)."""
     query = select(Object).options(_LIGHT).where(
-        Object.audience_uri == group_uri, Object.in_reply_to_uri.is_(None), Object.deleted.is_(False)
+        Object.audience_uri == group_uri, Object.in_reply_to_uri.is_(None), Object.deleted.is_(False),
+        acceptance.shown_to(viewer),
     )
     if not member:
-        query = query.where(Object.public.is_(True))
+        query = query.where(or_(Object.public.is_(True), Object.author_uri == viewer) if viewer else
+                            Object.public.is_(True))
     rows = list(await session.scalars(query.order_by(Object.published.desc(), Object.id.desc()).limit(limit)))
     return await _items(session, urls, rows, set(), {})
 
@@ -232,6 +239,8 @@ class PostNode:
     pinned: bool
     is_thread_start: bool
     my_vote: str | None = None
+    acceptance: str | None = None  # content.acceptance: pending | accepted | refused, for our posts in remote groups
+    refusal: str | None = None
     may_vote: bool = False
     may_reply: bool = False
     may_edit: bool = False
@@ -308,6 +317,7 @@ async def thread_page(session: AsyncSession, urls: Urls, obj: Object, viewer: st
         where = and_(where, or_(Object.public.is_(True), Object.group_id == root.group_id))
     else:
         where = and_(where, readable_by(viewer))  # public, or addressed to the viewer (content.audience)
+    where = and_(where, acceptance.shown_to(viewer))  # others' unaccepted replies are not part of the thread
     rows = list(await session.scalars(
         select(Object).options(_LIGHT).where(where).order_by(Object.published, Object.id).limit(MAX_THREAD_POSTS)
     ))
@@ -353,15 +363,17 @@ async def thread_page(session: AsyncSession, urls: Urls, obj: Object, viewer: st
         author = people[row.author_uri]
         made = PostNode(
             id=row.id, uri=row.uri, path=post_path(urls, row), local=row.local, type=row.type,
-            title=row.name if alive else "",
+            title=title_of(row),
             content=(row.content if row.local else sanitize_html(row.content or "")) if alive else "",
             author=author, published=published, published_iso=published_iso,
             updated=_when(row.updated)[0] if row.updated and alive else None,
             likes=row.like_count, dislikes=row.dislike_count, locked=row.locked, deleted=row.deleted,
             pinned=row.uri in pinned, is_thread_start=row.uri == root.uri,
             my_vote=votes.get(row.uri),
+            acceptance=row.acceptance, refusal=row.refusal,
             may_vote=alive and viewer is not None and may_read,
-            may_reply=alive and may_post and not locked and not row.locked,
+            may_reply=alive and may_post and not locked and not row.locked
+            and row.acceptance in (None, acceptance.ACCEPTED),
             may_edit=alive and is_author and row.local,
             may_delete=alive and ((is_author and row.local) or moderator),
             may_moderate=alive and moderator,

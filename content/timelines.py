@@ -8,6 +8,9 @@
   groups (remote members' too), except those of servers this node silences or blocks (actors.blocks:
   whoever follows them, or shares a group with them, still sees them at home and in the group).
 
+Posts of ours that a remote group has not accepted (content.acceptance) are on their author's home
+only, marked pending or not accepted; nobody else's list has them.
+
 Both list threads and replies alike (a reply says what it answers), leave deleted posts out, and page
 with a cursor: ``before=<id of the last post shown>``, ordered by (published, id) so a page never
 repeats or skips a post when new ones arrive meanwhile.
@@ -24,8 +27,9 @@ from actors import blocks
 from actors.errors import InvalidInput
 from actors.memberships import local_actor_by_uri
 from actors.urls import Urls
-from content import thread_views
+from content import acceptance, thread_views
 from content.audience import addressed_to
+from content.titles import title_of
 from storage.models import Follow, LocalActor, Membership, Object, RemoteActor
 
 PAGE_SIZE = 20
@@ -48,6 +52,7 @@ class TimelineItem:
     in_reply_to: str | None = None
     reply_count: int = 0
     like_count: int = 0
+    acceptance: str | None = None  # content.acceptance: pending | refused only ever on the author's own
 
 
 @dataclass(frozen=True)
@@ -77,11 +82,12 @@ async def home(session: AsyncSession, urls: Urls, person: LocalActor, before: in
         and_(Object.group_id.is_(None), Object.local.is_(False), addressed_to(me)),
         Object.author_uri == me,
     )
-    return await _page(session, urls, condition, before)
+    return await _page(session, urls, and_(condition, acceptance.shown_to(me)), before)
 
 
 async def local(session: AsyncSession, urls: Urls, before: int | None = None) -> Timeline:
-    condition = and_(Object.public.is_(True), or_(Object.local.is_(True), Object.group_id.is_not(None)))
+    condition = and_(Object.public.is_(True), or_(Object.local.is_(True), Object.group_id.is_not(None)),
+                     acceptance.counted())
     silenced = await blocks.silenced_domains(session)
     if silenced:
         muted = select(RemoteActor.uri).where(blocks.netloc_covered(RemoteActor.domain, silenced))
@@ -145,7 +151,7 @@ async def _item(names: _Names, urls: Urls, obj: Object) -> TimelineItem:
         id=obj.id,
         uri=obj.uri,
         link=link,
-        title=obj.name,
+        title=title_of(obj),
         content=obj.content,
         author_name=author_name,
         author_url=author_url,
@@ -157,4 +163,5 @@ async def _item(names: _Names, urls: Urls, obj: Object) -> TimelineItem:
         in_reply_to=obj.in_reply_to_uri,
         reply_count=obj.reply_count,
         like_count=obj.like_count,
+        acceptance=obj.acceptance,
     )

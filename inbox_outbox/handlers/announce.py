@@ -30,6 +30,7 @@ from content.store import object_by_uri
 from federation.activities import object_id
 from federation.objects import is_post
 from federation.remote_actor import ACTOR_TYPES, origin
+from inbox_outbox import post_acceptance
 from inbox_outbox.dereference import FetchBudget, trusted_document
 from inbox_outbox.federation import Federation
 from inbox_outbox.handlers.create import accept_post, parse_post
@@ -74,8 +75,10 @@ async def _from_group(fed: Federation, incoming: Incoming, budget: FetchBudget) 
     group = incoming.actor.uri
     value = incoming.activity.get("object")
     if is_local(fed.urls, object_id(value) or ""):
-        # Our own post or activity in a remote group, relayed back to us: we have the original.
+        # Our own post or activity in a remote group, relayed back to us: we have the original, and
+        # the group has taken the post in (inbox_outbox.post_acceptance).
         log.info("inbox: %s relayed our %s back to us", group, object_id(value))
+        await post_acceptance.announced(fed, group, value)
         return
     async with fed.sessions() as session:
         if await object_by_uri(session, object_id(value)) is not None:

@@ -28,6 +28,7 @@ from actors.errors import DomainError
 from actors.memberships import is_moderator, local_actor_by_uri
 from content.store import tombstone
 from federation.activities import object_id
+from inbox_outbox import post_acceptance
 from inbox_outbox.dereference import FetchBudget
 from inbox_outbox.federation import Federation
 from inbox_outbox.follows import BANNED
@@ -108,6 +109,7 @@ async def _ban_in_remote_group(
         person = await local_actor_by_uri(session, fed.urls, banned)
         if person is not None and person.actor_type == "person":
             await _record_ban(session, banned, group.uri)
+            await post_acceptance.banned(session, fed.urls, group.uri, banned, block)
         if block.get("removeData") is True:
             removed = await _remove_remote_copies(session, group.uri, banned)
             log.info("%s removed %d posts of %s", group.uri, removed, banned)

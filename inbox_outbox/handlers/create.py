@@ -32,6 +32,7 @@ from actors.memberships import can_post, local_actor_by_uri
 from actors.urls import Urls
 from content.audience import record_recipients
 from content.store import note_reply, object_by_uri, thread_context, thread_locked
+from federation.activities import activity as new_activity
 from federation.object_fields import id_list
 from federation.object_render import stored_document
 from federation.objects import InvalidObject, ObjectData, parse_object
@@ -39,7 +40,8 @@ from inbox_outbox.dereference import FetchBudget, trusted_document
 from inbox_outbox.fanout import announce_to_members
 from inbox_outbox.federation import Federation
 from inbox_outbox.handlers.registry import Drop, Incoming, handles
-from inbox_outbox.ids import is_local
+from inbox_outbox.ids import is_local, new_activity_id
+from inbox_outbox.outbox import publish
 from storage.models import Follow, LocalActor, Object, utcnow
 
 log = logging.getLogger(__name__)
@@ -58,7 +60,35 @@ async def on_create(fed: Federation, incoming: Incoming) -> None:
         # FEP-1b12 relays the activity as received; but what we relay must be what we trusted, so a
         # bare id or a re-fetched object is replaced by the document its origin served.
         announced = {**incoming.activity, "object": document}
-    await accept_post(fed, post, activity=announced, addressed=activity_addressing(incoming.activity))
+    try:
+        await accept_post(fed, post, activity=announced, addressed=activity_addressing(incoming.activity))
+    except Refused as refusal:
+        await _reject(fed, incoming, post, refusal)
+        raise
+
+
+class Refused(Drop):
+    """One of our groups refuses a post (``reason``: what its author is told)."""
+
+    def __init__(self, group: LocalActor, reason: str) -> None:
+        super().__init__(f"{group.username}: {reason}")
+        self.group_id = group.id
+        self.reason = reason
+
+
+async def _reject(fed: Federation, incoming: Incoming, post: ObjectData, refusal: Refused) -> None:
+    """Tell the author's server the group refused the post: ``Reject{Create}`` by the group, so the
+    author is not left believing it was posted (issue #10 item 10; inbox_outbox.post_acceptance is the
+    other side). Sent to the author alone; the Create is named with its type, so it reads without a lookup."""
+    create = {"id": incoming.id, "type": "Create", "actor": incoming.actor.uri, "object": post.id}
+    async with fed.sessions.begin() as session:
+        group = await session.get(LocalActor, refusal.group_id)
+        if group is None or incoming.id is None:
+            return
+        group_uri = fed.urls.group(group.username)
+        reject = new_activity(new_activity_id(fed.urls), "Reject", group_uri, create, to=[incoming.actor.uri],
+                          summary=refusal.reason, published=utcnow())
+        await publish(session, fed.urls, group, reject, [incoming.actor.inbox])
 
 
 def activity_addressing(activity: dict[str, Any]) -> tuple[str, ...]:
@@ -169,15 +199,15 @@ async def _check_group_post(
     assert group.group is not None
     name = group.username
     if not await can_post(session, urls, group, post.author):
-        raise Drop(f"{post.author} may not post in {name} (banned, not a member, or posting restricted)")
+        raise Refused(group, f"{post.author} may not post in {name} (banned, not a member, or posting restricted)")
     if parent is not None:
         if parent.deleted:
-            raise Drop(f"{parent.uri} was deleted; it takes no replies")
+            raise Refused(group, f"{parent.uri} was deleted; it takes no replies")
         if await thread_locked(session, parent):
-            raise Drop(f"the thread of {parent.uri} in {name} is locked")
+            raise Refused(group, f"the thread of {parent.uri} in {name} is locked")
     if group.group.visibility == "public" and not post.public:
         # The group would announce it to Public: a followers-only or direct post must not leak that way.
-        raise Drop(f"{post.id} is not public; {name} announces publicly")
+        raise Refused(group, f"{post.id} is not public; {name} announces publicly")
 
 
 async def _names_local_person(

@@ -43,6 +43,7 @@ from actors.errors import Forbidden, InvalidInput, NotFound
 from actors.memberships import can_post, can_read, is_banned, is_moderator, local_actor_by_uri
 from actors.signing import with_proof
 from actors.urls import Urls
+from content import acceptance
 from content.rules import check_post_text
 from content.store import group_of, note_reply, object_by_uri, thread_locked, thread_root, tombstone
 from content.votes import add_reaction, find_reaction, remove_reaction
@@ -270,6 +271,8 @@ async def _store_post(
         document=document,
         published=now,
         last_activity_at=now,
+        # A remote group takes it in only when it announces it (content.acceptance).
+        acceptance=acceptance.PENDING if place.remote_group is not None else None,
     )
     session.add(obj)
     await session.flush()
@@ -321,8 +324,9 @@ async def reply(session: AsyncSession, urls: Urls, author: LocalActor, parent_ur
     if await thread_locked(session, parent):
         raise Forbidden("this thread is locked: no new replies")
     obj = await _store_post(session, urls, author, place, kind="Note", title="", body=body, parent=parent)
-    await note_reply(session, parent)
-    await notifications.post_arrived(session, urls, obj)
+    if obj.acceptance is None:  # a reply a remote group must accept counts once it does (content.acceptance)
+        await note_reply(session, parent)
+        await notifications.post_arrived(session, urls, obj)
     return obj
 
 

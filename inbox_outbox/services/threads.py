@@ -11,19 +11,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.errors import Forbidden, InvalidInput, NotFound
 from actors.group_pages import local_path
 from actors.urls import Urls
+from content import acceptance
 from content.rules import check_post_text
 from content.store import group_of, object_by_uri, thread_root
 from content.thread_views import post_path
 from inbox_outbox import collections_content
 from inbox_outbox.federation import Federation
+from inbox_outbox.follows import BANNED
 from inbox_outbox.services import moderation, posts
 from inbox_outbox.services.common import load_group, load_person
-from storage.models import Object
+from storage.models import Follow, Object, RemoteActor
 
 VOTES = ("like", "dislike", "undo")
 MODERATION = ("pin", "unpin", "lock", "unlock")
@@ -35,11 +38,13 @@ class Posted:
     uri: str
     path: str  # the post's own page
     thread_path: str  # the page of the thread it is in (its first post's)
+    pending: bool = False  # sent to a remote group, which has not accepted it yet (content.acceptance)
 
 
 async def _posted(session: AsyncSession, urls: Urls, obj: Object) -> Posted:
     root = await thread_root(session, obj)
-    return Posted(id=obj.id, uri=obj.uri, path=post_path(urls, obj), thread_path=post_path(urls, root))
+    return Posted(id=obj.id, uri=obj.uri, path=post_path(urls, obj), thread_path=post_path(urls, root),
+                  pending=obj.acceptance == acceptance.PENDING)
 
 
 def _person_uri(urls: Urls, username: str) -> str:
@@ -63,6 +68,26 @@ async def start_thread(fed: Federation, username: str, group_name: str, title: s
     async with fed.sessions.begin() as session:
         author = await load_person(session, username)
         group = await load_group(session, group_name)
+        obj = await posts.create_post(session, fed.urls, author, group, title, body)
+        return await _posted(session, fed.urls, obj)
+
+
+async def start_remote_thread(fed: Federation, username: str, group_uri: str, title: str, body: str) -> Posted:
+    """A new thread in a group of another server (FEP-1b12: ``Create{Page}`` sent to the group, which
+    announces it). Its members only: the group would refuse anyone else's post anyway (Lemmy and Made
+    Open both do for private groups; a banned member is refused everywhere)."""
+    title, body = check_post_text(title, body, title_required=True)
+    async with fed.sessions.begin() as session:
+        author = await load_person(session, username)
+        group = await session.scalar(select(RemoteActor).where(RemoteActor.uri == group_uri))
+        if group is None or group.actor_type != "Group":
+            raise NotFound("no group of another server known here by that address")
+        state = await session.scalar(select(Follow.state).where(
+            Follow.follower_uri == _person_uri(fed.urls, username), Follow.followee_uri == group.uri))
+        if state == BANNED:
+            raise Forbidden(f"You are banned from {group.display_name or group.username}.")
+        if state != "accepted":
+            raise Forbidden(f"Join {group.display_name or group.username} first: its members start threads there.")
         obj = await posts.create_post(session, fed.urls, author, group, title, body)
         return await _posted(session, fed.urls, obj)
 

@@ -46,6 +46,10 @@ class Object(Base):
     like_count: Mapped[int] = mapped_column(Integer, default=0)
     dislike_count: Mapped[int] = mapped_column(Integer, default=0)
     last_activity_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Our people's posts in a remote group wait for the group's Announce (content.acceptance):
+    # pending | accepted | refused; NULL for every other post (nothing to wait for).
+    acceptance: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    refusal: Mapped[str | None] = mapped_column(Text, nullable=True)  # why, when the group said (or timed out)
 
 
 class ObjectRecipient(Base):

@@ -24,7 +24,7 @@ from storage.models import Object
 from web import forms, sessions
 from web.context import get_context
 from web.responses import html_page
-from web.routes.groups import viewer_uri
+from web.routes.groups import remote_group_path, viewer_uri
 from web.routes.people import post_helpers
 
 routes = web.RouteTableDef()
@@ -87,6 +87,48 @@ async def new_thread_submit(request: web.Request) -> web.Response:
 
 
 # --------------------------------------------------------------------------------------------------
+# A new thread in a group of another server (issue #10 item 9): the same composer, sent to the group.
+
+
+async def _remote_group_for_posting(request: web.Request, uri: str) -> group_pages.RemoteGroup:
+    user = sessions.require_user(request)
+    ctx = get_context(request)
+    async with ctx.sessions() as session:
+        group = await group_pages.remote_group(session, uri, user.profile_url)
+    if group.state != "accepted":
+        raise Forbidden(f"Join {group.name} first: its members start threads there.")
+    return group
+
+
+def _new_remote_thread_page(request: web.Request, group: group_pages.RemoteGroup, values: dict[str, str],
+                            errors: dict[str, str], status: int = 200) -> web.Response:
+    shown = {"title": group.name, "path": remote_group_path(group.uri), "private": group.private,
+             "server": group.server}
+    return html_page(request, "thread_new.html", status=status, group=shown, remote_uri=group.uri, values=values,
+                     errors=errors, labels=THREAD_LABELS, max_title=MAX_TITLE)
+
+
+@routes.get("/remote-group/new")
+async def new_remote_thread_form(request: web.Request) -> web.Response:
+    group = await _remote_group_for_posting(request, request.query.get("id", ""))
+    return _new_remote_thread_page(request, group, {}, {})
+
+
+@routes.post("/remote-group/new")
+async def new_remote_thread_submit(request: web.Request) -> web.Response:
+    user = sessions.require_user(request)
+    form = await forms.read(request)
+    group = await _remote_group_for_posting(request, forms.text(form, "id"))
+    title, body = forms.text(form, "title"), _long_text(form, "body")
+    try:
+        posted = await threads.start_remote_thread(get_context(request).fed, user.username, group.uri, title, body)
+    except InvalidFields as exc:
+        return _new_remote_thread_page(request, group, {"title": title, "body": body}, exc.errors, status=400)
+    await sessions.notify(request, f"Your thread is sent to {group.name}. It shows there once the group accepts it.")
+    raise web.HTTPSeeOther(posted.path)
+
+
+# --------------------------------------------------------------------------------------------------
 # A thread
 
 
@@ -126,7 +168,8 @@ async def reply(request: web.Request) -> web.Response:
             root = await thread_root(session, parent)
         reply_form = {"id": parent.id, "body": body, "error": exc.errors.get("body") or exc.message}
         return await thread_page(request, root, status=400, reply_form=reply_form)
-    await sessions.notify(request, "Your reply is posted.")
+    await sessions.notify(request, "Your reply is sent to the group. It counts once the group accepts it."
+                          if posted.pending else "Your reply is posted.")
     raise web.HTTPSeeOther(f"{posted.thread_path}#post-{posted.id}")
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select, update
 
 from madeopen.app import Services
@@ -23,6 +25,7 @@ from tests.inbox_outbox.content_support import (
     receive,
     stored,
 )
+from tests.support.peer import PeerActor
 
 
 async def test_remote_members_post_into_a_public_group_is_stored_and_announced(content_world: World) -> None:
@@ -92,8 +95,10 @@ async def test_non_member_may_not_post_into_a_private_group(content_world: World
 
     assert outcome.dropped and "may not post" in (outcome.error or "")
     assert await stored(w.services, page["id"]) is None
-    assert await published(w.services, w.board) == []
-    assert await delivery_count(w.services) == 0
+    # Nothing announced; the author's server is told the group refused it (issue #10 item 10).
+    [reject] = await published(w.services, w.board)
+    await _assert_rejects(w, reject, w.carol, page["id"], "may not post")
+    assert await delivery_count(w.services) == 1
 
 
 async def test_banned_author_is_refused(content_world: World) -> None:
@@ -104,11 +109,21 @@ async def test_banned_author_is_refused(content_world: World) -> None:
         await session.execute(update(Membership).where(Membership.remote_actor_id == bob.id).values(state="banned"))
     page = lemmy_page(w.bob, w.garden)
 
-    outcome = await receive(w.services, w.bob, create(w.bob, page))
+    sent = create(w.bob, page)
+    outcome = await receive(w.services, w.bob, sent)
 
     assert outcome.dropped
     assert await objects(w.services) == []
-    assert await published(w.services, w.garden) == []
+    [reject] = await published(w.services, w.garden)  # a Reject to bob, no Announce
+    await _assert_rejects(w, reject, w.bob, page["id"], "banned")
+    assert reject["object"]["id"] == sent["id"]
+
+
+async def _assert_rejects(w: World, reject: dict[str, Any], author: PeerActor, post: str, why: str) -> None:
+    assert reject["type"] == "Reject" and reject["to"] == [author.id]
+    assert reject["object"]["type"] == "Create" and reject["object"]["object"] == post
+    assert why in reject["summary"]
+    assert await inboxes_of(w.services, reject["id"]) == {author.inbox}
 
 
 async def test_public_group_refuses_a_followers_only_mention(content_world: World) -> None:
