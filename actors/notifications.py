@@ -8,6 +8,9 @@ Recorded, in the same transaction as the event (the inbox handlers and the outbo
 - ``reply``: a reply (local or remote) to a post of one of our people.
 - ``mention``: a post that mentions one of our people (a reply to them counts as the reply only).
 - ``like``: a Like of a post of one of our people (Dislikes, Lemmy's down-votes, are not announced).
+- ``status``: the team set a thread's status with an official response; its author, and everyone who
+  voted on, replied to or follows it is told (content.statuses.audience). Each change renews it.
+- ``answer``: the asker (or the team) accepted one of our people's replies as the question's answer.
 
 Nobody is told of their own doing, nobody about a post in one of our private groups they may not read,
 and the same event is recorded once (a unique key; inserts are ``ON CONFLICT DO NOTHING``).
@@ -28,9 +31,9 @@ from actors.local import MODERATOR_ROLES
 from actors.memberships import can_read, local_actor_by_uri
 from actors.urls import Urls
 from federation.html import plain_text
-from storage.models import LocalActor, Membership, Notification, Object, RemoteActor, utcnow
+from storage.models import LocalActor, Membership, Notification, Object, RemoteActor, StatusChange, utcnow
 
-KINDS = ("join_request", "reply", "mention", "like")
+KINDS = ("join_request", "reply", "mention", "like", "status", "answer")
 PAGE_SIZE = 30
 EXCERPT_CHARS = 200
 _EVENT = ["recipient_id", "kind", "actor_uri", "object_uri"]
@@ -114,6 +117,30 @@ async def liked(session: AsyncSession, urls: Urls, actor_uri: str, obj: Object) 
     person = await _person(session, urls, obj.author_uri)
     if person is not None:
         await record(session, person.id, "like", actor_uri, obj.uri)
+
+
+async def status_changed(
+    session: AsyncSession, urls: Urls, actor_uri: str, thread: Object, told: Iterable[str]
+) -> None:
+    """``actor_uri`` (the team) changed the status of ``thread``: the local people among ``told`` who may
+    read it hear of it, unread again on every change."""
+    group = await session.get(LocalActor, thread.group_id) if thread.group_id is not None else None
+    for uri in dict.fromkeys(told):
+        if uri == actor_uri:
+            continue
+        person = await _person(session, urls, uri)
+        if person is None or (group is not None and not await can_read(session, urls, group, uri)):
+            continue
+        await record(session, person.id, "status", actor_uri, thread.uri, renew=True)
+
+
+async def answer_accepted(session: AsyncSession, urls: Urls, actor_uri: str, answer: Object) -> None:
+    """``actor_uri`` accepted ``answer``: its author hears of it when they are one of our people."""
+    if answer.author_uri == actor_uri:
+        return
+    person = await _person(session, urls, answer.author_uri)
+    if person is not None:
+        await record(session, person.id, "answer", actor_uri, answer.uri, renew=True)
 
 
 async def join_requested(session: AsyncSession, urls: Urls, group: LocalActor, actor_uri: str) -> None:
@@ -256,6 +283,22 @@ def _post_name(obj: Object | None) -> str:
     return obj.name or _excerpt(obj)[:80] or "a post"
 
 
+async def _status_excerpt(session: AsyncSession, thread: Object | None) -> str:
+    """The latest status in words and the start of its official response."""
+    if thread is None:
+        return ""
+    change = await session.scalar(
+        select(StatusChange).where(StatusChange.object_id == thread.id).order_by(StatusChange.id.desc()).limit(1)
+    )
+    if change is None:
+        return ""
+    label = change.status.replace("_", " ").capitalize()
+    response = await session.scalar(select(Object).where(Object.uri == change.response_uri)) if change.response_uri else None
+    text = _excerpt(response)
+    prefix = f"Status: {label}"
+    return f"{prefix} — {text.removeprefix(prefix).strip()}" if text else prefix
+
+
 async def _view(session: AsyncSession, urls: Urls, row: Notification) -> NotificationView:
     actor_name, actor_url = await _actor(session, urls, row.actor_uri)
     obj = await session.scalar(select(Object).where(Object.uri == row.object_uri))
@@ -267,6 +310,15 @@ async def _view(session: AsyncSession, urls: Urls, row: Notification) -> Notific
         parent = await session.scalar(select(Object).where(Object.uri == obj.in_reply_to_uri)) if obj else None
         target_name = _post_name(parent)
         target_url = _post_link(parent, obj.in_reply_to_uri if obj and obj.in_reply_to_uri else row.object_uri)
+        excerpt = _excerpt(obj)
+    elif row.kind == "status":
+        target_name, target_url = _post_name(obj), _post_link(obj, row.object_uri)
+        excerpt = await _status_excerpt(session, obj)
+    elif row.kind == "answer":
+        # The accepted reply is shown in its question's thread.
+        question = await session.scalar(select(Object).where(Object.uri == obj.context_uri)) if obj else None
+        target_name = _post_name(question)
+        target_url = _post_link(question, obj.context_uri if obj and obj.context_uri else row.object_uri)
         excerpt = _excerpt(obj)
     else:
         target_name, target_url = _post_name(obj), _post_link(obj, row.object_uri)

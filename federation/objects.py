@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from federation.board_terms import BoardTerms, InvalidBoardTerm, parse_terms, without_status_paragraph
 from federation.html import plain_text, sanitize_html
 from federation.object_fields import (
     MAX_NAME,
@@ -92,6 +93,8 @@ class ObjectData:
     location: str = ""
     # Groups named by attributedTo (PeerTube channels): a hint when there is no `audience`.
     attributed_groups: tuple[str, ...] = ()
+    # The board's terms (federation.board_terms): a thread's kind and status, official responses.
+    board: BoardTerms = BoardTerms()
 
     @property
     def public(self) -> bool:
@@ -129,12 +132,19 @@ def parse_object(doc: dict[str, Any]) -> ObjectData:
     mentions, hashtags = parse_tags(doc.get("tag"))
     options, multiple = parse_poll(doc) if kind == "Question" else ((), False)
     comments_enabled = doc.get("commentsEnabled")
+    try:
+        board = parse_terms(doc)
+    except InvalidBoardTerm as exc:
+        raise InvalidObject(f"{object_id}: {exc}") from None
+    content = sanitize_html(html_field(doc, "content")[:MAX_CONTENT])
+    if board.kind is not None:
+        content = without_status_paragraph(content)  # we show the status from the terms
     end_time = parse_time(doc.get("endTime")) or (parse_time(doc.get("closed")) if kind == "Question" else None)
     return ObjectData(
         id=str(object_id),
         type=str(kind),
         author=author,
-        content=sanitize_html(html_field(doc, "content")[:MAX_CONTENT]),
+        content=content,
         name=plain_text(html_field(doc, "name")[:MAX_CONTENT])[:MAX_NAME],
         summary=sanitize_html(html_field(doc, "summary")[:MAX_SUMMARY]),
         in_reply_to=reply_target(doc.get("inReplyTo")),
@@ -156,6 +166,7 @@ def parse_object(doc: dict[str, Any]) -> ObjectData:
         start_time=parse_time(doc.get("startTime")) if kind == "Event" else None,
         location=location_name(doc.get("location")) if kind == "Event" else "",
         attributed_groups=groups,
+        board=board,
     )
 
 

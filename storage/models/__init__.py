@@ -2,7 +2,7 @@
 
 from storage.models.actors import Account, Group, LocalActor, Membership, NodeSetting, RemoteActor, RemoteKey
 from storage.models.base import Base, utcnow
-from storage.models.content import Featured, Flag, Follow, Object, Reaction
+from storage.models.content import Featured, Flag, Follow, Object, Reaction, StatusChange, ThreadFollower
 from storage.models.login import LoginAttempt
 from storage.models.notifications import Notification
 from storage.models.profiles import Profile, ProfileTag, SearchPending
@@ -11,5 +11,5 @@ from storage.models.queues import Activity, Delivery, DomainBlock, Host, Inbound
 __all__ = [
     "Account", "Activity", "Base", "Delivery", "DomainBlock", "Featured", "Flag", "Follow", "Group", "Host",
     "InboundActivity", "LocalActor", "LoginAttempt", "Membership", "NodeSetting", "Notification", "Object", "Profile",
-    "ProfileTag", "Reaction", "RemoteActor", "RemoteKey", "SearchPending", "utcnow",
+    "ProfileTag", "Reaction", "RemoteActor", "RemoteKey", "SearchPending", "StatusChange", "ThreadFollower", "utcnow",
 ]
