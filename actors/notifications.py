@@ -12,6 +12,9 @@ Recorded, in the same transaction as the event (the inbox handlers and the outbo
   ``actor_uri`` the moderator); the outcome is shown (:func:`report_resolved`).
 - ``not_accepted``: a group of another server did not take in a post one of our people sent it
   (content.acceptance); the actor is the group.
+- ``status``: the team set a thread's status with an official response; its author, and everyone who
+  voted on, replied to or follows it is told (content.statuses.audience). Each change renews it.
+- ``answer``: the asker (or the team) accepted one of our people's replies as the question's answer.
 
 Nobody is told of their own doing, nobody about a post in one of our private groups they may not read,
 and the same event is recorded once (a unique key; inserts are ``ON CONFLICT DO NOTHING``).
@@ -32,9 +35,9 @@ from actors.local import MODERATOR_ROLES
 from actors.memberships import can_read, local_actor_by_uri
 from actors.urls import Urls
 from federation.html import plain_text, text_title
-from storage.models import Flag, LocalActor, Membership, Notification, Object, RemoteActor, utcnow
+from storage.models import Flag, LocalActor, Membership, Notification, Object, RemoteActor, StatusChange, utcnow
 
-KINDS = ("join_request", "reply", "mention", "like", "report", "not_accepted")
+KINDS = ("join_request", "reply", "mention", "like", "report", "not_accepted", "status", "answer")
 # What the reporter is told a moderator did (Flag.outcome).
 OUTCOMES = {
     "removed": "The post was removed.",
@@ -132,6 +135,30 @@ async def not_accepted(session: AsyncSession, urls: Urls, obj: Object) -> None:
     person = await _person(session, urls, obj.author_uri)
     if person is not None and obj.audience_uri:
         await record(session, person.id, "not_accepted", obj.audience_uri, obj.uri)
+
+
+async def status_changed(
+    session: AsyncSession, urls: Urls, actor_uri: str, thread: Object, told: Iterable[str]
+) -> None:
+    """``actor_uri`` (the team) changed the status of ``thread``: the local people among ``told`` who may
+    read it hear of it, unread again on every change."""
+    group = await session.get(LocalActor, thread.group_id) if thread.group_id is not None else None
+    for uri in dict.fromkeys(told):
+        if uri == actor_uri:
+            continue
+        person = await _person(session, urls, uri)
+        if person is None or (group is not None and not await can_read(session, urls, group, uri)):
+            continue
+        await record(session, person.id, "status", actor_uri, thread.uri, renew=True)
+
+
+async def answer_accepted(session: AsyncSession, urls: Urls, actor_uri: str, answer: Object) -> None:
+    """``actor_uri`` accepted ``answer``: its author hears of it when they are one of our people."""
+    if answer.author_uri == actor_uri:
+        return
+    person = await _person(session, urls, answer.author_uri)
+    if person is not None:
+        await record(session, person.id, "answer", actor_uri, answer.uri, renew=True)
 
 
 async def join_requested(session: AsyncSession, urls: Urls, group: LocalActor, actor_uri: str) -> None:
@@ -296,6 +323,22 @@ async def _report_target(session: AsyncSession, urls: Urls, flag_uri: str) -> tu
     return f"your report about {name}", link, OUTCOMES.get(flag.outcome or "", "")
 
 
+async def _status_excerpt(session: AsyncSession, thread: Object | None) -> str:
+    """The latest status in words and the start of its official response."""
+    if thread is None:
+        return ""
+    change = await session.scalar(
+        select(StatusChange).where(StatusChange.object_id == thread.id).order_by(StatusChange.id.desc()).limit(1)
+    )
+    if change is None:
+        return ""
+    label = change.status.replace("_", " ").capitalize()
+    response = await session.scalar(select(Object).where(Object.uri == change.response_uri)) if change.response_uri else None
+    text = _excerpt(response)
+    prefix = f"Status: {label}"
+    return f"{prefix} — {text.removeprefix(prefix).strip()}" if text else prefix
+
+
 async def _view(session: AsyncSession, urls: Urls, row: Notification) -> NotificationView:
     actor_name, actor_url = await describe_actor(session, urls, row.actor_uri)
     obj = await session.scalar(select(Object).where(Object.uri == row.object_uri))
@@ -309,6 +352,15 @@ async def _view(session: AsyncSession, urls: Urls, row: Notification) -> Notific
         parent = await session.scalar(select(Object).where(Object.uri == obj.in_reply_to_uri)) if obj else None
         target_name = post_name(parent)
         target_url = post_link(parent, obj.in_reply_to_uri if obj and obj.in_reply_to_uri else row.object_uri)
+        excerpt = _excerpt(obj)
+    elif row.kind == "status":
+        target_name, target_url = post_name(obj), post_link(obj, row.object_uri)
+        excerpt = await _status_excerpt(session, obj)
+    elif row.kind == "answer":
+        # The accepted reply is shown in its question's thread.
+        question = await session.scalar(select(Object).where(Object.uri == obj.context_uri)) if obj else None
+        target_name = post_name(question)
+        target_url = post_link(question, obj.context_uri if obj and obj.context_uri else row.object_uri)
         excerpt = _excerpt(obj)
     else:
         target_name, target_url = post_name(obj), post_link(obj, row.object_uri)

@@ -27,6 +27,7 @@ from actors.group_pages import ROLE_LABELS, TEAM_ROLES, Standing, local_path, st
 from actors.urls import Urls
 from content import acceptance
 from content.audience import readable_by
+from content.kinds import KIND_LABELS, STATUS_LABELS
 from content.store import aware, group_of, thread_root
 from content.titles import title_of
 from federation.html import sanitize_html
@@ -126,6 +127,16 @@ class ThreadItem:
     pinned: bool = False
     locked: bool = False
     acceptance: str | None = None  # content.acceptance: pending | refused shown to the author only
+    kind: str | None = None  # idea | concern | question (None: a discussion)
+    status: str | None = None
+
+    @property
+    def kind_label(self) -> str:
+        return KIND_LABELS.get(self.kind or "", "")
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS.get(self.status or "", "")
 
 
 @dataclass(frozen=True)
@@ -137,7 +148,7 @@ class ThreadList:
     has_next: bool
 
 
-async def _items(
+async def items_of(
     session: AsyncSession, urls: Urls, rows: list[Object], pinned: set[str], roles: dict[str, str]
 ) -> list[ThreadItem]:
     if not rows:
@@ -159,7 +170,8 @@ async def _items(
             id=row.id, path=post_path(urls, row), title=title_of(row), author=people[row.author_uri],
             published=published, published_iso=published_iso, last_activity=last, last_activity_iso=last_iso,
             comments=counts.get(row.uri, 0), likes=row.like_count, dislikes=row.dislike_count,
-            pinned=row.uri in pinned, locked=row.locked, acceptance=row.acceptance,
+            pinned=row.uri in pinned, locked=row.locked, acceptance=row.acceptance, kind=row.kind,
+            status=row.status,
         ))
     return items
 
@@ -192,7 +204,7 @@ async def group_threads(
         query.order_by(*order).offset((page - 1) * THREADS_PAGE).limit(THREADS_PAGE + 1)
     ))
     has_next, rows = len(rows) > THREADS_PAGE, rows[:THREADS_PAGE]
-    items = await _items(session, urls, pinned_rows + rows, set(pins), roles)
+    items = await items_of(session, urls, pinned_rows + rows, set(pins), roles)
     return ThreadList(sort=sort, page=page, pinned=items[: len(pinned_rows)], threads=items[len(pinned_rows):],
                       has_next=has_next)
 
@@ -212,7 +224,7 @@ async def remote_group_threads(
         query = query.where(or_(Object.public.is_(True), Object.author_uri == viewer) if viewer else
                             Object.public.is_(True))
     rows = list(await session.scalars(query.order_by(Object.published.desc(), Object.id.desc()).limit(limit)))
-    return await _items(session, urls, rows, set(), {})
+    return await items_of(session, urls, rows, set(), {})
 
 
 # --------------------------------------------------------------------------------------------------
@@ -247,6 +259,8 @@ class PostNode:
     may_delete: bool = False
     may_moderate: bool = False  # pin (thread starts), lock, ban the author
     may_ban_author: bool = False
+    official: bool = False  # the team's official response (content.statuses)
+    accepted: bool = False  # the question's accepted answer (content.answers)
     answers: Author | None = None  # shown flat below MAX_DEPTH: whom it replies to
     original_url: str | None = None  # a remote post's page on its own server
     depth: int = 0
@@ -379,6 +393,7 @@ async def thread_page(session: AsyncSession, urls: Urls, obj: Object, viewer: st
             may_moderate=alive and moderator,
             may_ban_author=alive and moderator and not is_author and author.role != "owner"
             and not row.author_uri.startswith(urls.base + "/groups/"),
+            official=row.official, accepted=root.accepted_answer_uri == row.uri and not row.deleted,
             answers=answers,
             original_url=None if row.local else remote_urls.get(row.uri, row.uri),
             depth=depth,

@@ -15,9 +15,12 @@ _COUNTERS = {"like": Object.like_count, "dislike": Object.dislike_count}
 
 
 async def _bump(session: AsyncSession, object_uri: str, kind: str, delta: int) -> None:
+    """Move the kind's counter and ``net_votes`` (likes minus dislikes: the board's "top" sort)."""
     column = _COUNTERS[kind]
+    net = delta if kind == "like" else -delta
     await session.execute(
-        update(Object).where(Object.uri == object_uri).values({column.key: column + delta})
+        update(Object).where(Object.uri == object_uri)
+        .values({column.key: column + delta, Object.net_votes.key: Object.net_votes + net})
         .execution_options(synchronize_session=False)
     )
 
@@ -78,3 +81,20 @@ async def remove_reactions_of(session: AsyncSession, actor_uri: str) -> int:
         await _bump(session, row.object_uri, row.kind, -1)
     await session.execute(delete(Reaction).where(Reaction.actor_uri == actor_uri))
     return len(rows)
+
+
+async def move_votes(session: AsyncSession, from_uri: str, to_uri: str) -> int:
+    """A duplicate's votes go to the original (content.statuses): each voter keeps one vote there, the
+    one they had on the original if any. Returns how many moved."""
+    voted_there = set(await session.scalars(select(Reaction.actor_uri).where(Reaction.object_uri == to_uri)))
+    moved = 0
+    for row in list(await session.scalars(select(Reaction).where(Reaction.object_uri == from_uri))):
+        await _bump(session, from_uri, row.kind, -1)
+        if row.actor_uri in voted_there:
+            await session.delete(row)
+            continue
+        row.object_uri = to_uri
+        await _bump(session, to_uri, row.kind, +1)
+        moved += 1
+    await session.flush()
+    return moved

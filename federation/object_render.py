@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from federation.activities import iso
+from federation.board_terms import render_terms
 from federation.collections import replies_collection
 from federation.context import AS2
 from federation.object_fields import Hashtag, Mention
@@ -90,6 +91,7 @@ def stored_document(data: ObjectData) -> dict[str, Any]:
         doc["startTime"] = iso(data.start_time)
     if data.location:
         doc["location"] = {"type": "Place", "name": data.location}
+    doc.update(render_terms(data.board))  # the board's terms, as parsed (federation.board_terms)
     return doc
 
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from federation.board_terms import BoardTerms, InvalidBoardTerm, parse_terms, without_status_paragraph
 from federation.html import plain_text, sanitize_html
 from federation.object_fields import (
     MAX_NAME,
@@ -93,6 +94,8 @@ class ObjectData:
     location: str = ""
     # Groups named by attributedTo (PeerTube channels): a hint when there is no `audience`.
     attributed_groups: tuple[str, ...] = ()
+    # The board's terms (federation.board_terms): a thread's kind and status, official responses.
+    board: BoardTerms = BoardTerms()
 
     @property
     def public(self) -> bool:
@@ -130,14 +133,22 @@ def parse_object(doc: dict[str, Any]) -> ObjectData:
     mentions, hashtags = parse_tags(doc.get("tag"))
     options, multiple = parse_poll(doc) if kind == "Question" else ((), False)
     comments_enabled = doc.get("commentsEnabled")
-    end_time = parse_time(doc.get("endTime")) or (parse_time(doc.get("closed")) if kind == "Question" else None)
+    try:
+        board = parse_terms(doc)
+    except InvalidBoardTerm as exc:
+        raise InvalidObject(f"{object_id}: {exc}") from None
     name = plain_text(html_field(doc, "name")[:MAX_CONTENT])[:MAX_NAME]
+    # A Made Open thread repeats its title atop its content for Mastodon-family readers, then (on the
+    # board) its status in words: a Made Open reader shows both from name and the terms instead.
+    content = without_title_line(name, sanitize_html(html_field(doc, "content")[:MAX_CONTENT]))
+    if board.kind is not None:
+        content = without_status_paragraph(content)
+    end_time = parse_time(doc.get("endTime")) or (parse_time(doc.get("closed")) if kind == "Question" else None)
     return ObjectData(
         id=str(object_id),
         type=str(kind),
         author=author,
-        # A Made Open thread repeats its title atop its content for Mastodon-family readers: shown once here.
-        content=without_title_line(name, sanitize_html(html_field(doc, "content")[:MAX_CONTENT])),
+        content=content,
         name=name,
         summary=sanitize_html(html_field(doc, "summary")[:MAX_SUMMARY]),
         in_reply_to=reply_target(doc.get("inReplyTo")),
@@ -159,6 +170,7 @@ def parse_object(doc: dict[str, Any]) -> ObjectData:
         start_time=parse_time(doc.get("startTime")) if kind == "Event" else None,
         location=location_name(doc.get("location")) if kind == "Event" else "",
         attributed_groups=groups,
+        board=board,
     )
 
 

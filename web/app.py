@@ -11,7 +11,7 @@ from web.authorized_fetch import authorized_fetch_middleware
 from web.context import CONTEXT_KEY, WebContext
 from web.errors import error_middleware
 from web.routes import account, actors, admin, discovery, groups, home, inbox, media, objects, people, setup, threads
-from web.routes import account_data, lookup, notifications, reports, timelines
+from web.routes import account_data, board, lookup, notifications, reports, timelines
 
 
 def create_app(context: WebContext) -> web.Application:
@@ -34,6 +34,7 @@ def create_app(context: WebContext) -> web.Application:
     app.add_routes(people.routes)
     app.add_routes(groups.routes)
     app.add_routes(threads.routes)
+    app.add_routes(board.routes)
     app.add_routes(lookup.routes)
     app.add_routes(timelines.routes)
     app.add_routes(notifications.routes)

@@ -28,9 +28,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors import notifications
+from actors.errors import Forbidden
 from actors.memberships import can_post, local_actor_by_uri
 from actors.urls import Urls
 from content.audience import record_recipients
+from content.received import Columns, link_response, new_post_columns
 from content.store import note_reply, object_by_uri, thread_context, thread_locked
 from federation.activities import activity as new_activity
 from federation.object_fields import id_list
@@ -154,8 +156,9 @@ async def _store(
         # FEP-1b12: the group vouches for posts made in it, not for posts of other groups.
         if post.audience is not None and post.audience != via_group:
             raise Drop(f"{via_group} announced {post.id}, which belongs to {post.audience}")
+        columns = await _board_columns(session, urls, post, parent, group_id=None, vouched=True)
         return await _add(session, post, parent, audience=via_group, public=post.public,
-                          locked=post.comments_enabled is False, addressed=addressed)
+                          locked=post.comments_enabled is False, addressed=addressed, columns=columns)
 
     candidates = tuple(dict.fromkeys(post.addressed + addressed))
     group = await target_group(session, urls, candidates, parent)
@@ -163,8 +166,9 @@ async def _store(
         assert group.group is not None
         await _check_group_post(session, urls, group, post, parent)
         public = group.group.visibility == "public"
+        columns = await _board_columns(session, urls, post, parent, group_id=group.id, vouched=False)
         obj = await _add(session, post, parent, group=group, audience=urls.group(group.username), public=public,
-                         addressed=addressed)
+                         addressed=addressed, columns=columns)
         if activity is not None:
             await announce_to_members(session, urls, group, activity)
         return obj
@@ -174,6 +178,19 @@ async def _store(
         return await _add(session, post, parent, audience=audience, public=post.public, addressed=addressed)
 
     raise Drop(f"{post.id} is about nothing hosted here (no group or person of ours is addressed)")
+
+
+async def _board_columns(
+    session: AsyncSession, urls: Urls, post: ObjectData, parent: Object | None, *, group_id: int | None,
+    vouched: bool,
+) -> Columns:
+    """The board's terms of the post (content.received): who may say what is decided there."""
+    try:
+        return await new_post_columns(session, urls, post.board, author=post.author,
+                                      thread_start=post.in_reply_to is None, group_id=group_id, vouched=vouched,
+                                      when=post.updated or post.published)
+    except Forbidden as exc:
+        raise Drop(exc.message) from None
 
 
 async def target_group(
@@ -245,6 +262,7 @@ async def _add(
     group: LocalActor | None = None,
     locked: bool = False,
     addressed: tuple[str, ...] = (),
+    columns: Columns = Columns(),
 ) -> Object:
     now = utcnow()
     obj = Object(
@@ -264,9 +282,17 @@ async def _add(
         updated=post.updated,
         locked=locked,
         last_activity_at=now,
+        kind=columns.kind,
+        status=columns.status,
+        accepted_answer_uri=columns.accepted_answer_uri,
+        duplicate_of_uri=columns.duplicate_of_uri,
+        official=columns.official,
+        answered_at=columns.answered_at,
     )
     session.add(obj)
     # Who may read it, if it is not public (content.audience): the post's recipients, and the activity's.
     await record_recipients(session, obj, post.addressed + addressed)
     await note_reply(session, parent, now)
+    if obj.official:
+        await link_response(session, obj)
     return obj

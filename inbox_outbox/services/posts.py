@@ -44,6 +44,8 @@ from actors.memberships import can_post, can_read, is_banned, is_moderator, loca
 from actors.signing import with_proof
 from actors.urls import Urls
 from content import acceptance
+from content.documents import board_document, response_document
+from content.kinds import DISCUSSION, check_kind, first_status, stored_kind
 from content.rules import check_post_text
 from content.store import group_of, note_reply, object_by_uri, thread_locked, thread_root, tombstone
 from content.votes import add_reaction, find_reaction, remove_reaction
@@ -225,7 +227,11 @@ async def _store_post(
     title: str,
     body: str,
     parent: Object | None = None,
+    thread_kind: str | None = None,
+    official_status: str | None = None,
 ) -> Object:
+    """Store and deliver a post. ``thread_kind``: a board thread's kind (idea, concern, question);
+    ``official_status``: the post is the team's official response announcing that status."""
     author_uri = _uri(urls, author)
     object_uri = new_object_id(urls)
     now = utcnow()
@@ -273,7 +279,14 @@ async def _store_post(
         last_activity_at=now,
         # A remote group takes it in only when it announces it (content.acceptance).
         acceptance=acceptance.PENDING if place.remote_group is not None else None,
+        kind=thread_kind,
+        status=first_status(thread_kind),
+        official=official_status is not None,
     )
+    if thread_kind is not None:
+        document = obj.document = board_document(obj, document)
+    elif official_status is not None:
+        document = obj.document = response_document(document, official_status)
     session.add(obj)
     await session.flush()
     create = _authored(urls, author, place, "Create", document, to=list(post.to), cc=list(post.cc),
@@ -290,9 +303,12 @@ async def create_post(
     group: LocalActor | RemoteActor | None,
     title: str,
     body: str,
+    kind: str = DISCUSSION,
 ) -> Object:
     """A new thread: in one of our groups, in a remote group (``group`` a cached RemoteActor), or on the
-    author's profile (``group`` None). Group threads need a title: Lemmy and PieFed show it."""
+    author's profile (``group`` None). Group threads need a title: Lemmy and PieFed show it. ``kind``
+    (content.kinds): a discussion, or an idea, concern or question on the group's board."""
+    kind = check_kind(kind)
     if isinstance(group, RemoteActor):
         if group.actor_type != "Group":
             raise InvalidInput(f"{group.uri} is not a group")
@@ -304,15 +320,22 @@ async def create_post(
     else:
         place = Place()
     in_group = place.in_group
+    if kind != DISCUSSION and not in_group:
+        raise InvalidInput("ideas, concerns and questions are started in a group")
     title, body = check_post_text(title, body, title_required=in_group)
     await _check_may_post(session, urls, author, place)
     # FEP-1b12 threads are Pages with a name; profile posts are Notes (an Article when titled).
-    kind = "Page" if in_group else ("Article" if title else "Note")
-    return await _store_post(session, urls, author, place, kind=kind, title=title, body=body)
+    object_type = "Page" if in_group else ("Article" if title else "Note")
+    return await _store_post(session, urls, author, place, kind=object_type, title=title, body=body,
+                             thread_kind=stored_kind(kind))
 
 
-async def reply(session: AsyncSession, urls: Urls, author: LocalActor, parent_uri: str, body: str) -> Object:
-    """A reply (a Note) to any post we have, in the parent's group or thread."""
+async def reply(
+    session: AsyncSession, urls: Urls, author: LocalActor, parent_uri: str, body: str,
+    *, official_status: str | None = None,
+) -> Object:
+    """A reply (a Note) to any post we have, in the parent's group or thread. ``official_status``: the
+    reply is the team's official response announcing that status (inbox_outbox.services.board)."""
     parent = await object_by_uri(session, parent_uri)
     if parent is None:
         raise NotFound(f"no post {parent_uri} here to reply to")
@@ -323,7 +346,8 @@ async def reply(session: AsyncSession, urls: Urls, author: LocalActor, parent_ur
     await _check_may_post(session, urls, author, place)
     if await thread_locked(session, parent):
         raise Forbidden("this thread is locked: no new replies")
-    obj = await _store_post(session, urls, author, place, kind="Note", title="", body=body, parent=parent)
+    obj = await _store_post(session, urls, author, place, kind="Note", title="", body=body, parent=parent,
+                            official_status=official_status)
     if obj.acceptance is None:  # a reply a remote group must accept counts once it does (content.acceptance)
         await note_reply(session, parent)
         await notifications.post_arrived(session, urls, obj)
@@ -449,6 +473,8 @@ async def update_post(
         document["name"] = new_title
     else:
         document.pop("name", None)
+    if obj.kind is not None:
+        document = board_document(obj, document)  # the status line and terms stay
     obj.document = document
     place = await _place_of(session, urls, obj)
     parent = await object_by_uri(session, obj.in_reply_to_uri)

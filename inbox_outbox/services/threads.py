@@ -18,13 +18,14 @@ from actors.errors import Forbidden, InvalidInput, NotFound
 from actors.group_pages import local_path
 from actors.urls import Urls
 from content import acceptance
+from content.kinds import DISCUSSION
 from content.rules import check_post_text
 from content.store import group_of, object_by_uri, thread_root
 from content.thread_views import post_path
 from inbox_outbox import collections_content
 from inbox_outbox.federation import Federation
 from inbox_outbox.follows import BANNED
-from inbox_outbox.services import moderation, posts
+from inbox_outbox.services import board, moderation, posts
 from inbox_outbox.services.common import load_group, load_person
 from storage.models import Follow, Object, RemoteActor
 
@@ -63,12 +64,13 @@ async def visible_post(session: AsyncSession, urls: Urls, post_id: int, viewer: 
 # Writing
 
 
-async def start_thread(fed: Federation, username: str, group_name: str, title: str, body: str) -> Posted:
+async def start_thread(fed: Federation, username: str, group_name: str, title: str, body: str,
+                       kind: str = DISCUSSION) -> Posted:
     title, body = check_post_text(title, body, title_required=True)
     async with fed.sessions.begin() as session:
         author = await load_person(session, username)
         group = await load_group(session, group_name)
-        obj = await posts.create_post(session, fed.urls, author, group, title, body)
+        obj = await posts.create_post(session, fed.urls, author, group, title, body, kind)
         return await _posted(session, fed.urls, obj)
 
 
@@ -142,6 +144,46 @@ async def vote(fed: Federation, username: str, post_id: int, choice: str) -> Pos
         else:
             await posts.undo_reaction(session, fed.urls, actor, obj.uri)
         return await _posted(session, fed.urls, obj)
+
+
+# --------------------------------------------------------------------------------------------------
+# The board: statuses, accepted answers, following
+
+
+async def set_status(fed: Federation, username: str, post_id: int, status: str, response: str,
+                     duplicate_of: str = "") -> Posted:
+    async with fed.sessions.begin() as session:
+        actor = await load_person(session, username)
+        thread = await visible_post(session, fed.urls, post_id, _person_uri(fed.urls, username))
+        done = await board.set_status(session, fed.urls, actor, thread.uri, status, response,
+                                      duplicate_of=duplicate_of or None)
+        return await _posted(session, fed.urls, done.response)
+
+
+async def accept_answer(fed: Federation, username: str, post_id: int, answer_id: int | None) -> Posted:
+    """Mark the reply ``answer_id`` as the accepted answer of the question ``post_id`` (None: unmark)."""
+    async with fed.sessions.begin() as session:
+        actor = await load_person(session, username)
+        viewer = _person_uri(fed.urls, username)
+        question = await visible_post(session, fed.urls, post_id, viewer)
+        answer = await visible_post(session, fed.urls, answer_id, viewer) if answer_id is not None else None
+        await board.accept_answer(session, fed.urls, actor, question.uri, answer.uri if answer else None)
+        return await _posted(session, fed.urls, answer or question)
+
+
+async def follow_thread(fed: Federation, username: str, post_id: int, on: bool) -> Posted:
+    async with fed.sessions.begin() as session:
+        actor = await load_person(session, username)
+        thread = await visible_post(session, fed.urls, post_id, _person_uri(fed.urls, username))
+        await board.follow_thread(session, fed.urls, actor, thread, on)
+        return await _posted(session, fed.urls, thread)
+
+
+async def set_default_kind(fed: Federation, username: str, group_name: str, kind: str) -> str:
+    async with fed.sessions.begin() as session:
+        actor = await load_person(session, username)
+        group = await load_group(session, group_name)
+        return await board.set_default_kind(session, fed.urls, actor, group, kind)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -2,7 +2,9 @@
 
 from storage.models.actors import Account, Group, LocalActor, Membership, NodeSetting, RemoteActor, RemoteKey
 from storage.models.base import Base, utcnow
-from storage.models.content import Featured, Flag, Follow, ModerationEntry, Object, ObjectRecipient, Reaction
+from storage.models.content import (
+    Featured, Flag, Follow, ModerationEntry, Object, ObjectRecipient, Reaction, StatusChange, ThreadFollower,
+)
 from storage.models.login import LoginAttempt
 from storage.models.notifications import Notification
 from storage.models.profiles import Profile, ProfileTag, SearchPending
@@ -12,5 +14,5 @@ __all__ = [
     "Account", "Activity", "Base", "Delivery", "DomainAllow", "DomainBlock", "Featured", "Flag", "Follow", "Group",
     "Host", "InboundActivity", "LocalActor", "LoginAttempt", "Membership", "ModerationEntry", "NodeSetting",
     "Notification", "Object", "ObjectRecipient", "Profile", "ProfileTag", "Reaction", "RemoteActor", "RemoteKey",
-    "SearchPending", "utcnow",
+    "SearchPending", "StatusChange", "ThreadFollower", "utcnow",
 ]

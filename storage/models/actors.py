@@ -61,6 +61,8 @@ class Group(Base):
     visibility: Mapped[str] = mapped_column(String(16))  # public | private
     posting_restricted_to_mods: Mapped[bool] = mapped_column(Boolean, default=False)
     rules: Mapped[str] = mapped_column(Text, default="", server_default="")  # Markdown; migration 0005
+    # The kind the composer offers first (content.kinds.THREAD_KINDS); moderators choose. Migration 0007.
+    default_kind: Mapped[str] = mapped_column(String(16), default="discussion", server_default="discussion")
 
     actor: Mapped[LocalActor] = relationship(back_populates="group")
 

@@ -4,10 +4,28 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base, utcnow
+
+
+# The board (content.board) lists thread starts of a kind (idea, concern, question): partial indexes over
+# those rows only, one per sort key, alone and after a kind or status filter (migration 0007).
+_ON_BOARD = text("kind IS NOT NULL")
+_BOARD_SORTS = {"top": "net_votes", "new": "published", "answered": "answered_at"}
+
+
+def _board_indexes() -> tuple[Index, ...]:
+    made = []
+    for sort, column in _BOARD_SORTS.items():
+        for prefix, columns in (("", ()), ("kind_", ("kind",)), ("status_", ("status",))):
+            made.append(Index(f"ix_board_{prefix}{sort}", "group_id", *columns, column, "id",
+                              sqlite_where=_ON_BOARD, postgresql_where=_ON_BOARD))
+    # Counts per kind and status: a covering scan of this index, never of the table.
+    made.append(Index("ix_board_counts", "group_id", "kind", "status", "deleted",
+                      sqlite_where=_ON_BOARD, postgresql_where=_ON_BOARD))
+    return tuple(made)
 
 
 class Object(Base):
@@ -15,6 +33,12 @@ class Object(Base):
 
     ``document`` is the object as AS2 JSON (for local objects the one we serve; for remote ones the
     validated, sanitised copy). The columns are what queries need.
+
+    Board columns (content.kinds, content.statuses, content.answers): ``kind`` is set on thread starts
+    that are an idea, concern or question (None: a discussion, or a reply); ``status`` is the idea's or
+    concern's status, or ``solved``/``unsolved`` for a question; ``net_votes`` is likes minus dislikes;
+    ``answered_at`` the last official response or accepted answer; ``official`` marks a reply that is an
+    official response of the group's team.
     """
 
     __tablename__ = "objects"
@@ -22,6 +46,7 @@ class Object(Base):
         Index("ix_objects_group_published", "group_id", "published"),
         Index("ix_objects_context", "context_uri"),
         Index("ix_objects_reply", "in_reply_to_uri"),
+        *_board_indexes(),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -50,6 +75,13 @@ class Object(Base):
     # pending | accepted | refused; NULL for every other post (nothing to wait for).
     acceptance: Mapped[str | None] = mapped_column(String(16), nullable=True)
     refusal: Mapped[str | None] = mapped_column(Text, nullable=True)  # why, when the group said (or timed out)
+    kind: Mapped[str | None] = mapped_column(String(16), nullable=True)  # idea | concern | question
+    status: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    net_votes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    accepted_answer_uri: Mapped[str | None] = mapped_column(String(2048), nullable=True)
+    duplicate_of_uri: Mapped[str | None] = mapped_column(String(2048), nullable=True)
+    official: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
 
 class ObjectRecipient(Base):
@@ -67,6 +99,33 @@ class ObjectRecipient(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     object_id: Mapped[int] = mapped_column(ForeignKey("objects.id", ondelete="CASCADE"))
     uri: Mapped[str] = mapped_column(String(2048))
+
+
+class StatusChange(Base):
+    """One change of a thread's status by the group's team, with its official response (a reply)."""
+
+    __tablename__ = "status_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    object_id: Mapped[int] = mapped_column(ForeignKey("objects.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    previous: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    actor_uri: Mapped[str] = mapped_column(String(2048))
+    response_uri: Mapped[str | None] = mapped_column(String(2048), nullable=True)  # the official reply
+    duplicate_of_uri: Mapped[str | None] = mapped_column(String(2048), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ThreadFollower(Base):
+    """Someone who follows a thread (told of its status changes); moves to the original with a duplicate."""
+
+    __tablename__ = "thread_followers"
+    __table_args__ = (UniqueConstraint("object_id", "actor_uri"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    object_id: Mapped[int] = mapped_column(ForeignKey("objects.id", ondelete="CASCADE"))
+    actor_uri: Mapped[str] = mapped_column(String(2048), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class Follow(Base):
@@ -88,7 +147,10 @@ class Reaction(Base):
     """A Like or Dislike (Lemmy votes) of an object."""
 
     __tablename__ = "reactions"
-    __table_args__ = (UniqueConstraint("actor_uri", "object_uri", "kind"),)
+    __table_args__ = (
+        UniqueConstraint("actor_uri", "object_uri", "kind"),
+        Index("ix_reactions_created", "created_at"),  # the board's "trending" sort: votes of the last 7 days
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     actor_uri: Mapped[str] = mapped_column(String(2048))
