@@ -41,9 +41,9 @@ from federation.http_errors import FetchError
 from federation.objects import ObjectData, is_post
 from federation.remote_actor import origin
 from inbox_outbox.dereference import FetchBudget, trusted_document
+from inbox_outbox.drop import Drop
 from inbox_outbox.federation import Federation
 from inbox_outbox.handlers.create import accept_post, parse_post
-from inbox_outbox.handlers.registry import Drop
 from inbox_outbox.ids import is_local
 from inbox_outbox.remote_groups import collection_url
 from storage.models import RemoteActor

@@ -35,10 +35,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from actors import account_deletion
 from actors.account_deletion import OwnDeletion
 from actors.urls import Urls
+from content.store import tombstone as tombstone_object
+from content.votes import remove_reactions_of
 from federation.activities import activity
 from federation.context import PUBLIC
 from inbox_outbox.addressing import actor_inboxes, dedupe
-from inbox_outbox.content_store import remove_reactions_of, tombstone as tombstone_object
 from inbox_outbox.ids import new_activity_id
 from inbox_outbox.outbox import publish
 from inbox_outbox.services.profiles import person_inboxes

@@ -30,9 +30,9 @@ from actors import media
 from actors.documents import actor_document
 from actors.errors import Forbidden
 from actors.urls import Urls
-from federation.context import AS2
+from content.store import aware
 from federation.activities import iso
-from inbox_outbox.content_store import aware
+from federation.context import AS2
 from people import profiles
 from storage.models import Activity, Follow, LocalActor, Membership, RemoteActor
 

@@ -32,9 +32,9 @@ from actors.errors import Conflict, Forbidden, InvalidInput, NotFound
 from actors.memberships import is_moderator, local_actor_by_uri
 from actors.node_settings import InvalidFields
 from actors.urls import Urls
+from content.store import tombstone
 from federation.activities import activity
 from inbox_outbox import collections_content
-from inbox_outbox.content_store import tombstone
 from inbox_outbox.federation import Federation
 from inbox_outbox.ids import new_activity_id
 from inbox_outbox.outbox import publish
