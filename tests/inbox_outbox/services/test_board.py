@@ -55,7 +55,8 @@ async def test_an_idea_carries_its_kind_and_status_to_peers(cast: World) -> None
     assert row is not None and row.kind == "idea" and row.status == "open"
     terms = parse_terms(row.document)
     assert terms.kind == "idea" and terms.status == "open"
-    assert row.document["content"].startswith("<p>Status: Open</p>")  # readable on Lemmy and Mastodon
+    # Readable on Mastodon-family servers: the title line (federation.thread_title), then the status in words.
+    assert row.document["content"].startswith(f"<p><strong>{row.name}</strong></p><p>Status: Open</p>")
     assert row.document["source"]["content"].startswith("Status: Open\n\n")
 
 
@@ -85,7 +86,7 @@ async def test_the_team_sets_a_status_with_an_official_response(cast: World) -> 
     assert parse_terms(response.document).official and parse_terms(response.document).status == "planned"
     [update] = await published(w.services, w.services.urls.person("sam"), "Update")
     assert update["object"]["id"] == idea.uri and update["object"]["threadStatus"] == "planned"
-    assert update["object"]["content"].startswith("<p>Status: Planned</p>")
+    assert update["object"]["content"].startswith(f"<p><strong>{row.name}</strong></p><p>Status: Planned</p>")
     announced = [a["object"] for a in await published(w.services, w.garden, "Announce")]
     assert any(isinstance(inner, dict) and inner.get("id") == update["id"] for inner in announced)
     assert response.uri in announced  # the boost Mastodon-family members see
