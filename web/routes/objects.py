@@ -2,9 +2,9 @@
 thread collections, and actors' outboxes: AS2 JSON for peers, a page for people (DESIGN.md §3).
 
 Private group content needs a signed GET from an allowed actor (``signer``, verified only when the
-answer depends on it) or, in a browser, a
-logged-in member; anyone else gets the same 404 as for an id that never existed. A deleted post
-answers 410 with a Tombstone (Mastodon does the same), so peers drop their copy.
+answer depends on it) or, in a browser, a logged-in member; anyone else gets the same 404 as for an id
+that never existed. A deleted post answers 410 with a Tombstone (Mastodon does the same), so peers
+drop their copy.
 
 A suspended author (actors.accounts, "Standing"): posts and activities in a group (in a group, or
 carrying ``audience``) stay readable, because they are part of the group's conversation and other

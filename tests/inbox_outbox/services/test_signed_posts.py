@@ -90,7 +90,7 @@ async def test_an_edit_in_a_group_is_signed_with_the_new_content(content_world: 
 
     [edit] = await published(w.services, w.alice, "Update")
     await _assert_signed_by(edit, PublishedKeys(w.services, alice), w.alice)
-    assert edit["object"]["content"] == "<p>v2</p>"
+    assert edit["object"]["content"] == "<p><strong>Plan</strong></p><p>v2</p>"  # the title line, then the body
     assert (await published(w.services, w.garden, "Announce"))[-1]["object"] == edit
 
 
