@@ -36,8 +36,14 @@ browser-deps:
 	command -v chromium || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
 	test -f $(AXE) || npm install --prefix .cache/axe axe-core@4
 
+# The suite runs on TEST_WORKERS pytest-xdist worker processes (measured on 2 cores: README.md, Tests);
+# `worksteal` hands out tests one by one and moves queued ones to an idle worker, so the slow multi-node
+# and browser tests spread out instead of piling up on one worker. PYTEST_ARGS come last and win:
+# `make test PYTEST_ARGS="-n0 tests/web"` runs one directory serially.
+TEST_WORKERS ?= 2
+
 test: lint browser-deps
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 bench: $(STAMP_TEST)
 	for b in bench/*.py; do $(PY) $$b || exit 1; done

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Awaitable
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -11,9 +12,29 @@ from aiohttp.test_utils import TestClient, TestServer
 from madeopen.app import Services, build_services, build_web_app, prepare
 from madeopen.settings import Settings
 from tests.support.databases import PostgresDatabases, SqliteTemplate, fresh_sqlite, postgres_admin_url
+from tests.support.parallel import run_slot
+from tests.support.summary import skipped_line
 
 TEST_DOMAIN = "node.test"
 BACKENDS = ["sqlite", "postgresql"]
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    line = skipped_line(terminalreporter.stats.get("skipped", []))
+    if line is not None:
+        terminalreporter.write_line(line, yellow=True)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Iterator[object]:
+    """Under pytest-xdist, a test marked ``serial`` runs while no other test runs, fixtures of any scope
+    included (tests.support.parallel)."""
+    basetemp = item.config.option.basetemp
+    if "PYTEST_XDIST_WORKER" not in os.environ or not basetemp:
+        return (yield)
+    # xdist gives each worker <the run's base temp>/popen-gwN: the parent is shared by the run's workers.
+    with run_slot(Path(basetemp).parent, serial=item.get_closest_marker("serial") is not None):
+        return (yield)
 
 
 @pytest.fixture(scope="session")
@@ -29,6 +50,15 @@ def _drop_postgres_databases(postgres: PostgresDatabases | None):  # type: ignor
         import asyncio
 
         asyncio.run(postgres.drop_all())
+
+
+@pytest.fixture(autouse=True)
+def _return_postgres_databases(postgres: PostgresDatabases | None) -> Iterator[None]:
+    """The PostgreSQL databases a test took go back to the pool once all of its fixtures are torn down
+    (an autouse fixture is set up before, so torn down after, the ones that use the databases)."""
+    yield
+    if postgres is not None:
+        postgres.release_all()
 
 
 FreshDatabase = Callable[..., Awaitable[str]]
