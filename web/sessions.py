@@ -23,11 +23,11 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from markupsafe import Markup
 
-from actors import accounts, media, node_settings, notifications
+from actors import accounts, media, notifications
 from actors.errors import Forbidden
 from actors.node_settings import NodeSettings, SettingsCache
 from storage.models import LocalActor
-from web import csrf
+from web import branding, csrf
 from web.context import PAGE_VALUES, WebContext, get_context
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -170,8 +170,7 @@ def _page_values(
         "needs_setup": not settings.has_admin,
         "branding": {
             "accent": accent,
-            "on_accent": node_settings.text_on(accent),
-            "link": node_settings.readable_on_white(accent),
+            "css_url": branding.url(accent),  # the colours above as a stylesheet (no inline style: CSP)
             "logo_url": f"/media/{settings.logo}" if settings.logo and media.valid_name(settings.logo) else None,
             "footer_links": settings.footer_links,
         },

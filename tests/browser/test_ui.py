@@ -203,3 +203,14 @@ def test_a_form_post_without_the_csrf_token_is_refused(visitor: Visitor, node: N
     visitor.screenshot("csrf-refused")
     visitor.goto("/users/cleo")
     assert page.get_by_role("heading", level=1).inner_text() == "cleo"  # nothing changed
+
+
+def test_another_site_cannot_frame_our_pages(visitor: Visitor, node: Node) -> None:
+    """frame-ancestors 'none' (web/security_headers.py): a one-click admin form cannot be framed and clicked
+    through (clickjacking). A page of no origin of ours puts the log-in page in a frame; Chromium refuses."""
+    page = visitor.page
+    with page.expect_console_message(lambda m: "frame-ancestors" in m.text) as refused:
+        page.set_content(f'<iframe src="{node.base_url}/login" title="ours, framed"></iframe>')
+    assert "Refused to frame" in refused.value.text
+    framed = page.frames[-1]
+    assert framed.url != f"{node.base_url}/login" or "Log in" not in framed.content()
