@@ -6,10 +6,10 @@ from storage.models.content import Featured, Flag, Follow, Object, Reaction
 from storage.models.login import BrowserSession, LoginAttempt
 from storage.models.notifications import Notification
 from storage.models.profiles import Profile, ProfileTag, SearchPending
-from storage.models.queues import Activity, Delivery, DomainBlock, Host, InboundActivity
+from storage.models.queues import Activity, Delivery, DomainBlock, Host, InboundActivity, QueueWorker
 
 __all__ = [
     "Account", "Activity", "Base", "BrowserSession", "Delivery", "DomainBlock", "Featured", "Flag", "Follow", "Group", "Host",
     "InboundActivity", "LocalActor", "LoginAttempt", "Membership", "NodeSetting", "Notification", "Object", "Profile",
-    "ProfileTag", "Reaction", "RemoteActor", "RemoteKey", "SearchPending", "utcnow",
+    "ProfileTag", "QueueWorker", "Reaction", "RemoteActor", "RemoteKey", "SearchPending", "utcnow",
 ]
