@@ -36,7 +36,6 @@ Suspended and pending accounts cannot log in (``authenticate``) and their sessio
 from __future__ import annotations
 
 import enum
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,7 +43,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from actors import local, media, node_settings
+from actors import browser_sessions, local, media, node_settings
 from actors.errors import Conflict, DomainError, Forbidden, Gone, InvalidInput, NotFound
 from actors.memberships import local_actor_by_uri
 from actors.node_settings import InvalidFields
@@ -245,11 +244,6 @@ async def active_person(session: AsyncSession, actor_id: int) -> LocalActor | No
     return actor
 
 
-def password_fingerprint(password_hash: str) -> str:
-    """Kept in the session: a password change there ends every other session of the account."""
-    return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
-
-
 # --- password and profile --------------------------------------------------------------------------------
 
 
@@ -265,6 +259,9 @@ async def change_password(
     if errors:
         raise InvalidFields(errors)
     actor.account.password_hash = hash_password(new)
+    # Whoever knew the old password may be logged in somewhere: every session ends (the caller starts a
+    # fresh one for the browser that made the change).
+    await browser_sessions.end_all(session, actor.id)
     return actor
 
 
@@ -365,6 +362,8 @@ async def set_suspended(
         raise InvalidInput(f"{target.username} is waiting for approval: approve or reject the sign-up instead")
     target.account.suspended = suspended
     target.account.suspension_reason = reason if suspended else ""
+    if suspended:
+        await browser_sessions.end_all(session, target.id)  # logged out everywhere at once
     return target
 
 

@@ -8,7 +8,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from actors import account_deletion, login_limits
+from actors import account_deletion, browser_sessions, login_limits
 from actors.urls import Urls
 from inbox_outbox import post_acceptance
 from inbox_outbox.delivery import LEASE, DeliveryWorker
@@ -37,9 +37,10 @@ def retention(queue_retention: timedelta, dead_retention: timedelta) -> Retentio
 
 @dataclass
 class Pruner:
-    """Deletes queue rows past their retention and login attempts past their window, and empties the
-    private keys of deleted accounts once their ``Delete{Person}`` is delivered, every ``every``; with
-    ``urls``, also settles our posts that remote groups never confirmed (inbox_outbox.post_acceptance).
+    """Deletes queue rows past their retention, login attempts past their window and browser sessions
+    idle past their lifetime, and empties the private keys of deleted accounts once their
+    ``Delete{Person}`` is delivered, every ``every``; with ``urls``, also settles our posts that remote
+    groups never confirmed (inbox_outbox.post_acceptance).
 
     Several worker processes may prune at once: each batch deletes by id what it just read, so they only
     repeat a little work.
@@ -54,6 +55,7 @@ class Pruner:
         """One full prune; returns how many rows were deleted, emptied or settled."""
         queues = await prune_queues(self.sessions, self.retention, now=now)
         attempts = await login_limits.prune(self.sessions, now=now)
+        attempts += await browser_sessions.prune(self.sessions, now=now)  # idle two weeks: over
         keys = await account_deletion.discard_spent_keys(self.sessions)
         if keys:
             log.info("prune: the private keys of %d deleted accounts discarded", keys)

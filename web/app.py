@@ -6,7 +6,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from web import sessions
+from web import security_headers, sessions
 from web.authorized_fetch import authorized_fetch_middleware
 from web.context import CONTEXT_KEY, WebContext
 from web.errors import error_middleware
@@ -20,6 +20,7 @@ def create_app(context: WebContext) -> web.Application:
     # (branding, who is logged in) are known before any handler or error page renders; then CSRF.
     session_mw, page_mw, csrf_mw = sessions.install(app, context)
     app.middlewares.extend([session_mw, error_middleware, page_mw, csrf_mw, authorized_fetch_middleware])
+    security_headers.install(app)
     app[CONTEXT_KEY] = context
     app.add_routes(discovery.routes)
     app.add_routes(actors.routes)

@@ -6,8 +6,11 @@ from typing import Any
 
 from sqlalchemy import select, update
 
+from inbox_outbox import worker_registry
+from inbox_outbox.inbound_worker import LEASE, InboundWorker
+from inbox_outbox.worker_registry import WorkerIdentity
 from madeopen.app import Services
-from storage.models import Membership, Object, RemoteActor
+from storage.models import InboundActivity, Membership, Object, QueueWorker, RemoteActor, utcnow
 from tests.inbox_outbox.content_support import (
     PUBLIC,
     ContentPeer,
@@ -26,6 +29,7 @@ from tests.inbox_outbox.content_support import (
     stored,
 )
 from tests.support.peer import PeerActor
+from tests.support.processes import finished_pid
 
 
 async def test_remote_members_post_into_a_public_group_is_stored_and_announced(content_world: World) -> None:
@@ -176,6 +180,31 @@ async def test_duplicates_are_stored_and_announced_once(content_world: World) ->
     again = await receive(w.services, w.bob, create(w.bob, page))  # a retry with a new activity id
 
     assert (first.state, again.state) == ("done", "done")
+    assert len(await objects(w.services)) == 1
+    assert len(await published(w.services, w.garden, "Announce")) == 2
+
+
+async def test_a_create_run_again_after_its_worker_died_changes_nothing(content_world: World) -> None:
+    """The one case where an inbound activity is processed twice (inbox_outbox/worker_registry.py): its
+    worker died after the handler committed and before the row was marked done. The next worker runs it
+    again: nothing is stored or announced twice."""
+    w = content_world
+    page = lemmy_page(w.bob, w.garden)
+    activity = create(w.bob, page)
+    assert (await receive(w.services, w.bob, activity)).state == "done"
+    dead = WorkerIdentity(host_key=worker_registry.host_key(), pid=finished_pid())
+    async with w.services.sessions.begin() as session:
+        session.add(QueueWorker(id=dead.id, host_key=dead.host_key, pid=dead.pid))
+        await session.execute(
+            update(InboundActivity).where(InboundActivity.activity_id == activity["id"])
+            .values(state="pending", lease_until=utcnow() + LEASE, claimed_by=dead.id)
+        )
+    assert w.services.fed is not None
+    worker = InboundWorker(w.services.fed)
+    assert await worker.beat() == 1  # the dead worker's claim is released
+    assert await worker.run_once() == 1
+    async with w.services.sessions() as session:
+        assert await session.scalar(select(InboundActivity.state).where(InboundActivity.activity_id == activity["id"])) == "done"
     assert len(await objects(w.services)) == 1
     assert len(await published(w.services, w.garden, "Announce")) == 2
 
