@@ -114,6 +114,7 @@ async def file_report(
         if forward:
             flag.forwarded = await _forward(session, fed.urls, flag, target)
         await session.flush()
+        await notifications.report_filed(session, flag)
         return flag
 
 

@@ -84,6 +84,8 @@ async def test_a_peers_flag_reaches_the_queue_and_the_removal_is_federated(
     await InboundWorker(services.fed).run_once()
 
     await ui.log_in("alice")
+    notes = await ui.page("/notifications")  # the group's moderator hears of the report
+    assert "reported" in notes and 'href="/groups/garden/reports"' in notes and "spam, again" in notes
     queue = await ui.page("/groups/garden/reports")
     assert "spam, again" in queue and "another server's moderators" in queue
     [report] = await _flags(services)
