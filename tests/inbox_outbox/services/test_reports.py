@@ -83,3 +83,20 @@ async def test_who_may_deal_with_a_report_and_dismissing_it(services: Services, 
 
 async def _garden(session: AsyncSession) -> LocalActor:
     return await local.find_group(session, "garden")
+
+
+async def test_an_admin_who_does_not_moderate_the_group_acts_and_is_named(services: Services, fed: Federation) -> None:
+    await add_local_member(services, "garden", "dave")
+    spam = await add_post(services, person_uri("dave"), group="garden", local_post=True)
+    admin = await make_person(services, "root_ada")
+    async with services.sessions.begin() as session:
+        row = await session.get(LocalActor, admin.id)
+        assert row is not None and row.account is not None
+        row.account.is_admin = True
+        post_id = await session.scalar(select(Object.id).where(Object.uri == spam))
+    assert post_id is not None
+    flag = await reports.file_report(fed, "alice", post_id=post_id, reason="spam")
+    assert await reports.resolve(fed, "root_ada", flag.id, "remove") == "The post was removed."
+    # Signed by the group's senior moderator (peers take moderation only from the group's team), but the
+    # log names who really acted.
+    assert (person_uri("root_ada"), "remove_post", spam, "spam") in await _log(services)
