@@ -103,12 +103,14 @@ async def _refused(session: AsyncSession, netlocs: set[str], *, allowlist: bool)
 async def refuses(session: AsyncSession, url: str, *, allowlist: bool = False) -> bool:
     """True when this node does not talk to the URL's host (blocked, or not allowed in allowlist mode)."""
     netloc = urlsplit(url).netloc.rpartition("@")[2].lower()
-    return not netloc or bool(await _refused(session, {netloc}, allowlist=allowlist))
+    if not netloc:
+        return allowlist  # no host: nothing to block, and nothing on an allowlist either
+    return bool(await _refused(session, {netloc}, allowlist=allowlist))
 
 
 async def is_blocked(session: AsyncSession, url: str) -> bool:
     """True when the URL's host, or any parent domain of it, is blocked."""
-    return bool(host_of(url)) and await refuses(session, url)
+    return await refuses(session, url)
 
 
 async def refused_hosts(session: AsyncSession, hosts: Iterable[str], *, allowlist: bool = False) -> set[str]:

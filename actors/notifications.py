@@ -8,6 +8,9 @@ Recorded, in the same transaction as the event (the inbox handlers and the outbo
 - ``reply``: a reply (local or remote) to a post of one of our people.
 - ``mention``: a post that mentions one of our people (a reply to them counts as the reply only).
 - ``like``: a Like of a post of one of our people (Dislikes, Lemmy's down-votes, are not announced).
+- ``new_report``: a report (ours or a peer's ``Flag``) arrived; the group's local moderators are told, or,
+  for a report about no group of ours, the node's admins (``actor_uri`` the reporter, ``object_uri`` the
+  report's Flag id).
 - ``report``: a report one of our people made was dealt with (``object_uri`` is the report's Flag id,
   ``actor_uri`` the moderator); the outcome is shown (:func:`report_resolved`).
 - ``not_accepted``: a group of another server did not take in a post one of our people sent it
@@ -35,9 +38,11 @@ from actors.local import MODERATOR_ROLES
 from actors.memberships import can_read, local_actor_by_uri
 from actors.urls import Urls
 from federation.html import plain_text, text_title
-from storage.models import Flag, LocalActor, Membership, Notification, Object, RemoteActor, StatusChange, utcnow
+from storage.models import (
+    Account, Flag, LocalActor, Membership, Notification, Object, RemoteActor, StatusChange, utcnow,
+)
 
-KINDS = ("join_request", "reply", "mention", "like", "report", "not_accepted", "status", "answer")
+KINDS = ("join_request", "reply", "mention", "like", "report", "new_report", "not_accepted", "status", "answer")
 # What the reporter is told a moderator did (Flag.outcome).
 OUTCOMES = {
     "removed": "The post was removed.",
@@ -161,19 +166,22 @@ async def answer_accepted(session: AsyncSession, urls: Urls, actor_uri: str, ans
         await record(session, person.id, "answer", actor_uri, answer.uri, renew=True)
 
 
-async def join_requested(session: AsyncSession, urls: Urls, group: LocalActor, actor_uri: str) -> None:
-    """``actor_uri`` asks to join ``group`` (pending): its local moderators are told."""
-    moderators = await session.scalars(
+async def _moderator_ids(session: AsyncSession, group_id: int) -> list[int]:
+    return list(await session.scalars(
         select(LocalActor.id)
         .join(Membership, Membership.local_actor_id == LocalActor.id)
         .where(
-            Membership.group_id == group.id,
+            Membership.group_id == group_id,
             Membership.state == "accepted",
             Membership.role.in_(MODERATOR_ROLES),
             LocalActor.actor_type == "person",
         )
-    )
-    for moderator_id in list(moderators):
+    ))
+
+
+async def join_requested(session: AsyncSession, urls: Urls, group: LocalActor, actor_uri: str) -> None:
+    """``actor_uri`` asks to join ``group`` (pending): its local moderators are told."""
+    for moderator_id in await _moderator_ids(session, group.id):
         await record(session, moderator_id, "join_request", actor_uri, urls.group(group.username),
                      group_id=group.id, renew=True)
 
@@ -191,6 +199,18 @@ async def join_answered(session: AsyncSession, group: LocalActor, actor_uri: str
         .values(read_at=utcnow())
         .execution_options(synchronize_session=False)
     )
+
+
+async def report_filed(session: AsyncSession, flag: Flag) -> None:
+    """A new report (flushed): the group's local moderators, or the admins for one about no group, hear of it."""
+    if not flag.activity_uri:
+        return  # an anonymous Flag (no id) is still in the queue, but cannot be named in a notification
+    if flag.group_id is not None:
+        recipients = await _moderator_ids(session, flag.group_id)
+    else:
+        recipients = list(await session.scalars(select(Account.actor_id).where(Account.is_admin.is_(True))))
+    for recipient_id in recipients:
+        await record(session, recipient_id, "new_report", flag.reporter_uri, flag.activity_uri, group_id=flag.group_id)
 
 
 async def report_resolved(session: AsyncSession, urls: Urls, flag: Flag, moderator_uri: str) -> None:
@@ -309,17 +329,21 @@ def post_name(obj: Object | None) -> str:
     return obj.name or text_title(obj.content or "") or "a post"
 
 
-async def _report_target(session: AsyncSession, urls: Urls, flag_uri: str) -> tuple[str, str, str]:
-    """(what was reported, its link, the outcome) of a report notification."""
+async def _report_target(session: AsyncSession, urls: Urls, flag_uri: str, kind: str) -> tuple[str, str, str]:
+    """(what was reported, its link, the outcome or the reason) of a report notification."""
     flag = await session.scalar(select(Flag).where(Flag.activity_uri == flag_uri))
     if flag is None or not flag.object_uris:
-        return "your report", "/notifications", ""
+        return "a report", "/notifications", ""
     uri = str(flag.object_uris[-1])  # Mastodon's shape lists the account first, then its posts
     obj = await session.scalar(select(Object).where(Object.uri == uri))
     if obj is not None:
         name, link = post_name(obj), post_link(obj, uri)
     else:
         name, link = await describe_actor(session, urls, uri)
+    if kind == "new_report":  # for the moderators: to the queue, with the reason
+        group = await session.get(LocalActor, flag.group_id) if flag.group_id is not None else None
+        queue = f"/groups/{group.username}/reports" if group is not None else "/admin/reports"
+        return name, queue, flag.content[:EXCERPT_CHARS]
     return f"your report about {name}", link, OUTCOMES.get(flag.outcome or "", "")
 
 
@@ -333,7 +357,9 @@ async def _status_excerpt(session: AsyncSession, thread: Object | None) -> str:
     if change is None:
         return ""
     label = change.status.replace("_", " ").capitalize()
-    response = await session.scalar(select(Object).where(Object.uri == change.response_uri)) if change.response_uri else None
+    response = (
+        await session.scalar(select(Object).where(Object.uri == change.response_uri)) if change.response_uri else None
+    )
     text = _excerpt(response)
     prefix = f"Status: {label}"
     return f"{prefix} — {text.removeprefix(prefix).strip()}" if text else prefix
@@ -345,8 +371,8 @@ async def _view(session: AsyncSession, urls: Urls, row: Notification) -> Notific
     excerpt = ""
     if row.kind == "join_request":
         target_name, target_url = await describe_actor(session, urls, row.object_uri)
-    elif row.kind == "report":
-        target_name, target_url, excerpt = await _report_target(session, urls, row.object_uri)
+    elif row.kind in ("report", "new_report"):
+        target_name, target_url, excerpt = await _report_target(session, urls, row.object_uri, row.kind)
     elif row.kind == "reply":
         # The reply is shown in the thread of the post replied to (ours: it has a page here).
         parent = await session.scalar(select(Object).where(Object.uri == obj.in_reply_to_uri)) if obj else None

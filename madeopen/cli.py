@@ -9,6 +9,7 @@ import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from aiohttp import web
 from sqlalchemy.engine import make_url
@@ -33,8 +34,16 @@ class CliError(Exception):
     """A failure to report as one line on stderr."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr too (the usage folded into it), exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        usage = " ".join(self.format_usage().split())
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} ({usage})\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="madeopen", description="Made Open federated group server")
+    parser = _Parser(prog="madeopen", description="Made Open federated group server")
     parser.add_argument("--version", action="version", version=f"madeopen {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     sub.add_parser("run", help="migrate if needed, then serve web and the delivery worker in one process")

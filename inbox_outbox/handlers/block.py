@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from actors import moderation_log
 from actors.errors import DomainError
 from actors.memberships import is_moderator, local_actor_by_uri
 from content.store import tombstone
@@ -191,6 +192,9 @@ async def _ban_in_our_group(
             raise Drop(exc.message) from None
         if block.get("removeData") is True:
             await remove_posts_by(session, fed.urls, group, member.uri, moderator=None)
+        summary = block.get("summary")
+        await moderation_log.record(session, "ban", member.uri, actor_uri=incoming.actor.uri, group_id=group.id,
+                                    reason=summary if isinstance(summary, str) else "")
 
 
 async def _unban_in_our_group(
@@ -204,3 +208,4 @@ async def _unban_in_our_group(
             log.info("Undo{Block} of %s in %s: not banned", banned, target)
             return
         await unban_member(session, fed.urls, group, membership, incoming.activity)
+        await moderation_log.record(session, "unban", member.uri, actor_uri=incoming.actor.uri, group_id=group.id)

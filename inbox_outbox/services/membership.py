@@ -249,8 +249,10 @@ async def ban(
     moderator: str | None = None,
     remove_data: bool = False,
     reason: str = "",
+    logged_as: str | None = None,
 ) -> None:
-    """Ban an actor from a local group, member or not (a later Follow is refused with Reject)."""
+    """Ban an actor from a local group, member or not (a later Follow is refused with Reject).
+    ``logged_as``: the node admin who acted through the operator's path (reports), for the log."""
     ref = await resolve_actor(fed, actor_ref)
     if ref.local is not None and ref.local.actor_type != "person":
         raise InvalidInput(f"{actor_ref} is not a person: only people can be banned from a group")
@@ -285,7 +287,8 @@ async def ban(
         await ban_member(session, fed.urls, group, ref.member, block)
         if remove_data:
             await remove_posts_by(session, fed.urls, group, ref.uri, moderator=acting, reason=reason.strip())
-        await moderation_log.record(session, "ban", ref.uri, group_id=group.id, actor_uri=_logged(fed, acting, moderator),
+        await moderation_log.record(session, "ban", ref.uri, group_id=group.id,
+                                    actor_uri=logged_as or _logged(fed, acting, moderator),
                                     reason=reason + (" (their posts here removed)" if remove_data else ""))
 
 

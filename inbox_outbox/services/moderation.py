@@ -30,11 +30,11 @@ from storage.models import Activity, Featured, LocalActor, Membership, Object, R
 
 async def _log(
     session: AsyncSession, fed: Federation, group: LocalActor, actor: LocalActor, moderator: str | None,
-    action: str, target: str, reason: str = "",
+    action: str, target: str, reason: str = "", *, logged_as: str | None = None,
 ) -> None:
     """The moderation log's entry; the node operator (``moderator`` None) is named as such."""
-    await moderation_log.record(session, action, target, group_id=group.id, reason=reason,
-                                actor_uri=uri_of(fed.urls, actor) if moderator is not None else None)
+    actor_uri = logged_as or (uri_of(fed.urls, actor) if moderator is not None else None)
+    await moderation_log.record(session, action, target, group_id=group.id, reason=reason, actor_uri=actor_uri)
 
 
 async def _moderation(
@@ -153,10 +153,12 @@ async def _owners(session: AsyncSession, group: LocalActor) -> int:
 
 
 async def remove_group_post(
-    fed: Federation, group_name: str, object_uri: str, *, moderator: str | None = None, reason: str = ""
+    fed: Federation, group_name: str, object_uri: str, *, moderator: str | None = None, reason: str = "",
+    logged_as: str | None = None,
 ) -> None:
     """A moderator removes someone's post from the group: it becomes a Tombstone, the group announces the
-    moderator's ``Delete`` and a remote author's server is told directly too."""
+    moderator's ``Delete`` and a remote author's server is told directly too. ``logged_as``: the node
+    admin who acted through the operator's path (reports), named in the moderation log."""
     async with fed.sessions.begin() as session:
         group = await load_group(session, group_name)
         actor = await acting_moderator(session, fed.urls, group, moderator)
@@ -164,7 +166,7 @@ async def remove_group_post(
         author = await session.scalar(select(RemoteActor).where(RemoteActor.uri == post.author_uri))
         notify = [author.shared_inbox or author.inbox] if author is not None else []
         await remove_post(session, fed.urls, group, post, moderator=actor, reason=reason.strip(), notify=notify)
-        await _log(session, fed, group, actor, moderator, "remove_post", post.uri, reason)
+        await _log(session, fed, group, actor, moderator, "remove_post", post.uri, reason, logged_as=logged_as)
 
 
 async def lock_post(

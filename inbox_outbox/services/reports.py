@@ -114,6 +114,7 @@ async def file_report(
         if forward:
             flag.forwarded = await _forward(session, fed.urls, flag, target)
         await session.flush()
+        await notifications.report_filed(session, flag)
         return flag
 
 
@@ -269,7 +270,8 @@ async def resolve(fed: Federation, username: str, report_id: int, action: str, n
     elif action == "ban":
         if case.group is None:
             raise InvalidInput("only a report about a post in one of this server's groups can end in a ban")
-        await membership.ban(fed, case.group.username, case.subject_uri, moderator=case.moderator, reason=reason)
+        await membership.ban(fed, case.group.username, case.subject_uri, moderator=case.moderator, reason=reason,
+                             logged_as=case.actor_uri)
         done = "They are banned from the group."
     elif action == "suspend":
         await _suspend(fed, case, username, reason)
@@ -293,7 +295,7 @@ async def _remove(fed: Federation, case: _Case, reason: str) -> None:
         raise InvalidInput("the reported post is gone already: dismiss the report, or ban or suspend its author")
     if case.group is not None:
         await moderation.remove_group_post(fed, case.group.username, case.post.uri, moderator=case.moderator,
-                                           reason=reason)
+                                           reason=reason, logged_as=case.actor_uri)
         return
     if not case.admin:
         raise Forbidden("only the admins of this node may remove posts outside its groups")

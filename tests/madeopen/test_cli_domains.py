@@ -79,4 +79,5 @@ async def test_bad_input_is_one_line_and_changes_nothing(madeopen: Madeopen, ser
     for args in (("domain", "banish", "evil.example"), ("domain", "block"), ("domain",)):
         result = await madeopen(*args)
         assert result.code == cli.EXIT_USAGE and "usage: madeopen domain" in result.err, result.err
+        assert result.err.count("\n") == 1 and result.err.startswith("madeopen domain"), result.err
         assert await _rows(services) == before
