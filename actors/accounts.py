@@ -58,6 +58,7 @@ MAX_DISPLAY_NAME = 100
 MAX_BIO = 5000
 PAGE_SIZE = 50
 LOGIN_REFUSED = "That name and password do not match an account here."
+DELETED_NAME = "Deleted account"  # how the anonymised posts of a deleted account name their author
 
 _dummy_hash: str | None = None
 
