@@ -14,6 +14,9 @@ delivered (or has given up): peers verify that Delete with the key they cached, 
 document no longer offers one; ``discard_spent_keys`` (run by the worker's prune) then empties them.
 
 The last admin cannot be deleted: the node would have no admin, and the first-run page would open again.
+A group whose only owner is deleted passes to its next local member in rank (admin, then moderator,
+staff, member; the longest-standing first), as Lemmy hands a community to its next moderator; a group
+with no other local member keeps no owner (the operator's CLI still moderates it).
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ from actors.passwords import verify_password
 from actors.urls import Urls
 from storage.engine import SessionMaker
 from storage.models import Account, Delivery, Follow, LocalActor, Membership, Notification, Profile, utcnow
+
+SUCCESSION = ("owner", "admin", "moderator", "staff", "member")  # who takes over a group, in order
 
 WRONG_PASSWORD = "this is not your password"
 NOT_CONFIRMED = "tick the box to confirm that you want your account deleted for good"
@@ -93,6 +98,7 @@ async def tombstone(session: AsyncSession, urls: Urls, person: LocalActor) -> li
     account = person.account
     assert account is not None
     actor_uri = urls.person(person.username)
+    await _hand_over_groups(session, person)
     await session.execute(delete(Membership).where(Membership.local_actor_id == person.id))
     await session.execute(delete(Follow).where(or_(Follow.follower_uri == actor_uri, Follow.followee_uri == actor_uri)))
     await session.execute(
@@ -111,6 +117,29 @@ async def tombstone(session: AsyncSession, urls: Urls, person: LocalActor) -> li
     account.approval_pending = False
     account.deleted_at = utcnow()
     return discard
+
+
+async def _hand_over_groups(session: AsyncSession, person: LocalActor) -> None:
+    """Each local group that ``person`` alone owns gets a new owner (see the module text)."""
+    owned = await session.scalars(
+        select(Membership.group_id).where(
+            Membership.local_actor_id == person.id, Membership.role == "owner", Membership.state == "accepted"
+        )
+    )
+    for group_id in list(owned):
+        others = list(
+            await session.scalars(
+                select(Membership)
+                .where(
+                    Membership.group_id == group_id, Membership.local_actor_id.is_not(None),
+                    Membership.local_actor_id != person.id, Membership.state == "accepted",
+                )
+                .order_by(Membership.created_at, Membership.id)
+            )
+        )
+        if others and not any(m.role == "owner" for m in others):
+            successor = min(others, key=lambda m: SUCCESSION.index(m.role) if m.role in SUCCESSION else len(SUCCESSION))
+            successor.role = "owner"
 
 
 async def discard_spent_keys(sessions: SessionMaker) -> int:

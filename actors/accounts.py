@@ -30,7 +30,8 @@ what Mastodon does since 3.3, because a peer reads our answers the way Mastodon 
   like Mastodon's ``WebfingerController#check_account_suspension`` for an account that is permanently
   unavailable: a peer that asks again learns the account is gone for good and drops its copy.
 
-Suspended and pending accounts cannot log in (``authenticate``) and their sessions end (``active_person``).
+Suspended, pending and deleted accounts cannot log in (``authenticate``) and their sessions end
+(``active_person``).
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ MAX_DISPLAY_NAME = 100
 MAX_BIO = 5000
 PAGE_SIZE = 50
 LOGIN_REFUSED = "That name and password do not match an account here."
+DELETED_NAME = "Deleted account"  # how the anonymised posts of a deleted account name their author
 
 _dummy_hash: str | None = None
 
@@ -114,7 +116,8 @@ async def find_public_actor(session: AsyncSession, username: str, actor_type: st
 
 
 async def public_name(session: AsyncSession, username: str, actor_type: str) -> str:
-    """``local.existing_name`` as peers may find it (a personal inbox): a pending sign-up is not there (404)."""
+    """``local.existing_name`` as peers may find it (a personal inbox): a pending sign-up is not there (404),
+    a deleted account is gone (410)."""
     row = (await session.execute(
         select(LocalActor.username, Account.approval_pending, Account.deleted_at)
         .outerjoin(Account, Account.actor_id == LocalActor.id)

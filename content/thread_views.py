@@ -23,6 +23,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import defer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from actors.accounts import DELETED_NAME
 from actors.group_pages import ROLE_LABELS, TEAM_ROLES, Standing, local_path, standing, team_roles
 from actors.urls import Urls
 from content import acceptance
@@ -69,9 +70,6 @@ class Author:
         return ROLE_LABELS.get(self.role or "") if self.role in TEAM_ROLES else None
 
 
-DELETED_AUTHOR = "Deleted account"
-
-
 async def authors(session: AsyncSession, urls: Urls, uris: set[str], roles: dict[str, str] | None = None) -> dict[str, Author]:
     roles = roles or {}
     found: dict[str, Author] = {}
@@ -86,7 +84,7 @@ async def authors(session: AsyncSession, urls: Urls, uris: set[str], roles: dict
         for name, display, suspended, deleted_at in rows:
             uri = local_names[name]
             if deleted_at is not None:  # anonymised posts of a deleted account (services.account_deletion)
-                found[uri] = Author(uri=uri, name=DELETED_AUTHOR, url=local_path(urls, uri), role=roles.get(uri))
+                found[uri] = Author(uri=uri, name=DELETED_NAME, url=local_path(urls, uri), role=roles.get(uri))
                 continue
             # A suspended person's profile is withheld (actors.documents): the username is all we show.
             found[uri] = Author(uri=uri, name=name if suspended else display or name, url=local_path(urls, uri),

@@ -24,6 +24,7 @@ from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors import blocks
+from actors.accounts import DELETED_NAME
 from actors.errors import InvalidInput
 from actors.memberships import local_actor_by_uri
 from actors.urls import Urls
@@ -128,6 +129,8 @@ class _Names:
 
     async def _lookup(self, uri: str) -> tuple[str, str, str]:
         local = await local_actor_by_uri(self.session, self.urls, uri)
+        if local is not None and local.account is not None and local.account.deleted_at is not None:
+            return DELETED_NAME, uri, ""  # anonymised posts (inbox_outbox.services.account_deletion)
         if local is not None:
             return (local.display_name or local.username), uri, f"{local.username}@{self.urls.domain}"
         remote = await self.session.scalar(select(RemoteActor).where(RemoteActor.uri == uri))

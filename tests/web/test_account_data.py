@@ -246,6 +246,9 @@ async def test_anonymise_keeps_group_posts_under_a_deleted_account(
     thread = await ui.page(in_group.uri[len(BASE):])
     assert "Anyone sailing?" in thread and "Deleted account" in thread and "King Troll" not in thread
     assert (await _as2(ui, in_group.uri[len(BASE):]))[0] == 200
+    timeline = await ui.page("/local")
+    assert "Anyone sailing?" in timeline and "Deleted account" in timeline and "King Troll" not in timeline
+    assert "Buy my boats" not in timeline
     assert (await _as2(ui, own.uri[len(BASE):]))[0] == 410  # not in a group: removed
     avatar = await ui.client.get("/users/troll/avatar")
     assert avatar.status == 200 and ">?</text>" in await avatar.text()
