@@ -52,7 +52,7 @@ from federation.html import render_markdown
 from federation.object_fields import Mention
 from federation.object_render import LocalPost, context_url, render_object
 from inbox_outbox.addressing import Member, actor_inboxes, dedupe, follower_inboxes, group_members_by_inbox
-from inbox_outbox.fanout import announce_to_members, author_withdraws
+from inbox_outbox.fanout import announce_to_members, author_withdraws, withdraw_boost
 from inbox_outbox.ids import is_local, new_activity_id, new_object_id
 from inbox_outbox.outbox import publish
 from storage.models import Activity, LocalActor, Object, RemoteActor, utcnow
@@ -479,6 +479,8 @@ async def delete_post(session: AsyncSession, urls: Urls, actor: LocalActor, obje
                        audience=obj.audience_uri, published=utcnow())
     await _deliver(session, urls, actor, place, removal, also=[obj.author_uri] if moderating else [],
                    to_members=not moderating)
-    if moderating and place.group is not None:
-        await author_withdraws(session, urls, place.group, obj)
+    if place.group is not None:
+        if moderating:
+            await author_withdraws(session, urls, place.group, obj)
+        await withdraw_boost(session, urls, place.group, obj.uri)
     return obj

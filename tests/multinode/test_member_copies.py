@@ -114,6 +114,14 @@ async def test_public_group_edits_and_deletes_reach_both_families(databases: Dat
         await eventually(lambda: removed_on(b, spam), what="the removal reaching B")
         removals = await eventually(lambda: _arrived(mastodon, "Delete", spam), what="a Delete of dave's post")
         assert any(from_author(d, a.user("dave")) for d in removals)
+
+        # ...and bea's (on B): only her server may delete it for mona's, but the group takes its boost back.
+        offtopic = await b.write_post("bea", commons, "Off topic", "Cats!")
+        [boosted] = await eventually(lambda: _boosts(mastodon, offtopic), what="bea's post boosted to mona")
+        await moderation.remove_group_post(a.fed, "commons", offtopic, moderator="owner", reason="off topic")
+        [undo] = await eventually(lambda: _undone(mastodon, boosted), what="the group undoing its boost")
+        assert from_author(undo, commons)  # the booster itself takes it back
+        assert not [d for d in await _arrived(mastodon, "Delete", offtopic) if from_author(d, b.user("bea"))]
     no_tracebacks(tmp_path)
 
 
@@ -180,6 +188,11 @@ async def test_private_group_posts_reach_mastodon_members_named_and_nobody_else(
 
 async def _boosts(peer: Peer, post: str) -> list[InboxDelivery]:
     return [d for d in peer.inbox if d.activity.get("type") == "Announce" and d.activity.get("object") == post]
+
+
+async def _undone(peer: Peer, boost: InboxDelivery) -> list[InboxDelivery]:
+    return [d for d in peer.inbox if d.activity.get("type") == "Undo"
+            and isinstance(d.activity.get("object"), dict) and d.activity["object"].get("id") == boost.activity["id"]]
 
 
 async def _accepted(peer: Peer, person: PeerActor) -> bool:

@@ -171,3 +171,24 @@ async def test_a_copy_received_here_names_our_member_silently(content_world: Wor
     async with w.services.sessions() as session:
         told = set(await session.scalars(select(Notification.object_uri).where(Notification.kind == "mention")))
     assert told == {written["id"]}
+
+
+async def test_a_deleted_or_removed_post_loses_the_groups_boost(content_world: World) -> None:
+    """Mastodon-family members saw a group's post as its boost; whoever deletes it, the group undoes the
+    boost (they cannot be told a remote author's post is gone, but it leaves their timelines)."""
+    w = content_world
+    page = lemmy_page(w.bob, w.garden)
+    w.peer.serve(page)
+    assert not (await receive(w.services, w.bob, create(w.bob, page))).dropped
+    alice, garden = await _actor(w.services, "alice"), await _actor(w.services, "garden", group=True)
+    async with w.services.sessions.begin() as session:
+        own = await posts.create_post(session, w.services.urls, alice, garden, "Mine", "text")
+        await posts.delete_post(session, w.services.urls, alice, page["id"])  # a moderator removes bob's
+        await posts.delete_post(session, w.services.urls, alice, own.uri)  # the author deletes her own
+
+    boosts = {a["object"]: a for a in await published(w.services, w.garden, "Announce") if isinstance(a["object"], str)}
+    undone = {q.activity["object"]["object"]: q for q in await queued(w.services, "Undo")}
+    assert set(undone) == {page["id"], own.uri}
+    for post_id, undo in undone.items():
+        assert undo.signer == "garden" and undo.inbox == w.peer.url("/inbox")
+        assert undo.activity["object"]["id"] == boosts[post_id]["id"] and undo.activity["actor"] == w.garden
