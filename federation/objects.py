@@ -102,6 +102,19 @@ class ObjectData:
         return bool(PUBLIC_ALIASES & set(self.to + self.cc))
 
     @property
+    def written_mentions(self) -> tuple[Mention, ...]:
+        """The mentions its text shows (``@name`` in it). A tag alone is a silent mention, Mastodon's term
+        for one that gives access but no notification: how a private group's post names its members for
+        their servers (inbox_outbox.services.posts)."""
+        text = plain_text(self.content).lower()
+        shown = []
+        for mention in self.mentions:
+            local_part = mention.name.lstrip("@").split("@", 1)[0].lower()
+            if not local_part or f"@{local_part}" in text:
+                shown.append(mention)
+        return tuple(shown)
+
+    @property
     def addressed(self) -> tuple[str, ...]:
         """Every id the post names as a recipient or its group, audience first (FEP-1b12)."""
         ids = ([self.audience] if self.audience else []) + list(self.to) + list(self.cc)

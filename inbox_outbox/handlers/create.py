@@ -127,7 +127,7 @@ async def accept_post(
         async with fed.sessions.begin() as session:
             obj = await _store(session, fed.urls, post, activity, via_group, boosted, addressed)
             if obj is not None:  # replies to and mentions of our people
-                await notifications.post_arrived(session, fed.urls, obj, [m.href for m in post.mentions])
+                await notifications.post_arrived(session, fed.urls, obj, [m.href for m in post.written_mentions])
             return obj
     except IntegrityError:
         # Two workers stored the same post at once: the other one won; that is the idempotent outcome.

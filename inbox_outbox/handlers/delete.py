@@ -29,7 +29,7 @@ from federation.objects import tombstone_id
 from federation.remote_actor import origin
 from inbox_outbox.addressing import actor_inboxes
 from inbox_outbox.dereference import FetchBudget
-from inbox_outbox.fanout import announce_to_members
+from inbox_outbox.fanout import announce_to_members, withdraw_boost
 from inbox_outbox.federation import Federation
 from inbox_outbox.handlers.registry import Drop, Incoming, handles
 from inbox_outbox.ids import is_local
@@ -101,6 +101,7 @@ async def accept_delete(
             # A moderator's removal also reaches the author, who may not be a member (a Mastodon mention).
             extra = [] if by_author else await actor_inboxes(session, [obj.author_uri])
             await announce_to_members(session, fed.urls, group, activity, extra_inboxes=extra)
+            await withdraw_boost(session, fed.urls, group, obj.uri)  # Mastodon-family members saw its boost
     return True
 
 

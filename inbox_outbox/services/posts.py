@@ -56,7 +56,7 @@ from federation.object_fields import Mention
 from federation.object_render import LocalPost, context_url, render_object
 from federation.thread_title import titled_content
 from inbox_outbox.addressing import Member, actor_inboxes, dedupe, follower_inboxes, group_members_by_inbox
-from inbox_outbox.fanout import announce_to_members
+from inbox_outbox.fanout import announce_to_members, author_withdraws, withdraw_boost
 from inbox_outbox.ids import is_local, new_activity_id, new_object_id
 from inbox_outbox.outbox import publish
 from storage.models import Activity, LocalActor, Object, RemoteActor, utcnow
@@ -511,23 +511,8 @@ async def delete_post(session: AsyncSession, urls: Urls, actor: LocalActor, obje
                        audience=obj.audience_uri, published=utcnow())
     await _deliver(session, urls, actor, place, removal, also=[obj.author_uri] if moderating else [],
                    to_members=not moderating)
-    if moderating and obj.local and place.group is not None:
-        await _author_says_deleted(session, urls, obj, place.group, to, cc)
+    if place.group is not None:
+        if moderating:
+            await author_withdraws(session, urls, place.group, obj)
+        await withdraw_boost(session, urls, place.group, obj.uri)
     return obj
-
-
-async def _author_says_deleted(
-    session: AsyncSession, urls: Urls, obj: Object, group: LocalActor, to: list[str], cc: list[str]
-) -> None:
-    """A moderator removed a local author's post from our group. Mastodon-family members drop the group's
-    Announce{Delete} and take a Delete only from the post's author (app/lib/activitypub/activity/delete.rb
-    finds the status by uri *and* account), so the author's actor says it too, signed with the author's
-    key: the post is gone from its origin, and Mastodon's own moderation does the same (its
-    RemoveStatusService signs the Delete with the status's account, whoever removed it)."""
-    author = await local_actor_by_uri(session, urls, obj.author_uri)
-    if author is None:
-        return
-    members = await group_members_by_inbox(session, group.id)
-    gone = activity(new_activity_id(urls), "Delete", obj.author_uri, obj.uri, to=to, cc=cc,
-                    audience=obj.audience_uri, published=utcnow())
-    await publish(session, urls, author, gone, list(members))

@@ -300,6 +300,38 @@ class InboxDelivery:
 
 
 # --------------------------------------------------------------------------------------------------
+# How a Mastodon-family server reads what arrived (PROTOCOL.md "Addressing per server family")
+
+
+def _ids(value: Any) -> set[str]:
+    items = value if isinstance(value, list) else [value]
+    return {i if isinstance(i, str) else i.get("id") for i in items if isinstance(i, (str, dict))} - {None}
+
+
+def mastodon_shows(post: Mapping[str, Any], account: str) -> bool:
+    """Whether Mastodon or GoToSocial shows ``post`` to ``account``: a public post to anyone; any other
+    only to the accounts it names in its own ``to``/``cc`` (Mastodon: a silent mention) or mentions
+    (GoToSocial: ``Mention`` tags only; Mastodon notifies those). The group's followers collection
+    is nobody they know (mastodon app/lib/activitypub/parser/status_parser.rb, gotosocial
+    internal/filter/visibility/status.go)."""
+    addressed = _ids(post.get("to")) | _ids(post.get("cc"))
+    if PUBLIC in addressed:
+        return True
+    tags = post.get("tag") or []
+    mentioned = {t.get("href") for t in (tags if isinstance(tags, list) else [tags]) if isinstance(t, dict)
+                 and t.get("type") == "Mention"}
+    return account in mentioned
+
+
+def from_author(delivery: InboxDelivery, author: str) -> bool:
+    """Mastodon takes an Update or Delete of a post only from its author: the activity's ``actor`` is the
+    author and the HTTP signature is the author's own key (app/lib/activitypub/activity/delete.rb finds
+    the status by uri and account). A group relaying it (``Announce{Update}``) does not count."""
+    return (delivery.verified and delivery.activity.get("actor") == author
+            and (delivery.key_id or "").split("#", 1)[0] == author)
+
+
+# --------------------------------------------------------------------------------------------------
 # The server
 
 

@@ -15,11 +15,12 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from actors import local
 from inbox_outbox.services import posts
 from madeopen.app import Services
-from storage.models import LocalActor
+from storage.models import LocalActor, Notification
 from tests.inbox_outbox.content_support import (
     ContentPeer, World, addressed, join, join_local, lemmy_page, published, receive, create,
 )
@@ -155,3 +156,39 @@ async def test_a_moderator_removal_of_a_local_post_is_also_said_by_its_author(co
     [from_dave] = _of(await queued(w.services, "Delete"), by_dave[0]["id"])
     assert from_dave.signer == "dave" and from_dave.inbox == w.peer.url("/inbox")
     assert _of(await queued(w.services, "Delete"), by_alice[0]["id"]) == []  # a moderator's Delete: announced only
+
+
+async def test_a_copy_received_here_names_our_member_silently(content_world: World) -> None:
+    """Another Made Open node's copy for our member (or any post naming someone by tag alone) gives access
+    but no "mentioned you" notification; a mention written in the text still notifies."""
+    w = content_world
+    silent = {"id": w.peer.new_url("statuses"), "type": "Note", "attributedTo": w.bob.id, "to": [w.bob.id],
+              "cc": [w.alice], "content": "<p>Members only news</p>",
+              "tag": [{"type": "Mention", "href": w.alice, "name": "@alice@node.test"}]}
+    written = {**silent, "id": w.peer.new_url("statuses"), "content": "<p>@alice look at this</p>"}
+    for doc in (silent, written):
+        assert not (await receive(w.services, w.bob, create(w.bob, doc))).dropped
+    async with w.services.sessions() as session:
+        told = set(await session.scalars(select(Notification.object_uri).where(Notification.kind == "mention")))
+    assert told == {written["id"]}
+
+
+async def test_a_deleted_or_removed_post_loses_the_groups_boost(content_world: World) -> None:
+    """Mastodon-family members saw a group's post as its boost; whoever deletes it, the group undoes the
+    boost (they cannot be told a remote author's post is gone, but it leaves their timelines)."""
+    w = content_world
+    page = lemmy_page(w.bob, w.garden)
+    w.peer.serve(page)
+    assert not (await receive(w.services, w.bob, create(w.bob, page))).dropped
+    alice, garden = await _actor(w.services, "alice"), await _actor(w.services, "garden", group=True)
+    async with w.services.sessions.begin() as session:
+        own = await posts.create_post(session, w.services.urls, alice, garden, "Mine", "text")
+        await posts.delete_post(session, w.services.urls, alice, page["id"])  # a moderator removes bob's
+        await posts.delete_post(session, w.services.urls, alice, own.uri)  # the author deletes her own
+
+    boosts = {a["object"]: a for a in await published(w.services, w.garden, "Announce") if isinstance(a["object"], str)}
+    undone = {q.activity["object"]["object"]: q for q in await queued(w.services, "Undo")}
+    assert set(undone) == {page["id"], own.uri}
+    for post_id, undo in undone.items():
+        assert undo.signer == "garden" and undo.inbox == w.peer.url("/inbox")
+        assert undo.activity["object"]["id"] == boosts[post_id]["id"] and undo.activity["actor"] == w.garden
