@@ -22,6 +22,7 @@ class Object(Base):
         Index("ix_objects_group_published", "group_id", "published"),
         Index("ix_objects_context", "context_uri"),
         Index("ix_objects_reply", "in_reply_to_uri"),
+        Index("ix_objects_acceptance", "acceptance"),  # the pruner's look for pending posts (mostly NULL)
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
