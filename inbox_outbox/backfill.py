@@ -52,17 +52,20 @@ log = logging.getLogger(__name__)
 MAX_ITEMS = 20
 # Opening an empty remote group's page starts a backfill at most this often per group and process.
 RETRY_AFTER_S = 600.0
-# A backfill started by a page view gives up after this long (each fetch has its own timeouts too).
-BACKGROUND_TIMEOUT_S = 60.0
+# A backfill gives up after this long (each fetch has its own timeouts too): posts stored by then stay.
+TIMEOUT_S = 60.0
 
 
 async def after_join(fed: Federation, group: RemoteActor) -> int:
-    """One of our people was accepted into ``group``: fetch its recent threads. Never raises."""
+    """One of our people was accepted into ``group``: fetch its recent threads, for at most
+    :data:`TIMEOUT_S` (the inbound worker waits for it). Never raises."""
     try:
-        return await backfill(fed, group)
+        return await asyncio.wait_for(backfill(fed, group), timeout=TIMEOUT_S)
+    except TimeoutError:
+        log.info("backfill of %s: gave up after %.0f s", group.uri, TIMEOUT_S)
     except Exception:  # a backfill is a courtesy: the Accept it follows must still count
         log.exception("backfill of %s failed", group.uri)
-        return 0
+    return 0
 
 
 async def backfill(fed: Federation, group: RemoteActor, *, max_items: int = MAX_ITEMS) -> int:
@@ -184,15 +187,8 @@ def start_in_background(fed: Federation, group: RemoteActor) -> bool:
     if (running is not None and not running.done()) or now - _started.get(group.uri, -RETRY_AFTER_S) < RETRY_AFTER_S:
         return False
     _started[group.uri] = now
-    task = asyncio.create_task(_bounded(fed, group), name=f"backfill {group.uri}")
+    task = asyncio.create_task(after_join(fed, group), name=f"backfill {group.uri}")
     _tasks[group.uri] = task
     task.add_done_callback(lambda done: _tasks.pop(group.uri, None) if _tasks.get(group.uri) is done else None)
     return True
 
-
-async def _bounded(fed: Federation, group: RemoteActor) -> int:
-    try:
-        return await asyncio.wait_for(after_join(fed, group), timeout=BACKGROUND_TIMEOUT_S)
-    except TimeoutError:
-        log.info("backfill of %s: gave up after %.0f s", group.uri, BACKGROUND_TIMEOUT_S)
-        return 0

@@ -47,6 +47,7 @@ class Object(Base):
         Index("ix_objects_context", "context_uri"),
         Index("ix_objects_reply", "in_reply_to_uri"),
         *_board_indexes(),
+        Index("ix_objects_acceptance", "acceptance"),  # the pruner's look for pending posts (mostly NULL)
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
