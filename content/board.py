@@ -2,7 +2,7 @@
 counted, a page at a time with page numbers.
 
 Sorts: ``top`` (net votes: likes minus dislikes), ``new`` (newest first), ``trending`` (net votes of the
-last 7 days, threads without any left out), ``answered`` (latest official response or accepted answer
+last 7 days, ``Object.trend_votes``, kept by content.votes; then newest), ``answered`` (latest official response or accepted answer
 first; threads without one left out). Filters: kind (idea, concern, question) and status (an idea's or
 concern's status, or ``solved``/``unsolved`` for questions). Search: every word in the title or text.
 
@@ -16,11 +16,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
-from urllib.parse import urlencode
 from typing import Any
+from urllib.parse import urlencode
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
@@ -29,12 +28,11 @@ from actors.group_pages import MAX_PAGE, MAX_QUERY_WORDS, team_roles
 from actors.urls import Urls
 from content.kinds import BOARD_KINDS, IDEA_STATUSES, KIND_LABELS, QUESTION_STATUSES, STATUS_LABELS, STATUSES
 from content.thread_views import ThreadItem, items_of
-from storage.models import Object, Reaction, utcnow
+from storage.models import Object
 
 BOARD_PAGE = 30
 SORTS = ("top", "new", "trending", "answered")
 SORT_LABELS = {"top": "Top", "new": "Newest", "trending": "Trending", "answered": "Recently answered"}
-TRENDING_DAYS = 7
 MAX_QUERY = 200
 _LIGHT = defer(Object.document)
 
@@ -161,26 +159,12 @@ async def _counts(session: AsyncSession, where: Where) -> list[tuple[str, str | 
     return [(kind, status, count) for kind, status, count in rows]
 
 
-def _trend_score() -> Any:
-    return func.sum(case((Reaction.kind == "like", 1), else_=-1))
-
-
 async def _rows(session: AsyncSession, where: Where, query: BoardQuery) -> tuple[list[Object], dict[int, int]]:
     clauses = _filters(where, query)
     offset, limit = (query.page - 1) * BOARD_PAGE, BOARD_PAGE
-    if query.sort == "trending":
-        since = utcnow() - timedelta(days=TRENDING_DAYS)
-        recent = (
-            select(Reaction.object_uri.label("uri"), _trend_score().label("score"))
-            .where(Reaction.created_at >= since).group_by(Reaction.object_uri).subquery()
-        )
-        rows = (await session.execute(
-            select(Object, recent.c.score).options(_LIGHT).join(recent, recent.c.uri == Object.uri)
-            .where(*clauses).order_by(recent.c.score.desc(), Object.id.desc()).offset(offset).limit(limit)
-        )).all()
-        return [row for row, _ in rows], {row.id: int(score) for row, score in rows}
     order = {
         "top": (Object.net_votes.desc(), Object.id.desc()),
+        "trending": (Object.trend_votes.desc(), Object.id.desc()),
         "new": (Object.published.desc(), Object.id.desc()),
         "answered": (Object.answered_at.desc(), Object.id.desc()),
     }[query.sort]
@@ -189,21 +173,17 @@ async def _rows(session: AsyncSession, where: Where, query: BoardQuery) -> tuple
     rows = list(await session.scalars(
         select(Object).options(_LIGHT).where(*clauses).order_by(*order).offset(offset).limit(limit)
     ))
-    return rows, {}
+    return rows, {row.id: row.trend_votes for row in rows} if query.sort == "trending" else {}
 
 
 async def _total(session: AsyncSession, where: Where, query: BoardQuery, counts: list[tuple[str, str | None, int]]) -> int:
-    if not query.text and query.sort in ("top", "new"):
+    if not query.text and query.sort != "answered":
         return sum(n for kind, status, n in counts
                    if (query.kind in (None, kind)) and (query.status in (None, status)))
     clauses = _filters(where, query)
     if query.sort == "answered":
         clauses.append(Object.answered_at.is_not(None))
     counted = select(func.count()).select_from(Object).where(*clauses)
-    if query.sort == "trending":
-        since = utcnow() - timedelta(days=TRENDING_DAYS)
-        voted = select(Reaction.object_uri).where(Reaction.created_at >= since)
-        counted = counted.where(Object.uri.in_(voted))
     return int(await session.scalar(counted) or 0)
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from actors import login_limits
+from content.votes import refresh_trends
 from inbox_outbox.delivery import LEASE, DeliveryWorker
 from inbox_outbox.federation import Federation
 from inbox_outbox.inbound_worker import InboundWorker
@@ -35,7 +36,8 @@ def retention(queue_retention: timedelta, dead_retention: timedelta) -> Retentio
 
 @dataclass
 class Pruner:
-    """Deletes queue rows past their retention and login attempts past their window, every ``every``.
+    """Deletes queue rows past their retention and login attempts past their window, and ages the
+    board's trending counts (content.votes.refresh_trends), every ``every``.
 
     Several worker processes may prune at once: each batch deletes by id what it just read, so they only
     repeat a little work.
@@ -49,6 +51,8 @@ class Pruner:
         """One full prune; returns how many rows were deleted or emptied."""
         queues = await prune_queues(self.sessions, self.retention, now=now)
         attempts = await login_limits.prune(self.sessions, now=now)
+        async with self.sessions.begin() as session:  # votes leave the board's 7-day trending window
+            await refresh_trends(session, now)
         if queues.total:
             log.info(
                 "prune: %d finished deliveries deleted, %d inbound activities emptied and %d deleted",

@@ -13,7 +13,7 @@ from storage.models.base import Base, utcnow
 # The board (content.board) lists thread starts of a kind (idea, concern, question): partial indexes over
 # those rows only, one per sort key, alone and after a kind or status filter (migration 0007).
 _ON_BOARD = text("kind IS NOT NULL")
-_BOARD_SORTS = {"top": "net_votes", "new": "published", "answered": "answered_at"}
+_BOARD_SORTS = {"top": "net_votes", "new": "published", "answered": "answered_at", "trending": "trend_votes"}
 
 
 def _board_indexes() -> tuple[Index, ...]:
@@ -36,7 +36,8 @@ class Object(Base):
 
     Board columns (content.kinds, content.statuses, content.answers): ``kind`` is set on thread starts
     that are an idea, concern or question (None: a discussion, or a reply); ``status`` is the idea's or
-    concern's status, or ``solved``/``unsolved`` for a question; ``net_votes`` is likes minus dislikes;
+    concern's status, or ``solved``/``unsolved`` for a question; ``net_votes`` is likes minus dislikes,
+    ``trend_votes`` the same over the last 7 days (content.votes: moved with each vote, aged by the pruner);
     ``answered_at`` the last official response or accepted answer; ``official`` marks a reply that is an
     official response of the group's team.
     """
@@ -74,6 +75,7 @@ class Object(Base):
     kind: Mapped[str | None] = mapped_column(String(16), nullable=True)  # idea | concern | question
     status: Mapped[str | None] = mapped_column(String(16), nullable=True)
     net_votes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    trend_votes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # net, last 7 days
     answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     accepted_answer_uri: Mapped[str | None] = mapped_column(String(2048), nullable=True)
     duplicate_of_uri: Mapped[str | None] = mapped_column(String(2048), nullable=True)

@@ -5,7 +5,8 @@ Revises: 0006
 Create Date: 2026-12-04 09:00:00
 
 Plain ``ADD COLUMN`` s (no SQLite batch copy of ``objects``), two new tables, and partial indexes over the
-board's rows (``kind IS NOT NULL``): one per sort key (net votes, published, answered), alone and after a
+board's rows (``kind IS NOT NULL``): one per sort key (net votes, published, answered, votes of the last
+7 days), alone and after a
 kind or status filter, so a board's first page is an index range scan on 20,000 threads (bench/board.py).
 """
 
@@ -19,7 +20,7 @@ branch_labels = None
 depends_on = None
 
 ON_BOARD = sa.text('kind IS NOT NULL')
-SORT_COLUMNS = {'top': 'net_votes', 'new': 'published', 'answered': 'answered_at'}
+SORT_COLUMNS = {'top': 'net_votes', 'new': 'published', 'answered': 'answered_at', 'trending': 'trend_votes'}
 PREFIXES = {'': [], 'kind_': ['kind'], 'status_': ['status']}
 
 
@@ -34,6 +35,7 @@ def upgrade() -> None:
     op.add_column('objects', sa.Column('kind', sa.String(length=16), nullable=True))
     op.add_column('objects', sa.Column('status', sa.String(length=16), nullable=True))
     op.add_column('objects', sa.Column('net_votes', sa.Integer(), nullable=False, server_default='0'))
+    op.add_column('objects', sa.Column('trend_votes', sa.Integer(), nullable=False, server_default='0'))
     op.add_column('objects', sa.Column('answered_at', sa.DateTime(timezone=True), nullable=True))
     op.add_column('objects', sa.Column('accepted_answer_uri', sa.String(length=2048), nullable=True))
     op.add_column('objects', sa.Column('duplicate_of_uri', sa.String(length=2048), nullable=True))
@@ -43,7 +45,7 @@ def upgrade() -> None:
                                       server_default='discussion'))
     for name, columns in _board_indexes().items():
         op.create_index(name, 'objects', columns, sqlite_where=ON_BOARD, postgresql_where=ON_BOARD)
-    op.create_index('ix_reactions_created', 'reactions', ['created_at'])
+    op.create_index('ix_reactions_created', 'reactions', ['created_at'])  # ages trend_votes (the pruner)
     op.create_table(
         'status_changes',
         sa.Column('id', sa.Integer(), primary_key=True),
@@ -76,6 +78,6 @@ def downgrade() -> None:
     with op.batch_alter_table('groups') as batch_op:
         batch_op.drop_column('default_kind')
     with op.batch_alter_table('objects') as batch_op:
-        for column in ('official', 'duplicate_of_uri', 'accepted_answer_uri', 'answered_at', 'net_votes',
+        for column in ('official', 'duplicate_of_uri', 'accepted_answer_uri', 'answered_at', 'trend_votes', 'net_votes',
                        'status', 'kind'):
             batch_op.drop_column(column)
