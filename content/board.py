@@ -7,8 +7,9 @@ first; threads without one left out). Filters: kind (idea, concern, question) an
 concern's status, or ``solved``/``unsolved`` for questions). Search: every word in the title or text.
 
 Fast on big boards (bench/board.py): each sort, alone or after a kind or status filter, walks one of the
-partial indexes of storage.models.content (``kind IS NOT NULL``); counts per kind and status read
-``ix_board_counts`` only. Boards of remote groups (threads we hold from a group we follow) are read by
+partial indexes of storage.models.content (``kind IS NOT NULL``); counts per kind and status of our
+groups are kept by database triggers in ``board_counts`` (a remote group's board counts its rows, by
+``ix_board_counts`` only). Boards of remote groups (threads we hold from a group we follow) are read by
 ``audience_uri`` and are small.
 """
 
@@ -28,7 +29,7 @@ from actors.group_pages import MAX_PAGE, MAX_QUERY_WORDS, team_roles
 from actors.urls import Urls
 from content.kinds import BOARD_KINDS, IDEA_STATUSES, KIND_LABELS, QUESTION_STATUSES, STATUS_LABELS, STATUSES
 from content.thread_views import ThreadItem, items_of
-from storage.models import Object
+from storage.models import BoardCount, Object
 
 BOARD_PAGE = 30
 SORTS = ("top", "new", "trending", "answered")
@@ -153,6 +154,10 @@ def _filters(where: Where, query: BoardQuery) -> list[Any]:
 
 
 async def _counts(session: AsyncSession, where: Where) -> list[tuple[str, str | None, int]]:
+    if where.group_id is not None:  # kept by database triggers (migration 0007)
+        kept = await session.execute(select(BoardCount.kind, BoardCount.status, BoardCount.count).where(
+            BoardCount.group_id == where.group_id, BoardCount.count > 0))
+        return [(kind, status or None, count) for kind, status, count in kept]
     rows = await session.execute(
         select(Object.kind, Object.status, func.count()).where(*where.clauses()).group_by(Object.kind, Object.status)
     )

@@ -15,13 +15,15 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from actors import notifications
 from actors.errors import DomainError, Forbidden, InvalidInput
 from content.received import apply_update
 from content.store import aware, group_of, object_by_uri
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.activities import object_id
-from federation.board_terms import render_terms
+from content.documents import board_document
+from federation.board_terms import InvalidBoardTerm, parse_terms, render_terms
 from federation.object_render import stored_document
 from federation.objects import ObjectData
 from federation.remote_actor import ACTOR_TYPES, origin
@@ -145,7 +147,37 @@ async def accept_board_update(
             terms = render_terms(post.board)
             kept = {key: value for key, value in (obj.document or {}).items() if key not in _BOARD_UPDATES}
             obj.document = {**kept, **{key: value for key, value in terms.items() if key in _BOARD_UPDATES}}
+        if changed:
+            await _tell_answerer(session, fed, obj, author)
         group = await group_of(session, obj)
         if changed and group is not None and activity is not None:
             await announce_to_members(session, fed.urls, group, activity)
     return changed
+
+
+async def accept_local_board_update(fed: Federation, value: dict[str, Any], *, actor: str, via_group: str) -> bool:
+    """A remote group relays its team's status change (or accepted answer) of a thread one of our people
+    started in it: our own copy takes the board terms only (the group vouches; content and title stay
+    ours), and the document we serve says the new status."""
+    try:
+        terms = parse_terms(value)
+    except InvalidBoardTerm as exc:
+        raise Drop(str(exc)) from None
+    async with fed.sessions.begin() as session:
+        obj = await object_by_uri(session, object_id(value))
+        if obj is None or not obj.local or obj.deleted or obj.group_id is not None or obj.audience_uri != via_group:
+            raise Drop(f"{via_group} may not change {object_id(value)}: not a thread of ours in that group")
+        try:
+            changed = await apply_update(session, fed.urls, obj, terms, actor, vouched=True)
+        except (Forbidden, InvalidInput) as exc:
+            raise Drop(exc.message) from None
+        if changed:
+            obj.document = board_document(obj)
+            await _tell_answerer(session, fed, obj, actor)
+    return changed
+
+
+async def _tell_answerer(session: AsyncSession, fed: Federation, thread: Object, actor: str) -> None:
+    answer = await object_by_uri(session, thread.accepted_answer_uri)
+    if answer is not None:
+        await notifications.answer_accepted(session, fed.urls, actor, answer)

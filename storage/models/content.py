@@ -20,9 +20,10 @@ def _board_indexes() -> tuple[Index, ...]:
     made = []
     for sort, column in _BOARD_SORTS.items():
         for prefix, columns in (("", ()), ("kind_", ("kind",)), ("status_", ("status",))):
-            made.append(Index(f"ix_board_{prefix}{sort}", "group_id", *columns, column, "id",
+            # ``deleted`` last: filtered (and counted) from the index, without reading the table.
+            made.append(Index(f"ix_board_{prefix}{sort}", "group_id", *columns, column, "id", "deleted",
                               sqlite_where=_ON_BOARD, postgresql_where=_ON_BOARD))
-    # Counts per kind and status: a covering scan of this index, never of the table.
+    # Counts per kind and status of remote groups' boards (ours are kept in board_counts).
     made.append(Index("ix_board_counts", "group_id", "kind", "status", "deleted",
                       sqlite_where=_ON_BOARD, postgresql_where=_ON_BOARD))
     return tuple(made)
@@ -80,6 +81,20 @@ class Object(Base):
     accepted_answer_uri: Mapped[str | None] = mapped_column(String(2048), nullable=True)
     duplicate_of_uri: Mapped[str | None] = mapped_column(String(2048), nullable=True)
     official: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+
+
+class BoardCount(Base):
+    """How many live board threads of a kind and status one of our groups has (the board's counts).
+
+    Kept by database triggers on ``objects`` (migration 0007), so no code path can forget it; read-only
+    for the application."""
+
+    __tablename__ = "board_counts"
+
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.actor_id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), primary_key=True)  # '' when none
+    count: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class StatusChange(Base):

@@ -230,6 +230,13 @@ async def test_the_board_filters_sorts_counts_and_searches(cast: World) -> None:
     assert [(i.thread.title, i.trend) for i in (await view(sort="trending")).items][0] == ("Where is the manual?", 0)
     assert [i.thread.title for i in (await view()).items][0] == "Tap leaks"
     assert [i.thread.title for i in (await view(q="csv")).items] == ["Export to CSV"]
+    # counts follow deletions and status changes (kept by the database: board_counts)
+    async with w.services.sessions.begin() as session:
+        await posts.delete_post(session, w.services.urls, dave, leak.uri)
+        await board.set_status(session, w.services.urls, sam, dark.uri, "done", "Shipped")
+    after = await view()
+    assert after.kind_counts == {"idea": 2, "concern": 0, "question": 1} and after.total == 3
+    assert after.status_counts == {"open": 1, "done": 1, "unsolved": 1}
     for bad in ({"kind": "wish"}, {"status": "shipped"}, {"sort": "best"}, {"page": "0"}):
         with pytest.raises(InvalidInput):
             board_view.parse_query(bad)
