@@ -110,6 +110,19 @@ class Board:
                 shown.append(None)
         return shown
 
+    def as_json(self) -> dict[str, Any]:
+        """What ``GET /api/groups/<name>/board`` answers (same query string as the page)."""
+        return {
+            "kind": self.query.kind, "status": self.query.status, "sort": self.query.sort, "q": self.query.text,
+            "page": self.query.page, "pages": self.pages, "total": self.total,
+            "kinds": self.kind_counts, "statuses": self.status_counts,
+            "threads": [{
+                "id": item.thread.id, "title": item.thread.title, "path": item.thread.path, "kind": item.kind,
+                "status": item.status, "votes": item.net_votes, "trend": item.trend, "replies": item.thread.comments,
+                "author": item.thread.author.uri, "published": item.thread.published_iso,
+            } for item in self.items],
+        }
+
     @property
     def statuses(self) -> tuple[str, ...]:
         """The statuses that apply to the kind filter."""
