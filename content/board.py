@@ -2,13 +2,14 @@
 counted, a page at a time with page numbers.
 
 Sorts: ``top`` (net votes: likes minus dislikes), ``new`` (newest first), ``trending`` (net votes of the
-last 7 days, threads without any left out), ``answered`` (latest official response or accepted answer
+last 7 days, ``Object.trend_votes``, kept by content.votes; then newest), ``answered`` (latest official response or accepted answer
 first; threads without one left out). Filters: kind (idea, concern, question) and status (an idea's or
 concern's status, or ``solved``/``unsolved`` for questions). Search: every word in the title or text.
 
 Fast on big boards (bench/board.py): each sort, alone or after a kind or status filter, walks one of the
-partial indexes of storage.models.content (``kind IS NOT NULL``); counts per kind and status read
-``ix_board_counts`` only. Boards of remote groups (threads we hold from a group we follow) are read by
+partial indexes of storage.models.content (``kind IS NOT NULL``); counts per kind and status of our
+groups are kept by database triggers in ``board_counts`` (a remote group's board counts its rows, by
+``ix_board_counts`` only). Boards of remote groups (threads we hold from a group we follow) are read by
 ``audience_uri`` and are small.
 """
 
@@ -16,11 +17,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
-from urllib.parse import urlencode
 from typing import Any
+from urllib.parse import urlencode
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
@@ -29,12 +29,11 @@ from actors.group_pages import MAX_PAGE, MAX_QUERY_WORDS, team_roles
 from actors.urls import Urls
 from content.kinds import BOARD_KINDS, IDEA_STATUSES, KIND_LABELS, QUESTION_STATUSES, STATUS_LABELS, STATUSES
 from content.thread_views import ThreadItem, items_of
-from storage.models import Object, Reaction, utcnow
+from storage.models import BoardCount, Object
 
 BOARD_PAGE = 30
 SORTS = ("top", "new", "trending", "answered")
 SORT_LABELS = {"top": "Top", "new": "Newest", "trending": "Trending", "answered": "Recently answered"}
-TRENDING_DAYS = 7
 MAX_QUERY = 200
 _LIGHT = defer(Object.document)
 
@@ -111,6 +110,19 @@ class Board:
                 shown.append(None)
         return shown
 
+    def as_json(self) -> dict[str, Any]:
+        """What ``GET /api/groups/<name>/board`` answers (same query string as the page)."""
+        return {
+            "kind": self.query.kind, "status": self.query.status, "sort": self.query.sort, "q": self.query.text,
+            "page": self.query.page, "pages": self.pages, "total": self.total,
+            "kinds": self.kind_counts, "statuses": self.status_counts,
+            "threads": [{
+                "id": item.thread.id, "title": item.thread.title, "path": item.thread.path, "kind": item.kind,
+                "status": item.status, "votes": item.net_votes, "trend": item.trend, "replies": item.thread.comments,
+                "author": item.thread.author.uri, "published": item.thread.published_iso,
+            } for item in self.items],
+        }
+
     @property
     def statuses(self) -> tuple[str, ...]:
         """The statuses that apply to the kind filter."""
@@ -155,32 +167,22 @@ def _filters(where: Where, query: BoardQuery) -> list[Any]:
 
 
 async def _counts(session: AsyncSession, where: Where) -> list[tuple[str, str | None, int]]:
+    if where.group_id is not None:  # kept by database triggers (migration 0011)
+        kept = await session.execute(select(BoardCount.kind, BoardCount.status, BoardCount.count).where(
+            BoardCount.group_id == where.group_id, BoardCount.count > 0))
+        return [(kind, status or None, count) for kind, status, count in kept]
     rows = await session.execute(
         select(Object.kind, Object.status, func.count()).where(*where.clauses()).group_by(Object.kind, Object.status)
     )
     return [(kind, status, count) for kind, status, count in rows]
 
 
-def _trend_score() -> Any:
-    return func.sum(case((Reaction.kind == "like", 1), else_=-1))
-
-
 async def _rows(session: AsyncSession, where: Where, query: BoardQuery) -> tuple[list[Object], dict[int, int]]:
     clauses = _filters(where, query)
     offset, limit = (query.page - 1) * BOARD_PAGE, BOARD_PAGE
-    if query.sort == "trending":
-        since = utcnow() - timedelta(days=TRENDING_DAYS)
-        recent = (
-            select(Reaction.object_uri.label("uri"), _trend_score().label("score"))
-            .where(Reaction.created_at >= since).group_by(Reaction.object_uri).subquery()
-        )
-        rows = (await session.execute(
-            select(Object, recent.c.score).options(_LIGHT).join(recent, recent.c.uri == Object.uri)
-            .where(*clauses).order_by(recent.c.score.desc(), Object.id.desc()).offset(offset).limit(limit)
-        )).all()
-        return [row for row, _ in rows], {row.id: int(score) for row, score in rows}
     order = {
         "top": (Object.net_votes.desc(), Object.id.desc()),
+        "trending": (Object.trend_votes.desc(), Object.id.desc()),
         "new": (Object.published.desc(), Object.id.desc()),
         "answered": (Object.answered_at.desc(), Object.id.desc()),
     }[query.sort]
@@ -189,21 +191,17 @@ async def _rows(session: AsyncSession, where: Where, query: BoardQuery) -> tuple
     rows = list(await session.scalars(
         select(Object).options(_LIGHT).where(*clauses).order_by(*order).offset(offset).limit(limit)
     ))
-    return rows, {}
+    return rows, {row.id: row.trend_votes for row in rows} if query.sort == "trending" else {}
 
 
 async def _total(session: AsyncSession, where: Where, query: BoardQuery, counts: list[tuple[str, str | None, int]]) -> int:
-    if not query.text and query.sort in ("top", "new"):
+    if not query.text and query.sort != "answered":
         return sum(n for kind, status, n in counts
                    if (query.kind in (None, kind)) and (query.status in (None, status)))
     clauses = _filters(where, query)
     if query.sort == "answered":
         clauses.append(Object.answered_at.is_not(None))
     counted = select(func.count()).select_from(Object).where(*clauses)
-    if query.sort == "trending":
-        since = utcnow() - timedelta(days=TRENDING_DAYS)
-        voted = select(Reaction.object_uri).where(Reaction.created_at >= since)
-        counted = counted.where(Object.uri.in_(voted))
     return int(await session.scalar(counted) or 0)
 
 

@@ -15,7 +15,7 @@ from content import statuses
 from content.answers import may_accept
 from content.kinds import KIND_LABELS, SETTABLE, STATUS_LABELS
 from content.store import object_by_uri
-from content.thread_views import Author, authors, post_path, _when
+from content.thread_views import Author, authors, post_path, shown_time
 from federation.html import sanitize_html
 from storage.models import Object, ThreadFollower
 
@@ -70,7 +70,7 @@ async def thread_board(session: AsyncSession, urls: Urls, root: Object, viewer: 
     history = []
     for change in changes:
         row = response_rows.get(change.response_uri or "")
-        when, when_iso = _when(change.created_at)
+        when, when_iso = shown_time(change.created_at)
         alive = row is not None and not row.deleted
         history.append(Response(
             status=change.status, status_label=STATUS_LABELS.get(change.status, change.status),

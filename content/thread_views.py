@@ -47,7 +47,7 @@ def post_path(urls: Urls, obj: Object) -> str:
     return local_path(urls, obj.uri) if obj.local else f"/posts/{obj.id}"
 
 
-def _when(moment: datetime) -> tuple[str, str]:
+def shown_time(moment: datetime) -> tuple[str, str]:
     moment = aware(moment)
     return moment.strftime("%Y-%m-%d %H:%M UTC"), moment.isoformat(timespec="seconds")
 
@@ -162,8 +162,8 @@ async def items_of(
     people = await authors(session, urls, {row.author_uri for row in rows}, roles)
     items = []
     for row in rows:
-        published, published_iso = _when(row.published)
-        last, last_iso = _when(row.last_activity_at or row.published)
+        published, published_iso = shown_time(row.published)
+        last, last_iso = shown_time(row.last_activity_at or row.published)
         items.append(ThreadItem(
             id=row.id, path=post_path(urls, row), title=title_of(row), author=people[row.author_uri],
             published=published, published_iso=published_iso, last_activity=last, last_activity_iso=last_iso,
@@ -364,7 +364,7 @@ async def thread_page(session: AsyncSession, urls: Urls, obj: Object, viewer: st
     locked = root.locked
 
     def node(row: Object, depth: int, answers: Author | None = None, *, leaf: bool = False) -> PostNode:
-        published, published_iso = _when(row.published)
+        published, published_iso = shown_time(row.published)
         is_author = viewer is not None and viewer == row.author_uri
         moderator = place is not None and place.is_moderator
         alive = not row.deleted
@@ -378,7 +378,7 @@ async def thread_page(session: AsyncSession, urls: Urls, obj: Object, viewer: st
             title=title_of(row),
             content=(row.content if row.local else sanitize_html(row.content or "")) if alive else "",
             author=author, published=published, published_iso=published_iso,
-            updated=_when(row.updated)[0] if row.updated and alive else None,
+            updated=shown_time(row.updated)[0] if row.updated and alive else None,
             likes=row.like_count, dislikes=row.dislike_count, locked=row.locked, deleted=row.deleted,
             pinned=row.uri in pinned, is_thread_start=row.uri == root.uri,
             my_vote=votes.get(row.uri),

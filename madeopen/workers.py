@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from actors import account_deletion, browser_sessions, login_limits
 from actors.urls import Urls
+from content.votes import refresh_trends
 from inbox_outbox import post_acceptance
 from inbox_outbox.delivery import LEASE, DeliveryWorker
 from inbox_outbox.federation import Federation
@@ -38,9 +39,9 @@ def retention(queue_retention: timedelta, dead_retention: timedelta) -> Retentio
 @dataclass
 class Pruner:
     """Deletes queue rows past their retention, login attempts past their window and browser sessions
-    idle past their lifetime, and empties the private keys of deleted accounts once their
-    ``Delete{Person}`` is delivered, every ``every``; with ``urls``, also settles our posts that remote
-    groups never confirmed (inbox_outbox.post_acceptance).
+    idle past their lifetime, empties the private keys of deleted accounts once their ``Delete{Person}``
+    is delivered, and ages the board's trending counts (content.votes.refresh_trends), every ``every``;
+    with ``urls``, also settles our posts that remote groups never confirmed (inbox_outbox.post_acceptance).
 
     Several worker processes may prune at once: each batch deletes by id what it just read, so they only
     repeat a little work.
@@ -60,6 +61,8 @@ class Pruner:
         if keys:
             log.info("prune: the private keys of %d deleted accounts discarded", keys)
         settled = await post_acceptance.settle(self.sessions, self.urls, now) if self.urls is not None else 0
+        async with self.sessions.begin() as session:  # votes leave the board's 7-day trending window
+            await refresh_trends(session, now)
         if queues.total:
             log.info(
                 "prune: %d finished deliveries deleted, %d inbound activities emptied and %d deleted",

@@ -37,7 +37,7 @@ from inbox_outbox.handlers.create import accept_post, parse_post
 from inbox_outbox.handlers.delete import accept_delete, delete_actor
 from inbox_outbox.handlers.reaction import accept_reaction
 from inbox_outbox.handlers.registry import HANDLERS, Drop, Incoming, handles
-from inbox_outbox.handlers.update import accept_update, refresh_actor
+from inbox_outbox.handlers.update import accept_local_board_update, accept_update, refresh_actor
 from inbox_outbox.ids import is_local
 from storage.models import Follow, RemoteActor
 
@@ -127,6 +127,10 @@ async def _process_inner(
             return
         if target == actor.uri or (isinstance(value, dict) and value.get("type") in ACTOR_TYPES):
             await refresh_actor(fed, actor.uri, target)
+            return
+        if is_local(fed.urls, target) and isinstance(value, dict):
+            # The group's team set the status of a thread one of ours started there (PROTOCOL.md "The board").
+            await accept_local_board_update(fed, value, actor=actor.uri, via_group=group)
             return
         document = await trusted_document(fed, value, actor.uri, budget)
         await accept_update(fed, parse_post(document), author=actor.uri, via_group=group)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from actors import notifications
 from actors.errors import DomainError, Forbidden, InvalidInput
 from content.audience import record_recipients
 from content.received import apply_update
@@ -22,7 +23,9 @@ from content.store import aware, group_of, object_by_uri
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.activities import object_id
-from federation.board_terms import render_terms
+from content import statuses
+from content.documents import board_document
+from federation.board_terms import BoardTerms, InvalidBoardTerm, parse_terms, render_terms
 from federation.object_render import stored_document
 from federation.objects import ObjectData
 from federation.remote_actor import ACTOR_TYPES, origin
@@ -117,10 +120,25 @@ async def _board_terms(
 ) -> None:
     """The board's terms of an Update (content.received decides who may change what)."""
     vouched = via_group is not None and obj.group_id is None and obj.audience_uri == via_group
+    await _apply_board(session, fed, obj, post.board, actor, vouched=vouched)
+
+
+async def _apply_board(
+    session: AsyncSession, fed: Federation, obj: Object, terms: BoardTerms, actor: str, *, vouched: bool
+) -> bool:
+    """Apply the terms; our people who follow the thread hear of a new status, and the author of a newly
+    accepted answer of it. Refusals drop the activity."""
+    before = (obj.status, obj.accepted_answer_uri)
     try:
-        await apply_update(session, fed.urls, obj, post.board, actor, vouched=vouched)
+        changed = await apply_update(session, fed.urls, obj, terms, actor, vouched=vouched)
     except (Forbidden, InvalidInput) as exc:
         raise Drop(exc.message) from None
+    if obj.status != before[0] and obj.kind in ("idea", "concern"):
+        await notifications.status_changed(session, fed.urls, actor, obj, await statuses.audience(session, obj))
+    answer = await object_by_uri(session, obj.accepted_answer_uri)
+    if answer is not None and obj.accepted_answer_uri != before[1]:
+        await notifications.answer_accepted(session, fed.urls, actor, answer)
+    return changed
 
 
 async def accept_board_update(
@@ -137,10 +155,7 @@ async def accept_board_update(
         if via_group is not None and obj.audience_uri != via_group:
             raise Drop(f"{via_group} announced an update of {post.id}, which is not in that group")
         vouched = via_group is not None and obj.group_id is None
-        try:
-            changed = await apply_update(session, fed.urls, obj, post.board, author, vouched=vouched)
-        except (Forbidden, InvalidInput) as exc:
-            raise Drop(exc.message) from None
+        changed = await _apply_board(session, fed, obj, post.board, author, vouched=vouched)
         if not vouched and not changed:
             raise Drop(f"{author} may not update {post.id}, which is attributed to {post.author}")
         if changed:  # the stored copy keeps its text and takes the new terms
@@ -150,4 +165,22 @@ async def accept_board_update(
         group = await group_of(session, obj)
         if changed and group is not None and activity is not None:
             await announce_to_members(session, fed.urls, group, activity)
+    return changed
+
+
+async def accept_local_board_update(fed: Federation, value: dict[str, Any], *, actor: str, via_group: str) -> bool:
+    """A remote group relays its team's status change (or accepted answer) of a thread one of our people
+    started in it: our own copy takes the board terms only (the group vouches; content and title stay
+    ours), and the document we serve says the new status."""
+    try:
+        terms = parse_terms(value)
+    except InvalidBoardTerm as exc:
+        raise Drop(str(exc)) from None
+    async with fed.sessions.begin() as session:
+        obj = await object_by_uri(session, object_id(value))
+        if obj is None or not obj.local or obj.deleted or obj.group_id is not None or obj.audience_uri != via_group:
+            raise Drop(f"{via_group} may not change {object_id(value)}: not a thread of ours in that group")
+        changed = await _apply_board(session, fed, obj, terms, actor, vouched=True)
+        if changed:
+            obj.document = board_document(obj)
     return changed

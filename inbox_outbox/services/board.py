@@ -33,7 +33,7 @@ from content.store import group_of, object_by_uri
 from federation.activities import activity, iso, strip_context
 from inbox_outbox.ids import new_activity_id
 from inbox_outbox.services.common import uri_of
-from inbox_outbox.services.posts import Place, _deliver, reply
+from inbox_outbox.services.posts import deliver_in_group, reply
 from storage.models import LocalActor, Object, utcnow
 
 
@@ -59,12 +59,11 @@ async def announce_thread(session: AsyncSession, urls: Urls, actor: LocalActor, 
     now = utcnow()
     document = board_document(thread)
     document["updated"] = iso(now)
-    thread.document = document
-    thread.updated = now
+    thread.document = document  # ``updated`` in the document only: the page's "edited" is the author's
     update = activity(new_activity_id(urls), "Update", uri_of(urls, actor), strip_context(document),
                       to=list(document.get("to", [])), cc=list(document.get("cc", [])),
                       audience=thread.audience_uri, published=now)
-    await _deliver(session, urls, actor, Place(group=group), update)
+    await deliver_in_group(session, urls, actor, group, update)
 
 
 async def set_status(

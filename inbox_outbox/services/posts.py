@@ -179,6 +179,14 @@ def _naming(
                      audience=document.get("audience"), published=utcnow())
 
 
+async def deliver_in_group(
+    session: AsyncSession, urls: Urls, actor: LocalActor, group: LocalActor, document: dict[str, Any]
+) -> Activity:
+    """Store ``document`` by ``actor`` and have our ``group`` announce it to its members (the board's
+    Update{Page}, inbox_outbox.services.board)."""
+    return await _deliver(session, urls, actor, Place(group=group), document)
+
+
 def _uri(urls: Urls, actor: LocalActor) -> str:
     return urls.actor(actor.actor_type, actor.username)
 

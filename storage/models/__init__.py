@@ -3,7 +3,8 @@
 from storage.models.actors import Account, Group, LocalActor, Membership, NodeSetting, RemoteActor, RemoteKey
 from storage.models.base import Base, utcnow
 from storage.models.content import (
-    Featured, Flag, Follow, ModerationEntry, Object, ObjectRecipient, Reaction, StatusChange, ThreadFollower,
+    BoardCount, Featured, Flag, Follow, ModerationEntry, Object, ObjectRecipient, Reaction, StatusChange,
+    ThreadFollower,
 )
 from storage.models.login import BrowserSession, LoginAttempt
 from storage.models.notifications import Notification
@@ -11,8 +12,9 @@ from storage.models.profiles import Profile, ProfileTag, SearchPending
 from storage.models.queues import Activity, Delivery, DomainAllow, DomainBlock, Host, InboundActivity, QueueWorker
 
 __all__ = [
-    "Account", "Activity", "Base", "BrowserSession", "Delivery", "DomainAllow", "DomainBlock", "Featured", "Flag",
-    "Follow", "Group", "Host", "InboundActivity", "LocalActor", "LoginAttempt", "Membership", "ModerationEntry",
-    "NodeSetting", "Notification", "Object", "ObjectRecipient", "Profile", "ProfileTag", "QueueWorker", "Reaction",
-    "RemoteActor", "RemoteKey", "SearchPending", "StatusChange", "ThreadFollower", "utcnow",
+    "Account", "Activity", "Base", "BoardCount", "BrowserSession", "Delivery", "DomainAllow", "DomainBlock",
+    "Featured", "Flag", "Follow", "Group", "Host", "InboundActivity", "LocalActor", "LoginAttempt", "Membership",
+    "ModerationEntry", "NodeSetting", "Notification", "Object", "ObjectRecipient", "Profile", "ProfileTag",
+    "QueueWorker", "Reaction", "RemoteActor", "RemoteKey", "SearchPending", "StatusChange", "ThreadFollower",
+    "utcnow",
 ]

@@ -11,18 +11,19 @@ from storage.models.base import Base, utcnow
 
 
 # The board (content.board) lists thread starts of a kind (idea, concern, question): partial indexes over
-# those rows only, one per sort key, alone and after a kind or status filter (migration 0007).
+# those rows only, one per sort key, alone and after a kind or status filter (migration 0011).
 _ON_BOARD = text("kind IS NOT NULL")
-_BOARD_SORTS = {"top": "net_votes", "new": "published", "answered": "answered_at"}
+_BOARD_SORTS = {"top": "net_votes", "new": "published", "answered": "answered_at", "trending": "trend_votes"}
 
 
 def _board_indexes() -> tuple[Index, ...]:
     made = []
     for sort, column in _BOARD_SORTS.items():
         for prefix, columns in (("", ()), ("kind_", ("kind",)), ("status_", ("status",))):
-            made.append(Index(f"ix_board_{prefix}{sort}", "group_id", *columns, column, "id",
+            # ``deleted`` last: filtered (and counted) from the index, without reading the table.
+            made.append(Index(f"ix_board_{prefix}{sort}", "group_id", *columns, column, "id", "deleted",
                               sqlite_where=_ON_BOARD, postgresql_where=_ON_BOARD))
-    # Counts per kind and status: a covering scan of this index, never of the table.
+    # Counts per kind and status of remote groups' boards (ours are kept in board_counts).
     made.append(Index("ix_board_counts", "group_id", "kind", "status", "deleted",
                       sqlite_where=_ON_BOARD, postgresql_where=_ON_BOARD))
     return tuple(made)
@@ -36,7 +37,8 @@ class Object(Base):
 
     Board columns (content.kinds, content.statuses, content.answers): ``kind`` is set on thread starts
     that are an idea, concern or question (None: a discussion, or a reply); ``status`` is the idea's or
-    concern's status, or ``solved``/``unsolved`` for a question; ``net_votes`` is likes minus dislikes;
+    concern's status, or ``solved``/``unsolved`` for a question; ``net_votes`` is likes minus dislikes,
+    ``trend_votes`` the same over the last 7 days (content.votes: moved with each vote, aged by the pruner);
     ``answered_at`` the last official response or accepted answer; ``official`` marks a reply that is an
     official response of the group's team.
     """
@@ -79,6 +81,7 @@ class Object(Base):
     kind: Mapped[str | None] = mapped_column(String(16), nullable=True)  # idea | concern | question
     status: Mapped[str | None] = mapped_column(String(16), nullable=True)
     net_votes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    trend_votes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # net, last 7 days
     answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     accepted_answer_uri: Mapped[str | None] = mapped_column(String(2048), nullable=True)
     duplicate_of_uri: Mapped[str | None] = mapped_column(String(2048), nullable=True)
@@ -100,6 +103,20 @@ class ObjectRecipient(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     object_id: Mapped[int] = mapped_column(ForeignKey("objects.id", ondelete="CASCADE"))
     uri: Mapped[str] = mapped_column(String(2048))
+
+
+class BoardCount(Base):
+    """How many live board threads of a kind and status one of our groups has (the board's counts).
+
+    Kept by database triggers on ``objects`` (migration 0011), so no code path can forget it; read-only
+    for the application."""
+
+    __tablename__ = "board_counts"
+
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.actor_id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), primary_key=True)  # '' when none
+    count: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class StatusChange(Base):

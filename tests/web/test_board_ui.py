@@ -141,3 +141,34 @@ async def test_page_numbers_and_default_kind(ui: UI, services: Services) -> None
     assert (await admin.post("/groups/shop/default-kind", {"kind": "idea"})).status == 303
     form = await admin.page("/groups/shop/new")
     assert 'name="kind" id="kind-idea" value="idea" checked' in form
+
+
+async def test_board_json_private_groups_and_a_remote_groups_board(ui: UI, services: Services) -> None:  # noqa: F811
+    from storage.models import RemoteActor, utcnow
+
+    await _setup(services)
+    await ui.log_in("erin")
+    idea = await _post(ui, "Dark mode", "idea")
+    response = await ui.client.get("/api/groups/shop/board?kind=idea", headers={"Accept": "application/json"})
+    assert response.status == 200
+    data = await response.json()
+    assert data["total"] == 1 and data["kinds"]["idea"] == 1 and data["statuses"] == {"open": 1}
+    assert [(t["title"], t["kind"], t["status"], t["path"]) for t in data["threads"]] == [
+        ("Dark mode", "idea", "open", idea)]
+    response = await ui.client.get("/api/groups/shop/board?status=shipped", headers={"Accept": "application/json"})
+    assert response.status == 400 and "unknown status" in (await response.json())["error"]
+
+    async with services.sessions.begin() as session:  # a private group: its board is for members
+        await local.create_group(session, local.NewGroup(username="staffroom", owner="ada", private=True))
+        group = RemoteActor(uri="https://other.example/groups/gadgets", actor_type="Group", username="gadgets",
+                            domain="other.example", display_name="Gadgets", summary="",
+                            inbox="https://other.example/inbox", document={}, fetched_at=utcnow())
+        session.add(group)
+        session.add(Object(uri="https://other.example/post/1", local=False, type="Page",
+                           author_uri="https://other.example/users/zed", audience_uri=group.uri, name="Solar charger",
+                           content="<p>x</p>", kind="idea", status="planned", document={}))
+    assert (await ui.get("/groups/staffroom/board")).status == 404
+    page = _text(await ui.page("/remote-group/board?id=https://other.example/groups/gadgets"))
+    assert "Board of Gadgets" in page and "Solar charger" in page and "Planned 1" in page
+    assert "Solar charger" not in _text(await ui.page(
+        "/remote-group/board?id=https://other.example/groups/gadgets&status=open"))

@@ -1,6 +1,6 @@
 """The board of a group (issue #12): ``/groups/<name>/board`` lists its ideas, concerns and questions
 with filters, sorts, counts, a search box and numbered pages (content.board); its moderators choose the
-group's default kind of thread there. ``/remote-group/board?id=<group id>``: the board of a group of
+group's default kind of thread there. ``/api/groups/<name>/board``: the same as JSON. ``/remote-group/board?id=<group id>``: the board of a group of
 another server, as the threads we hold from it show it (kinds and statuses read from its Pages).
 
 Handlers are thin: the query string is checked by content.board.parse_query (a bad value is a 400).
@@ -20,14 +20,13 @@ from inbox_outbox.services import threads
 from inbox_outbox.services.common import load_group
 from web import forms, sessions
 from web.context import get_context
-from web.responses import html_page
+from web.responses import html_page, plain_json
 from web.routes.groups import remote_group_path, viewer_uri
 
 routes = web.RouteTableDef()
 
 
-@routes.get("/groups/{name}/board")
-async def group_board(request: web.Request) -> web.Response:
+async def _local_board(request: web.Request) -> tuple[group_pages.GroupAbout, group_pages.Standing, board.Board]:
     ctx = get_context(request)
     query = board.parse_query(request.query)
     async with ctx.sessions() as session:
@@ -37,6 +36,18 @@ async def group_board(request: web.Request) -> web.Response:
         if not place.can_read:
             raise NotFound("no such group here (or it is private and you are not a member)")
         view = await board.board(session, ctx.urls, board.Where(group_id=group.id), query)
+    return about, place, view
+
+
+@routes.get("/api/groups/{name}/board")
+async def group_board_json(request: web.Request) -> web.Response:
+    _, _, view = await _local_board(request)
+    return plain_json(view.as_json())
+
+
+@routes.get("/groups/{name}/board")
+async def group_board(request: web.Request) -> web.Response:
+    about, place, view = await _local_board(request)
     return html_page(request, "board.html", group=about, standing=place, board=view, base=f"{about.path}/board",
                      group_path=about.path, new_path=f"{about.path}/new" if place.can_post else None,
                      remote=False, kinds=THREAD_KINDS, kind_labels=KIND_LABELS, status_names=STATUS_LABELS)

@@ -175,3 +175,44 @@ async def test_a_followed_groups_question_gets_its_accepted_answer(content_world
     stray = {**question, "acceptedAnswer": question["id"], "updated": "2024-05-04T10:00:00Z"}
     outcome = await receive(w.services, shop, _announce(shop, activity(w.bob, "Update", stray)))
     assert outcome.dropped and "reply in this question" in (outcome.error or "")
+
+
+async def test_the_status_of_our_thread_in_a_followed_group_comes_from_the_group(
+    content_world: World, shop: PeerActor
+) -> None:
+    from actors import local
+    from federation.board_terms import parse_terms
+    from inbox_outbox.services import posts
+    from storage.models import Notification
+
+    w = content_world
+    assert w.services.remote is not None
+    group = await w.services.remote.resolve(shop.id)
+    async with w.services.sessions.begin() as session:
+        alice = await local.find_person(session, "alice")
+        idea = await posts.create_post(session, w.services.urls, alice, group, "Dark mode", "Please", "idea")
+        question = await posts.create_post(session, w.services.urls, alice, group, "Manual?", "Where", "question")
+        dave = await local.find_person(session, "dave")
+        answer = await posts.reply(session, w.services.urls, dave, question.uri, "Page 3")
+    ours = (await stored(w.services, idea.uri)).document  # type: ignore[union-attr]
+    planned = {**ours, "threadStatus": "planned", "content": "<p>rewritten by the relay</p>"}
+    outcome = await receive(w.services, shop, _announce(shop, activity(w.carol, "Update", planned)))
+    assert outcome.state == "done", outcome.error
+    post = await stored(w.services, idea.uri)
+    assert post is not None and post.status == "planned" and post.content != "<p>rewritten by the relay</p>"
+    assert parse_terms(post.document).status == "planned"
+    assert post.document["content"].startswith("<p>Status: Planned</p>")  # what we serve says it too
+    # a forged change of a thread that is not in the announcing group is dropped
+    other = content_world.peer.add_actor("other", actor_type="Group", name="Other")
+    await follow(w.services, w.alice, other.id)
+    outcome = await receive(w.services, other, _announce(other, activity(w.carol, "Update", {**ours, "threadStatus": "done"})))
+    assert outcome.dropped
+    # an accepted answer: dave (ours) hears of it
+    solved = {**(await stored(w.services, question.uri)).document, "acceptedAnswer": answer.uri}  # type: ignore[union-attr]
+    outcome = await receive(w.services, shop, _announce(shop, activity(w.carol, "Update", solved)))
+    assert outcome.state == "done", outcome.error
+    post = await stored(w.services, question.uri)
+    assert post is not None and post.status == "solved" and post.accepted_answer_uri == answer.uri
+    async with w.services.sessions() as session:
+        kinds = set(await session.scalars(select(Notification.kind)))
+    assert "answer" in kinds

@@ -3,15 +3,18 @@ notifications they send and the activities peers receive (issue #12)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from actors.errors import Forbidden, InvalidInput
 from content import board as board_view
 from content import statuses
 from federation.board_terms import parse_terms
 from inbox_outbox.services import board, posts
-from storage.models import LocalActor, Notification, Object, StatusChange
+from content.votes import refresh_trends
+from storage.models import LocalActor, Notification, Object, Reaction, StatusChange, utcnow
 from tests.inbox_outbox.content_support import World, join_local, published, stored
 
 
@@ -219,8 +222,22 @@ async def test_the_board_filters_sorts_counts_and_searches(cast: World) -> None:
     assert [i.thread.title for i in (await view(status="planned")).items] == ["Dark mode"]
     assert [i.thread.title for i in (await view(sort="answered")).items] == ["Dark mode"]
     trending = await view(sort="trending")
-    assert [(i.thread.title, i.trend) for i in trending.items] == [("Tap leaks", 2), ("Dark mode", -1)]
+    assert [(i.thread.title, i.trend) for i in trending.items] == [
+        ("Tap leaks", 2), ("Where is the manual?", 0), ("Export to CSV", 0), ("Dark mode", -1)]
+    # a week later the votes have left the trending window (the pruner recounts), not the top sort
+    async with w.services.sessions.begin() as session:
+        await session.execute(update(Reaction).values(created_at=utcnow() - timedelta(days=8)))
+        assert await refresh_trends(session) == 2
+    assert [(i.thread.title, i.trend) for i in (await view(sort="trending")).items][0] == ("Where is the manual?", 0)
+    assert [i.thread.title for i in (await view()).items][0] == "Tap leaks"
     assert [i.thread.title for i in (await view(q="csv")).items] == ["Export to CSV"]
+    # counts follow deletions and status changes (kept by the database: board_counts)
+    async with w.services.sessions.begin() as session:
+        await posts.delete_post(session, w.services.urls, dave, leak.uri)
+        await board.set_status(session, w.services.urls, sam, dark.uri, "done", "Shipped")
+    after = await view()
+    assert after.kind_counts == {"idea": 2, "concern": 0, "question": 1} and after.total == 3
+    assert after.status_counts == {"open": 1, "done": 1, "unsolved": 1}
     for bad in ({"kind": "wish"}, {"status": "shipped"}, {"sort": "best"}, {"page": "0"}):
         with pytest.raises(InvalidInput):
             board_view.parse_query(bad)
