@@ -36,14 +36,14 @@ async def group_member_inboxes(session: AsyncSession, group_id: int) -> list[str
 
 
 @dataclass(frozen=True)
-class Member:
+class MemberRef:
     """A remote member of a group, as a post naming them needs them: id and ``@name@host``."""
 
     uri: str
     handle: str
 
 
-async def group_members_by_inbox(session: AsyncSession, group_id: int) -> dict[str, list[Member]]:
+async def group_members_by_inbox(session: AsyncSession, group_id: int) -> dict[str, list[MemberRef]]:
     """Remote members of a local group, by the inbox that reaches them (one shared inbox for a host's)."""
     rows = await session.execute(
         select(RemoteActor.uri, RemoteActor.username, RemoteActor.domain, RemoteActor.shared_inbox, RemoteActor.inbox)
@@ -51,9 +51,9 @@ async def group_members_by_inbox(session: AsyncSession, group_id: int) -> dict[s
         .where(Membership.group_id == group_id, Membership.state == "accepted")
         .order_by(RemoteActor.id)
     )
-    found: dict[str, list[Member]] = {}
+    found: dict[str, list[MemberRef]] = {}
     for uri, username, domain, shared, inbox in rows:
-        found.setdefault(shared or inbox, []).append(Member(uri, f"@{username}@{domain}"))
+        found.setdefault(shared or inbox, []).append(MemberRef(uri, f"@{username}@{domain}"))
     return found
 
 

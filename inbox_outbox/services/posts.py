@@ -55,7 +55,7 @@ from federation.html import render_markdown
 from federation.object_fields import Mention
 from federation.object_render import LocalPost, context_url, render_object
 from federation.thread_title import titled_content
-from inbox_outbox.addressing import Member, actor_inboxes, dedupe, follower_inboxes, group_members_by_inbox
+from inbox_outbox.addressing import MemberRef, actor_inboxes, dedupe, follower_inboxes, group_members_by_inbox
 from inbox_outbox.fanout import announce_to_members, author_withdraws, withdraw_boost
 from inbox_outbox.ids import is_local, new_activity_id, new_object_id
 from inbox_outbox.outbox import publish
@@ -140,7 +140,7 @@ async def _deliver(
         inboxes = [place.remote_group.inbox] + inboxes
     elif place.group is None:
         inboxes = await follower_inboxes(session, actor_uri) + inboxes
-    copies: dict[str, list[Member]] = {}
+    copies: dict[str, list[MemberRef]] = {}
     if to_members and place.group is not None:
         members = await group_members_by_inbox(session, place.group.id)
         if post is not None and not place.public:
@@ -159,7 +159,7 @@ async def _deliver(
 
 def _naming(
     urls: Urls, author: LocalActor, place: Place, document: dict[str, Any], post: dict[str, Any],
-    members: list[Member],
+    members: list[MemberRef],
 ) -> dict[str, Any]:
     """The author's Create or Update of ``post`` once more, the post also addressed (``cc``) to ``members``
     and mentioning them. Mastodon reads the audience from the object, not the activity, makes a post
