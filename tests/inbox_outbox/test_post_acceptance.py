@@ -17,6 +17,8 @@ from content import acceptance, thread_views, timelines
 from inbox_outbox import post_acceptance
 from inbox_outbox.services import posts
 from madeopen.app import Services
+from people import index
+from people.search import search
 from storage.models import Activity, Delivery, LocalActor, Notification, Object, RemoteActor, utcnow
 from tests.inbox_outbox.content_support import AS2, PUBLIC, ContentPeer, follow, lemmy_page
 from tests.inbox_outbox.groups_support import person_uri, receive
@@ -95,6 +97,11 @@ async def test_thread_is_pending_until_the_group_announces_it(
         dave = await local.find_person(session, "dave")
         assert [item.acceptance for item in mine] == ["pending"] and theirs == []
         assert (await timelines.home(session, services.urls, dave)).items == []
+        assert (await timelines.local(session, services.urls)).items == []
+    await index.sync(services.sessions, services.urls)
+    async with services.sessions() as session:
+        assert (await search(session, services.urls, "seeds", person_uri("dave"))).posts.total == 0
+        assert (await search(session, services.urls, "seeds", person_uri("alice"))).posts.total == 1
 
     # Lemmy announces the Create as received: accepted, and now everyone here sees it.
     create = await the_create(services, post)
@@ -104,6 +111,7 @@ async def test_thread_is_pending_until_the_group_announces_it(
         theirs = await thread_views.remote_group_threads(session, services.urls, lemmings.id, member=True,
                                                          viewer=person_uri("dave"))
         assert [item.title for item in theirs] == ["Seed swap"] and theirs[0].acceptance == "accepted"
+        assert (await search(session, services.urls, "seeds", person_uri("dave"))).posts.total == 1
 
 
 async def test_replies_count_only_once_accepted(services: Services, peer: ContentPeer, lemmings: PeerActor) -> None:

@@ -499,3 +499,12 @@ async def test_members_start_threads_in_a_remote_group_shown_pending_until_annou
     assert (await receive(services, lemmings, announce)).state == "done"
     assert "Seed swap" in await second_ui.page(group_page)
     assert "Pending:" not in _text(await ui.page(response.headers["Location"]))
+
+    # cy replies: "sent", not "posted"; it counts once the group announces it (issue #10 item 10).
+    thread = response.headers["Location"]
+    answered = await second_ui.post(f"/posts/{post.id}/reply", {"body": "Me! Tomatoes."}, form_page=thread)
+    assert answered.status == 303
+    page = await second_ui.page(answered.headers["Location"].split("#")[0])
+    assert "Your reply is sent to the group. It counts once the group accepts it." in page
+    assert "Me! Tomatoes." in page and "Pending:" in _text(page)
+    assert "Me! Tomatoes." not in await ui.page(thread)  # bea (the thread's author) does not see it yet
