@@ -72,3 +72,27 @@ def test_a_member_downloads_their_data_and_deletes_their_account(visitor: Visito
     visitor.fill({"Name": "cleo", "Password": PASSWORD})
     visitor.submit("Log in")
     assert "do not match" in page.get_by_role("alert").inner_text()
+
+
+def test_an_admin_deletes_an_account_after_a_confirmation(visitor: Visitor, node: Node) -> None:
+    create_user(node, "dora")
+    visitor.first_run()
+    page = visitor.page
+    visitor.goto("/admin/users")
+    page.get_by_role("link", name="Delete dora").click()
+    page.wait_for_url("**/admin/users/dora/delete")
+    assert page.get_by_role("heading", name="Delete the account @dora").is_visible()
+    visitor.screenshot("admin-user-delete")
+    visitor.assert_accessible()
+    visitor.fits_width()
+
+    visitor.submit("Delete the account")  # the box is not ticked: nothing happens
+    assert "tick the box" in page.locator("#confirm-error").inner_text()
+    visitor.assert_accessible()
+    page.get_by_label("Delete @dora for good").check()
+    visitor.submit("Delete the account")
+    assert page.url.endswith("/admin/users")
+    assert page.get_by_role("status").inner_text() == "The account dora has been deleted."
+    row = page.get_by_role("row").filter(has_text="@dora")
+    assert "Deleted" in row.inner_text() and row.get_by_role("button").count() == 0
+    visitor.fits_width()

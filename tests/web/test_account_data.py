@@ -105,6 +105,11 @@ async def _as2(ui: UI, path: str) -> tuple[int, Any]:
     return response.status, await response.json(content_type=None)
 
 
+async def _users_total(ui: UI) -> int:
+    """What NodeInfo tells the fediverse about this node's accounts."""
+    return (await (await ui.client.get("/nodeinfo/2.1")).json(content_type=None))["usage"]["users"]["total"]
+
+
 async def _found(ui: UI, query: str) -> tuple[list[str], bool]:
     """Handles the people finder lists for ``query``, and whether search (people, groups, posts) finds troll."""
     people = (await (await ui.client.get("/api/people", params={"q": query})).json())["people"]
@@ -124,6 +129,7 @@ async def test_a_member_deletes_their_account_and_a_peer_that_followed_them_hear
         session.add(Follow(follower_uri=TROLL, followee_uri=carol_row.uri, state="accepted"))
     assert await _found(second_ui, "boatbuilding") == ([f"troll@{TEST_DOMAIN}"], True)
     assert (await _found(second_ui, "boats"))[1]  # the post
+    assert await _users_total(second_ui) == 2
 
     await ui.log_in("troll")
     page = await ui.page("/settings/delete")
@@ -169,6 +175,7 @@ async def test_a_member_deletes_their_account_and_a_peer_that_followed_them_hear
     # Not in the finder nor in search; cannot log in; the name cannot be taken again.
     for query in ("boatbuilding", "troll", "boats", "sailing"):
         assert await _found(second_ui, query) == ([], False), query
+    assert await _users_total(second_ui) == 1  # the tombstone is no account
     response = await second_ui.post("/login", {"username": "troll", "password": PASSWORD})
     assert response.status == 400 and "do not match" in await response.text()
     response = await second_ui.post("/signup", {"username": "troll", "password": PASSWORD,

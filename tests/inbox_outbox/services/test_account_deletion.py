@@ -4,13 +4,15 @@ receive is read from the delivery queue; tests/web/test_account_data.py delivers
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from actors import local
+from actors.account_deletion import discard_spent_keys
+from inbox_outbox.delivery import DeliveryWorker
 from inbox_outbox.services import account_deletion, posts
 from inbox_outbox.services.account_deletion import DeletedContent
 from madeopen.app import Services
-from storage.models import Follow, Membership, Object, RemoteActor
+from storage.models import Activity, Delivery, Follow, LocalActor, Membership, Object, RemoteActor
 from tests.inbox_outbox.groups_support import make_group, make_person, person_uri, queued
 
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
@@ -83,3 +85,25 @@ async def test_a_person_nobody_knows_sends_nothing(services: Services) -> None:
     async with services.sessions.begin() as session:
         await account_deletion.delete_account(session, services.urls, None, "quiet", DeletedContent.ANONYMISE)
     assert await queued(services) == []
+
+
+async def test_nothing_is_sent_in_the_name_of_a_deleted_account_once_its_key_is_gone(services: Services) -> None:
+    await make_person(services, "cleo")
+    async with services.sessions.begin() as session:
+        await account_deletion.delete_account(session, services.urls, None, "cleo", DeletedContent.REMOVE)
+        cleo = await local.find_actor(session, "cleo")
+        cleo_id = cleo.id
+        stray = Activity(uri=f"{services.urls.base}/activities/stray", actor_uri=person_uri("cleo"), type="Note",
+                         document={"type": "Note"})
+        session.add(stray)
+        await session.flush()
+        session.add(Delivery(activity_id=stray.id, signer_id=cleo_id, inbox="https://fans.example/inbox",
+                             host="fans.example"))
+    assert await discard_spent_keys(services.sessions) == 0  # a pending delivery still needs the key...
+    async with services.sessions.begin() as session:
+        await session.execute(update(LocalActor).where(LocalActor.id == cleo_id).values(rsa_private_pem=""))
+    assert services.fed is not None
+    await DeliveryWorker(services.fed).run_once()  # ...and were it gone anyway, the worker carries on
+    async with services.sessions() as session:
+        row = await session.scalar(select(Delivery))
+        assert row is not None and row.state == "dead" and "deleted" in (row.last_error or "")
