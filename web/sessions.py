@@ -134,7 +134,7 @@ async def notify(request: web.Request, message: str) -> None:
 async def _load_user(request: web.Request, session: aiohttp_session.Session) -> CurrentUser | None:
     key = session.get(_KEY)
     if not isinstance(key, str):
-        session.invalidate()  # a cookie from before server-side sessions, or tampered with
+        session.invalidate()  # not a key we hand out: start over
         return None
     ctx = get_context(request)
     async with ctx.sessions() as db:

@@ -7,8 +7,9 @@ the tag links of actor documents, and our JSON-LD context at ``/ns``.
   (default 100), ``page``, ``per_page``. Bad input: 400 with the reason.
 - ``GET /search?q=`` (HTML) and ``GET /api/search?q=`` (JSON; ``type=people|groups|posts``, ``page``).
 - ``GET|PUT /api/profile`` (the logged-in member's own profile; JSON body: people.profiles.ProfileChange)
-  and ``PUT /api/groups/{name}/needs`` (``{"skills_wanted": [...]}``, group moderators). JSON only, so no
-  cross-site form can send them (web/csrf.py); 401 when not logged in, 400 with ``errors`` per field.
+  and ``PUT /api/groups/{name}/needs`` (``{"skills_wanted": [...]}``, group moderators). JSON only, from
+  this site's pages (same-origin ``Origin``/``Sec-Fetch-Site``, web/csrf.py); 401 when not logged in, 400
+  with ``errors`` per field.
 
 Handlers parse, call one service, render; every search first applies queued index changes
 (people.index.sync).
