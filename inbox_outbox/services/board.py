@@ -31,6 +31,8 @@ from content.kinds import STATUS_LABELS, check_kind, check_status
 from content.rules import check_post_text
 from content.store import group_of, object_by_uri
 from federation.activities import activity, iso, strip_context
+from federation.board_terms import BOARD_CONTEXT
+from federation.context import AS2
 from inbox_outbox.ids import new_activity_id
 from inbox_outbox.services.common import uri_of
 from inbox_outbox.services.posts import deliver_in_group, reply
@@ -63,6 +65,7 @@ async def announce_thread(session: AsyncSession, urls: Urls, actor: LocalActor, 
     update = activity(new_activity_id(urls), "Update", uri_of(urls, actor), strip_context(document),
                       to=list(document.get("to", [])), cc=list(document.get("cc", [])),
                       audience=thread.audience_uri, published=now)
+    update["@context"] = [AS2, BOARD_CONTEXT]  # the embedded Page's terms, for JSON-LD readers
     await deliver_in_group(session, urls, actor, group, update)
 
 

@@ -352,7 +352,7 @@ async def reply(
     place = await _place_of(session, urls, parent)
     _, body = check_post_text("", body, title_required=False)
     await _check_may_post(session, urls, author, place)
-    if await thread_locked(session, parent):
+    if official_status is None and await thread_locked(session, parent):  # the team still answers
         raise Forbidden("this thread is locked: no new replies")
     obj = await _store_post(session, urls, author, place, kind="Note", title="", body=body, parent=parent,
                             official_status=official_status)

@@ -241,3 +241,17 @@ async def test_the_board_filters_sorts_counts_and_searches(cast: World) -> None:
     for bad in ({"kind": "wish"}, {"status": "shipped"}, {"sort": "best"}, {"page": "0"}):
         with pytest.raises(InvalidInput):
             board_view.parse_query(bad)
+
+
+async def test_the_team_answers_a_locked_thread_others_cannot_reply(cast: World) -> None:
+    w = cast
+    erin, sam = await _people(w, "erin", "sam")
+    idea = await _idea(w, erin)
+    async with w.services.sessions.begin() as session:
+        await session.execute(update(Object).where(Object.uri == idea.uri).values(locked=True))
+    async with w.services.sessions.begin() as session:
+        with pytest.raises(Forbidden, match="locked"):
+            await posts.reply(session, w.services.urls, erin, idea.uri, "me too")
+    async with w.services.sessions.begin() as session:
+        done = await board.set_status(session, w.services.urls, sam, idea.uri, "declined", "Not for now.")
+    assert done.thread.status == "declined"
