@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from actors import accounts
+from actors import accounts, browser_sessions
 from actors.errors import Forbidden, InvalidInput
 from actors.node_settings import InvalidFields
 from actors.passwords import verify_password
@@ -99,6 +99,7 @@ async def tombstone(session: AsyncSession, urls: Urls, person: LocalActor) -> li
     assert account is not None
     actor_uri = urls.person(person.username)
     await _hand_over_groups(session, person)
+    await browser_sessions.end_all(session, person.id)  # logged out on every device at once
     await session.execute(delete(Membership).where(Membership.local_actor_id == person.id))
     await session.execute(delete(Follow).where(or_(Follow.follower_uri == actor_uri, Follow.followee_uri == actor_uri)))
     await session.execute(

@@ -31,7 +31,7 @@ from madeopen.app import Services
 from madeopen.settings import Settings
 from madeopen.workers import Pruner, retention
 from people.profiles import ProfileChange
-from storage.models import Account, Follow, LocalActor, Membership, NodeSetting, Object, Profile
+from storage.models import Account, BrowserSession, Follow, LocalActor, Membership, NodeSetting, Object, Profile
 from tests.conftest import TEST_DOMAIN
 from tests.inbox_outbox.groups_support import published
 from tests.support.peer import Peer, PeerActor
@@ -224,7 +224,10 @@ async def test_an_admin_deletes_an_account_after_confirming_and_never_their_own(
     response = await ui.post("/admin/users/troll/delete", {"confirm": "on"}, form_page="/admin/users/troll/delete")
     assert response.status == 303 and response.headers["Location"] == "/admin/users"
     assert "The account troll has been deleted." in await ui.page("/admin/users")
-    # troll's open session ends at the next click; the account shows as deleted, with no actions.
+    # troll's sessions are over on every device (none stored), and the open one ends at its next click.
+    async with services.sessions() as session:
+        troll_id = await session.scalar(select(LocalActor.id).where(LocalActor.username == "troll"))
+        assert await session.scalar(select(BrowserSession.id).where(BrowserSession.actor_id == troll_id)) is None
     assert await second_ui.logged_in_as() is None
     assert (await _as2(ui, "/users/troll"))[0] == 410
     people = await ui.page("/admin/users")
