@@ -59,6 +59,12 @@ class Settings:
     def allowlist_mode(self) -> bool:
         return self.federation_mode == "allowlist"
 
+    @property
+    def signed_fetch_required(self) -> bool:
+        """Authorized fetch, which allowlist mode implies: otherwise anyone could read our documents
+        unsigned, and a server not on the list could too (Mastodon's LIMITED_FEDERATION_MODE likewise)."""
+        return self.authorized_fetch or self.allowlist_mode
+
     # What happens to a deleted account's posts (inbox_outbox.services.account_deletion): remove | anonymise.
     deleted_account_content: str = "remove"
 

@@ -1,5 +1,6 @@
 """Signed GETs ("authorized fetch", PROTOCOL.md): who signed a GET, verified lazily, and refusing
-unsigned AS2 documents when ``MADEOPEN_AUTHORIZED_FETCH`` is on.
+unsigned AS2 documents when ``MADEOPEN_AUTHORIZED_FETCH`` is on (always in allowlist mode, as Mastodon's
+limited federation mode implies authorized fetch), and signed ones from servers we block or do not list.
 
 Lazy verification (PROTOCOL.md "Lazy signature verification"). Verifying a signature from a peer we
 have not met means fetching its key, and the peer may be holding a request of ours while it makes
@@ -27,6 +28,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from actors import blocks
 from federation.context import AS2_MEDIA_TYPE
 from federation.signatures import VerifiedSignature
 from web import signature_auth
@@ -100,7 +102,18 @@ def _gated(request: web.Request, response: web.StreamResponse) -> bool:
 async def authorized_fetch_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     response = await handler(request)
     if _gated(request, response):
-        refusal = (await _outcome(request)).refusal
-        if refusal is not None:
-            raise refusal
+        outcome = await _outcome(request)
+        if outcome.refusal is not None:
+            raise outcome.refusal
+        assert outcome.signature is not None
+        if await _refused_signer(request, outcome.signature.owner):
+            raise web.HTTPForbidden(text="this server does not federate with the signer's server\n")
     return response
+
+
+async def _refused_signer(request: web.Request, owner: str) -> bool:
+    """A signer whose server is blocked, or not on the allowlist in allowlist mode, reads nothing gated,
+    even with a key we cached before the block (actors.blocks; Mastodon refuses them the same way)."""
+    ctx = get_context(request)
+    async with ctx.sessions() as session:
+        return await blocks.refuses(session, owner, allowlist=ctx.allowlist_mode)

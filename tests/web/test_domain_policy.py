@@ -36,8 +36,14 @@ def federation_mode() -> str:
 
 
 @pytest.fixture
-def settings(settings: Settings, federation_mode: str) -> Settings:
-    return dataclasses.replace(settings, allow_private_addresses=True, federation_mode=federation_mode)
+def authorized_fetch() -> bool:
+    return False  # as federation_mode: a test parametrised with True overrides it
+
+
+@pytest.fixture
+def settings(settings: Settings, federation_mode: str, authorized_fetch: bool) -> Settings:
+    return dataclasses.replace(settings, allow_private_addresses=True, federation_mode=federation_mode,
+                               authorized_fetch=authorized_fetch)
 
 
 @pytest.fixture
@@ -171,3 +177,40 @@ async def test_a_silenced_server_is_kept_off_public_listings_but_members_still_s
     assert "Boats for sale" in await shown(f"/posts/{post_id}")  # the group's thread still shows it
     async with services.sessions() as session:  # and it stays a member: a silence severs nothing
         assert await session.scalar(select(func.count()).select_from(Membership)) == 1
+
+
+async def _signed_get(client: TestClient, actor: PeerActor | None, path: str) -> int:
+    headers = {"Accept": "application/activity+json"}
+    if actor is not None:
+        headers.update(actor.sign("GET", f"{OUR_BASE}{path}"))
+    response = await client.get(path, headers=headers)
+    return response.status
+
+
+@pytest.mark.usefixtures("allowlist")
+async def test_allowlist_mode_reads_only_to_signed_listed_servers(
+    services: Services, client: TestClient, listed: Peer, stranger: Peer
+) -> None:
+    friend, outsider = listed.add_actor("friend"), stranger.add_actor("outsider")
+    path = "/groups/garden/outbox"
+    assert await _signed_get(client, None, path) == 401  # authorized fetch is implied
+    assert await _signed_get(client, friend, path) == 200
+    assert await _signed_get(client, outsider, path) == 401  # its key is never fetched
+    assert stranger.requests == []
+    # Taken off the list, the partner's cached key no longer opens anything.
+    async with services.sessions.begin() as session:
+        await blocks.set_allowed(session, listed.host, False)
+    assert await _signed_get(client, friend, path) == 403
+
+
+@pytest.mark.parametrize(("federation_mode", "authorized_fetch"), [("open", True)])
+async def test_a_blocked_server_reads_nothing_gated_even_with_a_cached_key(
+    services: Services, client: TestClient, listed: Peer
+) -> None:
+    friend = listed.add_actor("friend")
+    async with services.sessions.begin() as session:
+        await local.create_group(session, local.NewGroup(username="garden"))
+    assert await _signed_get(client, friend, "/groups/garden/outbox") == 200  # its key is cached now
+    async with services.sessions.begin() as session:
+        await blocks.set_domain(session, listed.host, "block", reason="spam")
+    assert await _signed_get(client, friend, "/groups/garden/outbox") == 403
