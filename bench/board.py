@@ -26,21 +26,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
-import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import insert, text  # noqa: E402
+from sqlalchemy import text  # noqa: E402
 
 from actors import local  # noqa: E402
 from actors.urls import Urls  # noqa: E402
+from bench.lib.timing import load_rows, median_time  # noqa: E402
 from content import board  # noqa: E402
 from storage import migrate  # noqa: E402
 from storage.engine import create_engine, session_factory  # noqa: E402
@@ -53,24 +52,6 @@ IDEA_STATUSES = (("open", 55), ("under_review", 12), ("planned", 10), ("in_progr
 _WORDS = ("dark mode export csv invoice login mobile app search filter slow crash payment refund "
           "shipping tracking account password email newsletter report chart calendar sync offline "
           "language translation accessibility keyboard contrast font printer api webhook").split()
-
-
-async def _load(sessions: Any, rows: list[dict], model: Any, chunk: int = 5000) -> None:
-    for start in range(0, len(rows), chunk):
-        async with sessions.begin() as session:
-            await session.execute(insert(model), rows[start : start + chunk])
-
-
-async def _median(run: Callable[[], Awaitable[Any]], repeat: int) -> tuple[float, Any]:
-    result = None
-    for _ in range(2):
-        result = await run()
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        result = await run()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times), result
 
 
 def _rows(rng: random.Random, group_id: int, threads: int, votes: int) -> tuple[list[dict], list[dict], list[dict]]:
@@ -138,9 +119,9 @@ async def main() -> None:
         group_id = group.id
     started = time.perf_counter()
     authors, objects, reactions = _rows(rng, group_id, args.threads, args.votes)
-    await _load(sessions, authors, RemoteActor)
-    await _load(sessions, objects, Object, chunk=2000)
-    await _load(sessions, reactions, Reaction, chunk=10_000)
+    await load_rows(sessions, authors, RemoteActor)
+    await load_rows(sessions, objects, Object, chunk=2000)
+    await load_rows(sessions, reactions, Reaction, chunk=10_000)
     async with engine.connect() as conn:
         conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
         await conn.execute(text("VACUUM ANALYZE" if engine.dialect.name == "postgresql" else "ANALYZE"))
@@ -156,7 +137,7 @@ async def main() -> None:
             return await session.get(Object, rng.randint(1, args.threads))
 
     repeats = max(args.repeat * 10, 50)
-    limit, _ = await _median(pk_lookup, repeats)
+    limit, _ = await median_time(pk_lookup, repeats)
     filters: list[tuple[str, dict[str, str]]] = [
         ("all", {}), ("kind=idea", {"kind": "idea"}), ("status=planned", {"status": "planned"}),
         ("question+unsolved", {"kind": "question", "status": "unsolved"}),
@@ -168,7 +149,7 @@ async def main() -> None:
           f"{backend}; Python {sys.version.split()[0]}; loaded in {loaded:.1f} s")
     print(f"limit: primary-key lookup of one thread {limit * 1e3:.2f} ms (median of {repeats})")
     for label, params in cases:
-        elapsed, result = await _median(lambda params=params: page(**params), args.repeat)
+        elapsed, result = await median_time(lambda params=params: page(**params), args.repeat)
         print(f"  {label:<32} {elapsed * 1e3:7.1f} ms = {elapsed / limit:5.1f} x pk   "
               f"({result.total:,} threads, {len(result.items)} shown)")
     await engine.dispose()
