@@ -48,7 +48,8 @@ async def test_suspension_ends_every_session_for_good(ui: UI, second_ui: UI, ser
     await ui.log_in("cleo")
     await second_ui.log_in("boss")
     for action in ("suspend", "unsuspend"):
-        response = await second_ui.post(f"/admin/users/cleo/{action}", {}, form_page="/admin/users")
+        reason = {"reason": "spam"} if action == "suspend" else {}
+        response = await second_ui.post(f"/admin/users/cleo/{action}", reason, form_page="/admin/users")
         assert response.status == 303
     # Unsuspended, cleo can log in again, but the session from before the suspension is over.
     assert await ui.logged_in_as() is None

@@ -148,7 +148,7 @@ async def test_same_origin_json_and_forms_with_the_token_still_work(ui: UI, serv
             headers={"Content-Type": "application/json", "Accept": "application/json", **headers},
         )
         assert response.status == 200, (headers, await response.text())
-    response = await ui.post("/admin/users/victim/suspend", {}, form_page="/admin/users")
+    response = await ui.post("/admin/users/victim/suspend", {"reason": "spam"}, form_page="/admin/users")
     assert response.status == 303
     victim = await person(services, "victim")
     assert victim is not None and victim.account is not None and victim.account.suspended

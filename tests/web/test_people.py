@@ -216,7 +216,8 @@ async def test_deeply_nested_json_is_a_400_and_changes_nothing(ui: UI, services:
     deep = "[" * 20_000 + "]" * 20_000
     for path, body in [("/api/profile", deep), ("/api/profile", '{"skills": ' + deep + "}"),
                        ("/api/groups/makers/needs", '{"skills_wanted": ' + deep + "}")]:
-        response = await ui.client.put(path, data=body, headers={"Content-Type": JSON, "Accept": JSON})
+        response = await ui.client.put(path, data=body, headers={"Content-Type": JSON, "Accept": JSON,
+                                                                 "Origin": f"https://{TEST_DOMAIN}"})
         text = await response.text()
         assert response.status == 400, text
         assert "nested deeper than 32 levels" in json.loads(text)["error"], path

@@ -201,7 +201,8 @@ async def test_the_status_of_our_thread_in_a_followed_group_comes_from_the_group
     post = await stored(w.services, idea.uri)
     assert post is not None and post.status == "planned" and post.content != "<p>rewritten by the relay</p>"
     assert parse_terms(post.document).status == "planned"
-    assert post.document["content"].startswith("<p>Status: Planned</p>")  # what we serve says it too
+    # What we serve says it too, after the title line (federation.thread_title).
+    assert post.document["content"].startswith(f"<p><strong>{post.name}</strong></p><p>Status: Planned</p>")
     # a forged change of a thread that is not in the announcing group is dropped
     other = content_world.peer.add_actor("other", actor_type="Group", name="Other")
     await follow(w.services, w.alice, other.id)

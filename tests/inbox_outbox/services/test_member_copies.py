@@ -122,7 +122,7 @@ async def test_an_edit_in_a_private_group_reaches_members_named(content_world: W
         await posts.update_post(session, w.services.urls, alice, obj.uri, "v2")
 
     [copy] = [q for q in await queued(w.services, "Update") if q.signer == "alice"]
-    assert copy.inbox == w.peer.url("/inbox") and copy.activity["object"]["content"] == "<p>v2</p>"
+    assert copy.inbox == w.peer.url("/inbox") and copy.activity["object"]["content"] == "<p><strong>Budget</strong></p><p>v2</p>"
     assert w.bob.id in copy.activity["object"]["cc"] and w.bob.id in _mentions(copy.activity["object"])
 
 
