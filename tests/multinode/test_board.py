@@ -106,7 +106,7 @@ async def test_board_across_a_second_node_and_a_bare_peer(databases: Databases, 
         delivery, update = updates[-1]
         assert delivery.verified and delivery.key_id is not None and delivery.key_id.startswith(shop)
         assert update["actor"] == a.user("sam") and update["object"]["threadStatus"] == "planned"
-        assert update["object"]["content"].startswith("<p>Status: Planned</p>")
+        assert update["object"]["content"].startswith("<p><strong>Dark mode</strong></p><p>Status: Planned</p>")
         notes = await eventually(lambda: _async(_relayed(peer, "Create", "Note")), what="the response at the peer")
         delivery, create = notes[-1]
         assert delivery.verified and delivery.key_id.startswith(shop)
