@@ -24,16 +24,19 @@ what Mastodon does since 3.3, because a peer reads our answers the way Mastodon 
   follow of it; an unsuspension could not bring those back. Group content (posts and replies in a
   group, and the activities carrying ``audience``) stays readable: it belongs to the group's
   conversation, and other members' replies hang off it.
-- **deleted**: there is no account deletion yet. When there is, keep a tombstone row, answer 410 on
-  every surface including WebFinger, and send ``Delete{actor}`` signed with the actor's key (Mastodon).
+- **deleted** (for good: actors.account_deletion): the rows stay as a tombstone, so the name is never
+  given to anyone else and every surface answers 410 Gone (``AccountGone``): the actor id (with a
+  ``Tombstone`` document), its collections, its page, its inbox and WebFinger. WebFinger answers 410
+  like Mastodon's ``WebfingerController#check_account_suspension`` for an account that is permanently
+  unavailable: a peer that asks again learns the account is gone for good and drops its copy.
 
-Suspended and pending accounts cannot log in (``authenticate``) and their sessions end (``active_person``).
+Suspended, pending and deleted accounts cannot log in (``authenticate``) and their sessions end
+(``active_person``).
 """
 
 from __future__ import annotations
 
 import enum
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,8 +44,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from actors import local, media, node_settings
-from actors.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from actors import browser_sessions, local, media, node_settings
+from actors.errors import Conflict, DomainError, Forbidden, Gone, InvalidInput, NotFound
 from actors.memberships import local_actor_by_uri
 from actors.node_settings import InvalidFields
 from actors.passwords import check_password_rules, hash_password, verify_password
@@ -55,6 +58,7 @@ MAX_DISPLAY_NAME = 100
 MAX_BIO = 5000
 PAGE_SIZE = 50
 LOGIN_REFUSED = "That name and password do not match an account here."
+DELETED_NAME = "Deleted account"  # how the anonymised posts of a deleted account name their author
 
 _dummy_hash: str | None = None
 
@@ -69,10 +73,20 @@ class AccountSuspended(Forbidden):
     """A suspended person's profile, collections or own posts were asked for (403, see the module text)."""
 
 
+class AccountGone(Gone):
+    """A deleted person's actor, page, collections, inbox or WebFinger was asked for (410)."""
+
+    def __init__(self, actor: LocalActor) -> None:
+        super().__init__(f"the account {actor.username!r} has been deleted")
+        self.username = actor.username
+        self.deleted_at = actor.account.deleted_at if actor.account is not None else None
+
+
 class Standing(enum.Enum):
     ACTIVE = "active"
     PENDING = "pending"  # a sign-up waiting for approval (its account is also flagged suspended meanwhile)
     SUSPENDED = "suspended"
+    DELETED = "deleted"  # a tombstone (actors.account_deletion)
 
 
 def standing(actor: LocalActor) -> Standing:
@@ -82,34 +96,46 @@ def standing(actor: LocalActor) -> Standing:
     account = actor.account
     if account is None:
         return Standing.ACTIVE
+    if account.deleted_at is not None:
+        return Standing.DELETED
     if account.approval_pending:
         return Standing.PENDING
     return Standing.SUSPENDED if account.suspended else Standing.ACTIVE
 
 
 async def find_public_actor(session: AsyncSession, username: str, actor_type: str | None = None) -> LocalActor:
-    """A local actor as peers and visitors may find it: a sign-up waiting for approval is not there (404)."""
+    """A local actor as peers and visitors may find it: a sign-up waiting for approval is not there (404),
+    a deleted account is gone (410)."""
     actor = await local.find_actor(session, username, actor_type)
-    if standing(actor) is Standing.PENDING:
+    state = standing(actor)
+    if state is Standing.PENDING:
         raise local.no_such_actor(username, actor_type)
+    if state is Standing.DELETED:
+        raise AccountGone(actor)
     return actor
 
 
 async def public_name(session: AsyncSession, username: str, actor_type: str) -> str:
-    """``local.existing_name`` as peers may find it (a personal inbox): a pending sign-up is not there (404)."""
+    """``local.existing_name`` as peers may find it (a personal inbox): a pending sign-up is not there (404),
+    a deleted account is gone (410)."""
     row = (await session.execute(
-        select(LocalActor.username, Account.approval_pending)
+        select(LocalActor.username, Account.approval_pending, Account.deleted_at)
         .outerjoin(Account, Account.actor_id == LocalActor.id)
         .where(LocalActor.username == lookup_key(username), LocalActor.actor_type == actor_type)
     )).first()
     if row is None or row.approval_pending:
         raise local.no_such_actor(username, actor_type)
+    if row.deleted_at is not None:
+        raise Gone(f"the account {row.username!r} has been deleted")
     return row.username
 
 
 def check_shown(actor: LocalActor, domain: str) -> None:
-    """Refuse (403) what is the person's own while the account is suspended."""
-    if standing(actor) is Standing.SUSPENDED:
+    """Refuse (403) what is the person's own while the account is suspended; 410 once it is deleted."""
+    state = standing(actor)
+    if state is Standing.DELETED:
+        raise AccountGone(actor)
+    if state is Standing.SUSPENDED:
         raise AccountSuspended(f"@{actor.username}@{domain} is suspended by the admins of this node")
 
 
@@ -198,7 +224,7 @@ async def authenticate(session: AsyncSession, username: str, password: str) -> L
         select(LocalActor).where(LocalActor.username == name, LocalActor.actor_type == "person")
     ) if name else None
     account = actor.account if actor is not None else None
-    if account is None:
+    if account is None or account.deleted_at is not None:  # a deleted account is a name that is not here
         verify_password(_dummy(), password)
         raise LoginRefused(LOGIN_REFUSED)
     if not verify_password(account.password_hash, password):
@@ -206,7 +232,8 @@ async def authenticate(session: AsyncSession, username: str, password: str) -> L
     if account.approval_pending:
         raise LoginRefused("This account is waiting for an admin of this node to approve it.")
     if account.suspended:
-        raise LoginRefused("This account is suspended. Contact the admins of this node.")
+        why = f" The reason given: {account.suspension_reason}" if account.suspension_reason else ""
+        raise LoginRefused(f"This account is suspended.{why} Contact the admins of this node.")
     account.last_active_at = utcnow()
     assert actor is not None
     return actor
@@ -218,11 +245,6 @@ async def active_person(session: AsyncSession, actor_id: int) -> LocalActor | No
     if actor is None or actor.account is None or standing(actor) is not Standing.ACTIVE:
         return None
     return actor
-
-
-def password_fingerprint(password_hash: str) -> str:
-    """Kept in the session: a password change there ends every other session of the account."""
-    return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
 
 
 # --- password and profile --------------------------------------------------------------------------------
@@ -240,6 +262,9 @@ async def change_password(
     if errors:
         raise InvalidFields(errors)
     actor.account.password_hash = hash_password(new)
+    # Whoever knew the old password may be logged in somewhere: every session ends (the caller starts a
+    # fresh one for the browser that made the change).
+    await browser_sessions.end_all(session, actor.id)
     return actor
 
 
@@ -291,7 +316,7 @@ class PersonRow:
     username: str
     display_name: str
     is_admin: bool
-    status: str  # active | suspended | pending
+    status: str  # active | suspended | pending | deleted
     last_active_at: object
     created_at: object
 
@@ -320,15 +345,28 @@ async def list_people(session: AsyncSession, acting_id: int, page: int = 1) -> t
     return people[:PAGE_SIZE], len(people) > PAGE_SIZE
 
 
-async def set_suspended(session: AsyncSession, acting_id: int, username: str, suspended: bool) -> LocalActor:
+MAX_SUSPENSION_REASON = 1000
+
+
+async def set_suspended(
+    session: AsyncSession, acting_id: int, username: str, suspended: bool, *, reason: str = ""
+) -> LocalActor:
+    """Suspend (with a ``reason``, shown to the person when they try to log in) or unsuspend."""
     acting = await _require_admin(session, acting_id)
+    reason = reason.replace("\r\n", "\n").strip()
+    if len(reason) > MAX_SUSPENSION_REASON:
+        raise InvalidFields({"reason": f"too long: at most {MAX_SUSPENSION_REASON} characters"})
     target = await _account_of(session, username)
     if target.id == acting.id:
         raise InvalidInput("you cannot suspend your own account")
     assert target.account is not None
+    check_not_deleted(target)
     if target.account.approval_pending:
         raise InvalidInput(f"{target.username} is waiting for approval: approve or reject the sign-up instead")
     target.account.suspended = suspended
+    target.account.suspension_reason = reason if suspended else ""
+    if suspended:
+        await browser_sessions.end_all(session, target.id)  # logged out everywhere at once
     return target
 
 
@@ -336,6 +374,7 @@ async def approve(session: AsyncSession, acting_id: int, username: str) -> Local
     await _require_admin(session, acting_id)
     target = await _account_of(session, username)
     assert target.account is not None
+    check_not_deleted(target)
     if not target.account.approval_pending:
         raise InvalidInput(f"{target.username} is not waiting for approval")
     target.account.approval_pending = False
@@ -348,6 +387,7 @@ async def reject(session: AsyncSession, acting_id: int, username: str) -> None:
     await _require_admin(session, acting_id)
     target = await _account_of(session, username)
     assert target.account is not None
+    check_not_deleted(target)
     if not target.account.approval_pending:
         raise InvalidInput(f"{target.username} is not waiting for approval; suspend the account instead")
     session.expunge(target)
@@ -356,6 +396,12 @@ async def reject(session: AsyncSession, acting_id: int, username: str) -> None:
 
 
 # --- helpers ---------------------------------------------------------------------------------------------
+
+
+def check_not_deleted(actor: LocalActor) -> None:
+    """Refuse to change a deleted account (its tombstone stays as it is)."""
+    if standing(actor) is Standing.DELETED:
+        raise InvalidInput(f"{actor.username} has been deleted")
 
 
 async def _require_admin(session: AsyncSession, acting_id: int) -> LocalActor:

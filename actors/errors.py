@@ -25,3 +25,7 @@ class Conflict(DomainError):
 
 class Forbidden(DomainError):
     status = 403
+
+
+class Gone(DomainError):
+    status = 410

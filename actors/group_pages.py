@@ -317,6 +317,7 @@ class GroupAbout:
     rules_html: str
     members: int
     team: list[PersonRef] = field(default_factory=list)
+    default_kind: str = "discussion"  # what the composer offers first (content.kinds)
 
 
 async def about(session: AsyncSession, urls: Urls, group: LocalActor, *, reader: Standing | None = None) -> GroupAbout:
@@ -337,6 +338,7 @@ async def about(session: AsyncSession, urls: Urls, group: LocalActor, *, reader:
         description_html=summary_html(group.summary),
         rules_html=render_markdown(group.group.rules or ""),
         members=counts.get(group.id, 0),
+        default_kind=group.group.default_kind or "discussion",
         team=[person for person in await team(session, urls, group)
               if reader is None or reader.can_read or person.role in MODERATOR_ROLES],
     )

@@ -1,40 +1,53 @@
-"""The log-in rate limit: failed attempts are counted per account name and per client address.
+"""The log-in rate limit: failed attempts are counted per account name *from one client address*, per
+client address, and per account name from anywhere.
 
-Defaults (``LIMITS``): 10 failed attempts per account name and 30 per client address within 15 minutes;
-the next attempt is refused with ``TooManyAttempts`` (HTTP 429, ``Retry-After``) until the oldest of those
-failures is 15 minutes old. A successful log-in resets the account's counter. The numbers live in the
-database (``login_attempts``), not in a process, so every ``madeopen web`` process of a scaled-out node
-counts the same attempts; the worker prunes rows older than the window (``prune``).
+Defaults (``LIMITS``), within 15 minutes:
+
+- 10 failed attempts on one name from one address, or 30 from one address on any names: the next attempt
+  from that address is refused with ``TooManyAttempts`` (HTTP 429, ``Retry-After``) until the oldest of
+  those failures is 15 minutes old;
+- 10 failed attempts on one name from anywhere: nothing is refused, but every further attempt on that name
+  waits before its password is checked, one more second per failure, at most 10 seconds. A lock per name
+  would be a lever for anyone to keep the admin out (as Mastodon and Discourse, we key locks by address);
+  the slowdown costs the owner a few seconds and a guesser spread over many addresses a lot of time.
+
+A successful log-in forgets the failures of that name from that address (the owner's own typos), not the
+others'. The numbers live in the database (``login_attempts``), not in a process, so every ``madeopen web``
+process of a scaled-out node counts the same attempts; the worker prunes rows older than the window
+(``prune``).
 
 One attempt (``log_in``):
 
 1. the attempt is recorded and committed *before* the password is checked. Guesses sent in parallel, to
    this process or another, then see each other, and at most ``limit`` of them ever reach the password
    check (counting only after a failure would let every guess already in flight through);
-2. the recent attempts of the name and of the address are counted, the new one left out. At a limit the
-   attempt is refused and its row removed, so refused attempts do not keep extending the lock;
-3. otherwise the password is checked: a failure keeps the row, a success deletes every row of the name.
+2. the recent attempts are counted, the new one left out. At a limit the attempt is refused and its row
+   removed, so refused attempts do not keep extending the lock;
+3. otherwise, after the name's slowdown (no database connection is held while waiting), the password is
+   checked: a failure keeps the row, a success deletes the rows of this name from this address.
 
-Names that belong to no account are counted exactly like real ones, per name and per address, so the
-answer (400 or 429, and when) never tells whether a name exists.
+Names that belong to no account are counted exactly like real ones, so the answer (400 or 429, and when,
+and how slow) never tells whether a name exists.
 
 Client address: the caller passes ``web.client_address.of(request)``: the socket peer, or, when that
 peer is listed in ``MADEOPEN_TRUSTED_PROXIES`` (the nginx site of ``deploy/``: ``127.0.0.1,::1``), the
 right-most untrusted ``X-Forwarded-For`` entry. Without that setting behind a proxy every visitor would
-count as the proxy, and 30 failures by anyone would hold every log-in of the node. The per-account limit
-is not affected. IPv6 addresses are counted per /64, the block one subscriber usually gets whole.
+count as the proxy, and 30 failures by anyone would hold every log-in of the node. IPv6 addresses are
+counted per /64, the block one subscriber usually gets whole.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import ipaddress
 import logging
 import math
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import ColumnElement, delete, select
+from sqlalchemy import ColumnElement, and_, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors import accounts
@@ -50,9 +63,17 @@ _ADDRESS_LENGTH = 64  # LoginAttempt.address
 
 @dataclass(frozen=True)
 class LoginLimits:
-    per_account: int = 10
+    per_account_and_address: int = 10
     per_address: int = 30  # higher: several people may share one address (an office, a NAT)
     window: timedelta = timedelta(minutes=15)
+    slow_after: int = 10  # failures on one name from anywhere before its attempts are slowed down
+    slow_step: timedelta = timedelta(seconds=1)  # the wait grows by this per failure past slow_after
+    slow_most: timedelta = timedelta(seconds=10)
+
+    def slowdown(self, failures: int) -> timedelta:
+        """How long an attempt on a name waits when ``failures`` other attempts on it are in the window."""
+        over = failures - self.slow_after + 1
+        return min(self.slow_most, self.slow_step * over) if over > 0 else timedelta(0)
 
 
 LIMITS = LoginLimits()
@@ -114,6 +135,19 @@ async def _lifts_at(
     return _utc(recent[-1]) + window
 
 
+async def _recent_count(
+    session: AsyncSession, key: ColumnElement[bool], own_id: int, most: int, window: timedelta, now: datetime
+) -> int:
+    """How many other attempts of this key fall in the window, counting no further than ``most``."""
+    recent = (
+        select(LoginAttempt.id)
+        .where(key, LoginAttempt.attempted_at > now - window, LoginAttempt.id != own_id)
+        .limit(most)
+        .subquery()
+    )
+    return int(await session.scalar(select(func.count()).select_from(recent)) or 0)
+
+
 async def log_in(
     sessions: SessionMaker,
     username: str,
@@ -122,6 +156,7 @@ async def log_in(
     *,
     limits: LoginLimits = LIMITS,
     now: datetime | None = None,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> LocalActor:
     """``accounts.authenticate`` behind the limits; raises ``TooManyAttempts`` or ``accounts.LoginRefused``.
 
@@ -130,28 +165,41 @@ async def log_in(
     """
     now = now or utcnow()
     name_key, client = account_key(username), client_address(address)
+    by_name = LoginAttempt.account_key == name_key
+    from_here = and_(by_name, LoginAttempt.address == client)
     async with sessions.begin() as session:
         attempt = LoginAttempt(account_key=name_key, address=client, attempted_at=now)
         session.add(attempt)
         await session.flush()
         attempt_id = attempt.id
 
+    wait = timedelta(0)
     async with sessions.begin() as session:
-        by_name = await _lifts_at(
-            session, LoginAttempt.account_key == name_key, attempt_id, limits.per_account, limits.window, now
-        )
-        by_address = await _lifts_at(
-            session, LoginAttempt.address == client, attempt_id, limits.per_address, limits.window, now
-        )
-        if by_name is None and by_address is None:
-            # A failure raises out of here and keeps the committed attempt; only a success resets.
-            actor = await accounts.authenticate(session, username, password)
-            await session.execute(delete(LoginAttempt).where(LoginAttempt.account_key == name_key))
-            return actor
-        await session.execute(delete(LoginAttempt).where(LoginAttempt.id == attempt_id))
-    lifts_at = max(moment for moment in (by_name, by_address) if moment is not None)
-    log.info("log-in: refused an attempt from %s until %s (too many failures)", client, lifts_at.isoformat())
-    raise TooManyAttempts(lifts_at - now)
+        locks = [
+            await _lifts_at(session, from_here, attempt_id, limits.per_account_and_address, limits.window, now),
+            await _lifts_at(
+                session, LoginAttempt.address == client, attempt_id, limits.per_address, limits.window, now
+            ),
+        ]
+        if all(lock is None for lock in locks):
+            most = limits.slow_after + math.ceil(limits.slow_most / limits.slow_step)
+            wait = limits.slowdown(await _recent_count(session, by_name, attempt_id, most, limits.window, now))
+        else:
+            await session.execute(delete(LoginAttempt).where(LoginAttempt.id == attempt_id))
+    if any(lock is not None for lock in locks):
+        lifts_at = max(lock for lock in locks if lock is not None)
+        log.info("log-in: refused an attempt from %s until %s (too many failures)", client, lifts_at.isoformat())
+        raise TooManyAttempts(lifts_at - now)
+
+    if wait:
+        log.info("log-in: slowing an attempt from %s by %s (many failures on the name)", client, wait)
+        await sleep(wait.total_seconds())
+    async with sessions.begin() as session:
+        # A failure raises out of here and keeps the committed attempt; a success forgets this
+        # address's failures on the name.
+        actor = await accounts.authenticate(session, username, password)
+        await session.execute(delete(LoginAttempt).where(from_here))
+        return actor
 
 
 async def prune(sessions: SessionMaker, *, limits: LoginLimits = LIMITS, now: datetime | None = None) -> int:

@@ -1,4 +1,5 @@
-"""Operator-editable node settings: registration mode, name, description and white-label branding.
+"""Operator-editable node settings: registration mode, name, description and white-label branding
+(accent colour, logo, favicon, footer links, and whether the footer says "Powered by Made Open").
 
 Stored as rows of ``node_settings`` (key -> text). A key that is absent means the default: the node name
 then comes from ``MADEOPEN_NODE_NAME``. Every page shows the branding, so the web layer reads these
@@ -38,6 +39,7 @@ _COLOUR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
 NAME, DESCRIPTION, REGISTRATION, ACCENT, LOGO, FOOTER_LINKS = (
     "node_name", "node_description", "registration_mode", "accent_color", "logo", "footer_links",
 )
+FAVICON, POWERED_BY = "favicon", "show_powered_by"
 SETUP_DONE = "setup_completed"  # written once by the first-run page; its primary key makes a second run fail
 
 
@@ -62,7 +64,9 @@ class NodeSettings:
     registration_mode: str = DEFAULT_REGISTRATION_MODE
     accent_color: str = DEFAULT_ACCENT
     logo: str | None = None  # media file name
+    favicon: str | None = None  # media file name; the browser tab's icon on every page
     footer_links: tuple[FooterLink, ...] = ()
+    show_powered_by: bool = True  # white label: the operator may drop "Powered by Made Open"
     has_admin: bool = False
 
     def footer_links_text(self) -> str:
@@ -78,6 +82,9 @@ class SettingsUpdate:
     footer_links: str  # one "Label | https://…" per line
     logo: media.Upload | None = None
     remove_logo: bool = False
+    favicon: media.Upload | None = None
+    remove_favicon: bool = False
+    show_powered_by: bool | None = None  # None: as it was (a form or script that does not send it)
 
 
 @dataclass
@@ -97,7 +104,9 @@ async def load(session: AsyncSession) -> NodeSettings:
         registration_mode=mode if mode in REGISTRATION_MODES else DEFAULT_REGISTRATION_MODE,
         accent_color=accent if _COLOUR_RE.match(accent) else DEFAULT_ACCENT,
         logo=rows.get(LOGO) or None,
+        favicon=rows.get(FAVICON) or None,
         footer_links=_load_links(rows.get(FOOTER_LINKS, "[]")),
+        show_powered_by=rows.get(POWERED_BY, "1") != "0",
         has_admin=has_admin is not None,
     )
 
@@ -183,20 +192,25 @@ async def save(session: AsyncSession, update: SettingsUpdate, media_dir: Path) -
             values[key] = check()
         except InvalidInput as exc:
             errors[key] = exc.message
-    if update.logo is not None and not update.remove_logo:
-        try:
-            media.check_image(update.logo)
-        except InvalidInput as exc:
-            errors[LOGO] = exc.message
+    images = {LOGO: (update.logo, update.remove_logo), FAVICON: (update.favicon, update.remove_favicon)}
+    for key, (upload, remove) in images.items():
+        if upload is not None and not remove:
+            try:
+                media.check_image(upload)
+            except InvalidInput as exc:
+                errors[key] = exc.message
     if errors:
         raise InvalidFields(errors)
 
     current = await load(session)
     discard: list[str] = []
-    if update.remove_logo or update.logo is not None:
-        values[LOGO] = media.store_image(media_dir, update.logo) if update.logo and not update.remove_logo else ""
-        if current.logo:
-            discard.append(current.logo)
+    for key, (upload, remove) in images.items():
+        if remove or upload is not None:
+            values[key] = media.store_image(media_dir, upload) if upload and not remove else ""
+            if getattr(current, key):
+                discard.append(getattr(current, key))
+    if update.show_powered_by is not None:
+        values[POWERED_BY] = "1" if update.show_powered_by else "0"
     for key, value in values.items():
         await _put(session, key, value)
     return discard

@@ -8,6 +8,16 @@ Recorded, in the same transaction as the event (the inbox handlers and the outbo
 - ``reply``: a reply (local or remote) to a post of one of our people.
 - ``mention``: a post that mentions one of our people (a reply to them counts as the reply only).
 - ``like``: a Like of a post of one of our people (Dislikes, Lemmy's down-votes, are not announced).
+- ``new_report``: a report (ours or a peer's ``Flag``) arrived; the group's local moderators are told, or,
+  for a report about no group of ours, the node's admins (``actor_uri`` the reporter, ``object_uri`` the
+  report's Flag id).
+- ``report``: a report one of our people made was dealt with (``object_uri`` is the report's Flag id,
+  ``actor_uri`` the moderator); the outcome is shown (:func:`report_resolved`).
+- ``not_accepted``: a group of another server did not take in a post one of our people sent it
+  (content.acceptance); the actor is the group.
+- ``status``: the team set a thread's status with an official response; its author, and everyone who
+  voted on, replied to or follows it is told (content.statuses.audience). Each change renews it.
+- ``answer``: the asker (or the team) accepted one of our people's replies as the question's answer.
 
 Nobody is told of their own doing, nobody about a post in one of our private groups they may not read,
 and the same event is recorded once (a unique key; inserts are ``ON CONFLICT DO NOTHING``).
@@ -27,10 +37,19 @@ from actors.errors import InvalidInput
 from actors.local import MODERATOR_ROLES
 from actors.memberships import can_read, local_actor_by_uri
 from actors.urls import Urls
-from federation.html import plain_text
-from storage.models import LocalActor, Membership, Notification, Object, RemoteActor, utcnow
+from federation.html import plain_text, text_title
+from storage.models import (
+    Account, Flag, LocalActor, Membership, Notification, Object, RemoteActor, StatusChange, utcnow,
+)
 
-KINDS = ("join_request", "reply", "mention", "like")
+KINDS = ("join_request", "reply", "mention", "like", "report", "new_report", "not_accepted", "status", "answer")
+# What the reporter is told a moderator did (Flag.outcome).
+OUTCOMES = {
+    "removed": "The post was removed.",
+    "banned": "The person was banned from the group.",
+    "suspended": "The account was suspended.",
+    "dismissed": "The moderators looked at it and took no action.",
+}
 PAGE_SIZE = 30
 EXCERPT_CHARS = 200
 _EVENT = ["recipient_id", "kind", "actor_uri", "object_uri"]
@@ -116,19 +135,53 @@ async def liked(session: AsyncSession, urls: Urls, actor_uri: str, obj: Object) 
         await record(session, person.id, "like", actor_uri, obj.uri)
 
 
-async def join_requested(session: AsyncSession, urls: Urls, group: LocalActor, actor_uri: str) -> None:
-    """``actor_uri`` asks to join ``group`` (pending): its local moderators are told."""
-    moderators = await session.scalars(
+async def not_accepted(session: AsyncSession, urls: Urls, obj: Object) -> None:
+    """The remote group ``obj.audience_uri`` refused (or never confirmed) ``obj``: its author is told."""
+    person = await _person(session, urls, obj.author_uri)
+    if person is not None and obj.audience_uri:
+        await record(session, person.id, "not_accepted", obj.audience_uri, obj.uri)
+
+
+async def status_changed(
+    session: AsyncSession, urls: Urls, actor_uri: str, thread: Object, told: Iterable[str]
+) -> None:
+    """``actor_uri`` (the team) changed the status of ``thread``: the local people among ``told`` who may
+    read it hear of it, unread again on every change."""
+    group = await session.get(LocalActor, thread.group_id) if thread.group_id is not None else None
+    for uri in dict.fromkeys(told):
+        if uri == actor_uri:
+            continue
+        person = await _person(session, urls, uri)
+        if person is None or (group is not None and not await can_read(session, urls, group, uri)):
+            continue
+        await record(session, person.id, "status", actor_uri, thread.uri, renew=True)
+
+
+async def answer_accepted(session: AsyncSession, urls: Urls, actor_uri: str, answer: Object) -> None:
+    """``actor_uri`` accepted ``answer``: its author hears of it when they are one of our people."""
+    if answer.author_uri == actor_uri:
+        return
+    person = await _person(session, urls, answer.author_uri)
+    if person is not None:
+        await record(session, person.id, "answer", actor_uri, answer.uri, renew=True)
+
+
+async def _moderator_ids(session: AsyncSession, group_id: int) -> list[int]:
+    return list(await session.scalars(
         select(LocalActor.id)
         .join(Membership, Membership.local_actor_id == LocalActor.id)
         .where(
-            Membership.group_id == group.id,
+            Membership.group_id == group_id,
             Membership.state == "accepted",
             Membership.role.in_(MODERATOR_ROLES),
             LocalActor.actor_type == "person",
         )
-    )
-    for moderator_id in list(moderators):
+    ))
+
+
+async def join_requested(session: AsyncSession, urls: Urls, group: LocalActor, actor_uri: str) -> None:
+    """``actor_uri`` asks to join ``group`` (pending): its local moderators are told."""
+    for moderator_id in await _moderator_ids(session, group.id):
         await record(session, moderator_id, "join_request", actor_uri, urls.group(group.username),
                      group_id=group.id, renew=True)
 
@@ -146,6 +199,25 @@ async def join_answered(session: AsyncSession, group: LocalActor, actor_uri: str
         .values(read_at=utcnow())
         .execution_options(synchronize_session=False)
     )
+
+
+async def report_filed(session: AsyncSession, flag: Flag) -> None:
+    """A new report (flushed): the group's local moderators, or the admins for one about no group, hear of it."""
+    if not flag.activity_uri:
+        return  # an anonymous Flag (no id) is still in the queue, but cannot be named in a notification
+    if flag.group_id is not None:
+        recipients = await _moderator_ids(session, flag.group_id)
+    else:
+        recipients = list(await session.scalars(select(Account.actor_id).where(Account.is_admin.is_(True))))
+    for recipient_id in recipients:
+        await record(session, recipient_id, "new_report", flag.reporter_uri, flag.activity_uri, group_id=flag.group_id)
+
+
+async def report_resolved(session: AsyncSession, urls: Urls, flag: Flag, moderator_uri: str) -> None:
+    """A moderator dealt with ``flag``: its reporter, when one of our people, is told the outcome."""
+    reporter = await _person(session, urls, flag.reporter_uri)
+    if reporter is not None and flag.activity_uri:
+        await record(session, reporter.id, "report", moderator_uri, flag.activity_uri, group_id=flag.group_id)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -222,7 +294,7 @@ async def mark_read(session: AsyncSession, recipient_id: int, notification_id: i
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-async def _actor(session: AsyncSession, urls: Urls, uri: str) -> tuple[str, str]:
+async def describe_actor(session: AsyncSession, urls: Urls, uri: str) -> tuple[str, str]:
     """(name, link) of an actor, local or remote."""
     local = await local_actor_by_uri(session, urls, uri)
     if local is not None:
@@ -240,7 +312,7 @@ def _excerpt(obj: Object | None) -> str:
     return text if len(text) <= EXCERPT_CHARS else text[: EXCERPT_CHARS - 1].rstrip() + "…"
 
 
-def _post_link(obj: Object | None, uri: str) -> str:
+def post_link(obj: Object | None, uri: str) -> str:
     """Our posts' pages are at their ids; posts of other servers that we hold at /posts/<row id>
     (web.routes.threads), where they can be answered."""
     if obj is None or obj.local:
@@ -248,29 +320,79 @@ def _post_link(obj: Object | None, uri: str) -> str:
     return f"/posts/{obj.id}"
 
 
-def _post_name(obj: Object | None) -> str:
+def post_name(obj: Object | None) -> str:
     if obj is None:
         return "a post"
     if obj.deleted:
         return "a deleted post"
-    return obj.name or _excerpt(obj)[:80] or "a post"
+    # As content.titles names posts on pages (that module sits above this one): name, else the text's start.
+    return obj.name or text_title(obj.content or "") or "a post"
+
+
+async def _report_target(session: AsyncSession, urls: Urls, flag_uri: str, kind: str) -> tuple[str, str, str]:
+    """(what was reported, its link, the outcome or the reason) of a report notification."""
+    flag = await session.scalar(select(Flag).where(Flag.activity_uri == flag_uri))
+    if flag is None or not flag.object_uris:
+        return "a report", "/notifications", ""
+    uri = str(flag.object_uris[-1])  # Mastodon's shape lists the account first, then its posts
+    obj = await session.scalar(select(Object).where(Object.uri == uri))
+    if obj is not None:
+        name, link = post_name(obj), post_link(obj, uri)
+    else:
+        name, link = await describe_actor(session, urls, uri)
+    if kind == "new_report":  # for the moderators: to the queue, with the reason
+        group = await session.get(LocalActor, flag.group_id) if flag.group_id is not None else None
+        queue = f"/groups/{group.username}/reports" if group is not None else "/admin/reports"
+        return name, queue, flag.content[:EXCERPT_CHARS]
+    return f"your report about {name}", link, OUTCOMES.get(flag.outcome or "", "")
+
+
+async def _status_excerpt(session: AsyncSession, thread: Object | None) -> str:
+    """The latest status in words and the start of its official response."""
+    if thread is None:
+        return ""
+    change = await session.scalar(
+        select(StatusChange).where(StatusChange.object_id == thread.id).order_by(StatusChange.id.desc()).limit(1)
+    )
+    if change is None:
+        return ""
+    label = change.status.replace("_", " ").capitalize()
+    response = (
+        await session.scalar(select(Object).where(Object.uri == change.response_uri)) if change.response_uri else None
+    )
+    text = _excerpt(response)
+    prefix = f"Status: {label}"
+    return f"{prefix} — {text.removeprefix(prefix).strip()}" if text else prefix
 
 
 async def _view(session: AsyncSession, urls: Urls, row: Notification) -> NotificationView:
-    actor_name, actor_url = await _actor(session, urls, row.actor_uri)
+    actor_name, actor_url = await describe_actor(session, urls, row.actor_uri)
     obj = await session.scalar(select(Object).where(Object.uri == row.object_uri))
     excerpt = ""
     if row.kind == "join_request":
-        target_name, target_url = await _actor(session, urls, row.object_uri)
+        target_name, target_url = await describe_actor(session, urls, row.object_uri)
+    elif row.kind in ("report", "new_report"):
+        target_name, target_url, excerpt = await _report_target(session, urls, row.object_uri, row.kind)
     elif row.kind == "reply":
         # The reply is shown in the thread of the post replied to (ours: it has a page here).
         parent = await session.scalar(select(Object).where(Object.uri == obj.in_reply_to_uri)) if obj else None
-        target_name = _post_name(parent)
-        target_url = _post_link(parent, obj.in_reply_to_uri if obj and obj.in_reply_to_uri else row.object_uri)
+        target_name = post_name(parent)
+        target_url = post_link(parent, obj.in_reply_to_uri if obj and obj.in_reply_to_uri else row.object_uri)
+        excerpt = _excerpt(obj)
+    elif row.kind == "status":
+        target_name, target_url = post_name(obj), post_link(obj, row.object_uri)
+        excerpt = await _status_excerpt(session, obj)
+    elif row.kind == "answer":
+        # The accepted reply is shown in its question's thread.
+        question = await session.scalar(select(Object).where(Object.uri == obj.context_uri)) if obj else None
+        target_name = post_name(question)
+        target_url = post_link(question, obj.context_uri if obj and obj.context_uri else row.object_uri)
         excerpt = _excerpt(obj)
     else:
-        target_name, target_url = _post_name(obj), _post_link(obj, row.object_uri)
+        target_name, target_url = post_name(obj), post_link(obj, row.object_uri)
         excerpt = _excerpt(obj) if row.kind == "mention" else ""
+        if row.kind == "not_accepted" and obj is not None:
+            excerpt = f"Not accepted: {obj.refusal or 'the group did not say why'}"
     created = row.created_at
     return NotificationView(
         id=row.id,

@@ -2,6 +2,8 @@
 
 Keys are looked up by ``keyId`` for signature verification. A refresh (key rotation) re-fetches the key
 at most a few times per host per minute, so a stream of bad signatures cannot make us hammer a host.
+Concurrent lookups of the same key, and concurrent resolves of the same actor, share one fetch
+(``actors.single_flight``): six signed requests from a new peer cost one ``GET`` of its key.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.errors import DomainError, InvalidInput, NotFound
+from actors.single_flight import SingleFlight
 from actors.urls import Urls
 from federation import discovery
 from federation.http import FederationClient
@@ -70,6 +73,9 @@ class RemoteActors:
         self.webfinger_scheme = webfinger_scheme
         self.refresh_limit = _HostRateLimit()
         self.unknown_key_limit = _HostRateLimit(limit=UNKNOWN_KEYS_PER_HOST)
+        # Concurrent requests that need the same unknown key (or actor) share one fetch.
+        self._key_fetches: SingleFlight[None] = SingleFlight()
+        self._actor_fetches: SingleFlight[RemoteActor] = SingleFlight()
 
     # -- resolving --------------------------------------------------------------------------------
 
@@ -81,11 +87,11 @@ class RemoteActors:
         async with self.sessions() as session:
             cached = await session.scalar(select(RemoteActor).where(RemoteActor.uri == url))
         if cached is None or refresh:
-            return await self._fetch_and_store(url)
+            return await self._fetch_once(url)
         if utcnow() - _aware(cached.fetched_at) < ACTOR_TTL:
             return cached
         try:
-            return await self._fetch_and_store(url)
+            return await self._fetch_once(url)
         except ResolveError as exc:
             # A stale copy beats none: the actor may be gone (410, a self-Delete on its way) or its
             # server briefly down; what it signed was verified with the key we hold.
@@ -116,6 +122,9 @@ class RemoteActors:
             ):
                 return link["href"]
         raise NotFound(f"{acct.user}@{acct.host} has no ActivityPub actor")
+
+    async def _fetch_once(self, url: str) -> RemoteActor:
+        return await self._actor_fetches.run(url, lambda: self._fetch_and_store(url))
 
     async def _fetch_and_store(self, url: str) -> RemoteActor:
         try:
@@ -149,18 +158,19 @@ class RemoteActors:
         if not key_id.startswith(("http://", "https://")):
             return None
         host = urlsplit(key_id).netloc.lower()
+        fetch_url = urldefrag(key_id).url
         if not refresh:
             record = await self._cached_key(key_id)
             if record is not None:
                 return record
-            # Unknown keys cost a fetch each: bound them per host too, so a flood of made-up keyIds
-            # cannot turn us into a crawler of one server.
-            if not self.unknown_key_limit.allow(host):
-                return None
-        elif not self.refresh_limit.allow(host):
+        # Joining a fetch already under way costs nothing; a new one counts against the host's budget:
+        # unknown keys cost a fetch each (a flood of made-up keyIds must not turn us into a crawler of
+        # one server), refreshes after a failed verification are rarer still.
+        limit = self.refresh_limit if refresh else self.unknown_key_limit
+        if not self._key_fetches.in_flight(fetch_url) and not limit.allow(host):
             return None
         try:
-            await self._fetch_key_owner(key_id)
+            await self._key_fetches.run(fetch_url, lambda: self._fetch_key_owner(key_id))
         except (ResolveError, InvalidInput, NotFound):
             return None
         return await self._cached_key(key_id)
@@ -195,7 +205,7 @@ class RemoteActors:
         owner = document.get("owner")
         if not isinstance(owner, str) or origin(owner) != origin(key_id):
             raise ResolveError(f"key document {key_id} names no owner on its own host")
-        await self._fetch_and_store(urldefrag(owner).url)
+        await self._fetch_once(urldefrag(owner).url)
 
 
 def _parse_or_fail(document: dict[str, Any]) -> RemoteActorData:

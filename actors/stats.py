@@ -18,6 +18,7 @@ async def _active_since(session: AsyncSession, days: int) -> int:
         .select_from(Account)
         .join(LocalActor, LocalActor.id == Account.actor_id)
         .where(or_(Account.last_active_at >= since, LocalActor.created_at >= since), Account.suspended.is_(False))
+        .where(Account.deleted_at.is_(None))
     )
     return await session.scalar(query) or 0
 
@@ -29,7 +30,7 @@ async def _local_posts(session: AsyncSession) -> int:
 
 
 async def usage(session: AsyncSession) -> Usage:
-    total = await session.scalar(select(func.count()).select_from(Account)) or 0
+    total = await session.scalar(select(func.count()).select_from(Account).where(Account.deleted_at.is_(None))) or 0
     return Usage(
         users_total=total,
         active_month=await _active_since(session, 30),

@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
-import statistics
 import sys
 import tempfile
 import time
@@ -35,9 +34,10 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from multidict import MultiDict  # noqa: E402
-from sqlalchemy import func, insert, select, text  # noqa: E402
+from sqlalchemy import func, select, text  # noqa: E402
 
 from actors.urls import Urls  # noqa: E402
+from bench.lib.timing import load_rows, median_time  # noqa: E402
 from people import finder, search, tags  # noqa: E402
 from people.index import search_text  # noqa: E402
 from storage import migrate  # noqa: E402
@@ -115,24 +115,6 @@ def _profiles(rng: random.Random, vocab: dict[str, Any], count: int) -> tuple[li
     return actors, profiles, tag_rows
 
 
-async def _load(sessions: Any, rows: list[dict], model: Any, chunk: int = 5000) -> None:
-    for start in range(0, len(rows), chunk):
-        async with sessions.begin() as session:
-            await session.execute(insert(model), rows[start : start + chunk])
-
-
-async def _median(run: Callable[[], Awaitable[Any]], repeat: int) -> tuple[float, Any]:
-    result = None
-    for _ in range(2):
-        result = await run()
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        result = await run()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times), result
-
-
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--profiles", type=int, default=100_000)
@@ -158,9 +140,9 @@ async def main() -> None:
     if present and args.reuse:
         assert present == len(profiles), f"the database holds {present} profiles, not {len(profiles)}"
     else:
-        await _load(sessions, actors, RemoteActor)
-        await _load(sessions, profiles, Profile, chunk=2000)
-        await _load(sessions, tag_rows, ProfileTag, chunk=10_000)
+        await load_rows(sessions, actors, RemoteActor)
+        await load_rows(sessions, profiles, Profile, chunk=2000)
+        await load_rows(sessions, tag_rows, ProfileTag, chunk=10_000)
     # What autovacuum does after a bulk load on PostgreSQL (statistics, and the visibility map that lets
     # index-only scans skip the table); statistics on SQLite.
     async with engine.connect() as conn:
@@ -199,7 +181,7 @@ async def main() -> None:
         async with sessions() as session:
             return await session.get(Profile, rng.randint(1, args.profiles))
 
-    limit, _ = await _median(pk_lookup, max(args.repeat * 10, 50))
+    limit, _ = await median_time(pk_lookup, max(args.repeat * 10, 50))
     cases: list[tuple[str, Callable[[], Awaitable[Any]]]] = [
         (f"skill (most common: {share:.0%} have it)", lambda: find(skill=label_of[common_skill])),
         (f"skill (median: {counts['skill'][rare_skill] / args.profiles:.2%})", lambda: find(skill=label_of[rare_skill])),
@@ -220,7 +202,7 @@ async def main() -> None:
     print(f"generated in {generated:.1f} s, loaded (with full-text index) in {loaded:.1f} s")
     print(f"limit: primary-key lookup of one profile {limit * 1e3:.2f} ms (median of {max(args.repeat * 10, 50)})")
     for label, run in cases:
-        elapsed, result = await _median(run, args.repeat)
+        elapsed, result = await median_time(run, args.repeat)
         if isinstance(result, finder.PeopleResults):
             total = f"{result.total:,}{'' if result.exact else '+'} people"
         else:

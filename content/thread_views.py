@@ -23,9 +23,14 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import defer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from actors.accounts import DELETED_NAME
 from actors.group_pages import ROLE_LABELS, TEAM_ROLES, Standing, local_path, standing, team_roles
 from actors.urls import Urls
+from content import acceptance
+from content.audience import readable_by
+from content.kinds import KIND_LABELS, STATUS_LABELS
 from content.store import aware, group_of, thread_root
+from content.titles import title_of
 from federation.html import sanitize_html
 from storage.models import Account, Featured, LocalActor, Object, Reaction, RemoteActor
 
@@ -42,7 +47,7 @@ def post_path(urls: Urls, obj: Object) -> str:
     return local_path(urls, obj.uri) if obj.local else f"/posts/{obj.id}"
 
 
-def _when(moment: datetime) -> tuple[str, str]:
+def shown_time(moment: datetime) -> tuple[str, str]:
     moment = aware(moment)
     return moment.strftime("%Y-%m-%d %H:%M UTC"), moment.isoformat(timespec="seconds")
 
@@ -72,12 +77,15 @@ async def authors(session: AsyncSession, urls: Urls, uris: set[str], roles: dict
     local_names = {uri[len(prefix):]: uri for uri in uris if uri.startswith(prefix)}
     if local_names:
         rows = await session.execute(
-            select(LocalActor.username, LocalActor.display_name, Account.suspended)
+            select(LocalActor.username, LocalActor.display_name, Account.suspended, Account.deleted_at)
             .outerjoin(Account, Account.actor_id == LocalActor.id)
             .where(LocalActor.username.in_(list(local_names)), LocalActor.actor_type == "person")
         )
-        for name, display, suspended in rows:
+        for name, display, suspended, deleted_at in rows:
             uri = local_names[name]
+            if deleted_at is not None:  # anonymised posts of a deleted account (services.account_deletion)
+                found[uri] = Author(uri=uri, name=DELETED_NAME, url=local_path(urls, uri), role=roles.get(uri))
+                continue
             # A suspended person's profile is withheld (actors.documents): the username is all we show.
             found[uri] = Author(uri=uri, name=name if suspended else display or name, url=local_path(urls, uri),
                                 handle=f"{name}@{urls.domain}", role=roles.get(uri))
@@ -116,6 +124,17 @@ class ThreadItem:
     dislikes: int
     pinned: bool = False
     locked: bool = False
+    acceptance: str | None = None  # content.acceptance: pending | refused shown to the author only
+    kind: str | None = None  # idea | concern | question (None: a discussion)
+    status: str | None = None
+
+    @property
+    def kind_label(self) -> str:
+        return KIND_LABELS.get(self.kind or "", "")
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS.get(self.status or "", "")
 
 
 @dataclass(frozen=True)
@@ -127,7 +146,7 @@ class ThreadList:
     has_next: bool
 
 
-async def _items(
+async def items_of(
     session: AsyncSession, urls: Urls, rows: list[Object], pinned: set[str], roles: dict[str, str]
 ) -> list[ThreadItem]:
     if not rows:
@@ -136,20 +155,21 @@ async def _items(
         (await session.execute(
             select(Object.context_uri, func.count())
             .where(Object.context_uri.in_([row.uri for row in rows]), Object.uri != Object.context_uri,
-                   Object.deleted.is_(False))
+                   Object.deleted.is_(False), acceptance.counted())
             .group_by(Object.context_uri)
         )).all()
     )
     people = await authors(session, urls, {row.author_uri for row in rows}, roles)
     items = []
     for row in rows:
-        published, published_iso = _when(row.published)
-        last, last_iso = _when(row.last_activity_at or row.published)
+        published, published_iso = shown_time(row.published)
+        last, last_iso = shown_time(row.last_activity_at or row.published)
         items.append(ThreadItem(
-            id=row.id, path=post_path(urls, row), title=row.name or "(untitled)", author=people[row.author_uri],
+            id=row.id, path=post_path(urls, row), title=title_of(row), author=people[row.author_uri],
             published=published, published_iso=published_iso, last_activity=last, last_activity_iso=last_iso,
             comments=counts.get(row.uri, 0), likes=row.like_count, dislikes=row.dislike_count,
-            pinned=row.uri in pinned, locked=row.locked,
+            pinned=row.uri in pinned, locked=row.locked, acceptance=row.acceptance, kind=row.kind,
+            status=row.status,
         ))
     return items
 
@@ -182,23 +202,27 @@ async def group_threads(
         query.order_by(*order).offset((page - 1) * THREADS_PAGE).limit(THREADS_PAGE + 1)
     ))
     has_next, rows = len(rows) > THREADS_PAGE, rows[:THREADS_PAGE]
-    items = await _items(session, urls, pinned_rows + rows, set(pins), roles)
+    items = await items_of(session, urls, pinned_rows + rows, set(pins), roles)
     return ThreadList(sort=sort, page=page, pinned=items[: len(pinned_rows)], threads=items[len(pinned_rows):],
                       has_next=has_next)
 
 
 async def remote_group_threads(
-    session: AsyncSession, urls: Urls, group_uri: str, *, member: bool, limit: int = THREADS_PAGE
+    session: AsyncSession, urls: Urls, group_uri: str, *, member: bool, viewer: str | None = None,
+    limit: int = THREADS_PAGE,
 ) -> list[ThreadItem]:
     """Threads we received from a remote group (its Announces), newest first: public ones, and all of
-    them for a viewer whose membership the group accepted."""
+    them for a viewer whose membership the group accepted; the viewer's own threads the group has not
+    accepted (yet) too, marked (content.acceptance)."""
     query = select(Object).options(_LIGHT).where(
-        Object.audience_uri == group_uri, Object.in_reply_to_uri.is_(None), Object.deleted.is_(False)
+        Object.audience_uri == group_uri, Object.in_reply_to_uri.is_(None), Object.deleted.is_(False),
+        acceptance.shown_to(viewer),
     )
     if not member:
-        query = query.where(Object.public.is_(True))
+        query = query.where(or_(Object.public.is_(True), Object.author_uri == viewer) if viewer else
+                            Object.public.is_(True))
     rows = list(await session.scalars(query.order_by(Object.published.desc(), Object.id.desc()).limit(limit)))
-    return await _items(session, urls, rows, set(), {})
+    return await items_of(session, urls, rows, set(), {})
 
 
 # --------------------------------------------------------------------------------------------------
@@ -225,12 +249,16 @@ class PostNode:
     pinned: bool
     is_thread_start: bool
     my_vote: str | None = None
+    acceptance: str | None = None  # content.acceptance: pending | accepted | refused, for our posts in remote groups
+    refusal: str | None = None
     may_vote: bool = False
     may_reply: bool = False
     may_edit: bool = False
     may_delete: bool = False
     may_moderate: bool = False  # pin (thread starts), lock, ban the author
     may_ban_author: bool = False
+    official: bool = False  # the team's official response (content.statuses)
+    accepted: bool = False  # the question's accepted answer (content.answers)
     answers: Author | None = None  # shown flat below MAX_DEPTH: whom it replies to
     original_url: str | None = None  # a remote post's page on its own server
     depth: int = 0
@@ -300,7 +328,8 @@ async def thread_page(session: AsyncSession, urls: Urls, obj: Object, viewer: st
     if root.group_id is not None:
         where = and_(where, or_(Object.public.is_(True), Object.group_id == root.group_id))
     else:
-        where = and_(where, Object.public.is_(True))
+        where = and_(where, readable_by(viewer))  # public, or addressed to the viewer (content.audience)
+    where = and_(where, acceptance.shown_to(viewer))  # others' unaccepted replies are not part of the thread
     rows = list(await session.scalars(
         select(Object).options(_LIGHT).where(where).order_by(Object.published, Object.id).limit(MAX_THREAD_POSTS)
     ))
@@ -335,7 +364,7 @@ async def thread_page(session: AsyncSession, urls: Urls, obj: Object, viewer: st
     locked = root.locked
 
     def node(row: Object, depth: int, answers: Author | None = None, *, leaf: bool = False) -> PostNode:
-        published, published_iso = _when(row.published)
+        published, published_iso = shown_time(row.published)
         is_author = viewer is not None and viewer == row.author_uri
         moderator = place is not None and place.is_moderator
         alive = not row.deleted
@@ -346,20 +375,23 @@ async def thread_page(session: AsyncSession, urls: Urls, obj: Object, viewer: st
         author = people[row.author_uri]
         made = PostNode(
             id=row.id, uri=row.uri, path=post_path(urls, row), local=row.local, type=row.type,
-            title=row.name if alive else "",
+            title=title_of(row),
             content=(row.content if row.local else sanitize_html(row.content or "")) if alive else "",
             author=author, published=published, published_iso=published_iso,
-            updated=_when(row.updated)[0] if row.updated and alive else None,
+            updated=shown_time(row.updated)[0] if row.updated and alive else None,
             likes=row.like_count, dislikes=row.dislike_count, locked=row.locked, deleted=row.deleted,
             pinned=row.uri in pinned, is_thread_start=row.uri == root.uri,
             my_vote=votes.get(row.uri),
+            acceptance=row.acceptance, refusal=row.refusal,
             may_vote=alive and viewer is not None and may_read,
-            may_reply=alive and may_post and not locked and not row.locked,
+            may_reply=alive and may_post and not locked and not row.locked
+            and row.acceptance in (None, acceptance.ACCEPTED),
             may_edit=alive and is_author and row.local,
             may_delete=alive and ((is_author and row.local) or moderator),
             may_moderate=alive and moderator,
             may_ban_author=alive and moderator and not is_author and author.role != "owner"
             and not row.author_uri.startswith(urls.base + "/groups/"),
+            official=row.official, accepted=root.accepted_answer_uri == row.uri and not row.deleted,
             answers=answers,
             original_url=None if row.local else remote_urls.get(row.uri, row.uri),
             depth=depth,

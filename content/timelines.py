@@ -1,9 +1,15 @@
 """Timelines for people reading the web pages: home (what I follow) and local (this node), newest first.
 
 - **home**: posts in the groups I am in (our groups: accepted memberships; remote groups: accepted
-  follows, the posts their Announces brought), public posts of the people I follow, and my own posts.
+  follows, the posts their Announces brought), public posts of the people I follow, posts from elsewhere
+  addressed to me (by name, or to the followers of someone I follow: their followers-only posts;
+  content.audience), and my own posts.
 - **local**: everything public that lives on this node: posts of our people, and posts in our public
-  groups (remote members' too).
+  groups (remote members' too), except those of servers this node silences or blocks (actors.blocks:
+  whoever follows them, or shares a group with them, still sees them at home and in the group).
+
+Posts of ours that a remote group has not accepted (content.acceptance) are on their author's home
+only, marked pending or not accepted; nobody else's list has them.
 
 Both list threads and replies alike (a reply says what it answers), leave deleted posts out, and page
 with a cursor: ``before=<id of the last post shown>``, ordered by (published, id) so a page never
@@ -17,10 +23,14 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from actors import blocks
+from actors.accounts import DELETED_NAME
 from actors.errors import InvalidInput
 from actors.memberships import local_actor_by_uri
 from actors.urls import Urls
-from content import thread_views
+from content import acceptance, thread_views
+from content.audience import addressed_to
+from content.titles import title_of
 from storage.models import Follow, LocalActor, Membership, Object, RemoteActor
 
 PAGE_SIZE = 20
@@ -43,6 +53,7 @@ class TimelineItem:
     in_reply_to: str | None = None
     reply_count: int = 0
     like_count: int = 0
+    acceptance: str | None = None  # content.acceptance: pending | refused only ever on the author's own
 
 
 @dataclass(frozen=True)
@@ -69,13 +80,19 @@ async def home(session: AsyncSession, urls: Urls, person: LocalActor, before: in
         Object.group_id.in_(my_groups),
         and_(Object.group_id.is_(None), Object.audience_uri.in_(followed)),  # remote groups I am in
         and_(Object.author_uri.in_(followed), Object.public.is_(True)),
+        and_(Object.group_id.is_(None), Object.local.is_(False), addressed_to(me)),
         Object.author_uri == me,
     )
-    return await _page(session, urls, condition, before)
+    return await _page(session, urls, and_(condition, acceptance.shown_to(me)), before)
 
 
 async def local(session: AsyncSession, urls: Urls, before: int | None = None) -> Timeline:
-    condition = and_(Object.public.is_(True), or_(Object.local.is_(True), Object.group_id.is_not(None)))
+    condition = and_(Object.public.is_(True), or_(Object.local.is_(True), Object.group_id.is_not(None)),
+                     acceptance.counted())
+    silenced = await blocks.silenced_domains(session)
+    if silenced:
+        muted = select(RemoteActor.uri).where(blocks.netloc_covered(RemoteActor.domain, silenced))
+        condition = and_(condition, Object.author_uri.not_in(muted))
     return await _page(session, urls, condition, before)
 
 
@@ -112,6 +129,8 @@ class _Names:
 
     async def _lookup(self, uri: str) -> tuple[str, str, str]:
         local = await local_actor_by_uri(self.session, self.urls, uri)
+        if local is not None and local.account is not None and local.account.deleted_at is not None:
+            return DELETED_NAME, uri, ""  # anonymised posts (inbox_outbox.services.account_deletion)
         if local is not None:
             return (local.display_name or local.username), uri, f"{local.username}@{self.urls.domain}"
         remote = await self.session.scalar(select(RemoteActor).where(RemoteActor.uri == uri))
@@ -135,7 +154,7 @@ async def _item(names: _Names, urls: Urls, obj: Object) -> TimelineItem:
         id=obj.id,
         uri=obj.uri,
         link=link,
-        title=obj.name,
+        title=title_of(obj),
         content=obj.content,
         author_name=author_name,
         author_url=author_url,
@@ -147,4 +166,5 @@ async def _item(names: _Names, urls: Urls, obj: Object) -> TimelineItem:
         in_reply_to=obj.in_reply_to_uri,
         reply_count=obj.reply_count,
         like_count=obj.like_count,
+        acceptance=obj.acceptance,
     )

@@ -5,21 +5,49 @@ One vote per actor and post; counters move with SQL ``x = x + 1`` so two workers
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select, update
+from datetime import datetime, timedelta
+
+from sqlalchemy import case, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Object, Reaction
+from content.store import aware
+from storage.models import Object, Reaction, utcnow
 
 REACTION_KINDS = ("like", "dislike")
+TRENDING_WINDOW = timedelta(days=7)
 _COUNTERS = {"like": Object.like_count, "dislike": Object.dislike_count}
 
 
-async def _bump(session: AsyncSession, object_uri: str, kind: str, delta: int) -> None:
+def _recent(reaction: Reaction) -> bool:
+    return reaction.created_at is None or aware(reaction.created_at) >= utcnow() - TRENDING_WINDOW
+
+
+async def _bump(session: AsyncSession, object_uri: str, kind: str, delta: int, *, recent: bool = True) -> None:
+    """Move the kind's counter, ``net_votes`` (likes minus dislikes: the board's "top" sort) and, for a
+    vote of the last 7 days, ``trend_votes`` (the "trending" sort)."""
     column = _COUNTERS[kind]
+    net = delta if kind == "like" else -delta
+    values = {column.key: column + delta, Object.net_votes.key: Object.net_votes + net}
+    if recent:
+        values[Object.trend_votes.key] = Object.trend_votes + net
     await session.execute(
-        update(Object).where(Object.uri == object_uri).values({column.key: column + delta})
-        .execution_options(synchronize_session=False)
+        update(Object).where(Object.uri == object_uri).values(values).execution_options(synchronize_session=False)
     )
+
+
+async def refresh_trends(session: AsyncSession, now: datetime | None = None) -> int:
+    """Votes age out of the trending window: recount ``trend_votes`` of every post that has some, or
+    has votes of the window (the pruner runs this every few minutes; between runs a vote that aged
+    still counts). Returns how many posts were recounted."""
+    since = (now or utcnow()) - TRENDING_WINDOW
+    recent = select(func.coalesce(func.sum(case((Reaction.kind == "like", 1), else_=-1)), 0)).where(
+        Reaction.object_uri == Object.uri, Reaction.created_at >= since).scalar_subquery()
+    voted = select(Reaction.object_uri).where(Reaction.created_at >= since)
+    result = await session.execute(
+        update(Object).where(or_(Object.trend_votes != 0, Object.uri.in_(voted)))
+        .values(trend_votes=recent).execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 async def add_reaction(
@@ -41,7 +69,7 @@ async def add_reaction(
         return False
     for row in rows:  # the opposite vote
         await session.delete(row)
-        await _bump(session, object_uri, row.kind, -1)
+        await _bump(session, object_uri, row.kind, -1, recent=_recent(row))
     session.add(Reaction(actor_uri=actor_uri, object_uri=object_uri, kind=kind, activity_uri=activity_uri))
     await _bump(session, object_uri, kind, +1)
     await session.flush()
@@ -67,7 +95,7 @@ async def find_reaction(
 
 async def remove_reaction(session: AsyncSession, reaction: Reaction) -> None:
     await session.delete(reaction)
-    await _bump(session, reaction.object_uri, reaction.kind, -1)
+    await _bump(session, reaction.object_uri, reaction.kind, -1, recent=_recent(reaction))
     await session.flush()
 
 
@@ -75,6 +103,24 @@ async def remove_reactions_of(session: AsyncSession, actor_uri: str) -> int:
     """Every vote of an actor that is gone (self-deleted), with the counters put right."""
     rows = list(await session.scalars(select(Reaction).where(Reaction.actor_uri == actor_uri)))
     for row in rows:
-        await _bump(session, row.object_uri, row.kind, -1)
+        await _bump(session, row.object_uri, row.kind, -1, recent=_recent(row))
     await session.execute(delete(Reaction).where(Reaction.actor_uri == actor_uri))
     return len(rows)
+
+
+async def move_votes(session: AsyncSession, from_uri: str, to_uri: str) -> int:
+    """A duplicate's votes go to the original (content.statuses): each voter keeps one vote there, the
+    one they had on the original if any. Returns how many moved."""
+    voted_there = set(await session.scalars(select(Reaction.actor_uri).where(Reaction.object_uri == to_uri)))
+    moved = 0
+    for row in list(await session.scalars(select(Reaction).where(Reaction.object_uri == from_uri))):
+        recent = _recent(row)
+        await _bump(session, from_uri, row.kind, -1, recent=recent)
+        if row.actor_uri in voted_there:
+            await session.delete(row)
+            continue
+        row.object_uri = to_uri
+        await _bump(session, to_uri, row.kind, +1, recent=recent)
+        moved += 1
+    await session.flush()
+    return moved

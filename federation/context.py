@@ -20,6 +20,11 @@ MADEOPEN_TERMS: dict[str, object] = {
     "skillsWanted": {"@id": "madeopen:skillsWanted", "@container": "@set"},
     "headline": "madeopen:headline",
     "locationPrecision": "madeopen:locationPrecision",
+    # The board (federation.board_terms): a thread's kind and status, official responses, duplicates.
+    "threadKind": "madeopen:threadKind",
+    "threadStatus": "madeopen:threadStatus",
+    "official": "madeopen:official",
+    "duplicateOf": {"@id": "madeopen:duplicateOf", "@type": "@id"},
 }
 
 # Terms peers use that are outside AS2 (Mastodon's toot:, Lemmy's lemmy:) and our own (madeopen:).

@@ -56,6 +56,28 @@ def plain_text(text: str) -> str:
     return " ".join(html.unescape(nh3.clean(text, tags=set())).split())
 
 
+TITLE_CHARS = 80
+# Where a first sentence ends: . ! ? (or their full-width forms) followed by a space.
+_SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s")
+_LEADING_MENTIONS = re.compile(r"^(?:[@!]\S+(?:\s+|$))+")  # "@group@host Hello" names the group, not the topic
+_BLOCK_END = re.compile(r"</(?:p|li|blockquote|pre|h[1-6])>|<br\s*/?>", re.IGNORECASE)
+
+
+def text_title(content_html: str, limit: int = TITLE_CHARS) -> str:
+    """A title for a post that has none (a Mastodon ``Note`` starting a group thread): its first line,
+    or first sentence when that is shorter, as plain text without the mentions it opens with, cut at a word to ``limit`` characters with an
+    ellipsis. Lemmy and PieFed name such posts from their text the same way. '' for an empty text."""
+    lines = (_LEADING_MENTIONS.sub("", plain_text(part)) for part in _BLOCK_END.split(content_html or ""))
+    first_line = next((line for line in lines if line), "")
+    sentence = _SENTENCE_END.split(first_line, maxsplit=1)[0]
+    if len(sentence) <= limit:
+        return sentence
+    cut = sentence[: limit - 1]
+    if " " in cut[limit // 2:]:
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;:-") + "…"
+
+
 # Raw HTML off: a member's Markdown can only produce what Markdown produces, then the allowlist applies.
 _MARKDOWN = MarkdownIt("commonmark", {"html": False, "breaks": True}).enable("strikethrough")
 

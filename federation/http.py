@@ -8,6 +8,9 @@ Every request Made Open sends to another server goes through ``FederationClient`
   streaming, after decompression), <= 5 redirects each re-checked and re-signed;
 - private and special-purpose addresses are refused at connect time (``federation.http_guard``), and
   every URL is vetted before it is requested (``federation.http_urls``);
+- a host the node's domain policy refuses (a blocked host; in allowlist mode any host not listed) is
+  never contacted: ``host_allowed`` is asked before every hop, redirects included (PROTOCOL.md
+  "Domain policy"), so no caller can bypass it;
 - fetched documents pass PROTOCOL.md "Validation" (``federation.responses``): ActivityPub content type,
   a JSON object of bounded depth, and an ``id`` equal to the URL it was fetched from (Mastodon
   CVE-2024-23832).
@@ -20,7 +23,7 @@ from __future__ import annotations
 
 import inspect
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from types import TracebackType
@@ -38,6 +41,7 @@ from federation.http_errors import (
     BadURL,
     FetchError,
     FetchTimeout,
+    HostNotAllowed,
     HTTPStatusError,
     IdMismatch,
     TooManyRedirects,
@@ -106,13 +110,16 @@ class _Fetched:
 
 
 ContentTypeCheck = Callable[[str | None], bool]
+# ``host[:port]`` (lower case, the port only when the URL names one) -> may we talk to it?
+HostCheck = Callable[[str], Awaitable[bool]]
 
 
 class FederationClient:
     """Signed, size- and time-bounded HTTP client for server-to-server traffic.
 
     One keep-alive connection pool (``pool_limit`` connections in all, ``pool_limit_per_host`` per
-    host). Create it inside a running event loop's lifetime and ``await close()`` it (or use
+    host). ``host_allowed`` is the node's domain policy, asked before every request. Create it inside
+    a running event loop's lifetime and ``await close()`` it (or use
     ``async with``). ``resolver`` replaces the DNS resolver under the address guard (tests map names
     to addresses with it); ``allow_private_addresses`` turns the guard off (tests, local
     multi-instance setups: ``MADEOPEN_ALLOW_PRIVATE_ADDRESSES``).
@@ -132,6 +139,7 @@ class FederationClient:
         pool_limit: int = 100,
         pool_limit_per_host: int = 6,
         resolver: AbstractResolver | None = None,
+        host_allowed: HostCheck | None = None,
     ) -> None:
         self.user_agent = user_agent
         self.default_signer = default_signer
@@ -144,6 +152,7 @@ class FederationClient:
         self._pool_limit = pool_limit
         self._pool_limit_per_host = pool_limit_per_host
         self._upstream_resolver = resolver
+        self.host_allowed = host_allowed
         self._resolver: GuardedResolver | None = None
         self._session: aiohttp.ClientSession | None = None
         self._closed = False
@@ -235,7 +244,7 @@ class FederationClient:
                     location=response.headers.get("Location"),
                     excerpt=excerpt if response.status >= 300 else "",
                 )
-        except (AddressNotAllowed, BadURL) as exc:
+        except (AddressNotAllowed, BadURL, HostNotAllowed) as exc:
             # Retrying cannot help: the inbox URL itself is unacceptable.
             return DeliveryResult(url, DeliveryOutcome.PERMANENT, None, exc.reason)
         except FetchError as exc:  # timeouts and connection errors: the peer may be back later
@@ -268,6 +277,10 @@ class FederationClient:
         deadline: _Deadline,
     ) -> AsyncIterator[aiohttp.ClientResponse]:
         """Send one signed request without following redirects; aiohttp errors become FetchErrors."""
+        if self.host_allowed is not None:
+            netloc = (url.host or "").lower() + (f":{url.explicit_port}" if url.explicit_port else "")
+            if not await self.host_allowed(netloc):
+                raise HostNotAllowed(str(url), f"{netloc} is refused by this server's domain policy (blocked, or not allowed)")
         session = self._ensure_session()
         headers = self._signed_headers(method, url, base_headers, body, signer)
         remaining = deadline.remaining()

@@ -39,6 +39,10 @@ class AddressNotAllowed(FetchError):
     """The host is, or resolves to, a private or special-purpose address."""
 
 
+class HostNotAllowed(FetchError):
+    """This node's domain policy (blocks, allowlist mode) forbids talking to the host."""
+
+
 class BadURL(FetchError):
     """Not an absolute http(s) URL we are willing to request."""
 

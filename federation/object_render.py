@@ -13,9 +13,12 @@ from datetime import datetime, timezone
 from typing import Any
 
 from federation.activities import iso
+from federation.board_terms import render_terms
+from federation.collections import replies_collection
 from federation.context import AS2
 from federation.object_fields import Hashtag, Mention
 from federation.objects import ObjectData
+from federation.thread_title import titled_content
 
 # Terms of our object documents beyond AS2 (Mastodon's `sensitive`, Lemmy's `commentsEnabled`).
 OBJECT_CONTEXT: list[object] = [
@@ -88,6 +91,7 @@ def stored_document(data: ObjectData) -> dict[str, Any]:
         doc["startTime"] = iso(data.start_time)
     if data.location:
         doc["location"] = {"type": "Place", "name": data.location}
+    doc.update(render_terms(data.board))  # the board's terms, as parsed (federation.board_terms)
     return doc
 
 
@@ -126,9 +130,13 @@ def context_url(root_id: str) -> str:
 def render_object(post: LocalPost) -> dict[str, Any]:
     """One of our posts as AS2, in the shape Lemmy, PieFed and Mastodon all read.
 
-    ``audience`` (FEP-1b12) names the group; ``to`` also names it for peers that look there (Lemmy,
-    Friendica). ``source`` keeps the Markdown (Lemmy edits it), ``replies`` links the replies
-    collection and ``context`` the thread (FEP-7888 style, as Lemmy serves it).
+    A titled post (a thread) keeps ``Page`` and ``name`` for Lemmy-family peers and starts its
+    ``content`` with the title (:func:`titled_content`; why, with the peers' code as witness: PROTOCOL.md
+    "Thread titles"). ``audience`` (FEP-1b12) names the group; ``to`` also names it for peers that look there (Lemmy,
+    Friendica). ``source`` keeps the Markdown (Lemmy edits it), ``replies`` embeds the replies
+    collection with its first page (``federation.collections.replies_collection``; the object's URL
+    serves it with the replies of the moment) and ``context`` names the thread (FEP-7888 style, as
+    Lemmy serves it).
     """
     doc: dict[str, Any] = {
         "@context": OBJECT_CONTEXT,
@@ -140,7 +148,7 @@ def render_object(post: LocalPost) -> dict[str, Any]:
     }
     if post.name:
         doc["name"] = post.name
-    doc["content"] = post.content
+    doc["content"] = titled_content(post.name, post.content)
     doc["mediaType"] = "text/html"
     if post.source is not None:
         doc["source"] = {"content": post.source, "mediaType": "text/markdown"}
@@ -150,7 +158,7 @@ def render_object(post: LocalPost) -> dict[str, Any]:
         doc["audience"] = post.audience
     if post.context:
         doc["context"] = post.context
-    doc["replies"] = replies_url(post.id)
+    doc["replies"] = replies_collection(replies_url(post.id), 0, (), has_next=False)  # new: none yet
     doc["url"] = post.id
     doc["published"] = iso(_aware(post.published))
     if post.updated is not None:

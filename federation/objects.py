@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from federation.board_terms import BoardTerms, InvalidBoardTerm, parse_terms, without_status_paragraph
 from federation.html import plain_text, sanitize_html
 from federation.object_fields import (
     MAX_NAME,
@@ -49,6 +50,7 @@ from federation.object_fields import (
     reply_target,
 )
 from federation.remote_actor import origin
+from federation.thread_title import without_title_line
 
 POST_TYPES = frozenset({"Note", "Page", "Article", "Question", "Event"})
 
@@ -92,10 +94,25 @@ class ObjectData:
     location: str = ""
     # Groups named by attributedTo (PeerTube channels): a hint when there is no `audience`.
     attributed_groups: tuple[str, ...] = ()
+    # The board's terms (federation.board_terms): a thread's kind and status, official responses.
+    board: BoardTerms = BoardTerms()
 
     @property
     def public(self) -> bool:
         return bool(PUBLIC_ALIASES & set(self.to + self.cc))
+
+    @property
+    def written_mentions(self) -> tuple[Mention, ...]:
+        """The mentions its text shows (``@name`` in it). A tag alone is a silent mention, Mastodon's term
+        for one that gives access but no notification: how a private group's post names its members for
+        their servers (inbox_outbox.services.posts)."""
+        text = plain_text(self.content).lower()
+        shown = []
+        for mention in self.mentions:
+            local_part = mention.name.lstrip("@").split("@", 1)[0].lower()
+            if not local_part or f"@{local_part}" in text:
+                shown.append(mention)
+        return tuple(shown)
 
     @property
     def addressed(self) -> tuple[str, ...]:
@@ -129,13 +146,23 @@ def parse_object(doc: dict[str, Any]) -> ObjectData:
     mentions, hashtags = parse_tags(doc.get("tag"))
     options, multiple = parse_poll(doc) if kind == "Question" else ((), False)
     comments_enabled = doc.get("commentsEnabled")
+    try:
+        board = parse_terms(doc)
+    except InvalidBoardTerm as exc:
+        raise InvalidObject(f"{object_id}: {exc}") from None
+    name = plain_text(html_field(doc, "name")[:MAX_CONTENT])[:MAX_NAME]
+    # A Made Open thread repeats its title atop its content for Mastodon-family readers, then (on the
+    # board) its status in words: a Made Open reader shows both from name and the terms instead.
+    content = without_title_line(name, sanitize_html(html_field(doc, "content")[:MAX_CONTENT]))
+    if board.kind is not None:
+        content = without_status_paragraph(content)
     end_time = parse_time(doc.get("endTime")) or (parse_time(doc.get("closed")) if kind == "Question" else None)
     return ObjectData(
         id=str(object_id),
         type=str(kind),
         author=author,
-        content=sanitize_html(html_field(doc, "content")[:MAX_CONTENT]),
-        name=plain_text(html_field(doc, "name")[:MAX_CONTENT])[:MAX_NAME],
+        content=content,
+        name=name,
         summary=sanitize_html(html_field(doc, "summary")[:MAX_SUMMARY]),
         in_reply_to=reply_target(doc.get("inReplyTo")),
         audience=audience,
@@ -156,6 +183,7 @@ def parse_object(doc: dict[str, Any]) -> ObjectData:
         start_time=parse_time(doc.get("startTime")) if kind == "Event" else None,
         location=location_name(doc.get("location")) if kind == "Event" else "",
         attributed_groups=groups,
+        board=board,
     )
 
 

@@ -10,11 +10,11 @@ Only protocol here: no database, nothing of ours outside ``federation``.
 from __future__ import annotations
 
 import email.message
-import json
 from typing import Any
 
 import aiohttp
 
+from federation import json_input
 from federation.context import AS2, AS2_MEDIA_TYPE
 from federation.http_errors import BadJSON, ResponseTooLarge
 
@@ -22,7 +22,7 @@ from federation.http_errors import BadJSON, ResponseTooLarge
 ACTIVITY_CONTENT_TYPE = AS2_MEDIA_TYPE
 ACTIVITY_ACCEPT = f'application/activity+json, application/ld+json; profile="{AS2}"'
 JSON_ACCEPT = "application/jrd+json, application/json"
-DEFAULT_MAX_JSON_DEPTH = 32
+DEFAULT_MAX_JSON_DEPTH = json_input.MAX_JSON_DEPTH
 
 _READ_CHUNK_BYTES = 64 * 1024
 
@@ -71,52 +71,10 @@ async def read_capped(url: str, response: aiohttp.ClientResponse, limit: int) ->
     return bytes(received)
 
 
-def _reject_constant(name: str) -> Any:
-    # NaN and Infinity are Python's extension, not JSON (RFC 8259 §6); peers never mean them.
-    raise ValueError(f"{name} is not valid JSON")
-
-
-def _json_type_name(value: object) -> str:
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, bool):
-        return "a boolean"
-    if value is None:
-        return "null"
-    return "a number"
-
-
-def _nesting_exceeds(value: object, limit: int) -> bool:
-    """True if ``value`` nests objects/arrays more than ``limit`` levels (iterative: no recursion)."""
-    stack: list[tuple[object, int]] = [(value, 1)]
-    while stack:
-        node, depth = stack.pop()
-        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
-        for child in children:
-            if isinstance(child, (dict, list)):
-                if depth + 1 > limit:
-                    return True
-                stack.append((child, depth + 1))
-    return False
-
-
 def parse_json_object(url: str, body: bytes, *, max_depth: int = DEFAULT_MAX_JSON_DEPTH) -> dict[str, Any]:
-    """Parse ``body`` as a UTF-8 JSON object nested at most ``max_depth`` levels, or raise ``BadJSON``."""
+    """Parse ``body`` as a UTF-8 JSON object nested at most ``max_depth`` levels, or raise ``BadJSON``
+    (``federation.json_input``: the one bounded parser for JSON from outside)."""
     try:
-        text = body.decode("utf-8").removeprefix("\ufeff")  # RFC 8259 §8.1: UTF-8, BOM tolerated
-    except UnicodeDecodeError:
-        raise BadJSON(url, "body is not UTF-8") from None
-    too_deep = f"JSON is nested deeper than {max_depth} levels"
-    try:
-        value = json.loads(text, parse_constant=_reject_constant)
-    except RecursionError:
-        raise BadJSON(url, too_deep) from None
-    except ValueError as exc:
-        raise BadJSON(url, f"invalid JSON: {exc}") from None
-    if not isinstance(value, dict):
-        raise BadJSON(url, f"expected a JSON object, got {_json_type_name(value)}")
-    if _nesting_exceeds(value, max_depth):
-        raise BadJSON(url, too_deep)
-    return value
+        return json_input.parse_json_object(body, max_depth=max_depth)
+    except json_input.JSONRejected as exc:
+        raise BadJSON(url, exc.reason) from None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
@@ -32,6 +33,28 @@ async def group_member_inboxes(session: AsyncSession, group_id: int) -> list[str
         .order_by(RemoteActor.id)
     )
     return dedupe(shared or inbox for shared, inbox in rows)
+
+
+@dataclass(frozen=True)
+class MemberRef:
+    """A remote member of a group, as a post naming them needs them: id and ``@name@host``."""
+
+    uri: str
+    handle: str
+
+
+async def group_members_by_inbox(session: AsyncSession, group_id: int) -> dict[str, list[MemberRef]]:
+    """Remote members of a local group, by the inbox that reaches them (one shared inbox for a host's)."""
+    rows = await session.execute(
+        select(RemoteActor.uri, RemoteActor.username, RemoteActor.domain, RemoteActor.shared_inbox, RemoteActor.inbox)
+        .join(Membership, Membership.remote_actor_id == RemoteActor.id)
+        .where(Membership.group_id == group_id, Membership.state == "accepted")
+        .order_by(RemoteActor.id)
+    )
+    found: dict[str, list[MemberRef]] = {}
+    for uri, username, domain, shared, inbox in rows:
+        found.setdefault(shared or inbox, []).append(MemberRef(uri, f"@{username}@{domain}"))
+    return found
 
 
 async def follower_inboxes(session: AsyncSession, followee_uri: str) -> list[str]:

@@ -25,9 +25,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from actors.errors import NotFound
 from actors.memberships import can_read, local_actor_by_uri
 from actors.urls import Urls
+from content.audience import may_read
 from content.store import group_of, object_by_uri
 from federation.activities import embedded
-from federation.collections import PAGE_SIZE
+from federation.collections import PAGE_SIZE, replies_collection
+from federation.object_render import replies_url
 from federation.objects import POST_TYPES
 from inbox_outbox.ids import is_local
 from storage.models import Activity, LocalActor, Membership, Object, RemoteActor
@@ -74,7 +76,7 @@ async def may_view(session: AsyncSession, urls: Urls, obj: Object, viewer: str |
     group = await group_of(session, obj)
     if group is not None:
         return await may_read_group(session, urls, group, viewer)
-    return obj.public or (viewer is not None and viewer == obj.author_uri)
+    return await may_read(session, obj, viewer)  # public, their own, or addressed to them (content.audience)
 
 
 async def visible_local_object(session: AsyncSession, urls: Urls, uri: str, viewer: str | None) -> Object:
@@ -85,11 +87,26 @@ async def visible_local_object(session: AsyncSession, urls: Urls, uri: str, view
     return obj
 
 
-def object_document(obj: Object) -> dict[str, Any]:
-    """What an object's URL serves: its document, with the lock as it is now (Lemmy ``commentsEnabled``)."""
+async def exists_here(session: AsyncSession, uri: str) -> bool:
+    """Is ``uri`` one of our objects or activities, whoever may see it? (Lets a caller skip verifying
+    a signature, a key fetch, for an id that answers 404 to everyone.)"""
+    obj = await object_by_uri(session, uri)
+    if obj is not None:
+        return obj.local
+    return await session.scalar(select(Activity.id).where(Activity.uri == uri)) is not None
+
+
+async def object_document(session: AsyncSession, obj: Object) -> dict[str, Any]:
+    """What an object's URL serves: its document as things are now -- the lock (Lemmy
+    ``commentsEnabled``) and ``replies`` with their count and first page (Mastodon's shape, which
+    GoToSocial needs to fetch a thread's replies; federation.collections)."""
     document = dict(obj.document or {})
-    if not obj.deleted and document.get("type") == "Page":
+    if obj.deleted:
+        return document
+    if document.get("type") == "Page":
         document["commentsEnabled"] = not obj.locked
+    first = await replies(session, obj, 1)
+    document["replies"] = replies_collection(replies_url(obj.uri), first.total, first.items, has_next=first.has_next)
     return document
 
 

@@ -41,7 +41,7 @@ from sqlalchemy import ColumnElement, Select, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from actors.blocks import blocked_hosts
+from actors.blocks import refused_hosts
 from actors.signing import signer_for
 from federation.delivery_result import DeliveryOutcome, DeliveryResult
 from inbox_outbox.backoff import RetryPolicy
@@ -233,7 +233,7 @@ class DeliveryWorker:
             )
             if not rows:
                 return Claimed([], 0)
-            blocked = await blocked_hosts(session, {row.host for row in rows})
+            blocked = await refused_hosts(session, {row.host for row in rows}, allowlist=self.fed.allowlist)
             for row in rows:
                 if row.host in blocked:
                     drop_blocked(row, now)
@@ -255,7 +255,14 @@ class DeliveryWorker:
         bodies = {a.id: (a.uri, serialise(a.document)) for a in activities}
         signer_ids = {row.signer_id for row in rows}
         actors = await session.scalars(select(LocalActor).where(LocalActor.id.in_(signer_ids)))
-        signers = {actor.id: signer_for(actor, self.fed.urls) for actor in actors.unique()}
+        # A deleted account's private key is discarded once its Delete is out (actors.account_deletion);
+        # anything still queued in its name cannot be signed, and must not stall the rest of the batch.
+        signers = {actor.id: signer_for(actor, self.fed.urls) for actor in actors.unique() if actor.rsa_private_pem}
+        for row in rows:
+            if row.signer_id not in signers:
+                row.state, row.lease_until, row.finished_at = "dead", None, self.now()
+                row.last_error = "the signing account was deleted and its key discarded"
+        rows = [row for row in rows if row.signer_id in signers]
         return [
             Job(
                 id=row.id,

@@ -95,7 +95,8 @@ async def record(session: AsyncSession, decisions: Sequence[tuple[Attempt, Decis
 
 
 def drop_blocked(row: Delivery, now: datetime) -> None:
-    # PROTOCOL.md / DomainBlock: nothing is delivered to a blocked domain.
+    # PROTOCOL.md "Domain policy": nothing is delivered to a blocked domain (nor, in allowlist mode, to
+    # a host not on the allowlist).
     row.state, row.lease_until, row.finished_at = "dead", None, now
     row.last_error = f"domain blocked: {hostname(row.host)}"
     log.info("delivery: not sending #%d to %s: domain blocked", row.id, row.inbox)

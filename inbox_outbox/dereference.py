@@ -22,8 +22,8 @@ from typing import Any
 from federation.http_errors import FetchError
 from federation.proofs import ProofError, UnusableProof, verify_proof
 from federation.remote_actor import origin
+from inbox_outbox.drop import Drop
 from inbox_outbox.federation import Federation
-from inbox_outbox.handlers.registry import Drop
 
 log = logging.getLogger(__name__)
 

@@ -18,3 +18,5 @@ class Federation:
     client: FederationClient
     # PROTOCOL.md "Validation": at most ~50 outbound fetches caused by one incoming activity.
     fetch_budget: int = field(default=50)
+    # MADEOPEN_FEDERATION_MODE=allowlist: only listed hosts are talked to (actors.blocks).
+    allowlist: bool = False

@@ -18,7 +18,7 @@ from actors.urls import Urls
 from content.store import tombstone
 from federation.activities import activity
 from federation.context import PUBLIC
-from inbox_outbox.fanout import announce_to_members
+from inbox_outbox.fanout import announce_to_members, author_withdraws, withdraw_boost
 from inbox_outbox.follows import answer_follow, follow_document
 from inbox_outbox.ids import new_activity_id
 from inbox_outbox.outbox import publish
@@ -138,6 +138,8 @@ async def remove_post(
         delete["summary"] = reason
     await publish(session, urls, moderator, delete, notify or [])
     await announce_to_members(session, urls, group, delete)
+    await author_withdraws(session, urls, group, post)  # for Mastodon-family members (fanout)
+    await withdraw_boost(session, urls, group, post.uri)
 
 
 async def remove_posts_by(

@@ -1,4 +1,9 @@
-"""The inbound worker: claims queued activities and runs them through the pipeline."""
+"""The inbound worker: claims queued activities and runs them through the pipeline.
+
+Each worker process is registered with a heartbeat (inbox_outbox/worker_registry.py) and its claims name
+it, so that when a worker is killed the activities it held are taken up again as soon as a worker sees it
+is gone (at once on the same host, e.g. after a restart), not when their 5-minute lease runs out.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from datetime import timedelta
 
 from sqlalchemy import update
 
-from inbox_outbox import pipeline
+from inbox_outbox import pipeline, worker_registry
 from inbox_outbox.federation import Federation
 from inbox_outbox.handlers import Drop
 from storage.models import InboundActivity, utcnow
@@ -21,9 +26,13 @@ RETRY_AFTER = timedelta(minutes=1)
 
 
 class InboundWorker:
-    def __init__(self, fed: Federation, *, batch: int = 20) -> None:
+    def __init__(
+        self, fed: Federation, *, batch: int = 20, identity: worker_registry.WorkerIdentity | None = None
+    ) -> None:
         self.fed = fed
         self.batch = batch
+        self.identity = identity or worker_registry.WorkerIdentity()
+        self._registered = False
 
     async def _claim(self) -> list[InboundActivity]:
         async with self.fed.sessions.begin() as session:
@@ -37,10 +46,11 @@ class InboundWorker:
             )
             for row in rows:
                 row.attempts += 1
+                row.claimed_by = self.identity.id
             return rows
 
     async def _finish(self, row: InboundActivity, state: str, error: str | None, *, retry: bool = False) -> None:
-        values: dict[str, object] = {"state": state, "error": error, "lease_until": None}
+        values: dict[str, object] = {"state": state, "error": error, "lease_until": None, "claimed_by": None}
         if retry:
             values["lease_until"] = utcnow() + RETRY_AFTER * row.attempts
         async with self.fed.sessions.begin() as session:
@@ -62,17 +72,47 @@ class InboundWorker:
         else:
             await self._finish(row, "done", None)
 
+    async def beat(self) -> int:
+        """Register (first time) or refresh this worker's heartbeat, and take back what dead workers held."""
+        released = await worker_registry.beat(self.fed.sessions, self.identity)
+        self._registered = True
+        return released
+
     async def run_once(self) -> int:
         """Process one batch; returns how many activities were taken."""
+        if not self._registered:
+            await self.beat()  # claims name a registered worker, or another would release them
         rows = await self._claim()
         for row in rows:
             await self._run(row)
         return len(rows)
 
-    async def run_forever(self, stop: asyncio.Event, idle: float = 0.5) -> None:
+    async def _beat_forever(self, stop: asyncio.Event) -> None:
+        """Beats from their own task: a slow batch must not make this worker look dead to the others."""
         while not stop.is_set():
-            if await self.run_once() == 0:
-                try:
-                    await asyncio.wait_for(stop.wait(), timeout=idle)
-                except TimeoutError:
-                    pass
+            try:
+                await self.beat()
+            except Exception:  # a database blip: the next beat, well within DEAD_AFTER, tries again
+                log.exception("inbox: heartbeat failed")
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=worker_registry.BEAT_EVERY.total_seconds())
+            except TimeoutError:
+                pass
+
+    async def run_forever(self, stop: asyncio.Event, idle: float = 0.5) -> None:
+        await self.beat()  # first: whatever a killed predecessor held is free before the first claim
+        beating = asyncio.create_task(self._beat_forever(stop), name="inbound-heartbeat")
+        try:
+            while not stop.is_set():
+                if await self.run_once() == 0:
+                    try:
+                        await asyncio.wait_for(stop.wait(), timeout=idle)
+                    except TimeoutError:
+                        pass
+        finally:
+            beating.cancel()
+            await asyncio.gather(beating, return_exceptions=True)
+            try:
+                await worker_registry.leave(self.fed.sessions, self.identity)
+            except Exception:
+                log.exception("inbox: could not unregister the worker; others will see it is gone")

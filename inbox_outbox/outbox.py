@@ -30,7 +30,10 @@ async def publish(
 ) -> Activity:
     """Store ``document`` (its id must be ours) and one delivery per remote inbox."""
     object_value = document.get("object")
-    object_uri = object_value if isinstance(object_value, str) else (object_value or {}).get("id")
+    # A string or an embedded object; a list (a Flag's reported account and posts) has no one object.
+    object_uri = object_value if isinstance(object_value, str) else (
+        object_value.get("id") if isinstance(object_value, dict) else None
+    )
     activity = Activity(
         uri=document["id"],
         actor_uri=document["actor"],

@@ -17,10 +17,9 @@ from actors.errors import DomainError
 from federation.activities import object_id
 from federation.remote_actor import origin
 from inbox_outbox.addressing import host_of
+from inbox_outbox.dereference import proven
 from inbox_outbox.federation import Federation
 from inbox_outbox.handlers import Drop, Incoming, dispatch
-# After the handlers: the handler modules import dereference, which imports the handlers' registry.
-from inbox_outbox.dereference import proven  # noqa: E402
 from inbox_outbox.hosts import mark_host_alive
 from storage.models import InboundActivity
 

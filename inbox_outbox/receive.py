@@ -6,17 +6,14 @@ from there. A repeated activity id is acknowledged and ignored (idempotent inbox
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
-
 from actors.errors import InvalidInput
+from federation.json_input import JSONRejected, parse_json_object
 from storage.engine import SessionMaker
 from storage.models import InboundActivity, utcnow
 from storage.queue import insert_unless_present
-
-MAX_JSON_DEPTH = 32
 
 
 @dataclass(frozen=True)
@@ -29,29 +26,12 @@ class Envelope:
     type: str
 
 
-def _depth_exceeds(value: object, limit: int) -> bool:
-    stack: list[tuple[object, int]] = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if depth > limit:
-            return True
-        if isinstance(item, dict):
-            stack.extend((child, depth + 1) for child in item.values())
-        elif isinstance(item, list):
-            stack.extend((child, depth + 1) for child in item)
-    return False
-
-
 def parse_envelope(body: bytes) -> Envelope:
     """Malformed, non-object, too deep, or actor-less JSON is refused with a 400 and a reason."""
     try:
-        activity = json.loads(body)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise InvalidInput(f"inbox: body is not valid JSON ({exc})") from None
-    if not isinstance(activity, dict):
-        raise InvalidInput("inbox: the activity must be a JSON object")
-    if _depth_exceeds(activity, MAX_JSON_DEPTH):
-        raise InvalidInput(f"inbox: JSON nested deeper than {MAX_JSON_DEPTH} levels")
+        activity = parse_json_object(body)  # bounded: this runs before the signature is checked
+    except JSONRejected as exc:
+        raise InvalidInput(f"inbox: {exc.reason}") from None
     actor = activity.get("actor")
     if isinstance(actor, dict):
         actor = actor.get("id")

@@ -9,11 +9,13 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from actors import local
+from actors.blocks import HostPolicy
 from actors.remote import RemoteActors
 from actors.signing import signer_for
 from actors.urls import Urls
 from federation.http import FederationClient
 from inbox_outbox.federation import Federation
+from inbox_outbox.services.account_deletion import DeletedContent
 from madeopen import __version__
 from madeopen.secrets import load_or_create_secret
 from madeopen.settings import Settings
@@ -84,12 +86,16 @@ async def start_federation(services: Services) -> None:
         user_agent=services.user_agent,
         default_signer=signer_for(instance, services.urls),
         allow_private_addresses=settings.allow_private_addresses,
+        # The domain policy is asked before every outbound request: nothing reaches a refused host.
+        host_allowed=HostPolicy(services.sessions, allowlist=settings.allowlist_mode).allows,
     )
     # A node on plain http is a development or test node: it discovers its peers over http too.
     services.remote = RemoteActors(
         services.sessions, services.client, services.urls, webfinger_scheme=settings.scheme
     )
-    services.fed = Federation(services.sessions, services.urls, services.remote, services.client)
+    services.fed = Federation(
+        services.sessions, services.urls, services.remote, services.client, allowlist=settings.allowlist_mode
+    )
 
 
 def build_workers(services: Services) -> Workers:
@@ -110,13 +116,15 @@ def build_web_app(services: Services, *, with_workers: bool = False) -> web.Appl
         sessions=services.sessions,
         node_name=services.settings.node_name,
         software_version=__version__,
-        authorized_fetch=services.settings.authorized_fetch,
+        authorized_fetch=services.settings.signed_fetch_required,
         inbox_max_bytes=services.settings.inbox_max_bytes,
         remote=services.remote,
         federation=services.fed,
         secret_key=services.secret_key,
         media_dir=services.settings.data_dir / "media",
         trusted_proxies=services.settings.trusted_proxies,
+        allowlist_mode=services.settings.allowlist_mode,
+        deleted_content=DeletedContent(services.settings.deleted_account_content),
     )
     app = create_app(context)
 

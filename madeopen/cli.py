@@ -9,15 +9,18 @@ import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from aiohttp import web
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from actors import local
+from actors import account_deletion, blocks, local, media
 from actors.errors import DomainError
 from inbox_outbox import delivery_report
+from inbox_outbox.services import account_deletion as account_services
 from inbox_outbox.services import membership
+from inbox_outbox.services.account_deletion import DeletedContent
 from madeopen import __version__
 from madeopen.app import Services, build_services, build_web_app, build_workers, migrate_database, prepare
 from madeopen.settings import SettingsError, load_settings
@@ -31,8 +34,16 @@ class CliError(Exception):
     """A failure to report as one line on stderr."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr too (the usage folded into it), exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        usage = " ".join(self.format_usage().split())
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} ({usage})\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="madeopen", description="Made Open federated group server")
+    parser = _Parser(prog="madeopen", description="Made Open federated group server")
     parser.add_argument("--version", action="version", version=f"madeopen {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     sub.add_parser("run", help="migrate if needed, then serve web and the delivery worker in one process")
@@ -46,6 +57,9 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--password-file", required=True, type=Path, help="file whose first line is the password")
     create.add_argument("--admin", action="store_true")
     create.add_argument("--email")
+    remove = user.add_parser("delete", help="delete a local account for good (a tombstone; peers are told)")
+    remove.add_argument("name")
+    remove.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 
     group = sub.add_parser("group", help="manage groups").add_subparsers(dest="action", required=True)
     gcreate = group.add_parser("create", help="create a group")
@@ -67,6 +81,21 @@ def _parser() -> argparse.ArgumentParser:
             moderate.add_argument("--reason", default="")
 
     sub.add_parser("deliveries", help="delivery queue state per remote host")
+
+    domain = sub.add_parser("domain", help="block, silence or allow other servers (README: Moderation)")
+    domain_actions = domain.add_subparsers(dest="action", required=True)
+    for action, text in (
+        ("block", "refuse the host's traffic, send it nothing, end follows and memberships with its actors"),
+        ("silence", "keep the host's posts off the local timeline and its people out of the people finder"),
+        ("unblock", "lift a block or silence"),
+        ("allow", "put the host on the allowlist (MADEOPEN_FEDERATION_MODE=allowlist)"),
+        ("disallow", "take the host off the allowlist"),
+    ):
+        command = domain_actions.add_parser(action, help=text)
+        command.add_argument("host", help="a bare domain (covers its subdomains), or host:port")
+        if action in ("block", "silence", "allow"):
+            command.add_argument("--reason", default="")
+    domain_actions.add_parser("list", help="blocked, silenced and allowed hosts")
     return parser
 
 
@@ -113,6 +142,33 @@ async def _user_create(services: Services, args: argparse.Namespace) -> None:
     await _with_services(services, action)
 
 
+def _confirm_deletion(name: str, yes: bool) -> None:
+    """Deleting is for good: ask at a terminal, and refuse without ``--yes`` anywhere else (a script)."""
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise CliError(f"deleting {name} cannot be undone: run again with --yes to confirm")
+    answer = input(f"Delete the account {name} for good? Type its name to confirm: ")
+    if answer.strip().lower() != name.lower():
+        raise CliError("not confirmed; nothing was deleted")
+
+
+async def _user_delete(services: Services, args: argparse.Namespace) -> None:
+    policy = DeletedContent(services.settings.deleted_account_content)
+
+    async def action() -> None:
+        async with services.sessions.begin() as session:
+            await account_deletion.check_admin_deletion(session, None, args.name)  # unknown names: before asking
+        _confirm_deletion(args.name, args.yes)
+        async with services.sessions.begin() as session:
+            deletion = await account_services.delete_account(session, services.urls, None, args.name, policy)
+        media.discard(services.settings.data_dir / "media", deletion.discard)
+        print(f"deleted @{deletion.username}@{services.urls.domain} ({deletion.posts_removed} posts removed); "
+              "other servers are told by the worker")
+
+    await _with_services(services, action)
+
+
 async def _group_create(services: Services, args: argparse.Namespace) -> None:
     new = local.NewGroup(
         username=args.name, kind=args.kind, private=args.private, title=args.title, owner=args.owner
@@ -149,6 +205,27 @@ async def _group_moderate(services: Services, args: argparse.Namespace) -> None:
 async def _deliveries(services: Services) -> None:
     async def action() -> None:
         print(delivery_report.render_table(await delivery_report.queue_state(services.sessions)))
+
+    await _with_services(services, action)
+
+
+async def _domain(services: Services, args: argparse.Namespace) -> None:
+    async def action() -> None:
+        async with services.sessions.begin() as session:
+            if args.action in ("block", "silence"):
+                host, severed = await blocks.set_domain(session, args.host, args.action, reason=args.reason)
+                print(f"{blocks.PAST[args.action]} {host}" + (f"; ended {severed} follows and memberships" if severed else ""))
+            elif args.action == "unblock":
+                print(f"unblocked {await blocks.remove_domain(session, args.host)}")
+            elif args.action in ("allow", "disallow"):
+                host = await blocks.set_allowed(session, args.host, args.action == "allow", reason=getattr(args, "reason", ""))
+                print(f"{'allowed' if args.action == 'allow' else 'took off the allowlist'} {host}")
+            else:
+                entries = await blocks.list_domains(session)
+                mode = services.settings.federation_mode
+                print(f"federation mode: {mode}")
+                for entry in entries:
+                    print(f"{entry.severity:8} {entry.domain:40} {entry.created_at}  {entry.reason}".rstrip())
 
     await _with_services(services, action)
 
@@ -204,6 +281,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(_work(services))
         elif args.command == "migrate":
             asyncio.run(_migrate(services))
+        elif args.command == "user" and args.action == "delete":
+            asyncio.run(_user_delete(services, args))
         elif args.command == "user":
             asyncio.run(_user_create(services, args))
         elif args.command == "group" and args.action == "create":
@@ -212,6 +291,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(_group_moderate(services, args))
         elif args.command == "deliveries":
             asyncio.run(_deliveries(services))
+        elif args.command == "domain":
+            asyncio.run(_domain(services, args))
     except (SettingsError, CliError, DomainError, SchemaOutdated) as exc:
         print(f"madeopen: error: {exc}", file=sys.stderr)
         return EXIT_FAILURE

@@ -23,6 +23,9 @@ _DOMAIN_RE = re.compile(r"^(?=.{1,253}(:|$))[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9
 _SUPPORTED_DRIVERS = {"sqlite+aiosqlite", "postgresql+asyncpg"}
 
 
+DELETED_CONTENT_POLICIES = ("remove", "anonymise")
+
+
 class SettingsError(ValueError):
     """A setting is invalid; the message names it and says why."""
 
@@ -48,6 +51,22 @@ class Settings:
     # Reverse proxies whose X-Forwarded-For is believed (web/client_address.py); empty: the socket peer is
     # the client. The nginx site in deploy/ needs 127.0.0.1 and ::1 here.
     trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+    # open: federate with anyone not blocked; allowlist: only with the hosts on the allowlist
+    # (Mastodon's LIMITED_FEDERATION_MODE; actors.blocks, `madeopen domain allow HOST`).
+    federation_mode: str = "open"
+
+    @property
+    def allowlist_mode(self) -> bool:
+        return self.federation_mode == "allowlist"
+
+    @property
+    def signed_fetch_required(self) -> bool:
+        """Authorized fetch, which allowlist mode implies: otherwise anyone could read our documents
+        unsigned, and a server not on the list could too (Mastodon's LIMITED_FEDERATION_MODE likewise)."""
+        return self.authorized_fetch or self.allowlist_mode
+
+    # What happens to a deleted account's posts (inbox_outbox.services.account_deletion): remove | anonymise.
+    deleted_account_content: str = "remove"
 
     @property
     def base_url(self) -> str:
@@ -127,6 +146,20 @@ def _parse_database_url(name: str, raw: object) -> str:
     return text
 
 
+def _parse_federation_mode(name: str, raw: object) -> str:
+    text = str(raw).strip().lower()
+    if text not in {"open", "allowlist"}:
+        raise SettingsError(f"{name}: must be 'open' or 'allowlist', got {raw!r}")
+    return text
+
+
+def _parse_deleted_content(name: str, raw: object) -> str:
+    text = str(raw).strip().lower()
+    if text not in DELETED_CONTENT_POLICIES:
+        raise SettingsError(f"{name}: must be one of {', '.join(DELETED_CONTENT_POLICIES)}, got {raw!r}")
+    return text
+
+
 def _parse_text(name: str, raw: object) -> str:
     text = str(raw).strip()
     if not text:
@@ -168,6 +201,8 @@ _FIELDS: dict[str, tuple[str, object]] = {
     "MADEOPEN_QUEUE_RETENTION_DAYS": ("queue_retention_days", _parse_positive),
     "MADEOPEN_DEAD_RETENTION_DAYS": ("dead_retention_days", _parse_positive),
     "MADEOPEN_TRUSTED_PROXIES": ("trusted_proxies", _parse_networks),
+    "MADEOPEN_FEDERATION_MODE": ("federation_mode", _parse_federation_mode),
+    "MADEOPEN_DELETED_ACCOUNT_CONTENT": ("deleted_account_content", _parse_deleted_content),
 }
 
 

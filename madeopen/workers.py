@@ -8,7 +8,10 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from actors import login_limits
+from actors import account_deletion, browser_sessions, login_limits
+from actors.urls import Urls
+from content.votes import refresh_trends
+from inbox_outbox import post_acceptance
 from inbox_outbox.delivery import LEASE, DeliveryWorker
 from inbox_outbox.federation import Federation
 from inbox_outbox.inbound_worker import InboundWorker
@@ -35,7 +38,10 @@ def retention(queue_retention: timedelta, dead_retention: timedelta) -> Retentio
 
 @dataclass
 class Pruner:
-    """Deletes queue rows past their retention and login attempts past their window, every ``every``.
+    """Deletes queue rows past their retention, login attempts past their window and browser sessions
+    idle past their lifetime, empties the private keys of deleted accounts once their ``Delete{Person}``
+    is delivered, and ages the board's trending counts (content.votes.refresh_trends), every ``every``;
+    with ``urls``, also settles our posts that remote groups never confirmed (inbox_outbox.post_acceptance).
 
     Several worker processes may prune at once: each batch deletes by id what it just read, so they only
     repeat a little work.
@@ -44,17 +50,25 @@ class Pruner:
     sessions: SessionMaker
     retention: Retention
     every: timedelta = PRUNE_EVERY
+    urls: Urls | None = None
 
     async def run_once(self, now: datetime | None = None) -> int:
-        """One full prune; returns how many rows were deleted or emptied."""
+        """One full prune; returns how many rows were deleted, emptied or settled."""
         queues = await prune_queues(self.sessions, self.retention, now=now)
         attempts = await login_limits.prune(self.sessions, now=now)
+        attempts += await browser_sessions.prune(self.sessions, now=now)  # idle two weeks: over
+        keys = await account_deletion.discard_spent_keys(self.sessions)
+        if keys:
+            log.info("prune: the private keys of %d deleted accounts discarded", keys)
+        settled = await post_acceptance.settle(self.sessions, self.urls, now) if self.urls is not None else 0
+        async with self.sessions.begin() as session:  # votes leave the board's 7-day trending window
+            await refresh_trends(session, now)
         if queues.total:
             log.info(
                 "prune: %d finished deliveries deleted, %d inbound activities emptied and %d deleted",
                 queues.deliveries, queues.inbound_compacted, queues.inbound_deleted,
             )
-        return queues.total + attempts
+        return queues.total + attempts + keys + settled
 
     async def run_forever(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -85,7 +99,7 @@ class Workers:
         self.tasks.append(asyncio.create_task(inbound.run_forever(self.stop_event), name="inbound-worker"))
         delivery = DeliveryWorker(self.fed, lease=self.delivery_lease)
         self.tasks.append(asyncio.create_task(delivery.run_forever(self.stop_event), name="delivery-worker"))
-        pruner = Pruner(self.fed.sessions, retention(self.queue_retention, self.dead_retention))
+        pruner = Pruner(self.fed.sessions, retention(self.queue_retention, self.dead_retention), urls=self.fed.urls)
         self.tasks.append(asyncio.create_task(pruner.run_forever(self.stop_event), name="pruner"))
 
     async def stop(self) -> None:

@@ -28,7 +28,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, exists, func, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from actors import local
+from actors import blocks, local
 from actors.errors import Forbidden, InvalidInput, NotFound
 from actors.memberships import can_read, local_actor_by_uri
 from actors.urls import Urls
@@ -335,6 +335,9 @@ def _box_condition(box: geo.Box) -> ColumnElement[bool]:
 async def find_people(session: AsyncSession, urls: Urls, query: PeopleQuery, viewer: str | None) -> PeopleResults:
     """One page of people matching ``query`` for ``viewer`` (an actor id, or None for anonymous)."""
     conditions: list[ColumnElement[bool]] = [Profile.kind == "person", Profile.discoverable.is_(True)]
+    silenced = await blocks.silenced_domains(session)
+    if silenced:  # people of silenced (and blocked) servers are not offered here (actors.blocks)
+        conditions.append(~blocks.netloc_covered(Profile.domain, silenced))
     if query.group:
         conditions.append(await _member_of(session, urls, query.group, viewer))
     near = query.near

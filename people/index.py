@@ -131,6 +131,10 @@ async def refresh_local(session: AsyncSession, urls: Urls, actor: LocalActor) ->
     unloaded = [name for name in ("account", "group") if name in inspect(actor).unloaded]
     if unloaded:  # an actor created in this transaction: its relations were never loaded
         await session.refresh(actor, unloaded)
+    if actor.account is not None and actor.account.deleted_at is not None:
+        # A deleted account's tombstone has no profile: nothing of it stays findable (actors.account_deletion).
+        await session.execute(delete(Profile).where(Profile.local_actor_id == actor.id))
+        return None
     profile = await local_profile(session, urls, actor)
     profile.name = actor.display_name or actor.username
     if actor.actor_type == "person":  # the bio is Markdown: as text, the way its page renders it

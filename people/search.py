@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from actors.errors import InvalidInput
 from actors.memberships import local_actor_by_uri
 from actors.urls import Urls
+from federation.html import text_title
 from people import fts, index
 from people.finder import MAX_TEXT, PeopleQuery, find_people
 from storage.models import Group, LocalActor, Membership, Object, Profile
@@ -132,8 +133,11 @@ def visible_posts(viewer: str | None, member_of: Any) -> ColumnElement[bool]:
         Object.group_id.is_(None),
         or_(Object.public.is_(True), Object.author_uri == viewer) if viewer else Object.public.is_(True),
     )
+    # content.acceptance (a layer above): a post a remote group has not accepted is its author's alone.
+    accepted = or_(Object.acceptance.is_(None), Object.acceptance == "accepted")
     return and_(
         Object.deleted.is_(False),
+        or_(accepted, Object.author_uri == viewer) if viewer else accepted,
         or_(
             outside_groups,
             Object.group_id.in_(public_groups),
@@ -178,7 +182,7 @@ async def _posts(
         url = row.uri if row.local else (row.document or {}).get("url") or row.uri
         items.append(
             PostHit(
-                id=row.uri, url=url if isinstance(url, str) else row.uri, title=row.name,
+                id=row.uri, url=url if isinstance(url, str) else row.uri, title=row.name or text_title(row.content or ""),
                 snippet=_snippet(index.html_text(row.content)), author=author, author_url=author_url,
                 group=group_name, group_url=group_url, published=row.published.strftime("%Y-%m-%d %H:%M UTC"),
             )

@@ -2,7 +2,9 @@
 
 PostgreSQL: ``FOR UPDATE SKIP LOCKED`` lets many workers claim disjoint rows at once. SQLite has one
 writer at a time, so the claiming transaction itself serialises claimers. A claim sets ``lease_until``;
-a worker that dies leaves the lease to expire and the row is claimed again (nothing is lost).
+a worker that dies leaves the lease to expire and the row is claimed again (nothing is lost). Inbound
+activities also name their claiming worker, so a dead worker's are released sooner
+(inbox_outbox/worker_registry.py).
 
 Finished rows do not stay forever: ``prune_queues`` deletes them after their retention (madeopen/settings.py),
 in small batches, each its own short transaction, so PostgreSQL never holds locks on many rows at once and

@@ -6,12 +6,12 @@ from pathlib import Path
 
 from aiohttp import web
 
-from web import sessions
+from web import security_headers, sessions
 from web.authorized_fetch import authorized_fetch_middleware
 from web.context import CONTEXT_KEY, WebContext
 from web.errors import error_middleware
 from web.routes import account, actors, admin, discovery, groups, home, inbox, media, objects, people, setup, threads
-from web.routes import lookup, notifications, timelines
+from web.routes import account_data, board, lookup, notifications, reports, timelines
 
 
 def create_app(context: WebContext) -> web.Application:
@@ -20,6 +20,7 @@ def create_app(context: WebContext) -> web.Application:
     # (branding, who is logged in) are known before any handler or error page renders; then CSRF.
     session_mw, page_mw, csrf_mw = sessions.install(app, context)
     app.middlewares.extend([session_mw, error_middleware, page_mw, csrf_mw, authorized_fetch_middleware])
+    security_headers.install(app)
     app[CONTEXT_KEY] = context
     app.add_routes(discovery.routes)
     app.add_routes(actors.routes)
@@ -27,14 +28,17 @@ def create_app(context: WebContext) -> web.Application:
     app.add_routes(home.routes)
     app.add_routes(setup.routes)
     app.add_routes(account.routes)
+    app.add_routes(account_data.routes)
     app.add_routes(admin.routes)
     app.add_routes(media.routes)
     app.add_routes(objects.routes)
     app.add_routes(people.routes)
     app.add_routes(groups.routes)
     app.add_routes(threads.routes)
+    app.add_routes(board.routes)
     app.add_routes(lookup.routes)
     app.add_routes(timelines.routes)
     app.add_routes(notifications.routes)
+    app.add_routes(reports.routes)
     app.router.add_static("/static", Path(__file__).parent / "static")
     return app

@@ -12,6 +12,7 @@ from aiohttp import web
 from actors.remote import RemoteActors
 from actors.urls import Urls
 from inbox_outbox.federation import Federation
+from inbox_outbox.services.account_deletion import DeletedContent
 from storage.engine import SessionMaker
 
 
@@ -28,9 +29,13 @@ class WebContext:
     media_dir: Path = Path("data/media")  # uploaded images (avatars, logo), served under /media/
     # Reverse proxies whose X-Forwarded-For names the client (MADEOPEN_TRUSTED_PROXIES; web/client_address.py).
     trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+    # MADEOPEN_DELETED_ACCOUNT_CONTENT: what a deleted account's posts become.
+    deleted_content: DeletedContent = DeletedContent.REMOVE
     # The activity services' handle (database, URLs, remote-actor cache, signing client): one per process,
     # built by madeopen.app.start_federation; None until federation is started.
     federation: Federation | None = None
+    # MADEOPEN_FEDERATION_MODE=allowlist: the inbox refuses every host not on the allowlist (actors.blocks).
+    allowlist_mode: bool = False
 
     @property
     def fed(self) -> Federation:

@@ -1,10 +1,19 @@
-"""CSRF protection for HTML forms: a per-session token in every form, checked on every form POST.
+"""CSRF protection: every unsafe request a browser may have sent is checked, whatever its body type.
 
-Which requests are checked: every POST/PUT/PATCH/DELETE whose body is one of the three types an HTML
-form (or any cross-site page, without a CORS preflight) can send — urlencoded, multipart and text/plain.
-JSON bodies cannot be sent cross-site without a preflight we never grant. Requests carrying an HTTP
-Signature are server-to-server federation (the inboxes), never a browser form, and are left to their
-own checks. A missing or wrong token is a 403 with a page that says what to do.
+Which requests are checked: every POST/PUT/PATCH/DELETE, with two rules by body type:
+
+- the three types an HTML form can send (urlencoded, multipart, text/plain) must carry the session's
+  token in the ``csrf_token`` field, cookie or not (a log-in form without it is refused too);
+- anything else (JSON, no ``Content-Type`` at all, any other type) must come from this site when the
+  request carries a session cookie: ``Sec-Fetch-Site: same-origin``, or, from a browser that does not
+  send Fetch Metadata, an ``Origin`` equal to ours (both are set by the browser and cannot be forged by a
+  page; a cross-site ``fetch(..., {mode: 'no-cors', credentials: 'include'})`` sends ``Origin`` and
+  ``Sec-Fetch-Site: cross-site``). Without a session cookie nothing is authenticated by it, so such a
+  request goes on to the handler (an API answers 401, an inbox asks for a signature).
+
+Requests carrying an HTTP Signature are server-to-server federation (the inboxes) and are left to their
+own checks: a page cannot add a ``Signature`` header to a cross-site request without a CORS preflight,
+which we never grant. A refused request is a 403 with a page (or JSON) that says what to do.
 
 Form bodies may be larger than the application's default body limit (which is the inbox limit): one
 image of at most 2 MiB plus the fields, so the request is cloned with ``FORM_MAX_BYTES`` before reading.
@@ -22,6 +31,7 @@ from markupsafe import Markup, escape
 
 from actors.errors import Forbidden
 from web import signature_auth
+from web.context import get_context
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 FIELD = "csrf_token"
@@ -32,6 +42,10 @@ _UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 REFUSED = (
     "This form could not be accepted: it has expired or did not come from this site. "
     "Go back, reload the page and send it again. (Cookies must be enabled for this site.)"
+)
+CROSS_SITE = (
+    "This request did not come from this site: a logged-in browser's requests that are not forms must be "
+    "sent from this site's own pages (same-origin Origin or Sec-Fetch-Site)."
 )
 
 
@@ -62,11 +76,18 @@ def field_for(session: aiohttp_session.Session) -> Callable[[], Markup]:
 
 
 def _checked(request: web.Request) -> bool:
-    return (
-        request.method in _UNSAFE_METHODS
-        and request.content_type in FORM_TYPES
-        and not signature_auth.has_signature(request)
-    )
+    return request.method in _UNSAFE_METHODS and not signature_auth.has_signature(request)
+
+
+def same_origin(request: web.Request) -> bool:
+    """Whether the browser says this request comes from a page of this site (Fetch Metadata, or Origin)."""
+    origin = request.headers.get("Origin")
+    if origin is not None and origin.lower() != get_context(request).urls.base.lower():
+        return False  # "null" (a sandboxed frame, a file) or another site
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None:
+        return site == "same-origin"
+    return origin is not None
 
 
 @web.middleware
@@ -75,6 +96,11 @@ async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamR
         return await handler(request)
     # The session is loaded before cloning so that the clone shares it (and changes to it are saved).
     session = await aiohttp_session.get_session(request)
+    if request.content_type not in FORM_TYPES:
+        # A new session means no (valid) session cookie came: nothing is authenticated by it.
+        if not session.new and not same_origin(request):
+            raise CsrfRefused(CROSS_SITE)
+        return await handler(request)
     request = request.clone(client_max_size=FORM_MAX_BYTES)
     form = await request.post()
     expected = session.get(_SESSION_KEY)

@@ -13,7 +13,7 @@ from web.responses import html_page
 log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found", 406: "Not acceptable",
-           409: "Conflict", 413: "Too large", 500: "Something went wrong"}
+           409: "Conflict", 410: "Gone", 413: "Too large", 500: "Something went wrong"}
 
 
 def _wants_html(request: web.Request) -> bool:

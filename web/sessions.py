@@ -1,10 +1,12 @@
 """Browser sessions: who is logged in, and the values every HTML page shows (branding, navigation).
 
-The session lives in an encrypted cookie (aiohttp-session ``EncryptedCookieStorage``, Fernet with a key
-derived from the node's secret key by HKDF), HttpOnly, SameSite=Lax, Secure when the node is on https.
-It holds the person's id, a fingerprint of their password hash (a password change ends every other
-session), the CSRF token and one-shot notices. Every request re-checks the account, so a suspension
-takes effect on the next click.
+Two parts. The cookie is encrypted (aiohttp-session ``EncryptedCookieStorage``, Fernet with a key derived
+from the node's secret key by HKDF), HttpOnly, SameSite=Lax, Secure when the node is on https, valid two
+weeks; it holds the session's random key, the CSRF token and one-shot notices. The session itself is a
+row (actors/browser_sessions.py) found by that key's hash: one indexed lookup a request. Log-out, a
+password change and a suspension delete rows, so a copied cookie stops working at once, everywhere; the
+person sees and ends their sessions on /settings/sessions. Every request also re-checks the account, so
+a suspension takes effect on the next click.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from urllib.parse import quote
 from typing import Any
 
 import aiohttp_session
@@ -22,17 +25,17 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from markupsafe import Markup
 
-from actors import accounts, media, node_settings, notifications
+from actors import accounts, browser_sessions, media, notifications
 from actors.errors import Forbidden
 from actors.node_settings import NodeSettings, SettingsCache
 from storage.models import LocalActor
-from web import csrf
+from web import branding, client_address, csrf
 from web.context import PAGE_VALUES, WebContext, get_context
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 COOKIE_NAME = "madeopen_session"
 MAX_AGE = 14 * 24 * 3600  # the cookie and its encrypted timestamp both expire after two weeks
-_USER, _PASSWORD, _NOTICES = "uid", "pwv", "notices"
+_KEY, _NOTICES = "key", "notices"  # the browser session's key (actors/browser_sessions.py)
 
 SETTINGS_CACHE = web.AppKey("madeopen_settings_cache", SettingsCache)
 CURRENT_USER = web.RequestKey("madeopen_current_user", object)
@@ -46,6 +49,7 @@ class CurrentUser:
     is_admin: bool
     profile_url: str
     unread_notifications: int = 0  # shown in the header of every page
+    session_id: int = 0  # this browser's row in browser_sessions ("this browser" on /settings/sessions)
 
 
 def _fernet(secret_key: str) -> Fernet:
@@ -85,8 +89,9 @@ def require_user(request: web.Request) -> CurrentUser:
     """The logged-in person; anybody else is sent to the log-in page and brought back afterwards."""
     user = current_user(request)
     if user is None:
-        target = request.path_qs if request.method == "GET" else "/"
-        raise web.HTTPSeeOther(f"/login?next={_quote(target)}")
+        # raw_path: the path and query as sent, percent-encoded (safe_next refuses decoded whitespace).
+        target = request.raw_path if request.method == "GET" else "/"
+        raise web.HTTPSeeOther(f"/login?next={quote(target, safe='/')}")
     return user
 
 
@@ -97,25 +102,26 @@ def require_admin(request: web.Request) -> CurrentUser:
     return user
 
 
+def client_of(request: web.Request) -> browser_sessions.Client:
+    return browser_sessions.Client(request.headers.get("User-Agent", ""), client_address.of(request) or "")
+
+
 async def log_in(request: web.Request, actor: LocalActor) -> None:
-    """A fresh session for ``actor`` (new CSRF token; whatever the visitor's session held is dropped)."""
-    assert actor.account is not None
+    """A fresh session for ``actor`` (new key and CSRF token; whatever the visitor's cookie held is dropped)."""
     session = await aiohttp_session.get_session(request)
     session.invalidate()
-    session[_USER] = actor.id
-    session[_PASSWORD] = accounts.password_fingerprint(actor.account.password_hash)
+    async with get_context(request).sessions.begin() as db:
+        session[_KEY] = await browser_sessions.start(db, actor.id, client_of(request))
     csrf.new_token(session)
 
 
-async def refresh_password(request: web.Request, actor: LocalActor) -> None:
-    """After a password change: this session stays valid, every other one of the account ends."""
-    assert actor.account is not None
-    session = await aiohttp_session.get_session(request)
-    session[_PASSWORD] = accounts.password_fingerprint(actor.account.password_hash)
-
-
 async def log_out(request: web.Request) -> None:
+    """End this browser's session: its row goes, so a copy of the cookie elsewhere is logged out too."""
     session = await aiohttp_session.get_session(request)
+    key = session.get(_KEY)
+    if isinstance(key, str):
+        async with get_context(request).sessions.begin() as db:
+            await browser_sessions.end(db, key)
     session.invalidate()
 
 
@@ -125,34 +131,22 @@ async def notify(request: web.Request, message: str) -> None:
     session[_NOTICES] = [*session.get(_NOTICES, []), message][-5:]
 
 
-def _quote(path: str) -> str:
-    from urllib.parse import quote
-
-    return quote(path, safe="/")
-
-
-def safe_next(value: str | None) -> str:
-    """Only paths on this site may be redirected to after logging in (no //host, no scheme)."""
-    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
-        return "/"
-    return value
-
-
 async def _load_user(request: web.Request, session: aiohttp_session.Session) -> CurrentUser | None:
-    actor_id = session.get(_USER)
-    if not isinstance(actor_id, int):
+    key = session.get(_KEY)
+    if not isinstance(key, str):
+        session.invalidate()  # not a key we hand out: start over
         return None
     ctx = get_context(request)
     async with ctx.sessions() as db:
-        actor = await accounts.active_person(db, actor_id)
-        unread = await notifications.unread_count(db, actor_id) if actor is not None else 0
-    if (
-        actor is None
-        or actor.account is None
-        or session.get(_PASSWORD) != accounts.password_fingerprint(actor.account.password_hash)
-    ):
-        session.invalidate()  # suspended, gone, or the password changed elsewhere
+        found = await browser_sessions.find(db, key)
+        actor = await accounts.active_person(db, found.actor_id) if found is not None else None
+        unread = await notifications.unread_count(db, actor.id) if actor is not None else 0
+    if found is None or actor is None or actor.account is None:
+        session.invalidate()  # ended (log-out, password change, elsewhere), suspended, or gone
         return None
+    if found.due_for_touch():
+        async with ctx.sessions.begin() as db:
+            await browser_sessions.touch(db, found, client_of(request))
     return CurrentUser(
         id=actor.id,
         username=actor.username,
@@ -160,7 +154,12 @@ async def _load_user(request: web.Request, session: aiohttp_session.Session) -> 
         is_admin=actor.account.is_admin,
         profile_url=ctx.urls.person(actor.username),
         unread_notifications=unread,
+        session_id=found.id,
     )
+
+
+def _media_url(name: str | None) -> str | None:
+    return f"/media/{name}" if name and media.valid_name(name) else None
 
 
 def _page_values(
@@ -181,9 +180,10 @@ def _page_values(
         "needs_setup": not settings.has_admin,
         "branding": {
             "accent": accent,
-            "on_accent": node_settings.text_on(accent),
-            "link": node_settings.readable_on_white(accent),
-            "logo_url": f"/media/{settings.logo}" if settings.logo and media.valid_name(settings.logo) else None,
+            "css_url": branding.url(accent),  # the colours above as a stylesheet (no inline style: CSP)
+            "logo_url": _media_url(settings.logo),
+            "favicon_url": _media_url(settings.favicon),
+            "show_powered_by": settings.show_powered_by,
             "footer_links": settings.footer_links,
         },
         "current_user": user,
@@ -198,7 +198,7 @@ def _page_values(
 async def page_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     settings = await settings_cache(request).get()
     session = await aiohttp_session.get_session(request)
-    user = await _load_user(request, session) if _USER in session else None
+    user = await _load_user(request, session) if _KEY in session else None
     request[CURRENT_USER] = user
     request[PAGE_VALUES] = _page_values(request, settings, session, user)
     return await handler(request)

@@ -30,13 +30,14 @@ from content.store import object_by_uri
 from federation.activities import object_id
 from federation.objects import is_post
 from federation.remote_actor import ACTOR_TYPES, origin
+from inbox_outbox import post_acceptance
 from inbox_outbox.dereference import FetchBudget, trusted_document
 from inbox_outbox.federation import Federation
 from inbox_outbox.handlers.create import accept_post, parse_post
 from inbox_outbox.handlers.delete import accept_delete, delete_actor
 from inbox_outbox.handlers.reaction import accept_reaction
 from inbox_outbox.handlers.registry import HANDLERS, Drop, Incoming, handles
-from inbox_outbox.handlers.update import accept_update, refresh_actor
+from inbox_outbox.handlers.update import accept_local_board_update, accept_update, refresh_actor
 from inbox_outbox.ids import is_local
 from storage.models import Follow, RemoteActor
 
@@ -74,8 +75,10 @@ async def _from_group(fed: Federation, incoming: Incoming, budget: FetchBudget) 
     group = incoming.actor.uri
     value = incoming.activity.get("object")
     if is_local(fed.urls, object_id(value) or ""):
-        # Our own post or activity in a remote group, relayed back to us: we have the original.
+        # Our own post or activity in a remote group, relayed back to us: we have the original, and
+        # the group has taken the post in (inbox_outbox.post_acceptance).
         log.info("inbox: %s relayed our %s back to us", group, object_id(value))
+        await post_acceptance.announced(fed, group, value)
         return
     async with fed.sessions() as session:
         if await object_by_uri(session, object_id(value)) is not None:
@@ -124,6 +127,10 @@ async def _process_inner(
             return
         if target == actor.uri or (isinstance(value, dict) and value.get("type") in ACTOR_TYPES):
             await refresh_actor(fed, actor.uri, target)
+            return
+        if is_local(fed.urls, target) and isinstance(value, dict):
+            # The group's team set the status of a thread one of ours started there (PROTOCOL.md "The board").
+            await accept_local_board_update(fed, value, actor=actor.uri, via_group=group)
             return
         document = await trusted_document(fed, value, actor.uri, budget)
         await accept_update(fed, parse_post(document), author=actor.uri, via_group=group)

@@ -24,10 +24,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from actors import moderation_log
 from actors.errors import DomainError
 from actors.memberships import is_moderator, local_actor_by_uri
 from content.store import tombstone
 from federation.activities import object_id
+from inbox_outbox import post_acceptance
 from inbox_outbox.dereference import FetchBudget
 from inbox_outbox.federation import Federation
 from inbox_outbox.follows import BANNED
@@ -108,6 +110,7 @@ async def _ban_in_remote_group(
         person = await local_actor_by_uri(session, fed.urls, banned)
         if person is not None and person.actor_type == "person":
             await _record_ban(session, banned, group.uri)
+            await post_acceptance.banned(session, fed.urls, group.uri, banned, block)
         if block.get("removeData") is True:
             removed = await _remove_remote_copies(session, group.uri, banned)
             log.info("%s removed %d posts of %s", group.uri, removed, banned)
@@ -189,6 +192,9 @@ async def _ban_in_our_group(
             raise Drop(exc.message) from None
         if block.get("removeData") is True:
             await remove_posts_by(session, fed.urls, group, member.uri, moderator=None)
+        summary = block.get("summary")
+        await moderation_log.record(session, "ban", member.uri, actor_uri=incoming.actor.uri, group_id=group.id,
+                                    reason=summary if isinstance(summary, str) else "")
 
 
 async def _unban_in_our_group(
@@ -202,3 +208,4 @@ async def _unban_in_our_group(
             log.info("Undo{Block} of %s in %s: not banned", banned, target)
             return
         await unban_member(session, fed.urls, group, membership, incoming.activity)
+        await moderation_log.record(session, "unban", member.uri, actor_uri=incoming.actor.uri, group_id=group.id)

@@ -28,9 +28,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors import notifications
+from actors.errors import Forbidden
 from actors.memberships import can_post, local_actor_by_uri
 from actors.urls import Urls
+from content.audience import record_recipients
+from content.received import Columns, link_response, new_post_columns
 from content.store import note_reply, object_by_uri, thread_context, thread_locked
+from federation.activities import activity as new_activity
 from federation.object_fields import id_list
 from federation.object_render import stored_document
 from federation.objects import InvalidObject, ObjectData, parse_object
@@ -38,7 +42,8 @@ from inbox_outbox.dereference import FetchBudget, trusted_document
 from inbox_outbox.fanout import announce_to_members
 from inbox_outbox.federation import Federation
 from inbox_outbox.handlers.registry import Drop, Incoming, handles
-from inbox_outbox.ids import is_local
+from inbox_outbox.ids import is_local, new_activity_id
+from inbox_outbox.outbox import publish
 from storage.models import Follow, LocalActor, Object, utcnow
 
 log = logging.getLogger(__name__)
@@ -57,7 +62,35 @@ async def on_create(fed: Federation, incoming: Incoming) -> None:
         # FEP-1b12 relays the activity as received; but what we relay must be what we trusted, so a
         # bare id or a re-fetched object is replaced by the document its origin served.
         announced = {**incoming.activity, "object": document}
-    await accept_post(fed, post, activity=announced, addressed=activity_addressing(incoming.activity))
+    try:
+        await accept_post(fed, post, activity=announced, addressed=activity_addressing(incoming.activity))
+    except Refused as refusal:
+        await _reject(fed, incoming, post, refusal)
+        raise
+
+
+class Refused(Drop):
+    """One of our groups refuses a post (``reason``: what its author is told)."""
+
+    def __init__(self, group: LocalActor, reason: str) -> None:
+        super().__init__(f"{group.username}: {reason}")
+        self.group_id = group.id
+        self.reason = reason
+
+
+async def _reject(fed: Federation, incoming: Incoming, post: ObjectData, refusal: Refused) -> None:
+    """Tell the author's server the group refused the post: ``Reject{Create}`` by the group, so the
+    author is not left believing it was posted (issue #10 item 10; inbox_outbox.post_acceptance is the
+    other side). Sent to the author alone; the Create is named with its type, so it reads without a lookup."""
+    create = {"id": incoming.id, "type": "Create", "actor": incoming.actor.uri, "object": post.id}
+    async with fed.sessions.begin() as session:
+        group = await session.get(LocalActor, refusal.group_id)
+        if group is None or incoming.id is None:
+            return
+        group_uri = fed.urls.group(group.username)
+        reject = new_activity(new_activity_id(fed.urls), "Reject", group_uri, create, to=[incoming.actor.uri],
+                          summary=refusal.reason, published=utcnow())
+        await publish(session, fed.urls, group, reject, [incoming.actor.inbox])
 
 
 def activity_addressing(activity: dict[str, Any]) -> tuple[str, ...]:
@@ -94,7 +127,7 @@ async def accept_post(
         async with fed.sessions.begin() as session:
             obj = await _store(session, fed.urls, post, activity, via_group, boosted, addressed)
             if obj is not None:  # replies to and mentions of our people
-                await notifications.post_arrived(session, fed.urls, obj, [m.href for m in post.mentions])
+                await notifications.post_arrived(session, fed.urls, obj, [m.href for m in post.written_mentions])
             return obj
     except IntegrityError:
         # Two workers stored the same post at once: the other one won; that is the idempotent outcome.
@@ -123,8 +156,9 @@ async def _store(
         # FEP-1b12: the group vouches for posts made in it, not for posts of other groups.
         if post.audience is not None and post.audience != via_group:
             raise Drop(f"{via_group} announced {post.id}, which belongs to {post.audience}")
+        columns = await _board_columns(session, urls, post, parent, group_id=None, vouched=True)
         return await _add(session, post, parent, audience=via_group, public=post.public,
-                          locked=post.comments_enabled is False)
+                          locked=post.comments_enabled is False, addressed=addressed, columns=columns)
 
     candidates = tuple(dict.fromkeys(post.addressed + addressed))
     group = await target_group(session, urls, candidates, parent)
@@ -132,16 +166,31 @@ async def _store(
         assert group.group is not None
         await _check_group_post(session, urls, group, post, parent)
         public = group.group.visibility == "public"
-        obj = await _add(session, post, parent, group=group, audience=urls.group(group.username), public=public)
+        columns = await _board_columns(session, urls, post, parent, group_id=group.id, vouched=False)
+        obj = await _add(session, post, parent, group=group, audience=urls.group(group.username), public=public,
+                         addressed=addressed, columns=columns)
         if activity is not None:
             await announce_to_members(session, urls, group, activity)
         return obj
 
     if boosted or await _names_local_person(session, urls, candidates, parent) or await _followed_here(session, urls, post):
         audience = post.audience or (parent.audience_uri if parent is not None else None)
-        return await _add(session, post, parent, audience=audience, public=post.public)
+        return await _add(session, post, parent, audience=audience, public=post.public, addressed=addressed)
 
     raise Drop(f"{post.id} is about nothing hosted here (no group or person of ours is addressed)")
+
+
+async def _board_columns(
+    session: AsyncSession, urls: Urls, post: ObjectData, parent: Object | None, *, group_id: int | None,
+    vouched: bool,
+) -> Columns:
+    """The board's terms of the post (content.received): who may say what is decided there."""
+    try:
+        return await new_post_columns(session, urls, post.board, author=post.author,
+                                      thread_start=post.in_reply_to is None, group_id=group_id, vouched=vouched,
+                                      when=post.updated or post.published)
+    except Forbidden as exc:
+        raise Drop(exc.message) from None
 
 
 async def target_group(
@@ -167,15 +216,15 @@ async def _check_group_post(
     assert group.group is not None
     name = group.username
     if not await can_post(session, urls, group, post.author):
-        raise Drop(f"{post.author} may not post in {name} (banned, not a member, or posting restricted)")
+        raise Refused(group, f"{post.author} may not post in {name} (banned, not a member, or posting restricted)")
     if parent is not None:
         if parent.deleted:
-            raise Drop(f"{parent.uri} was deleted; it takes no replies")
+            raise Refused(group, f"{parent.uri} was deleted; it takes no replies")
         if await thread_locked(session, parent):
-            raise Drop(f"the thread of {parent.uri} in {name} is locked")
+            raise Refused(group, f"the thread of {parent.uri} in {name} is locked")
     if group.group.visibility == "public" and not post.public:
         # The group would announce it to Public: a followers-only or direct post must not leak that way.
-        raise Drop(f"{post.id} is not public; {name} announces publicly")
+        raise Refused(group, f"{post.id} is not public; {name} announces publicly")
 
 
 async def _names_local_person(
@@ -212,6 +261,8 @@ async def _add(
     public: bool,
     group: LocalActor | None = None,
     locked: bool = False,
+    addressed: tuple[str, ...] = (),
+    columns: Columns = Columns(),
 ) -> Object:
     now = utcnow()
     obj = Object(
@@ -231,8 +282,17 @@ async def _add(
         updated=post.updated,
         locked=locked,
         last_activity_at=now,
+        kind=columns.kind,
+        status=columns.status,
+        accepted_answer_uri=columns.accepted_answer_uri,
+        duplicate_of_uri=columns.duplicate_of_uri,
+        official=columns.official,
+        answered_at=columns.answered_at,
     )
     session.add(obj)
-    await session.flush()
+    # Who may read it, if it is not public (content.audience): the post's recipients, and the activity's.
+    await record_recipients(session, obj, post.addressed + addressed)
     await note_reply(session, parent, now)
+    if obj.official:
+        await link_response(session, obj)
     return obj

@@ -7,7 +7,9 @@
   moderators, or on the group's own server). The post keeps its row as a tombstone (content cleared)
   so threads stay whole and the id is never reused; our group re-announces the Delete to its members.
 - An actor (``object`` = the actor itself, Lemmy's ``delete_user``/Mastodon's account deletion): its
-  memberships, follows and votes go, and its posts become tombstones, as Mastodon does.
+  memberships, follows and votes go, its posts become tombstones, as Mastodon does, and its profile
+  leaves the people finder and search. The signature was verified with the key we cached: the actor's
+  server answers 410 for the actor by now, so nothing is fetched.
 
 A Delete of something we never had is common (servers broadcast deletes widely): logged, not an error.
 """
@@ -27,12 +29,12 @@ from federation.objects import tombstone_id
 from federation.remote_actor import origin
 from inbox_outbox.addressing import actor_inboxes
 from inbox_outbox.dereference import FetchBudget
-from inbox_outbox.fanout import announce_to_members
+from inbox_outbox.fanout import announce_to_members, withdraw_boost
 from inbox_outbox.federation import Federation
 from inbox_outbox.handlers.registry import Drop, Incoming, handles
 from inbox_outbox.ids import is_local
 from inbox_outbox.remote_groups import remote_moderators
-from storage.models import Follow, Membership, Object, RemoteActor, utcnow
+from storage.models import Follow, Membership, Object, Profile, RemoteActor, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +101,7 @@ async def accept_delete(
             # A moderator's removal also reaches the author, who may not be a member (a Mastodon mention).
             extra = [] if by_author else await actor_inboxes(session, [obj.author_uri])
             await announce_to_members(session, fed.urls, group, activity, extra_inboxes=extra)
+            await withdraw_boost(session, fed.urls, group, obj.uri)  # Mastodon-family members saw its boost
     return True
 
 
@@ -145,6 +148,7 @@ async def delete_actor(fed: Federation, actor: RemoteActor) -> None:
         )
         for obj in posts:
             tombstone(obj, now)
+        await session.execute(delete(Profile).where(Profile.remote_actor_id == actor.id))
     log.info(
         "inbox: %s deleted itself: %s memberships, %s follows, %s votes and %s posts removed",
         actor.uri, memberships.rowcount, follows.rowcount, votes, len(posts),

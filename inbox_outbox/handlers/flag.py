@@ -5,7 +5,8 @@ Lemmy reports a post to its group: ``Flag{object: <post>, to: [<group>], audienc
 object: [<account>, <status>...], content: <comment>}``. Either way the group is the group of a
 reported post we hold, or else a group of ours the Flag is addressed to. A report about our content or
 people that concerns no group goes to the node's admins (``group_id`` NULL). A report naming nothing of
-ours is dropped. The same Flag id twice is stored once.
+ours is dropped. The same Flag id twice is stored once. The moderators (or admins) get a notification
+and act on it in the queue (inbox_outbox.services.reports).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from actors import notifications
 from actors.memberships import local_actor_by_uri
 from federation.activities import object_id
 from federation.html import plain_text
@@ -77,13 +79,14 @@ async def on_flag(fed: Federation, incoming: Incoming) -> None:
         group_id, ours = await _group_of(session, fed, incoming.activity, objects)
         if not ours:
             raise Drop(f"Flag from {incoming.actor.uri} reports nothing of this server")
-        session.add(
-            Flag(
-                group_id=group_id,
-                reporter_uri=incoming.actor.uri,
-                object_uris=objects,
-                content=_reason(incoming.activity),
-                activity_uri=incoming.id,
-            )
+        flag = Flag(
+            group_id=group_id,
+            reporter_uri=incoming.actor.uri,
+            object_uris=objects,
+            content=_reason(incoming.activity),
+            activity_uri=incoming.id,
         )
+        session.add(flag)
+        await session.flush()
+        await notifications.report_filed(session, flag)  # the moderators (or admins) hear of it
     log.info("report from %s about %s stored for %s", incoming.actor.uri, objects, group_id or "the admins")

@@ -5,6 +5,7 @@
   until a moderator approves or rejects it (services.membership). A banned actor gets ``Reject{Follow}``
   and stays banned.
 - A local person: a Follow row, accepted at once, and ``Accept{Follow}``. A suspended account rejects.
+  A deleted account answers nothing (its keys may be gone; its actor answers 410): the Follow is dropped.
 - Following again is idempotent: no second row. An accepted follower is sent ``Accept`` again (Mastodon
   re-sends a Follow when it believes it is not following, and needs the answer to repair its state);
   a pending request just remembers the newest Follow id, which the eventual answer will name.
@@ -85,6 +86,8 @@ async def _follow_person(session: AsyncSession, fed: Federation, person: LocalAc
         raise Drop("the instance actor has no followers")
     follower = incoming.actor
     followee_uri = local_uri(fed.urls, person)
+    if person.account is not None and person.account.deleted_at is not None:
+        raise Drop(f"Follow of {followee_uri}: the account has been deleted")
     follow = embedded_follow(incoming.activity, follower.uri, followee_uri)
     if person.account is not None and person.account.suspended:
         await answer_follow(session, fed.urls, person, follow, follower.inbox, accept=False)

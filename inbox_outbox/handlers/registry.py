@@ -6,12 +6,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from inbox_outbox.drop import Drop
 from inbox_outbox.federation import Federation
 from storage.models import RemoteActor
 
-
-class Drop(Exception):
-    """The activity is not acceptable (unauthorised, contradictory, about nothing we know): log, don't retry."""
+__all__ = ["Drop", "HANDLERS", "UNDO_HANDLERS", "Handler", "Incoming", "handles", "undoes"]
 
 
 @dataclass(frozen=True)

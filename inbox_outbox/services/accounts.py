@@ -13,17 +13,21 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from actors import accounts
+from actors import accounts, moderation_log
 from actors.urls import Urls
 from inbox_outbox.services.profiles import announce_actor
 from storage.models import LocalActor
 
 
 async def set_suspended(
-    session: AsyncSession, urls: Urls, acting_id: int, username: str, suspended: bool
+    session: AsyncSession, urls: Urls, acting_id: int, username: str, suspended: bool, *, reason: str = "",
+    actor_uri: str | None = None,
 ) -> LocalActor:
-    """An admin (``acting_id``) suspends or unsuspends ``username`` (actors.accounts.set_suspended checks
-    who may), and the person's peers are sent the actor document as it now is."""
-    person = await accounts.set_suspended(session, acting_id, username, suspended)
+    """An admin (``acting_id``, logged as ``actor_uri``) suspends or unsuspends ``username``
+    (actors.accounts.set_suspended checks who may), the act is logged, and the person's peers are sent
+    the actor document as it now is."""
+    person = await accounts.set_suspended(session, acting_id, username, suspended, reason=reason)
+    await moderation_log.record(session, "suspend" if suspended else "unsuspend", urls.person(person.username),
+                                actor_uri=actor_uri, reason=reason)
     await announce_actor(session, urls, person)
     return person

@@ -17,7 +17,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from actors import notifications
+from actors import moderation_log, notifications
 from actors.errors import Conflict, Forbidden, InvalidInput, NotFound
 from actors.local import MODERATOR_ROLES
 from federation.activities import activity, strip_context
@@ -220,7 +220,7 @@ async def _answer_request(
         raise NotFound(f"no pending request from {actor_ref} to join {group_name}") from None
     async with fed.sessions.begin() as session:
         group = await load_group(session, group_name)
-        await acting_moderator(session, fed.urls, group, moderator)
+        acting = await acting_moderator(session, fed.urls, group, moderator)
         membership = await membership_of(session, group, ref.member)
         if membership is None or membership.state != "pending":
             if membership is not None and membership.state == "accepted":
@@ -234,6 +234,8 @@ async def _answer_request(
         else:
             await session.delete(membership)
         await notifications.join_answered(session, group, ref.uri)
+        await moderation_log.record(session, "approve" if accept else "reject", ref.uri, group_id=group.id,
+                                    actor_uri=_logged(fed, acting, moderator))
 
 
 # -- bans (moderators) --------------------------------------------------------------------------
@@ -247,8 +249,10 @@ async def ban(
     moderator: str | None = None,
     remove_data: bool = False,
     reason: str = "",
+    logged_as: str | None = None,
 ) -> None:
-    """Ban an actor from a local group, member or not (a later Follow is refused with Reject)."""
+    """Ban an actor from a local group, member or not (a later Follow is refused with Reject).
+    ``logged_as``: the node admin who acted through the operator's path (reports), for the log."""
     ref = await resolve_actor(fed, actor_ref)
     if ref.local is not None and ref.local.actor_type != "person":
         raise InvalidInput(f"{actor_ref} is not a person: only people can be banned from a group")
@@ -283,6 +287,9 @@ async def ban(
         await ban_member(session, fed.urls, group, ref.member, block)
         if remove_data:
             await remove_posts_by(session, fed.urls, group, ref.uri, moderator=acting, reason=reason.strip())
+        await moderation_log.record(session, "ban", ref.uri, group_id=group.id,
+                                    actor_uri=logged_as or _logged(fed, acting, moderator),
+                                    reason=reason + (" (their posts here removed)" if remove_data else ""))
 
 
 async def unban(fed: Federation, group_name: str, actor_ref: str, *, moderator: str | None = None) -> None:
@@ -303,6 +310,8 @@ async def unban(fed: Federation, group_name: str, actor_ref: str, *, moderator: 
         undo = activity(new_activity_id(fed.urls), "Undo", acting_uri, block, **addressing)
         await publish(session, fed.urls, acting, undo, [ref.remote.inbox] if ref.remote is not None else [])
         await unban_member(session, fed.urls, group, membership, undo)
+        await moderation_log.record(session, "unban", ref.uri, group_id=group.id,
+                                    actor_uri=_logged(fed, acting, moderator))
 
 
 async def _block_to_undo(
@@ -325,6 +334,12 @@ async def _block_to_undo(
 
 
 # -- helpers ------------------------------------------------------------------------------------
+
+
+def _logged(fed: Federation, acting: LocalActor, moderator: str | None) -> str | None:
+    """Who the moderation log names: the moderator, or None for the node operator (who acts through
+    the group's senior moderator, services.common.acting_moderator)."""
+    return uri_of(fed.urls, acting) if moderator is not None else None
 
 
 async def _follow_row(session: AsyncSession, follower_uri: str, followee_uri: str) -> Follow | None:

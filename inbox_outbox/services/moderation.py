@@ -14,6 +14,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from actors import moderation_log
 from actors.errors import Conflict, Forbidden, InvalidInput, NotFound
 from actors.local import MODERATOR_ROLES, ROLES
 from federation.activities import activity, strip_context
@@ -25,6 +26,15 @@ from inbox_outbox.outbox import publish
 from inbox_outbox.services.common import acting_moderator, load_group, load_person, uri_of
 from inbox_outbox.services.refs import resolve_actor
 from storage.models import Activity, Featured, LocalActor, Membership, Object, RemoteActor
+
+
+async def _log(
+    session: AsyncSession, fed: Federation, group: LocalActor, actor: LocalActor, moderator: str | None,
+    action: str, target: str, reason: str = "", *, logged_as: str | None = None,
+) -> None:
+    """The moderation log's entry; the node operator (``moderator`` None) is named as such."""
+    actor_uri = logged_as or (uri_of(fed.urls, actor) if moderator is not None else None)
+    await moderation_log.record(session, action, target, group_id=group.id, reason=reason, actor_uri=actor_uri)
 
 
 async def _moderation(
@@ -66,6 +76,7 @@ async def pin(fed: Federation, group_name: str, object_uri: str, *, moderator: s
         session.add(Featured(group_id=group.id, object_uri=post.uri))
         featured = f"{group_uri(fed.urls, group)}/featured"
         await _moderation(session, fed, group, actor, "Add", post.uri, target=featured)
+        await _log(session, fed, group, actor, moderator, "pin", post.uri)
         return True
 
 
@@ -80,6 +91,7 @@ async def unpin(fed: Federation, group_name: str, object_uri: str, *, moderator:
         await session.delete(row)
         featured = f"{group_uri(fed.urls, group)}/featured"
         await _moderation(session, fed, group, actor, "Remove", object_uri, target=featured)
+        await _log(session, fed, group, actor, moderator, "unpin", object_uri)
         return True
 
 
@@ -116,6 +128,7 @@ async def set_role(fed: Federation, group_name: str, actor_ref: str, role: str, 
         if old == "owner" and await _owners(session, group) <= 1:
             raise Conflict(f"{ref.uri} is the last owner of {group.username}: make someone else owner first")
         membership.role = role
+        await _log(session, fed, group, actor, by, "role", ref.uri, f"{old} → {role}")
         was_moderator, is_moderator = old in MODERATOR_ROLES, role in MODERATOR_ROLES
         if was_moderator != is_moderator:
             await session.flush()
@@ -140,10 +153,12 @@ async def _owners(session: AsyncSession, group: LocalActor) -> int:
 
 
 async def remove_group_post(
-    fed: Federation, group_name: str, object_uri: str, *, moderator: str | None = None, reason: str = ""
+    fed: Federation, group_name: str, object_uri: str, *, moderator: str | None = None, reason: str = "",
+    logged_as: str | None = None,
 ) -> None:
     """A moderator removes someone's post from the group: it becomes a Tombstone, the group announces the
-    moderator's ``Delete`` and a remote author's server is told directly too."""
+    moderator's ``Delete`` and a remote author's server is told directly too. ``logged_as``: the node
+    admin who acted through the operator's path (reports), named in the moderation log."""
     async with fed.sessions.begin() as session:
         group = await load_group(session, group_name)
         actor = await acting_moderator(session, fed.urls, group, moderator)
@@ -151,6 +166,7 @@ async def remove_group_post(
         author = await session.scalar(select(RemoteActor).where(RemoteActor.uri == post.author_uri))
         notify = [author.shared_inbox or author.inbox] if author is not None else []
         await remove_post(session, fed.urls, group, post, moderator=actor, reason=reason.strip(), notify=notify)
+        await _log(session, fed, group, actor, moderator, "remove_post", post.uri, reason, logged_as=logged_as)
 
 
 async def lock_post(
@@ -166,6 +182,7 @@ async def lock_post(
         post.locked = True
         extra = {"summary": reason.strip()} if reason.strip() else {}
         await _moderation(session, fed, group, actor, "Lock", post.uri, **extra)
+        await _log(session, fed, group, actor, moderator, "lock", post.uri, reason)
         return True
 
 
@@ -191,4 +208,5 @@ async def unlock_post(fed: Federation, group_name: str, object_uri: str, *, mode
             addressing = group_addressing(fed.urls, group)
             inner = strip_context(activity(new_activity_id(fed.urls), "Lock", actor_uri, post.uri, **addressing))
         await _moderation(session, fed, group, actor, "Undo", inner)
+        await _log(session, fed, group, actor, moderator, "unlock", post.uri)
         return True

@@ -14,6 +14,15 @@ from here. Where a post lives decides who hears of it:
 Replies also go to the author of the post replied to (and mention them, so Mastodon notifies them).
 Bodies are Markdown, rendered with markdown-it-py (raw HTML off) and then sanitised like remote HTML.
 
+Mastodon-family members of our groups (Mastodon, GoToSocial, Akkoma, Misskey) drop the group's
+``Announce{Update}``/``Announce{Delete}``, take edits and deletes only from a post's author, and show a
+non-public post only to those it names (PROTOCOL.md "Addressing per server family"). So the author's own
+Update and Delete of a post in one of our groups also go, signed by the author, straight to every remote
+member inbox (each inbox once); and in a private group the author's Create and Update reach each member
+inbox as a copy whose post also names, in ``cc`` and a ``Mention``, the members behind that inbox (and
+nobody else: a host learns only its own members). A moderator's removal of a local author's post is also
+said by the author's actor, as Mastodon's own moderation does.
+
 Posts in groups (ours or remote) are signed: the Create or Update and the object it embeds each carry an
 FEP-8b32 integrity proof by the author's Ed25519 key (eddsa-jcs-2022, federation.proofs), the object
 with its own ``@context`` as in FEP-8b32's example "Signed activity with embedded signed object". The group
@@ -34,6 +43,9 @@ from actors.errors import Forbidden, InvalidInput, NotFound
 from actors.memberships import can_post, can_read, is_banned, is_moderator, local_actor_by_uri
 from actors.signing import with_proof
 from actors.urls import Urls
+from content import acceptance
+from content.documents import board_document, response_document
+from content.kinds import DISCUSSION, check_kind, first_status, stored_kind
 from content.rules import check_post_text
 from content.store import group_of, note_reply, object_by_uri, thread_locked, thread_root, tombstone
 from content.votes import add_reaction, find_reaction, remove_reaction
@@ -42,8 +54,9 @@ from federation.context import PUBLIC
 from federation.html import render_markdown
 from federation.object_fields import Mention
 from federation.object_render import LocalPost, context_url, render_object
-from inbox_outbox.addressing import actor_inboxes, dedupe, follower_inboxes
-from inbox_outbox.fanout import announce_to_members
+from federation.thread_title import titled_content
+from inbox_outbox.addressing import MemberRef, actor_inboxes, dedupe, follower_inboxes, group_members_by_inbox
+from inbox_outbox.fanout import announce_to_members, author_withdraws, withdraw_boost
 from inbox_outbox.ids import is_local, new_activity_id, new_object_id
 from inbox_outbox.outbox import publish
 from storage.models import Activity, LocalActor, Object, RemoteActor, utcnow
@@ -111,18 +124,67 @@ async def _deliver(
     document: dict[str, Any],
     *,
     also: list[str] | None = None,
+    post: dict[str, Any] | None = None,
+    to_members: bool = False,
 ) -> Activity:
-    """Store ``document`` with its deliveries; a group of ours then announces it to its members."""
+    """Store ``document`` with its deliveries; a group of ours then announces it to its members.
+
+    ``to_members``: ``document`` is the author's own Create, Update or Delete of a post in our group, which
+    Mastodon-family members must get from the author (module docstring): an Update or Delete also goes to
+    every remote member inbox; in a private group a Create or Update of ``post`` (the unsigned post) goes
+    to each member inbox as its own copy naming the members there, in place of ``document``.
+    """
     actor_uri = _uri(urls, actor)
     inboxes = await actor_inboxes(session, [uri for uri in also or [] if uri != actor_uri])
     if place.remote_group is not None:
         inboxes = [place.remote_group.inbox] + inboxes
     elif place.group is None:
         inboxes = await follower_inboxes(session, actor_uri) + inboxes
+    copies: dict[str, list[MemberRef]] = {}
+    if to_members and place.group is not None:
+        members = await group_members_by_inbox(session, place.group.id)
+        if post is not None and not place.public:
+            copies = members
+            inboxes = [inbox for inbox in inboxes if inbox not in copies]  # the copy there names them too
+        elif document["type"] != "Create":  # a new post in a public group reaches them as the group's boost
+            inboxes += list(members)
     stored = await publish(session, urls, actor, document, dedupe(inboxes))
+    for inbox, named in copies.items():
+        assert post is not None
+        await publish(session, urls, actor, _naming(urls, actor, place, document, post, named), [inbox])
     if place.group is not None:
         await announce_to_members(session, urls, place.group, document)
     return stored
+
+
+def _naming(
+    urls: Urls, author: LocalActor, place: Place, document: dict[str, Any], post: dict[str, Any],
+    members: list[MemberRef],
+) -> dict[str, Any]:
+    """The author's Create or Update of ``post`` once more, the post also addressed (``cc``) to ``members``
+    and mentioning them. Mastodon reads the audience from the object, not the activity, makes a post
+    naming nobody it knows a direct message to nobody, and shows a mentioned account what mentions it
+    (app/lib/activitypub/parser/status_parser.rb ``visibility``, activity/create.rb ``process_audience``);
+    GoToSocial shows a direct post only to the accounts it mentions (internal/ap/extract.go
+    ``ExtractVisibility``, internal/filter/visibility/status.go). Signed anew: the proof covers the copy."""
+    uris = [member.uri for member in members]
+    mentioned = {tag.get("href") for tag in post.get("tag", []) if isinstance(tag, dict)}
+    named = {
+        **post,
+        "cc": list(dict.fromkeys([*post.get("cc", []), *uris])),
+        "tag": [*post.get("tag", []),
+                *({"type": "Mention", "href": m.uri, "name": m.handle} for m in members if m.uri not in mentioned)],
+    }
+    return _authored(urls, author, place, document["type"], named, to=list(named.get("to", [])), cc=named["cc"],
+                     audience=document.get("audience"), published=utcnow())
+
+
+async def deliver_in_group(
+    session: AsyncSession, urls: Urls, actor: LocalActor, group: LocalActor, document: dict[str, Any]
+) -> Activity:
+    """Store ``document`` by ``actor`` and have our ``group`` announce it to its members (the board's
+    Update{Page}, inbox_outbox.services.board)."""
+    return await _deliver(session, urls, actor, Place(group=group), document)
 
 
 def _uri(urls: Urls, actor: LocalActor) -> str:
@@ -173,7 +235,11 @@ async def _store_post(
     title: str,
     body: str,
     parent: Object | None = None,
+    thread_kind: str | None = None,
+    official_status: str | None = None,
 ) -> Object:
+    """Store and deliver a post. ``thread_kind``: a board thread's kind (idea, concern, question);
+    ``official_status``: the post is the team's official response announcing that status."""
     author_uri = _uri(urls, author)
     object_uri = new_object_id(urls)
     now = utcnow()
@@ -219,12 +285,22 @@ async def _store_post(
         document=document,
         published=now,
         last_activity_at=now,
+        # A remote group takes it in only when it announces it (content.acceptance).
+        acceptance=acceptance.PENDING if place.remote_group is not None else None,
+        kind=thread_kind,
+        status=first_status(thread_kind),
+        official=official_status is not None,
     )
+    if thread_kind is not None:
+        document = obj.document = board_document(obj, document)
+    elif official_status is not None:
+        document = obj.document = response_document(document, official_status)
     session.add(obj)
     await session.flush()
     create = _authored(urls, author, place, "Create", document, to=list(post.to), cc=list(post.cc),
                        audience=post.audience, published=now)
-    await _deliver(session, urls, author, place, create, also=[parent.author_uri] if parent is not None else [])
+    await _deliver(session, urls, author, place, create, also=[parent.author_uri] if parent is not None else [],
+                   post=document, to_members=True)
     return obj
 
 
@@ -235,9 +311,12 @@ async def create_post(
     group: LocalActor | RemoteActor | None,
     title: str,
     body: str,
+    kind: str = DISCUSSION,
 ) -> Object:
     """A new thread: in one of our groups, in a remote group (``group`` a cached RemoteActor), or on the
-    author's profile (``group`` None). Group threads need a title: Lemmy and PieFed show it."""
+    author's profile (``group`` None). Group threads need a title: Lemmy and PieFed show it. ``kind``
+    (content.kinds): a discussion, or an idea, concern or question on the group's board."""
+    kind = check_kind(kind)
     if isinstance(group, RemoteActor):
         if group.actor_type != "Group":
             raise InvalidInput(f"{group.uri} is not a group")
@@ -249,15 +328,22 @@ async def create_post(
     else:
         place = Place()
     in_group = place.in_group
+    if kind != DISCUSSION and not in_group:
+        raise InvalidInput("ideas, concerns and questions are started in a group")
     title, body = check_post_text(title, body, title_required=in_group)
     await _check_may_post(session, urls, author, place)
     # FEP-1b12 threads are Pages with a name; profile posts are Notes (an Article when titled).
-    kind = "Page" if in_group else ("Article" if title else "Note")
-    return await _store_post(session, urls, author, place, kind=kind, title=title, body=body)
+    object_type = "Page" if in_group else ("Article" if title else "Note")
+    return await _store_post(session, urls, author, place, kind=object_type, title=title, body=body,
+                             thread_kind=stored_kind(kind))
 
 
-async def reply(session: AsyncSession, urls: Urls, author: LocalActor, parent_uri: str, body: str) -> Object:
-    """A reply (a Note) to any post we have, in the parent's group or thread."""
+async def reply(
+    session: AsyncSession, urls: Urls, author: LocalActor, parent_uri: str, body: str,
+    *, official_status: str | None = None,
+) -> Object:
+    """A reply (a Note) to any post we have, in the parent's group or thread. ``official_status``: the
+    reply is the team's official response announcing that status (inbox_outbox.services.board)."""
     parent = await object_by_uri(session, parent_uri)
     if parent is None:
         raise NotFound(f"no post {parent_uri} here to reply to")
@@ -266,11 +352,13 @@ async def reply(session: AsyncSession, urls: Urls, author: LocalActor, parent_ur
     place = await _place_of(session, urls, parent)
     _, body = check_post_text("", body, title_required=False)
     await _check_may_post(session, urls, author, place)
-    if await thread_locked(session, parent):
+    if official_status is None and await thread_locked(session, parent):  # the team still answers
         raise Forbidden("this thread is locked: no new replies")
-    obj = await _store_post(session, urls, author, place, kind="Note", title="", body=body, parent=parent)
-    await note_reply(session, parent)
-    await notifications.post_arrived(session, urls, obj)
+    obj = await _store_post(session, urls, author, place, kind="Note", title="", body=body, parent=parent,
+                            official_status=official_status)
+    if obj.acceptance is None:  # a reply a remote group must accept counts once it does (content.acceptance)
+        await note_reply(session, parent)
+        await notifications.post_arrived(session, urls, obj)
     return obj
 
 
@@ -386,18 +474,22 @@ async def update_post(
     obj.source = body
     obj.content = render_markdown(body)
     obj.updated = now
-    document = {**obj.document, "content": obj.content, "source": {"content": body, "mediaType": "text/markdown"}}
+    document = {**obj.document, "content": titled_content(new_title, obj.content),
+                "source": {"content": body, "mediaType": "text/markdown"}}
     document["updated"] = iso(now)
     if new_title:
         document["name"] = new_title
     else:
         document.pop("name", None)
+    if obj.kind is not None:
+        document = board_document(obj, document)  # the status line and terms stay
     obj.document = document
     place = await _place_of(session, urls, obj)
     parent = await object_by_uri(session, obj.in_reply_to_uri)
     edit = _authored(urls, author, place, "Update", document, to=list(document.get("to", [])),
                      cc=list(document.get("cc", [])), audience=obj.audience_uri, published=now)
-    await _deliver(session, urls, author, place, edit, also=[parent.author_uri] if parent is not None else [])
+    await _deliver(session, urls, author, place, edit, also=[parent.author_uri] if parent is not None else [],
+                   post=document, to_members=True)
     return obj
 
 
@@ -425,5 +517,10 @@ async def delete_post(session: AsyncSession, urls: Urls, actor: LocalActor, obje
     tombstone(obj)
     removal = activity(new_activity_id(urls), "Delete", actor_uri, obj.uri, to=to, cc=cc,
                        audience=obj.audience_uri, published=utcnow())
-    await _deliver(session, urls, actor, place, removal, also=[obj.author_uri] if moderating else [])
+    await _deliver(session, urls, actor, place, removal, also=[obj.author_uri] if moderating else [],
+                   to_members=not moderating)
+    if place.group is not None:
+        if moderating:
+            await author_withdraws(session, urls, place.group, obj)
+        await withdraw_boost(session, urls, place.group, obj.uri)
     return obj

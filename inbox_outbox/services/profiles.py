@@ -37,7 +37,8 @@ from people.profiles import ProfileChange
 from storage.models import Activity, Follow, LocalActor, Membership, Profile, RemoteActor, utcnow
 
 
-async def _person_inboxes(session: AsyncSession, urls: Urls, person: LocalActor, actor_uri: str) -> list[str]:
+async def person_inboxes(session: AsyncSession, urls: Urls, person: LocalActor, actor_uri: str) -> list[str]:
+    """The remote inboxes that keep a copy of a local person (see the module text)."""
     inboxes = await follower_inboxes(session, actor_uri)
     remote_groups = await session.scalars(
         select(RemoteActor)
@@ -63,7 +64,7 @@ async def announce_actor(session: AsyncSession, urls: Urls, actor: LocalActor) -
         inboxes = await group_member_inboxes(session, actor.id)
         public = actor.group is None or actor.group.visibility == "public"
     else:
-        inboxes = await _person_inboxes(session, urls, actor, actor_uri)
+        inboxes = await person_inboxes(session, urls, actor, actor_uri)
         public = True
     followers = f"{actor_uri}/followers"
     update = activity(

@@ -11,19 +11,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.errors import Forbidden, InvalidInput, NotFound
 from actors.group_pages import local_path
 from actors.urls import Urls
+from content import acceptance
+from content.kinds import DISCUSSION
 from content.rules import check_post_text
 from content.store import group_of, object_by_uri, thread_root
 from content.thread_views import post_path
 from inbox_outbox import collections_content
 from inbox_outbox.federation import Federation
-from inbox_outbox.services import moderation, posts
+from inbox_outbox.follows import BANNED
+from inbox_outbox.services import board, moderation, posts
 from inbox_outbox.services.common import load_group, load_person
-from storage.models import Object
+from storage.models import Follow, Object, RemoteActor
 
 VOTES = ("like", "dislike", "undo")
 MODERATION = ("pin", "unpin", "lock", "unlock")
@@ -35,11 +39,13 @@ class Posted:
     uri: str
     path: str  # the post's own page
     thread_path: str  # the page of the thread it is in (its first post's)
+    pending: bool = False  # sent to a remote group, which has not accepted it yet (content.acceptance)
 
 
 async def _posted(session: AsyncSession, urls: Urls, obj: Object) -> Posted:
     root = await thread_root(session, obj)
-    return Posted(id=obj.id, uri=obj.uri, path=post_path(urls, obj), thread_path=post_path(urls, root))
+    return Posted(id=obj.id, uri=obj.uri, path=post_path(urls, obj), thread_path=post_path(urls, root),
+                  pending=obj.acceptance == acceptance.PENDING)
 
 
 def _person_uri(urls: Urls, username: str) -> str:
@@ -58,11 +64,32 @@ async def visible_post(session: AsyncSession, urls: Urls, post_id: int, viewer: 
 # Writing
 
 
-async def start_thread(fed: Federation, username: str, group_name: str, title: str, body: str) -> Posted:
+async def start_thread(fed: Federation, username: str, group_name: str, title: str, body: str,
+                       kind: str = DISCUSSION) -> Posted:
     title, body = check_post_text(title, body, title_required=True)
     async with fed.sessions.begin() as session:
         author = await load_person(session, username)
         group = await load_group(session, group_name)
+        obj = await posts.create_post(session, fed.urls, author, group, title, body, kind)
+        return await _posted(session, fed.urls, obj)
+
+
+async def start_remote_thread(fed: Federation, username: str, group_uri: str, title: str, body: str) -> Posted:
+    """A new thread in a group of another server (FEP-1b12: ``Create{Page}`` sent to the group, which
+    announces it). Its members only: the group would refuse anyone else's post anyway (Lemmy and Made
+    Open both do for private groups; a banned member is refused everywhere)."""
+    title, body = check_post_text(title, body, title_required=True)
+    async with fed.sessions.begin() as session:
+        author = await load_person(session, username)
+        group = await session.scalar(select(RemoteActor).where(RemoteActor.uri == group_uri))
+        if group is None or group.actor_type != "Group":
+            raise NotFound("no group of another server known here by that address")
+        state = await session.scalar(select(Follow.state).where(
+            Follow.follower_uri == _person_uri(fed.urls, username), Follow.followee_uri == group.uri))
+        if state == BANNED:
+            raise Forbidden(f"You are banned from {group.display_name or group.username}.")
+        if state != "accepted":
+            raise Forbidden(f"Join {group.display_name or group.username} first: its members start threads there.")
         obj = await posts.create_post(session, fed.urls, author, group, title, body)
         return await _posted(session, fed.urls, obj)
 
@@ -117,6 +144,46 @@ async def vote(fed: Federation, username: str, post_id: int, choice: str) -> Pos
         else:
             await posts.undo_reaction(session, fed.urls, actor, obj.uri)
         return await _posted(session, fed.urls, obj)
+
+
+# --------------------------------------------------------------------------------------------------
+# The board: statuses, accepted answers, following
+
+
+async def set_status(fed: Federation, username: str, post_id: int, status: str, response: str,
+                     duplicate_of: str = "") -> Posted:
+    async with fed.sessions.begin() as session:
+        actor = await load_person(session, username)
+        thread = await visible_post(session, fed.urls, post_id, _person_uri(fed.urls, username))
+        done = await board.set_status(session, fed.urls, actor, thread.uri, status, response,
+                                      duplicate_of=duplicate_of or None)
+        return await _posted(session, fed.urls, done.response)
+
+
+async def accept_answer(fed: Federation, username: str, post_id: int, answer_id: int | None) -> Posted:
+    """Mark the reply ``answer_id`` as the accepted answer of the question ``post_id`` (None: unmark)."""
+    async with fed.sessions.begin() as session:
+        actor = await load_person(session, username)
+        viewer = _person_uri(fed.urls, username)
+        question = await visible_post(session, fed.urls, post_id, viewer)
+        answer = await visible_post(session, fed.urls, answer_id, viewer) if answer_id is not None else None
+        await board.accept_answer(session, fed.urls, actor, question.uri, answer.uri if answer else None)
+        return await _posted(session, fed.urls, answer or question)
+
+
+async def follow_thread(fed: Federation, username: str, post_id: int, on: bool) -> Posted:
+    async with fed.sessions.begin() as session:
+        actor = await load_person(session, username)
+        thread = await visible_post(session, fed.urls, post_id, _person_uri(fed.urls, username))
+        await board.follow_thread(session, fed.urls, actor, thread, on)
+        return await _posted(session, fed.urls, thread)
+
+
+async def set_default_kind(fed: Federation, username: str, group_name: str, kind: str) -> str:
+    async with fed.sessions.begin() as session:
+        actor = await load_person(session, username)
+        group = await load_group(session, group_name)
+        return await board.set_default_kind(session, fed.urls, actor, group, kind)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -2,14 +2,19 @@
 
 from storage.models.actors import Account, Group, LocalActor, Membership, NodeSetting, RemoteActor, RemoteKey
 from storage.models.base import Base, utcnow
-from storage.models.content import Featured, Flag, Follow, Object, Reaction
-from storage.models.login import LoginAttempt
+from storage.models.content import (
+    BoardCount, Featured, Flag, Follow, ModerationEntry, Object, ObjectRecipient, Reaction, StatusChange,
+    ThreadFollower,
+)
+from storage.models.login import BrowserSession, LoginAttempt
 from storage.models.notifications import Notification
 from storage.models.profiles import Profile, ProfileTag, SearchPending
-from storage.models.queues import Activity, Delivery, DomainBlock, Host, InboundActivity
+from storage.models.queues import Activity, Delivery, DomainAllow, DomainBlock, Host, InboundActivity, QueueWorker
 
 __all__ = [
-    "Account", "Activity", "Base", "Delivery", "DomainBlock", "Featured", "Flag", "Follow", "Group", "Host",
-    "InboundActivity", "LocalActor", "LoginAttempt", "Membership", "NodeSetting", "Notification", "Object", "Profile",
-    "ProfileTag", "Reaction", "RemoteActor", "RemoteKey", "SearchPending", "utcnow",
+    "Account", "Activity", "Base", "BoardCount", "BrowserSession", "Delivery", "DomainAllow", "DomainBlock",
+    "Featured", "Flag", "Follow", "Group", "Host", "InboundActivity", "LocalActor", "LoginAttempt", "Membership",
+    "ModerationEntry", "NodeSetting", "Notification", "Object", "ObjectRecipient", "Profile", "ProfileTag",
+    "QueueWorker", "Reaction", "RemoteActor", "RemoteKey", "SearchPending", "StatusChange", "ThreadFollower",
+    "utcnow",
 ]

@@ -42,7 +42,10 @@ class Account(Base):
     email: Mapped[str | None] = mapped_column(String(320), unique=True, nullable=True)
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     suspended: Mapped[bool] = mapped_column(Boolean, default=False)
+    suspension_reason: Mapped[str] = mapped_column(Text, default="", server_default="")  # shown to the person
     approval_pending: Mapped[bool] = mapped_column(Boolean, default=False)  # sign-up awaiting an admin
+    # Set when the account was deleted: the row stays as a tombstone (migration 0007).
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     last_active_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
     actor: Mapped[LocalActor] = relationship(back_populates="account")
@@ -58,6 +61,8 @@ class Group(Base):
     visibility: Mapped[str] = mapped_column(String(16))  # public | private
     posting_restricted_to_mods: Mapped[bool] = mapped_column(Boolean, default=False)
     rules: Mapped[str] = mapped_column(Text, default="", server_default="")  # Markdown; migration 0005
+    # The kind the composer offers first (content.kinds.THREAD_KINDS); moderators choose. Migration 0007.
+    default_kind: Mapped[str] = mapped_column(String(16), default="discussion", server_default="discussion")
 
     actor: Mapped[LocalActor] = relationship(back_populates="group")
 

@@ -27,8 +27,25 @@ class InboundActivity(Base):
     state: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # The QueueWorker holding the lease: when that worker is gone, the row is released at once rather
+    # than when the lease runs out (inbox_outbox/worker_registry.py).
+    claimed_by: Mapped[str | None] = mapped_column(String(36), nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class QueueWorker(Base):
+    """A running worker process, known by its heartbeat (inbox_outbox/worker_registry.py)."""
+
+    __tablename__ = "queue_workers"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    # Processes with the same host key share a process-id namespace, so one can tell whether another's
+    # pid still runs; the pid alone means nothing on another machine or container.
+    host_key: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    heartbeat_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class Activity(Base):
@@ -87,9 +104,21 @@ class Host(Base):
 
 
 class DomainBlock(Base):
-    """A remote host this node refuses (403 at the inbox; nothing delivered to it)."""
+    """A remote host this node refuses (``block``: 403 at the inbox, nothing delivered to or fetched from
+    it) or keeps off its public listings (``silence``; actors.blocks)."""
 
     __tablename__ = "domain_blocks"
+
+    domain: Mapped[str] = mapped_column(String(255), primary_key=True)
+    severity: Mapped[str] = mapped_column(String(16), default="block", server_default="block")  # block | silence
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class DomainAllow(Base):
+    """A host this node federates with in allowlist mode (MADEOPEN_FEDERATION_MODE=allowlist)."""
+
+    __tablename__ = "domain_allows"
 
     domain: Mapped[str] = mapped_column(String(255), primary_key=True)
     reason: Mapped[str] = mapped_column(Text, default="")

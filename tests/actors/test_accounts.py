@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from actors import accounts, local, media, node_settings
+from actors import accounts, browser_sessions, local, media, node_settings
 from actors.errors import Forbidden, InvalidInput, NotFound
 from actors.node_settings import InvalidFields
 from actors.passwords import verify_password
@@ -142,13 +142,14 @@ async def test_change_password_needs_the_current_one(services: Services) -> None
             await accounts.change_password(session, actor_id, "wrong", "new password 1", "new password 1")
     assert list(refused.value.errors) == ["current_password"]
     async with services.sessions.begin() as session:
-        actor = await accounts.change_password(session, actor_id, PASSWORD, "new password 1", "new password 1")
-        fingerprint = accounts.password_fingerprint(actor.account.password_hash)  # type: ignore[union-attr]
+        await browser_sessions.start(session, actor_id, browser_sessions.Client("Firefox", "192.0.2.1"))
+    async with services.sessions.begin() as session:
+        await accounts.change_password(session, actor_id, PASSWORD, "new password 1", "new password 1")
     async with services.sessions() as session:
         account = await session.get(Account, actor_id)
         assert account is not None and verify_password(account.password_hash, "new password 1")
         assert not verify_password(account.password_hash, PASSWORD)
-        assert accounts.password_fingerprint(account.password_hash) == fingerprint != ""
+        assert await browser_sessions.list_for(session, actor_id) == []  # the old sessions are over
 
 
 # --- profile ------------------------------------------------------------------------------------------------

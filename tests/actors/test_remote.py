@@ -329,3 +329,12 @@ async def test_names_and_summaries_are_sanitised(remote: RemoteActors, peer: Pee
     for dangerous in ("script", "alert", "onclick", "javascript:", "<img", "<style", "onerror"):
         assert dangerous not in actor.summary, actor.summary
     assert actor.summary.startswith("<p>Hi")
+
+
+async def test_actor_document_nested_absurdly_deep_is_refused(remote: RemoteActors, peer: Peer) -> None:
+    deep = peer.add_actor("deep")
+    deep.document_bytes = b'{"id": "' + deep.id.encode() + b'", "attachment": ' + b"[" * 20_000 + b"]" * 20_000 + b"}"
+    with pytest.raises(ResolveError, match="nested deeper than 32 levels"):
+        await remote.resolve(deep.id)
+    assert await remote.key_lookup(deep.key_id, refresh=False) is None
+    assert peer.gets_of(deep) == 2  # fetched, refused, nothing cached

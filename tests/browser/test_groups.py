@@ -1,7 +1,7 @@
 """Groups and threads in a real browser against real nodes: creating public and private groups, a thread,
 a reply and a like, a private join approved by the owner, hostile content (local Markdown and a remote
 post delivered through the inbox) that never runs, and joining a group of a second running node by
-pasting its address into the search box. Screenshots of the group and thread pages at desktop width and
+pasting its address into the search box, seeing its earlier threads, and starting a thread there. Screenshots of the group and thread pages at desktop width and
 360 px; axe-core finds no serious or critical problem on them.
 """
 
@@ -279,6 +279,10 @@ def test_join_a_group_of_another_node(browser: object, node: Node, second_node: 
     create_user(node, "ada")
     node.cli("group", "create", "garden", "--owner", "ada", "--title", "Community Garden", check=True)
     create_user(second_node, "zoe")
+    ada = Visitor(browser, node)
+    ada.log_in("ada")
+    _start_thread(ada, "garden", "Before zoe came", "Written before anyone on the other node joined.")
+    ada.close()
     zoe = Visitor(browser, second_node)
     try:
         zoe.log_in("zoe")
@@ -312,6 +316,39 @@ def test_join_a_group_of_another_node(browser: object, node: Node, second_node: 
         ) == "accepted"
         zoe.screenshot("group-remote-member")
         zoe.assert_accessible()
+
+        # Joining brought the group's recent threads (backfilled from its outbox, issue #10 item 8).
+        def backfilled() -> bool:
+            page.reload()
+            return page.get_by_role("link", name="Before zoe came").is_visible()
+
+        _wait_for(backfilled, what="the group's earlier thread on zoe's node")
+
+        # zoe starts a thread in the group from her own node (item 9): pending until the group announces it.
+        remote_page = page.url
+        page.get_by_role("link", name=re.compile("^Start a thread")).click()
+        page.wait_for_url(re.compile(r"/remote-group/new\?id="))
+        zoe.screenshot("thread-new-remote")
+        zoe.assert_accessible()
+        zoe.fill({"Title": "Hello from the other node", "Text": "Zoe here, *waving*."})
+        zoe.submit("Post the thread")
+        assert "/objects/" in page.url
+        assert "Your thread is sent to Community Garden" in page.get_by_role("status").inner_text()
+        zoe.screenshot("thread-remote-sent")
+        zoe.assert_accessible()
+        zoe.fits_width()
+
+        def accepted_by_the_group() -> bool:
+            page.goto(remote_page)
+            item = page.locator(".thread-list li", has_text="Hello from the other node")
+            return item.count() == 1 and "Pending" not in item.inner_text()
+
+        _wait_for(accepted_by_the_group, what="the group's Announce of zoe's thread")
+        assert _db_value(node, "SELECT name FROM objects WHERE author_uri = ? AND group_id IS NOT NULL",
+                         zoe_uri) == "Hello from the other node"
+        zoe.screenshot("group-remote-thread")
+        zoe.assert_accessible()
+        zoe.fits_width()
 
         # The group's node counts zoe as a member, on its own group page.
         zoe.goto(group_uri)

@@ -176,14 +176,21 @@ def test_admin_suspends_a_user_who_then_cannot_log_in(visitor: Visitor, other_vi
     visitor.assert_accessible()
     visitor.fits_width()
     with visitor.page.expect_navigation():
-        visitor.page.get_by_role("button", name="Suspend troll").click()
+        visitor.page.get_by_role("link", name="Suspend troll").click()
+    # Confirmation and a reason first; without a reason the form says so.
+    visitor.submit("Suspend troll")
+    assert "say why" in visitor.page.locator("#reason-error").inner_text()
+    visitor.assert_accessible()
+    visitor.fill({"Reason (shown to them when they try to log in)": "spam in every group"})
+    visitor.submit("Suspend troll")
     assert "troll is suspended" in visitor.page.get_by_role("status").inner_text()
     assert visitor.page.get_by_role("button", name="Unsuspend troll").is_visible()
 
     other_visitor.goto("/settings/profile")  # the running session has ended
     assert "/login" in other_visitor.page.url
     other_visitor.log_in("troll")
-    assert "suspended" in other_visitor.page.get_by_role("alert").inner_text()
+    refusal = other_visitor.page.get_by_role("alert").inner_text()
+    assert "suspended" in refusal and "spam in every group" in refusal
 
 
 def test_a_form_post_without_the_csrf_token_is_refused(visitor: Visitor, node: Node) -> None:
@@ -203,3 +210,33 @@ def test_a_form_post_without_the_csrf_token_is_refused(visitor: Visitor, node: N
     visitor.screenshot("csrf-refused")
     visitor.goto("/users/cleo")
     assert page.get_by_role("heading", level=1).inner_text() == "cleo"  # nothing changed
+
+
+def test_another_site_cannot_frame_our_pages(visitor: Visitor, node: Node) -> None:
+    """frame-ancestors 'none' (web/security_headers.py): a one-click admin form cannot be framed and clicked
+    through (clickjacking). A page of no origin of ours puts the log-in page in a frame; Chromium refuses."""
+    page = visitor.page
+    with page.expect_console_message(lambda m: "frame-ancestors" in m.text) as refused:
+        page.set_content(f'<iframe src="{node.base_url}/login" title="ours, framed"></iframe>')
+    assert "frame-ancestors 'none'" in refused.value.text and "blocked" in refused.value.text
+    framed = page.frames[-1]
+    assert framed.url != f"{node.base_url}/login" or "Log in" not in framed.content()
+
+
+def test_a_member_ends_a_session_on_another_browser(visitor: Visitor, other_visitor: Visitor, node: Node) -> None:
+    create_user(node, "cleo")
+    visitor.first_run()
+    visitor.log_out()
+    visitor.log_in("cleo")
+    other_visitor.log_in("cleo")
+    page = visitor.page
+    visitor.goto("/settings/sessions")
+    assert page.get_by_role("heading", level=1).inner_text() == "Sessions"
+    assert page.get_by_text("This browser").is_visible()
+    visitor.assert_accessible()
+    visitor.fits_width()
+    visitor.screenshot("settings-sessions")
+    visitor.submit("End session")
+    assert "That session has ended." in page.get_by_role("status").inner_text()
+    other_visitor.goto("/settings/profile")
+    assert "/login" in other_visitor.page.url  # the other browser was logged out

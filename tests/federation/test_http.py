@@ -575,11 +575,11 @@ async def test_fetch_json_refuses_other_types(fed: FederationClient, peer: Peer,
 @pytest.mark.parametrize(
     ("kind", "message"),
     [
-        ("invalid", "invalid JSON"),
+        ("invalid", "not valid JSON"),
         ("array", "expected a JSON object, got an array"),
         ("string", "expected a JSON object, got a string"),
         ("not-utf8", "not UTF-8"),
-        ("nan", "invalid JSON"),
+        ("nan", "not valid JSON"),
         ("deep", "nested deeper than 32 levels"),
         ("very-deep", "nested deeper than 32 levels"),
     ],

@@ -40,7 +40,11 @@ def test_render_local_post_round_trips() -> None:
     )
     doc = render_object(post)
     assert doc["audience"] == OUR_GROUP and doc["to"] == [OUR_GROUP, PUBLIC]
-    assert doc["replies"] == "https://node.test/objects/abc/replies"
+    assert doc["replies"] == {  # Mastodon's shape, empty for a new post (federation.collections)
+        "id": "https://node.test/objects/abc/replies", "type": "Collection", "totalItems": 0,
+        "first": {"id": "https://node.test/objects/abc/replies?page=1", "type": "CollectionPage",
+                  "partOf": "https://node.test/objects/abc/replies", "totalItems": 0, "items": []},
+    }
     assert doc["context"] == "https://node.test/objects/abc/context"
     assert doc["source"] == {"content": "Hello **garden**", "mediaType": "text/markdown"}
     assert doc["published"] == "2024-05-01T08:00:00Z" and doc["commentsEnabled"] is True
@@ -50,3 +54,33 @@ def test_render_local_post_round_trips() -> None:
 
     tomb = render_tombstone(post.id, "Page", published)
     assert tomb["type"] == "Tombstone" and tomb["formerType"] == "Page" and "content" not in tomb
+
+
+def _thread(name: str, content: str, source: str, kind: str = "Page") -> LocalPost:
+    return LocalPost(id="https://node.test/objects/t1", type=kind, author="https://node.test/users/alice",
+                     content=content, source=source, published=datetime(2024, 5, 1, tzinfo=timezone.utc),
+                     to=(OUR_GROUP, PUBLIC), name=name, audience=OUR_GROUP)
+
+
+def test_thread_title_is_the_name_and_the_first_line_of_the_content() -> None:
+    # PROTOCOL.md "Thread titles": Lemmy/PieFed read `name` and `source`; Mastodon shows a Page's name;
+    # Misskey shows `content` only, GoToSocial `summary or name` as a warning and then `content`.
+    doc = render_object(_thread("Sun & \"shade\" <3", "<p>Tomatoes <strong>need</strong> sun.</p>",
+                                "Tomatoes **need** sun."))
+    assert (doc["type"], doc["name"]) == ("Page", 'Sun & "shade" <3')
+    assert doc["content"] == '<p><strong>Sun &amp; "shade" &lt;3</strong></p><p>Tomatoes <strong>need</strong> sun.</p>'
+    assert doc["source"] == {"content": "Tomatoes **need** sun.", "mediaType": "text/markdown"}  # no title
+    assert "summary" not in doc  # a summary is a content warning on Mastodon, GoToSocial and Misskey
+
+    # Another Made Open node reads the title once, as the title.
+    parsed = parse_object(doc)
+    assert parsed.name == 'Sun & "shade" <3'
+    assert parsed.content == "<p>Tomatoes <strong>need</strong> sun.</p>"
+
+
+def test_untitled_posts_and_other_servers_content_are_left_alone() -> None:
+    reply = render_object(_thread("", "<p>Agreed.</p>", "Agreed.", kind="Note"))
+    assert reply["content"] == "<p>Agreed.</p>" and "name" not in reply
+    # A Lemmy page whose body merely starts in bold is not cut.
+    lemmy = {**LEMMY_PAGE, "name": "Post title", "content": "<p><strong>Bold start</strong></p><p>rest</p>"}
+    assert parse_object(lemmy).content == "<p><strong>Bold start</strong></p><p>rest</p>"

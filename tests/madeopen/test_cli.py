@@ -177,6 +177,10 @@ def _refused_commands(pw: dict[str, Path]) -> list[tuple[tuple[str | Path, ...],
         (("group", "create", "garden2", "--owner", "nobody"), "nobody"),
         (("group", "create", "garden2", "--owner", "gardeners"), "no person named"),  # a group owns nothing
         (("group", "create", "garden2", "--title", "t" * 201), "too long"),
+        # deleting an account: unknown names, groups, and no confirmation (stdin is not a terminal here)
+        (("user", "delete", "nobody", "--yes"), "no person named 'nobody'"),
+        (("user", "delete", "gardeners", "--yes"), "no person named 'gardeners'"),
+        (("user", "delete", "alice"), "run again with --yes"),
     ]
 
 
@@ -187,7 +191,9 @@ def _bad_arguments(pw: dict[str, Path]) -> list[tuple[tuple[str | Path, ...], st
         (("frobnicate",), "invalid choice"),
         (("user", "create", "carol"), "--password-file"),
         (("user", "create", "--password-file", good), "required"),
-        (("user", "delete", "alice"), "invalid choice"),
+        (("user", "rename", "alice"), "invalid choice"),
+        (("user", "delete"), "required"),
+        (("user", "delete", "alice", "--yes", "extra"), "unrecognized arguments"),
         (("user", "create", "carol", "--password-file", good, "extra"), "unrecognized arguments"),
         (("group",), "required"),
         (("group", "create", "garden2", "--kind", "club"), "invalid choice"),
@@ -268,3 +274,27 @@ async def test_unusable_database_is_one_line_naming_the_setting(
         assert result.code != 0
         assert result.err.count("\n") == 1 and "MADEOPEN_DATABASE_URL" in result.err, result.err
         assert reason in result.err
+
+
+async def test_user_delete_leaves_a_tombstone_and_refuses_the_last_admin(
+    madeopen: Madeopen, services: Services, password_files: dict[str, Path]
+) -> None:
+    for name, admin in (("rosa", True), ("alice", False)):
+        args = ("user", "create", name, "--password-file", password_files["good"]) + (("--admin",) if admin else ())
+        assert (await madeopen(*args)).code == 0
+
+    refused = await madeopen("user", "delete", "rosa", "--yes")
+    assert refused.code == cli.EXIT_FAILURE and "only admin" in refused.err and refused.out == ""
+
+    deleted = await madeopen("user", "delete", "Alice", "--yes")
+    assert deleted.code == 0, deleted.err
+    assert deleted.out.startswith(f"deleted @alice@{services.urls.domain}")
+    again = await madeopen("user", "delete", "alice", "--yes")
+    assert again.code == cli.EXIT_FAILURE and "has been deleted" in again.err
+    taken = await madeopen("user", "create", "alice", "--password-file", password_files["good"])
+    assert taken.code == cli.EXIT_FAILURE and "already taken" in taken.err
+    async with services.sessions() as session:
+        people = await session.scalars(select(LocalActor).where(LocalActor.actor_type == "person"))
+        rows = {a.username: a.account for a in people}
+    assert rows["alice"] is not None and rows["alice"].deleted_at is not None
+    assert rows["rosa"] is not None and rows["rosa"].deleted_at is None and rows["rosa"].is_admin

@@ -127,6 +127,11 @@ def test_deploy_examples_are_valid() -> None:
 
 
 
+def test_federation_mode() -> None:
+    assert load_settings({}).federation_mode == "open" and not load_settings({}).allowlist_mode
+    assert load_settings({"MADEOPEN_FEDERATION_MODE": " AllowList "}).allowlist_mode
+
+
 def test_trusted_proxies_are_addresses_and_blocks(tmp_path: Path) -> None:
     assert load_settings({}).trusted_proxies == ()  # the default: the socket peer is the client
     assert load_settings({"MADEOPEN_TRUSTED_PROXIES": " "}).trusted_proxies == ()
@@ -162,6 +167,7 @@ INVALID_ENV = [
     ("MADEOPEN_TRUSTED_PROXIES", "127.0.0.1;::1", "IP addresses or CIDR blocks"),
     ("MADEOPEN_TRUSTED_PROXIES", "10.0.0.0/33", "IP addresses or CIDR blocks"),
     ("MADEOPEN_TRUSTED_PROXIES", "127.0.0.1,300.1.1.1", "'300.1.1.1'"),
+    ("MADEOPEN_FEDERATION_MODE", "limited", "must be 'open' or 'allowlist'"),
 ]
 
 

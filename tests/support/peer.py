@@ -9,7 +9,14 @@ PROTOCOL.md as far as discovery and signatures go:
 - inboxes (``/users/<name>/inbox`` and the shared ``/inbox``) that verify and record what arrives;
 - optional signed-GET enforcement (GoToSocial, Mastodon in authorized-fetch mode): unsigned or
   unverifiable GETs of actors get 401; every request's ``keyId`` is recorded either way;
-- key rotation (``PeerActor.rotate_key``);
+- key rotation (``PeerActor.rotate_key``); an actor document served as given bytes (``document_bytes``:
+  malformed or absurdly nested JSON);
+- optionally GoToSocial's first contact (``discovers_signers``): before it answers a signed request
+  from a server it has not met, it asks that server who it is (signed ``GET /api/v1/instance`` with
+  ``Accept: application/json``, then ``/.well-known/nodeinfo`` and the NodeInfo document), holding our
+  request meanwhile; concurrent requests wait for the one discovery, which gives up after
+  ``discovery_timeout`` seconds (then the held requests get 503). ``discoveries`` records the outcome;
+- optionally holding every actor-document GET until a test opens ``actor_gate`` (concurrency tests);
 - any other document a test hands to ``serve`` (posts, activities, collections), at its id's path
   under ``/post/``, ``/comment/``, ``/activities/``, ``/statuses/`` or ``/c/``; every GET there is
   counted (``gets``), so a test can tell what our node fetched.
@@ -25,6 +32,7 @@ To verify a signature made by a server it reaches under another name (our app in
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import itertools
@@ -120,6 +128,7 @@ class PeerActor:
     key_owner: str | None = None  # the `owner` the key document claims (default: this actor)
     webfinger_href: str | None = None  # where WebFinger points (default: this actor's id)
     document_overrides: dict[str, Any] = field(default_factory=dict)  # merged over the actor document
+    document_bytes: bytes | None = None  # served verbatim instead of the document (malformed-JSON tests)
 
     @property
     def id(self) -> str:
@@ -291,15 +300,60 @@ class InboxDelivery:
 
 
 # --------------------------------------------------------------------------------------------------
+# How a Mastodon-family server reads what arrived (PROTOCOL.md "Addressing per server family")
+
+
+def _ids(value: Any) -> set[str]:
+    items = value if isinstance(value, list) else [value]
+    return {i if isinstance(i, str) else i.get("id") for i in items if isinstance(i, (str, dict))} - {None}
+
+
+def mastodon_shows(post: Mapping[str, Any], account: str) -> bool:
+    """Whether Mastodon or GoToSocial shows ``post`` to ``account``: a public post to anyone; any other
+    only to the accounts it names in its own ``to``/``cc`` (Mastodon: a silent mention) or mentions
+    (GoToSocial: ``Mention`` tags only; Mastodon notifies those). The group's followers collection
+    is nobody they know (mastodon app/lib/activitypub/parser/status_parser.rb, gotosocial
+    internal/filter/visibility/status.go)."""
+    addressed = _ids(post.get("to")) | _ids(post.get("cc"))
+    if PUBLIC in addressed:
+        return True
+    tags = post.get("tag") or []
+    mentioned = {t.get("href") for t in (tags if isinstance(tags, list) else [tags]) if isinstance(t, dict)
+                 and t.get("type") == "Mention"}
+    return account in mentioned
+
+
+def from_author(delivery: InboxDelivery, author: str) -> bool:
+    """Mastodon takes an Update or Delete of a post only from its author: the activity's ``actor`` is the
+    author and the HTTP signature is the author's own key (app/lib/activitypub/activity/delete.rb finds
+    the status by uri and account). A group relaying it (``Announce{Update}``) does not count."""
+    return (delivery.verified and delivery.activity.get("actor") == author
+            and (delivery.key_id or "").split("#", 1)[0] == author)
+
+
+# --------------------------------------------------------------------------------------------------
 # The server
 
 
 class Peer:
     """A remote server on loopback. Use ``async with Peer() as peer:`` or ``await start()``/``close()``."""
 
-    def __init__(self, *, require_signed_gets: bool = False, accept_unsigned_posts: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        require_signed_gets: bool = False,
+        accept_unsigned_posts: bool = False,
+        discovers_signers: bool = False,
+        discovery_timeout: float = 10.0,
+    ) -> None:
         self.require_signed_gets = require_signed_gets
         self.accept_unsigned_posts = accept_unsigned_posts
+        self.discovers_signers = discovers_signers
+        self.discovery_timeout = discovery_timeout  # a real server's request timeout, not a test limit
+        self.discoveries: dict[str, bool] = {}  # origin -> whether discovering it succeeded
+        self.discovery_requests: list[tuple[str, int | None]] = []  # (URL, status; None: no answer)
+        self._discovering: dict[str, asyncio.Task[bool]] = {}
+        self.actor_gate: asyncio.Event | None = None  # when set up, actor GETs wait until it is set
         self.actors: dict[str, PeerActor] = {}
         self.requests: list[ReceivedRequest] = []
         self.inbox: list[InboxDelivery] = []
@@ -324,6 +378,9 @@ class Peer:
         self._server = TestServer(app, host="127.0.0.1")
         await self._server.start_server()
         self._session = aiohttp.ClientSession()
+        if self.discovers_signers:
+            # GoToSocial signs its own requests (discovery included) with its instance actor.
+            self.instance_actor = self.add_actor("instance", actor_type="Application")
         return self
 
     async def close(self) -> None:
@@ -459,8 +516,12 @@ class Peer:
         refusal = await self._record(request, enforce=self.require_signed_gets)
         if refusal is not None:
             return refusal
+        if self.actor_gate is not None:
+            await self.actor_gate.wait()
         if actor is None:
             return web.json_response({"error": "no such actor"}, status=404)
+        if actor.document_bytes is not None:
+            return web.Response(body=actor.document_bytes, content_type=ACTIVITY_JSON)
         return _activity_json(actor.document())
 
     async def _key_document(self, request: web.Request) -> web.Response:
@@ -510,7 +571,51 @@ class Peer:
         self.requests.append(ReceivedRequest(request.method, request.path, key_id, problem is None, problem))
         if enforce and problem is not None:
             return web.json_response({"error": f"signed GETs only: {problem}"}, status=401)
+        if self.discovers_signers and key_id is not None and not await self._discovered(_origin_of(key_id)):
+            return web.json_response({"error": f"could not find out who {_origin_of(key_id)} is"}, status=503)
         return None
+
+    # -- first contact: who is asking (GoToSocial) -------------------------------------------------
+
+    async def _discovered(self, origin: str) -> bool:
+        """Discover ``origin`` once; concurrent requests from it wait for that one discovery."""
+        if origin == self.base_url:
+            return True
+        task = self._discovering.get(origin)
+        if task is None:
+            task = asyncio.ensure_future(self._discover(origin))
+            self._discovering[origin] = task
+        return await asyncio.shield(task)
+
+    async def _discover(self, origin: str) -> bool:
+        try:
+            async with asyncio.timeout(self.discovery_timeout):
+                status, _ = await self._discovery_get(f"{origin}/api/v1/instance")
+                if status == 200:
+                    found = True
+                else:  # not a Mastodon API: NodeInfo says what the server is
+                    status, links = await self._discovery_get(f"{origin}/.well-known/nodeinfo")
+                    hrefs = [link.get("href") for link in (links or {}).get("links", []) if isinstance(link, dict)]
+                    found = status == 200 and bool(hrefs) and (await self._discovery_get(str(hrefs[-1])))[0] == 200
+        except TimeoutError:
+            found = False
+        self.discoveries[origin] = found
+        return found
+
+    async def _discovery_get(self, url: str) -> tuple[int | None, Any]:
+        """A signed ``Accept: application/json`` GET of ``url``, sent where its origin really listens."""
+        parts = urlsplit(url)
+        actual = self._origins.get(f"{parts.scheme}://{parts.netloc}")
+        if actual is None:
+            self.discovery_requests.append((url, None))
+            return None, None
+        headers = {"Accept": "application/json", **self.instance_actor.sign("GET", url)}
+        entry = len(self.discovery_requests)
+        self.discovery_requests.append((url, None))
+        async with self._client().get(actual + parts.path, headers=headers) as response:
+            self.discovery_requests[entry] = (url, response.status)
+            body = await response.json(content_type=None) if response.status == 200 else None
+            return response.status, body
 
     # -- signature checks (httpsig: independent of the code under test) ----------------------------
 
@@ -580,6 +685,11 @@ class Peer:
             if isinstance(entry, dict) and entry.get("id") == key_id and isinstance(entry.get("publicKeyPem"), str):
                 return str(entry["publicKeyPem"])
         return None
+
+
+def _origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _activity_json(document: Mapping[str, Any]) -> web.Response:

@@ -155,3 +155,10 @@ def block_jsonld_contexts(served: Mapping[str, Mapping[str, Any]] | None = None)
         return load
 
     bovine.jsonld.requests_document_loader = offline_loader  # type: ignore[assignment]
+
+
+def finished_pid() -> int:
+    """The pid of a process that has run and been reaped: nothing runs under it (barring reuse)."""
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid

@@ -76,6 +76,14 @@ class UI:
             data = fields
         return await self.client.post(path, data=data, headers={"Accept": HTML}, allow_redirects=False)
 
+    async def branding(self, page: str) -> str:
+        """The branding stylesheet ``page`` links (the accent colours; no inline style under the CSP)."""
+        found = re.search(r'<link rel="stylesheet" href="(/branding\.css\?v=[0-9a-f]+)">', page)
+        assert found, "the page links no branding stylesheet"
+        response = await self.client.get(html.unescape(found.group(1)))
+        assert response.status == 200 and response.content_type == "text/css"
+        return await response.text()
+
     async def log_in(self, username: str, password: str = PASSWORD) -> ClientResponse:
         response = await self.post("/login", {"username": username, "password": password})
         assert response.status == 303, await response.text()

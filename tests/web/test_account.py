@@ -357,5 +357,5 @@ async def test_error_pages_are_branded_and_never_show_internals(ui: UI, services
         assert response.status == status, path
         if status >= 400:
             page = await response.text()
-            assert "Branded Node" in page and "--accent: #aa3300" in page
+            assert "Branded Node" in page and "--accent: #aa3300" in await ui.branding(page)
             assert "Traceback" not in page and 'href="#main"' in page

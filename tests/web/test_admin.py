@@ -66,7 +66,7 @@ async def test_branding_applies_to_every_page(ui: UI, second_ui: UI, services: S
     for path, status in (("/", 200), ("/users/member", 200), ("/login", 200), ("/nope", 404)):
         page = await second_ui.page(path, status=status)
         assert "Harbour Co-op" in page, path
-        assert "--accent: #aa3300" in page, path
+        assert "--accent: #aa3300" in await second_ui.branding(page), path
         assert '<a href="https://harbour.example/imprint" rel="noopener">Imprint</a>' in page, path
         assert f'src="/media/{saved.logo}"' in page, path
         assert "Test Node" not in page, path
@@ -85,8 +85,9 @@ async def test_text_on_a_light_accent_stays_readable(ui: UI, services: Services)
     response = await ui.post("/admin/settings", {**GOOD, "accent_color": "#ffee00"}, form_page="/admin/settings")
     assert response.status == 303
     page = await ui.page("/")
-    assert "--accent: #ffee00; --on-accent: #000000;" in page
-    link = page.split("--link: ")[1][:7]
+    style = await ui.branding(page)
+    assert "--accent: #ffee00; --on-accent: #000000;" in style
+    link = style.split("--link: ")[1][:7]
     assert node_settings.contrast(link, "#ffffff") >= 4.5
 
 
@@ -133,16 +134,24 @@ async def test_suspend_and_unsuspend(ui: UI, second_ui: UI, services: Services) 
     await second_ui.log_in("troll")
 
     users = await ui.page("/admin/users")
-    assert "@troll" in users and 'action="/admin/users/troll/suspend"' in users
-    assert 'action="/admin/users/root_ada/suspend"' not in users  # not oneself
-    response = await ui.post("/admin/users/troll/suspend", {}, form_page="/admin/users")
+    assert "@troll" in users and 'href="/admin/users/troll/suspend"' in users
+    assert 'href="/admin/users/root_ada/suspend"' not in users  # not oneself
+    # Suspending asks for confirmation and a reason: without one, the form says so and nothing changes.
+    confirm = await ui.page("/admin/users/troll/suspend")
+    assert "Suspend troll?" in confirm and 'name="reason"' in confirm
+    response = await ui.post("/admin/users/troll/suspend", {"reason": " "}, form_page="/admin/users")
+    assert response.status == 400 and "say why" in await response.text()
+    await second_ui.log_in("troll")
+    response = await ui.post("/admin/users/troll/suspend", {"reason": "selling boats in every group"},
+                             form_page="/admin/users")
     assert response.status == 303
     users = await ui.page("/admin/users")
     assert "troll is suspended" in users and "Suspended" in users
 
     assert await second_ui.logged_in_as() is None  # their session ended
     response = await second_ui.post("/login", {"username": "troll", "password": PASSWORD})
-    assert response.status == 400 and "suspended" in await response.text()
+    refusal = await response.text()
+    assert response.status == 400 and "suspended" in refusal and "selling boats in every group" in refusal
 
     response = await ui.post("/admin/users/troll/unsuspend", {}, form_page="/admin/users")
     assert response.status == 303
@@ -158,7 +167,7 @@ async def test_admin_actions_refuse_what_makes_no_sense(ui: UI, services: Servic
         ("/admin/users/member/reject", 400, "not waiting for approval"),
         ("/admin/users/ghost/suspend", 404, "ghost"),
     ):
-        response = await ui.post(path, {}, form_page="/admin/users")
+        response = await ui.post(path, {"reason": "a reason"}, form_page="/admin/users")
         assert response.status == status, path
         assert message in await response.text(), path
     ada = await person(services, "root_ada")
@@ -203,3 +212,46 @@ async def test_user_list_pages(ui: UI, services: Services) -> None:
     assert "@member_54" in second and 'href="/admin/users?page=1"' in second
     page = await ui.page("/admin/users?page=0", status=400)
     assert "page must be a whole number" in page
+
+
+async def test_white_label_hides_powered_by_and_sets_the_favicon(ui: UI, second_ui: UI, services: Services) -> None:
+    await _admin(ui, services)
+    await create_person(services, "member")
+    # (``ui`` is the admin's own process, whose settings cache the save empties; another process's cache,
+    # like ``second_ui``'s, may keep the old branding for a few seconds: it visits only after the save.)
+    assert "Powered by Made Open" in await ui.page("/")
+    assert (await ui.get("/favicon.ico")).status == 404
+    icon = png(16, 16, (10, 120, 60))
+
+    # A favicon that is not an image is refused, and nothing changes.
+    svg = ("icon.svg", b"<svg xmlns='http://www.w3.org/2000/svg'/>", "image/svg+xml")
+    response = await ui.post("/admin/settings", {**GOOD, "show_powered_by_shown": "1"}, files={"favicon": svg},
+                             form_page="/admin/settings")
+    assert response.status == 400 and 'id="favicon-error"' in await response.text()
+    assert (await _settings(services)).favicon is None and (await _settings(services)).show_powered_by
+
+    response = await ui.post("/admin/settings", {**GOOD, "show_powered_by_shown": "1"},
+                             files={"favicon": ("icon.png", icon, "image/png")}, form_page="/admin/settings")
+    assert response.status == 303, await response.text()
+    saved = await _settings(services)
+    assert saved.favicon and saved.show_powered_by is False
+    # Every page, error pages too, has the icon and no "Powered by".
+    for path, status in (("/", 200), ("/users/member", 200), ("/login", 200), ("/nope", 404)):
+        page = await second_ui.page(path, status=status)
+        assert f'<link rel="icon" href="/media/{saved.favicon}">' in page, path
+        assert "Powered by" not in page, path
+    response = await second_ui.get("/favicon.ico")
+    assert response.status == 302 and response.headers["Location"] == f"/media/{saved.favicon}"
+    assert await (await second_ui.get(f"/media/{saved.favicon}")).read() == icon
+    # A form that does not send the box keeps the choice; the admin page shows it unticked.
+    response = await ui.post("/admin/settings", GOOD, form_page="/admin/settings")
+    assert response.status == 303 and (await _settings(services)).show_powered_by is False
+    assert 'name="show_powered_by" type="checkbox" value="on">' in await ui.page("/admin/settings")
+
+    response = await ui.post("/admin/settings", {**GOOD, "show_powered_by_shown": "1", "show_powered_by": "on",
+                                                 "remove_favicon": "on"}, form_page="/admin/settings")
+    assert response.status == 303
+    page = await ui.page("/")
+    assert "Powered by Made Open" in page and 'rel="icon"' not in page
+    assert (await ui.get("/favicon.ico")).status == 404
+    assert not (services.settings.data_dir / "media" / saved.favicon).exists()

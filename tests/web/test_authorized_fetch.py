@@ -7,8 +7,12 @@ verifies against; our server fetches the peer's key over real HTTP on loopback.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
@@ -201,3 +205,126 @@ async def test_without_authorized_fetch_a_bad_signature_does_not_block_public_da
     # Unsigned would be answered; a signature we cannot verify must not make things worse.
     document = await json_body(await as2_get(client, "/users/alice/outbox", signer=bob, key=new_rsa_key()))
     assert document["type"] == "OrderedCollection"
+
+
+# --------------------------------------------------------------------------------------------------
+# Lazy verification: a request is never held up by a key it does not need (issue #10, item 1)
+
+CONCURRENT = 6
+
+
+@pytest.fixture
+async def discovering_peer(client: TestClient) -> AsyncIterator[Peer]:
+    """A GoToSocial-like peer: it answers our fetch of a key only after its own signed discovery
+    requests to us (``GET /api/v1/instance``, then NodeInfo) have been answered."""
+    async with Peer(discovers_signers=True, discovery_timeout=5.0) as running:
+        running.route_origin(OUR_BASE, str(client.make_url("")))  # how it reaches node.test
+        yield running
+
+
+@pytest.fixture
+def gary(discovering_peer: Peer) -> PeerActor:
+    return discovering_peer.add_actor("gary", name="Gary")
+
+
+async def signed_post(client: TestClient, actor: PeerActor, path: str, activity: dict[str, Any]) -> ClientResponse:
+    body = json.dumps(activity).encode()
+    return await client.post(path, data=body, headers=actor.sign("POST", OUR_BASE + path, body))
+
+
+def follow(actor: PeerActor, target: str) -> dict[str, Any]:
+    return {"@context": "https://www.w3.org/ns/activitystreams", "id": f"{actor.id}/follows/{uuid.uuid4().hex}",
+            "type": "Follow", "actor": actor.id, "object": target}
+
+
+def assert_discovered_us(peer: Peer) -> None:
+    # Its discovery got answers, and quickly: /api/v1/instance is not ours (404), NodeInfo is.
+    assert peer.discoveries == {OUR_BASE: True}, peer.discovery_requests
+    assert (f"{OUR_BASE}/api/v1/instance", 404) in peer.discovery_requests
+
+
+async def test_first_contact_with_a_discovering_peer_gets_the_full_group(
+    client: TestClient, local_actors: None, discovering_peer: Peer, gary: PeerActor
+) -> None:
+    # Before the fix our server verified the peer's signed discovery request too, which needed the
+    # peer's instance key, which the peer held until its discovery finished: a deadlock until its
+    # timeout, then a 401 here.
+    document = await json_body(await as2_get(client, "/groups/garden", signer=gary))
+    assert (document["name"], document["summary"]) == ("Gardeners", "We grow things")
+    assert_discovered_us(discovering_peer)
+    assert discovering_peer.gets_of(gary) == 1
+    assert discovering_peer.gets_of(discovering_peer.instance_actor) == 0  # its discovery needed no key
+
+
+@pytest.mark.parametrize("authorized_fetch", [False])
+async def test_first_contact_delivery_from_a_discovering_peer_is_accepted(
+    client: TestClient, local_actors: None, discovering_peer: Peer, gary: PeerActor
+) -> None:
+    response = await signed_post(client, gary, "/groups/garden/inbox", follow(gary, f"{OUR_BASE}/groups/garden"))
+    assert response.status == 202, await response.text()
+    assert_discovered_us(discovering_peer)
+    assert discovering_peer.gets_of(gary) == 1
+
+
+@pytest.mark.parametrize("authorized_fetch", [False])
+async def test_without_authorized_fetch_a_signed_get_fetches_no_key(
+    client: TestClient, local_actors: None, discovering_peer: Peer, gary: PeerActor
+) -> None:
+    for path in ("/groups/garden", "/users/alice/outbox", "/groups/garden/followers"):
+        document = await json_body(await as2_get(client, path, signer=gary))
+        assert document["id"] == OUR_BASE + path
+    assert discovering_peer.gets_of(gary) == 0
+    assert discovering_peer.discoveries == {}
+
+
+@pytest.mark.parametrize("authorized_fetch", [True, False])
+async def test_paths_serving_no_document_fetch_no_key(
+    client: TestClient, local_actors: None, discovering_peer: Peer, gary: PeerActor
+) -> None:
+    missing = f"/objects/{uuid.uuid4()}"
+    for path, accept in (("/api/v1/instance", "application/json"), (missing, ACTIVITY_JSON),
+                         ("/users/nobody", ACTIVITY_JSON), ("/nodeinfo/2.1", "application/json")):
+        response = await as2_get(client, path, signer=gary, accept=accept)
+        assert response.status in (200, 404), (path, await response.text())
+    assert discovering_peer.gets_of(gary) == 0
+
+
+async def _until(condition: Callable[[], bool], *, at_most: float) -> None:
+    """Wait until ``condition`` holds or ``at_most`` seconds passed (whichever comes first)."""
+    deadline = time.monotonic() + at_most
+    while not condition() and time.monotonic() < deadline:
+        await asyncio.sleep(0.02)
+
+
+async def _concurrently_while_key_fetches_are_held(peer: Peer, actor: PeerActor, requests: list[Any]) -> list[Any]:
+    """Run ``requests`` at once while the peer holds every fetch of its actor, so that all of them
+    are waiting for the key together; release once all would have asked (or after 2 s)."""
+    peer.actor_gate = asyncio.Event()
+    running = [asyncio.ensure_future(request) for request in requests]
+    await _until(lambda: peer.gets_of(actor) >= len(requests), at_most=2.0)
+    peer.actor_gate.set()
+    return list(await asyncio.gather(*running))
+
+
+async def test_concurrent_signed_gets_with_one_unknown_key_share_one_fetch(
+    client: TestClient, local_actors: None, peer: Peer, bob: PeerActor
+) -> None:
+    responses = await _concurrently_while_key_fetches_are_held(
+        peer, bob, [as2_get(client, "/users/alice/outbox", signer=bob) for _ in range(CONCURRENT)]
+    )
+    for response in responses:
+        await json_body(response)
+    assert peer.gets_of(bob) == 1
+
+
+@pytest.mark.parametrize("authorized_fetch", [False])
+async def test_concurrent_signed_deliveries_with_one_unknown_key_share_one_fetch(
+    client: TestClient, local_actors: None, peer: Peer, bob: PeerActor
+) -> None:
+    responses = await _concurrently_while_key_fetches_are_held(
+        peer, bob,
+        [signed_post(client, bob, "/groups/garden/inbox", follow(bob, f"{OUR_BASE}/groups/garden"))
+         for _ in range(CONCURRENT)],
+    )
+    assert [response.status for response in responses] == [202] * CONCURRENT
+    assert peer.gets_of(bob) == 1

@@ -363,3 +363,49 @@ async def test_flood_of_bad_signatures_refetches_the_key_a_bounded_number_of_tim
     assert after.status == 202, await after.text()
     assert peer.gets_of(bob) - before == refetches
     assert await stored_count(services) == 2
+
+
+# --------------------------------------------------------------------------------------------------
+# Absurdly nested JSON (under the size cap): 400 before anything else, never a 500
+
+DEEP = b"[" * 20_000 + b"]" * 20_000
+DEEP_BODIES = [
+    DEEP,
+    b'{"a":' * 20_000 + b"1" + b"}" * 20_000,
+    b'{"type": "Create", "actor": "https://peer.example/users/bob", "object": ' + DEEP + b"}",
+]
+INBOXES = ["/inbox", "/users/alice/inbox", "/groups/garden/inbox", "/actor/inbox"]
+
+
+async def test_deeply_nested_json_with_any_signature_header_is_a_400(
+    client: TestClient, services: Services, local_actors: None
+) -> None:
+    # The body is parsed before the signature is checked: a made-up Signature header reaches the parse.
+    headers = {"Content-Type": ACTIVITY_JSON, "Signature": 'keyId="https://peer.example/k",signature="x"'}
+    for path in INBOXES:
+        for body in DEEP_BODIES:
+            assert len(body) < services.settings.inbox_max_bytes
+            response = await client.post(path, data=body, headers=headers)
+            assert "nested deeper than 32 levels" in await refusal_reason(response, 400), path
+    assert await stored_count(services) == 0
+
+
+async def test_deeply_nested_json_correctly_signed_is_a_400(
+    client: TestClient, services: Services, local_actors: None, bob: PeerActor
+) -> None:
+    for path in INBOXES:
+        response = await post_signed(client, bob, path, DEEP_BODIES[2])
+        assert "nested deeper than 32 levels" in await refusal_reason(response, 400), path
+    assert await stored_count(services) == 0
+
+
+async def test_signer_whose_actor_document_is_deeply_nested_is_refused(
+    client: TestClient, services: Services, local_actors: None, peer: Peer
+) -> None:
+    # The key fetch reads the peer's document through the same bounded parser: an unknown key (401).
+    mallory = peer.add_actor("mallory")
+    mallory.document_bytes = b'{"id": "' + mallory.id.encode() + b'", "x": ' + DEEP + b"}"
+    response = await post_signed(client, mallory, "/inbox", mallory.create_note())
+    assert "key" in await refusal_reason(response, 401)
+    assert peer.gets_of(mallory) == 1
+    assert await stored_count(services) == 0

@@ -12,6 +12,7 @@ from storage.models import LoginAttempt, utcnow
 from tests.support.web_ui import PASSWORD, UI, create_person, ui  # noqa: F401  (fixtures)
 
 ELSEWHERE = "198.51.100.7"
+HERE = "127.0.0.1"  # where the test client connects from (request.remote)
 
 
 async def _seed(services: Services, username: str, address: str, count: int) -> None:
@@ -30,7 +31,7 @@ def _error(page: str) -> str:
 
 async def test_too_many_failures_answer_429_with_retry_after(ui: UI, services: Services) -> None:
     await create_person(services, "cleo")
-    await _seed(services, "cleo", ELSEWHERE, login_limits.LIMITS.per_account - 1)
+    await _seed(services, "cleo", HERE, login_limits.LIMITS.per_account_and_address - 1)
     response = await ui.post("/login", {"username": "cleo", "password": "wrong password"})
     assert response.status == 400 and "do not match" in _error(await response.text())
 
@@ -47,7 +48,7 @@ async def test_real_and_unknown_names_are_held_back_alike(ui: UI, services: Serv
     await create_person(services, "cleo")
     answers = []
     for name in ("cleo", "nobody"):
-        await _seed(services, name, ELSEWHERE, login_limits.LIMITS.per_account)
+        await _seed(services, name, HERE, login_limits.LIMITS.per_account_and_address)
         response = await ui.post("/login", {"username": name, "password": PASSWORD})
         answers.append((response.status, response.headers.get("Retry-After"), _error(await response.text())))
     assert answers[0] == answers[1] and answers[0][0] == 429
@@ -66,7 +67,15 @@ async def test_logging_in_starts_the_count_again(ui: UI, services: Services) -> 
     await create_person(services, "cleo")
     for _ in range(2):
         # Without the reset, the second round would reach the limit.
-        await _seed(services, "cleo", ELSEWHERE, login_limits.LIMITS.per_account - 1)
+        await _seed(services, "cleo", HERE, login_limits.LIMITS.per_account_and_address - 1)
         await ui.log_in("cleo")
         response = await ui.post("/logout", {}, form_page="/settings/profile")
         assert response.status == 303
+
+
+async def test_the_owner_logs_in_while_someone_else_guesses_their_password(ui: UI, services: Services) -> None:
+    """Twelve wrong passwords typed by anyone elsewhere do not keep the admin out (issue #11, 6)."""
+    await create_person(services, "cleo", admin=True)
+    await _seed(services, "cleo", ELSEWHERE, 10)  # exactly at the slowdown: one second
+    await ui.log_in("cleo")
+    assert await ui.logged_in_as() == "cleo"

@@ -15,6 +15,8 @@ from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient
 
 from actors import local
+from federation.collections import PAGE_SIZE
+from federation.thread_title import titled_content
 from inbox_outbox.services import posts
 from madeopen.app import Services
 from madeopen.settings import Settings
@@ -101,7 +103,7 @@ async def test_a_post_as_as2_and_as_a_page(client: TestClient, services: Service
         doc = await _json(await _get(client, obj.uri, accept=accept))
         assert doc["id"] == obj.uri and doc["type"] == "Page"
         assert doc["audience"] == services.urls.group("garden") and PUBLIC in doc["to"]
-        assert doc["replies"] == f"{obj.uri}/replies" and doc["context"] == f"{obj.uri}/context"
+        assert doc["replies"]["id"] == f"{obj.uri}/replies" and doc["context"] == f"{obj.uri}/context"
         assert doc["commentsEnabled"] is True and doc["attributedTo"] == services.urls.person("alice")
 
     page = await _get(client, obj.uri, accept=BROWSER)
@@ -145,9 +147,10 @@ async def test_replies_and_thread_collections(client: TestClient, services: Serv
         await posts.delete_post(session, services.urls, cast.alice, gone.uri)
 
     replies = await _json(await _get(client, f"{root.uri}/replies"))
-    assert replies["type"] == "OrderedCollection" and replies["totalItems"] == 1
+    assert replies["type"] == "Collection" and replies["totalItems"] == 1
     first = await _json(await _get(client, replies["first"]))
-    assert first["orderedItems"] == [one.uri] and first["partOf"] == f"{root.uri}/replies"
+    assert first["type"] == "CollectionPage" and first["partOf"] == f"{root.uri}/replies"
+    assert first["items"] == [one.uri] and "next" not in first
     thread = await _json(await _get(client, f"{two.uri}/context?page=1"))
     assert thread["orderedItems"] == [root.uri, one.uri, two.uri]
     assert (await _get(client, f"{root.uri}/replies?page=0")).status == 400
@@ -162,7 +165,7 @@ async def test_activities_are_served_and_deleted_words_stay_deleted(
     assert create["type"] == "Create" and create["object"]["id"] == obj.uri
 
     served = await _json(await _get(client, create["id"]))
-    assert served["object"]["content"] == obj.content
+    assert served["object"]["content"] == titled_content(obj.name, obj.content)
     redirect = await _get(client, create["id"], accept=BROWSER, allow_redirects=False)
     assert redirect.status == 303 and redirect.headers["Location"] == obj.uri
 
@@ -202,3 +205,26 @@ async def test_nodeinfo_counts_local_posts(client: TestClient, services: Service
     href = next(link["href"] for link in links["links"] if link["rel"].endswith("/2.1"))
     nodeinfo = await (await client.get(_path(href))).json()
     assert nodeinfo["usage"]["localPosts"] == 2
+
+
+async def test_replies_are_embedded_in_the_post_with_their_first_page(
+    client: TestClient, services: Services, cast: Cast
+) -> None:
+    # Mastodon's shape (note_serializer.rb): GoToSocial walks replies only from an embedded Collection
+    # whose first page is an embedded CollectionPage (dereferencing/thread.go); a bare URL it skips.
+    root = await _post(services, cast.alice, cast.garden, "Many answers", "ask")
+    answers = [await _reply(services, cast.alice, root.uri, f"answer {n}") for n in range(PAGE_SIZE + 1)]
+    doc = await _json(await _get(client, root.uri))
+    replies = doc["replies"]
+    assert (replies["id"], replies["type"], replies["totalItems"]) == (f"{root.uri}/replies", "Collection", PAGE_SIZE + 1)
+    first = replies["first"]
+    assert (first["type"], first["partOf"]) == ("CollectionPage", replies["id"])
+    assert first["items"] == [a.uri for a in answers[:PAGE_SIZE]]
+    # Paging as before: the next page is served at the collection's URL.
+    second = await _json(await _get(client, first["next"]))
+    assert second["items"] == [answers[-1].uri] and "next" not in second and second["partOf"] == replies["id"]
+
+    # A reply without replies: an empty first page, no next.
+    leaf = await _json(await _get(client, answers[0].uri))
+    assert leaf["replies"]["totalItems"] == 0 and leaf["replies"]["first"]["items"] == []
+    assert "next" not in leaf["replies"]["first"]

@@ -14,6 +14,7 @@ from inbox_outbox.services import profiles as profile_services
 from madeopen.app import Services
 from people.profiles import ProfileChange
 from storage.models import Activity, Membership
+from tests.conftest import TEST_DOMAIN
 from tests.people.conftest import BERLIN, POTSDAM
 from tests.support.web_ui import UI, create_person, ui  # noqa: F401  (fixture)
 
@@ -48,7 +49,9 @@ async def _json(ui: UI, path: str, status: int = 200) -> Any:
 
 async def _put(ui: UI, path: str, body: object, content_type: str = JSON) -> ClientResponse:
     data = json.dumps(body) if content_type == JSON else str(body)
-    return await ui.client.put(path, data=data, headers={"Content-Type": content_type, "Accept": JSON})
+    # A page of this site calling the API: the browser adds its Origin (web/csrf.py checks it).
+    headers = {"Content-Type": content_type, "Accept": JSON, "Origin": f"https://{TEST_DOMAIN}"}
+    return await ui.client.put(path, data=data, headers=headers)
 
 
 async def test_api_people_finds_by_skill_interest_and_place(ui: UI, services: Services) -> None:
@@ -202,3 +205,20 @@ async def test_context_document_and_tag_links(ui: UI, services: Services) -> Non
     assert (await ui.client.get("/tags/%3Cb%3E", allow_redirects=False, headers={"Accept": JSON})).status == 400
     page = await ui.page("/people")
     assert '<label for="skill">' in page and "<script" not in page
+
+
+async def test_deeply_nested_json_is_a_400_and_changes_nothing(ui: UI, services: Services) -> None:
+    await _people(services)
+    async with services.sessions.begin() as session:
+        await local.create_group(session, local.NewGroup("makers", owner="ann", title="Makers"))
+    await ui.log_in("ann")
+    profile_before = await _json(ui, "/api/profile")
+    deep = "[" * 20_000 + "]" * 20_000
+    for path, body in [("/api/profile", deep), ("/api/profile", '{"skills": ' + deep + "}"),
+                       ("/api/groups/makers/needs", '{"skills_wanted": ' + deep + "}")]:
+        response = await ui.client.put(path, data=body, headers={"Content-Type": JSON, "Accept": JSON})
+        text = await response.text()
+        assert response.status == 400, text
+        assert "nested deeper than 32 levels" in json.loads(text)["error"], path
+    assert await _json(ui, "/api/profile") == profile_before
+    assert "Skills wanted" not in await ui.page("/groups/makers")

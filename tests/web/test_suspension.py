@@ -88,7 +88,8 @@ async def _updates_to_the_fan(services: Services) -> list[dict[str, Any]]:
 
 
 async def _admin_does(ui: UI, action: str) -> None:
-    response = await ui.post(f"/admin/users/troll/{action}", {}, form_page="/admin/users")
+    fields = {"reason": "trolling"} if action == "suspend" else {}
+    response = await ui.post(f"/admin/users/troll/{action}", fields, form_page="/admin/users")
     assert response.status == 303, await response.text()
 
 

@@ -11,6 +11,7 @@ import html
 import re
 from html.parser import HTMLParser
 from collections.abc import AsyncIterator
+from urllib.parse import quote
 
 import pytest
 from sqlalchemy import select
@@ -18,8 +19,10 @@ from sqlalchemy import select
 from actors import local
 from madeopen.app import Services
 from madeopen.settings import Settings
-from storage.models import Featured, Membership, Object, Reaction
-from tests.inbox_outbox.content_support import ContentPeer, create, join, lemmy_comment, lemmy_page, receive
+from storage.models import Activity, Delivery, Featured, Follow, Membership, Object, Reaction
+from tests.inbox_outbox.content_support import (
+    PUBLIC, ContentPeer, create, join, lemmy_comment, lemmy_page, mastodon_note, receive,
+)
 from tests.support.web_ui import (  # noqa: F401  (fixtures)
     UI, create_person, second_ui, ui,
 )
@@ -411,3 +414,97 @@ async def test_remote_post_is_sanitised_and_names_its_server(
     local_ids = [obj.id for obj in await _objects(services) if obj.local]
     response = await ui.get(f"/posts/{local_ids[0]}")  # ours live at their ids
     assert response.status == 303 and response.headers["Location"].startswith("/objects/")
+
+
+async def test_untitled_mastodon_thread_is_named_by_its_first_sentence(
+    ui: UI, services: Services, peer: ContentPeer
+) -> None:
+    """Issue #10 item 5: a thread started by a Mastodon mention has no name; every list and page that
+    names it uses its first sentence, without the group mention, as Lemmy and PieFed do."""
+    await _setup(services)
+    alice = peer.add_actor("alice", name="Alice")
+    await join(services, "garden", alice)
+    content = (f'<p><span class="h-card"><a href="{BASE}/groups/garden" class="u-url mention">@<span>garden</span>'
+               f'</a></span> <a href="{BASE}/users/bea" class="u-url mention">@bea</a> Seed swap on Saturday? '
+               "Bring jars.</p><p>More details later.</p>")
+    note = mastodon_note(alice, f"{BASE}/groups/garden", content=content,
+                         tag=[{"type": "Mention", "href": f"{BASE}/groups/garden", "name": "@garden@node.test"},
+                              {"type": "Mention", "href": f"{BASE}/users/bea", "name": "@bea@node.test"}])
+    assert (await receive(services, alice, create(alice, note))).state == "done"
+    stored = await _object_by_uri(services, note["id"])
+    assert stored.name == ""  # stored as sent: the title is derived where it is shown
+
+    title = "Seed swap on Saturday?"
+    group_page = await ui.page("/groups/garden")
+    assert f'href="/posts/{stored.id}">{title}</a>' in group_page and "(untitled)" not in group_page
+    assert f"<h1>{title}</h1>" in await ui.page(f"/posts/{stored.id}")
+    await ui.log_in("bea")
+    assert f'<a href="/posts/{stored.id}">{title}</a>' in await ui.page("/home")
+    assert f"<strong>{title}</strong>" in await ui.page("/search?q=jars")
+    assert f">{title}</a>" in await ui.page("/notifications")  # bea was mentioned in it
+
+
+async def _object_by_uri(services: Services, uri: str) -> Object:
+    async with services.sessions() as session:
+        found = await session.scalar(select(Object).where(Object.uri == uri))
+    assert found is not None, uri
+    return found
+
+
+# --- a thread in a group of another server (issue #10 items 9 and 10) -----------------------------------
+
+
+async def test_members_start_threads_in_a_remote_group_shown_pending_until_announced(
+    ui: UI, second_ui: UI, services: Services, peer: ContentPeer
+) -> None:
+    await _setup(services)
+    lemmings = peer.add_actor("lemmings", actor_type="Group", name="Lemmings")
+    assert services.remote is not None
+    await services.remote.resolve(lemmings.id)
+    async with services.sessions.begin() as session:
+        for name in ("bea", "cy"):
+            session.add(Follow(follower_uri=f"{BASE}/users/{name}", followee_uri=lemmings.id, state="accepted"))
+    group_page, form = f"/remote-group?id={quote(lemmings.id, safe='')}", f"/remote-group/new?id={quote(lemmings.id, safe='')}"
+
+    await ui.log_in("ada")  # not a member: no composer, and the form is refused
+    assert "Start a thread" not in await ui.page(group_page)
+    assert (await ui.get(form)).status == 403
+    assert (await ui.post("/remote-group/new", {"id": lemmings.id, "title": "Hi", "body": "x"})).status == 403
+
+    await ui.log_in("bea")
+    assert f'href="/remote-group/new?id=' in await ui.page(group_page)
+    composer = await ui.page(form)
+    assert "Lemmings is a group on" in composer and 'action="/remote-group/new"' in composer
+    bad = await ui.post("/remote-group/new", {"id": lemmings.id, "title": "", "body": "No title"})
+    assert bad.status == 400 and "No title" in await bad.text()
+    assert [obj for obj in await _objects(services) if obj.local] == []
+    assert (await ui.post("/remote-group/new", {"id": "https://nowhere.example/g", "title": "T", "body": "x"})).status == 404
+
+    response = await ui.post("/remote-group/new", {"id": lemmings.id, "title": "Seed swap", "body": "Who has **seeds**?"})
+    assert response.status == 303 and response.headers["Location"].startswith("/objects/")
+    page = await ui.page(response.headers["Location"])
+    assert "Your thread is sent to Lemmings" in page and "Pending:" in _text(page)
+    assert "Seed swap Pending: waiting for the group to accept it" in _text(await ui.page(group_page))
+    [post] = [obj for obj in await _objects(services) if obj.local]
+    async with services.sessions() as session:  # the Create{Page} goes to the group's inbox (FEP-1b12)
+        inboxes = set(await session.scalars(select(Delivery.inbox).join(Activity, Activity.id == Delivery.activity_id)
+                                            .where(Activity.type == "Create", Activity.object_uri == post.uri)))
+        create = await session.scalar(select(Activity.document).where(Activity.object_uri == post.uri))
+    assert inboxes == {lemmings.inbox} and create["object"]["type"] == "Page" and create["to"] == [lemmings.id]
+
+    await second_ui.log_in("cy")  # another member here: nothing until the group accepts it
+    assert "Seed swap" not in await second_ui.page(group_page)
+    announce = {"@context": "https://www.w3.org/ns/activitystreams", "id": peer.url(f"/activities/announce/{post.id}"),
+                "type": "Announce", "actor": lemmings.id, "object": create, "to": [PUBLIC]}
+    assert (await receive(services, lemmings, announce)).state == "done"
+    assert "Seed swap" in await second_ui.page(group_page)
+    assert "Pending:" not in _text(await ui.page(response.headers["Location"]))
+
+    # cy replies: "sent", not "posted"; it counts once the group announces it (issue #10 item 10).
+    thread = response.headers["Location"]
+    answered = await second_ui.post(f"/posts/{post.id}/reply", {"body": "Me! Tomatoes."}, form_page=thread)
+    assert answered.status == 303
+    page = await second_ui.page(answered.headers["Location"].split("#")[0])
+    assert "Your reply is sent to the group. It counts once the group accepts it." in page
+    assert "Me! Tomatoes." in page and "Pending:" in _text(page)
+    assert "Me! Tomatoes." not in await ui.page(thread)  # bea (the thread's author) does not see it yet

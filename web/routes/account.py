@@ -1,16 +1,18 @@
-"""The person's own pages: sign up, log in and out, change password, edit profile (DESIGN.md §1)."""
+"""The person's own pages: sign up, log in and out, change password, their sessions, edit profile (DESIGN.md §1)."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from actors import accounts, login_limits, media
+from actors import accounts, browser_sessions, login_limits, media
+from actors.errors import InvalidInput
 from actors.node_settings import InvalidFields
 from inbox_outbox.services import profiles as profile_services
 from people import profiles
 from people.geo import PRECISIONS
-from web import client_address, forms, sessions
+from web import client_address, forms, sessions, user_agents
 from web.context import get_context
+from web.next_path import safe_next
 from web.responses import html_page
 
 routes = web.RouteTableDef()
@@ -56,7 +58,7 @@ async def signup_submit(request: web.Request) -> web.Response:
 
 @routes.get("/login")
 async def login_form(request: web.Request) -> web.Response:
-    next_path = sessions.safe_next(request.query.get("next"))
+    next_path = safe_next(request.query.get("next"))
     if sessions.current_user(request) is not None:
         raise web.HTTPSeeOther(next_path)
     return html_page(request, "login.html", values={"next": next_path}, error=None)
@@ -66,7 +68,7 @@ async def login_form(request: web.Request) -> web.Response:
 async def login_submit(request: web.Request) -> web.Response:
     ctx = get_context(request)
     form = await forms.read(request)
-    next_path = sessions.safe_next(forms.text(form, "next"))
+    next_path = safe_next(forms.text(form, "next"))
     username, password = forms.text(form, "username"), forms.text(form, "password")
     try:
         actor = await login_limits.log_in(ctx.sessions, username, password, client_address.of(request))
@@ -118,9 +120,52 @@ async def password_submit(request: web.Request) -> web.Response:
     except InvalidFields as exc:
         # Passwords are never sent back into the page.
         return html_page(request, "password.html", status=400, errors=exc.errors)
-    await sessions.refresh_password(request, actor)
+    await sessions.log_in(request, actor)  # change_password ended every session, this one too
     await sessions.notify(request, "Your password has been changed. Other sessions have been logged out.")
     raise web.HTTPSeeOther("/settings/password")
+
+
+def _session_row(view: browser_sessions.SessionView, current_id: int) -> dict[str, object]:
+    return {
+        "id": view.id,
+        "browser": user_agents.describe(view.user_agent),
+        "address": view.address,
+        "current": view.id == current_id,
+        "last_seen": view.last_seen_at.strftime("%d %b %Y, %H:%M UTC"),
+        "last_seen_iso": view.last_seen_at.isoformat(),
+        "created": view.created_at.strftime("%d %b %Y, %H:%M UTC"),
+        "created_iso": view.created_at.isoformat(),
+    }
+
+
+@routes.get("/settings/sessions")
+async def sessions_page(request: web.Request) -> web.Response:
+    user = sessions.require_user(request)
+    async with get_context(request).sessions() as db:
+        views = await browser_sessions.list_for(db, user.id)
+    rows = sorted((_session_row(v, user.session_id) for v in views), key=lambda row: not row["current"])
+    return html_page(request, "sessions.html", sessions=rows)
+
+
+@routes.post(r"/settings/sessions/{id:[0-9]{1,9}}/end")
+async def end_session(request: web.Request) -> web.Response:
+    user = sessions.require_user(request)
+    session_id = int(request.match_info["id"])
+    if session_id == user.session_id:
+        raise InvalidInput("this is the session you are using: log out to end it")
+    async with get_context(request).sessions.begin() as db:
+        ended = await browser_sessions.end_one(db, user.id, session_id)
+    await sessions.notify(request, "That session has ended." if ended else "That session had already ended.")
+    raise web.HTTPSeeOther("/settings/sessions")
+
+
+@routes.post("/settings/sessions/end-others")
+async def end_other_sessions(request: web.Request) -> web.Response:
+    user = sessions.require_user(request)
+    async with get_context(request).sessions.begin() as db:
+        ended = await browser_sessions.end_all(db, user.id, keep=user.session_id)
+    await sessions.notify(request, f"{ended} other session{'s' if ended != 1 else ''} ended.")
+    raise web.HTTPSeeOther("/settings/sessions")
 
 
 PROFILE_TEXT_FIELDS = (

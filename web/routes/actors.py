@@ -4,7 +4,8 @@ Accounts that are not active (actors.accounts, "Standing", where the reasons are
 approval answers 404 like a name that is not here. A suspended person's document stays served, without
 profile and marked ``suspended: true`` (actors.documents), because peers must keep verifying its key and
 learn of the suspension and of its end; its profile page and its collections answer 403. Their posts in
-groups stay readable (web.routes.objects).
+groups stay readable (web.routes.objects). A deleted person's id answers 410 Gone with an AS2
+``Tombstone`` (``formerType: Person``), its page and collections 410 too (actors.account_deletion).
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ from actors import accounts, documents, local
 from actors.errors import InvalidInput, NotFound
 from actors.urls import INSTANCE_ACTOR_NAME
 from federation.collections import PAGE_SIZE, collection_page, collection_summary
+from federation.object_render import render_tombstone
 from inbox_outbox import collections_groups
 from storage.models import LocalActor
-from web.authorized_fetch import signed_by
+from web import signature_auth
+from web.authorized_fetch import signed_by, signer
 from web.context import get_context
 from web.negotiation import Representation, choose
 from web.routes.groups import group_page
@@ -57,14 +60,21 @@ def _actor_page_values(actor: LocalActor, actor_id: str, domain: str) -> dict[st
 async def actor(request: web.Request) -> web.Response:
     ctx = get_context(request)
     representation = choose(request)
-    actor = await _load(request)
+    try:
+        actor = await _load(request)
+    except accounts.AccountGone as gone:
+        if representation is not Representation.ACTIVITY_JSON or gone.deleted_at is None:
+            raise
+        tombstone = render_tombstone(ctx.urls.person(gone.username), "Person", gone.deleted_at)
+        return activity_json(tombstone, status=410)
     actor_id = ctx.urls.actor(actor.actor_type, actor.username)
     if request.path != ctx.urls.actor(actor.actor_type, actor.username)[len(ctx.urls.base):]:
         # Names are case-insensitive; the id is the lower-case one.
         raise web.HTTPMovedPermanently(actor_id)
     if representation is Representation.ACTIVITY_JSON:
         document = documents.actor_document(actor, ctx.urls)
-        if ctx.authorized_fetch and signed_by(request) is None and actor.actor_type != "application":
+        # The signature is checked last and only here: unsigned-or-not matters only under authorized fetch.
+        if ctx.authorized_fetch and actor.actor_type != "application" and await signed_by(request) is None:
             document = documents.minimal_actor_document(document)
         return activity_json(document)
     if actor.actor_type == "group":
@@ -103,11 +113,11 @@ async def collection(request: web.Request) -> web.Response:
     items: list[object] = []
     inline = False
     if name in ("followers", "following", "featured", "moderators"):
-        signature = signed_by(request)
         async with ctx.sessions() as session:
-            view = await collections_groups.collection(
-                session, ctx.urls, actor, name, signature.owner if signature else None
-            )
+            view = await collections_groups.collection(session, ctx.urls, actor, name, None)
+            if view.hidden and signature_auth.has_signature(request):
+                # Only a private group's lists depend on who asks: verify (a key fetch) just then.
+                view = await collections_groups.collection(session, ctx.urls, actor, name, await signer(request))
         if view.hidden:  # a private group's members and pins: the number only (collections_groups)
             return activity_json(collection_summary(collection_id, view.total, show_pages=False))
         items, inline = view.items, view.inline

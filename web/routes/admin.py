@@ -1,8 +1,10 @@
-"""Admin pages: node settings (registration mode, name, branding) and the list of local people.
+"""Admin pages: node settings (registration mode, name, branding), the list of local people, and the
+other servers (domain blocks, silences and the allowlist; actors.blocks says what each does).
 
 Admins only: anybody else gets the branded 403 page (visitors without a session are asked to log in).
 
-Suspending and unsuspending a person is one call to inbox_outbox.services.accounts.set_suspended, which
+Suspending asks for confirmation and a reason first (``GET /admin/users/<name>/suspend``; the person is
+shown the reason when they try to log in). Suspending and unsuspending a person is one call to inbox_outbox.services.accounts.set_suspended, which
 also tells the peers that keep a copy of them (``Update{Person}``, in the same transaction). Approving or
 rejecting a sign-up tells nobody: a pending account was never public.
 """
@@ -14,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from actors import accounts, media, node_settings
+from actors import accounts, blocks, media, node_settings
 from actors.errors import InvalidInput
 from actors.node_settings import InvalidFields, NodeSettings
 from actors.urls import Urls
@@ -41,6 +43,8 @@ def _settings_values(request: web.Request, current: NodeSettings) -> dict[str, o
         "accent_color": current.accent_color,
         "footer_links": current.footer_links_text(),
         "logo_url": f"/media/{current.logo}" if current.logo else None,
+        "favicon_url": f"/media/{current.favicon}" if current.favicon else None,
+        "show_powered_by": current.show_powered_by,
     }
 
 
@@ -72,6 +76,9 @@ async def settings_submit(request: web.Request) -> web.Response:
         footer_links=forms.text(form, "footer_links"),
         logo=forms.upload(form, "logo"),
         remove_logo=forms.checkbox(form, "remove_logo"),
+        favicon=forms.upload(form, "favicon"),
+        remove_favicon=forms.checkbox(form, "remove_favicon"),
+        show_powered_by=forms.shown_checkbox(form, "show_powered_by"),
     )
     try:
         async with ctx.sessions.begin() as session:
@@ -108,8 +115,6 @@ UserAction = Callable[[AsyncSession, Urls, int, str], Awaitable[object]]
 
 
 _ACTIONS: dict[str, tuple[str, UserAction]] = {
-    "suspend": ("{} is suspended and has been logged out.",
-                lambda s, urls, a, n: account_services.set_suspended(s, urls, a, n, True)),
     "unsuspend": ("{} can log in again.",
                   lambda s, urls, a, n: account_services.set_suspended(s, urls, a, n, False)),
     "approve": ("{} has been approved and can log in now.", lambda s, _urls, a, n: accounts.approve(s, a, n)),
@@ -117,7 +122,7 @@ _ACTIONS: dict[str, tuple[str, UserAction]] = {
 }
 
 
-@routes.post(r"/admin/users/{name}/{action:suspend|unsuspend|approve|reject}")
+@routes.post(r"/admin/users/{name}/{action:unsuspend|approve|reject}")
 async def user_action(request: web.Request) -> web.Response:
     admin = sessions.require_admin(request)
     ctx = get_context(request)
@@ -127,3 +132,111 @@ async def user_action(request: web.Request) -> web.Response:
         await action(session, ctx.urls, admin.id, name)
     await sessions.notify(request, message.format(name))
     raise web.HTTPSeeOther("/admin/users")
+
+
+# --------------------------------------------------------------------------------------------------
+# Suspending: confirmation and a reason first
+
+
+_SUSPEND_LABELS = {"reason": "Reason (shown to them when they try to log in)"}
+
+
+def _suspend_page(request: web.Request, name: str, reason: str = "", errors: dict[str, str] | None = None,
+                  status: int = 200) -> web.Response:
+    return html_page(request, "admin_suspend.html", status=status, name=name, values={"reason": reason},
+                     errors=errors or {}, labels=_SUSPEND_LABELS, max_reason=accounts.MAX_SUSPENSION_REASON)
+
+
+@routes.get("/admin/users/{name}/suspend")
+async def suspend_form(request: web.Request) -> web.Response:
+    sessions.require_admin(request)
+    return _suspend_page(request, request.match_info["name"])
+
+
+@routes.post("/admin/users/{name}/suspend")
+async def suspend(request: web.Request) -> web.Response:
+    admin = sessions.require_admin(request)
+    ctx = get_context(request)
+    name = request.match_info["name"]
+    form = await forms.read(request)
+    reason = form.get("reason")
+    reason = reason[: accounts.MAX_SUSPENSION_REASON + 1] if isinstance(reason, str) else ""
+    try:
+        if not reason.strip():
+            raise InvalidFields({"reason": "say why: the person is shown this reason"})
+        async with ctx.sessions.begin() as session:
+            await account_services.set_suspended(session, ctx.urls, admin.id, name, True, reason=reason,
+                                                 actor_uri=admin.profile_url)
+    except InvalidFields as exc:
+        return _suspend_page(request, name, reason, exc.errors, status=400)
+    await sessions.notify(request, f"{name} is suspended and has been logged out.")
+    raise web.HTTPSeeOther("/admin/users")
+
+
+# --------------------------------------------------------------------------------------------------
+# Other servers: blocks, silences, the allowlist
+
+
+_DOMAIN_LABELS = {"domain": "Server", "severity": "What to do", "reason": "Reason (for the log)"}
+_SEVERITY_LABELS = {
+    "block": "Block: refuse all its traffic, send it nothing, end follows and memberships with its people",
+    "silence": "Silence: keep its posts off the local timeline and its people out of the people finder",
+    "allow": "Allow: federate with it when this node runs in allowlist mode",
+}
+
+
+async def _domains_page(request: web.Request, values: dict[str, str] | None = None,
+                        errors: dict[str, str] | None = None, status: int = 200) -> web.Response:
+    async with get_context(request).sessions() as session:
+        entries = await blocks.list_domains(session)
+    return html_page(request, "admin_domains.html", status=status, entries=entries, values=values or {"severity": "block"},
+                     errors=errors or {}, labels=_DOMAIN_LABELS, severities=list(_SEVERITY_LABELS),
+                     severity_labels=_SEVERITY_LABELS, allowlist_mode=get_context(request).allowlist_mode)
+
+
+@routes.get("/admin/domains")
+async def domains(request: web.Request) -> web.Response:
+    sessions.require_admin(request)
+    return await _domains_page(request)
+
+
+@routes.post("/admin/domains")
+async def add_domain(request: web.Request) -> web.Response:
+    admin = sessions.require_admin(request)
+    form = await forms.read(request)
+    values = forms.values(form, "domain", "severity", "reason")
+    try:
+        if values["severity"] not in _SEVERITY_LABELS:
+            raise InvalidFields({"severity": "choose block, silence or allow"})
+        async with get_context(request).sessions.begin() as session:
+            if values["severity"] == "allow":
+                domain = await blocks.set_allowed(session, values["domain"], True, reason=values["reason"],
+                                                  actor_uri=admin.profile_url)
+                message = f"{domain} is on the allowlist."
+            else:
+                domain, severed = await blocks.set_domain(session, values["domain"], values["severity"],
+                                                          reason=values["reason"], actor_uri=admin.profile_url)
+                message = f"{domain} is {blocks.PAST[values['severity']]}." + (
+                    f" {severed} follows and memberships with its people were ended." if severed else "")
+    except InvalidFields as exc:
+        return await _domains_page(request, values, exc.errors, status=400)
+    except InvalidInput as exc:
+        return await _domains_page(request, values, {"domain": exc.message}, status=400)
+    await sessions.notify(request, message)
+    raise web.HTTPSeeOther("/admin/domains")
+
+
+@routes.post("/admin/domains/remove")
+async def remove_domain(request: web.Request) -> web.Response:
+    admin = sessions.require_admin(request)
+    form = await forms.read(request)
+    domain, kind = forms.text(form, "domain"), forms.text(form, "severity")
+    async with get_context(request).sessions.begin() as session:
+        if kind == "allow":
+            await blocks.set_allowed(session, domain, False, actor_uri=admin.profile_url)
+            message = f"{domain} is no longer on the allowlist."
+        else:
+            await blocks.remove_domain(session, domain, actor_uri=admin.profile_url)
+            message = f"{domain} is no longer blocked or silenced."
+    await sessions.notify(request, message)
+    raise web.HTTPSeeOther("/admin/domains")

@@ -24,6 +24,7 @@ from actors.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFou
 from actors.local import GROUP_KINDS, ROLES
 from actors.node_settings import InvalidFields
 from content import thread_views
+from inbox_outbox import backfill
 from inbox_outbox.services import membership, moderation
 from inbox_outbox.services import profiles as profile_services
 from inbox_outbox.services.common import load_group
@@ -322,8 +323,11 @@ async def remote_group(request: web.Request) -> web.Response:
     async with ctx.sessions() as session:
         group = await group_pages.remote_group(session, uri, viewer_uri(request))
         threads = await thread_views.remote_group_threads(session, ctx.urls, group.uri,
-                                                          member=group.state == "accepted")
-    return html_page(request, "group_remote.html", group=group, threads=threads, path=remote_group_path(group.uri))
+                                                          member=group.state == "accepted", viewer=viewer_uri(request))
+    # Nothing of it here yet: read its recent threads from its outbox, without holding this page.
+    fetching = not threads and await backfill.start_if_empty(ctx.fed, group.uri)
+    return html_page(request, "group_remote.html", group=group, threads=threads, path=remote_group_path(group.uri),
+                     fetching=fetching)
 
 
 @routes.post("/remote-group/join")

@@ -57,14 +57,17 @@ async def inbox(request: web.Request) -> web.Response:
     recipient = await _recipient(request)
     body = await _read_body(request)
     envelope = receive.parse_envelope(body)
+    # The domain policy before the signature: a refused host's key is never fetched (PROTOCOL.md
+    # "Domain policy"; the outbound client would refuse the fetch anyway).
+    async with ctx.sessions() as session:
+        if await blocks.refuses(session, envelope.actor, allowlist=ctx.allowlist_mode):
+            raise Forbidden(f"inbox: {blocks.host_of(envelope.actor)} is "
+                            + ("not on this server's allowlist" if ctx.allowlist_mode else "blocked by this server"))
     verified = await signature_auth.verify(request, body)
     try:
         check_owner(verified, envelope.actor)
     except SignatureError as exc:
         raise signature_auth.SignatureRefused(str(exc)) from None
-    async with ctx.sessions() as session:
-        if await blocks.is_blocked(session, envelope.actor):
-            raise Forbidden(f"inbox: {blocks.host_of(envelope.actor)} is blocked by this server")
     await receive.enqueue(ctx.sessions, envelope, body, verified.key_id, recipient)
     return web.Response(status=202, text="accepted\n")
 

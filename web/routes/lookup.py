@@ -22,6 +22,7 @@ from actors.errors import DomainError
 from inbox_outbox.services import lookup as lookup_service
 from web import forms, sessions
 from web.context import get_context
+from web.next_path import safe_next
 from web.responses import html_page
 
 routes = web.RouteTableDef()
@@ -56,7 +57,7 @@ async def authorize_interaction(request: web.Request) -> web.Response:
 
 def _back(form: forms.FormData, uri: str) -> str:
     target = forms.text(form, "next")
-    return sessions.safe_next(target) if target else f"/lookup?q={quote(uri, safe='')}"
+    return safe_next(target) if target else f"/lookup?q={quote(uri, safe='')}"
 
 
 @routes.post("/follow")

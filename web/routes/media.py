@@ -2,7 +2,11 @@
 
 The avatar address follows the person's standing (actors.accounts, "Standing"): a suspended person's
 shows the placeholder, with the initial of the username, as their actor document shows no icon and no
-display name; a sign-up waiting for approval answers 404 like a name that is not here."""
+display name; a sign-up waiting for approval answers 404 like a name that is not here; a deleted
+account's shows a "?" (its anonymised posts may still show it).
+
+``/favicon.ico``, which browsers and feed readers ask for without reading the page, leads to the favicon
+the admin uploaded (white label), or answers 404 when there is none."""
 
 from __future__ import annotations
 
@@ -33,20 +37,34 @@ async def media_file(request: web.Request) -> web.StreamResponse:
     return web.FileResponse(path, headers={**_HEADERS, "Content-Type": media.media_type(name)})
 
 
+@routes.get("/favicon.ico")
+async def favicon(request: web.Request) -> web.StreamResponse:
+    name = (await sessions.settings_cache(request).get()).favicon
+    if name is None or media.path_of(get_context(request).media_dir, name) is None:
+        raise web.HTTPNotFound(text="This node has no favicon.")
+    raise web.HTTPFound(f"/media/{name}", headers={"Cache-Control": "no-cache"})
+
+
 @routes.get(r"/{kind:users|groups}/{name}/avatar")
 async def avatar(request: web.Request) -> web.StreamResponse:
     """The actor's avatar, or a generated initial on the node's accent colour when there is none (or the
     person is suspended: module text)."""
     ctx = get_context(request)
     async with ctx.sessions() as session:
-        actor = await accounts.find_public_actor(
-            session, request.match_info["name"], _KINDS[request.match_info["kind"]]
-        )
-    suspended = accounts.standing(actor) is accounts.Standing.SUSPENDED
-    if actor.avatar and not suspended and media.path_of(ctx.media_dir, actor.avatar):
+        try:
+            actor = await accounts.find_public_actor(
+                session, request.match_info["name"], _KINDS[request.match_info["kind"]]
+            )
+        except accounts.AccountGone:
+            actor = None  # a deleted account's anonymised posts still show a placeholder
+    suspended = actor is not None and accounts.standing(actor) is accounts.Standing.SUSPENDED
+    if actor is not None and actor.avatar and not suspended and media.path_of(ctx.media_dir, actor.avatar):
         raise web.HTTPFound(f"/media/{actor.avatar}", headers={"Cache-Control": "no-cache"})
     accent = (await sessions.settings_cache(request).get()).accent_color
-    initial = escape((actor.username if suspended else actor.display_name or actor.username)[:1].upper())
+    if actor is None:
+        initial = "?"
+    else:
+        initial = escape((actor.username if suspended else actor.display_name or actor.username)[:1].upper())
     svg = (
         '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64">'
         f'<rect width="64" height="64" fill="{accent}"/>'

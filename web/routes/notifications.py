@@ -9,6 +9,7 @@ from aiohttp import web
 from actors import notifications
 from web import forms, sessions
 from web.context import get_context
+from web.next_path import safe_next
 from web.responses import html_page
 
 routes = web.RouteTableDef()
@@ -34,5 +35,5 @@ async def mark_read(request: web.Request) -> web.Response:
         changed = await notifications.mark_read(session, user.id, one)
     if one is None:
         await sessions.notify(request, "All notifications are marked as read." if changed else "Nothing was unread.")
-    back = sessions.safe_next(forms.text(form, "next")) if forms.text(form, "next") else "/notifications"
+    back = safe_next(forms.text(form, "next")) if forms.text(form, "next") else "/notifications"
     raise web.HTTPSeeOther(back)

@@ -1,9 +1,10 @@
 """Our posts and activities at their ids (``/objects/<uuid>``, ``/activities/<uuid>``), their replies and
 thread collections, and actors' outboxes: AS2 JSON for peers, a page for people (DESIGN.md §3).
 
-Private group content needs a signed GET from an allowed actor (``signed_by``) or, in a browser, a
-logged-in member; anyone else gets the same 404 as for an id that never existed. A deleted post
-answers 410 with a Tombstone (Mastodon does the same), so peers drop their copy.
+Private group content needs a signed GET from an allowed actor (``signer``, verified only when the
+answer depends on it) or, in a browser, a logged-in member; anyone else gets the same 404 as for an id
+that never existed. A deleted post answers 410 with a Tombstone (Mastodon does the same), so peers
+drop their copy.
 
 A suspended author (actors.accounts, "Standing"): posts and activities in a group (in a group, or
 carrying ``audience``) stay readable, because they are part of the group's conversation and other
@@ -14,18 +15,22 @@ profile until the suspension is lifted, as Mastodon answers for a suspended acco
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors import accounts
-from actors.errors import Forbidden, InvalidInput
+from actors.errors import Forbidden, InvalidInput, NotFound
 from actors.urls import Urls
 from federation.collections import collection_page, collection_summary
 from federation.context import AS2
 from inbox_outbox import collections_content as content
 from inbox_outbox.ids import is_local
 from storage.models import LocalActor, Object
-from web.authorized_fetch import signed_by
+from web import signature_auth
+from web.authorized_fetch import signer
 from web.context import get_context
 from web.negotiation import Representation, choose
 from web.responses import activity_json, html_page
@@ -35,16 +40,30 @@ from web.sessions import current_user
 routes = web.RouteTableDef()
 _UUID = r"{uuid:[0-9a-fA-F-]{1,64}}"
 _MAX_PAGE = 1_000_000
+T = TypeVar("T")
 
 
-def _viewer(request: web.Request) -> str | None:
-    """Who is looking: the owner of the key that signed the GET, else the person logged in here (a
-    member reads their private groups' posts in the browser)."""
-    signature = signed_by(request)
-    if signature is not None:
-        return signature.owner
-    user = current_user(request)
-    return user.profile_url if user is not None else None
+async def _look(request: web.Request, find: Callable[[str | None], Awaitable[T]],
+                hidden: Callable[[T], bool] = lambda _: False,
+                exists: Callable[[], Awaitable[bool]] | None = None) -> T:
+    """``find`` as the viewer sees it: the owner of the key that signed the GET, else the person
+    logged in here (a member reads their private groups' posts in the browser).
+
+    A signed GET is first answered as if nobody asked: public content needs nobody's key, and
+    verifying a new peer's signature means fetching its key, which may be held by that very peer
+    (web.authorized_fetch, "Lazy verification"). Only when that answer is "not found" or ``hidden``
+    is the signature verified and the question asked again as its signer -- unless ``exists`` says
+    the id is not here at all (a 404 for everyone needs nobody's key)."""
+    if not signature_auth.has_signature(request):
+        user = current_user(request)
+        return await find(user.profile_url if user is not None else None)
+    try:
+        found = await find(None)
+    except NotFound:
+        if exists is not None and not await exists():
+            raise
+        return await find(await signer(request))
+    return await find(await signer(request)) if hidden(found) else found
 
 
 async def _check_author(session: AsyncSession, urls: Urls, obj: Object) -> None:
@@ -62,14 +81,18 @@ def _page(request: web.Request) -> int | None:
     return int(raw)
 
 
-def _listing_response(collection_id: str, listing: content.Listing, page: int | None) -> web.Response:
+def _listing_response(
+    collection_id: str, listing: content.Listing, page: int | None, *, ordered: bool = True
+) -> web.Response:
     if listing.hidden and page is not None:
         raise Forbidden("this group is private: its posts are for members (sign the request as one)")
     if page is None:
-        return activity_json(collection_summary(collection_id, listing.total, show_pages=not listing.hidden))
-    return activity_json(
-        collection_page(collection_id, page, listing.items, has_next=listing.has_next, total=listing.total)
-    )
+        return activity_json(
+            collection_summary(collection_id, listing.total, show_pages=not listing.hidden, ordered=ordered)
+        )
+    return activity_json(collection_page(
+        collection_id, page, listing.items, has_next=listing.has_next, total=listing.total, ordered=ordered
+    ))
 
 
 @routes.get(f"/objects/{_UUID}")
@@ -78,12 +101,15 @@ async def object_view(request: web.Request) -> web.Response:
     representation = choose(request)
     uri = ctx.urls.base + request.path
     async with ctx.sessions() as session:
-        obj = await content.visible_local_object(session, ctx.urls, uri, _viewer(request))
+        obj = await _look(request, lambda viewer: content.visible_local_object(session, ctx.urls, uri, viewer),
+                          exists=lambda: content.exists_here(session, uri))
         await _check_author(session, ctx.urls, obj)
+        if representation is Representation.ACTIVITY_JSON:
+            document = await content.object_document(session, obj)
     status = 410 if obj.deleted else 200
     if representation is Representation.HTML:
         return await thread_page(request, obj, status=status)  # web.routes.threads
-    return activity_json(content.object_document(obj), status=status)
+    return activity_json(document, status=status)
 
 
 @routes.get(f"/objects/{_UUID}/{{collection:replies|context}}")
@@ -92,13 +118,16 @@ async def object_collection(request: web.Request) -> web.Response:
     page = _page(request)
     uri = f"{ctx.urls.base}/objects/{request.match_info['uuid']}"
     async with ctx.sessions() as session:
-        obj = await content.visible_local_object(session, ctx.urls, uri, _viewer(request))
+        obj = await _look(request, lambda viewer: content.visible_local_object(session, ctx.urls, uri, viewer),
+                          exists=lambda: content.exists_here(session, uri))
         await _check_author(session, ctx.urls, obj)
         if request.match_info["collection"] == "replies":
             listing = await content.replies(session, obj, page)
         else:
             listing = await content.thread(session, obj, page)
-    return _listing_response(f"{uri}/{request.match_info['collection']}", listing, page)
+    # replies: an unordered Collection, as the post embeds it (federation.collections); context: ordered.
+    name = request.match_info["collection"]
+    return _listing_response(f"{uri}/{name}", listing, page, ordered=name != "replies")
 
 
 @routes.get(f"/activities/{_UUID}")
@@ -107,7 +136,8 @@ async def activity_view(request: web.Request) -> web.Response:
     representation = choose(request)
     uri = ctx.urls.base + request.path
     async with ctx.sessions() as session:
-        document = await content.visible_activity(session, ctx.urls, uri, _viewer(request))
+        document = await _look(request, lambda viewer: content.visible_activity(session, ctx.urls, uri, viewer),
+                               exists=lambda: content.exists_here(session, uri))
         if "audience" not in document and isinstance(document.get("actor"), str):
             await accounts.check_author_shown(session, ctx.urls, document["actor"])  # as _check_author
     if representation is Representation.ACTIVITY_JSON:
@@ -123,5 +153,7 @@ async def outbox_response(request: web.Request, actor: LocalActor, collection_id
     ctx = get_context(request)
     page = _page(request)
     async with ctx.sessions() as session:
-        listing = await content.outbox(session, ctx.urls, actor, _viewer(request), page)
+        listing = await _look(
+            request, lambda viewer: content.outbox(session, ctx.urls, actor, viewer, page), lambda found: found.hidden
+        )
     return _listing_response(collection_id, listing, page)

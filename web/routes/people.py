@@ -7,8 +7,9 @@ the tag links of actor documents, and our JSON-LD context at ``/ns``.
   (default 100), ``page``, ``per_page``. Bad input: 400 with the reason.
 - ``GET /search?q=`` (HTML) and ``GET /api/search?q=`` (JSON; ``type=people|groups|posts``, ``page``).
 - ``GET|PUT /api/profile`` (the logged-in member's own profile; JSON body: people.profiles.ProfileChange)
-  and ``PUT /api/groups/{name}/needs`` (``{"skills_wanted": [...]}``, group moderators). JSON only, so no
-  cross-site form can send them (web/csrf.py); 401 when not logged in, 400 with ``errors`` per field.
+  and ``PUT /api/groups/{name}/needs`` (``{"skills_wanted": [...]}``, group moderators). JSON only, from
+  this site's pages (same-origin ``Origin``/``Sec-Fetch-Site``, web/csrf.py); 401 when not logged in, 400
+  with ``errors`` per field.
 
 Handlers parse, call one service, render; every search first applies queued index changes
 (people.index.sync).
@@ -16,7 +17,6 @@ Handlers parse, call one service, render; every search first applies queued inde
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -25,6 +25,7 @@ from aiohttp import web
 from actors.errors import InvalidInput
 from actors.node_settings import InvalidFields
 from federation.context import madeopen_context_document
+from federation.json_input import JSONRejected, parse_json_object
 from inbox_outbox.services import profiles as profile_services
 from people import documents as people_documents
 from people import finder, index, matching, profiles, search, tags
@@ -162,12 +163,9 @@ async def _json_body(request: web.Request) -> dict[str, Any]:
     if len(raw) > MAX_JSON_BODY:
         raise web.HTTPRequestEntityTooLarge(max_size=MAX_JSON_BODY, actual_size=len(raw))
     try:
-        body = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise InvalidInput("the body is not valid JSON") from None
-    if not isinstance(body, dict):
-        raise InvalidInput("the body must be a JSON object")
-    return body
+        return parse_json_object(raw)  # bounded depth: deep nesting is a 400, not a RecursionError
+    except JSONRejected as exc:
+        raise InvalidInput(f"the body: {exc.reason}") from None
 
 
 def _field_errors(exc: InvalidFields) -> web.Response:

@@ -13,9 +13,10 @@ from typing import Any
 from aiohttp import web
 
 from actors import group_pages
-from actors.errors import Forbidden
+from actors.errors import Forbidden, InvalidInput
 from actors.node_settings import InvalidFields
-from content import thread_views
+from content import thread_board, thread_views
+from content.kinds import THREAD_KINDS
 from content.rules import MAX_BODY, MAX_TITLE
 from content.store import thread_root
 from inbox_outbox.services import threads
@@ -24,12 +25,13 @@ from storage.models import Object
 from web import forms, sessions
 from web.context import get_context
 from web.responses import html_page
-from web.routes.groups import viewer_uri
+from web.routes.groups import remote_group_path, viewer_uri
 from web.routes.people import post_helpers
 
 routes = web.RouteTableDef()
 _ID = r"{id:[0-9]{1,9}}"  # row ids; 9 digits stay inside PostgreSQL integer
-THREAD_LABELS = {"title": "Title", "body": "Text"}
+THREAD_LABELS = {"title": "Title", "body": "Text", "kind": "Kind of thread"}
+STATUS_LABELS = {"status": "Status", "response": "Official response", "duplicate_of": "Duplicate of"}
 
 
 def _long_text(form: forms.FormData, name: str, limit: int = MAX_BODY) -> str:
@@ -62,8 +64,9 @@ async def _group_for_posting(request: web.Request) -> tuple[group_pages.GroupAbo
 
 def _new_thread_page(request: web.Request, group: group_pages.GroupAbout, values: dict[str, str],
                      errors: dict[str, str], status: int = 200) -> web.Response:
+    values.setdefault("kind", group.default_kind)
     return html_page(request, "thread_new.html", status=status, group=group, values=values, errors=errors,
-                     labels=THREAD_LABELS, max_title=MAX_TITLE)
+                     labels=THREAD_LABELS, max_title=MAX_TITLE, kinds=THREAD_KINDS, kind_labels=KIND_HINTS)
 
 
 @routes.get("/groups/{name}/new")
@@ -77,12 +80,58 @@ async def new_thread_submit(request: web.Request) -> web.Response:
     user = sessions.require_user(request)
     group, _ = await _group_for_posting(request)
     form = await forms.read(request)
+    title, body, kind = forms.text(form, "title"), _long_text(form, "body"), forms.text(form, "kind")
+    values = {"title": title, "body": body, "kind": kind}
+    try:
+        posted = await threads.start_thread(get_context(request).fed, user.username, group.name, title, body,
+                                            kind or group.default_kind)
+    except InvalidFields as exc:
+        return _new_thread_page(request, group, values, exc.errors, status=400)
+    except InvalidInput as exc:
+        return _new_thread_page(request, group, values, {"kind": exc.message}, status=400)
+    await sessions.notify(request, "Your thread is posted.")
+    raise web.HTTPSeeOther(posted.path)
+
+
+# --------------------------------------------------------------------------------------------------
+# A new thread in a group of another server (issue #10 item 9): the same composer, sent to the group.
+
+
+async def _remote_group_for_posting(request: web.Request, uri: str) -> group_pages.RemoteGroup:
+    user = sessions.require_user(request)
+    ctx = get_context(request)
+    async with ctx.sessions() as session:
+        group = await group_pages.remote_group(session, uri, user.profile_url)
+    if group.state != "accepted":
+        raise Forbidden(f"Join {group.name} first: its members start threads there.")
+    return group
+
+
+def _new_remote_thread_page(request: web.Request, group: group_pages.RemoteGroup, values: dict[str, str],
+                            errors: dict[str, str], status: int = 200) -> web.Response:
+    shown = {"title": group.name, "path": remote_group_path(group.uri), "private": group.private,
+             "server": group.server}
+    return html_page(request, "thread_new.html", status=status, group=shown, remote_uri=group.uri, values=values,
+                     errors=errors, labels=THREAD_LABELS, max_title=MAX_TITLE)
+
+
+@routes.get("/remote-group/new")
+async def new_remote_thread_form(request: web.Request) -> web.Response:
+    group = await _remote_group_for_posting(request, request.query.get("id", ""))
+    return _new_remote_thread_page(request, group, {}, {})
+
+
+@routes.post("/remote-group/new")
+async def new_remote_thread_submit(request: web.Request) -> web.Response:
+    user = sessions.require_user(request)
+    form = await forms.read(request)
+    group = await _remote_group_for_posting(request, forms.text(form, "id"))
     title, body = forms.text(form, "title"), _long_text(form, "body")
     try:
-        posted = await threads.start_thread(get_context(request).fed, user.username, group.name, title, body)
+        posted = await threads.start_remote_thread(get_context(request).fed, user.username, group.uri, title, body)
     except InvalidFields as exc:
-        return _new_thread_page(request, group, {"title": title, "body": body}, exc.errors, status=400)
-    await sessions.notify(request, "Your thread is posted.")
+        return _new_remote_thread_page(request, group, {"title": title, "body": body}, exc.errors, status=400)
+    await sessions.notify(request, f"Your thread is sent to {group.name}. It shows there once the group accepts it.")
     raise web.HTTPSeeOther(posted.path)
 
 
@@ -90,15 +139,27 @@ async def new_thread_submit(request: web.Request) -> web.Response:
 # A thread
 
 
+KIND_HINTS = {
+    "discussion": "Discussion: talk something over",
+    "idea": "Idea: suggest something; the team answers with a status",
+    "concern": "Concern: raise a problem; the team answers with a status",
+    "question": "Question: ask; the best reply is marked as the answer",
+}
+
+
 async def thread_page(request: web.Request, obj: Object, *, status: int = 200,
-                      reply_form: dict[str, Any] | None = None) -> web.Response:
+                      reply_form: dict[str, Any] | None = None, status_form: dict[str, Any] | None = None,
+                      ) -> web.Response:
     """The page of ``obj`` (the caller checked the viewer may see it)."""
     ctx = get_context(request)
     async with ctx.sessions() as session:
         view = await thread_views.thread_page(session, ctx.urls, obj, viewer_uri(request))
+        root = await thread_root(session, obj)
+        on_board = await thread_board.thread_board(session, ctx.urls, root, viewer_uri(request))
     helpers = await post_helpers(request, obj)
     return html_page(request, "thread.html", status=status, thread=view, focus=view.focus,
-                     reply_form=reply_form or {}, helpers=helpers, uri=obj.uri)
+                     reply_form=reply_form or {}, helpers=helpers, uri=obj.uri, board=on_board,
+                     root_id=root.id, status_form=status_form or {}, status_labels=STATUS_LABELS)
 
 
 @routes.get(f"/posts/{_ID}")
@@ -126,7 +187,8 @@ async def reply(request: web.Request) -> web.Response:
             root = await thread_root(session, parent)
         reply_form = {"id": parent.id, "body": body, "error": exc.errors.get("body") or exc.message}
         return await thread_page(request, root, status=400, reply_form=reply_form)
-    await sessions.notify(request, "Your reply is posted.")
+    await sessions.notify(request, "Your reply is sent to the group. It counts once the group accepts it."
+                          if posted.pending else "Your reply is posted.")
     raise web.HTTPSeeOther(f"{posted.thread_path}#post-{posted.id}")
 
 
@@ -215,3 +277,52 @@ async def moderate(request: web.Request) -> web.Response:
                "lock": "The thread is locked: no new replies.", "unlock": "The thread is open for replies again."}
     await sessions.notify(request, notices[action])
     raise web.HTTPSeeOther(f"{posted.thread_path}#post-{posted.id}")
+
+
+# --------------------------------------------------------------------------------------------------
+# The board: the team's status and official response, accepted answers, following a thread
+
+
+@routes.post(f"/posts/{_ID}/status")
+async def set_status(request: web.Request) -> web.Response:
+    user = sessions.require_user(request)
+    form = await forms.read(request)
+    values = {"status": forms.text(form, "status"), "response": _long_text(form, "response"),
+              "duplicate_of": forms.text(form, "duplicate_of")}
+    try:
+        posted = await threads.set_status(get_context(request).fed, user.username, _post_id(request),
+                                          values["status"], values["response"], values["duplicate_of"])
+    except (InvalidFields, InvalidInput) as exc:
+        field = "response" if isinstance(exc, InvalidFields) else (
+            "duplicate_of" if "duplicate" in exc.message else "status")
+        message = (exc.errors.get("body") or exc.message) if isinstance(exc, InvalidFields) else exc.message
+        ctx = get_context(request)
+        async with ctx.sessions() as session:
+            obj = await threads.visible_post(session, ctx.urls, _post_id(request), user.profile_url)
+        return await thread_page(request, obj, status=400, status_form={**values, "errors": {field: message}})
+    await sessions.notify(request, "The status is set and your response is posted.")
+    raise web.HTTPSeeOther(f"{posted.thread_path}#official-response")
+
+
+@routes.post(f"/posts/{_ID}/accept")
+async def accept_answer(request: web.Request) -> web.Response:
+    user = sessions.require_user(request)
+    form = await forms.read(request)
+    raw = forms.text(form, "answer")
+    if raw != "none" and not (raw.isascii() and raw.isdigit() and len(raw) <= 9):
+        raise InvalidInput("answer must be the id of a reply in this thread, or none")
+    answer = None if raw == "none" else int(raw)
+    posted = await threads.accept_answer(get_context(request).fed, user.username, _post_id(request), answer)
+    await sessions.notify(request, "The answer is marked as accepted." if answer else "No answer is accepted now.")
+    raise web.HTTPSeeOther(f"{posted.thread_path}#post-{posted.id}")
+
+
+@routes.post(f"/posts/{_ID}/follow")
+async def follow_thread(request: web.Request) -> web.Response:
+    user = sessions.require_user(request)
+    form = await forms.read(request)
+    on = forms.text(form, "follow") != "off"
+    posted = await threads.follow_thread(get_context(request).fed, user.username, _post_id(request), on)
+    await sessions.notify(request, "You follow this thread: you will hear of its status changes." if on
+                          else "You no longer follow this thread.")
+    raise web.HTTPSeeOther(posted.thread_path)

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from actors.errors import Conflict, Forbidden
 from inbox_outbox.services.membership import join_group, leave_group
 from madeopen.app import Services
-from storage.models import Follow
+from storage.models import Follow, ModerationEntry
 from tests.inbox_outbox.groups_support import (
     PUBLIC,
     add_post,
@@ -150,6 +151,10 @@ async def test_remote_moderator_bans_in_our_group(services: Services, bob: PeerA
     assert (await receive(services, bob, lift)).state == "done"
     assert await membership(services, "garden", carol.id) is None
     assert [a.activity["object"]["type"] for a in await queued(services, "Announce")] == ["Block", "Undo"]
+    async with services.sessions() as session:  # the group's moderation log names the remote moderator
+        logged = [(e.actor_uri, e.action, e.target, e.reason) for e in await session.scalars(
+            select(ModerationEntry).order_by(ModerationEntry.id))]
+    assert logged == [(bob.id, "ban", carol.id, "spam"), (bob.id, "unban", carol.id, "")]
 
 
 @pytest.mark.usefixtures("garden_with_remote_mod")

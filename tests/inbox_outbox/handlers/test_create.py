@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select, update
 
+from inbox_outbox import worker_registry
+from inbox_outbox.inbound_worker import LEASE, InboundWorker
+from inbox_outbox.worker_registry import WorkerIdentity
 from madeopen.app import Services
-from storage.models import Membership, Object, RemoteActor
+from storage.models import InboundActivity, Membership, Object, QueueWorker, RemoteActor, utcnow
 from tests.inbox_outbox.content_support import (
     PUBLIC,
     ContentPeer,
@@ -23,6 +28,8 @@ from tests.inbox_outbox.content_support import (
     receive,
     stored,
 )
+from tests.support.peer import PeerActor
+from tests.support.processes import finished_pid
 
 
 async def test_remote_members_post_into_a_public_group_is_stored_and_announced(content_world: World) -> None:
@@ -92,8 +99,10 @@ async def test_non_member_may_not_post_into_a_private_group(content_world: World
 
     assert outcome.dropped and "may not post" in (outcome.error or "")
     assert await stored(w.services, page["id"]) is None
-    assert await published(w.services, w.board) == []
-    assert await delivery_count(w.services) == 0
+    # Nothing announced; the author's server is told the group refused it (issue #10 item 10).
+    [reject] = await published(w.services, w.board)
+    await _assert_rejects(w, reject, w.carol, page["id"], "may not post")
+    assert await delivery_count(w.services) == 1
 
 
 async def test_banned_author_is_refused(content_world: World) -> None:
@@ -104,11 +113,21 @@ async def test_banned_author_is_refused(content_world: World) -> None:
         await session.execute(update(Membership).where(Membership.remote_actor_id == bob.id).values(state="banned"))
     page = lemmy_page(w.bob, w.garden)
 
-    outcome = await receive(w.services, w.bob, create(w.bob, page))
+    sent = create(w.bob, page)
+    outcome = await receive(w.services, w.bob, sent)
 
     assert outcome.dropped
     assert await objects(w.services) == []
-    assert await published(w.services, w.garden) == []
+    [reject] = await published(w.services, w.garden)  # a Reject to bob, no Announce
+    await _assert_rejects(w, reject, w.bob, page["id"], "banned")
+    assert reject["object"]["id"] == sent["id"]
+
+
+async def _assert_rejects(w: World, reject: dict[str, Any], author: PeerActor, post: str, why: str) -> None:
+    assert reject["type"] == "Reject" and reject["to"] == [author.id]
+    assert reject["object"]["type"] == "Create" and reject["object"]["object"] == post
+    assert why in reject["summary"]
+    assert await inboxes_of(w.services, reject["id"]) == {author.inbox}
 
 
 async def test_public_group_refuses_a_followers_only_mention(content_world: World) -> None:
@@ -161,6 +180,31 @@ async def test_duplicates_are_stored_and_announced_once(content_world: World) ->
     again = await receive(w.services, w.bob, create(w.bob, page))  # a retry with a new activity id
 
     assert (first.state, again.state) == ("done", "done")
+    assert len(await objects(w.services)) == 1
+    assert len(await published(w.services, w.garden, "Announce")) == 2
+
+
+async def test_a_create_run_again_after_its_worker_died_changes_nothing(content_world: World) -> None:
+    """The one case where an inbound activity is processed twice (inbox_outbox/worker_registry.py): its
+    worker died after the handler committed and before the row was marked done. The next worker runs it
+    again: nothing is stored or announced twice."""
+    w = content_world
+    page = lemmy_page(w.bob, w.garden)
+    activity = create(w.bob, page)
+    assert (await receive(w.services, w.bob, activity)).state == "done"
+    dead = WorkerIdentity(host_key=worker_registry.host_key(), pid=finished_pid())
+    async with w.services.sessions.begin() as session:
+        session.add(QueueWorker(id=dead.id, host_key=dead.host_key, pid=dead.pid))
+        await session.execute(
+            update(InboundActivity).where(InboundActivity.activity_id == activity["id"])
+            .values(state="pending", lease_until=utcnow() + LEASE, claimed_by=dead.id)
+        )
+    assert w.services.fed is not None
+    worker = InboundWorker(w.services.fed)
+    assert await worker.beat() == 1  # the dead worker's claim is released
+    assert await worker.run_once() == 1
+    async with w.services.sessions() as session:
+        assert await session.scalar(select(InboundActivity.state).where(InboundActivity.activity_id == activity["id"])) == "done"
     assert len(await objects(w.services)) == 1
     assert len(await published(w.services, w.garden, "Announce")) == 2
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from storage.models import Follow, Membership, RemoteActor
+from storage.models import Follow, Membership, Profile, RemoteActor
 from tests.inbox_outbox.content_support import (
     PUBLIC,
     World,
@@ -99,6 +99,8 @@ async def test_an_actor_deleting_itself_leaves_nothing_behind(content_world: Wor
     assert (await receive(w.services, w.bob, like)).state == "done"
     await follow(w.services, w.alice, w.bob.id)
     await follow(w.services, w.bob.id, w.alice)
+    async with w.services.sessions() as session:  # known to the people finder (actors.remote indexed it)
+        assert await session.scalar(select(Profile).where(Profile.actor_uri == w.bob.id)) is not None
 
     outcome = await receive(w.services, w.bob, activity(w.bob, "Delete", w.bob.id, to=[PUBLIC], removeData=True))
 
@@ -108,6 +110,7 @@ async def test_an_actor_deleting_itself_leaves_nothing_behind(content_world: Wor
         assert bob is not None
         assert list(await session.scalars(select(Membership).where(Membership.remote_actor_id == bob.id))) == []
         assert list(await session.scalars(select(Follow))) == []
+        assert await session.scalar(select(Profile).where(Profile.actor_uri == w.bob.id)) is None  # not findable
     post = await stored(w.services, page["id"])
     assert post is not None and post.deleted and post.content == ""
     assert await reactions(w.services) == []

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
+from actors import account_deletion
 from inbox_outbox.services.membership import approve_join
 from madeopen.app import Services
 from tests.inbox_outbox.groups_support import (
@@ -127,6 +128,17 @@ async def test_suspended_person_rejects(services: Services, bob: PeerActor) -> N
     assert await follow_row(services, bob.id, person_uri("erin")) is None
     [answer] = await queued(services)
     assert answer.activity["type"] == "Reject"
+
+
+async def test_a_deleted_person_answers_no_follow(services: Services, bob: PeerActor) -> None:
+    await make_person(services, "gone")
+    async with services.sessions.begin() as session:
+        person = await account_deletion.check_admin_deletion(session, None, "gone")
+        await account_deletion.tombstone(session, services.urls, person)
+    outcome = await receive(services, bob, follow(bob, person_uri("gone")))
+    assert outcome.state == "failed" and "deleted" in (outcome.error or "")
+    assert await follow_row(services, bob.id, person_uri("gone")) is None
+    assert await queued(services) == []  # no Accept signed with a key that may be gone
 
 
 @pytest.mark.parametrize(

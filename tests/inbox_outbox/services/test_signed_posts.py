@@ -55,11 +55,14 @@ async def test_a_post_into_our_private_group_is_signed_and_the_group_relays_it_a
     async with w.services.sessions.begin() as session:
         obj = await posts.create_post(session, w.services.urls, alice, board, "Budget", "Numbers inside")
 
-    [create_doc] = await published(w.services, w.alice, "Create")
+    create_doc, copy = await published(w.services, w.alice, "Create")
     await _assert_signed_by(create_doc, PublishedKeys(w.services, alice), w.alice)
     assert create_doc["object"]["id"] == obj.uri
     wrapped, _ = await published(w.services, w.board, "Announce")
     assert wrapped["object"] == create_doc
+    # The copy naming bob for his server (test_member_copies.py) is signed as well, copy and all.
+    await _assert_signed_by(copy, PublishedKeys(w.services, alice), w.alice)
+    assert copy["object"]["id"] == obj.uri and w.bob.id in copy["object"]["cc"]
     # What our object URL serves stays the unsigned document (a proof belongs to the activity's copy).
     assert "proof" not in obj.document
 
@@ -87,7 +90,7 @@ async def test_an_edit_in_a_group_is_signed_with_the_new_content(content_world: 
 
     [edit] = await published(w.services, w.alice, "Update")
     await _assert_signed_by(edit, PublishedKeys(w.services, alice), w.alice)
-    assert edit["object"]["content"] == "<p>v2</p>"
+    assert edit["object"]["content"] == "<p><strong>Plan</strong></p><p>v2</p>"  # the title line, then the body
     assert (await published(w.services, w.garden, "Announce"))[-1]["object"] == edit
 
 

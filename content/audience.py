@@ -1,0 +1,66 @@
+"""Who may read a post from another server that is not public, outside our groups.
+
+A remote post keeps the ids it was addressed to (``ObjectRecipient``: its ``to``, ``cc``, ``audience`` and
+mentions). One of our people may read it when it names them, or names the followers collection of an
+actor they follow (accepted): a followers-only post of someone they follow (Mastodon ``private``
+visibility: ``to: [<author>/followers]``), a private remote group's post for its members (``cc:
+[<group>/followers]``). Everyone else, anonymous visitors included, is told it does not exist. Posts in
+our own groups are decided by the group (collections_content.may_view); public posts by nobody.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import ColumnElement, Select, delete, false, insert, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Follow, Object, ObjectRecipient, RemoteActor
+
+MAX_RECIPIENTS = 500  # a post naming more is a broadcast; the first ones are enough to decide who reads it
+
+
+async def record_recipients(session: AsyncSession, obj: Object, uris: Iterable[str]) -> None:
+    """Keep the ids ``obj`` is addressed to (replacing what an older version named)."""
+    await session.flush()  # obj needs its row id
+    await session.execute(delete(ObjectRecipient).where(ObjectRecipient.object_id == obj.id))
+    rows = [{"object_id": obj.id, "uri": uri} for uri in list(dict.fromkeys(uris))[:MAX_RECIPIENTS]
+            if uri and len(uri) <= 2048]
+    if rows:
+        await session.execute(insert(ObjectRecipient), rows)
+
+
+def _followed_collections(viewer: str) -> Select[tuple[str | None]]:
+    """Followers collections of the actors ``viewer`` follows (accepted follows only)."""
+    return (
+        select(RemoteActor.followers)
+        .join(Follow, Follow.followee_uri == RemoteActor.uri)
+        .where(Follow.follower_uri == viewer, Follow.state == "accepted", RemoteActor.followers.is_not(None))
+    )
+
+
+def addressed_to(viewer: str | None) -> ColumnElement[bool]:
+    """Posts addressed to ``viewer``, directly or through a followers collection ``viewer`` is in."""
+    if viewer is None:
+        return false()
+    names_viewer = select(ObjectRecipient.object_id).where(
+        or_(ObjectRecipient.uri == viewer, ObjectRecipient.uri.in_(_followed_collections(viewer)))
+    )
+    return Object.id.in_(names_viewer)
+
+
+def readable_by(viewer: str | None) -> ColumnElement[bool]:
+    """Posts outside our groups ``viewer`` may read: public ones, their own, and those addressed to them."""
+    if viewer is None:
+        return Object.public.is_(True)
+    return or_(Object.public.is_(True), Object.author_uri == viewer, addressed_to(viewer))
+
+
+async def may_read(session: AsyncSession, obj: Object, viewer: str | None) -> bool:
+    """:func:`readable_by` for one post already loaded."""
+    if obj.public or (viewer is not None and viewer == obj.author_uri):
+        return True
+    if viewer is None or obj.local:
+        return False
+    found = await session.scalar(select(Object.id).where(Object.id == obj.id, addressed_to(viewer)))
+    return found is not None
