@@ -7,8 +7,9 @@ first; threads without one left out). Filters: kind (idea, concern, question) an
 concern's status, or ``solved``/``unsolved`` for questions). Search: every word in the title or text.
 
 Fast on big boards (bench/board.py): each sort, alone or after a kind or status filter, walks one of the
-partial indexes of storage.models.content (``kind IS NOT NULL``); counts per kind and status of our
-groups are kept by database triggers in ``board_counts`` (a remote group's board counts its rows, by
+partial indexes of storage.models.content (``kind IS NOT NULL``), which hold the row ids: a page is
+sought as ids from the index alone (deep pages skip index entries, not table rows), then its 30 rows are
+read by primary key. Counts per kind and status of our groups are kept by database triggers in ``board_counts`` (a remote group's board counts its rows, by
 ``ix_board_counts`` only). Boards of remote groups (threads we hold from a group we follow) are read by
 ``audience_uri`` and are small.
 """
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
@@ -29,6 +30,7 @@ from actors.group_pages import MAX_PAGE, MAX_QUERY_WORDS, team_roles
 from actors.urls import Urls
 from content.kinds import BOARD_KINDS, IDEA_STATUSES, KIND_LABELS, QUESTION_STATUSES, STATUS_LABELS, STATUSES
 from content.thread_views import ThreadItem, items_of
+from people import fts, index
 from storage.models import BoardCount, Object
 
 BOARD_PAGE = 30
@@ -150,19 +152,15 @@ class Where:
         return found
 
 
-def _like(word: str) -> str:
-    return "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
-def _filters(where: Where, query: BoardQuery) -> list[Any]:
+def _filters(session: AsyncSession, where: Where, query: BoardQuery) -> list[Any]:
     clauses = where.clauses()
     if query.kind:
         clauses.append(Object.kind == query.kind)
     if query.status:
         clauses.append(Object.status == query.status)
-    for word in query.text.split():
-        pattern = _like(word)
-        clauses.append(or_(Object.name.ilike(pattern, escape="\\"), Object.content.ilike(pattern, escape="\\")))
+    words = index.query_words(query.text)
+    if words:
+        clauses.append(Object.id.in_(select(fts.object_matches(session, words, "board_match").c.id)))
     return clauses
 
 
@@ -178,7 +176,7 @@ async def _counts(session: AsyncSession, where: Where) -> list[tuple[str, str | 
 
 
 async def _rows(session: AsyncSession, where: Where, query: BoardQuery) -> tuple[list[Object], dict[int, int]]:
-    clauses = _filters(where, query)
+    clauses = _filters(session, where, query)
     offset, limit = (query.page - 1) * BOARD_PAGE, BOARD_PAGE
     order = {
         "top": (Object.net_votes.desc(), Object.id.desc()),
@@ -188,9 +186,11 @@ async def _rows(session: AsyncSession, where: Where, query: BoardQuery) -> tuple
     }[query.sort]
     if query.sort == "answered":
         clauses.append(Object.answered_at.is_not(None))
-    rows = list(await session.scalars(
-        select(Object).options(_LIGHT).where(*clauses).order_by(*order).offset(offset).limit(limit)
-    ))
+    # Ids first, from the sort's index alone; then the page's rows by primary key.
+    ids = list(await session.scalars(select(Object.id).where(*clauses).order_by(*order).offset(offset).limit(limit)))
+    found = {row.id: row for row in await session.scalars(
+        select(Object).options(_LIGHT).where(Object.id.in_(ids)))} if ids else {}
+    rows = [found[i] for i in ids if i in found]
     return rows, {row.id: row.trend_votes for row in rows} if query.sort == "trending" else {}
 
 
@@ -198,7 +198,7 @@ async def _total(session: AsyncSession, where: Where, query: BoardQuery, counts:
     if not query.text and query.sort != "answered":
         return sum(n for kind, status, n in counts
                    if (query.kind in (None, kind)) and (query.status in (None, status)))
-    clauses = _filters(where, query)
+    clauses = _filters(session, where, query)
     if query.sort == "answered":
         clauses.append(Object.answered_at.is_not(None))
     counted = select(func.count()).select_from(Object).where(*clauses)

@@ -18,7 +18,7 @@ from actors.errors import Forbidden, InvalidInput, NotFound
 from actors.group_pages import local_path
 from actors.urls import Urls
 from content import acceptance
-from content.kinds import DISCUSSION
+from content.kinds import DISCUSSION, check_kind
 from content.rules import check_post_text
 from content.store import group_of, object_by_uri, thread_root
 from content.thread_views import post_path
@@ -74,11 +74,15 @@ async def start_thread(fed: Federation, username: str, group_name: str, title: s
         return await _posted(session, fed.urls, obj)
 
 
-async def start_remote_thread(fed: Federation, username: str, group_uri: str, title: str, body: str) -> Posted:
+async def start_remote_thread(fed: Federation, username: str, group_uri: str, title: str, body: str,
+                              kind: str = DISCUSSION) -> Posted:
     """A new thread in a group of another server (FEP-1b12: ``Create{Page}`` sent to the group, which
     announces it). Its members only: the group would refuse anyone else's post anyway (Lemmy and Made
-    Open both do for private groups; a banned member is refused everywhere)."""
+    Open both do for private groups; a banned member is refused everywhere). ``kind``: an idea, concern
+    or question travels as ``threadKind`` (PROTOCOL.md "The board"); a group that knows the term puts it
+    on its board, others show a discussion."""
     title, body = check_post_text(title, body, title_required=True)
+    kind = check_kind(kind)
     async with fed.sessions.begin() as session:
         author = await load_person(session, username)
         group = await session.scalar(select(RemoteActor).where(RemoteActor.uri == group_uri))
@@ -90,7 +94,7 @@ async def start_remote_thread(fed: Federation, username: str, group_uri: str, ti
             raise Forbidden(f"You are banned from {group.display_name or group.username}.")
         if state != "accepted":
             raise Forbidden(f"Join {group.display_name or group.username} first: its members start threads there.")
-        obj = await posts.create_post(session, fed.urls, author, group, title, body)
+        obj = await posts.create_post(session, fed.urls, author, group, title, body, kind)
         return await _posted(session, fed.urls, obj)
 
 

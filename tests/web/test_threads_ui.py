@@ -508,3 +508,32 @@ async def test_members_start_threads_in_a_remote_group_shown_pending_until_annou
     assert "Your reply is sent to the group. It counts once the group accepts it." in page
     assert "Me! Tomatoes." in page and "Pending:" in _text(page)
     assert "Me! Tomatoes." not in await ui.page(thread)  # bea (the thread's author) does not see it yet
+
+
+async def test_members_start_an_idea_in_a_remote_group_with_its_kind(
+    ui: UI, services: Services, peer: ContentPeer
+) -> None:
+    """The remote-group composer offers the kinds of the local one (issue #12); the kind travels as
+    ``threadKind`` in the Create{Page} sent to the group; an unknown kind is a 400 and sends nothing."""
+    await _setup(services)
+    shop = peer.add_actor("shop", actor_type="Group", name="Shop")
+    assert services.remote is not None
+    await services.remote.resolve(shop.id)
+    async with services.sessions.begin() as session:
+        session.add(Follow(follower_uri=f"{BASE}/users/bea", followee_uri=shop.id, state="accepted"))
+    await ui.log_in("bea")
+    composer = await ui.page(f"/remote-group/new?id={quote(shop.id, safe='')}")
+    for kind in ("discussion", "idea", "concern", "question"):
+        assert f'value="{kind}"' in composer, kind
+    bad = await ui.post("/remote-group/new", {"id": shop.id, "title": "Dark mode", "body": "x", "kind": "rant"})
+    assert bad.status == 400 and "rant" in await bad.text()
+    assert [obj for obj in await _objects(services) if obj.local] == []
+
+    sent = await ui.post("/remote-group/new", {"id": shop.id, "title": "Dark mode", "body": "Please.", "kind": "idea"})
+    assert sent.status == 303
+    [post] = [obj for obj in await _objects(services) if obj.local]
+    assert post.kind == "idea"
+    async with services.sessions() as session:
+        create = await session.scalar(select(Activity.document).where(Activity.object_uri == post.uri))
+    assert create["object"]["type"] == "Page" and create["object"]["threadKind"] == "idea"
+    assert create["object"]["threadStatus"] == "open"

@@ -3,7 +3,8 @@ with filters, sorts, counts, a search box and numbered pages (content.board); it
 group's default kind of thread there. ``/api/groups/<name>/board``: the same as JSON. ``/remote-group/board?id=<group id>``: the board of a group of
 another server, as the threads we hold from it show it (kinds and statuses read from its Pages).
 
-Handlers are thin: the query string is checked by content.board.parse_query (a bad value is a 400).
+Handlers are thin: the query string is checked by content.board.parse_query (a bad value is a 400); a
+search first syncs the posts' full-text index (people.index.sync), as the search page does.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from content import board
 from content.kinds import KIND_LABELS, STATUS_LABELS, THREAD_KINDS
 from inbox_outbox.services import threads
 from inbox_outbox.services.common import load_group
+from people import index
 from web import forms, sessions
 from web.context import get_context
 from web.responses import html_page, plain_json
@@ -29,6 +31,8 @@ routes = web.RouteTableDef()
 async def _local_board(request: web.Request) -> tuple[group_pages.GroupAbout, group_pages.Standing, board.Board]:
     ctx = get_context(request)
     query = board.parse_query(request.query)
+    if query.text:  # the board's search reads the posts' full-text index: bring it up to date first
+        await index.sync(ctx.sessions, ctx.urls)
     async with ctx.sessions() as session:
         group = await load_group(session, request.match_info["name"])
         place = await group_pages.standing(session, ctx.urls, group, viewer_uri(request))
@@ -58,6 +62,8 @@ async def remote_board(request: web.Request) -> web.Response:
     ctx = get_context(request)
     query = board.parse_query(request.query)
     uri = request.query.get("id", "")
+    if query.text:
+        await index.sync(ctx.sessions, ctx.urls)
     async with ctx.sessions() as session:
         about = await group_pages.remote_group(session, uri, viewer_uri(request))
         where = board.Where(audience_uri=about.uri, members_only=about.state == "accepted")

@@ -16,7 +16,7 @@ from actors import group_pages
 from actors.errors import Forbidden, InvalidInput
 from actors.node_settings import InvalidFields
 from content import thread_board, thread_views
-from content.kinds import THREAD_KINDS
+from content.kinds import DISCUSSION, THREAD_KINDS
 from content.rules import MAX_BODY, MAX_TITLE
 from content.store import thread_root
 from inbox_outbox.services import threads
@@ -111,8 +111,10 @@ def _new_remote_thread_page(request: web.Request, group: group_pages.RemoteGroup
                             errors: dict[str, str], status: int = 200) -> web.Response:
     shown = {"title": group.name, "path": remote_group_path(group.uri), "private": group.private,
              "server": group.server}
+    values.setdefault("kind", DISCUSSION)
     return html_page(request, "thread_new.html", status=status, group=shown, remote_uri=group.uri, values=values,
-                     errors=errors, labels=THREAD_LABELS, max_title=MAX_TITLE)
+                     errors=errors, labels=THREAD_LABELS, max_title=MAX_TITLE, kinds=THREAD_KINDS,
+                     kind_labels=KIND_HINTS)
 
 
 @routes.get("/remote-group/new")
@@ -126,11 +128,15 @@ async def new_remote_thread_submit(request: web.Request) -> web.Response:
     user = sessions.require_user(request)
     form = await forms.read(request)
     group = await _remote_group_for_posting(request, forms.text(form, "id"))
-    title, body = forms.text(form, "title"), _long_text(form, "body")
+    title, body, kind = forms.text(form, "title"), _long_text(form, "body"), forms.text(form, "kind")
+    values = {"title": title, "body": body, "kind": kind}
     try:
-        posted = await threads.start_remote_thread(get_context(request).fed, user.username, group.uri, title, body)
+        posted = await threads.start_remote_thread(get_context(request).fed, user.username, group.uri, title, body,
+                                                   kind or DISCUSSION)
     except InvalidFields as exc:
-        return _new_remote_thread_page(request, group, {"title": title, "body": body}, exc.errors, status=400)
+        return _new_remote_thread_page(request, group, values, exc.errors, status=400)
+    except InvalidInput as exc:
+        return _new_remote_thread_page(request, group, values, {"kind": exc.message}, status=400)
     await sessions.notify(request, f"Your thread is sent to {group.name}. It shows there once the group accepts it.")
     raise web.HTTPSeeOther(posted.path)
 

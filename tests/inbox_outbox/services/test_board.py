@@ -14,6 +14,7 @@ from content import statuses
 from federation.board_terms import parse_terms
 from inbox_outbox.services import board, posts
 from content.votes import refresh_trends
+from people import index
 from storage.models import LocalActor, Notification, Object, Reaction, StatusChange, utcnow
 from tests.inbox_outbox.content_support import World, join_local, published, stored
 
@@ -230,7 +231,12 @@ async def test_the_board_filters_sorts_counts_and_searches(cast: World) -> None:
         assert await refresh_trends(session) == 2
     assert [(i.thread.title, i.trend) for i in (await view(sort="trending")).items][0] == ("Where is the manual?", 0)
     assert [i.thread.title for i in (await view()).items][0] == "Tap leaks"
+    await index.sync(w.services.sessions, w.services.urls)  # the search reads the full-text index
     assert [i.thread.title for i in (await view(q="csv")).items] == ["Export to CSV"]
+    # words, stemmed, in the title or the text; every word must match
+    assert [i.thread.title for i in (await view(q="leaking taps")).items] == ["Tap leaks"]
+    assert [i.thread.title for i in (await view(q="manual", kind="question")).items] == ["Where is the manual?"]
+    assert (await view(q="manual", kind="idea")).total == 0 and (await view(q="csv dark")).items == []
     # counts follow deletions and status changes (kept by the database: board_counts)
     async with w.services.sessions.begin() as session:
         await posts.delete_post(session, w.services.urls, dave, leak.uri)
