@@ -151,7 +151,12 @@ async def test_join_and_leave_a_public_group(ui: UI, services: Services) -> None
     await _group(services, "garden", owner="ada")
     page = _text(await ui.page("/groups/garden"))
     assert "Log in to join this group" in page
+    # Issue 16: a visitor from elsewhere is told how to join from their own server.
+    assert "!garden@node.test" in page and "@garden@node.test" in page and "Join from my server" in page
+    form = await ui.page("/groups/garden")
+    assert 'action="/remote-follow"' in form and 'value="https://node.test/groups/garden"' in form
     await ui.log_in("bea")
+    assert "Join from my server" not in _text(await ui.page("/groups/garden"))
     response = await ui.post("/groups/garden/join", {})
     assert response.status == 303 and response.headers["Location"] == "/groups/garden"
     page = _text(await ui.page("/groups/garden"))
