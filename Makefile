@@ -7,7 +7,9 @@ STAMP_TEST := $(VENV)/.installed-test
 
 # `make run` is for trying the node locally: plain http on localhost, SQLite in the working directory.
 export MADEOPEN_SCHEME ?= http
-export MADEOPEN_DOMAIN ?= 127.0.0.1:8000
+# The domain follows the port, so `MADEOPEN_PORT=8001 make run` is a second node with its own ids (README).
+export MADEOPEN_PORT ?= 8000
+export MADEOPEN_DOMAIN ?= 127.0.0.1:$(MADEOPEN_PORT)
 
 .PHONY: run test lint bench clean browser-deps
 

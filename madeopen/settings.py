@@ -218,6 +218,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     for key, value in raw.items():
         field, parse = _FIELDS[key]
         values[field] = parse(key, value)  # type: ignore[operator]
+    if "domain" not in values and "port" in values:
+        # A second local node started with only MADEOPEN_PORT must not mint ids on the first node's
+        # localhost:8000 (issue 16): without an explicit domain, ids follow the listening port.
+        values["domain"] = f"localhost:{values['port']}"
     return Settings(**values)
 
 

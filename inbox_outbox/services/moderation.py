@@ -126,7 +126,8 @@ async def set_role(fed: Federation, group_name: str, actor_ref: str, role: str, 
         if old == role:
             return
         if old == "owner" and await _owners(session, group) <= 1:
-            raise Conflict(f"{ref.uri} is the last owner of {group.username}: make someone else owner first")
+            raise Conflict("This is the last owner of the group, and a group must keep at least one owner: "
+                               "first give another member the Owner role, then change this one.")
         membership.role = role
         await _log(session, fed, group, actor, by, "role", ref.uri, f"{old} → {role}")
         was_moderator, is_moderator = old in MODERATOR_ROLES, role in MODERATOR_ROLES

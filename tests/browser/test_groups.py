@@ -355,3 +355,18 @@ def test_join_a_group_of_another_node(browser: object, node: Node, second_node: 
         assert zoe.page.get_by_text("2 members").is_visible()
     finally:
         zoe.close()
+
+
+def test_a_visitor_from_another_server_sees_how_to_join(visitor: Visitor, node: Node) -> None:
+    # Issue 16: a logged-out visitor's group page says how to join from their own server.
+    create_user(node, "ada")
+    node.cli("group", "create", "garden", "--owner", "ada", "--title", "Community Garden", check=True)
+    page = visitor.page
+    visitor.goto("/groups/garden")
+    membership = page.get_by_role("group", name="Your membership")
+    assert f"!garden@{node.domain}" in membership.inner_text()
+    assert page.get_by_role("heading", name="Join from your server").is_visible()
+    assert page.get_by_label("Your fediverse address").is_visible()
+    visitor.screenshot("group-visitor-join-from-elsewhere")
+    visitor.assert_accessible()
+    visitor.fits_width()

@@ -6,6 +6,7 @@ A bad value must stop start-up with one line that names the setting, before anyt
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -241,3 +242,30 @@ def test_every_command_stops_with_one_line_naming_the_setting(
     assert len(lines) == 1, err
     assert variable in lines[0]
     assert list(tmp_path.iterdir()) == []  # nothing created: no database file, no data dir
+
+
+def test_port_alone_moves_the_default_domain_with_it() -> None:
+    # Issue 16: MADEOPEN_PORT=8001 alone used to mint every id on localhost:8000, the first node's.
+    settings = load_settings({"MADEOPEN_PORT": "8001"})
+    assert settings.domain == "localhost:8001"
+    assert settings.base_url == "https://localhost:8001"
+
+
+def test_an_explicit_domain_wins_over_the_port(tmp_path: Path) -> None:
+    # Behind a reverse proxy the public domain differs from the listening port on purpose.
+    assert load_settings({"MADEOPEN_DOMAIN": "social.example.org", "MADEOPEN_PORT": "8001"}).domain == (
+        "social.example.org"
+    )
+    config = _toml(tmp_path, 'domain = "from-file.example"\n')
+    assert load_settings({"MADEOPEN_CONFIG": config, "MADEOPEN_PORT": "8001"}).domain == "from-file.example"
+
+
+def test_the_makefile_derives_the_domain_from_the_port() -> None:
+    # `make run` exports MADEOPEN_DOMAIN, so the settings rule alone would not reach it.
+    out = subprocess.run(
+        ["make", "-s", "-f", str(Path(__file__).parents[2] / "Makefile"), "--eval",
+         "print-domain:\n\t@echo $$MADEOPEN_DOMAIN", "print-domain"],
+        env={k: v for k, v in os.environ.items() if k != "MADEOPEN_DOMAIN"} | {"MADEOPEN_PORT": "8001"},
+        capture_output=True, text=True, check=True,
+    )
+    assert out.stdout.strip() == "127.0.0.1:8001"

@@ -151,7 +151,12 @@ async def test_join_and_leave_a_public_group(ui: UI, services: Services) -> None
     await _group(services, "garden", owner="ada")
     page = _text(await ui.page("/groups/garden"))
     assert "Log in to join this group" in page
+    # Issue 16: a visitor from elsewhere is told how to join from their own server.
+    assert "!garden@node.test" in page and "@garden@node.test" in page and "Join from my server" in page
+    form = await ui.page("/groups/garden")
+    assert 'action="/remote-follow"' in form and 'value="https://node.test/groups/garden"' in form
     await ui.log_in("bea")
+    assert "Join from my server" not in _text(await ui.page("/groups/garden"))
     response = await ui.post("/groups/garden/join", {})
     assert response.status == 303 and response.headers["Location"] == "/groups/garden"
     page = _text(await ui.page("/groups/garden"))
@@ -265,7 +270,23 @@ async def test_owner_sets_roles_and_badges_follow(ui: UI, second_ui: UI, service
     response = await ui.post("/groups/garden/roles", {"actor": "https://node.test/users/bea", "role": "king"})
     assert response.status == 400 and "unknown role" in await response.text()
     response = await ui.post("/groups/garden/roles", {"actor": "https://node.test/users/ada", "role": "member"})
-    assert response.status == 409 and "last owner" in await response.text()
+    text = _text(await response.text())
+    # Issue 16: said in words on the roles form, without the person's raw id.
+    assert response.status == 409 and "last owner" in text and "give another member the Owner role" in text
+    assert "https://node.test/users/ada" not in text
+    assert await _membership(services, "garden", "ada") == ("accepted", "owner")
+
+
+async def test_last_owner_leaving_is_told_what_to_do_in_words(ui: UI, services: Services) -> None:
+    await create_person(services, "ada")
+    await _group(services, "garden", owner="ada")
+    await ui.log_in("ada")
+    response = await ui.post("/groups/garden/leave", {})
+    # Issue 16: this used to be a bare "Conflict" page.
+    assert response.status == 303 and response.headers["Location"] == "/groups/garden"
+    page = _text(await ui.page("/groups/garden"))
+    assert "You are this group's last owner, so you cannot leave yet" in page and "Owner role" in page
+    assert "Conflict" not in page
     assert await _membership(services, "garden", "ada") == ("accepted", "owner")
 
 

@@ -161,6 +161,10 @@ async def join(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther(group_path(name.lower()))
 
 
+_LAST_OWNER_LEAVING = ("You are this group's last owner, so you cannot leave yet: first give another member the "
+                      "Owner role (under Roles on this page), then leave.")
+
+
 @routes.post("/groups/{name}/leave")
 async def leave(request: web.Request) -> web.Response:
     user = sessions.require_user(request)
@@ -168,7 +172,13 @@ async def leave(request: web.Request) -> web.Response:
     fed = get_context(request).fed
     async with fed.sessions() as session:
         place = await group_pages.standing(session, fed.urls, await load_group(session, name), user.profile_url)
-    await membership.leave_group(fed, user.username, name)
+    try:
+        await membership.leave_group(fed, user.username, name)
+    except Conflict as exc:
+        # Said in words on the group page rather than a bare "Conflict" page (issue 16); for an owner the
+        # only conflict is being the last one.
+        await sessions.notify(request, _LAST_OWNER_LEAVING if place.is_owner else exc.message)
+        raise web.HTTPSeeOther(group_path(name.lower())) from None
     await sessions.notify(request, "Your request to join was withdrawn." if place.is_pending else
                           "You have left this group.")
     raise web.HTTPSeeOther(group_path(name.lower()))
