@@ -4,17 +4,21 @@ by secret token; private groups show nothing without a valid token; bad input is
 
 from __future__ import annotations
 
+import html
+import re
 from typing import Any
 
 import feedparser
 import pytest
 from aiohttp.test_utils import TestClient
+from sqlalchemy import select
 
 from actors import feed_tokens, local
 from inbox_outbox.services import posts
 from madeopen.app import Services
 from tests.inbox_outbox.content_support import group, join_local
-from tests.support.web_ui import create_person
+from storage.models import FeedToken
+from tests.support.web_ui import UI, create_person, ui  # noqa: F401  (fixtures)
 
 HOSTILE = 'Look <script>alert(1)</script><img src=x onerror="alert(2)"> **here**'
 
@@ -151,3 +155,72 @@ async def test_private_group_feed_needs_a_members_token(client: TestClient, serv
 async def test_unknown_group_is_404(client: TestClient, services: Services, garden: None) -> None:
     await _feed(client, "/feeds/groups/nowhere.atom", status=404)
     await _feed(client, "/feeds/groups/garden.json", status=404)
+
+
+def _alternates(page: str) -> dict[str, str]:
+    """type -> href of the page's feed links (HTML-unescaped, as a browser reads them)."""
+    found = re.findall(r'<link rel="alternate" type="(application/(?:atom|rss)\+xml)" title="[^"]*" href="([^"]+)">', page)
+    return {kind: html.unescape(href) for kind, href in found}
+
+
+async def test_pages_link_their_feeds(client: TestClient, services: Services, ui: UI, garden: None) -> None:
+    root = await _thread(services, "alice", "garden", "Seeds", "First post")
+    await _reply(services, "dave", root.uri, "Sunflowers")
+    secret = await _thread(services, "alice", "vault", "Secret", "Members only")
+    pages = {
+        "/groups/garden": "/feeds/groups/garden",
+        "/groups/garden/board?kind=idea&status=planned": "/feeds/groups/garden/board",
+        root.uri.removeprefix(services.urls.base): f"/feeds/posts/{root.id}",
+        "/users/dave": "/feeds/people/dave",
+    }
+    for page, feed in pages.items():
+        links = _alternates(await ui.page(page))
+        query = "?kind=idea&status=planned" if "board" in page else ""
+        assert links == {"application/atom+xml": f"{feed}.atom{query}", "application/rss+xml": f"{feed}.rss{query}"}, page
+        for href in links.values():  # every advertised feed parses
+            await _feed(client, href, "atom" if ".atom" in href else "rss")
+    await ui.log_in("dave")
+    assert _alternates(await ui.page("/groups/vault")) == {}  # its feeds need a token: not advertised
+    assert _alternates(await ui.page(secret.uri.removeprefix(services.urls.base))) == {}
+
+
+async def test_settings_make_regenerate_and_revoke_the_token(
+        client: TestClient, services: Services, ui: UI, garden: None) -> None:
+    await _thread(services, "alice", "vault", "Secret", "Members only")
+    await _reply(services, "alice", (await _thread(services, "dave", "garden", "Mine", "My post")).uri, "Nice!")
+    await ui.log_in("dave")
+    assert "You have no feed token" in await ui.page("/settings/feeds")
+    made = await ui.post("/settings/feeds/regenerate", {}, form_page="/settings/feeds")
+    assert made.status == 200 and made.headers["Cache-Control"] == "no-store"
+    token = re.search(r"/feeds/notifications\.atom\?token=([\w-]+)", await made.text()).group(1)
+    async with services.sessions() as session:  # stored hashed only
+        stored = await session.scalar(select(FeedToken.token_hash))
+    assert stored != token and token not in stored
+    parsed = await _feed(client, f"/feeds/notifications.atom?token={token}")
+    assert [e.title for e in parsed.entries] == ["alice replied to your post Mine"]
+    assert "Nice!" in parsed.entries[0].content[0].value
+    assert parsed.entries[0].link.startswith(services.urls.base + "/")
+    rss = await _feed(client, f"/feeds/notifications.rss?token={token}", "rss")
+    assert len(rss.entries) == 1
+    assert [e.title for e in (await _feed(client, f"/feeds/groups/vault.atom?token={token}")).entries] == ["Secret"]
+    assert "made" in await ui.page("/settings/feeds")  # the page no longer shows the token
+    assert token not in await ui.page("/settings/feeds")
+    again = await ui.post("/settings/feeds/regenerate", {}, form_page="/settings/feeds")
+    second = re.search(r"/feeds/notifications\.atom\?token=([\w-]+)", await again.text()).group(1)
+    assert second != token
+    await _feed(client, f"/feeds/notifications.atom?token={token}", status=404)
+    await _feed(client, f"/feeds/notifications.atom?token={second}")
+    revoked = await ui.post("/settings/feeds/revoke", {}, form_page="/settings/feeds")
+    assert revoked.status == 303
+    await _feed(client, f"/feeds/notifications.atom?token={second}", status=404)
+    await _feed(client, f"/feeds/groups/vault.atom?token={second}", status=404)
+    await _feed(client, "/feeds/notifications.atom", status=404)
+    await _feed(client, "/feeds/notifications.atom?token=" + "x" * 500, status=404)
+
+
+async def test_settings_need_a_login_and_the_csrf_token(ui: UI, garden: None) -> None:
+    response = await ui.get("/settings/feeds")
+    assert response.status == 303 and response.headers["Location"].startswith("/login")
+    await ui.log_in("dave")
+    refused = await ui.post("/settings/feeds/regenerate", {}, with_token=False)
+    assert refused.status == 403
