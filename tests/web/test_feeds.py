@@ -13,7 +13,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
-from actors import feed_tokens, local
+from actors import accounts, feed_tokens, local
 from inbox_outbox.services import posts
 from madeopen.app import Services
 from tests.inbox_outbox.content_support import group, join_local
@@ -224,3 +224,25 @@ async def test_settings_need_a_login_and_the_csrf_token(ui: UI, garden: None) ->
     await ui.log_in("dave")
     refused = await ui.post("/settings/feeds/regenerate", {}, with_token=False)
     assert refused.status == 403
+
+
+async def test_a_browser_session_opens_no_private_feed(ui: UI, services: Services, garden: None) -> None:
+    """Feeds ignore the session cookie (web.sessions skips /feeds/): only a token opens a private one."""
+    await _thread(services, "alice", "vault", "Secret", "Members only")
+    await ui.log_in("dave")
+    assert (await ui.page("/groups/vault")).count("Secret") >= 1  # dave reads it in the browser
+    response = await ui.client.get("/feeds/groups/vault.atom")
+    assert response.status == 404 and "Secret" not in await response.text()
+    assert "Set-Cookie" not in response.headers
+
+
+async def test_a_suspended_persons_token_and_feed_open_nothing(
+        client: TestClient, services: Services, garden: None) -> None:
+    await _thread(services, "dave", "garden", "Open", "Everyone sees this")
+    token = await _token(services, "dave")
+    await create_person(services, "frida", admin=True)
+    async with services.sessions.begin() as session:
+        admin = await local.find_person(session, "frida")
+        await accounts.set_suspended(session, admin.id, "dave", True, reason="spam")
+    await _feed(client, f"/feeds/notifications.atom?token={token}", status=404)
+    await _feed(client, "/feeds/people/dave.atom", status=404)
