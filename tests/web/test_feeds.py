@@ -144,6 +144,11 @@ async def test_private_group_feed_needs_a_members_token(client: TestClient, serv
     member = await _token(services, "dave")
     parsed = await _feed(client, f"/feeds/groups/vault.atom?token={member}")
     assert [e.title for e in parsed.entries] == ["Secret"]
+    assert [e.title for e in (await _feed(client, f"/feeds/groups/vault/board.atom?token={member}")).entries] == []
+    await _reply(services, "alice", secret.uri, "Hidden reply")
+    replies = await _feed(client, f"/feeds/posts/{secret.id}.rss?token={member}", "rss")
+    assert [e.summary for e in replies.entries] == ["<p>Hidden reply</p>"]
+    await _feed(client, f"/feeds/posts/{secret.id}.rss?token={outsider}", status=404)
     private = await client.get(f"/feeds/groups/vault.atom?token={member}")
     assert private.headers["Cache-Control"].startswith("private")
     await _feed(client, "/feeds/groups/vault.atom?token=not-a-token", status=404)
