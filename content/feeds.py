@@ -27,7 +27,7 @@ from content.store import aware
 from content.thread_views import authors, post_path
 from content.titles import display_title, title_of
 from federation.html import sanitize_html
-from storage.models import LocalActor, Object, utcnow
+from storage.models import LocalActor, Object
 
 FEED_SIZE = 30
 # As web/templates/notifications.html words them.
