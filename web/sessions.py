@@ -35,7 +35,8 @@ from web.context import PAGE_VALUES, WebContext, get_context
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 COOKIE_NAME = "madeopen_session"
 MAX_AGE = 14 * 24 * 3600  # the cookie and its encrypted timestamp both expire after two weeks
-_KEY, _NOTICES = "key", "notices"  # the browser session's key (actors/browser_sessions.py)
+_KEY, _NOTICES = "key", "notices"
+FEEDS_PREFIX = "/feeds/"  # web/routes/feeds.py  # the browser session's key (actors/browser_sessions.py)
 
 SETTINGS_CACHE = web.AppKey("madeopen_settings_cache", SettingsCache)
 CURRENT_USER = web.RequestKey("madeopen_current_user", object)
@@ -196,6 +197,10 @@ def _page_values(
 
 @web.middleware
 async def page_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if request.path.startswith(FEEDS_PREFIX):
+        # Feed readers carry no session: a feed is anonymous or opened by its token (web/routes/feeds.py),
+        # so neither the cookie is decrypted nor the account looked up.
+        return await handler(request)
     settings = await settings_cache(request).get()
     session = await aiohttp_session.get_session(request)
     user = await _load_user(request, session) if _KEY in session else None

@@ -34,3 +34,16 @@ class Notification(Base):
     )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class FeedToken(Base):
+    """The secret of one person's private feeds (web/routes/feeds.py): their notifications, and the feeds of
+    private groups they may read. Only its SHA-256 is stored; regenerating replaces the row, revoking
+    deletes it, and the old link stops working at once."""
+
+    __tablename__ = "feed_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    actor_id: Mapped[int] = mapped_column(ForeignKey("local_actors.id", ondelete="CASCADE"), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)  # every private feed request looks it up
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
