@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from actors import account_deletion, browser_sessions, login_limits
+from actors.mail import MailWorker, Transport
 from actors.urls import Urls
 from content.votes import refresh_trends
 from inbox_outbox import post_acceptance
@@ -91,6 +92,8 @@ class Workers:
     # Settings MADEOPEN_QUEUE_RETENTION_DAYS and MADEOPEN_DEAD_RETENTION_DAYS.
     queue_retention: timedelta = _DEFAULTS.queue_retention
     dead_retention: timedelta = _DEFAULTS.dead_retention
+    # Where queued mail goes (settings MADEOPEN_SMTP_URL, MADEOPEN_MAIL_FROM); None: no mail worker.
+    mail_transport: Transport | None = None
     stop_event: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -101,6 +104,9 @@ class Workers:
         self.tasks.append(asyncio.create_task(delivery.run_forever(self.stop_event), name="delivery-worker"))
         pruner = Pruner(self.fed.sessions, retention(self.queue_retention, self.dead_retention), urls=self.fed.urls)
         self.tasks.append(asyncio.create_task(pruner.run_forever(self.stop_event), name="pruner"))
+        if self.mail_transport is not None:
+            mail = MailWorker(self.fed.sessions, self.mail_transport)
+            self.tasks.append(asyncio.create_task(mail.run_forever(self.stop_event), name="mail-worker"))
 
     async def stop(self) -> None:
         self.stop_event.set()
