@@ -20,7 +20,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import aiosmtplib
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.errors import DomainError
@@ -206,3 +206,14 @@ async def list_mail(sessions: SessionMaker, *, failed_only: bool = False, limit:
     async with sessions() as session:
         rows = (await session.execute(query)).scalars().all()
     return [QueuedMail(r.id, r.recipient, r.subject, r.state, r.attempts, r.error, r.created_at) for r in rows]
+
+
+async def prune(sessions: SessionMaker, *, sent_before: datetime, failed_before: datetime) -> int:
+    """Delete sent mail older than ``sent_before`` and failed mail older than ``failed_before`` (the
+    queue retention settings, as for deliveries); returns how many rows went."""
+    async with sessions.begin() as session:
+        result = await session.execute(delete(MailMessage).where(or_(
+            (MailMessage.state == "sent") & (MailMessage.sent_at < sent_before),
+            (MailMessage.state == "failed") & (MailMessage.created_at < failed_before),
+        )))
+    return result.rowcount or 0

@@ -8,7 +8,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from actors import account_deletion, browser_sessions, login_limits
+from actors import account_deletion, browser_sessions, login_limits, mail
 from actors.mail import MailWorker, Transport
 from actors.urls import Urls
 from content.votes import refresh_trends
@@ -18,6 +18,7 @@ from inbox_outbox.federation import Federation
 from inbox_outbox.inbound_worker import InboundWorker
 from madeopen.settings import Settings
 from storage.engine import SessionMaker
+from storage.models import utcnow
 from storage.queue import Retention, prune_queues
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,10 @@ class Pruner:
         queues = await prune_queues(self.sessions, self.retention, now=now)
         attempts = await login_limits.prune(self.sessions, now=now)
         attempts += await browser_sessions.prune(self.sessions, now=now)  # idle two weeks: over
+        moment = now or utcnow()
+        attempts += await mail.prune(  # sent and failed mail kept as long as done and dead deliveries
+            self.sessions, sent_before=moment - self.retention.done, failed_before=moment - self.retention.dead
+        )
         keys = await account_deletion.discard_spent_keys(self.sessions)
         if keys:
             log.info("prune: the private keys of %d deleted accounts discarded", keys)

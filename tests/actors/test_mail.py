@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from actors import mail
 from madeopen.app import Services
+from madeopen.workers import Pruner, retention
 from storage.models import MailMessage, utcnow
 from tests.support.smtp import free_port, smtp_server
 
@@ -78,3 +79,14 @@ async def test_bad_addresses_are_refused_and_nothing_is_queued(services: Service
         await _queue(services, to=address)
     async with services.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(MailMessage)) == 0
+
+
+async def test_pruner_deletes_old_sent_mail_and_keeps_queued_mail(services: Services) -> None:
+    sent_id, pending_id = await _queue(services), await _queue(services)
+    async with services.sessions.begin() as session:
+        sent = await session.get(MailMessage, sent_id)
+        assert sent is not None
+        sent.state, sent.sent_at = "sent", utcnow() - timedelta(days=8)
+    pruner = Pruner(services.sessions, retention(timedelta(days=7), timedelta(days=30)))
+    await pruner.run_once()
+    assert [item.id for item in await mail.list_mail(services.sessions)] == [pending_id]
