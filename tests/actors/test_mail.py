@@ -5,6 +5,7 @@ are refused before anything is queued."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from sqlalchemy import func, select
 
 from actors import mail
 from madeopen.app import Services
-from madeopen.workers import Pruner, retention
+from madeopen.workers import Pruner, Workers, retention
 from storage.models import MailMessage, utcnow
 from tests.support.smtp import free_port, smtp_server
 
@@ -90,3 +91,20 @@ async def test_pruner_deletes_old_sent_mail_and_keeps_queued_mail(services: Serv
     pruner = Pruner(services.sessions, retention(timedelta(days=7), timedelta(days=30)))
     await pruner.run_once()
     assert [item.id for item in await mail.list_mail(services.sessions)] == [pending_id]
+
+
+async def test_the_running_workers_send_queued_mail(services: Services) -> None:
+    """`madeopen run` / `madeopen worker`: the mail worker runs beside the delivery worker."""
+    assert services.fed is not None
+    with smtp_server() as (mailbox, port):
+        workers = Workers(services.fed, mail_transport=mail.Transport(SENDER, f"smtp://127.0.0.1:{port}"))
+        workers.start()
+        try:
+            await _queue(services)
+            for _ in range(100):  # polled every 2 s; a queued mail goes out on the next round
+                if mailbox.received:
+                    break
+                await asyncio.sleep(0.1)
+        finally:
+            await workers.stop()
+    assert [message["Subject"] for message in mailbox.to("ada@example.org")] == ["Hello"]
