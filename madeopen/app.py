@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from actors import local
 from actors.blocks import HostPolicy
+from actors.mail import Transport
 from actors.remote import RemoteActors
 from actors.signing import signer_for
 from actors.urls import Urls
@@ -107,7 +108,13 @@ def build_workers(services: Services) -> Workers:
         delivery_lease=settings.delivery_lease,
         queue_retention=settings.queue_retention,
         dead_retention=settings.dead_retention,
+        mail_transport=mail_transport(settings),
     )
+
+
+def mail_transport(settings: Settings) -> Transport:
+    """SMTP when MADEOPEN_SMTP_URL is set, else .eml files under the data directory."""
+    return Transport(sender=settings.sender, smtp_url=settings.smtp_url, spool_dir=settings.data_dir / "mail")
 
 
 def build_web_app(services: Services, *, with_workers: bool = False) -> web.Application:

@@ -10,19 +10,22 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
+from urllib.parse import urlsplit
 
 from aiohttp import web
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from actors import account_deletion, blocks, local, media
+from actors import account_deletion, blocks, local, mail, media
 from actors.errors import DomainError
 from inbox_outbox import delivery_report
 from inbox_outbox.services import account_deletion as account_services
 from inbox_outbox.services import membership
 from inbox_outbox.services.account_deletion import DeletedContent
 from madeopen import __version__
-from madeopen.app import Services, build_services, build_web_app, build_workers, migrate_database, prepare
+from madeopen.app import (
+    Services, build_services, build_web_app, build_workers, mail_transport, migrate_database, prepare,
+)
 from madeopen.settings import SettingsError, load_settings
 from storage.migrate import SchemaOutdated
 
@@ -81,6 +84,12 @@ def _parser() -> argparse.ArgumentParser:
             moderate.add_argument("--reason", default="")
 
     sub.add_parser("deliveries", help="delivery queue state per remote host")
+
+    mail = sub.add_parser("mail", help="outgoing mail (README: Mail)").add_subparsers(dest="action", required=True)
+    mail_test = mail.add_parser("test", help="queue one test mail to ADDRESS and send it now")
+    mail_test.add_argument("address")
+    mail_list = mail.add_parser("list", help="the newest queued mail and its state (failed ones with the error)")
+    mail_list.add_argument("--failed", action="store_true", help="only mail given up after its retries")
 
     domain = sub.add_parser("domain", help="block, silence or allow other servers (README: Moderation)")
     domain_actions = domain.add_subparsers(dest="action", required=True)
@@ -209,6 +218,29 @@ async def _deliveries(services: Services) -> None:
     await _with_services(services, action)
 
 
+async def _mail(services: Services, args: argparse.Namespace) -> None:
+    async def action() -> None:
+        if args.action == "list":
+            for item in await mail.list_mail(services.sessions, failed_only=args.failed):
+                line = f"{item.id:6} {item.state:8} {item.attempts:3} {item.created_at:%Y-%m-%d %H:%M} {item.recipient}  {item.subject}"
+                print(line + (f"\n       error: {item.error}" if item.error and item.state != "sent" else ""))
+            return
+        settings = services.settings
+        async with services.sessions.begin() as session:
+            mail_id = await mail.enqueue(session, mail.Mail(
+                to=args.address, subject=f"Test mail from {settings.node_name}",
+                text=f"This is a test mail from {settings.base_url}. Mail works.\n"), settings.sender)
+        # Sent right here so the admin sees the outcome; a failure stays queued for the worker's retries.
+        await mail.MailWorker(services.sessions, mail_transport(settings)).run_once()
+        sent = {item.id: item for item in await mail.list_mail(services.sessions)}.get(mail_id)
+        if sent is None or sent.state != "sent":
+            raise CliError(f"mail {mail_id} to {args.address} not sent ({sent.error if sent else 'unknown'}); queued for retries")
+        where = settings.smtp_url and urlsplit(settings.smtp_url).hostname or settings.data_dir / "mail" / f"{mail_id:08d}.eml"
+        print(f"sent mail {mail_id} to {args.address} via {where}")
+
+    await _with_services(services, action)
+
+
 async def _domain(services: Services, args: argparse.Namespace) -> None:
     async def action() -> None:
         async with services.sessions.begin() as session:
@@ -291,6 +323,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(_group_moderate(services, args))
         elif args.command == "deliveries":
             asyncio.run(_deliveries(services))
+        elif args.command == "mail":
+            asyncio.run(_mail(services, args))
         elif args.command == "domain":
             asyncio.run(_domain(services, args))
     except (SettingsError, CliError, DomainError, SchemaOutdated) as exc:

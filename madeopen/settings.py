@@ -11,8 +11,10 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from email.utils import parseaddr
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -67,6 +69,15 @@ class Settings:
 
     # What happens to a deleted account's posts (inbox_outbox.services.account_deletion): remove | anonymise.
     deleted_account_content: str = "remove"
+    # Outgoing mail (actors.mail): smtp://user:pass@host:587 (STARTTLS) or smtps://user:pass@host:465
+    # (implicit TLS). None: mails are written as .eml files under data_dir/mail and the path is logged.
+    smtp_url: str | None = None
+    mail_from: str | None = None  # None: "<node_name> <noreply@domain without port>"
+
+    @property
+    def sender(self) -> str:
+        """The From header of every mail."""
+        return self.mail_from or f"{self.node_name} <noreply@{self.domain.split(':')[0]}>"
 
     @property
     def base_url(self) -> str:
@@ -185,6 +196,28 @@ def _parse_networks(name: str, raw: object) -> tuple[ipaddress.IPv4Network | ipa
     return tuple(dict.fromkeys(networks))
 
 
+def _parse_smtp_url(name: str, raw: object) -> str:
+    text = str(raw).strip()
+    parts = urlsplit(text)
+    if parts.scheme not in {"smtp", "smtps"}:
+        raise SettingsError(f"{name}: expected smtp://user:pass@host:587 or smtps://user:pass@host:465, got scheme {parts.scheme!r}")
+    try:
+        port = parts.port
+    except ValueError:
+        raise SettingsError(f"{name}: the port is not a number 1-65535") from None
+    if not parts.hostname or port == 0:
+        raise SettingsError(f"{name}: expected smtp://user:pass@host:587 or smtps://user:pass@host:465 (no host given)")
+    return text
+
+
+def _parse_mail_from(name: str, raw: object) -> str:
+    text = _parse_text(name, raw)
+    _display, address = parseaddr(text)
+    if "@" not in address or address.startswith("@") or address.endswith("@"):
+        raise SettingsError(f"{name}: expected an address like 'Made Open <noreply@example.org>', got {raw!r}")
+    return text
+
+
 _FIELDS: dict[str, tuple[str, object]] = {
     "MADEOPEN_DOMAIN": ("domain", _parse_domain),
     "MADEOPEN_SCHEME": ("scheme", _parse_scheme),
@@ -203,6 +236,8 @@ _FIELDS: dict[str, tuple[str, object]] = {
     "MADEOPEN_TRUSTED_PROXIES": ("trusted_proxies", _parse_networks),
     "MADEOPEN_FEDERATION_MODE": ("federation_mode", _parse_federation_mode),
     "MADEOPEN_DELETED_ACCOUNT_CONTENT": ("deleted_account_content", _parse_deleted_content),
+    "MADEOPEN_SMTP_URL": ("smtp_url", _parse_smtp_url),
+    "MADEOPEN_MAIL_FROM": ("mail_from", _parse_mail_from),
 }
 
 

@@ -8,7 +8,8 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from actors import account_deletion, browser_sessions, login_limits
+from actors import account_deletion, browser_sessions, login_limits, mail
+from actors.mail import MailWorker, Transport
 from actors.urls import Urls
 from content.votes import refresh_trends
 from inbox_outbox import post_acceptance
@@ -17,6 +18,7 @@ from inbox_outbox.federation import Federation
 from inbox_outbox.inbound_worker import InboundWorker
 from madeopen.settings import Settings
 from storage.engine import SessionMaker
+from storage.models import utcnow
 from storage.queue import Retention, prune_queues
 
 log = logging.getLogger(__name__)
@@ -57,6 +59,10 @@ class Pruner:
         queues = await prune_queues(self.sessions, self.retention, now=now)
         attempts = await login_limits.prune(self.sessions, now=now)
         attempts += await browser_sessions.prune(self.sessions, now=now)  # idle two weeks: over
+        moment = now or utcnow()
+        attempts += await mail.prune(  # sent and failed mail kept as long as done and dead deliveries
+            self.sessions, sent_before=moment - self.retention.done, failed_before=moment - self.retention.dead
+        )
         keys = await account_deletion.discard_spent_keys(self.sessions)
         if keys:
             log.info("prune: the private keys of %d deleted accounts discarded", keys)
@@ -91,6 +97,8 @@ class Workers:
     # Settings MADEOPEN_QUEUE_RETENTION_DAYS and MADEOPEN_DEAD_RETENTION_DAYS.
     queue_retention: timedelta = _DEFAULTS.queue_retention
     dead_retention: timedelta = _DEFAULTS.dead_retention
+    # Where queued mail goes (settings MADEOPEN_SMTP_URL, MADEOPEN_MAIL_FROM); None: no mail worker.
+    mail_transport: Transport | None = None
     stop_event: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -101,6 +109,9 @@ class Workers:
         self.tasks.append(asyncio.create_task(delivery.run_forever(self.stop_event), name="delivery-worker"))
         pruner = Pruner(self.fed.sessions, retention(self.queue_retention, self.dead_retention), urls=self.fed.urls)
         self.tasks.append(asyncio.create_task(pruner.run_forever(self.stop_event), name="pruner"))
+        if self.mail_transport is not None:
+            mail = MailWorker(self.fed.sessions, self.mail_transport)
+            self.tasks.append(asyncio.create_task(mail.run_forever(self.stop_event), name="mail-worker"))
 
     async def stop(self) -> None:
         self.stop_event.set()

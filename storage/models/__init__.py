@@ -7,13 +7,15 @@ from storage.models.content import (
     ThreadFollower,
 )
 from storage.models.login import BrowserSession, LoginAttempt
+from storage.models.mail import MailMessage
 from storage.models.notifications import FeedToken, Notification
 from storage.models.profiles import Profile, ProfileTag, SearchPending
 from storage.models.queues import Activity, Delivery, DomainAllow, DomainBlock, Host, InboundActivity, QueueWorker
 
 __all__ = [
     "Account", "Activity", "Base", "BoardCount", "BrowserSession", "Delivery", "DomainAllow", "DomainBlock",
-    "FeedToken", "Featured", "Flag", "Follow", "Group", "Host", "InboundActivity", "LocalActor", "LoginAttempt", "Membership",
+    "FeedToken", "Featured", "Flag", "Follow", "Group", "Host", "InboundActivity", "LocalActor", "LoginAttempt",
+    "MailMessage", "Membership",
     "ModerationEntry", "NodeSetting", "Notification", "Object", "ObjectRecipient", "Profile", "ProfileTag",
     "QueueWorker", "Reaction", "RemoteActor", "RemoteKey", "SearchPending", "StatusChange", "ThreadFollower",
     "utcnow",

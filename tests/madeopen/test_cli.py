@@ -24,6 +24,7 @@ from madeopen.app import Services
 from madeopen.settings import Settings
 from storage.models import Account, Group, LocalActor, Membership
 from tests.conftest import FreshDatabase
+from tests.support.smtp import free_port, smtp_server
 
 PASSWORD = "a long enough password"
 TABLES = (LocalActor, Account, Group, Membership)
@@ -46,6 +47,7 @@ class Madeopen:
         self.database_url = settings.database_url
         self._capsys = capsys
         self._monkeypatch = monkeypatch  # undoes every variable set here when the test ends
+        self.extra: dict[str, str] = {}  # further settings for the following commands (MADEOPEN_SMTP_URL)
 
     def _environment(self) -> None:
         for key in [k for k in os.environ if k.startswith("MADEOPEN_")]:
@@ -56,6 +58,7 @@ class Madeopen:
             "MADEOPEN_DATABASE_URL": self.database_url,
             "MADEOPEN_DATA_DIR": str(self.settings.data_dir),
             "MADEOPEN_SECRET_KEY": self.settings.secret_key or "",
+            **self.extra,
         }
         for key, value in environment.items():
             self._monkeypatch.setenv(key, value)
@@ -298,3 +301,35 @@ async def test_user_delete_leaves_a_tombstone_and_refuses_the_last_admin(
         rows = {a.username: a.account for a in people}
     assert rows["alice"] is not None and rows["alice"].deleted_at is not None
     assert rows["rosa"] is not None and rows["rosa"].deleted_at is None and rows["rosa"].is_admin
+
+
+async def test_mail_test_sends_through_smtp_and_lists_it(
+    madeopen: Madeopen, services: Services
+) -> None:
+    with smtp_server() as (mailbox, port):
+        madeopen.extra["MADEOPEN_SMTP_URL"] = f"smtp://127.0.0.1:{port}"
+        result = await madeopen("mail", "test", "admin@example.org")
+    assert result.code == 0, result.err
+    assert "sent mail" in result.out
+    [message] = mailbox.to("admin@example.org")
+    assert message["Subject"].startswith("Test mail from")
+    listed = await madeopen("mail", "list")
+    assert "sent" in listed.out and "admin@example.org" in listed.out
+
+
+async def test_mail_test_reports_an_unreachable_server_and_keeps_the_mail(
+    madeopen: Madeopen, services: Services
+) -> None:
+    madeopen.extra["MADEOPEN_SMTP_URL"] = f"smtp://127.0.0.1:{free_port()}"
+    result = await madeopen("mail", "test", "admin@example.org")
+    assert result.code == 1 and "queued for retries" in result.err
+    assert "pending" in (await madeopen("mail", "list")).out
+    bad = await madeopen("mail", "test", "not an address")
+    assert bad.code == 1 and "not a mail address" in bad.err
+
+
+async def test_mail_test_without_smtp_writes_an_eml_file(madeopen: Madeopen, services: Services) -> None:
+    result = await madeopen("mail", "test", "admin@example.org")
+    assert result.code == 0, result.err
+    path = Path(result.out.strip().rsplit(" via ", 1)[1])
+    assert path.suffix == ".eml" and "To: admin@example.org" in path.read_text()

@@ -169,7 +169,20 @@ INVALID_ENV = [
     ("MADEOPEN_TRUSTED_PROXIES", "10.0.0.0/33", "IP addresses or CIDR blocks"),
     ("MADEOPEN_TRUSTED_PROXIES", "127.0.0.1,300.1.1.1", "'300.1.1.1'"),
     ("MADEOPEN_FEDERATION_MODE", "limited", "must be 'open' or 'allowlist'"),
+    ("MADEOPEN_SMTP_URL", "mail.example.org:587", "smtp://user:pass@host:587"),
+    ("MADEOPEN_SMTP_URL", "https://mail.example.org", "got scheme 'https'"),
+    ("MADEOPEN_SMTP_URL", "smtp://", "no host given"),
+    ("MADEOPEN_SMTP_URL", "smtp://mail.example.org:99999", "port"),
+    ("MADEOPEN_MAIL_FROM", "noreply", "an address like"),
+    ("MADEOPEN_MAIL_FROM", "", "empty"),
 ]
+
+
+def test_mail_settings() -> None:
+    settings = load_settings({"MADEOPEN_SMTP_URL": "smtps://u:p@mail.example.org:465", "MADEOPEN_MAIL_FROM": "Us <a@example.org>"})
+    assert settings.smtp_url == "smtps://u:p@mail.example.org:465" and settings.sender == "Us <a@example.org>"
+    default = load_settings({"MADEOPEN_DOMAIN": "social.example.org:8443", "MADEOPEN_NODE_NAME": "Commons"})
+    assert default.smtp_url is None and default.sender == "Commons <noreply@social.example.org>"
 
 
 @pytest.mark.parametrize(("name", "value", "reason"), INVALID_ENV)

@@ -1,0 +1,47 @@
+"""A real SMTP server on loopback (aiosmtpd) whose received mail tests read back."""
+
+from __future__ import annotations
+
+import email
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from email.message import Message
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import Envelope, Session, SMTP
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Mailbox:
+    """Every message the server accepted, parsed."""
+
+    received: list[tuple[list[str], Message]] = field(default_factory=list)
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802 (aiosmtpd's name)
+        content = envelope.original_content or b""
+        self.received.append((list(envelope.rcpt_tos), email.message_from_bytes(content)))
+        return "250 OK"
+
+    def to(self, address: str) -> list[Message]:
+        return [message for recipients, message in self.received if address in recipients]
+
+
+@contextmanager
+def smtp_server(port: int | None = None) -> Iterator[tuple[Mailbox, int]]:
+    """A plain SMTP server (no TLS offered, so aiosmtplib does not try STARTTLS) on 127.0.0.1."""
+    mailbox = Mailbox()
+    port = port or free_port()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield mailbox, port
+    finally:
+        controller.stop()
