@@ -8,6 +8,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from storage import changes
+
 SessionMaker = async_sessionmaker[AsyncSession]
 
 
@@ -20,8 +22,10 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         # One writer at a time on SQLite: wait for the lock instead of failing with "database is locked".
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        return engine
-    return create_async_engine(url, pool_pre_ping=True, **kwargs)
+    else:
+        engine = create_async_engine(url, pool_pre_ping=True, **kwargs)
+    changes.watch(engine)  # in-process caches learn of writes (storage/changes.py)
+    return engine
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
