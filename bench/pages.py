@@ -40,6 +40,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -211,6 +212,15 @@ class Figure:
     cpu_us: float
 
 
+def _profiler() -> Any:
+    """A pyinstrument profiler of this (the server's) process, started (the figures include its cost)."""
+    from pyinstrument import Profiler  # a test extra: imported only with --profile
+
+    profiler = Profiler(interval=0.0002, async_mode="disabled")
+    profiler.start()
+    return profiler
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -248,13 +258,19 @@ async def run(args: argparse.Namespace) -> None:
                 ("post (AS2)", f"{base}{thread_path}", None, AS2_ACCEPT),
             ]
         figures: list[Figure] = []
+        profiles: list[str] = []
         context = multiprocessing.get_context("spawn")
         with concurrent.futures.ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
             loop = asyncio.get_running_loop()
             for name, url, login, accept in targets:
+                profiler = _profiler() if args.profile and args.profile in name else None
                 cpu = time.process_time()
                 result = await loop.run_in_executor(pool, load, url, args.concurrency, args.seconds, login, accept)
                 cpu = time.process_time() - cpu
+                if profiler is not None:
+                    profiler.stop()
+                    profiles.append(f"--- pyinstrument: {name} ---\n"
+                                    + profiler.output_text(unicode=False, color=False, short_mode=False))
                 count = int(result["count"])  # type: ignore[call-overload]
                 figures.append(Figure(name, count / args.seconds, float(result["p50"]) * 1000,  # type: ignore[arg-type]
                                       float(result["p99"]) * 1000, int(result["errors"]),  # type: ignore[call-overload, arg-type]
@@ -271,6 +287,8 @@ async def run(args: argparse.Namespace) -> None:
         errors = f"  ({figure.errors} errors)" if figure.errors else ""
         print(f"  {figure.name:32}{figure.rate:8,.0f}{figure.rate / bound.rate:9.3f}{figure.p50_ms:9.1f}"
               f"{figure.p99_ms:9.1f}{figure.p99_ms / bound.p99_ms:17.1f}{figure.cpu_us:9,.0f} µs{errors}")
+    for profile in profiles:
+        print(profile)
 
 
 def main() -> None:
@@ -279,6 +297,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0, help="measured seconds per target (default 5)")
     parser.add_argument("--threads", type=int, default=40, help="threads in the group (default 40)")
     parser.add_argument("--replies", type=int, default=50, help="replies in the big thread (default 50)")
+    parser.add_argument("--profile", metavar="TARGET",
+                        help="pyinstrument profile of the targets whose name contains TARGET (e.g. 'actor document')")
     parser.add_argument("--federation", action="store_true",
                         help="measure the GETs peers make (actor documents, WebFinger, NodeInfo, host-meta, a post)")
     parser.add_argument("--database-url", help="an EMPTY PostgreSQL database (default: SQLite in a temporary directory)")

@@ -23,10 +23,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 ACTORS = "actors"
 # What NodeInfo counts (people, local posts) and shows (the node settings).
 NODEINFO = "nodeinfo"
+# Remote actors' public keys (the inbox's signature check).
+REMOTE_KEYS = "remote_keys"
+# Domain blocks and the allowlist (the inbox's domain policy).
+DOMAIN_POLICY = "domain_policy"
 _ACTOR_TABLES = ("local_actors", "accounts", "groups", "profiles", "profile_tags", "node_settings")
 _TOPICS: dict[str, tuple[str, ...]] = {
     ACTORS: _ACTOR_TABLES,
     NODEINFO: (*_ACTOR_TABLES, "objects"),
+    REMOTE_KEYS: ("remote_keys", "remote_actors"),
+    DOMAIN_POLICY: ("domain_blocks", "domain_allows"),
 }
 _WRITES = ("INSERT", "UPDATE", "DELETE", "TRUNCA", "WITH ")
 _PENDING = "madeopen_changed_topics"

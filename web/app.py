@@ -26,6 +26,7 @@ def create_app(context: WebContext) -> web.Application:
     app.middlewares.extend([session_mw, error_middleware, page_mw, csrf_mw, authorized_fetch_middleware])
     security_headers.install(app)
     document_cache.install(app)
+    inbox.install(app, context)
     app[CONTEXT_KEY] = context
     app.add_routes(discovery.routes)
     app.add_routes(actors.routes)

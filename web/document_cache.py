@@ -13,64 +13,23 @@ times what sending cached bytes costs. An entry is the encoded body, kept while
 
 from __future__ import annotations
 
-import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
 
 from aiohttp import web
 
 from storage import changes
+from storage.memo import Memo
 
-TTL_SECONDS = 5.0
-MAX_ENTRIES = 10_000  # a flood of distinct names cannot grow it without bound: it is emptied when full
-V = TypeVar("V")
-
-
-@dataclass(frozen=True)
-class _Entry(Generic[V]):
-    value: V
-    counter: int
-    expires: float
-
-
-class DocumentCache(Generic[V]):
-    """Values by key, valid while ``topic``'s change counter stands still and for at most ``ttl`` seconds."""
-
-    def __init__(self, topic: str, ttl: float) -> None:
-        self._topic = topic
-        self._ttl = ttl
-        self._entries: dict[object, _Entry[V]] = {}
-
-    def get(self, key: object) -> V | None:
-        entry = self._entries.get(key)
-        if entry is None:
-            return None
-        if entry.counter != changes.counter(self._topic) or entry.expires < time.monotonic():
-            del self._entries[key]
-            return None
-        return entry.value
-
-    async def get_or_load(self, key: object, load: Callable[[], Awaitable[V]]) -> V:
-        """The cached value, else ``load()``'s (cached unless a write was seen while it loaded)."""
-        cached = self.get(key)
-        if cached is not None:
-            return cached
-        counter = changes.counter(self._topic)  # before loading: a write during the load makes it stale
-        value = await load()
-        if len(self._entries) >= MAX_ENTRIES:
-            self._entries.clear()
-        self._entries[key] = _Entry(value, counter, time.monotonic() + self._ttl)
-        return value
+TTL_SECONDS = 5.0  # see storage/memo.py
 
 
 @dataclass(frozen=True)
 class Documents:
     """The caches of one application (web/app.py)."""
 
-    actors: DocumentCache[object]
-    webfinger: DocumentCache[bytes]
-    nodeinfo: DocumentCache[bytes]
+    actors: Memo[object]
+    webfinger: Memo[bytes]
+    nodeinfo: Memo[bytes]
 
 
 DOCUMENTS = web.AppKey("madeopen_document_cache", Documents)
@@ -78,8 +37,8 @@ DOCUMENTS = web.AppKey("madeopen_document_cache", Documents)
 
 def install(app: web.Application) -> None:
     app[DOCUMENTS] = Documents(
-        DocumentCache(changes.ACTORS, TTL_SECONDS), DocumentCache(changes.ACTORS, TTL_SECONDS),
-        DocumentCache(changes.NODEINFO, TTL_SECONDS),
+        Memo(changes.ACTORS, TTL_SECONDS), Memo(changes.ACTORS, TTL_SECONDS),
+        Memo(changes.NODEINFO, TTL_SECONDS),
     )
 
 
