@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/pages.py [--concurrency 16] [--seconds 5] [--replies 50] [--threads 40]
                                     [--database-url postgresql+asyncpg://...] [--federation]
+                                    [--profile 'actor document']   # pyinstrument, a test extra
 
 Our web app (``build_web_app``, no workers) serves on a loopback port from SQLite in a temporary
 directory (or an EMPTY PostgreSQL database named by ``--database-url``). It holds one public group with
@@ -11,7 +12,8 @@ runs ``--concurrency`` aiohttp clients, each sending GETs back to back for ``--s
 second warm-up), and reports requests/s and latency percentiles. Four targets, one after another:
 
 - **bound**: ``GET /static/site.css``, a small static file through the same middlewares (session, page
-  values, CSRF): what the server does for any request. The pages' requests/s are reported as a ratio
+  values, CSRF; federation requests skip those three: web/browser_only.py): what the server does for any
+  browser request. The pages' requests/s are reported as a ratio
   to its requests/s ("x bound"), their p99 latency as a multiple of its p99.
 - **group page**: ``GET /groups/<name>`` (about, team, 30 threads with reply counts), anonymous.
 - **thread page**: ``GET /objects/<uuid>`` of the thread with the replies, anonymous.

@@ -69,6 +69,14 @@ async def insert_unless_present(session: AsyncSession, model: type[Any], values:
     return bool(result.rowcount)
 
 
+async def insert_many_unless_present(
+    session: AsyncSession, model: type[Any], rows: list[dict[str, Any]], unique: str
+) -> None:
+    """``insert_unless_present`` for several rows in one statement (repeats among them are ignored too)."""
+    connection = await session.connection()
+    await connection.execute(_insert_statement(session.bind.dialect.name, model, unique), rows)
+
+
 @functools.cache
 def _insert_statement(dialect: str, model: type[Any], unique: str) -> Any:
     """Built once per table (the inbox runs it on every POST); the values are bound at execution."""

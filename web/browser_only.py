@@ -1,14 +1,14 @@
-"""Federation reads skip the browser middlewares (session cookie, page values, CSRF).
+"""Federation requests skip the browser middlewares (session cookie, page values, CSRF).
 
 A peer fetching an actor document, a post, WebFinger, NodeInfo or host-meta never holds our session
 cookie and never gets an HTML page, yet decrypting (or creating) a session, loading the node settings
 and building the page values cost more than serving the cached document itself (bench/pages.py
 ``--federation``). So a request that is
 
-- a GET or HEAD,
-- without our session cookie, and
-- answered in JSON/XML: a discovery path (``/.well-known/``, ``/nodeinfo/``) not asking for HTML, or any
-  other path whose content negotiation (web.negotiation) picks AS2,
+- without our session cookie, not asking for HTML, and
+- a GET or HEAD answered in JSON/XML: a discovery path (``/.well-known/``, ``/nodeinfo/``), or any other
+  path whose content negotiation (web.negotiation) picks AS2; or a POST carrying an HTTP Signature (an
+  inbox delivery, which CSRF leaves to its signature check in any case),
 
 goes past those three middlewares; everything else (every HTML page, every form, any request with a
 cookie) runs them unchanged, so sessions, CSRF and page values behave as before. Skipping them for such a
@@ -23,6 +23,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from web import signature_auth
 from web.negotiation import Representation, choose
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -40,10 +41,15 @@ def is_federation_read(request: web.Request, cookie_name: str) -> bool:
 
 
 def _classify(request: web.Request, cookie_name: str) -> bool:
-    if request.method not in ("GET", "HEAD") or cookie_name in request.cookies:
+    if cookie_name in request.cookies:
         return False
     accept = request.headers.get("Accept", "")
     if "text/html" in accept:
+        return False
+    if request.method == "POST":
+        # A signed POST (an inbox delivery): CSRF leaves signed requests to their own checks anyway.
+        return signature_auth.has_signature(request)
+    if request.method not in ("GET", "HEAD"):
         return False
     if request.path.startswith(_DISCOVERY_PREFIXES):
         return True

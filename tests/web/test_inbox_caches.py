@@ -113,3 +113,15 @@ async def test_another_process_block_counts_within_the_ttl(
                 await raw.commit()
         await asyncio.sleep(0.4)
         await refusal_reason(await post_signed(client, bob, "/inbox", bob.create_note()), 403)
+
+
+async def test_concurrent_posts_are_each_stored_once(
+    client: TestClient, services: Services, bob: PeerActor
+) -> None:
+    """Concurrent POSTs share a transaction (receive.InboundWriter); a repeat within a batch is ignored."""
+    warm = await post_signed(client, bob, "/inbox", bob.create_note())  # bob's key is cached from now on
+    assert warm.status == 202, await warm.text()
+    activities = [bob.create_note() for _ in range(20)]
+    responses = await asyncio.gather(*(post_signed(client, bob, "/inbox", a) for a in activities + activities[:5]))
+    assert [r.status for r in responses] == [202] * 25
+    assert await stored_count(services) == 21

@@ -45,6 +45,7 @@ class _Caches:
 
     policy: blocks.PolicyCache
     owners: Memo[str]  # (name as sent, actor type) -> the inbox owner's username
+    writer: receive.InboundWriter  # the inbound queue, one transaction per batch of concurrent POSTs
 
 
 _CACHES = web.AppKey("madeopen_inbox_caches", _Caches)
@@ -54,6 +55,7 @@ def install(app: web.Application, context: WebContext) -> None:
     app[_CACHES] = _Caches(
         blocks.PolicyCache(context.sessions, allowlist=context.allowlist_mode),
         Memo(changes.ACTORS, memo.TTL_SECONDS),
+        receive.InboundWriter(context.sessions),
     )
 
 
@@ -95,7 +97,7 @@ async def inbox(request: web.Request) -> web.Response:
         check_owner(verified, envelope.actor)
     except SignatureError as exc:
         raise signature_auth.SignatureRefused(str(exc)) from None
-    await receive.enqueue(ctx.sessions, envelope, body, verified.key_id, recipient)
+    await request.app[_CACHES].writer.enqueue(envelope, body, verified.key_id, recipient)
     return web.Response(status=202, text="accepted\n")
 
 
