@@ -34,7 +34,7 @@ _TOPICS: dict[str, tuple[str, ...]] = {
     REMOTE_KEYS: ("remote_keys", "remote_actors"),
     DOMAIN_POLICY: ("domain_blocks", "domain_allows"),
 }
-_WRITES = ("INSERT", "UPDATE", "DELETE", "TRUNCA", "WITH ")
+_WRITES = ("INSERT", "UPDATE", "DELETE", "TRUNCATE", "WITH")  # WITH: a CTE may write (PostgreSQL)
 _PENDING = "madeopen_changed_topics"
 _counters: dict[str, int] = dict.fromkeys(_TOPICS, 0)
 
@@ -56,7 +56,7 @@ def watch(engine: AsyncEngine) -> None:
 
 
 def _topics_of(statement: str) -> set[str]:
-    if statement[:6].upper() not in _WRITES:
+    if not statement.lstrip()[:8].upper().startswith(_WRITES):
         return set()
     lowered = statement.lower()
     return {topic for topic, tables in _TOPICS.items() if any(table in lowered for table in tables)}
