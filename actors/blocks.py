@@ -157,13 +157,13 @@ class _Entries:
 
 class PolicyCache:
     """``refuses`` without a query (the inbox asks on every POST): the block and allow entries, kept in
-    memory (storage/memo.py). A block or allowlist change by this process counts at once, another
-    process's within ``storage.memo.TTL_SECONDS``."""
+    memory (storage/memo.py). A block or allowlist change by any process of this node counts at once (one
+    on another machine sharing a PostgreSQL database within ``storage.memo.TTL_SECONDS``)."""
 
     def __init__(self, sessions: SessionMaker, *, allowlist: bool = False) -> None:
         self._sessions = sessions
         self._allowlist = allowlist
-        self._memo: Memo[_Entries] = Memo(changes.DOMAIN_POLICY, memo.TTL_SECONDS)
+        self._memo: Memo[_Entries] = Memo(changes.DOMAIN_POLICY, memo.TTL_SECONDS, sessions)
 
     async def refuses(self, url: str) -> bool:
         netloc = urlsplit(url).netloc.rpartition("@")[2].lower()

@@ -78,7 +78,7 @@ class RemoteActors:
         # Concurrent requests that need the same unknown key (or actor) share one fetch.
         self._key_fetches: SingleFlight[None] = SingleFlight()
         self._actor_fetches: SingleFlight[RemoteActor] = SingleFlight()
-        self._keys: Memo[PublicKeyRecord] = Memo(changes.REMOTE_KEYS, memo.TTL_SECONDS)
+        self._keys: Memo[PublicKeyRecord] = Memo(changes.REMOTE_KEYS, memo.TTL_SECONDS, sessions)
 
     # -- resolving --------------------------------------------------------------------------------
 
@@ -179,12 +179,11 @@ class RemoteActors:
         return await self._cached_key(key_id)
 
     async def _cached_key(self, key_id: str) -> PublicKeyRecord | None:
-        # In memory first (storage/memo.py): a write to remote keys or actors by this process (a re-fetch
-        # after a failed verification, a rotation, a Delete) drops it at once, another process's within
-        # the TTL. A rotated key that another process stored fails verification here and is re-fetched.
+        # In memory first (storage/memo.py): a write to remote keys or actors (a re-fetch after a failed
+        # verification, a rotation, a Delete) by any process of this node drops it at once. A rotated key that another process stored fails verification here and is re-fetched.
         record = self._keys.get(key_id)
         if record is None:
-            counter = changes.counter(changes.REMOTE_KEYS)
+            counter = self._keys.counter()
             record = await self._stored_key(key_id)
             if record is not None:
                 self._keys.put(key_id, record, counter)

@@ -25,7 +25,7 @@ def create_app(context: WebContext) -> web.Application:
     )
     app.middlewares.extend([session_mw, error_middleware, page_mw, csrf_mw, authorized_fetch_middleware])
     security_headers.install(app)
-    document_cache.install(app)
+    document_cache.install(app, context.sessions)
     inbox.install(app, context)
     app[CONTEXT_KEY] = context
     app.add_routes(discovery.routes)

@@ -4,11 +4,12 @@ Peers fetch the same few documents over and over (every signature they verify ma
 signer's actor), and rendering one means a joined ORM load, key parsing and JSON encoding: about ten
 times what sending cached bytes costs. An entry is the encoded body, kept while
 
-- the change counter of its topic (storage/changes.py) has not moved: any write of this process to the
-  tables the document is built from (a profile edit, a key rotation, a suspension, a deletion, the node
-  settings) drops every entry of that topic at once, and
-- it is younger than ``TTL_SECONDS``: the bound on how long a change made by another process (a second
-  web process on the same PostgreSQL database, a CLI command) can go unseen.
+- the change counter of its topic (storage/changes.py) has not moved: any write by a process of this node
+  (this one, another web process, a worker, a CLI command sharing the data directory) to the tables the
+  document is built from (a profile edit, a key rotation, a suspension, a deletion, the node settings)
+  drops every entry of that topic at once, and
+- it is younger than ``TTL_SECONDS``: the bound on how long a change made on another machine (several
+  hosts on one PostgreSQL database) can go unseen.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from storage import changes
+from storage.engine import SessionMaker
 from storage.memo import Memo
 
 TTL_SECONDS = 5.0  # see storage/memo.py
@@ -35,10 +37,10 @@ class Documents:
 DOCUMENTS = web.AppKey("madeopen_document_cache", Documents)
 
 
-def install(app: web.Application) -> None:
+def install(app: web.Application, sessions: SessionMaker) -> None:
     app[DOCUMENTS] = Documents(
-        Memo(changes.ACTORS, TTL_SECONDS), Memo(changes.ACTORS, TTL_SECONDS),
-        Memo(changes.NODEINFO, TTL_SECONDS),
+        Memo(changes.ACTORS, TTL_SECONDS, sessions), Memo(changes.ACTORS, TTL_SECONDS, sessions),
+        Memo(changes.NODEINFO, TTL_SECONDS, sessions),
     )
 
 

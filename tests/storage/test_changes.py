@@ -6,6 +6,7 @@ from sqlalchemy import select, text, update
 
 from madeopen.app import Services
 from storage import changes
+from storage.engine import create_engine
 from storage.models import DomainBlock, LocalActor
 
 
@@ -27,3 +28,17 @@ async def test_a_committed_write_moves_its_topic(services: Services) -> None:
     async with services.sessions.begin() as session:  # the ORM's INSERT too
         session.add(DomainBlock(domain="blocked.example", severity="block"))
     assert changes.counter(changes.DOMAIN_POLICY) > policy
+
+
+async def test_another_engine_on_the_same_change_files_is_seen(services: Services) -> None:
+    """A second process of the node (here a second engine on the same data directory) announces its writes
+    through the change files; their time is the second half of the counter."""
+    other = create_engine(services.settings.database_url, changes_dir=services.settings.data_dir / "changes")
+    try:
+        before = changes.counter(changes.ACTORS, services.engine)
+        async with other.begin() as conn:
+            await conn.execute(update(LocalActor).values(display_name="x").where(LocalActor.id == -1))
+        after = changes.counter(changes.ACTORS, services.engine)
+        assert after[1] > before[1]
+    finally:
+        await other.dispose()

@@ -83,11 +83,12 @@ async def test_suspension_and_deletion_show_at_once(
 async def test_a_change_nobody_here_saw_shows_within_the_ttl(
     alice: None, services: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Another process's write is not counted here: the entry expires after its TTL."""
+    """A write no process of this node announced (another machine on the same database) is not counted:
+    the entry expires after its TTL."""
     monkeypatch.setattr(document_cache, "TTL_SECONDS", 0.3)
     async with TestClient(TestServer(build_web_app(services))) as client:
         assert (await _actor(client))[1]["name"] == "alice"
-        # Unwatched, as another process's connection would be: the raw driver connection, no events.
+        # Unwatched, as a process on another machine would write: the raw driver connection, no events.
         async with services.engine.connect() as conn:
             raw = await conn.get_raw_connection()
             await _raw_rename(raw, services)

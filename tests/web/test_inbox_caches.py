@@ -3,9 +3,9 @@ actors/remote.py, actors/blocks.py) as two web processes on one database see the
 
 Each "process" here is its own ``Services`` (engine, remote-actor cache, federation client) and its own
 web application on the same database. A change made through one is seen by the other on the next POST:
-within this test process at once (storage/changes.py counts every engine's writes); between real
-processes within ``storage.memo.TTL_SECONDS`` (the last test shows that bound), except a rotated key,
-which is re-fetched at once when the cached one fails to verify.
+at once (storage/changes.py: the counters of this process, and the change files in the data directory
+that every process of the node shares); from another machine within ``storage.memo.TTL_SECONDS`` (the
+last test shows that bound). A rotated key is also re-fetched at once when the cached one fails to verify.
 """
 
 from __future__ import annotations
@@ -98,7 +98,7 @@ async def test_a_deleted_account_stops_taking_deliveries_at_once(
 async def test_another_process_block_counts_within_the_ttl(
     settings: Settings, services: Services, bob: PeerActor, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A write this process did not see (made over a raw driver connection, as another process's) is
+    """A write no process of this node announced (a raw driver connection, as from another machine) is
     picked up when the cached entry's TTL has passed."""
     monkeypatch.setattr(memo, "TTL_SECONDS", 0.3)
     async with TestClient(TestServer(build_web_app(services))) as client:

@@ -40,8 +40,8 @@ async def _read_body(request: web.Request) -> bytes:
 
 @dataclass(frozen=True)
 class _Caches:
-    """What every POST asks, kept in memory (storage/memo.py): a write of this process counts at once,
-    another process's within ``storage.memo.TTL_SECONDS`` (a new block, a deleted account)."""
+    """What every POST asks, kept in memory (storage/memo.py): a write (a new block, a deleted account) by
+    any process of this node counts at once, one from another machine within ``storage.memo.TTL_SECONDS``."""
 
     policy: blocks.PolicyCache
     owners: Memo[str]  # (name as sent, actor type) -> the inbox owner's username
@@ -54,7 +54,7 @@ _CACHES = web.AppKey("madeopen_inbox_caches", _Caches)
 def install(app: web.Application, context: WebContext) -> None:
     app[_CACHES] = _Caches(
         blocks.PolicyCache(context.sessions, allowlist=context.allowlist_mode),
-        Memo(changes.ACTORS, memo.TTL_SECONDS),
+        Memo(changes.ACTORS, memo.TTL_SECONDS, context.sessions),
         receive.InboundWriter(context.sessions),
     )
 
