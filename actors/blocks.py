@@ -33,7 +33,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors import moderation_log
 from actors.errors import InvalidInput, NotFound
+from storage import changes, memo
 from storage.engine import SessionMaker
+from storage.memo import Memo
 from storage.models import DomainAllow, DomainBlock, Follow, Membership, RemoteActor
 
 SEVERITIES = ("block", "silence")
@@ -145,6 +147,39 @@ def netloc_covered(column: ColumnElement[str], entries: Iterable[str]) -> Column
 def covered(netloc: str, entries: Iterable[str]) -> bool:
     """Whether one of ``entries`` covers ``netloc`` (for filtering rows already loaded)."""
     return bool(set(_candidates(netloc.lower())).intersection(entries))
+
+
+@dataclass(frozen=True)
+class _Entries:
+    blocked: frozenset[str]
+    allowed: frozenset[str]
+
+
+class PolicyCache:
+    """``refuses`` without a query (the inbox asks on every POST): the block and allow entries, kept in
+    memory (storage/memo.py). A block or allowlist change by any process of this node counts at once (one
+    on another machine sharing a PostgreSQL database within ``storage.memo.TTL_SECONDS``)."""
+
+    def __init__(self, sessions: SessionMaker, *, allowlist: bool = False) -> None:
+        self._sessions = sessions
+        self._allowlist = allowlist
+        self._memo: Memo[_Entries] = Memo(changes.DOMAIN_POLICY, memo.TTL_SECONDS, sessions)
+
+    async def refuses(self, url: str) -> bool:
+        netloc = urlsplit(url).netloc.rpartition("@")[2].lower()
+        if not netloc:
+            return self._allowlist
+        entries = await self._memo.get_or_load(None, self._load)
+        candidates = _candidates(netloc)
+        if entries.blocked.intersection(candidates):
+            return True
+        return self._allowlist and not entries.allowed.intersection(candidates)
+
+    async def _load(self) -> _Entries:
+        async with self._sessions() as session:
+            blocked = await session.scalars(select(DomainBlock.domain).where(DomainBlock.severity == "block"))
+            allowed = await session.scalars(select(DomainAllow.domain)) if self._allowlist else ()
+            return _Entries(frozenset(blocked), frozenset(allowed))
 
 
 @dataclass(frozen=True)

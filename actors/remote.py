@@ -30,7 +30,9 @@ from federation.keys import load_public_pem, public_pem
 from federation.remote_actor import InvalidActor, RemoteActorData, origin, parse_actor
 from federation.signatures import PublicKeyRecord
 from people import index as people_index
+from storage import changes, memo
 from storage.engine import SessionMaker
+from storage.memo import Memo
 from storage.models import RemoteActor, RemoteKey, utcnow
 
 log = logging.getLogger(__name__)
@@ -76,6 +78,7 @@ class RemoteActors:
         # Concurrent requests that need the same unknown key (or actor) share one fetch.
         self._key_fetches: SingleFlight[None] = SingleFlight()
         self._actor_fetches: SingleFlight[RemoteActor] = SingleFlight()
+        self._keys: Memo[PublicKeyRecord] = Memo(changes.REMOTE_KEYS, memo.TTL_SECONDS, sessions)
 
     # -- resolving --------------------------------------------------------------------------------
 
@@ -176,6 +179,17 @@ class RemoteActors:
         return await self._cached_key(key_id)
 
     async def _cached_key(self, key_id: str) -> PublicKeyRecord | None:
+        # In memory first (storage/memo.py): a write to remote keys or actors (a re-fetch after a failed
+        # verification, a rotation, a Delete) by any process of this node drops it at once. A rotated key that another process stored fails verification here and is re-fetched.
+        record = self._keys.get(key_id)
+        if record is None:
+            counter = self._keys.counter()
+            record = await self._stored_key(key_id)
+            if record is not None:
+                self._keys.put(key_id, record, counter)
+        return record
+
+    async def _stored_key(self, key_id: str) -> PublicKeyRecord | None:
         async with self.sessions() as session:
             row = await session.execute(
                 select(RemoteKey.public_key_pem, RemoteActor.uri)

@@ -1,7 +1,8 @@
 """Group and thread pages under concurrent load, as ratios to a trivial response of the same server.
 
     .venv/bin/python bench/pages.py [--concurrency 16] [--seconds 5] [--replies 50] [--threads 40]
-                                    [--database-url postgresql+asyncpg://...]
+                                    [--database-url postgresql+asyncpg://...] [--federation]
+                                    [--profile 'actor document']   # pyinstrument, a test extra
 
 Our web app (``build_web_app``, no workers) serves on a loopback port from SQLite in a temporary
 directory (or an EMPTY PostgreSQL database named by ``--database-url``). It holds one public group with
@@ -11,12 +12,17 @@ runs ``--concurrency`` aiohttp clients, each sending GETs back to back for ``--s
 second warm-up), and reports requests/s and latency percentiles. Four targets, one after another:
 
 - **bound**: ``GET /static/site.css``, a small static file through the same middlewares (session, page
-  values, CSRF): what the server does for any request. The pages' requests/s are reported as a ratio
+  values, CSRF; federation requests skip those three: web/browser_only.py): what the server does for any
+  browser request. The pages' requests/s are reported as a ratio
   to its requests/s ("x bound"), their p99 latency as a multiple of its p99.
 - **group page**: ``GET /groups/<name>`` (about, team, 30 threads with reply counts), anonymous.
 - **thread page**: ``GET /objects/<uuid>`` of the thread with the replies, anonymous.
 - **thread page, member**: the same logged in as a member of the group (a session to decrypt and
   check, the viewer's votes, a like/dislike form and a reply form per post).
+
+With ``--federation`` the targets are instead the GETs peers make (unsigned, authorized fetch off):
+a person's and the group's actor document and a post (``Accept: application/activity+json``), WebFinger,
+NodeInfo 2.1 and host-meta; the bound is the same static file.
 
 Server CPU per request is the server process's CPU time (all its threads, aiosqlite's included; not
 PostgreSQL's) during the run, divided by the requests served.
@@ -36,6 +42,8 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -52,6 +60,7 @@ from madeopen.settings import Settings  # noqa: E402
 from storage.models import LocalActor, Membership, Object, RemoteActor, utcnow  # noqa: E402
 
 PASSWORD = "bench password 1234"
+AS2_ACCEPT = 'application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
 HTML = "text/html,application/xhtml+xml,*/*;q=0.8"
 REMOTE_HTML = (
     '<p>A remote <b>reply</b> with a <a href="https://remote.example/tags/tomato" class="mention hashtag">#tomato</a> '
@@ -70,7 +79,8 @@ def _percentile(values: list[float], fraction: float) -> float:
     return values[index]
 
 
-async def _load(url: str, concurrency: int, seconds: float, login: tuple[str, str] | None) -> dict[str, object]:
+async def _load(url: str, concurrency: int, seconds: float, login: tuple[str, str] | None,
+                accept: str = HTML) -> dict[str, object]:
     jar = aiohttp.CookieJar(unsafe=True)
     connector = aiohttp.TCPConnector(limit=concurrency)
     async with aiohttp.ClientSession(cookie_jar=jar, connector=connector) as client:
@@ -95,7 +105,7 @@ async def _load(url: str, concurrency: int, seconds: float, login: tuple[str, st
                 started = time.monotonic()
                 if started >= stop:
                     return
-                async with client.get(url, headers={"Accept": HTML}) as response:
+                async with client.get(url, headers={"Accept": accept}) as response:
                     await response.read()
                     ok = response.status == 200
                 finished = time.monotonic()
@@ -111,8 +121,9 @@ async def _load(url: str, concurrency: int, seconds: float, login: tuple[str, st
             "p50": _percentile(latencies, 0.5), "p99": _percentile(latencies, 0.99)}
 
 
-def load(url: str, concurrency: int, seconds: float, login: tuple[str, str] | None) -> dict[str, object]:
-    return asyncio.run(_load(url, concurrency, seconds, login))
+def load(url: str, concurrency: int, seconds: float, login: tuple[str, str] | None,
+         accept: str = HTML) -> dict[str, object]:
+    return asyncio.run(_load(url, concurrency, seconds, login, accept))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -203,6 +214,15 @@ class Figure:
     cpu_us: float
 
 
+def _profiler() -> Any:
+    """A pyinstrument profiler of this (the server's) process, started (the figures include its cost)."""
+    from pyinstrument import Profiler  # a test extra: imported only with --profile
+
+    profiler = Profiler(interval=0.0002, async_mode="disabled")
+    profiler.start()
+    return profiler
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -223,19 +243,36 @@ async def run(args: argparse.Namespace) -> None:
         await web.TCPSite(runner, "127.0.0.1", port).start()
         base = f"http://127.0.0.1:{port}"
         targets = [
-            ("bound: GET /static/site.css", f"{base}/static/site.css", None),
-            ("group page (anonymous)", f"{base}{group_path}", None),
-            ("thread page (anonymous)", f"{base}{thread_path}", None),
-            ("thread page (member)", f"{base}{thread_path}", ("member1", PASSWORD)),
+            ("bound: GET /static/site.css", f"{base}/static/site.css", None, HTML),
+            ("group page (anonymous)", f"{base}{group_path}", None, HTML),
+            ("thread page (anonymous)", f"{base}{thread_path}", None, HTML),
+            ("thread page (member)", f"{base}{thread_path}", ("member1", PASSWORD), HTML),
         ]
+        if args.federation:
+            domain = quote(f"ada@127.0.0.1:{port}")
+            targets = [
+                targets[0],
+                ("actor document (person)", f"{base}/users/ada", None, AS2_ACCEPT),
+                ("actor document (group)", f"{base}{group_path}", None, AS2_ACCEPT),
+                ("WebFinger", f"{base}/.well-known/webfinger?resource=acct:{domain}", None, "application/jrd+json"),
+                ("NodeInfo 2.1", f"{base}/nodeinfo/2.1", None, "application/json"),
+                ("host-meta", f"{base}/.well-known/host-meta", None, "application/xrd+xml"),
+                ("post (AS2)", f"{base}{thread_path}", None, AS2_ACCEPT),
+            ]
         figures: list[Figure] = []
+        profiles: list[str] = []
         context = multiprocessing.get_context("spawn")
         with concurrent.futures.ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
             loop = asyncio.get_running_loop()
-            for name, url, login in targets:
+            for name, url, login, accept in targets:
+                profiler = _profiler() if args.profile and args.profile in name else None
                 cpu = time.process_time()
-                result = await loop.run_in_executor(pool, load, url, args.concurrency, args.seconds, login)
+                result = await loop.run_in_executor(pool, load, url, args.concurrency, args.seconds, login, accept)
                 cpu = time.process_time() - cpu
+                if profiler is not None:
+                    profiler.stop()
+                    profiles.append(f"--- pyinstrument: {name} ---\n"
+                                    + profiler.output_text(unicode=False, color=False, short_mode=False))
                 count = int(result["count"])  # type: ignore[call-overload]
                 figures.append(Figure(name, count / args.seconds, float(result["p50"]) * 1000,  # type: ignore[arg-type]
                                       float(result["p99"]) * 1000, int(result["errors"]),  # type: ignore[call-overload, arg-type]
@@ -252,6 +289,8 @@ async def run(args: argparse.Namespace) -> None:
         errors = f"  ({figure.errors} errors)" if figure.errors else ""
         print(f"  {figure.name:32}{figure.rate:8,.0f}{figure.rate / bound.rate:9.3f}{figure.p50_ms:9.1f}"
               f"{figure.p99_ms:9.1f}{figure.p99_ms / bound.p99_ms:17.1f}{figure.cpu_us:9,.0f} µs{errors}")
+    for profile in profiles:
+        print(profile)
 
 
 def main() -> None:
@@ -260,6 +299,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0, help="measured seconds per target (default 5)")
     parser.add_argument("--threads", type=int, default=40, help="threads in the group (default 40)")
     parser.add_argument("--replies", type=int, default=50, help="replies in the big thread (default 50)")
+    parser.add_argument("--profile", metavar="TARGET",
+                        help="pyinstrument profile of the targets whose name contains TARGET (e.g. 'actor document')")
+    parser.add_argument("--federation", action="store_true",
+                        help="measure the GETs peers make (actor documents, WebFinger, NodeInfo, host-meta, a post)")
     parser.add_argument("--database-url", help="an EMPTY PostgreSQL database (default: SQLite in a temporary directory)")
     asyncio.run(run(parser.parse_args()))
 

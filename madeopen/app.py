@@ -52,7 +52,7 @@ class Services:
 
 
 def build_services(settings: Settings) -> Services:
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, changes_dir=settings.data_dir / "changes")
     return Services(
         settings=settings,
         engine=engine,

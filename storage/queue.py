@@ -14,6 +14,7 @@ SQLite's one writer is free between batches.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -63,10 +64,24 @@ async def insert_unless_present(session: AsyncSession, model: type[Any], values:
 
     Both SQLite and PostgreSQL support it, so an idempotent queue needs no SELECT-then-INSERT race.
     """
-    dialect_insert = postgresql_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-    statement = dialect_insert(model).values(**values).on_conflict_do_nothing(index_elements=[unique])
-    result = await session.execute(statement)
+    connection = await session.connection()  # Core: with separate values the ORM would take its bulk path
+    result = await connection.execute(_insert_statement(session.bind.dialect.name, model, unique), values)
     return bool(result.rowcount)
+
+
+async def insert_many_unless_present(
+    session: AsyncSession, model: type[Any], rows: list[dict[str, Any]], unique: str
+) -> None:
+    """``insert_unless_present`` for several rows in one statement (repeats among them are ignored too)."""
+    connection = await session.connection()
+    await connection.execute(_insert_statement(session.bind.dialect.name, model, unique), rows)
+
+
+@functools.cache
+def _insert_statement(dialect: str, model: type[Any], unique: str) -> Any:
+    """Built once per table (the inbox runs it on every POST); the values are bound at execution."""
+    dialect_insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    return dialect_insert(model).on_conflict_do_nothing(index_elements=[unique])
 
 
 # --- retention -------------------------------------------------------------------------------------------

@@ -6,7 +6,8 @@ from pathlib import Path
 
 from aiohttp import web
 
-from web import security_headers, sessions
+from web import document_cache, security_headers, sessions
+from web.browser_only import browser_only
 from web.authorized_fetch import authorized_fetch_middleware
 from web.context import CONTEXT_KEY, WebContext
 from web.errors import error_middleware
@@ -17,10 +18,15 @@ from web.routes import account_data, board, feed_settings, feeds, lookup, notifi
 def create_app(context: WebContext) -> web.Application:
     app = web.Application(client_max_size=context.inbox_max_bytes)
     # Outermost first: the session cookie is saved on every response, errors included; the page values
-    # (branding, who is logged in) are known before any handler or error page renders; then CSRF.
-    session_mw, page_mw, csrf_mw = sessions.install(app, context)
+    # (branding, who is logged in) are known before any handler or error page renders; then CSRF. The three
+    # are skipped for federation reads (cookie-less GETs answered in JSON/XML: web/browser_only.py).
+    session_mw, page_mw, csrf_mw = (
+        browser_only(middleware, sessions.COOKIE_NAME) for middleware in sessions.install(app, context)
+    )
     app.middlewares.extend([session_mw, error_middleware, page_mw, csrf_mw, authorized_fetch_middleware])
     security_headers.install(app)
+    document_cache.install(app, context.sessions)
+    inbox.install(app, context)
     app[CONTEXT_KEY] = context
     app.add_routes(discovery.routes)
     app.add_routes(actors.routes)

@@ -48,8 +48,19 @@ def _kind(media: str, params: dict[str, str]) -> Representation | None:
     return None
 
 
+_CHOSEN = web.RequestKey("madeopen_representation", Representation)
+
+
 def choose(request: web.Request) -> Representation:
-    """Pick the representation with the highest q; raise 406 when none is acceptable."""
+    """Pick the representation with the highest q; raise 406 when none is acceptable. Computed once per
+    request (web.browser_only asks before the handler does)."""
+    chosen = request.get(_CHOSEN)
+    if chosen is None:
+        chosen = request[_CHOSEN] = _choose(request)
+    return chosen
+
+
+def _choose(request: web.Request) -> Representation:
     accept = request.headers.get("Accept", "").strip()
     if not accept:
         return Representation.HTML

@@ -20,9 +20,18 @@ _TEMPLATES = jinja2.Environment(
 )
 
 
+def json_bytes(document: object) -> bytes:
+    return json.dumps(document, ensure_ascii=False).encode()
+
+
 def activity_json(document: object, *, status: int = 200) -> web.Response:
+    return activity_json_bytes(json_bytes(document), status=status)
+
+
+def activity_json_bytes(body: bytes, *, status: int = 200) -> web.Response:
+    """An AS2 answer whose body is already encoded (web.document_cache)."""
     return web.Response(
-        body=json.dumps(document, ensure_ascii=False).encode(),
+        body=body,
         status=status,
         content_type=AS2_MEDIA_TYPE,
         charset="utf-8",
@@ -31,9 +40,13 @@ def activity_json(document: object, *, status: int = 200) -> web.Response:
 
 
 def plain_json(document: object, *, content_type: str = "application/json", cors: bool = False) -> web.Response:
+    return plain_json_bytes(json_bytes(document), content_type=content_type, cors=cors)
+
+
+def plain_json_bytes(body: bytes, *, content_type: str = "application/json", cors: bool = False) -> web.Response:
     headers = {"Access-Control-Allow-Origin": "*"} if cors else {}
     return web.Response(
-        body=json.dumps(document, ensure_ascii=False).encode(),
+        body=body,
         content_type=content_type,
         charset="utf-8",
         headers=headers,

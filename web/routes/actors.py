@@ -10,6 +10,8 @@ groups stay readable (web.routes.objects). A deleted person's id answers 410 Gon
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from aiohttp import web
 
 from actors import accounts, documents, local
@@ -26,7 +28,8 @@ from web.negotiation import Representation, choose
 from web.routes.groups import group_page
 from web.routes.objects import outbox_response
 from web.routes.people import actor_page_values
-from web.responses import activity_json, html_page
+from web import document_cache
+from web.responses import activity_json, activity_json_bytes, html_page, json_bytes
 
 routes = web.RouteTableDef()
 _PATH_TYPES = {"users": "person", "groups": "group"}
@@ -55,28 +58,56 @@ def _actor_page_values(actor: LocalActor, actor_id: str, domain: str) -> dict[st
     }
 
 
+@dataclass(frozen=True)
+class _Rendered:
+    """An actor's AS2 answer, encoded once (web.document_cache): the document, or its Tombstone (410)."""
+
+    status: int
+    body: bytes
+    minimal: bytes | None = None  # what an unsigned fetch gets under authorized fetch (persons and groups)
+
+
+async def _render(request: web.Request) -> _Rendered:
+    ctx = get_context(request)
+    try:
+        actor = await _load(request)
+    except accounts.AccountGone as gone:
+        if gone.deleted_at is None:
+            raise
+        tombstone = render_tombstone(ctx.urls.person(gone.username), "Person", gone.deleted_at)
+        return _Rendered(410, json_bytes(tombstone))
+    _check_canonical(request, actor)
+    document = documents.actor_document(actor, ctx.urls)
+    minimal = None if actor.actor_type == "application" else json_bytes(documents.minimal_actor_document(document))
+    return _Rendered(200, json_bytes(document), minimal)
+
+
+def _check_canonical(request: web.Request, actor: LocalActor) -> None:
+    actor_id = get_context(request).urls.actor(actor.actor_type, actor.username)
+    if request.path != actor_id[len(get_context(request).urls.base):]:
+        # Names are case-insensitive; the id is the lower-case one.
+        raise web.HTTPMovedPermanently(actor_id)
+
+
+async def _actor_json(request: web.Request) -> web.Response:
+    rendered = await document_cache.documents(request).actors.get_or_load(request.path, lambda: _render(request))
+    assert isinstance(rendered, _Rendered)
+    body = rendered.body
+    # The signature is checked last and only here: unsigned-or-not matters only under authorized fetch.
+    if rendered.minimal is not None and get_context(request).authorized_fetch and await signed_by(request) is None:
+        body = rendered.minimal
+    return activity_json_bytes(body, status=rendered.status)
+
+
 @routes.get("/actor")
 @routes.get(r"/{kind:users|groups}/{name}")
 async def actor(request: web.Request) -> web.Response:
     ctx = get_context(request)
-    representation = choose(request)
-    try:
-        actor = await _load(request)
-    except accounts.AccountGone as gone:
-        if representation is not Representation.ACTIVITY_JSON or gone.deleted_at is None:
-            raise
-        tombstone = render_tombstone(ctx.urls.person(gone.username), "Person", gone.deleted_at)
-        return activity_json(tombstone, status=410)
+    if choose(request) is Representation.ACTIVITY_JSON:
+        return await _actor_json(request)
+    actor = await _load(request)
     actor_id = ctx.urls.actor(actor.actor_type, actor.username)
-    if request.path != ctx.urls.actor(actor.actor_type, actor.username)[len(ctx.urls.base):]:
-        # Names are case-insensitive; the id is the lower-case one.
-        raise web.HTTPMovedPermanently(actor_id)
-    if representation is Representation.ACTIVITY_JSON:
-        document = documents.actor_document(actor, ctx.urls)
-        # The signature is checked last and only here: unsigned-or-not matters only under authorized fetch.
-        if ctx.authorized_fetch and actor.actor_type != "application" and await signed_by(request) is None:
-            document = documents.minimal_actor_document(document)
-        return activity_json(document)
+    _check_canonical(request, actor)
     if actor.actor_type == "group":
         return await group_page(request, actor)  # web.routes.groups: about, threads, joining, moderation
     try:

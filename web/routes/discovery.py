@@ -16,7 +16,8 @@ from actors.urls import INSTANCE_ACTOR_NAME
 from federation import discovery
 from web.context import get_context
 from web.sessions import settings_cache
-from web.responses import plain_json
+from web.document_cache import documents
+from web.responses import json_bytes, plain_json, plain_json_bytes
 
 routes = web.RouteTableDef()
 _JRD = "application/jrd+json"
@@ -38,10 +39,16 @@ def _local_name_from_url(url: str, base: str) -> tuple[str, str]:
 
 @routes.get("/.well-known/webfinger")
 async def webfinger(request: web.Request) -> web.Response:
-    ctx = get_context(request)
     resource = request.query.get("resource")
     if resource is None:
         raise InvalidInput("webfinger: the 'resource' query parameter is required")
+    # Cached by resource (web.document_cache); errors (404, 410, 400) are not, they raise through.
+    body = await documents(request).webfinger.get_or_load(resource, lambda: _webfinger_body(request, resource))
+    return plain_json_bytes(body, content_type=_JRD, cors=True)
+
+
+async def _webfinger_body(request: web.Request, resource: str) -> bytes:
+    ctx = get_context(request)
     try:
         parsed = discovery.parse_resource(resource, ctx.urls.domain)
     except discovery.BadResource as exc:
@@ -64,7 +71,7 @@ async def webfinger(request: web.Request) -> web.Response:
         profile_url=actor_id,
         subscribe_template=f"{ctx.urls.base}/authorize_interaction?uri={{uri}}",
     )
-    return plain_json(document, content_type=_JRD, cors=True)
+    return json_bytes(document)
 
 
 @routes.get("/.well-known/host-meta")
@@ -84,6 +91,13 @@ async def nodeinfo(request: web.Request) -> web.Response:
     version = request.match_info["version"]
     if version not in discovery.NODEINFO_SCHEMAS:
         raise NotFound(f"no NodeInfo version {version!r}; try 2.0 or 2.1")
+    body = await documents(request).nodeinfo.get_or_load(version, lambda: _nodeinfo_body(request, version))
+    schema = discovery.NODEINFO_SCHEMAS[version]
+    return plain_json_bytes(body, content_type=f'application/json; profile="{schema}#"', cors=True)
+
+
+async def _nodeinfo_body(request: web.Request, version: str) -> bytes:
+    ctx = get_context(request)
     async with ctx.sessions() as session:
         usage = await stats.usage(session)
     node = await settings_cache(request).get()
@@ -91,5 +105,4 @@ async def nodeinfo(request: web.Request) -> web.Response:
     document = discovery.nodeinfo_document(
         version, ctx.software_version, usage, node.registration_mode == "open", node.name or ctx.node_name
     )
-    schema = discovery.NODEINFO_SCHEMAS[version]
-    return plain_json(document, content_type=f'application/json; profile="{schema}#"', cors=True)
+    return json_bytes(document)

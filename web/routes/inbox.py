@@ -6,6 +6,8 @@ account the same way). A suspended person's inbox still takes deliveries, as Mas
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from aiohttp import web
 
 from actors import accounts, blocks
@@ -13,7 +15,9 @@ from actors.errors import Forbidden
 from federation.signatures import SignatureError, check_owner
 from inbox_outbox import receive
 from web import signature_auth
-from web.context import get_context
+from storage import changes, memo
+from storage.memo import Memo
+from web.context import WebContext, get_context
 
 routes = web.RouteTableDef()
 _JSON_TYPES = ("application/activity+json", "application/ld+json", "application/json")
@@ -34,14 +38,40 @@ async def _read_body(request: web.Request) -> bytes:
     return await request.read()  # aiohttp stops at client_max_size (the same limit) with a 413
 
 
+@dataclass(frozen=True)
+class _Caches:
+    """What every POST asks, kept in memory (storage/memo.py): a write (a new block, a deleted account) by
+    any process of this node counts at once, one from another machine within ``storage.memo.TTL_SECONDS``."""
+
+    policy: blocks.PolicyCache
+    owners: Memo[str]  # (name as sent, actor type) -> the inbox owner's username
+    writer: receive.InboundWriter  # the inbound queue, one transaction per batch of concurrent POSTs
+
+
+_CACHES = web.AppKey("madeopen_inbox_caches", _Caches)
+
+
+def install(app: web.Application, context: WebContext) -> None:
+    app[_CACHES] = _Caches(
+        blocks.PolicyCache(context.sessions, allowlist=context.allowlist_mode),
+        Memo(changes.ACTORS, memo.TTL_SECONDS, context.sessions),
+        receive.InboundWriter(context.sessions),
+    )
+
+
 async def _recipient(request: web.Request) -> str | None:
     ctx = get_context(request)
     kind = request.match_info.get("kind")
     if kind is None:
         return ctx.urls.instance_actor() if request.path.startswith("/actor") else None
     actor_type = _PATH_TYPES[kind]
-    async with ctx.sessions() as session:
-        name = await accounts.public_name(session, request.match_info["name"], actor_type)
+    sent = request.match_info["name"]
+
+    async def load() -> str:
+        async with ctx.sessions() as session:
+            return await accounts.public_name(session, sent, actor_type)
+
+    name = await request.app[_CACHES].owners.get_or_load((sent, actor_type), load)
     return ctx.urls.actor(actor_type, name)
 
 
@@ -59,16 +89,15 @@ async def inbox(request: web.Request) -> web.Response:
     envelope = receive.parse_envelope(body)
     # The domain policy before the signature: a refused host's key is never fetched (PROTOCOL.md
     # "Domain policy"; the outbound client would refuse the fetch anyway).
-    async with ctx.sessions() as session:
-        if await blocks.refuses(session, envelope.actor, allowlist=ctx.allowlist_mode):
-            raise Forbidden(f"inbox: {blocks.host_of(envelope.actor)} is "
-                            + ("not on this server's allowlist" if ctx.allowlist_mode else "blocked by this server"))
+    if await request.app[_CACHES].policy.refuses(envelope.actor):
+        raise Forbidden(f"inbox: {blocks.host_of(envelope.actor)} is "
+                        + ("not on this server's allowlist" if ctx.allowlist_mode else "blocked by this server"))
     verified = await signature_auth.verify(request, body)
     try:
         check_owner(verified, envelope.actor)
     except SignatureError as exc:
         raise signature_auth.SignatureRefused(str(exc)) from None
-    await receive.enqueue(ctx.sessions, envelope, body, verified.key_id, recipient)
+    await request.app[_CACHES].writer.enqueue(envelope, body, verified.key_id, recipient)
     return web.Response(status=202, text="accepted\n")
 
 

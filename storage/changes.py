@@ -1,0 +1,106 @@
+"""Change counters: in-process caches learn that a table they were built from has been written.
+
+Every engine made by storage.engine watches the statements it sends: an INSERT, UPDATE, DELETE or
+TRUNCATE naming a watched table marks the connection, and the counter of each topic whose tables it
+names goes up when that connection commits and again when it is returned to the pool (after the commit
+has happened: a reader that loaded the old rows between the two sees the second bump). A cache keeps the
+counter it was filled under and refills when the counter has moved. This sees every write of this process,
+ORM or Core, whatever module made it, so the caches need no call at each place that edits an actor.
+
+Other processes on the same machine (a second web process, a worker, a CLI command: anything sharing
+the node's data directory) learn of it through a file per topic in ``<data dir>/changes/``, whose
+modification time the writing process sets at the same two moments; a reader compares it with a
+``stat`` (about a microsecond). Processes on other machines (several hosts on one PostgreSQL database) see
+neither: caches built on these counters also expire after a few seconds (storage/memo.py), which bounds
+how long such a change can go unnoticed.
+"""
+
+from __future__ import annotations
+
+import os
+import weakref
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+# What a local actor's documents (actor JSON, WebFinger) are built from.
+ACTORS = "actors"
+# What NodeInfo counts (people, local posts) and shows (the node settings).
+NODEINFO = "nodeinfo"
+# Remote actors' public keys (the inbox's signature check).
+REMOTE_KEYS = "remote_keys"
+# Domain blocks and the allowlist (the inbox's domain policy).
+DOMAIN_POLICY = "domain_policy"
+_ACTOR_TABLES = ("local_actors", "accounts", "groups", "profiles", "profile_tags", "node_settings")
+_TOPICS: dict[str, tuple[str, ...]] = {
+    ACTORS: _ACTOR_TABLES,
+    NODEINFO: (*_ACTOR_TABLES, "objects"),
+    REMOTE_KEYS: ("remote_keys", "remote_actors"),
+    DOMAIN_POLICY: ("domain_blocks", "domain_allows"),
+}
+_WRITES = ("INSERT", "UPDATE", "DELETE", "TRUNCATE", "WITH")  # WITH: a CTE may write (PostgreSQL)
+_PENDING = "madeopen_changed_topics"
+_counters: dict[str, int] = dict.fromkeys(_TOPICS, 0)
+_shared: weakref.WeakKeyDictionary[Any, Path] = weakref.WeakKeyDictionary()  # sync engine -> its changes dir
+
+
+def counter(topic: str, engine: AsyncEngine | None = None) -> tuple[int, int]:
+    """What a cache compares: the committed writes to ``topic``'s tables this process has seen, and when
+    another process sharing ``engine``'s change files last wrote them (both only go up)."""
+    directory = _shared.get(engine.sync_engine) if engine is not None else None
+    if directory is None:
+        return _counters[topic], 0
+    try:
+        return _counters[topic], os.stat(directory / topic).st_mtime_ns
+    except OSError:
+        return _counters[topic], -1  # the file is gone: count it as a change when it comes back
+
+
+def watch(engine: AsyncEngine, shared_dir: Path | None = None) -> None:
+    """Count ``engine``'s writes; with ``shared_dir``, tell the other processes using that directory too."""
+    if shared_dir is not None:
+        shared_dir.mkdir(parents=True, exist_ok=True)
+        for topic in _TOPICS:
+            (shared_dir / topic).touch()
+        _shared[engine.sync_engine] = shared_dir
+
+    def changed(topics: Iterable[str]) -> None:
+        for topic in topics:
+            _counters[topic] += 1
+            if shared_dir is not None:
+                _touch(shared_dir / topic)
+
+    def committing(conn: Any) -> None:
+        changed(conn.info.get(_PENDING, ()))
+
+    def returned(_dbapi_connection: Any, record: Any) -> None:
+        if record is not None:
+            changed(record.info.pop(_PENDING, ()))
+
+    event.listen(engine.sync_engine, "before_cursor_execute", _seen)
+    event.listen(engine.sync_engine, "commit", committing)
+    event.listen(engine.sync_engine.pool, "checkin", returned)
+
+
+def _touch(path: Path) -> None:
+    try:
+        os.utime(path)
+    except FileNotFoundError:
+        path.touch()
+
+
+def _topics_of(statement: str) -> set[str]:
+    if not statement.lstrip()[:8].upper().startswith(_WRITES):
+        return set()
+    lowered = statement.lower()
+    return {topic for topic, tables in _TOPICS.items() if any(table in lowered for table in tables)}
+
+
+def _seen(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+    topics = _topics_of(statement)
+    if topics:
+        conn.info.setdefault(_PENDING, set()).update(topics)
+

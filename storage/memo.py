@@ -1,0 +1,70 @@
+"""A small in-process cache whose entries lapse when a change counter moves or a TTL passes.
+
+The counters are storage/changes.py's: a write of this process, or of another process sharing the node's
+data directory, to the tables an entry was read from drops it at once; the TTL bounds how long a write
+from another machine (several hosts on one PostgreSQL database) can go unseen. Hot paths (the inbox, federation GETs) use it to
+answer without a database round trip.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from storage import changes
+from storage.engine import SessionMaker
+
+TTL_SECONDS = 5.0
+MAX_ENTRIES = 10_000  # a flood of distinct keys cannot grow it without bound: it is emptied when full
+V = TypeVar("V")
+
+
+@dataclass(frozen=True)
+class _Entry(Generic[V]):
+    value: V
+    counter: tuple[int, int]
+    expires: float
+
+
+class Memo(Generic[V]):
+    """Values by key, valid while ``topic``'s change counter stands still and for at most ``ttl`` seconds."""
+
+    def __init__(self, topic: str, ttl: float, sessions: SessionMaker | None = None) -> None:
+        self._topic = topic
+        self._ttl = ttl
+        # The engine whose change files tell of other processes' writes (storage/changes.py).
+        self._engine: AsyncEngine | None = sessions.kw.get("bind") if sessions is not None else None
+        self._entries: dict[object, _Entry[V]] = {}
+
+    def get(self, key: object) -> V | None:
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        if entry.counter != self.counter() or entry.expires < time.monotonic():
+            del self._entries[key]
+            return None
+        return entry.value
+
+    async def get_or_load(self, key: object, load: Callable[[], Awaitable[V]]) -> V:
+        """The cached value, else ``load()``'s (kept unless a write was seen while it loaded)."""
+        cached = self.get(key)
+        if cached is not None:
+            return cached
+        counter = self.counter()  # before loading: a write during the load makes it stale
+        value = await load()
+        self.put(key, value, counter)
+        return value
+
+    def counter(self) -> tuple[int, int]:
+        """The change counter now (take it before reading what ``put`` will keep)."""
+        return changes.counter(self._topic, self._engine)
+
+    def put(self, key: object, value: V, counter: tuple[int, int]) -> None:
+        """Keep ``value``, read when ``topic``'s counter was ``counter`` (taken before reading)."""
+        if len(self._entries) >= MAX_ENTRIES:
+            self._entries.clear()
+        self._entries[key] = _Entry(value, counter, time.monotonic() + self._ttl)

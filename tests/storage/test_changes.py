@@ -1,0 +1,44 @@
+"""storage/changes.py: the counters move on committed writes to their tables, and only then."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, text, update
+
+from madeopen.app import Services
+from storage import changes
+from storage.engine import create_engine
+from storage.models import DomainBlock, LocalActor
+
+
+async def test_reads_and_other_tables_leave_the_counters_alone(services: Services) -> None:
+    before = {topic: changes.counter(topic) for topic in (changes.ACTORS, changes.DOMAIN_POLICY)}
+    async with services.sessions.begin() as session:
+        await session.scalars(select(LocalActor))
+        await session.execute(text("UPDATE hosts SET failure_days = failure_days WHERE 1 = 0"))
+    assert {topic: changes.counter(topic) for topic in before} == before
+
+
+async def test_a_committed_write_moves_its_topic(services: Services) -> None:
+    actors, policy = changes.counter(changes.ACTORS), changes.counter(changes.DOMAIN_POLICY)
+    async with services.sessions.begin() as session:
+        await session.execute(update(LocalActor).values(display_name="x").where(LocalActor.id == -1))
+        assert changes.counter(changes.ACTORS) == actors  # not before the commit
+    assert changes.counter(changes.ACTORS) > actors
+    assert changes.counter(changes.DOMAIN_POLICY) == policy
+    async with services.sessions.begin() as session:  # the ORM's INSERT too
+        session.add(DomainBlock(domain="blocked.example", severity="block"))
+    assert changes.counter(changes.DOMAIN_POLICY) > policy
+
+
+async def test_another_engine_on_the_same_change_files_is_seen(services: Services) -> None:
+    """A second process of the node (here a second engine on the same data directory) announces its writes
+    through the change files; their time is the second half of the counter."""
+    other = create_engine(services.settings.database_url, changes_dir=services.settings.data_dir / "changes")
+    try:
+        before = changes.counter(changes.ACTORS, services.engine)
+        async with other.begin() as conn:
+            await conn.execute(update(LocalActor).values(display_name="x").where(LocalActor.id == -1))
+        after = changes.counter(changes.ACTORS, services.engine)
+        assert after[1] > before[1]
+    finally:
+        await other.dispose()
