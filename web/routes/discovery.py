@@ -87,7 +87,6 @@ async def nodeinfo_links(request: web.Request) -> web.Response:
 
 @routes.get("/nodeinfo/{version}")
 async def nodeinfo(request: web.Request) -> web.Response:
-    ctx = get_context(request)
     version = request.match_info["version"]
     if version not in discovery.NODEINFO_SCHEMAS:
         raise NotFound(f"no NodeInfo version {version!r}; try 2.0 or 2.1")
