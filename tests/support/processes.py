@@ -23,6 +23,13 @@ from typing import Any, ClassVar
 # The checkout: put on a script process's path so that `python -m tests.support.<module>` imports.
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
+
+def checkout_pythonpath() -> str:
+    """PYTHONPATH for a child process run outside the checkout: this checkout first, so a second worktree
+    (or a clone sharing another checkout's editable venv) runs its own code, not the venv's."""
+    return os.pathsep.join([str(REPO_ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])
+
+
 # How much of a script server's log goes into a failure message: its last lines say why it died.
 LOG_TAIL_CHARS = 4000
 
@@ -113,8 +120,7 @@ class ScriptServer:
         self.port = self.port or free_port()
         # The script runs in workdir, not the checkout: name the checkout on its path so it can import
         # this module (the test process has it through pytest's rootdir; the venv only has our packages).
-        paths = [str(REPO_ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
+        env = {**os.environ, "PYTHONPATH": checkout_pythonpath()}
         self.process = spawn(
             [sys.executable, "-m", self.module, *self.script_args()], cwd=self.workdir, log_path=self.log_path, env=env
         )

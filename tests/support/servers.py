@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 # free_port is also imported from here by tests that only need a port (its home is processes).
-from tests.support.processes import free_port, spawn, stop_process, wait_until_answers
+from tests.support.processes import checkout_pythonpath, free_port, spawn, stop_process, wait_until_answers
 
 MADEOPEN = [sys.executable, "-m", "madeopen.cli"]
 
@@ -35,6 +35,7 @@ class Node:
 
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("MADEOPEN_")}
+        env["PYTHONPATH"] = checkout_pythonpath()
         env.update(
             MADEOPEN_DOMAIN=self.domain,
             MADEOPEN_SCHEME="http",
