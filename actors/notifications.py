@@ -18,6 +18,9 @@ Recorded, in the same transaction as the event (the inbox handlers and the outbo
 - ``status``: the team set a thread's status with an official response; its author, and everyone who
   voted on, replied to or follows it is told (content.statuses.audience). Each change renews it.
 - ``answer``: the asker (or the team) accepted one of our people's replies as the question's answer.
+- ``doc_accepted``, ``doc_changes``, ``doc_declined``: the team of a group answered an edit one of our
+  people proposed to a doc (``object_uri`` the proposal's page here, or the ``Offer`` we sent to another
+  server's group; ``actor_uri`` the team member, or that group).
 
 Nobody is told of their own doing, nobody about a post in one of our private groups they may not read,
 and the same event is recorded once (a unique key; inserts are ``ON CONFLICT DO NOTHING``).
@@ -39,10 +42,14 @@ from actors.memberships import can_read, local_actor_by_uri
 from actors.urls import Urls
 from federation.html import plain_text, text_title
 from storage.models import (
-    Account, Flag, LocalActor, Membership, Notification, Object, RemoteActor, StatusChange, utcnow,
+    Account, Activity, Doc, DocProposal, Flag, LocalActor, Membership, Notification, Object, RemoteActor,
+    StatusChange, utcnow,
 )
 
-KINDS = ("join_request", "reply", "mention", "like", "report", "new_report", "not_accepted", "status", "answer")
+KINDS = ("join_request", "reply", "mention", "like", "report", "new_report", "not_accepted", "status", "answer",
+         "doc_accepted", "doc_changes", "doc_declined")
+DOC_ANSWERS = {"doc_accepted": "Your proposed edit was accepted.", "doc_changes": "The team asks for changes.",
+               "doc_declined": "Your proposed edit was declined."}
 # What the reporter is told a moderator did (Flag.outcome).
 OUTCOMES = {
     "removed": "The post was removed.",
@@ -164,6 +171,38 @@ async def answer_accepted(session: AsyncSession, urls: Urls, actor_uri: str, ans
     person = await _person(session, urls, answer.author_uri)
     if person is not None:
         await record(session, person.id, "answer", actor_uri, answer.uri, renew=True)
+
+
+async def doc_proposal(session: AsyncSession, urls: Urls, proposer_uri: str, actor_uri: str, kind: str,
+                       object_uri: str) -> None:
+    """The team (``actor_uri``) answered ``proposer_uri``'s proposed edit: they hear of it if one of ours."""
+    person = await _person(session, urls, proposer_uri)
+    if person is not None and proposer_uri != actor_uri:
+        await record(session, person.id, kind, actor_uri, object_uri, renew=True)
+
+
+async def sent_offer(session: AsyncSession, offer_id: str) -> dict[str, Any] | None:
+    """An ``Offer`` (a proposed edit) one of our people sent to another server's group, as sent."""
+    row = await session.scalar(select(Activity).where(Activity.uri == offer_id, Activity.type == "Offer"))
+    return row.document if row is not None else None
+
+
+async def _doc_target(session: AsyncSession, urls: Urls, row: Notification) -> tuple[str, str, str]:
+    """(the doc's title, the link, the team's words) of an answer to a proposed edit."""
+    answer = DOC_ANSWERS.get(row.kind, "")
+    if row.object_uri.startswith(urls.base + "/groups/") and "/proposals/" in row.object_uri:
+        tail = row.object_uri.rsplit("/", 1)[1]
+        proposal = await session.get(DocProposal, int(tail)) if tail.isdigit() and len(tail) < 10 else None
+        doc = await session.get(Doc, proposal.doc_id) if proposal is not None else None
+        if proposal is not None and doc is not None:
+            words = f"{answer} {proposal.response}".strip()
+            return doc.title, row.object_uri[len(urls.base):], words[:EXCERPT_CHARS]
+    sent = await sent_offer(session, row.object_uri)
+    article = sent.get("object") if sent else None
+    if isinstance(article, dict):
+        obj = await session.scalar(select(Object).where(Object.uri == article.get("id")))
+        return str(article.get("name") or "a doc"), post_link(obj, str(article.get("id"))), answer
+    return "a doc", "/notifications", answer
 
 
 async def _moderator_ids(session: AsyncSession, group_id: int) -> list[int]:
@@ -382,6 +421,8 @@ async def _view(session: AsyncSession, urls: Urls, row: Notification) -> Notific
     elif row.kind == "status":
         target_name, target_url = post_name(obj), post_link(obj, row.object_uri)
         excerpt = await _status_excerpt(session, obj)
+    elif row.kind in DOC_ANSWERS:
+        target_name, target_url, excerpt = await _doc_target(session, urls, row)
     elif row.kind == "answer":
         # The accepted reply is shown in its question's thread.
         question = await session.scalar(select(Object).where(Object.uri == obj.context_uri)) if obj else None

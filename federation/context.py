@@ -25,6 +25,8 @@ MADEOPEN_TERMS: dict[str, object] = {
     "threadStatus": "madeopen:threadStatus",
     "official": "madeopen:official",
     "duplicateOf": {"@id": "madeopen:duplicateOf", "@type": "@id"},
+    # A group's docs (federation.doc_article): the revision an Article (or an offered edit of it) is.
+    "docRevision": "madeopen:docRevision",
 }
 
 # Terms peers use that are outside AS2 (Mastodon's toot:, Lemmy's lemmy:) and our own (madeopen:).

@@ -38,10 +38,14 @@ def _filter_attribute(tag: str, attribute: str, value: str) -> str | None:
     return " ".join(kept) or None
 
 
-def sanitize_html(html: str) -> str:
+_HEADING_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
+
+
+def sanitize_html(html: str, *, headings: bool = False) -> str:
+    """``headings``: keep h1-h6 too (a group's docs, whose structure is their headings; content.docs)."""
     return nh3.clean(
         html,
-        tags=_TAGS,
+        tags=_TAGS | _HEADING_TAGS if headings else _TAGS,
         attributes=_ATTRIBUTES,
         attribute_filter=_filter_attribute,
         url_schemes={"http", "https", "mailto"},
@@ -82,8 +86,9 @@ def text_title(content_html: str, limit: int = TITLE_CHARS) -> str:
 _MARKDOWN = MarkdownIt("commonmark", {"html": False, "breaks": True}).enable("strikethrough")
 
 
-def render_markdown(source: str) -> str:
-    """Markdown -> HTML -> the allowlist (PROTOCOL.md "Validation": user Markdown rendered, then sanitised)."""
+def render_markdown(source: str, *, headings: bool = False) -> str:
+    """Markdown -> HTML -> the allowlist (PROTOCOL.md "Validation": user Markdown rendered, then sanitised).
+    ``headings``: the allowlist keeps h1-h6 (docs)."""
     if not source.strip():
         return ""
-    return sanitize_html(_MARKDOWN.render(source)).strip()
+    return sanitize_html(_MARKDOWN.render(source), headings=headings).strip()

@@ -6,6 +6,7 @@ from storage.models.content import (
     BoardCount, Featured, Flag, Follow, ModerationEntry, Object, ObjectRecipient, Reaction, StatusChange,
     ThreadFollower,
 )
+from storage.models.docs import Doc, DocCommentMark, DocProposal, DocRevision, DocSettings
 from storage.models.login import BrowserSession, LoginAttempt
 from storage.models.mail import MailMessage
 from storage.models.notifications import FeedToken, Notification
@@ -13,7 +14,8 @@ from storage.models.profiles import Profile, ProfileTag, SearchPending
 from storage.models.queues import Activity, Delivery, DomainAllow, DomainBlock, Host, InboundActivity, QueueWorker
 
 __all__ = [
-    "Account", "Activity", "Base", "BoardCount", "BrowserSession", "Delivery", "DomainAllow", "DomainBlock",
+    "Account", "Activity", "Base", "BoardCount", "BrowserSession", "Delivery", "Doc", "DocCommentMark", "DocProposal", "DocRevision",
+    "DocSettings", "DomainAllow", "DomainBlock",
     "FeedToken", "Featured", "Flag", "Follow", "Group", "Host", "InboundActivity", "LocalActor", "LoginAttempt",
     "MailMessage", "Membership",
     "ModerationEntry", "NodeSetting", "Notification", "Object", "ObjectRecipient", "Profile", "ProfileTag",

@@ -108,6 +108,9 @@ async def object_view(request: web.Request) -> web.Response:
             document = await content.object_document(session, obj)
     status = 410 if obj.deleted else 200
     if representation is Representation.HTML:
+        page = (obj.document or {}).get("url")
+        if obj.type == "Article" and not obj.deleted and isinstance(page, str) and page.startswith(ctx.urls.base + "/groups/"):
+            raise web.HTTPSeeOther(page[len(ctx.urls.base):])  # a group's doc: its own page (content.docs)
         return await thread_page(request, obj, status=status)  # web.routes.threads
     return activity_json(document, status=status)
 

@@ -1,0 +1,105 @@
+"""Comments on a doc: replies to its Article (so they federate like any reply, from any server), each
+optionally about one section (a heading's anchor), threaded by ``inReplyTo``, and resolvable.
+
+The reply itself is written by inbox_outbox.services.posts; here are its marks (section, resolved) and
+the threads the doc page shows, by section.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from actors.errors import Forbidden, InvalidInput, NotFound
+from content.docs.text import sections
+from content.store import aware
+from storage.models import Doc, DocCommentMark, Object, utcnow
+
+MAX_COMMENTS = 500
+
+
+def check_anchor(body: str, anchor: str | None) -> str | None:
+    """A section of the doc as it is now, or None (the whole doc)."""
+    if not anchor:
+        return None
+    if anchor not in {section.anchor for section in sections(body)}:
+        raise InvalidInput("that section is not in the doc (any more): comment on the whole doc or pick a heading")
+    return anchor
+
+
+async def mark(session: AsyncSession, doc: Doc, comment: Object, anchor: str | None) -> None:
+    session.add(DocCommentMark(object_id=comment.id, doc_id=doc.id, anchor=anchor))
+    await session.flush()
+
+
+async def comment_of(session: AsyncSession, doc: Doc, comment_id: int) -> Object:
+    obj = await session.get(Object, comment_id)
+    root = await session.get(Object, doc.object_id)
+    if obj is None or root is None or obj.context_uri != root.uri or obj.id == root.id or obj.deleted:
+        raise NotFound("no such comment on this doc")
+    return obj
+
+
+async def resolve(session: AsyncSession, doc: Doc, comment: Object, actor_uri: str, *, team: bool,
+                  resolved: bool = True) -> None:
+    """The team, or the comment's author, marks it resolved (or open again)."""
+    if not (team or comment.author_uri == actor_uri):
+        raise Forbidden("only the team or the comment's author resolves a comment")
+    row = await session.get(DocCommentMark, comment.id)
+    if row is None:
+        row = DocCommentMark(object_id=comment.id, doc_id=doc.id, anchor=None)
+        session.add(row)
+    row.resolved_by_uri = actor_uri if resolved else None
+    row.resolved_at = utcnow() if resolved else None
+    await session.flush()
+
+
+@dataclass
+class Comment:
+    id: int
+    uri: str
+    author_uri: str
+    content: str  # sanitised HTML
+    published: datetime
+    anchor: str | None
+    resolved: bool
+    local: bool
+    replies: list[Comment] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Threads:
+    """Top-level comments by section anchor (None: the whole doc), each with its replies nested."""
+
+    by_section: dict[str | None, list[Comment]]
+    count: int
+    open_count: int
+
+
+async def threads(session: AsyncSession, doc: Doc) -> Threads:
+    root = await session.get(Object, doc.object_id)
+    assert root is not None
+    rows = list(await session.execute(
+        select(Object, DocCommentMark)
+        .outerjoin(DocCommentMark, DocCommentMark.object_id == Object.id)
+        .where(Object.context_uri == root.uri, Object.id != root.id, Object.deleted.is_(False))
+        .order_by(Object.published, Object.id).limit(MAX_COMMENTS)
+    ))
+    made: dict[str, Comment] = {}
+    for obj, marks in rows:
+        made[obj.uri] = Comment(id=obj.id, uri=obj.uri, author_uri=obj.author_uri, content=obj.content,
+                                published=aware(obj.published), anchor=marks.anchor if marks else None,
+                                resolved=bool(marks and marks.resolved_at), local=obj.local)
+    by_section: dict[str | None, list[Comment]] = {}
+    for obj, _ in rows:
+        comment = made[obj.uri]
+        parent = made.get(obj.in_reply_to_uri or "")
+        if parent is not None:
+            parent.replies.append(comment)
+        else:
+            by_section.setdefault(comment.anchor, []).append(comment)
+    tops = [c for group in by_section.values() for c in group]
+    return Threads(by_section=by_section, count=len(made), open_count=sum(not c.resolved for c in tops))
