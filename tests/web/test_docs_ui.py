@@ -79,6 +79,12 @@ async def test_write_edit_history_diff_restore(ui: UI, services: Services) -> No
     assert "We open at 9." in _text(await ui.page(path))
     assert "Restored revision 1" in _text(await ui.page(path + "/history"))
 
+    # the feed of changes: each revision with its author, summary and diff
+    response = await ui.get("/feeds/groups/shop/docs.atom")
+    feed = html.unescape(await response.text())
+    assert response.status == 200 and "Opening hours (revision 3)" in feed and "Restored revision 1" in feed
+    assert "<del>9</del><ins>8</ins>" in feed and "<name>sam</name>" in feed
+
     # restoring a revision of another doc: not found here, nothing written
     other = await _write(ui, "Returns", "Thirty days.")
     before = await _revisions(services)

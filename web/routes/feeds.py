@@ -1,5 +1,6 @@
 """Atom and RSS feeds (issue #15): ``/feeds/groups/<name>.atom`` (a group's threads),
-``/feeds/groups/<name>/board.atom?kind=&status=`` (its board), ``/feeds/posts/<row id>.atom`` (a thread's
+``/feeds/groups/<name>/board.atom?kind=&status=`` (its board), ``/feeds/groups/<name>/docs.atom`` (changes to
+its docs), ``/feeds/posts/<row id>.atom`` (a thread's
 replies), ``/feeds/people/<name>.atom`` (a person's public posts) and ``/feeds/notifications.atom?token=``
 (one's notifications); ``.rss`` for RSS 2.0 instead of Atom.
 
@@ -21,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from actors import accounts, feed_tokens, group_pages, local
 from actors.errors import DomainError, NotFound
 from content import board, feeds
+from content.docs import feed as doc_feed
 from content.store import thread_root
 from inbox_outbox.services import threads
 from inbox_outbox.services.common import load_group
@@ -82,6 +84,15 @@ async def board_feed(request: web.Request) -> web.Response:
         query = board.parse_query(request.query)  # an unknown kind or status is a 400
         group = await _readable_group(session, request, reader)
         return await feeds.board_threads(session, get_context(request).urls, group, query)
+    return await _serve(request, build)
+
+
+@routes.get(f"/feeds/groups/{{name}}/docs.{_FMT}")
+async def docs_feed(request: web.Request) -> web.Response:
+    """Changes to a group's docs (content.docs.feed)."""
+    async def build(session: AsyncSession, reader: LocalActor | None) -> feeds.Feed:
+        group = await _readable_group(session, request, reader)
+        return await doc_feed.doc_changes(session, get_context(request).urls, group)
     return await _serve(request, build)
 
 
