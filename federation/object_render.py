@@ -89,6 +89,9 @@ def stored_document(data: ObjectData) -> dict[str, Any]:
         doc["endTime"] = iso(data.end_time)
     if data.start_time:
         doc["startTime"] = iso(data.start_time)
+    if data.doc_revision is not None:  # a doc of a Made Open group (federation.doc_article)
+        doc["docRevision"] = data.doc_revision
+        doc["source"] = {"content": data.doc_source or "", "mediaType": "text/markdown"}
     if data.location:
         doc["location"] = {"type": "Place", "name": data.location}
     doc.update(render_terms(data.board))  # the board's terms, as parsed (federation.board_terms)

@@ -96,6 +96,10 @@ class ObjectData:
     attributed_groups: tuple[str, ...] = ()
     # The board's terms (federation.board_terms): a thread's kind and status, official responses.
     board: BoardTerms = BoardTerms()
+    # A group's doc on a Made Open node (federation.doc_article): its revision and Markdown, so our
+    # people can propose an edit of it (an Offer of the revised Article).
+    doc_revision: int | None = None
+    doc_source: str | None = None
 
     @property
     def public(self) -> bool:
@@ -157,6 +161,10 @@ def parse_object(doc: dict[str, Any]) -> ObjectData:
     if board.kind is not None:
         content = without_status_paragraph(content)
     end_time = parse_time(doc.get("endTime")) or (parse_time(doc.get("closed")) if kind == "Question" else None)
+    revision = doc.get("docRevision")
+    doc_revision = revision if kind == "Article" and type(revision) is int and revision > 0 else None
+    source = doc.get("source")
+    markdown = source.get("content") if isinstance(source, dict) else None
     return ObjectData(
         id=str(object_id),
         type=str(kind),
@@ -184,6 +192,8 @@ def parse_object(doc: dict[str, Any]) -> ObjectData:
         location=location_name(doc.get("location")) if kind == "Event" else "",
         attributed_groups=groups,
         board=board,
+        doc_revision=doc_revision,
+        doc_source=markdown[:MAX_CONTENT] if doc_revision is not None and isinstance(markdown, str) else None,
     )
 
 

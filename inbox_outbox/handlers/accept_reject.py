@@ -11,6 +11,9 @@ A ban record (state ``banned``, see handlers.block) is never turned back into a 
 ``Reject{Create}`` (embedded, or the id of our Create) is a group refusing a post one of our people sent
 it (inbox_outbox.post_acceptance). An Accept of a Follow of a remote group backfills the group's recent
 threads from its outbox (inbox_outbox.backfill), so a new member does not face an empty group.
+
+``Accept``/``Reject`` of an ``Offer`` (a proposed edit one of our people sent to a group's doc) tells
+them the answer (inbox_outbox.services.docs.offer_answered).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from inbox_outbox.federation import Federation
 from inbox_outbox.follows import BANNED
 from inbox_outbox.handlers.registry import Drop, Incoming, handles
 from inbox_outbox.ids import is_local
+from inbox_outbox.services.docs import offer_answered
 from storage.models import Follow
 
 log = logging.getLogger(__name__)
@@ -50,6 +54,9 @@ async def _our_follow(session: AsyncSession, fed: Federation, inner: Any) -> Fol
 @handles("Accept", "Reject")
 async def on_answer(fed: Federation, incoming: Incoming) -> None:
     inner = incoming.activity.get("object")
+    if (isinstance(inner, dict) and inner.get("type") == "Offer") or isinstance(inner, str):
+        if await offer_answered(fed, incoming.actor.uri, incoming.activity):
+            return
     if isinstance(inner, dict) and inner.get("type") == "Create" and incoming.type == "Reject":
         await post_acceptance.rejected(fed, incoming.actor.uri, incoming.activity)
         return

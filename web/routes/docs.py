@@ -19,6 +19,7 @@ from actors.node_settings import InvalidFields
 from content.docs import pages, proposals, views
 from content.docs.text import MAX_DOC_BODY, MAX_DOC_TITLE, MAX_SUMMARY
 from inbox_outbox.services import docs as service
+from inbox_outbox.services import threads
 from inbox_outbox.services.common import load_group
 from web import forms, sessions
 from web.context import get_context
@@ -420,3 +421,46 @@ async def resolve(request: web.Request) -> web.Response:
                                                       request.match_info["name"], _doc_id(request),
                                                       int(request.match_info["comment"]),
                                                       forms.text(form, "resolved") != "no"))
+
+
+# --------------------------------------------------------------------------------------------------
+# A doc of another server's group (another Made Open node): propose an edit, sent as an Offer
+
+
+async def _remote_doc(request: web.Request) -> service.RemoteDoc:
+    ctx = get_context(request)
+    async with ctx.sessions() as session:
+        await threads.visible_post(session, ctx.urls, int(request.match_info["id"]), viewer_uri(request))
+        return await service.remote_doc(session, int(request.match_info["id"]))
+
+
+def _remote_propose_page(request: web.Request, found: service.RemoteDoc, values: dict[str, str],
+                         errors: dict[str, str], status: int = 200) -> web.Response:
+    shown = {"path": f"/posts/{found.post_id}", "title": found.group.display_name or found.group.username}
+    return html_page(request, "docs_propose.html", status=status, group=shown, values=values, errors=errors,
+                     labels=LABELS, hint=MARKDOWN_HINT, max_title=MAX_DOC_TITLE,
+                     action=f"/posts/{found.post_id}/propose-edit", back=f"/posts/{found.post_id}",
+                     remote_server=found.group.domain)
+
+
+@routes.get("/posts/{id:[0-9]{1,9}}/propose-edit")
+async def remote_propose_form(request: web.Request) -> web.Response:
+    sessions.require_user(request)
+    found = await _remote_doc(request)
+    return _remote_propose_page(request, found, {"title": found.title, "body": found.source,
+                                                 "base": str(found.revision)}, {})
+
+
+@routes.post("/posts/{id:[0-9]{1,9}}/propose-edit")
+async def remote_propose_submit(request: web.Request) -> web.Response:
+    user = sessions.require_user(request)
+    found = await _remote_doc(request)
+    form = await forms.read(request)
+    values = {"title": forms.text(form, "title"), "body": _long_text(form, "body"), "reason": forms.text(form, "reason"),
+              "base": str(found.revision)}
+    try:
+        done = await service.propose_remote(get_context(request).fed, user.username, found.post_id,
+                                            title=values["title"], body=values["body"], reason=values["reason"])
+    except InvalidFields as exc:
+        return _remote_propose_page(request, found, values, exc.errors, status=400)
+    return await _done(request, done)

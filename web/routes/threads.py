@@ -163,9 +163,12 @@ async def thread_page(request: web.Request, obj: Object, *, status: int = 200,
         root = await thread_root(session, obj)
         on_board = await thread_board.thread_board(session, ctx.urls, root, viewer_uri(request))
     helpers = await post_helpers(request, obj)
+    # A doc of another Made Open node's group (an Article with its revision): edits can be proposed.
+    remote_doc = root.type == "Article" and not root.local and isinstance((root.document or {}).get("docRevision"), int)
     return html_page(request, "thread.html", status=status, thread=view, focus=view.focus,
                      reply_form=reply_form or {}, helpers=helpers, uri=obj.uri, board=on_board,
-                     root_id=root.id, status_form=status_form or {}, status_labels=STATUS_LABELS)
+                     root_id=root.id, status_form=status_form or {}, status_labels=STATUS_LABELS,
+                     remote_doc=remote_doc and not root.deleted)
 
 
 @routes.get(f"/posts/{_ID}")
