@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
+from content.docs.diff import lines
+
 
 @dataclass(frozen=True)
 class Clash:
@@ -58,7 +60,7 @@ def _line(text: str) -> str:
 def merge(base: str, mine: str, theirs: str, *, mine_label: str = "your text",
           theirs_label: str = "the saved text") -> Merged:
     """``mine`` and ``theirs`` both started from ``base``: one text with both sides' changes."""
-    b, m, t = (text.splitlines(keepends=True) for text in (base, mine, theirs))
+    b, m, t = (lines(text) for text in (base, mine, theirs))
     out: list[str] = []
     clashes: list[Clash] = []
     zb = zm = zt = 0

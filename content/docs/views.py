@@ -148,7 +148,7 @@ async def doc_page(session: AsyncSession, urls: Urls, group: LocalActor, doc: Do
     siblings = await pages.listing(session, group.id)
     entries = {entry.id: entry for entry in tree(siblings, group.username)}
     return DocPage(
-        id=doc.id, title=doc.title, path=pages.doc_path(group.username, doc.id), html=render(current.body),
+        id=doc.id, title=doc.title, path=pages.doc_path(group.username, doc.id), html=obj.content,  # rendered on save
         revision=(await revision_lines(session, urls, [current]))[0], sections=found, tags=list(doc.tags or []),
         parent=entries.get(doc.parent_id) if doc.parent_id else None,
         children=[entries[d.id] for d in siblings if d.parent_id == doc.id and d.id in entries],

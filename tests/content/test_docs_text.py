@@ -66,3 +66,12 @@ def test_bad_docs_are_refused_field_by_field() -> None:
     assert check_tags("Handbook, #setup handbook") == ["handbook", "setup"]
     with pytest.raises(InvalidFields):
         check_tags("no/slashes")
+
+
+def test_a_long_rewrite_is_matched_line_with_line_and_loses_nothing() -> None:
+    old = "".join(f"paragraph {n} " + "word " * 300 + "\n\n" for n in range(40))
+    new = "".join(f"paragraph {n} " + "term " * 300 + "\n\n" for n in range(41))
+    changed = diff(old, new)
+    assert "".join(p.text for p in changed.pieces if p.kind != "added") == old
+    assert "".join(p.text for p in changed.pieces if p.kind != "removed") == new
+    assert changed.removed_words == 40 * 300 and changed.added_words == 41 * 300 + 2
