@@ -13,7 +13,7 @@ from actors.notifications import describe_actor
 from actors.urls import Urls
 from content.docs import comments, pages, proposals
 from content.docs.diff import Diff, Row, diff, side_by_side
-from content.docs.text import Section, render, sections
+from content.docs.text import Section, sections
 from content.store import aware
 from storage.models import Doc, DocProposal, DocRevision, LocalActor, Object
 

@@ -17,7 +17,7 @@ from actors import group_pages
 from actors.errors import InvalidInput, NotFound
 from actors.node_settings import InvalidFields
 from content.docs import pages, proposals, views
-from content.docs.text import MAX_DOC_BODY, MAX_DOC_TITLE, MAX_SUMMARY
+from content.docs.text import MAX_DOC_BODY, MAX_DOC_TITLE, MAX_SUMMARY, render
 from inbox_outbox.services import docs as service
 from inbox_outbox.services import threads
 from inbox_outbox.services.common import load_group
@@ -255,7 +255,7 @@ async def revision(request: web.Request) -> web.Response:
         found = await pages.revision(session, doc, int(request.match_info["number"]))
         line = (await views.revision_lines(session, ctx.urls, [found]))[0]
     return html_page(request, "docs_revision.html", group=about, access=place, doc=doc, line=line,
-                     doc_path=pages.doc_path(group.username, doc.id), html=views.render(found.body),
+                     doc_path=pages.doc_path(group.username, doc.id), html=render(found.body),
                      current=found.number == doc.head)
 
 
