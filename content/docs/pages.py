@@ -22,7 +22,7 @@ from actors.memberships import find_membership
 from actors.urls import Urls
 from content.docs.merge import Clash, merge
 from content.docs.text import check_doc, render, slug
-from content.store import aware
+from content.store import aware, tombstone
 from federation.context import PUBLIC
 from federation.doc_article import DocArticle, render_article
 from storage.models import Doc, DocRevision, DocSettings, LocalActor, Object, utcnow
@@ -301,11 +301,13 @@ async def set_place(session: AsyncSession, doc: Doc, parent_id: int | None, tags
 
 
 async def delete(session: AsyncSession, doc: Doc) -> Object:
-    """The doc goes (its history stays, unseen); sub-pages move up to its parent."""
+    """The doc goes (its history stays, unseen; its Article becomes a tombstone); sub-pages move up to
+    its parent."""
     doc.deleted = True
     for child in await session.scalars(select(Doc).where(Doc.parent_id == doc.id)):
         child.parent_id = doc.parent_id
     obj = await session.get(Object, doc.object_id)
     assert obj is not None
+    tombstone(obj)
     await session.flush()
     return obj

@@ -87,18 +87,21 @@ async def create_doc(fed: Federation, username: str, group_name: str, *, title: 
 
 
 async def save_doc(fed: Federation, username: str, group_name: str, doc_id: int, *, base: int, title: str,
-                   body: str, summary: str = "") -> Done:
-    """A new revision; ``pages.StaleSave`` (nothing written) when ``base`` is no longer the head."""
+                   body: str, summary: str = "", tags: str | None = None, parent_id: int | None = None) -> Done:
+    """A new revision; ``pages.StaleSave`` (nothing written) when ``base`` is no longer the head.
+    ``tags`` (not None): the doc's tags and parent are set in the same transaction."""
     async with fed.sessions.begin() as session:
         group, place, viewer = await _group_and_access(session, fed.urls, group_name, username)
         doc = await pages.find(session, group, doc_id)
         pages.require(place.edit, "you may not edit this doc directly: propose your edit instead")
+        if tags is not None:
+            await pages.set_place(session, doc, parent_id, check_tags(tags))
         saved = await pages.save(session, fed.urls, group, doc, viewer or "", base=base, title=title, body=body,
                                  summary=summary)
         if saved.changed:
             await _publish(session, fed.urls, group, await _object(session, doc), "Update")
         path = pages.doc_path(group.username, doc.id)
-        return Done(path, f"Saved as revision {doc.head}." if saved.changed else "Nothing changed: no new revision.")
+        return Done(path, f"Saved as revision {doc.head}." if saved.changed else "Saved; the text is unchanged, so no new revision.")
 
 
 async def restore(fed: Federation, username: str, group_name: str, doc_id: int, number: int) -> Done:
@@ -109,16 +112,6 @@ async def restore(fed: Federation, username: str, group_name: str, doc_id: int, 
         made = await pages.restore(session, fed.urls, group, doc, number, viewer or "")
         await _publish(session, fed.urls, group, await _object(session, doc), "Update")
         return Done(pages.doc_path(group.username, doc.id), f"Revision {number} is back, as revision {made.number}.")
-
-
-async def set_place(fed: Federation, username: str, group_name: str, doc_id: int, *, parent_id: int | None,
-                    tags: str) -> Done:
-    async with fed.sessions.begin() as session:
-        group, place, _ = await _group_and_access(session, fed.urls, group_name, username)
-        doc = await pages.find(session, group, doc_id)
-        pages.require(place.edit, "you may not edit this doc directly")
-        await pages.set_place(session, doc, parent_id, check_tags(tags))
-        return Done(pages.doc_path(group.username, doc.id), "Saved.")
 
 
 async def delete_doc(fed: Federation, username: str, group_name: str, doc_id: int) -> Done:

@@ -79,6 +79,17 @@ async def test_write_edit_history_diff_restore(ui: UI, services: Services) -> No
     assert "We open at 9." in _text(await ui.page(path))
     assert "Restored revision 1" in _text(await ui.page(path + "/history"))
 
+    # the tree: a sub-page; a doc never sits under itself or its own sub-page (nothing saved)
+    child = await _write(ui, "Winter hours", "Shorter.", parent=path.rsplit("/", 1)[1])
+    listing = await ui.page("/groups/shop/docs")
+    assert "doc-depth-1" in listing and listing.index("Opening hours") < listing.index("Winter hours")
+    response = await ui.post(path + "/edit", {"title": "Opening hours", "body": "Changed", "base": "3",
+                                              "parent": child.rsplit("/", 1)[1]})
+    page = await response.text()
+    assert response.status == 400 and "cannot sit under itself" in page and ">Changed</textarea>" in page
+    assert "We open at 9." in _text(await ui.page(path))
+    assert "Winter hours" not in await ui.page("/groups/shop/docs?tag=handbook")
+
     # the feed of changes: each revision with its author, summary and diff
     response = await ui.get("/feeds/groups/shop/docs.atom")
     feed = html.unescape(await response.text())
@@ -110,7 +121,7 @@ async def test_write_edit_history_diff_restore(ui: UI, services: Services) -> No
     async with services.sessions() as session:
         kinds = [row for row in await session.scalars(select(Activity.type).where(
             Activity.actor_uri == "https://node.test/groups/shop").order_by(Activity.id))]
-    assert kinds.count("Create") == 2 and kinds.count("Update") == 2
+    assert kinds.count("Create") == 3 and kinds.count("Update") == 2  # three docs, two new revisions
 
 
 async def test_stale_save_merges_without_loss(ui: UI, second_ui: UI, services: Services) -> None:  # noqa: F811
@@ -176,6 +187,28 @@ async def test_proposals_comments_and_permissions(ui: UI, second_ui: UI, service
     response = await ui.post(proposal + "/decide", {"decision": "decline", "comment": "no"})
     assert response.status == 400  # answered already
 
+    # another edit: the team asks for changes, erin revises it, the team declines it; erin is told each time
+    response = await second_ui.post(path + "/propose", {"title": "Returns", "body": "# Policy\n\nNinety days.\n\n# Contact\n\nMail us.\n",
+                                                        "base": "2", "reason": "Generous."})
+    second = response.headers["Location"]
+    response = await ui.post(second + "/decide", {"decision": "changes", "comment": "Say which products."})
+    assert response.status == 303
+    page = _text(await second_ui.page(second))
+    assert "Changes asked" in page and "Say which products." in page and "Revise your edit" in page
+    response = await second_ui.post(second + "/revise", {"title": "Returns", "body": "# Policy\n\nNinety days for books.\n",
+                                                         "reason": ""})
+    assert response.status == 400 and "Ninety days for books." in await response.text()
+    response = await second_ui.post(second + "/revise", {"title": "Returns", "body": "# Policy\n\nNinety days for books.\n",
+                                                         "reason": "Books only."})
+    assert response.status == 303
+    assert "Waiting for review" in _text(await ui.page(second))
+    response = await ui.post(second + "/decide", {"decision": "decline", "comment": "Books are rare here."})
+    assert response.status == 303
+    notes = _text(await second_ui.page("/notifications"))
+    assert "sam declined your proposed edit of Returns" in notes and "Books are rare here." in notes
+    assert "sam asks for changes to your proposed edit of Returns" in notes
+    assert (await ui.get(second)).status == 200
+
     # comments: on a section, threaded, resolvable by the team or the author
     response = await second_ui.post(path + "/comments", {"comment": "What about sales?", "anchor": "s-policy"})
     assert response.status == 303
@@ -202,8 +235,10 @@ async def test_proposals_comments_and_permissions(ui: UI, second_ui: UI, service
                                                         "reason": "x"})
     assert response.status == 404 and "that doc was deleted" in await response.text()
     async with services.sessions() as session:
-        assert await session.scalar(select(func.count()).select_from(DocProposal)) == 1
+        assert await session.scalar(select(func.count()).select_from(DocProposal)) == 2
         assert (await session.scalar(select(Doc))).deleted
+        article = await session.scalar(select(Object).where(Object.type == "Article"))
+    assert article.deleted and article.name == ""  # a tombstone: gone from the group, search and peers
 
 
 async def test_who_edits_is_the_teams_choice(ui: UI, second_ui: UI, services: Services) -> None:  # noqa: F811

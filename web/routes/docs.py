@@ -199,9 +199,8 @@ async def edit_submit(request: web.Request) -> web.Response:
     try:
         base = _number(values["base"], "the revision you started from")
         done = await service.save_doc(ctx.fed, user.username, group.username, doc_id, base=base,
-                                      title=values["title"], body=values["body"], summary=values["summary"])
-        await service.set_place(ctx.fed, user.username, group.username, doc_id,
-                                parent_id=_optional_number(values["parent"], "parent"), tags=values["tags"])
+                                      title=values["title"], body=values["body"], summary=values["summary"],
+                                      tags=values["tags"], parent_id=_optional_number(values["parent"], "parent"))
     except pages.StaleSave as stale:
         async with ctx.sessions() as session:
             doc = await pages.find(session, group, doc_id)
