@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from actors import local
 from content.docs.text import MAX_DOC_BODY
 from madeopen.app import Services
-from storage.models import Activity, Doc, DocProposal, DocRevision, Membership, Notification, Object
+from storage.models import Activity, Doc, DocProposal, DocRevision, Membership, Notification, Object, RemoteActor
 from tests.support.web_ui import UI, create_person, second_ui, ui  # noqa: F401  (fixtures)
 
 
@@ -257,3 +257,38 @@ async def test_who_edits_is_the_teams_choice(ui: UI, second_ui: UI, services: Se
     assert response.status == 303
     async with services.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(Notification)) == 0
+
+
+async def test_proposing_an_edit_of_another_servers_doc(ui: UI, services: Services) -> None:  # noqa: F811
+    """Node B's side: a doc of a group on another Made Open node, as we hold its Article; the edit goes
+    to that group as an Offer (the multinode test follows it there and back)."""
+    await create_person(services, "bea")
+    group_uri = "https://a.example/groups/shop"
+    article = {"id": "https://a.example/objects/1", "type": "Article", "attributedTo": group_uri,
+               "audience": group_uri, "name": "Returns", "content": "<p>Thirty days.</p>",
+               "source": {"content": "Thirty days.", "mediaType": "text/markdown"}, "docRevision": 4,
+               "to": [group_uri, "https://www.w3.org/ns/activitystreams#Public"]}
+    async with services.sessions.begin() as session:
+        session.add(RemoteActor(uri=group_uri, actor_type="Group", username="shop", domain="a.example",
+                                inbox="https://a.example/groups/shop/inbox", document={}))
+        obj = Object(uri=article["id"], local=False, type="Article", author_uri=group_uri, audience_uri=group_uri,
+                     context_uri=article["id"], name="Returns", content="<p>Thirty days.</p>", public=True,
+                     document=article)
+        session.add(obj)
+        await session.flush()
+        post_id = obj.id
+    await ui.log_in("bea")
+    assert "Propose an edit of this doc" in await ui.page(f"/posts/{post_id}")
+    form = html.unescape(await ui.page(f"/posts/{post_id}/propose-edit"))
+    assert ">Thirty days.</textarea>" in form and "a group on a.example" in form
+    response = await ui.post(f"/posts/{post_id}/propose-edit", {"title": "", "body": "Sixty days.", "reason": ""})
+    page = await response.text()
+    assert response.status == 400 and "give the doc a title" in page and "say why" in page and "Sixty days." in page
+    response = await ui.post(f"/posts/{post_id}/propose-edit", {"title": "Returns", "body": "Sixty days.",
+                                                                 "reason": "The law changed."})
+    assert response.status == 303
+    async with services.sessions() as session:
+        [offer] = list(await session.scalars(select(Activity.document).where(Activity.type == "Offer")))
+    assert offer["target"] == group_uri and offer["summary"] == "The law changed."
+    assert offer["object"]["id"] == article["id"] and offer["object"]["docRevision"] == 4
+    assert offer["object"]["source"]["content"] == "Sixty days."
