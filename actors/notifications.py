@@ -18,6 +18,8 @@ Recorded, in the same transaction as the event (the inbox handlers and the outbo
 - ``status``: the team set a thread's status with an official response; its author, and everyone who
   voted on, replied to or follows it is told (content.statuses.audience). Each change renews it.
 - ``answer``: the asker (or the team) accepted one of our people's replies as the question's answer.
+- ``doc_proposed``: someone proposed an edit of a doc of one of our groups; the group's local team
+  (owners, admins, moderators, staff) is told (``object_uri`` the proposal's page).
 - ``doc_accepted``, ``doc_changes``, ``doc_declined``: the team of a group answered an edit one of our
   people proposed to a doc (``object_uri`` the proposal's page here, or the ``Offer`` we sent to another
   server's group; ``actor_uri`` the team member, or that group).
@@ -37,6 +39,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.errors import InvalidInput
+from actors.group_pages import TEAM_ROLES
 from actors.local import MODERATOR_ROLES
 from actors.memberships import can_read, local_actor_by_uri
 from actors.urls import Urls
@@ -47,8 +50,8 @@ from storage.models import (
 )
 
 KINDS = ("join_request", "reply", "mention", "like", "report", "new_report", "not_accepted", "status", "answer",
-         "doc_accepted", "doc_changes", "doc_declined")
-DOC_ANSWERS = {"doc_accepted": "Your proposed edit was accepted.", "doc_changes": "The team asks for changes.",
+         "doc_proposed", "doc_accepted", "doc_changes", "doc_declined")
+DOC_ANSWERS = {"doc_proposed": "", "doc_accepted": "Your proposed edit was accepted.", "doc_changes": "The team asks for changes.",
                "doc_declined": "Your proposed edit was declined."}
 # What the reporter is told a moderator did (Flag.outcome).
 OUTCOMES = {
@@ -181,6 +184,16 @@ async def doc_proposal(session: AsyncSession, urls: Urls, proposer_uri: str, act
         await record(session, person.id, kind, actor_uri, object_uri, renew=True)
 
 
+async def doc_proposed(session: AsyncSession, group_id: int, proposer_uri: str, object_uri: str) -> None:
+    """A new proposed edit of a doc of our group ``group_id``: its local team hears of it."""
+    team = await session.scalars(
+        select(LocalActor.id).join(Membership, Membership.local_actor_id == LocalActor.id).where(
+            Membership.group_id == group_id, Membership.state == "accepted", Membership.role.in_(TEAM_ROLES),
+            LocalActor.actor_type == "person"))
+    for recipient_id in team:
+        await record(session, recipient_id, "doc_proposed", proposer_uri, object_uri, group_id=group_id, renew=True)
+
+
 async def sent_offer(session: AsyncSession, offer_id: str) -> dict[str, Any] | None:
     """An ``Offer`` (a proposed edit) one of our people sent to another server's group, as sent."""
     row = await session.scalar(select(Activity).where(Activity.uri == offer_id, Activity.type == "Offer"))
@@ -195,7 +208,7 @@ async def _doc_target(session: AsyncSession, urls: Urls, row: Notification) -> t
         proposal = await session.get(DocProposal, int(tail)) if tail.isdigit() and len(tail) < 10 else None
         doc = await session.get(Doc, proposal.doc_id) if proposal is not None else None
         if proposal is not None and doc is not None:
-            words = f"{answer} {proposal.response}".strip()
+            words = proposal.reason if row.kind == "doc_proposed" else f"{answer} {proposal.response}".strip()
             return doc.title, row.object_uri[len(urls.base):], words[:EXCERPT_CHARS]
     sent = await sent_offer(session, row.object_uri)
     article = sent.get("object") if sent else None

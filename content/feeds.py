@@ -34,7 +34,7 @@ FEED_SIZE = 30
 VERBS = {"join_request": "asked to join", "reply": "replied to your post", "mention": "mentioned you in",
          "like": "liked your post", "report": "dealt with", "new_report": "reported",
          "not_accepted": "did not accept your post", "status": "set the status of",
-         "answer": "accepted your answer to", "doc_accepted": "accepted your proposed edit of",
+         "answer": "accepted your answer to", "doc_proposed": "proposed an edit of", "doc_accepted": "accepted your proposed edit of",
          "doc_changes": "asks for changes to your proposed edit of", "doc_declined": "declined your proposed edit of"}
 _LIGHT = defer(Object.document)
 

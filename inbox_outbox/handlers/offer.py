@@ -17,6 +17,7 @@ import logging
 
 from sqlalchemy import select
 
+from actors import notifications
 from actors.errors import DomainError
 from content.docs import pages, proposals
 from federation.activities import activity, object_id
@@ -59,10 +60,12 @@ async def on_offer(fed: Federation, incoming: Incoming) -> None:
             deleted_group = group
         else:
             try:
-                await proposals.propose(session, doc, incoming.actor.uri, base=edit.base, title=edit.title,
-                                        body=edit.source, reason=edit.reason, offer_uri=incoming.id)
+                made = await proposals.propose(session, doc, incoming.actor.uri, base=edit.base, title=edit.title,
+                                               body=edit.source, reason=edit.reason, offer_uri=incoming.id)
             except DomainError as exc:
                 raise Drop(f"the offered edit of {edit.article}: {exc.message}") from None
+            await notifications.doc_proposed(session, group.id, incoming.actor.uri,
+                                             fed.urls.base + proposals.proposal_path(group.username, doc.id, made.id))
             return
     async with fed.sessions.begin() as session:  # a deleted doc: the proposer's server is told
         assert deleted_group is not None

@@ -150,7 +150,9 @@ async def propose(fed: Federation, username: str, group_name: str, doc_id: int, 
         doc = await pages.find(session, group, doc_id)
         pages.require(place.propose, "you may not propose edits in this group")
         made = await proposals.propose(session, doc, viewer or "", base=base, title=title, body=body, reason=reason)
-        return Done(proposals.proposal_path(group.username, doc.id, made.id),
+        path = proposals.proposal_path(group.username, doc.id, made.id)
+        await notifications.doc_proposed(session, group.id, made.proposer_uri, fed.urls.base + path)
+        return Done(path,
                     "Your proposed edit is with the team. You will be told when they answer.")
 
 
@@ -161,6 +163,8 @@ async def revise(fed: Federation, username: str, group_name: str, doc_id: int, p
         doc = await pages.find(session, group, doc_id)
         proposal = await proposals.find(session, doc, proposal_id)
         await proposals.revise(session, doc, proposal, viewer or "", title=title, body=body, reason=reason)
+        await notifications.doc_proposed(session, group.id, proposal.proposer_uri, fed.urls.base
+                                         + proposals.proposal_path(group.username, doc.id, proposal.id))
         return Done(proposals.proposal_path(group.username, doc.id, proposal.id), "Your revised edit is with the team.")
 
 

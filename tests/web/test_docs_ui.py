@@ -107,7 +107,8 @@ async def test_write_edit_history_diff_restore(ui: UI, services: Services) -> No
     async with services.sessions() as session:
         article = await session.scalar(select(Object).where(Object.type == "Article", Object.name == "Opening hours"))
     assert article is not None and article.author_uri == "https://node.test/groups/shop"
-    assert "Opening hours" in await ui.page("/groups/shop")
+    for listing in ("/groups/shop", "/groups/shop?sort=active", "/local", "/home"):
+        assert "Opening hours" in await ui.page(listing), listing
     response = await ui.get(article.uri[len("https://node.test"):])
     assert response.status == 303 and response.headers["Location"] == path  # the Article's page is the doc's
     assert "Opening hours by The Shop" in _text(await ui.page("/search?q=open+sundays"))
@@ -172,7 +173,9 @@ async def test_proposals_comments_and_permissions(ui: UI, second_ui: UI, service
     assert response.status == 303
     proposal = response.headers["Location"]
 
-    # the team's queue shows the diff; asking for changes needs a comment
+    # the team is told; its queue shows the diff; asking for changes needs a comment
+    notes = _text(await ui.page("/notifications"))
+    assert "erin proposed an edit of Returns" in notes and "The law changed." in notes
     queue = await ui.page("/groups/shop/docs/proposals")
     assert "<del>Thirty</del><ins>Sixty</ins>" in queue and "The law changed." in queue
     response = await ui.post(proposal + "/decide", {"decision": "changes", "comment": ""})

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from inbox_outbox.services import docs
-from storage.models import DocProposal, DocRevision
+from storage.models import DocProposal, DocRevision, Notification
 from tests.inbox_outbox.content_support import World, activity, join_local, published, receive, stored
 
 
@@ -41,6 +41,9 @@ async def test_an_offered_edit_is_queued_and_its_acceptance_answered(content_wor
     [proposal] = await _proposals(w)
     assert (proposal.proposer_uri, proposal.offer_uri, proposal.base, proposal.reason) == (
         w.carol.id, offer["id"], 1, "The law changed.")
+    async with w.services.sessions() as session:  # alice, the owner, is told
+        told = list(await session.scalars(select(Notification.actor_uri).where(Notification.kind == "doc_proposed")))
+    assert told == [w.carol.id]
 
     assert w.services.fed is not None
     doc_id = int(path.rsplit("/", 1)[1])
