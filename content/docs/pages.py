@@ -96,9 +96,11 @@ def require(allowed: bool, message: str) -> None:
 # Reading
 
 
-async def find(session: AsyncSession, group: LocalActor, doc_id: int) -> Doc:
-    """The live doc ``doc_id`` of ``group``; NotFound for another group's doc or a deleted one."""
-    doc = await session.get(Doc, doc_id)
+async def find(session: AsyncSession, group: LocalActor, doc_id: int, *, for_update: bool = False) -> Doc:
+    """The live doc ``doc_id`` of ``group``; NotFound for another group's doc or a deleted one.
+    ``for_update``: the row is locked (PostgreSQL) so two saves of one doc take turns, and the second sees
+    the first's revision (a stale save, merged) instead of colliding on its number."""
+    doc = await session.get(Doc, doc_id, with_for_update=for_update)
     if doc is None or doc.group_id != group.id:
         raise NotFound("no such doc in this group")
     if doc.deleted:

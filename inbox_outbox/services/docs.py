@@ -15,10 +15,12 @@ way). What peers get (PROTOCOL.md "Docs"):
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors import notifications
@@ -86,13 +88,29 @@ async def create_doc(fed: Federation, username: str, group_name: str, *, title: 
         return Done(pages.doc_path(group.username, doc.id), "The doc is saved.")
 
 
+async def _taking_turns(run: Callable[[], Awaitable[Done]]) -> Done:
+    """Run a write of a new revision; when another one took the same revision number at the same moment
+    (SQLite: both read the head before either wrote; PostgreSQL waits on the row lock instead), run it
+    once more: it then sees the new head (a save becomes a stale save, merged; nothing is lost)."""
+    try:
+        return await run()
+    except IntegrityError:
+        return await run()
+
+
 async def save_doc(fed: Federation, username: str, group_name: str, doc_id: int, *, base: int, title: str,
                    body: str, summary: str = "", tags: str | None = None, parent_id: int | None = None) -> Done:
     """A new revision; ``pages.StaleSave`` (nothing written) when ``base`` is no longer the head.
     ``tags`` (not None): the doc's tags and parent are set in the same transaction."""
+    return await _taking_turns(lambda: _save(fed, username, group_name, doc_id, base=base, title=title, body=body,
+                                             summary=summary, tags=tags, parent_id=parent_id))
+
+
+async def _save(fed: Federation, username: str, group_name: str, doc_id: int, *, base: int, title: str, body: str,
+                summary: str, tags: str | None, parent_id: int | None) -> Done:
     async with fed.sessions.begin() as session:
         group, place, viewer = await _group_and_access(session, fed.urls, group_name, username)
-        doc = await pages.find(session, group, doc_id)
+        doc = await pages.find(session, group, doc_id, for_update=True)
         pages.require(place.edit, "you may not edit this doc directly: propose your edit instead")
         if tags is not None:
             await pages.set_place(session, doc, parent_id, check_tags(tags))
@@ -105,9 +123,13 @@ async def save_doc(fed: Federation, username: str, group_name: str, doc_id: int,
 
 
 async def restore(fed: Federation, username: str, group_name: str, doc_id: int, number: int) -> Done:
+    return await _taking_turns(lambda: _restore(fed, username, group_name, doc_id, number))
+
+
+async def _restore(fed: Federation, username: str, group_name: str, doc_id: int, number: int) -> Done:
     async with fed.sessions.begin() as session:
         group, place, viewer = await _group_and_access(session, fed.urls, group_name, username)
-        doc = await pages.find(session, group, doc_id)
+        doc = await pages.find(session, group, doc_id, for_update=True)
         pages.require(place.edit, "you may not edit this doc directly")
         made = await pages.restore(session, fed.urls, group, doc, number, viewer or "")
         await _publish(session, fed.urls, group, await _object(session, doc), "Update")
@@ -173,9 +195,14 @@ _TOLD = {"accept": "doc_accepted", "changes": "doc_changes", "decline": "doc_dec
 
 async def decide(fed: Federation, username: str, group_name: str, doc_id: int, proposal_id: int, decision: str,
                  comment: str = "") -> Done:
+    return await _taking_turns(lambda: _decide(fed, username, group_name, doc_id, proposal_id, decision, comment))
+
+
+async def _decide(fed: Federation, username: str, group_name: str, doc_id: int, proposal_id: int, decision: str,
+                  comment: str) -> Done:
     async with fed.sessions.begin() as session:
         group, place, viewer = await _group_and_access(session, fed.urls, group_name, username)
-        doc = await pages.find(session, group, doc_id)
+        doc = await pages.find(session, group, doc_id, for_update=True)
         proposal = await proposals.find(session, doc, proposal_id)
         pages.require(place.team, "only the group's team reviews proposed edits")
         remote = proposal.offer_uri is not None
