@@ -99,6 +99,10 @@ async def test_doc_commented_and_improved_from_another_node(databases: Databases
         assert update["actor"] == shop and update["object"]["attributedTo"] == shop
         assert update["object"]["docRevision"] == 2 and "Sixty days." in update["object"]["source"]["content"]
         assert _received(peer, "Create")[0][1]["object"]["name"] == "Returns"
+        # both shapes: the group's own Update (what Mastodon-family servers take, only from the author) and
+        # its FEP-1b12 Announce of it (Lemmy-family)
+        outer = {delivery.activity["type"] for delivery, _ in updates}
+        assert outer == {"Update", "Announce"}, outer
 
         # an Update of the Article by anyone but the group is refused, on A and on B
         forged = {**update["object"], "source": {"content": "pat was here", "mediaType": "text/markdown"},
