@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 
 from actors import local
+from content.docs import comments
 from inbox_outbox.services import docs
 from storage.models import Doc, DocProposal, DocRevision, Membership, Notification, Object
 from tests.multinode.conftest import Databases, no_tracebacks
@@ -74,6 +75,9 @@ async def test_doc_commented_and_improved_from_another_node(databases: Databases
         comment = await b.reply("bea", on_a.uri, "What about sales?")
         stored = await eventually(lambda: a.post(comment), what="bea's comment on A")
         assert stored.in_reply_to_uri == on_a.uri and stored.author_uri == b.user("bea")
+        async with a.services.sessions() as session:  # the doc page's comments (the whole doc)
+            threads = await comments.threads(session, await session.scalar(select(Doc)))
+        assert [c.uri for c in threads.by_section[None]] == [comment] and threads.open_count == 1
 
         # bea proposes an edit from B: an Offer of the revised Article to the group
         done = await docs.propose_remote(b.fed, "bea", on_b.id, title="Returns",
