@@ -18,6 +18,14 @@ Recorded, in the same transaction as the event (the inbox handlers and the outbo
 - ``status``: the team set a thread's status with an official response; its author, and everyone who
   voted on, replied to or follows it is told (content.statuses.audience). Each change renews it.
 - ``answer``: the asker (or the team) accepted one of our people's replies as the question's answer.
+- ``thread_reply``: a reply in a thread one of our people follows (actors.watchers; authors follow the
+  threads they start), when it is neither a reply to them nor a mention of them.
+- ``new_thread``: a new thread in a group someone asked to hear of (opt-in per group, actors.watchers).
+- ``follow``: someone (local or remote) follows one of our people now.
+- ``signup``: a sign-up waits for approval; every admin is told (``actor_uri`` and ``object_uri`` are
+  ``signup:<name>``: the account has no public id until approved); an answer marks it read for all.
+
+Whoever muted a thread hears of nothing in it (replies, mentions, status changes).
 
 Nobody is told of their own doing, nobody about a post in one of our private groups they may not read,
 and the same event is recorded once (a unique key; inserts are ``ON CONFLICT DO NOTHING``).
@@ -33,6 +41,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from actors import watchers
 from actors.errors import InvalidInput
 from actors.local import MODERATOR_ROLES
 from actors.memberships import can_read, local_actor_by_uri
@@ -42,7 +51,15 @@ from storage.models import (
     Account, Flag, LocalActor, Membership, Notification, Object, RemoteActor, StatusChange, utcnow,
 )
 
-KINDS = ("join_request", "reply", "mention", "like", "report", "new_report", "not_accepted", "status", "answer")
+KINDS = ("join_request", "reply", "mention", "like", "report", "new_report", "not_accepted", "status", "answer",
+         "thread_reply", "new_thread", "follow", "signup")
+# How the notifications page, the feed and the mails word each kind: "<actor> <verb> <target>".
+VERBS = {"join_request": "asked to join", "reply": "replied to your post", "mention": "mentioned you in",
+         "like": "liked your post", "report": "dealt with", "new_report": "reported",
+         "not_accepted": "did not accept your post", "status": "set the status of",
+         "answer": "accepted your answer to", "thread_reply": "replied in", "new_thread": "started a thread:",
+         "follow": "follows you now", "signup": "signed up and waits for approval:"}
+SIGNUP = "signup:"  # the actor and object of a sign-up notification: signup:<name>
 # What the reporter is told a moderator did (Flag.outcome).
 OUTCOMES = {
     "removed": "The post was removed.",
@@ -101,13 +118,24 @@ async def _person(session: AsyncSession, urls: Urls, uri: str | None) -> LocalAc
     return actor if actor is not None and actor.actor_type == "person" else None
 
 
+async def _thread_of(session: AsyncSession, obj: Object) -> Object | None:
+    """The post that starts ``obj``'s thread (``obj`` itself for a thread), when we hold it."""
+    if obj.in_reply_to_uri is None:
+        return obj
+    if not obj.context_uri or obj.context_uri == obj.uri:
+        return None
+    return await session.scalar(select(Object).where(Object.uri == obj.context_uri))
+
+
 async def post_arrived(session: AsyncSession, urls: Urls, obj: Object, mentioned: Iterable[str] = ()) -> None:
     """A new post was stored (``obj``, flushed): the author of the post it replies to hears of the reply,
-    the people it mentions (actor ids in ``mentioned``) of the mention."""
+    the people it mentions (actor ids in ``mentioned``) of the mention, the thread's followers of the
+    reply, and for a new thread, who watches its group; nobody who muted the thread."""
     if obj.deleted:
         return
     group = await session.get(LocalActor, obj.group_id) if obj.group_id is not None else None
-    told = {obj.author_uri}
+    thread = await _thread_of(session, obj)
+    told = {obj.author_uri} | (await watchers.muted(session, thread.id) if thread is not None else set())
 
     async def tell(uri: str, kind: str) -> None:
         person = await _person(session, urls, uri)
@@ -124,6 +152,41 @@ async def post_arrived(session: AsyncSession, urls: Urls, obj: Object, mentioned
             await tell(parent.author_uri, "reply")
     for uri in mentioned:
         await tell(uri, "mention")
+    if thread is not None and thread is not obj:
+        for uri in await watchers.followers(session, thread.id):
+            await tell(uri, "thread_reply")
+    if obj.in_reply_to_uri is None:
+        group_uri = urls.group(group.username) if group is not None else obj.audience_uri
+        for actor_id in await watchers.group_watchers(session, group_uri) if group_uri else []:
+            watcher = await session.get(LocalActor, actor_id)
+            if watcher is not None:
+                await tell(urls.person(watcher.username), "new_thread")
+
+
+async def followed(session: AsyncSession, urls: Urls, person: LocalActor, follower_uri: str) -> None:
+    """``follower_uri`` follows ``person`` (one of ours) now."""
+    await record(session, person.id, "follow", follower_uri, urls.person(person.username))
+
+
+async def _admin_ids(session: AsyncSession) -> list[int]:
+    return list(await session.scalars(select(Account.actor_id).where(Account.is_admin.is_(True))))
+
+
+async def signup_waiting(session: AsyncSession, username: str) -> None:
+    """A sign-up waits for approval: every admin hears of it."""
+    for admin_id in await _admin_ids(session):
+        await record(session, admin_id, "signup", SIGNUP + username, SIGNUP + username, renew=True)
+
+
+async def signup_answered(session: AsyncSession, username: str) -> None:
+    """An admin approved or rejected the sign-up: it is dealt with, for every admin."""
+    await session.execute(
+        update(Notification)
+        .where(Notification.kind == "signup", Notification.actor_uri == SIGNUP + username,
+               Notification.read_at.is_(None))
+        .values(read_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def liked(session: AsyncSession, urls: Urls, actor_uri: str, obj: Object) -> None:
@@ -208,7 +271,7 @@ async def report_filed(session: AsyncSession, flag: Flag) -> None:
     if flag.group_id is not None:
         recipients = await _moderator_ids(session, flag.group_id)
     else:
-        recipients = list(await session.scalars(select(Account.actor_id).where(Account.is_admin.is_(True))))
+        recipients = await _admin_ids(session)
     for recipient_id in recipients:
         await record(session, recipient_id, "new_report", flag.reporter_uri, flag.activity_uri, group_id=flag.group_id)
 
@@ -236,6 +299,11 @@ class NotificationView:
     target_name: str  # the post's title or the start of its text; the group's name for join requests
     target_url: str
     excerpt: str = ""  # plain text of the reply or mentioning post
+    group_id: int | None = None
+
+    @property
+    def verb(self) -> str:
+        return VERBS.get(self.kind, self.kind)
 
 
 @dataclass(frozen=True)
@@ -366,10 +434,17 @@ async def _status_excerpt(session: AsyncSession, thread: Object | None) -> str:
 
 
 async def _view(session: AsyncSession, urls: Urls, row: Notification) -> NotificationView:
-    actor_name, actor_url = await describe_actor(session, urls, row.actor_uri)
+    if row.kind == "signup":
+        actor_name, actor_url = row.actor_uri.removeprefix(SIGNUP), "/admin/users"
+    else:
+        actor_name, actor_url = await describe_actor(session, urls, row.actor_uri)
     obj = await session.scalar(select(Object).where(Object.uri == row.object_uri))
     excerpt = ""
-    if row.kind == "join_request":
+    if row.kind == "signup":
+        target_name, target_url = "the users page", "/admin/users"
+    elif row.kind == "follow":
+        target_name, target_url = "", actor_url
+    elif row.kind == "join_request":
         target_name, target_url = await describe_actor(session, urls, row.object_uri)
     elif row.kind in ("report", "new_report"):
         target_name, target_url, excerpt = await _report_target(session, urls, row.object_uri, row.kind)
@@ -382,15 +457,15 @@ async def _view(session: AsyncSession, urls: Urls, row: Notification) -> Notific
     elif row.kind == "status":
         target_name, target_url = post_name(obj), post_link(obj, row.object_uri)
         excerpt = await _status_excerpt(session, obj)
-    elif row.kind == "answer":
-        # The accepted reply is shown in its question's thread.
+    elif row.kind in ("answer", "thread_reply"):
+        # The reply (accepted as the answer, or in a followed thread) is shown in its thread.
         question = await session.scalar(select(Object).where(Object.uri == obj.context_uri)) if obj else None
         target_name = post_name(question)
         target_url = post_link(question, obj.context_uri if obj and obj.context_uri else row.object_uri)
         excerpt = _excerpt(obj)
     else:
         target_name, target_url = post_name(obj), post_link(obj, row.object_uri)
-        excerpt = _excerpt(obj) if row.kind == "mention" else ""
+        excerpt = _excerpt(obj) if row.kind in ("mention", "new_thread") else ""
         if row.kind == "not_accepted" and obj is not None:
             excerpt = f"Not accepted: {obj.refusal or 'the group did not say why'}"
     created = row.created_at
@@ -405,4 +480,5 @@ async def _view(session: AsyncSession, urls: Urls, row: Notification) -> Notific
         target_name=target_name,
         target_url=target_url,
         excerpt=excerpt,
+        group_id=row.group_id,
     )

@@ -38,7 +38,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from actors import notifications
+from actors import notifications, watchers
 from actors.errors import Forbidden, InvalidInput, NotFound
 from actors.memberships import can_post, can_read, is_banned, is_moderator, local_actor_by_uri
 from actors.signing import with_proof
@@ -310,6 +310,8 @@ async def _store_post(
     await _deliver(session, urls, author, place, create,
                    also=([parent.author_uri] if parent is not None else []) + list(linked.addressed),
                    post=document, to_members=True)
+    if parent is None:  # authors follow the threads they start (actors.watchers)
+        await watchers.set_thread_state(session, obj.id, author_uri, "following")
     if obj.acceptance is None:  # a post a remote group must accept counts once it does (content.acceptance)
         if parent is not None:
             await note_reply(session, parent)

@@ -19,7 +19,7 @@ from content import thread_board, thread_views
 from content.kinds import DISCUSSION, THREAD_KINDS
 from content.rules import MAX_BODY, MAX_TITLE
 from content.store import thread_root
-from inbox_outbox.services import threads
+from inbox_outbox.services import threads, watching
 from inbox_outbox.services.common import load_group
 from storage.models import Object
 from web import forms, sessions
@@ -163,9 +163,10 @@ async def thread_page(request: web.Request, obj: Object, *, status: int = 200,
         root = await thread_root(session, obj)
         on_board = await thread_board.thread_board(session, ctx.urls, root, viewer_uri(request))
     helpers = await post_helpers(request, obj)
+    watch = None if root.deleted else await watching.thread_watch_state(ctx.fed, viewer_uri(request), root.id)
     return html_page(request, "thread.html", status=status, thread=view, focus=view.focus,
                      reply_form=reply_form or {}, helpers=helpers, uri=obj.uri, board=on_board,
-                     root_id=root.id, status_form=status_form or {}, status_labels=STATUS_LABELS)
+                     root_id=root.id, status_form=status_form or {}, status_labels=STATUS_LABELS, watch=watch)
 
 
 @routes.get(f"/posts/{_ID}")
