@@ -97,7 +97,8 @@ async def record(
     if dialect in ("postgresql", "sqlite"):
         insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Notification).values(**values)
         if renew:
-            statement = insert.on_conflict_do_update(index_elements=_EVENT, set_={"created_at": now, "read_at": None})
+            statement = insert.on_conflict_do_update(index_elements=_EVENT,
+                                                     set_={"created_at": now, "read_at": None, "mailed_at": None})
         else:
             statement = insert.on_conflict_do_nothing(index_elements=_EVENT)
         await session.execute(statement)
@@ -108,7 +109,7 @@ async def record(
     if existing is None:
         session.add(Notification(**values))
     elif renew:
-        existing.created_at, existing.read_at = now, None
+        existing.created_at, existing.read_at, existing.mailed_at = now, None, None
 
 
 async def _person(session: AsyncSession, urls: Urls, uri: str | None) -> LocalActor | None:
@@ -431,6 +432,11 @@ async def _status_excerpt(session: AsyncSession, thread: Object | None) -> str:
     text = _excerpt(response)
     prefix = f"Status: {label}"
     return f"{prefix} — {text.removeprefix(prefix).strip()}" if text else prefix
+
+
+async def describe(session: AsyncSession, urls: Urls, row: Notification) -> NotificationView:
+    """One notification as the page, the feed and the mails word it."""
+    return await _view(session, urls, row)
 
 
 async def _view(session: AsyncSession, urls: Urls, row: Notification) -> NotificationView:
