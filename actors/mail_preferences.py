@@ -30,12 +30,14 @@ class Category:
     kinds: tuple[str, ...]
     default: str
     who: str = ""  # "" everyone; "moderators" / "admins": shown to those who can receive it
+    hint: str = ""
 
 
 CATEGORIES = (
     Category("mentions", "Mentions and replies", ("mention", "reply", "thread_reply"), "immediately"),
-    Category("new_threads", "New threads in your groups (and the top threads of the period in digests)",
-             ("new_thread",), "weekly"),
+    Category("new_threads", "New threads in your groups", ("new_thread",), "weekly",
+             hint="Of the groups where you asked for them. A digest also lists the top threads of all your "
+                  "groups in that time."),
     Category("status", "Status changes and official responses", ("status",), "immediately"),
     Category("answers", "Accepted answers", ("answer",), "immediately"),
     Category("follows", "New followers", ("follow",), "daily"),
@@ -114,4 +116,4 @@ async def unsubscribe(session: AsyncSession, actor_id: int, scope: str) -> list[
 def scope_label(scope: str) -> str:
     if scope in DIGESTS:
         return f"the {scope} digest"
-    return BY_NAME[scope].label.split(" (")[0].lower()
+    return BY_NAME[scope].label.lower()

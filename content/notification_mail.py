@@ -187,7 +187,7 @@ class NotificationMailer:
                 unsubscribe = unsubscribe_url(self.urls, self.secret_key, row.recipient_id, category)
                 rendered = render(branding, line.text, [Section("", [line])], unsubscribe_url=unsubscribe,
                                   why=f"You get this mail because you chose to hear of "
-                                      f"{BY_NAME[category].label.split(' (')[0].lower()} immediately.")
+                                      f"{BY_NAME[category].label.lower()} immediately.")
                 await mail.enqueue(session, mail.Mail(
                     to=account.email, subject=f"{line.text} — {branding.name}"[:200], text=rendered.text,
                     html=rendered.html, headers=_headers(unsubscribe)), self.sender)
@@ -261,7 +261,7 @@ class NotificationMailer:
             title = f"Your {cadence} digest: what happened since {since:%Y-%m-%d %H:%M} UTC"
             rendered = render(branding, title, sections, unsubscribe_url=unsubscribe,
                               why=f"You get this {cadence} digest because you chose it for: "
-                                  + ", ".join(BY_NAME[name].label.split(" (")[0].lower() for name in categories) + ".")
+                                  + ", ".join(BY_NAME[name].label.lower() for name in categories) + ".")
             row.mail_id = await mail.enqueue(session, mail.Mail(
                 to=account.email, subject=f"{branding.name}: your {cadence} digest", text=rendered.text,
                 html=rendered.html, headers=_headers(unsubscribe)), self.sender)
