@@ -473,9 +473,12 @@ async def _own_local_post(session: AsyncSession, object_uri: str) -> Object:
 
 
 async def update_post(
-    session: AsyncSession, urls: Urls, author: LocalActor, object_uri: str, body: str, title: str | None = None
+    session: AsyncSession, urls: Urls, author: LocalActor, object_uri: str, body: str, title: str | None = None,
+    *, mentioned: Resolved | None = None,
 ) -> Object:
-    """Edit a post: only its author may. Peers get ``Update`` with the new version (the group re-announces)."""
+    """Edit a post: only its author may. Peers get ``Update`` with the new version (the group re-announces).
+    ``mentioned``: the handles of the new text, resolved: linked again, and people newly mentioned are
+    tagged, addressed and sent the Update (those mentioned before keep their tag: they have the post)."""
     obj = await _own_local_post(session, object_uri)
     author_uri = _uri(urls, author)
     if obj.author_uri != author_uri:
@@ -485,10 +488,18 @@ async def update_post(
     now = utcnow()
     obj.name = new_title
     obj.source = body
-    obj.content = render_markdown(body)
+    place = await _place_of(session, urls, obj)
+    linked = await mention_links.link(session, urls, place.group, place.public, render_markdown(body), mentioned,
+                                      author_uri)
+    obj.content = linked.html
     obj.updated = now
     document = {**obj.document, "content": titled_content(new_title, obj.content),
                 "source": {"content": body, "mediaType": "text/markdown"}}
+    tagged = {tag.get("href") for tag in document.get("tag", []) if isinstance(tag, dict)}
+    added = [tag for tag in linked.tags if tag.href not in tagged]
+    if added:
+        document["tag"] = [*document.get("tag", []), *({"type": "Mention", "href": m.href, "name": m.name} for m in added)]
+        document["cc"] = list(dict.fromkeys([*document.get("cc", []), *(m.href for m in added)]))
     document["updated"] = iso(now)
     if new_title:
         document["name"] = new_title
@@ -497,11 +508,11 @@ async def update_post(
     if obj.kind is not None:
         document = board_document(obj, document)  # the status line and terms stay
     obj.document = document
-    place = await _place_of(session, urls, obj)
     parent = await object_by_uri(session, obj.in_reply_to_uri)
     edit = _authored(urls, author, place, "Update", document, to=list(document.get("to", [])),
                      cc=list(document.get("cc", [])), audience=obj.audience_uri, published=now)
-    await _deliver(session, urls, author, place, edit, also=[parent.author_uri] if parent is not None else [],
+    await _deliver(session, urls, author, place, edit,
+                   also=([parent.author_uri] if parent is not None else []) + list(linked.addressed),
                    post=document, to_members=True)
     return obj
 

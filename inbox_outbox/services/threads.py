@@ -111,6 +111,7 @@ async def reply_to(fed: Federation, username: str, post_id: int, body: str) -> P
 
 
 async def edit_post(fed: Federation, username: str, post_id: int, title: str, body: str) -> Posted:
+    mentioned = await mentions.resolve(fed, body)
     async with fed.sessions.begin() as session:
         author = await load_person(session, username)
         obj = await visible_post(session, fed.urls, post_id, _person_uri(fed.urls, username))
@@ -118,7 +119,8 @@ async def edit_post(fed: Federation, username: str, post_id: int, title: str, bo
             raise Forbidden("only the author may edit a post")
         starts_thread = obj.type == "Page" and obj.in_reply_to_uri is None
         title, body = check_post_text(title if starts_thread else "", body, title_required=starts_thread)
-        obj = await posts.update_post(session, fed.urls, author, obj.uri, body, title if starts_thread else None)
+        obj = await posts.update_post(session, fed.urls, author, obj.uri, body, title if starts_thread else None,
+                                      mentioned=mentioned)
         return await _posted(session, fed.urls, obj)
 
 

@@ -78,3 +78,18 @@ async def test_a_reply_mentioning_someone_notifies_them_once(content_world: Worl
     thread = await threads.start_thread(fed, "dave", "garden", "Tools", "Which spade?")
     reply = await threads.reply_to(fed, "alice", thread.id, "@dave this one, and @dave@" + w.services.urls.domain)
     assert await _notifications(w) == {("reply", reply.uri)}  # a reply to dave counts as the reply only
+
+
+async def test_an_edit_keeps_the_links_and_reaches_the_newly_mentioned(content_world: World) -> None:
+    w = content_world
+    fed = w.services.fed
+    assert fed is not None
+    posted = await threads.start_thread(fed, "alice", "garden", "Seeds", "Ask @dave.")
+    await threads.edit_post(fed, "alice", posted.id, "Seeds", f"Ask @dave or {_handle(w, 'carol')}.")
+    post = await stored(w.services, posted.uri)
+    assert post is not None
+    assert f'href="{w.dave}" class="u-url mention"' in post.content and "@<span>carol@" in post.content
+    assert set(_mention_tags(post.document)) == {w.dave, w.carol.id}
+    [update] = await published(w.services, w.alice, "Update")
+    assert w.carol.id in addressed(update["object"])
+    assert await inboxes_of(w.services, update["id"]) >= {f"{w.peer.base_url}/inbox"}
