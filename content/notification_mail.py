@@ -79,6 +79,11 @@ def _headers(url: str) -> tuple[tuple[str, str], ...]:
 # What goes in a mail
 
 
+def _subject(text: str) -> str:
+    """One line (names from other servers may hold line breaks, which a header must not), at most 200."""
+    return " ".join(text.split())[:200]
+
+
 def _absolute(urls: Urls, link: str) -> str:
     return urls.base + link if link.startswith("/") else link
 
@@ -188,9 +193,13 @@ class NotificationMailer:
                 rendered = render(branding, line.text, [Section("", [line])], unsubscribe_url=unsubscribe,
                                   why=f"You get this mail because you chose to hear of "
                                       f"{BY_NAME[category].label.lower()} immediately.")
-                await mail.enqueue(session, mail.Mail(
-                    to=account.email, subject=f"{line.text} — {branding.name}"[:200], text=rendered.text,
-                    html=rendered.html, headers=_headers(unsubscribe)), self.sender)
+                try:
+                    await mail.enqueue(session, mail.Mail(
+                        to=account.email, subject=_subject(f"{line.text} — {branding.name}"), text=rendered.text,
+                        html=rendered.html, headers=_headers(unsubscribe)), self.sender)
+                except mail.BadAddress as exc:  # one bad address must not hold up everyone's mail
+                    log.warning("notification %d not mailed: %s", row.id, exc.message)
+                    continue
                 queued += 1
         return queued, len(rows)
 
@@ -262,9 +271,13 @@ class NotificationMailer:
             rendered = render(branding, title, sections, unsubscribe_url=unsubscribe,
                               why=f"You get this {cadence} digest because you chose it for: "
                                   + ", ".join(BY_NAME[name].label.lower() for name in categories) + ".")
-            row.mail_id = await mail.enqueue(session, mail.Mail(
-                to=account.email, subject=f"{branding.name}: your {cadence} digest", text=rendered.text,
-                html=rendered.html, headers=_headers(unsubscribe)), self.sender)
+            try:
+                row.mail_id = await mail.enqueue(session, mail.Mail(
+                    to=account.email, subject=_subject(f"{branding.name}: your {cadence} digest"),
+                    text=rendered.text, html=rendered.html, headers=_headers(unsubscribe)), self.sender)
+            except mail.BadAddress as exc:
+                log.warning("digest %s %s of %d not mailed: %s", cadence, period, actor_id, exc.message)
+                return 0
             # What the digest told is handled: the immediate pass need not look at it again.
             await session.execute(update(Notification).where(Notification.id.in_([n.id for n in unread]))
                                   .values(mailed_at=now).execution_options(synchronize_session=False))

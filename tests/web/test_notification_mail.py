@@ -210,3 +210,17 @@ async def test_the_settings_form(ui: UI, services: Services, cast: None) -> None
 
     await ui.log_in("alice")  # an owner of a group: join requests are hers to choose
     assert "Requests to join groups you moderate" in await ui.page("/settings/notifications")
+
+
+async def test_a_bad_stored_address_holds_up_nobody_else(services: Services, cast: None) -> None:
+    async with services.sessions.begin() as session:
+        dave = await local.find_person(session, "dave")
+        await session.execute(update(Account).where(Account.actor_id == dave.id).values(email="not an address"))
+    his = await _thread(services, "dave", "Rota")
+    hers = await _thread(services, "alice", "Compost")
+    with smtp_server() as (mailbox, port):
+        await _reply(services, "erin", his.uri, "Mondays")
+        await _reply(services, "erin", hers.uri, "Tuesdays")
+        assert await _deliver(services, port) == 1
+        assert [_subject(m) for m in mailbox.to("alice@example.org")] == ["erin replied to your post Compost — Garden Club"]
+        assert await _deliver(services, port) == 0  # handled: not tried again and again
