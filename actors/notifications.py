@@ -25,7 +25,7 @@ Recorded, in the same transaction as the event (the inbox handlers and the outbo
 - ``signup``: a sign-up waits for approval; every admin is told (``actor_uri`` and ``object_uri`` are
   ``signup:<name>``: the account has no public id until approved); an answer marks it read for all.
 
-Whoever muted a thread hears of nothing in it (replies, mentions, status changes).
+Whoever muted a thread hears of nothing in it (replies, mentions, likes, answers, status changes).
 
 Nobody is told of their own doing, nobody about a post in one of our private groups they may not read,
 and the same event is recorded once (a unique key; inserts are ``ON CONFLICT DO NOTHING``).
@@ -128,6 +128,12 @@ async def _thread_of(session: AsyncSession, obj: Object) -> Object | None:
     return await session.scalar(select(Object).where(Object.uri == obj.context_uri))
 
 
+async def _muted_by(session: AsyncSession, obj: Object, uri: str) -> bool:
+    """Whether ``uri`` muted the thread ``obj`` is in (then nothing in it notifies them)."""
+    thread = await _thread_of(session, obj)
+    return thread is not None and uri in await watchers.muted(session, thread.id)
+
+
 async def post_arrived(session: AsyncSession, urls: Urls, obj: Object, mentioned: Iterable[str] = ()) -> None:
     """A new post was stored (``obj``, flushed): the author of the post it replies to hears of the reply,
     the people it mentions (actor ids in ``mentioned``) of the mention, the thread's followers of the
@@ -192,7 +198,7 @@ async def signup_answered(session: AsyncSession, username: str) -> None:
 
 async def liked(session: AsyncSession, urls: Urls, actor_uri: str, obj: Object) -> None:
     """``actor_uri`` liked ``obj``: its author hears of it when they are one of our people."""
-    if not obj.local or obj.deleted or obj.author_uri == actor_uri:
+    if not obj.local or obj.deleted or obj.author_uri == actor_uri or await _muted_by(session, obj, obj.author_uri):
         return
     person = await _person(session, urls, obj.author_uri)
     if person is not None:
@@ -223,7 +229,7 @@ async def status_changed(
 
 async def answer_accepted(session: AsyncSession, urls: Urls, actor_uri: str, answer: Object) -> None:
     """``actor_uri`` accepted ``answer``: its author hears of it when they are one of our people."""
-    if answer.author_uri == actor_uri:
+    if answer.author_uri == actor_uri or await _muted_by(session, answer, answer.author_uri):
         return
     person = await _person(session, urls, answer.author_uri)
     if person is not None:

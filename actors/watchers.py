@@ -1,7 +1,7 @@
 """Who wants to hear of what: followed and muted threads, and "new threads" per group (issue #15).
 
 - A thread is **followed** (told of its replies and status changes) or **muted** (told of nothing in it:
-  no replies, mentions or status changes, whatever else would say so); our people follow the threads
+  no replies, mentions, likes, accepted answers or status changes); our people follow the threads
   they start (inbox_outbox.services.posts). One ``thread_followers`` row per thread and person.
 - A group is **watched** by someone who asked to hear of each new thread there (opt-in per group, ours
   or another server's, by the group's actor id).
