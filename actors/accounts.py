@@ -44,7 +44,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from actors import browser_sessions, local, media, node_settings
+from actors import browser_sessions, local, media, node_settings, notifications
 from actors.errors import Conflict, DomainError, Forbidden, Gone, InvalidInput, NotFound
 from actors.memberships import local_actor_by_uri
 from actors.node_settings import InvalidFields
@@ -210,6 +210,8 @@ async def sign_up(session: AsyncSession, new: SignUp) -> SignUpResult:
         raise InvalidFields(errors)
     pending = settings.registration_mode == "approval"
     actor = await _create(session, username, new.password, display_name=display_name, pending=pending)
+    if pending:  # the admins are told (actors.notifications)
+        await notifications.signup_waiting(session, username)
     return SignUpResult(actor, pending)
 
 
@@ -379,6 +381,7 @@ async def approve(session: AsyncSession, acting_id: int, username: str) -> Local
         raise InvalidInput(f"{target.username} is not waiting for approval")
     target.account.approval_pending = False
     target.account.suspended = False
+    await notifications.signup_answered(session, target.username)
     return target
 
 
@@ -390,6 +393,7 @@ async def reject(session: AsyncSession, acting_id: int, username: str) -> None:
     check_not_deleted(target)
     if not target.account.approval_pending:
         raise InvalidInput(f"{target.username} is not waiting for approval; suspend the account instead")
+    await notifications.signup_answered(session, target.username)
     session.expunge(target)
     # The database cascades to the account row (ON DELETE CASCADE).
     await session.execute(delete(LocalActor).where(LocalActor.id == target.id))

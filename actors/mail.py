@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -94,8 +95,13 @@ def check_address(address: str) -> str:
     return text
 
 
+# A header longer than the default 78 characters with no space to fold at (the URL of List-Unsubscribe)
+# would be RFC 2047-encoded, which no mail client reads as a URL (RFC 8058); RFC 5322 allows 998.
+_POLICY = SMTP.clone(max_line_length=998)
+
+
 def build_message(mail: Mail, sender: str) -> str:
-    message = EmailMessage(policy=SMTP)
+    message = EmailMessage(policy=_POLICY)
     message["From"] = sender
     message["To"] = check_address(mail.to)
     message["Subject"] = mail.subject
@@ -173,18 +179,24 @@ class MailWorker:
                 next_attempt_at=utcnow() + retry_delay(attempts)))
 
     async def run_forever(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                busy = await self.run_once()
-            except Exception:  # a database blip must not end sending
-                log.exception("mail: sending round failed")
-                busy = 0
-            if busy:
-                continue
-            try:
-                await asyncio.wait_for(stop.wait(), timeout=self.poll.total_seconds())
-            except TimeoutError:
-                pass
+        await poll_until(stop, self.run_once, self.poll, "mail: sending round failed")
+
+
+async def poll_until(stop: asyncio.Event, step: Callable[[], Awaitable[int]], poll: timedelta, failed: str) -> None:
+    """Run ``step`` until ``stop``: again at once while it finds work, else after ``poll``. An error is
+    logged (``failed``) and the loop goes on: a database blip must not end a worker."""
+    while not stop.is_set():
+        try:
+            busy = await step()
+        except Exception:
+            log.exception(failed)
+            busy = 0
+        if busy:
+            continue
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=poll.total_seconds())
+        except TimeoutError:
+            pass
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,14 @@ Recorded, in the same transaction as the event (the inbox handlers and the outbo
 - ``doc_accepted``, ``doc_changes``, ``doc_declined``: the team of a group answered an edit one of our
   people proposed to a doc (``object_uri`` the proposal's page here, or the ``Offer`` we sent to another
   server's group; ``actor_uri`` the team member, or that group).
+- ``thread_reply``: a reply in a thread one of our people follows (actors.watchers; authors follow the
+  threads they start), when it is neither a reply to them nor a mention of them.
+- ``new_thread``: a new thread in a group someone asked to hear of (opt-in per group, actors.watchers).
+- ``follow``: someone (local or remote) follows one of our people now.
+- ``signup``: a sign-up waits for approval; every admin is told (``actor_uri`` and ``object_uri`` are
+  ``signup:<name>``: the account has no public id until approved); an answer marks it read for all.
+
+Whoever muted a thread hears of nothing in it (replies, mentions, likes, answers, status changes).
 
 Nobody is told of their own doing, nobody about a post in one of our private groups they may not read,
 and the same event is recorded once (a unique key; inserts are ``ON CONFLICT DO NOTHING``).
@@ -38,6 +46,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from actors import watchers
 from actors.errors import InvalidInput
 from actors.group_pages import TEAM_ROLES
 from actors.local import MODERATOR_ROLES
@@ -50,9 +59,19 @@ from storage.models import (
 )
 
 KINDS = ("join_request", "reply", "mention", "like", "report", "new_report", "not_accepted", "status", "answer",
+         "thread_reply", "new_thread", "follow", "signup",
          "doc_proposed", "doc_accepted", "doc_changes", "doc_declined")
 DOC_ANSWERS = {"doc_proposed": "", "doc_accepted": "Your proposed edit was accepted.", "doc_changes": "The team asks for changes.",
                "doc_declined": "Your proposed edit was declined."}
+# How the notifications page, the feed and the mails word each kind: "<actor> <verb> <target>".
+VERBS = {"join_request": "asked to join", "reply": "replied to your post", "mention": "mentioned you in",
+         "like": "liked your post", "report": "dealt with", "new_report": "reported",
+         "not_accepted": "did not accept your post", "status": "set the status of",
+         "answer": "accepted your answer to", "thread_reply": "replied in", "new_thread": "started a thread:",
+         "follow": "follows you now", "signup": "signed up and waits for approval:",
+         "doc_proposed": "proposed an edit of", "doc_accepted": "accepted your proposed edit of",
+         "doc_changes": "asks for changes to your proposed edit of", "doc_declined": "declined your proposed edit of"}
+SIGNUP = "signup:"  # the actor and object of a sign-up notification: signup:<name>
 # What the reporter is told a moderator did (Flag.outcome).
 OUTCOMES = {
     "removed": "The post was removed.",
@@ -90,7 +109,8 @@ async def record(
     if dialect in ("postgresql", "sqlite"):
         insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Notification).values(**values)
         if renew:
-            statement = insert.on_conflict_do_update(index_elements=_EVENT, set_={"created_at": now, "read_at": None})
+            statement = insert.on_conflict_do_update(index_elements=_EVENT,
+                                                     set_={"created_at": now, "read_at": None, "mailed_at": None})
         else:
             statement = insert.on_conflict_do_nothing(index_elements=_EVENT)
         await session.execute(statement)
@@ -101,7 +121,7 @@ async def record(
     if existing is None:
         session.add(Notification(**values))
     elif renew:
-        existing.created_at, existing.read_at = now, None
+        existing.created_at, existing.read_at, existing.mailed_at = now, None, None
 
 
 async def _person(session: AsyncSession, urls: Urls, uri: str | None) -> LocalActor | None:
@@ -111,13 +131,30 @@ async def _person(session: AsyncSession, urls: Urls, uri: str | None) -> LocalAc
     return actor if actor is not None and actor.actor_type == "person" else None
 
 
+async def _thread_of(session: AsyncSession, obj: Object) -> Object | None:
+    """The post that starts ``obj``'s thread (``obj`` itself for a thread), when we hold it."""
+    if obj.in_reply_to_uri is None:
+        return obj
+    if not obj.context_uri or obj.context_uri == obj.uri:
+        return None
+    return await session.scalar(select(Object).where(Object.uri == obj.context_uri))
+
+
+async def _muted_by(session: AsyncSession, obj: Object, uri: str) -> bool:
+    """Whether ``uri`` muted the thread ``obj`` is in (then nothing in it notifies them)."""
+    thread = await _thread_of(session, obj)
+    return thread is not None and uri in await watchers.muted(session, thread.id)
+
+
 async def post_arrived(session: AsyncSession, urls: Urls, obj: Object, mentioned: Iterable[str] = ()) -> None:
     """A new post was stored (``obj``, flushed): the author of the post it replies to hears of the reply,
-    the people it mentions (actor ids in ``mentioned``) of the mention."""
+    the people it mentions (actor ids in ``mentioned``) of the mention, the thread's followers of the
+    reply, and for a new thread, who watches its group; nobody who muted the thread."""
     if obj.deleted:
         return
     group = await session.get(LocalActor, obj.group_id) if obj.group_id is not None else None
-    told = {obj.author_uri}
+    thread = await _thread_of(session, obj)
+    told = {obj.author_uri} | (await watchers.muted(session, thread.id) if thread is not None else set())
 
     async def tell(uri: str, kind: str) -> None:
         person = await _person(session, urls, uri)
@@ -134,11 +171,46 @@ async def post_arrived(session: AsyncSession, urls: Urls, obj: Object, mentioned
             await tell(parent.author_uri, "reply")
     for uri in mentioned:
         await tell(uri, "mention")
+    if thread is not None and thread is not obj:
+        for uri in await watchers.followers(session, thread.id):
+            await tell(uri, "thread_reply")
+    if obj.in_reply_to_uri is None:
+        group_uri = urls.group(group.username) if group is not None else obj.audience_uri
+        for actor_id in await watchers.group_watchers(session, group_uri) if group_uri else []:
+            watcher = await session.get(LocalActor, actor_id)
+            if watcher is not None:
+                await tell(urls.person(watcher.username), "new_thread")
+
+
+async def followed(session: AsyncSession, urls: Urls, person: LocalActor, follower_uri: str) -> None:
+    """``follower_uri`` follows ``person`` (one of ours) now."""
+    await record(session, person.id, "follow", follower_uri, urls.person(person.username))
+
+
+async def _admin_ids(session: AsyncSession) -> list[int]:
+    return list(await session.scalars(select(Account.actor_id).where(Account.is_admin.is_(True))))
+
+
+async def signup_waiting(session: AsyncSession, username: str) -> None:
+    """A sign-up waits for approval: every admin hears of it."""
+    for admin_id in await _admin_ids(session):
+        await record(session, admin_id, "signup", SIGNUP + username, SIGNUP + username, renew=True)
+
+
+async def signup_answered(session: AsyncSession, username: str) -> None:
+    """An admin approved or rejected the sign-up: it is dealt with, for every admin."""
+    await session.execute(
+        update(Notification)
+        .where(Notification.kind == "signup", Notification.actor_uri == SIGNUP + username,
+               Notification.read_at.is_(None))
+        .values(read_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def liked(session: AsyncSession, urls: Urls, actor_uri: str, obj: Object) -> None:
     """``actor_uri`` liked ``obj``: its author hears of it when they are one of our people."""
-    if not obj.local or obj.deleted or obj.author_uri == actor_uri:
+    if not obj.local or obj.deleted or obj.author_uri == actor_uri or await _muted_by(session, obj, obj.author_uri):
         return
     person = await _person(session, urls, obj.author_uri)
     if person is not None:
@@ -169,7 +241,7 @@ async def status_changed(
 
 async def answer_accepted(session: AsyncSession, urls: Urls, actor_uri: str, answer: Object) -> None:
     """``actor_uri`` accepted ``answer``: its author hears of it when they are one of our people."""
-    if answer.author_uri == actor_uri:
+    if answer.author_uri == actor_uri or await _muted_by(session, answer, answer.author_uri):
         return
     person = await _person(session, urls, answer.author_uri)
     if person is not None:
@@ -260,7 +332,7 @@ async def report_filed(session: AsyncSession, flag: Flag) -> None:
     if flag.group_id is not None:
         recipients = await _moderator_ids(session, flag.group_id)
     else:
-        recipients = list(await session.scalars(select(Account.actor_id).where(Account.is_admin.is_(True))))
+        recipients = await _admin_ids(session)
     for recipient_id in recipients:
         await record(session, recipient_id, "new_report", flag.reporter_uri, flag.activity_uri, group_id=flag.group_id)
 
@@ -288,6 +360,11 @@ class NotificationView:
     target_name: str  # the post's title or the start of its text; the group's name for join requests
     target_url: str
     excerpt: str = ""  # plain text of the reply or mentioning post
+    group_id: int | None = None
+
+    @property
+    def verb(self) -> str:
+        return VERBS.get(self.kind, self.kind)
 
 
 @dataclass(frozen=True)
@@ -417,11 +494,23 @@ async def _status_excerpt(session: AsyncSession, thread: Object | None) -> str:
     return f"{prefix} — {text.removeprefix(prefix).strip()}" if text else prefix
 
 
+async def describe(session: AsyncSession, urls: Urls, row: Notification) -> NotificationView:
+    """One notification as the page, the feed and the mails word it."""
+    return await _view(session, urls, row)
+
+
 async def _view(session: AsyncSession, urls: Urls, row: Notification) -> NotificationView:
-    actor_name, actor_url = await describe_actor(session, urls, row.actor_uri)
+    if row.kind == "signup":
+        actor_name, actor_url = row.actor_uri.removeprefix(SIGNUP), "/admin/users"
+    else:
+        actor_name, actor_url = await describe_actor(session, urls, row.actor_uri)
     obj = await session.scalar(select(Object).where(Object.uri == row.object_uri))
     excerpt = ""
-    if row.kind == "join_request":
+    if row.kind == "signup":
+        target_name, target_url = "the users page", "/admin/users"
+    elif row.kind == "follow":
+        target_name, target_url = "", actor_url
+    elif row.kind == "join_request":
         target_name, target_url = await describe_actor(session, urls, row.object_uri)
     elif row.kind in ("report", "new_report"):
         target_name, target_url, excerpt = await _report_target(session, urls, row.object_uri, row.kind)
@@ -436,15 +525,15 @@ async def _view(session: AsyncSession, urls: Urls, row: Notification) -> Notific
         excerpt = await _status_excerpt(session, obj)
     elif row.kind in DOC_ANSWERS:
         target_name, target_url, excerpt = await _doc_target(session, urls, row)
-    elif row.kind == "answer":
-        # The accepted reply is shown in its question's thread.
+    elif row.kind in ("answer", "thread_reply"):
+        # The reply (accepted as the answer, or in a followed thread) is shown in its thread.
         question = await session.scalar(select(Object).where(Object.uri == obj.context_uri)) if obj else None
         target_name = post_name(question)
         target_url = post_link(question, obj.context_uri if obj and obj.context_uri else row.object_uri)
         excerpt = _excerpt(obj)
     else:
         target_name, target_url = post_name(obj), post_link(obj, row.object_uri)
-        excerpt = _excerpt(obj) if row.kind == "mention" else ""
+        excerpt = _excerpt(obj) if row.kind in ("mention", "new_thread") else ""
         if row.kind == "not_accepted" and obj is not None:
             excerpt = f"Not accepted: {obj.refusal or 'the group did not say why'}"
     created = row.created_at
@@ -459,4 +548,5 @@ async def _view(session: AsyncSession, urls: Urls, row: Notification) -> Notific
         target_name=target_name,
         target_url=target_url,
         excerpt=excerpt,
+        group_id=row.group_id,
     )

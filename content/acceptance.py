@@ -59,7 +59,10 @@ async def accept(session: AsyncSession, urls: Urls, obj: Object) -> bool:
     obj.acceptance = ACCEPTED
     obj.refusal = None
     await note_reply(session, await object_by_uri(session, obj.in_reply_to_uri))
-    await notifications.post_arrived(session, urls, obj)
+    # Our people it mentions hear of it now too (the Mention tags it was sent with; content.mentions).
+    mentioned = [tag.get("href") for tag in (obj.document or {}).get("tag", [])
+                 if isinstance(tag, dict) and tag.get("type") == "Mention" and isinstance(tag.get("href"), str)]
+    await notifications.post_arrived(session, urls, obj, mentioned)
     return True
 
 

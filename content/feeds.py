@@ -30,12 +30,6 @@ from federation.html import sanitize_html
 from storage.models import LocalActor, Object
 
 FEED_SIZE = 30
-# As web/templates/notifications.html words them.
-VERBS = {"join_request": "asked to join", "reply": "replied to your post", "mention": "mentioned you in",
-         "like": "liked your post", "report": "dealt with", "new_report": "reported",
-         "not_accepted": "did not accept your post", "status": "set the status of",
-         "answer": "accepted your answer to", "doc_proposed": "proposed an edit of", "doc_accepted": "accepted your proposed edit of",
-         "doc_changes": "asks for changes to your proposed edit of", "doc_declined": "declined your proposed edit of"}
 _LIGHT = defer(Object.document)
 
 
@@ -139,12 +133,14 @@ async def person_notifications(session: AsyncSession, urls: Urls, person: LocalA
     entries = []
     for item in listed.items[:FEED_SIZE]:
         when = datetime.fromisoformat(item.created_iso)
-        text = (f"<p>{escape(item.actor_name)} {escape(VERBS.get(item.kind, item.kind))} "
-                f'<a href="{escape(_absolute(urls, item.target_url))}">{escape(item.target_name)}</a></p>')
+        text = f"<p>{escape(item.actor_name)} {escape(item.verb)}"
+        if item.target_name:
+            text += f' <a href="{escape(_absolute(urls, item.target_url))}">{escape(item.target_name)}</a>'
+        text += "</p>"
         if item.excerpt:
             text += f"<blockquote>{escape(item.excerpt)}</blockquote>"
         entries.append(Entry(
-            id=f"{page}#{item.id}", title=f"{item.actor_name} {VERBS.get(item.kind, item.kind)} {item.target_name}",
+            id=f"{page}#{item.id}", title=f"{item.actor_name} {item.verb} {item.target_name}".strip(),
             link=_absolute(urls, item.target_url), html=text, author_name=item.actor_name,
             author_url=_absolute(urls, item.actor_url), published=when, updated=when,
         ))

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.errors import Forbidden, InvalidInput
+from actors import watchers
 from actors.group_pages import TEAM_ROLES, team_roles
 from actors.urls import Urls
 from content.kinds import check_status
@@ -112,25 +113,18 @@ async def history(session: AsyncSession, thread_id: int) -> list[StatusChange]:
 
 
 async def audience(session: AsyncSession, thread: Object) -> list[str]:
-    """Who hears of a status change: the author, then everyone who voted on, replied to or follows it."""
+    """Who hears of a status change: the author, then everyone who voted on, replied to or follows it;
+    never those who muted it (actors.watchers)."""
     voters = await session.scalars(select(Reaction.actor_uri).where(Reaction.object_uri == thread.uri))
     repliers = await session.scalars(
         select(Object.author_uri).where(Object.context_uri == thread.uri, Object.uri != thread.uri,
                                         Object.deleted.is_(False)).distinct()
     )
-    followers = await session.scalars(select(ThreadFollower.actor_uri).where(ThreadFollower.object_id == thread.id))
-    return list(dict.fromkeys([thread.author_uri, *voters, *repliers, *followers]))
+    following = await watchers.followers(session, thread.id)
+    silent = await watchers.muted(session, thread.id)
+    return [uri for uri in dict.fromkeys([thread.author_uri, *voters, *repliers, *following]) if uri not in silent]
 
 
 async def follow(session: AsyncSession, thread: Object, actor_uri: str, *, on: bool = True) -> bool:
     """Follow (or stop following) a thread; False when that was so already."""
-    row = await session.scalar(select(ThreadFollower).where(
-        ThreadFollower.object_id == thread.id, ThreadFollower.actor_uri == actor_uri))
-    if on == (row is not None):
-        return False
-    if on:
-        session.add(ThreadFollower(object_id=thread.id, actor_uri=actor_uri))
-    else:
-        await session.delete(row)
-    await session.flush()
-    return True
+    return await watchers.set_thread_state(session, thread.id, actor_uri, "following" if on else "none")

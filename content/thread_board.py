@@ -17,7 +17,7 @@ from content.kinds import KIND_LABELS, SETTABLE, STATUS_LABELS
 from content.store import object_by_uri
 from content.thread_views import Author, authors, post_path, shown_time
 from federation.html import sanitize_html
-from storage.models import Object, ThreadFollower
+from storage.models import Object
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,6 @@ class ThreadBoard:
     duplicate_of: tuple[str, str] | None  # (title, path)
     may_set_status: bool
     may_accept: bool
-    following: bool
     statuses: tuple[str, ...] = SETTABLE
     status_labels: dict[str, str] | None = None
 
@@ -80,8 +79,6 @@ async def thread_board(session: AsyncSession, urls: Urls, root: Object, viewer: 
         ))
     original = await object_by_uri(session, root.duplicate_of_uri)
     team = viewer is not None and await statuses.on_team(session, urls, root.group_id, viewer)
-    following = viewer is not None and await session.scalar(select(ThreadFollower.id).where(
-        ThreadFollower.object_id == root.id, ThreadFollower.actor_uri == viewer)) is not None
     return ThreadBoard(
         kind=root.kind, kind_label=KIND_LABELS[root.kind], status=root.status,
         status_label=STATUS_LABELS.get(root.status or "", ""),
@@ -93,6 +90,5 @@ async def thread_board(session: AsyncSession, urls: Urls, root: Object, viewer: 
         may_set_status=team and root.kind in ("idea", "concern") and root.group_id is not None and not root.deleted,
         may_accept=viewer is not None and root.kind == "question" and root.group_id is not None
         and not root.deleted and await may_accept(session, urls, root, viewer),
-        following=following,
         status_labels={status: STATUS_LABELS[status] for status in SETTABLE},
     )

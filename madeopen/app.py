@@ -14,6 +14,7 @@ from actors.mail import Transport
 from actors.remote import RemoteActors
 from actors.signing import signer_for
 from actors.urls import Urls
+from content.notification_mail import NotificationMailer
 from federation.http import FederationClient
 from inbox_outbox.federation import Federation
 from inbox_outbox.services.account_deletion import DeletedContent
@@ -109,6 +110,8 @@ def build_workers(services: Services) -> Workers:
         queue_retention=settings.queue_retention,
         dead_retention=settings.dead_retention,
         mail_transport=mail_transport(settings),
+        notification_mailer=NotificationMailer(services.sessions, services.urls, settings.sender,
+                                               services.secret_key, settings.node_name),
     )
 
 

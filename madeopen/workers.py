@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from actors import account_deletion, browser_sessions, login_limits, mail
 from actors.mail import MailWorker, Transport
+from content.notification_mail import NotificationMailer
 from actors.urls import Urls
 from content.votes import refresh_trends
 from inbox_outbox import post_acceptance
@@ -99,6 +100,8 @@ class Workers:
     dead_retention: timedelta = _DEFAULTS.dead_retention
     # Where queued mail goes (settings MADEOPEN_SMTP_URL, MADEOPEN_MAIL_FROM); None: no mail worker.
     mail_transport: Transport | None = None
+    # Mails people's notifications as they chose (content.notification_mail); None: none are mailed.
+    notification_mailer: NotificationMailer | None = None
     stop_event: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -112,6 +115,9 @@ class Workers:
         if self.mail_transport is not None:
             mail = MailWorker(self.fed.sessions, self.mail_transport)
             self.tasks.append(asyncio.create_task(mail.run_forever(self.stop_event), name="mail-worker"))
+        if self.notification_mailer is not None:
+            self.tasks.append(asyncio.create_task(self.notification_mailer.run_forever(self.stop_event),
+                                                  name="notification-mail"))
 
     async def stop(self) -> None:
         self.stop_event.set()

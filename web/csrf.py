@@ -75,8 +75,14 @@ def field_for(session: aiohttp_session.Session) -> Callable[[], Markup]:
     return csrf_field
 
 
+# One-click unsubscribe (RFC 8058): a mail client POSTs there without any session; the HMAC token in the
+# path is what authorises it, and it only turns off mail for that person (web/routes/mail_settings.py).
+_TOKEN_PATHS = ("/mail/unsubscribe/",)
+
+
 def _checked(request: web.Request) -> bool:
-    return request.method in _UNSAFE_METHODS and not signature_auth.has_signature(request)
+    return (request.method in _UNSAFE_METHODS and not signature_auth.has_signature(request)
+            and not request.path.startswith(_TOKEN_PATHS))
 
 
 def same_origin(request: web.Request) -> bool:

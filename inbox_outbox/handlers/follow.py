@@ -95,6 +95,8 @@ async def _follow_person(session: AsyncSession, fed: Federation, person: LocalAc
     row = await session.scalar(
         select(Follow).where(Follow.follower_uri == follower.uri, Follow.followee_uri == followee_uri)
     )
+    if row is None or row.state != "accepted":
+        await notifications.followed(session, fed.urls, person, follower.uri)
     if row is None:
         session.add(
             Follow(follower_uri=follower.uri, followee_uri=followee_uri, state="accepted", activity_uri=incoming.id)

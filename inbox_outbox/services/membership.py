@@ -164,6 +164,8 @@ async def _follow_local_person(fed: Federation, username: str, ref: ActorRef) ->
         row = await _follow_row(session, follower_uri, ref.uri)
         if row is None:
             session.add(Follow(follower_uri=follower_uri, followee_uri=ref.uri, state="accepted"))
+            if ref.local is not None:
+                await notifications.followed(session, fed.urls, ref.local, follower_uri)
         return "accepted"
 
 

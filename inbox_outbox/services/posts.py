@@ -38,7 +38,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from actors import notifications
+from actors import notifications, watchers
 from actors.errors import Forbidden, InvalidInput, NotFound
 from actors.memberships import can_post, can_read, is_banned, is_moderator, local_actor_by_uri
 from actors.signing import with_proof
@@ -59,6 +59,8 @@ from inbox_outbox.addressing import MemberRef, actor_inboxes, dedupe, follower_i
 from inbox_outbox.fanout import announce_to_members, author_withdraws, withdraw_boost
 from inbox_outbox.ids import is_local, new_activity_id, new_object_id
 from inbox_outbox.outbox import publish
+from inbox_outbox.services import mentions as mention_links
+from inbox_outbox.services.mentions import Resolved
 from storage.models import Activity, LocalActor, Object, RemoteActor, utcnow
 
 _VOTE_TYPES = {"like": "Like", "dislike": "Dislike"}
@@ -237,9 +239,11 @@ async def _store_post(
     parent: Object | None = None,
     thread_kind: str | None = None,
     official_status: str | None = None,
+    mentioned: Resolved | None = None,
 ) -> Object:
     """Store and deliver a post. ``thread_kind``: a board thread's kind (idea, concern, question);
-    ``official_status``: the post is the team's official response announcing that status."""
+    ``official_status``: the post is the team's official response announcing that status;
+    ``mentioned``: the handles its body writes, resolved (services.mentions), linked and addressed."""
     author_uri = _uri(urls, author)
     object_uri = new_object_id(urls)
     now = utcnow()
@@ -253,11 +257,15 @@ async def _store_post(
             cc = cc + [parent.author_uri]
         root = await thread_root(session, parent)
         context = context_url(root.uri) if root.local else (root.document or {}).get("context")
+    linked = await mention_links.link(session, urls, place.group, place.public, render_markdown(body), mentioned,
+                                     author_uri)
+    mentions = mentions + tuple(m for m in linked.tags if m.href not in {n.href for n in mentions})
+    cc = cc + list(linked.addressed)
     post = LocalPost(
         id=object_uri,
         type=kind,
         author=author_uri,
-        content=render_markdown(body),
+        content=linked.html,
         source=body,
         published=now,
         to=tuple(to),
@@ -299,8 +307,15 @@ async def _store_post(
     await session.flush()
     create = _authored(urls, author, place, "Create", document, to=list(post.to), cc=list(post.cc),
                        audience=post.audience, published=now)
-    await _deliver(session, urls, author, place, create, also=[parent.author_uri] if parent is not None else [],
+    await _deliver(session, urls, author, place, create,
+                   also=([parent.author_uri] if parent is not None else []) + list(linked.addressed),
                    post=document, to_members=True)
+    if parent is None:  # authors follow the threads they start (actors.watchers)
+        await watchers.set_thread_state(session, obj.id, author_uri, "following")
+    if obj.acceptance is None:  # a post a remote group must accept counts once it does (content.acceptance)
+        if parent is not None:
+            await note_reply(session, parent)
+        await notifications.post_arrived(session, urls, obj, linked.local)
     return obj
 
 
@@ -312,6 +327,7 @@ async def create_post(
     title: str,
     body: str,
     kind: str = DISCUSSION,
+    mentioned: Resolved | None = None,
 ) -> Object:
     """A new thread: in one of our groups, in a remote group (``group`` a cached RemoteActor), or on the
     author's profile (``group`` None). Group threads need a title: Lemmy and PieFed show it. ``kind``
@@ -335,15 +351,16 @@ async def create_post(
     # FEP-1b12 threads are Pages with a name; profile posts are Notes (an Article when titled).
     object_type = "Page" if in_group else ("Article" if title else "Note")
     return await _store_post(session, urls, author, place, kind=object_type, title=title, body=body,
-                             thread_kind=stored_kind(kind))
+                             thread_kind=stored_kind(kind), mentioned=mentioned)
 
 
 async def reply(
     session: AsyncSession, urls: Urls, author: LocalActor, parent_uri: str, body: str,
-    *, official_status: str | None = None,
+    *, official_status: str | None = None, mentioned: Resolved | None = None,
 ) -> Object:
     """A reply (a Note) to any post we have, in the parent's group or thread. ``official_status``: the
-    reply is the team's official response announcing that status (inbox_outbox.services.board)."""
+    reply is the team's official response announcing that status (inbox_outbox.services.board);
+    ``mentioned``: the handles of ``body`` resolved (services.mentions.resolve)."""
     parent = await object_by_uri(session, parent_uri)
     if parent is None:
         raise NotFound(f"no post {parent_uri} here to reply to")
@@ -354,12 +371,8 @@ async def reply(
     await _check_may_post(session, urls, author, place)
     if official_status is None and await thread_locked(session, parent):  # the team still answers
         raise Forbidden("this thread is locked: no new replies")
-    obj = await _store_post(session, urls, author, place, kind="Note", title="", body=body, parent=parent,
-                            official_status=official_status)
-    if obj.acceptance is None:  # a reply a remote group must accept counts once it does (content.acceptance)
-        await note_reply(session, parent)
-        await notifications.post_arrived(session, urls, obj)
-    return obj
+    return await _store_post(session, urls, author, place, kind="Note", title="", body=body, parent=parent,
+                             official_status=official_status, mentioned=mentioned)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -460,9 +473,12 @@ async def _own_local_post(session: AsyncSession, object_uri: str) -> Object:
 
 
 async def update_post(
-    session: AsyncSession, urls: Urls, author: LocalActor, object_uri: str, body: str, title: str | None = None
+    session: AsyncSession, urls: Urls, author: LocalActor, object_uri: str, body: str, title: str | None = None,
+    *, mentioned: Resolved | None = None,
 ) -> Object:
-    """Edit a post: only its author may. Peers get ``Update`` with the new version (the group re-announces)."""
+    """Edit a post: only its author may. Peers get ``Update`` with the new version (the group re-announces).
+    ``mentioned``: the handles of the new text, resolved: linked again, and people newly mentioned are
+    tagged, addressed and sent the Update (those mentioned before keep their tag: they have the post)."""
     obj = await _own_local_post(session, object_uri)
     author_uri = _uri(urls, author)
     if obj.author_uri != author_uri:
@@ -472,10 +488,18 @@ async def update_post(
     now = utcnow()
     obj.name = new_title
     obj.source = body
-    obj.content = render_markdown(body)
+    place = await _place_of(session, urls, obj)
+    linked = await mention_links.link(session, urls, place.group, place.public, render_markdown(body), mentioned,
+                                      author_uri)
+    obj.content = linked.html
     obj.updated = now
     document = {**obj.document, "content": titled_content(new_title, obj.content),
                 "source": {"content": body, "mediaType": "text/markdown"}}
+    tagged = {tag.get("href") for tag in document.get("tag", []) if isinstance(tag, dict)}
+    added = [tag for tag in linked.tags if tag.href not in tagged]
+    if added:
+        document["tag"] = [*document.get("tag", []), *({"type": "Mention", "href": m.href, "name": m.name} for m in added)]
+        document["cc"] = list(dict.fromkeys([*document.get("cc", []), *(m.href for m in added)]))
     document["updated"] = iso(now)
     if new_title:
         document["name"] = new_title
@@ -484,11 +508,11 @@ async def update_post(
     if obj.kind is not None:
         document = board_document(obj, document)  # the status line and terms stay
     obj.document = document
-    place = await _place_of(session, urls, obj)
     parent = await object_by_uri(session, obj.in_reply_to_uri)
     edit = _authored(urls, author, place, "Update", document, to=list(document.get("to", [])),
                      cc=list(document.get("cc", [])), audience=obj.audience_uri, published=now)
-    await _deliver(session, urls, author, place, edit, also=[parent.author_uri] if parent is not None else [],
+    await _deliver(session, urls, author, place, edit,
+                   also=([parent.author_uri] if parent is not None else []) + list(linked.addressed),
                    post=document, to_members=True)
     return obj
 

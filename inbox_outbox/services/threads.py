@@ -25,7 +25,7 @@ from content.thread_views import post_path
 from inbox_outbox import collections_content
 from inbox_outbox.federation import Federation
 from inbox_outbox.follows import BANNED
-from inbox_outbox.services import board, moderation, posts
+from inbox_outbox.services import board, mentions, moderation, posts
 from inbox_outbox.services.common import load_group, load_person
 from storage.models import Follow, Object, RemoteActor
 
@@ -67,10 +67,11 @@ async def visible_post(session: AsyncSession, urls: Urls, post_id: int, viewer: 
 async def start_thread(fed: Federation, username: str, group_name: str, title: str, body: str,
                        kind: str = DISCUSSION) -> Posted:
     title, body = check_post_text(title, body, title_required=True)
+    mentioned = await mentions.resolve(fed, body)  # before the transaction: WebFinger may be slow
     async with fed.sessions.begin() as session:
         author = await load_person(session, username)
         group = await load_group(session, group_name)
-        obj = await posts.create_post(session, fed.urls, author, group, title, body, kind)
+        obj = await posts.create_post(session, fed.urls, author, group, title, body, kind, mentioned)
         return await _posted(session, fed.urls, obj)
 
 
@@ -83,6 +84,7 @@ async def start_remote_thread(fed: Federation, username: str, group_uri: str, ti
     on its board, others show a discussion."""
     title, body = check_post_text(title, body, title_required=True)
     kind = check_kind(kind)
+    mentioned = await mentions.resolve(fed, body)
     async with fed.sessions.begin() as session:
         author = await load_person(session, username)
         group = await session.scalar(select(RemoteActor).where(RemoteActor.uri == group_uri))
@@ -94,20 +96,22 @@ async def start_remote_thread(fed: Federation, username: str, group_uri: str, ti
             raise Forbidden(f"You are banned from {group.display_name or group.username}.")
         if state != "accepted":
             raise Forbidden(f"Join {group.display_name or group.username} first: its members start threads there.")
-        obj = await posts.create_post(session, fed.urls, author, group, title, body, kind)
+        obj = await posts.create_post(session, fed.urls, author, group, title, body, kind, mentioned)
         return await _posted(session, fed.urls, obj)
 
 
 async def reply_to(fed: Federation, username: str, post_id: int, body: str) -> Posted:
     _, body = check_post_text("", body, title_required=False)
+    mentioned = await mentions.resolve(fed, body)
     async with fed.sessions.begin() as session:
         author = await load_person(session, username)
         parent = await visible_post(session, fed.urls, post_id, _person_uri(fed.urls, username))
-        obj = await posts.reply(session, fed.urls, author, parent.uri, body)
+        obj = await posts.reply(session, fed.urls, author, parent.uri, body, mentioned=mentioned)
         return await _posted(session, fed.urls, obj)
 
 
 async def edit_post(fed: Federation, username: str, post_id: int, title: str, body: str) -> Posted:
+    mentioned = await mentions.resolve(fed, body)
     async with fed.sessions.begin() as session:
         author = await load_person(session, username)
         obj = await visible_post(session, fed.urls, post_id, _person_uri(fed.urls, username))
@@ -115,7 +119,8 @@ async def edit_post(fed: Federation, username: str, post_id: int, title: str, bo
             raise Forbidden("only the author may edit a post")
         starts_thread = obj.type == "Page" and obj.in_reply_to_uri is None
         title, body = check_post_text(title if starts_thread else "", body, title_required=starts_thread)
-        obj = await posts.update_post(session, fed.urls, author, obj.uri, body, title if starts_thread else None)
+        obj = await posts.update_post(session, fed.urls, author, obj.uri, body, title if starts_thread else None,
+                                      mentioned=mentioned)
         return await _posted(session, fed.urls, obj)
 
 

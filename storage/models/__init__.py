@@ -9,15 +9,15 @@ from storage.models.content import (
 from storage.models.docs import Doc, DocCommentMark, DocProposal, DocRevision, DocSettings
 from storage.models.login import BrowserSession, LoginAttempt
 from storage.models.mail import MailMessage
-from storage.models.notifications import FeedToken, Notification
+from storage.models.notifications import FeedToken, GroupWatch, MailDigest, MailPreference, Notification
 from storage.models.profiles import Profile, ProfileTag, SearchPending
 from storage.models.queues import Activity, Delivery, DomainAllow, DomainBlock, Host, InboundActivity, QueueWorker
 
 __all__ = [
-    "Account", "Activity", "Base", "BoardCount", "BrowserSession", "Delivery", "Doc", "DocCommentMark", "DocProposal", "DocRevision",
-    "DocSettings", "DomainAllow", "DomainBlock",
-    "FeedToken", "Featured", "Flag", "Follow", "Group", "Host", "InboundActivity", "LocalActor", "LoginAttempt",
-    "MailMessage", "Membership",
+    "Account", "Activity", "Base", "BoardCount", "BrowserSession", "Delivery", "Doc", "DocCommentMark", "DocProposal",
+    "DocRevision", "DocSettings", "DomainAllow", "DomainBlock",
+    "FeedToken", "Featured", "Flag", "Follow", "Group", "GroupWatch", "Host", "InboundActivity", "LocalActor", "LoginAttempt",
+    "MailDigest", "MailMessage", "MailPreference", "Membership",
     "ModerationEntry", "NodeSetting", "Notification", "Object", "ObjectRecipient", "Profile", "ProfileTag",
     "QueueWorker", "Reaction", "RemoteActor", "RemoteKey", "SearchPending", "StatusChange", "ThreadFollower",
     "utcnow",

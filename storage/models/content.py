@@ -135,7 +135,8 @@ class StatusChange(Base):
 
 
 class ThreadFollower(Base):
-    """Someone who follows a thread (told of its status changes); moves to the original with a duplicate."""
+    """Someone who follows a thread (told of its replies and status changes), or ``muted`` it (told of
+    nothing in it); moves to the original with a duplicate. Our people follow the threads they start."""
 
     __tablename__ = "thread_followers"
     __table_args__ = (UniqueConstraint("object_id", "actor_uri"),)
@@ -143,6 +144,7 @@ class ThreadFollower(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     object_id: Mapped[int] = mapped_column(ForeignKey("objects.id", ondelete="CASCADE"))
     actor_uri: Mapped[str] = mapped_column(String(2048), index=True)
+    muted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

@@ -18,7 +18,7 @@ from aiohttp.test_utils import make_mocked_request
 from madeopen.app import Services
 from tests.conftest import TEST_DOMAIN
 from tests.support.web_ui import HTML, UI, create_person, person, ui  # noqa: F401  (fixture)
-from web.routes import inbox
+from web.routes import inbox, mail_settings
 
 UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
 OURS = f"https://{TEST_DOMAIN}"
@@ -26,7 +26,8 @@ EVIL = "https://evil.example"
 CROSS_SITE_TEXT = "did not come from this site"
 # A value for every placeholder of the router's dynamic routes; a route whose placeholders are not here
 # fails the test with a message saying so (so that it is added, not skipped).
-SAMPLES = {"name": "victim", "action": "suspend", "id": "1", "kind": "users"}
+SAMPLES = {"name": "victim", "action": "suspend", "id": "1", "kind": "users", "actor": "2", "scope": "mentions",
+           "token": "forged"}
 _PLACEHOLDER = re.compile(r"\{(\w+)(?::[^{}]*(?:\{[^{}]*\}[^{}]*)*)?\}")
 
 
@@ -34,7 +35,8 @@ _PLACEHOLDER = re.compile(r"\{(\w+)(?::[^{}]*(?:\{[^{}]*\}[^{}]*)*)?\}")
 class Route:
     method: str
     path: str
-    exempt: bool  # a federation inbox: signed server-to-server POSTs, checked by their signature
+    exempt: bool  # a federation inbox (signed server-to-server POSTs, checked by their signature), or the
+    # one-click unsubscribe of mail (RFC 8058: no session; the HMAC token in its path authorises it)
 
 
 def _path(resource: web.AbstractResource) -> str:
@@ -53,7 +55,8 @@ def unsafe_routes(app: web.Application) -> Iterator[Route]:
         methods = UNSAFE if route.method == "*" else (route.method,)
         for method in methods:
             if method in UNSAFE:
-                yield Route(method, _path(route.resource), route.handler is inbox.inbox)  # type: ignore[arg-type]
+                yield Route(method, _path(route.resource),  # type: ignore[arg-type]
+                            route.handler in (inbox.inbox, mail_settings.unsubscribe))
 
 
 async def _resolves_to_itself(app: web.Application, route: Route) -> bool:
@@ -106,13 +109,18 @@ async def test_every_state_changing_route_refuses_a_forged_request(ui: UI, servi
     assert await ui.logged_in_as() == "root_ada"
     # The only exempt routes are the inboxes: a signed request goes on to its signature check (a page cannot
     # add a Signature header cross-site without a CORS preflight); an unsigned one is refused either way.
-    for route in (r for r in routes if r.exempt):
+    unsubscribe = "/mail/unsubscribe/2/mentions/forged"
+    for label, headers, body in FORGED:  # a forged token is refused by the handler, whatever else comes
+        response = await ui.client.post(unsubscribe, data=body, headers={"Accept": HTML, **headers},
+                                        skip_auto_headers=["Content-Type"])
+        assert response.status == 403 and "This unsubscribe link is not valid" in await response.text(), label
+    for route in (r for r in routes if r.exempt and r.path != unsubscribe):
         signed = {"Content-Type": "application/activity+json", "Signature": 'keyId="https://evil.example/k"'}
         response = await ui.client.post(route.path, data=b"{}", headers=signed)
         assert response.status in (400, 401) and CROSS_SITE_TEXT not in await response.text()  # the inbox's answer
         response = await ui.client.post(route.path, data=b"{}", headers={"Content-Type": "application/activity+json"})
         assert response.status in (401, 403)
-    assert {r.path for r in routes if r.exempt} == {"/inbox", "/actor/inbox", "/users/victim/inbox"}
+    assert {r.path for r in routes if r.exempt} == {"/inbox", "/actor/inbox", "/users/victim/inbox", unsubscribe}
 
 
 @pytest.mark.parametrize("content_type", [None, "application/json", "application/x-unknown"])

@@ -25,7 +25,7 @@ from actors.local import GROUP_KINDS, ROLES
 from actors.node_settings import InvalidFields
 from content import thread_views
 from inbox_outbox import backfill
-from inbox_outbox.services import membership, moderation
+from inbox_outbox.services import membership, moderation, watching
 from inbox_outbox.services import profiles as profile_services
 from inbox_outbox.services.common import load_group
 from inbox_outbox.services.group_lookup import find_group, looks_like_address
@@ -55,6 +55,11 @@ def page_number(request: web.Request) -> int:
 
 def group_path(name: str) -> str:
     return f"/groups/{name}"
+
+
+def _viewer_id(request: web.Request) -> int | None:
+    user = sessions.current_user(request)
+    return user.id if user is not None else None
 
 
 def remote_group_path(uri: str) -> str:
@@ -147,8 +152,9 @@ async def group_page(request: web.Request, actor: LocalActor) -> web.Response:
                    if place.can_read else None)
         pending = (len(await group_pages.members_in_state(session, ctx.urls, actor, "pending"))
                    if place.is_moderator else 0)
+    watched = await watching.group_watched(ctx.fed, _viewer_id(request), ctx.urls.group(actor.username))
     return html_page(request, "group.html", group=about, standing=place, threads=threads, pending=pending,
-                     **await actor_page_values(request, actor))
+                     watching=watched, **await actor_page_values(request, actor))
 
 
 @routes.post("/groups/{name}/join")
@@ -337,7 +343,7 @@ async def remote_group(request: web.Request) -> web.Response:
     # Nothing of it here yet: read its recent threads from its outbox, without holding this page.
     fetching = not threads and await backfill.start_if_empty(ctx.fed, group.uri)
     return html_page(request, "group_remote.html", group=group, threads=threads, path=remote_group_path(group.uri),
-                     fetching=fetching)
+                     fetching=fetching, watching=await watching.group_watched(ctx.fed, _viewer_id(request), group.uri))
 
 
 @routes.post("/remote-group/join")

@@ -1,5 +1,6 @@
 """``GET /notifications`` (newest first, ``?before=<id>`` for older ones) and ``POST /notifications/read``
-(field ``id``: one notification; without it: all of them). The unread count in every page's header
+(field ``id``: one notification; without it: all of them); ``POST /posts/<id>/watch`` (follow or mute a
+thread) and ``POST /notifications/groups`` (new threads of a group, opt-in). The unread count in every page's header
 comes from web/sessions.py (actors.notifications)."""
 
 from __future__ import annotations
@@ -7,6 +8,8 @@ from __future__ import annotations
 from aiohttp import web
 
 from actors import notifications
+from actors.errors import InvalidInput
+from inbox_outbox.services import watching
 from web import forms, sessions
 from web.context import get_context
 from web.next_path import safe_next
@@ -37,3 +40,32 @@ async def mark_read(request: web.Request) -> web.Response:
         await sessions.notify(request, "All notifications are marked as read." if changed else "Nothing was unread.")
     back = safe_next(forms.text(form, "next")) if forms.text(form, "next") else "/notifications"
     raise web.HTTPSeeOther(back)
+
+
+@routes.post(r"/posts/{id:[0-9]{1,9}}/watch")
+async def watch_thread(request: web.Request) -> web.Response:
+    """Follow, mute or neither the thread the post is in (field ``state``: following | muted | none)."""
+    user = sessions.require_user(request)
+    form = await forms.read(request)
+    state = forms.text(form, "state")
+    posted, changed = await watching.watch_thread(get_context(request).fed, user.username,
+                                                  int(request.match_info["id"]), state)
+    messages = {"following": "You follow this thread: you will hear of its replies and status changes.",
+                "muted": "You muted this thread: you will hear of nothing in it.",
+                "none": "You no longer follow this thread; replies to you and mentions of you still reach you."}
+    await sessions.notify(request, messages[state] if changed else "Nothing changed.")
+    raise web.HTTPSeeOther(posted.thread_path)
+
+
+@routes.post("/notifications/groups")
+async def watch_group(request: web.Request) -> web.Response:
+    """Hear (``watch=on``) or stop hearing (``off``) of each new thread in the group ``group`` (its id)."""
+    user = sessions.require_user(request)
+    form = await forms.read(request)
+    choice = forms.text(form, "watch")
+    if choice not in ("on", "off"):
+        raise InvalidInput("watch must be on or off")
+    name = await watching.watch_group(get_context(request).fed, user.username, forms.text(form, "group"), choice == "on")
+    await sessions.notify(request, f"You will be told of each new thread in {name}." if choice == "on"
+                          else f"You will no longer be told of new threads in {name}.")
+    raise web.HTTPSeeOther(safe_next(forms.text(form, "next")) if forms.text(form, "next") else "/notifications")

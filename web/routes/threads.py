@@ -19,7 +19,7 @@ from content import thread_board, thread_views
 from content.kinds import DISCUSSION, THREAD_KINDS
 from content.rules import MAX_BODY, MAX_TITLE
 from content.store import thread_root
-from inbox_outbox.services import threads
+from inbox_outbox.services import threads, watching
 from inbox_outbox.services.common import load_group
 from storage.models import Object
 from web import forms, sessions
@@ -165,10 +165,11 @@ async def thread_page(request: web.Request, obj: Object, *, status: int = 200,
     helpers = await post_helpers(request, obj)
     # A doc of another Made Open node's group (an Article with its revision): edits can be proposed.
     remote_doc = root.type == "Article" and not root.local and isinstance((root.document or {}).get("docRevision"), int)
+    watch = None if root.deleted else await watching.thread_watch_state(ctx.fed, viewer_uri(request), root.id)
     return html_page(request, "thread.html", status=status, thread=view, focus=view.focus,
                      reply_form=reply_form or {}, helpers=helpers, uri=obj.uri, board=on_board,
                      root_id=root.id, status_form=status_form or {}, status_labels=STATUS_LABELS,
-                     remote_doc=remote_doc and not root.deleted)
+                     remote_doc=remote_doc and not root.deleted, watch=watch)
 
 
 @routes.get(f"/posts/{_ID}")
