@@ -18,6 +18,8 @@ Recorded, in the same transaction as the event (the inbox handlers and the outbo
 - ``status``: the team set a thread's status with an official response; its author, and everyone who
   voted on, replied to or follows it is told (content.statuses.audience). Each change renews it.
 - ``answer``: the asker (or the team) accepted one of our people's replies as the question's answer.
+- ``invite``: a lead invited one of our people to a project of ours (``actor_uri`` and ``object_uri`` the
+  project; content.projects); invitations from other servers' projects arrive as a mention.
 
 Nobody is told of their own doing, nobody about a post in one of our private groups they may not read,
 and the same event is recorded once (a unique key; inserts are ``ON CONFLICT DO NOTHING``).
@@ -42,7 +44,7 @@ from storage.models import (
     Account, Flag, LocalActor, Membership, Notification, Object, RemoteActor, StatusChange, utcnow,
 )
 
-KINDS = ("join_request", "reply", "mention", "like", "report", "new_report", "not_accepted", "status", "answer")
+KINDS = ("join_request", "reply", "mention", "like", "report", "new_report", "not_accepted", "status", "answer", "invite")
 # What the reporter is told a moderator did (Flag.outcome).
 OUTCOMES = {
     "removed": "The post was removed.",
@@ -369,7 +371,7 @@ async def _view(session: AsyncSession, urls: Urls, row: Notification) -> Notific
     actor_name, actor_url = await describe_actor(session, urls, row.actor_uri)
     obj = await session.scalar(select(Object).where(Object.uri == row.object_uri))
     excerpt = ""
-    if row.kind == "join_request":
+    if row.kind in ("join_request", "invite"):
         target_name, target_url = await describe_actor(session, urls, row.object_uri)
     elif row.kind in ("report", "new_report"):
         target_name, target_url, excerpt = await _report_target(session, urls, row.object_uri, row.kind)
