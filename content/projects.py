@@ -447,10 +447,11 @@ class TaskView:
     can_move: bool
     project_uri: str
     project_name: str
+    project_path: str  # the project's page here, or its id on its own server
     path: str  # the task's page here
 
 
-async def _people(session: AsyncSession, urls: Urls, uris: list[str]) -> dict[str, PersonRef]:
+async def people_named(session: AsyncSession, urls: Urls, uris: list[str]) -> dict[str, PersonRef]:
     found: dict[str, PersonRef] = {}
     for uri in dict.fromkeys(uris):
         name, url = await describe_actor(session, urls, uri)
@@ -467,14 +468,15 @@ async def task_views(session: AsyncSession, urls: Urls, tasks: list[ProjectTask]
     by_task: dict[int, list[str]] = {}
     for task_id, uri in rows:
         by_task.setdefault(task_id, []).append(uri)
-    people = await _people(session, urls, [uri for _, uri in rows])
-    names: dict[str, str] = {}
+    people = await people_named(session, urls, [uri for _, uri in rows])
+    names: dict[str, tuple[str, str]] = {}
     views = []
     for task in tasks:
         if task.project_uri not in names:
             local = await local_actor_by_uri(session, urls, task.project_uri)
-            names[task.project_uri] = (local.display_name or local.username) if local else (
-                (await _people(session, urls, [task.project_uri]))[task.project_uri].name)
+            names[task.project_uri] = ((local.display_name or local.username), f"/groups/{local.username}/project") \
+                if local else ((await people_named(session, urls, [task.project_uri]))[task.project_uri].name,
+                               task.project_uri)
         assigned = by_task.get(task.id, [])
         mine = viewer is not None and viewer in assigned
         views.append(TaskView(
@@ -482,7 +484,8 @@ async def task_views(session: AsyncSession, urls: Urls, tasks: list[ProjectTask]
             state_label=TASK_STATE_LABELS.get(task.state, task.state), due=task.due,
             assignees=[people[uri] for uri in assigned], mine=mine,
             can_move=mine or task.project_uri in leads_of, project_uri=task.project_uri,
-            project_name=names[task.project_uri], path=f"/tasks/{task.id}",
+            project_name=names[task.project_uri][0], project_path=names[task.project_uri][1],
+            path=f"/tasks/{task.id}",
         ))
     return views
 
