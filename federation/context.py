@@ -25,9 +25,8 @@ MADEOPEN_TERMS: dict[str, object] = {
     "threadStatus": "madeopen:threadStatus",
     "official": "madeopen:official",
     "duplicateOf": {"@id": "madeopen:duplicateOf", "@type": "@id"},
-    # Projects (federation.project_terms): a project group's origin thread, a thread's project, a task's state.
+    # Projects (federation.project_terms): a project group's origin thread, a task's state.
     "projectOrigin": {"@id": "madeopen:projectOrigin", "@type": "@id"},
-    "project": {"@id": "madeopen:project", "@type": "@id"},
     "taskState": "madeopen:taskState",
 }
 

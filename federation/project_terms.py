@@ -1,7 +1,7 @@
 """Projects and tasks on the wire (issue #14; PROTOCOL.md "Projects"): render ours, parse peers'.
 
 A project is a ``Group`` actor (FEP-1b12) with ``projectOrigin``: the idea or concern it was started from
-(the thread's Page carries ``project`` back). A task is a ForgeFed ``Ticket`` (https://forgefed.org/spec/,
+(the thread's page and its closing official response link back to the project). A task is a ForgeFed ``Ticket`` (https://forgefed.org/spec/,
 "Ticket", ``isResolved``, ``assignedTo``; ``Resolve`` marks one done) published by the project group, with
 ``context`` the project and our ``taskState`` (``open`` | ``doing`` | ``done``) for the step ForgeFed has no
 word for. ``content`` starts with a readable line, ``Task: <title>, assigned to @x`` (servers that show

@@ -61,6 +61,10 @@ async def test_from_concern_to_done(ui: UI, second_ui: UI, services: Services) -
     page = _text(await second_ui.page("/groups/till/project"))
     assert "Started from Broken till" in page and "0 of 0 tasks done, 1 person" in page
     assert "Project: Broken till — 0 of 0 tasks done, 1 person" in _text(await ui.page(concern))
+    # The project's Group actor names its origin thread (PROTOCOL.md "Projects").
+    response = await ui.client.get("/groups/till", headers={"Accept": "application/activity+json"})
+    actor = await response.json(content_type=None)
+    assert actor["type"] == "Group" and actor["projectOrigin"] == row.uri
 
     # Erin joins the open project; a bad task is refused with the typed text kept, nothing written.
     assert (await ui.post("/groups/till/join", {})).status == 303

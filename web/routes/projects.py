@@ -25,7 +25,7 @@ from federation.project_terms import TASK_STATES
 from inbox_outbox.services import projects as project_services
 from inbox_outbox.services.common import load_group
 from people import index, matching
-from storage.models import LocalActor, ProjectInvite, ProjectTask, TaskComment
+from storage.models import LocalActor, Project, ProjectInvite, ProjectTask, TaskComment
 from web import forms, sessions
 from web.context import get_context
 from web.negotiation import Representation, choose
@@ -98,6 +98,14 @@ async def person_projects(request: web.Request, person: LocalActor) -> dict[str,
         cards = await projects.projects_of(session, person, public_only=True)
         done = await projects.completed_tasks(session, person_uri=ctx.urls.person(person.username), public_only=True)
     return {"person_projects": cards, "completed_tasks": done[:50]}
+
+
+async def project_actor_terms(request: web.Request, group: LocalActor) -> dict[str, Any]:
+    """What a project's Group actor document adds: ``projectOrigin``, the thread it was started from."""
+    ctx = get_context(request)
+    async with ctx.sessions() as session:
+        project = await session.get(Project, group.id)
+    return {"projectOrigin": project.origin_uri} if project is not None and project.origin_uri else {}
 
 
 # --------------------------------------------------------------------------------------------------
