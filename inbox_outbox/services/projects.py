@@ -168,6 +168,28 @@ async def publish_ticket(session: AsyncSession, urls: Urls, group: LocalActor, t
     sent["@context"] = document["@context"]
     inboxes = await group_member_inboxes(session, group.id) + await actor_inboxes(session, assignees)
     await publish(session, urls, group, sent, inboxes)
+    if kind == "Create":
+        await _readable_note(session, urls, group, task, document, inboxes)
+
+
+async def _readable_note(session: AsyncSession, urls: Urls, group: LocalActor, task: ProjectTask,
+                         ticket: dict, inboxes: list[str]) -> None:
+    """A new task once more as a ``Note`` (Mastodon and its family drop a ``Ticket``): the readable line
+    with a link to the task, mentioning the assignees, so they see "Task: …, assigned to @x"."""
+    project_uri = urls.group(group.username)
+    assignees = list(ticket.get("assignedTo", []))
+    handles = await _handles(session, urls, assignees)
+    mentions = "".join(f' <span class="h-card"><a href="{html.escape(uri)}" class="u-url mention">@{html.escape(h)}'
+                       f'</a></span>' for uri, h in zip(assignees, handles))
+    note = {"id": new_object_id(urls), "type": "Note", "attributedTo": project_uri, "context": project_uri,
+            "to": ticket["to"], "cc": assignees, "url": task.uri, "mediaType": "text/html",
+            "content": f'<p>{html.escape(ticket["summary"])}{mentions}</p>'
+                       f'<p><a href="{html.escape(task.uri)}">{html.escape(task.uri)}</a></p>',
+            "tag": [{"type": "Mention", "href": uri, "name": "@" + h} for uri, h in zip(assignees, handles)],
+            "published": ticket["published"]}
+    create = activity(new_activity_id(urls), "Create", project_uri, note, to=note["to"], cc=assignees,
+                      published=utcnow())
+    await publish(session, urls, group, create, inboxes)
 
 
 async def add_task(fed: Federation, username: str, group_name: str, form: projects.TaskForm) -> ProjectTask:

@@ -94,6 +94,12 @@ async def test_a_concern_becomes_a_project_with_people_of_other_servers(database
         assert a.group("roof") in note["content"] and "invited to join the project" in note["content"]
         assert any(d.activity.get("type") == "Invite" and d.activity.get("target") == pat.id for d in peer.inbox)
 
+        # pat follows the (open) project from the Mastodon-like peer: a member who reads Notes only.
+        follow = {"@context": AS2, "id": f"{pat.id}#follow-roof", "type": "Follow", "actor": pat.id,
+                  "object": a.group("roof")}
+        assert (await peer.deliver(pat, f"{a.base_url}/inbox", follow))[0] == 202
+        await eventually(lambda: a.member_state("roof", pat.id), equals="accepted", what="pat following roof")
+
         # bea sees the invitation on B and accepts there: a Follow of the project, accepted by A.
         invite = await eventually(lambda: _invitation(b, bea), what="the invitation on B")
         assert invite.project_uri == a.group("roof") and invite.project_name == "Leaking roof"
@@ -106,11 +112,13 @@ async def test_a_concern_becomes_a_project_with_people_of_other_servers(database
             title="Replace the gutter", assignees=(bea,), due="2027-02-01"))
         await project_services.add_task(a.fed, "sam", "roof", projects.TaskForm(title="Paint the ceiling"))
         copy = await eventually(lambda: _task(b, task.uri, state="open"), what="bea's task on B")
+        readable = await eventually(lambda: _async(_task_note(peer, pat.id)), what="the task as text at the peer")
+        assert f"Task: Replace the gutter, assigned to @bea@{b.domain}" in readable["content"]
         async with b.services.sessions() as session:
             assert [t.uri for t in await projects.my_tasks(session, bea)] == [task.uri]
         await project_services.move_task(b.fed, "bea", copy.id, "doing")
         await eventually(lambda: _task(a, task.uri, state="doing"), what="doing on A")
-        assert await eventually(lambda: _progress(a, concern, "0 of 2 tasks done, 2 people"), what="progress")
+        assert await eventually(lambda: _progress(a, concern, "0 of 2 tasks done, 3 people"), what="progress")
 
         # Someone neither assignee nor lead (pat) may not move it: dropped, nothing changes.
         forged = {"@context": AS2, "id": f"{peer.base_url}/activities/update/1", "type": "Update", "actor": pat.id,
@@ -120,7 +128,7 @@ async def test_a_concern_becomes_a_project_with_people_of_other_servers(database
         await project_services.move_task(b.fed, "bea", copy.id, "done")
         await eventually(lambda: _task(a, task.uri, state="done", done_by_uri=bea), what="done on A, by bea")
         await eventually(lambda: _task(b, task.uri, state="done"), what="done on B (A's Update)")
-        assert await eventually(lambda: _progress(a, concern, "1 of 2 tasks done, 2 people"), what="progress")
+        assert await eventually(lambda: _progress(a, concern, "1 of 2 tasks done, 3 people"), what="progress")
         async with a.services.sessions() as session:
             roof = await local.find_group(session, "roof")
             done = await projects.completed_tasks(session, group_id=roof.id)
@@ -133,6 +141,16 @@ async def test_a_concern_becomes_a_project_with_people_of_other_servers(database
         response = await a.scalar(select(Object).where(Object.context_uri == concern, Object.official.is_(True)))
         assert response is not None and "hall B is dry" in response.content
     no_tracebacks(tmp_path)
+
+
+def _task_note(peer: Peer, account: str) -> dict[str, Any] | None:
+    """The Note a Mastodon-family member shows for a new task (the Ticket itself it would drop)."""
+    for delivery in peer.inbox:
+        obj = delivery.activity.get("object")
+        if isinstance(obj, dict) and obj.get("type") == "Note" and "Task: " in str(obj.get("content")) \
+                and mastodon_shows(obj, account):
+            return obj
+    return None
 
 
 async def _async(value: Any) -> Any:

@@ -113,6 +113,10 @@ async def test_tasks_progress_and_the_rules(cast: World) -> None:
     created = [t for t in tickets if t["type"] == "Create"][0]["object"]
     assert created["type"] == "Ticket" and created["assignedTo"] == [sam] and created["endTime"] == "2027-03-31"
     assert created["content"].startswith(f"<p>Task: Buy tiles, assigned to @sam@{w.services.urls.domain}</p>")
+    # Mastodon-family members drop a Ticket: the same task as a Note, readable, mentioning the assignee.
+    note = [t for t in tickets if t["type"] == "Create"][1]["object"]
+    assert note["type"] == "Note" and note["tag"][0]["href"] == sam and "Task: Buy tiles, assigned to @sam@" in \
+        note["content"] and created["id"] in note["content"]
     updated = [t for t in tickets if t["type"] == "Update"][-1]["object"]
     assert updated["isResolved"] is True and updated["taskState"] == "done"
 
