@@ -56,8 +56,14 @@ MAX_OUTCOME = 5_000
 
 
 async def project_of(session: AsyncSession, group: LocalActor) -> Project:
-    """The project row of one of our groups; NotFound when the group is not a project."""
+    """The project row of one of our groups; NotFound when the group is not a project. A group created
+    as kind ``project`` elsewhere (the group form, ``madeopen group create --kind project``) is a project
+    on its own: its row is added here (kept when the caller's transaction commits)."""
     project = await session.get(Project, group.id)
+    if project is None and group.group is not None and group.group.kind == "project":
+        project = Project(group_id=group.id, origin_uri=None, outcome="", state="active", started_by_uri="",
+                          joining="open" if group.group.visibility == "public" else "invite", created_at=utcnow())
+        session.add(project)
     if project is None:
         raise NotFound(f"{group.username} is not a project")
     return project

@@ -11,7 +11,7 @@ from actors import local
 from actors.errors import Forbidden, InvalidInput, NotFound
 from actors.node_settings import InvalidFields
 from content import projects
-from inbox_outbox.services import posts
+from inbox_outbox.services import membership, posts
 from inbox_outbox.services import projects as project_services
 from storage.models import Notification, Object, Project, ProjectInvite, ProjectTask, StatusChange
 from tests.inbox_outbox.content_support import (
@@ -239,4 +239,26 @@ async def test_a_remote_projects_invite_and_tickets_arrive_here(cast: World) -> 
     assert resolve["object"] == ticket["id"] and await inboxes_of(w.services, resolve["id"]) == {project.inbox}
     with pytest.raises(Forbidden):
         await project_services.move_task(w.services.fed, "alice", mine.id, "open")
-    assert ProjectInvite  # the table the invitation lives in
+
+
+async def test_a_closed_project_takes_invited_people_others_wait(cast: World) -> None:
+    w = cast
+    assert w.services.fed is not None
+    await project_services.start_project(w.services.fed, "sam", projects.NewProject(name="quiet", joining="invite"))
+    await project_services.invite(w.services.fed, "sam", "quiet", "erin")
+    assert await membership.join_group(w.services.fed, "erin", "quiet") == "accepted"  # invited: in at once
+    assert await membership.join_group(w.services.fed, "dave", "quiet") == "pending"  # a lead decides
+    async with w.services.sessions() as session:
+        [row] = list(await session.scalars(select(ProjectInvite)))
+    assert row.state == "accepted"
+
+
+async def test_a_group_made_as_a_project_elsewhere_is_a_project(cast: World) -> None:
+    w = cast
+    assert w.services.fed is not None
+    async with w.services.sessions.begin() as session:
+        await local.create_group(session, local.NewGroup(username="cli_made", kind="project", owner="sam"))
+    task = await project_services.add_task(w.services.fed, "sam", "cli_made", projects.TaskForm(title="First"))
+    assert task.project_uri == w.services.urls.group("cli_made")
+    with pytest.raises(NotFound, match="not a project"):
+        await project_services.add_task(w.services.fed, "alice", "garden", projects.TaskForm(title="x"))
