@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from actors import notifications
 from actors.errors import DomainError
 from actors.memberships import local_actor_by_uri
 from content import projects
@@ -60,6 +61,7 @@ async def on_invite(fed: Federation, incoming: Incoming) -> None:
         await projects.record_invite(session, project_uri, person_uri, group_id=None,
                                      name=incoming.actor.display_name or incoming.actor.username,
                                      invited_by=incoming.actor.uri, activity_uri=incoming.id)
+        await notifications.record(session, person.id, "invite", project_uri, project_uri, renew=True)
 
 
 async def on_ticket(fed: Federation, incoming: Incoming) -> None:
@@ -92,8 +94,8 @@ async def _store_copy(session: AsyncSession, ticket: Any, document: dict[str, An
         row = ProjectTask(uri=ticket.id, project_uri=ticket.project, group_id=None, created_by_uri=ticket.project,
                           created_at=utcnow())
         session.add(row)
-    elif row.group_id is not None:
-        raise Drop(f"{ticket.id} is a task of ours")
+    elif row.group_id is not None or row.project_uri != ticket.project:
+        raise Drop(f"{ticket.id} is not a task of {ticket.project} here")
     row.title, row.content, row.source = ticket.title, sanitize_html(ticket.content), ""
     row.due, row.document, row.updated_at = ticket.due, document, utcnow()
     row.done_at = row.done_at or utcnow() if ticket.state == "done" else None

@@ -222,6 +222,11 @@ async def test_a_remote_projects_invite_and_tickets_arrive_here(cast: World) -> 
     async with w.services.sessions() as session:
         [row] = await projects.my_invitations(session, dave)
     assert row.project_uri == project.id and row.project_name == "Pump project"
+    async with w.services.sessions() as session:
+        told = await session.scalar(select(Notification.object_uri).where(Notification.kind == "invite"))
+    assert told == project.id
+    # Only a group invites, and only to itself.
+    assert (await receive(w.services, w.bob, activity(w.bob, "Invite", w.bob.id, target=dave))).dropped
     ticket = {"id": w.peer.url("/tasks/1"), "type": "Ticket", "context": project.id, "attributedTo": project.id,
               "name": "Fix the pump", "content": "<p>Task: Fix the pump, assigned to @dave</p><p>Seal</p>",
               "assignedTo": [dave], "isResolved": False, "taskState": "open"}
