@@ -332,6 +332,11 @@ async def comment(session: AsyncSession, urls: Urls, group: LocalActor, task: Pr
     """Anyone in the team replies to a task (Markdown)."""
     if not await in_team(session, urls, group, actor_uri):
         raise Forbidden("only the team comments on its tasks: join the project first")
+    return await add_comment(session, task, actor_uri, text, uri)
+
+
+async def add_comment(session: AsyncSession, task: ProjectTask, actor_uri: str, text: str, uri: str) -> TaskComment:
+    """The comment itself (the caller checked who may write it)."""
     body = text.strip()
     if not body:
         raise InvalidFields({"comment": "write something"})

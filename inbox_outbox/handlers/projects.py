@@ -5,6 +5,7 @@
 - ``Create{Ticket}`` / ``Update{Ticket}`` by a project group of another server: our copy of the task (what
   an assignee of ours sees under "my tasks"). Only the project itself speaks for its tickets: the ticket's
   id must be on the actor's server and its ``context`` the actor.
+- ``Create{Note}`` in reply to a task of one of OUR projects, by a team member of another server: a comment.
 - ``Update{Ticket}`` (a new ``taskState``) or ``Resolve{Ticket}`` (done) of a task of one of OUR projects,
   by a person of another server: taken from an assignee of the task or a lead of the project, and then
   announced to the members as the project's own ``Update{Ticket}``; from anyone else it is dropped with a
@@ -31,18 +32,24 @@ from inbox_outbox.federation import Federation
 from inbox_outbox.handlers.registry import Drop, Incoming, handles
 from inbox_outbox.ids import is_local
 from inbox_outbox.services.projects import publish_ticket
-from storage.models import LocalActor, ProjectTask, TaskAssignee, utcnow
+from storage.models import LocalActor, ProjectTask, TaskAssignee, TaskComment, utcnow
 
 log = logging.getLogger(__name__)
 
 
+def _our_task(fed: Federation, uri: Any) -> bool:
+    return isinstance(uri, str) and is_local(fed.urls, uri) and uri.startswith(fed.urls.base + "/tasks/")
+
+
 def is_ticket(fed: Federation, incoming: Incoming) -> bool:
-    """A Create/Update the project handlers take (create.py and update.py ask before anything else)."""
+    """A Create/Update the project handlers take (create.py and update.py ask before anything else): a
+    Ticket, one of our tasks, or a comment on one of our tasks (a Note in reply to it)."""
     value = incoming.activity.get("object")
     if isinstance(value, dict) and value.get("type") == "Ticket":
         return True
-    target = object_id(value)
-    return target is not None and is_local(fed.urls, target) and "/tasks/" in target
+    if isinstance(value, dict) and incoming.type == "Create" and _our_task(fed, object_id(value.get("inReplyTo"))):
+        return True
+    return _our_task(fed, object_id(value))
 
 
 @handles("Invite")
@@ -67,6 +74,9 @@ async def on_invite(fed: Federation, incoming: Incoming) -> None:
 async def on_ticket(fed: Federation, incoming: Incoming) -> None:
     value = incoming.activity.get("object")
     target = object_id(value)
+    if isinstance(value, dict) and value.get("type") == "Note":
+        await _comment(fed, incoming, value)
+        return
     if target is None:
         raise Drop(f"{incoming.type} of a Ticket without an id")
     if is_local(fed.urls, target):
@@ -129,3 +139,26 @@ async def change_our_task(fed: Federation, actor_uri: str, task_uri: str, state:
             raise Drop(f"{actor_uri} may not move {task_uri}: {exc.message}") from None
         if changed:
             await publish_ticket(session, fed.urls, group, task, "Update")
+
+
+async def _comment(fed: Federation, incoming: Incoming, note: dict[str, Any]) -> None:
+    """A team member of another server comments on one of our tasks: ``Create{Note}`` in reply to it."""
+    note_id = object_id(note)
+    if note_id is None or origin(note_id) != origin(incoming.actor.uri) \
+            or object_id(note.get("attributedTo")) != incoming.actor.uri:
+        raise Drop(f"a comment by {incoming.actor.uri} must be theirs, on their server")
+    content = note.get("content")
+    if not isinstance(content, str):
+        raise Drop("a comment without content")
+    async with fed.sessions.begin() as session:
+        task = await session.scalar(select(ProjectTask).where(ProjectTask.uri == object_id(note.get("inReplyTo"))))
+        if task is None or task.group_id is None:
+            raise Drop("a comment on no task of ours")
+        if await session.scalar(select(TaskComment.id).where(TaskComment.uri == note_id)) is not None:
+            return  # had it already
+        group = await session.get(LocalActor, task.group_id)
+        assert group is not None
+        if not await projects.in_team(session, fed.urls, group, incoming.actor.uri):
+            raise Drop(f"{incoming.actor.uri} is not in the team of {group.username}: no comment")
+        session.add(TaskComment(task_id=task.id, uri=note_id, author_uri=incoming.actor.uri, source="",
+                                content=sanitize_html(content)[:projects.MAX_COMMENT * 4], created_at=utcnow()))

@@ -244,15 +244,32 @@ async def _move_remote(session: AsyncSession, urls: Urls, person: LocalActor, ta
 
 
 async def comment_task(fed: Federation, username: str, task_id: int, text: str) -> None:
+    """Anyone in the team comments on a task: here, or on a task of another server's project that this
+    person is assigned to (``Create{Note}`` in reply to the Ticket, sent to the project)."""
     async with fed.sessions.begin() as session:
         person = await load_person(session, username)
+        person_uri = uri_of(fed.urls, person)
         task = await session.get(ProjectTask, task_id)
-        if task is None or task.group_id is None:
-            raise NotFound(f"no task {task_id} of a project here")
-        group = await session.get(LocalActor, task.group_id)
-        assert group is not None
-        await projects.comment(session, fed.urls, group, task, uri_of(fed.urls, person), text,
-                               f"{task.uri}/comments/{uuid.uuid4()}")
+        if task is None:
+            raise NotFound(f"no task {task_id} here")
+        if task.group_id is not None:
+            group = await session.get(LocalActor, task.group_id)
+            assert group is not None
+            await projects.comment(session, fed.urls, group, task, person_uri, text,
+                                   f"{task.uri}/comments/{uuid.uuid4()}")
+            return
+        if person_uri not in await projects.assignees_of(session, task):
+            raise Forbidden("comment on the project's own server: only assignees comment from here")
+        project = await session.scalar(select(RemoteActor).where(RemoteActor.uri == task.project_uri))
+        if project is None:
+            raise NotFound("the project of this task is not known here any more")
+        row = await projects.add_comment(session, task, person_uri, text, new_object_id(fed.urls))
+        note = {"id": row.uri, "type": "Note", "attributedTo": person_uri, "inReplyTo": task.uri,
+                "context": task.project_uri, "to": [task.project_uri], "content": row.content,
+                "mediaType": "text/html", "source": {"content": row.source, "mediaType": "text/markdown"}}
+        create = activity(new_activity_id(fed.urls), "Create", person_uri, note, to=[task.project_uri],
+                          published=utcnow())
+        await publish(session, fed.urls, person, create, [project.inbox])
 
 
 # --------------------------------------------------------------------------------------------------

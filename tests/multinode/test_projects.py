@@ -17,7 +17,7 @@ from inbox_outbox.services import profiles as profile_services
 from inbox_outbox.services import projects as project_services
 from people import index, matching
 from people.profiles import ProfileChange
-from storage.models import Membership, Object, ProjectInvite, ProjectTask
+from storage.models import Membership, Object, ProjectInvite, ProjectTask, TaskComment
 from tests.multinode.conftest import Databases, no_tracebacks
 from tests.support.cluster import RunningNode, eventually, running_nodes
 from tests.support.peer import Peer, mastodon_shows
@@ -116,6 +116,10 @@ async def test_a_concern_becomes_a_project_with_people_of_other_servers(database
         assert f"Task: Replace the gutter, assigned to @bea@{b.domain}" in readable["content"]
         async with b.services.sessions() as session:
             assert [t.uri for t in await projects.my_tasks(session, bea)] == [task.uri]
+        await project_services.comment_task(b.fed, "bea", copy.id, "Parts **ordered**.")
+        said = await eventually(lambda: a.scalar(select(TaskComment).where(TaskComment.author_uri == bea)),
+                                what="bea's comment from B on A's task")
+        assert "<strong>ordered</strong>" in said.content
         await project_services.move_task(b.fed, "bea", copy.id, "doing")
         await eventually(lambda: _task(a, task.uri, state="doing"), what="doing on A")
         assert await eventually(lambda: _progress(a, concern, "0 of 2 tasks done, 3 people"), what="progress")

@@ -296,7 +296,8 @@ async def task_page(request: web.Request, *, comment_form: dict[str, Any] | None
     async with ctx.sessions() as session:
         lead = group is not None and await projects.is_lead(session, ctx.urls, group, viewer)
         [view] = await projects.task_views(session, ctx.urls, [task], viewer, {task.project_uri} if lead else set())
-        member = group is not None and await projects.in_team(session, ctx.urls, group, viewer)
+        # Who comments from here: the team of our project; for another server's, its assignees here.
+        member = await projects.in_team(session, ctx.urls, group, viewer) if group is not None else view.mine
         comments = list(await session.scalars(select(TaskComment).where(TaskComment.task_id == task.id)
                                               .order_by(TaskComment.id)))
         authors = await projects.people_named(session, ctx.urls, [c.author_uri for c in comments])

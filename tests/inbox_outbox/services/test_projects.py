@@ -13,9 +13,9 @@ from actors.node_settings import InvalidFields
 from content import projects
 from inbox_outbox.services import membership, posts
 from inbox_outbox.services import projects as project_services
-from storage.models import Notification, Object, Project, ProjectInvite, ProjectTask, StatusChange
+from storage.models import Notification, Object, Project, ProjectInvite, ProjectTask, StatusChange, TaskComment
 from tests.inbox_outbox.content_support import (
-    World, activity, inboxes_of, join, join_local, person, published, receive, stored,
+    World, activity, create, inboxes_of, join, join_local, person, published, receive, stored,
 )
 
 
@@ -180,6 +180,15 @@ async def test_a_remote_member_moves_their_task_others_are_refused(cast: World) 
     assert resolved.state == "done"
     row = await _task_row(w, task.uri)
     assert row.state == "done" and row.done_by_uri == w.bob.id
+    # Comments (a Note in reply to the task) from the team only.
+    eve = w.peer.add_actor("eve")
+    for who, text in ((w.bob, "<p>Gutter is <em>clear</em></p>"), (eve, "<p>spam</p>")):
+        note = {"id": w.peer.new_url("note"), "type": "Note", "attributedTo": who.id, "inReplyTo": task.uri,
+                "content": text + "<script>x</script>", "to": [w.services.urls.group("roof")]}
+        await receive(w.services, who, create(who, note))
+    async with w.services.sessions() as session:
+        comments = list(await session.scalars(select(TaskComment)))
+    assert [(c.author_uri, c.content) for c in comments] == [(w.bob.id, "<p>Gutter is <em>clear</em></p>")]
 
 
 async def _task_row(w: World, uri: str) -> ProjectTask:
