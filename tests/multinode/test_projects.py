@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 
 from actors import local
-from content import projects
+from content import project_views, projects
 from inbox_outbox.services import membership, posts
 from inbox_outbox.services import profiles as profile_services
 from inbox_outbox.services import projects as project_services
@@ -36,7 +36,7 @@ async def _task(node: RunningNode, uri: str, **values: Any) -> ProjectTask | Non
 
 async def _progress(a: RunningNode, concern: str, line: str) -> str | None:
     async with a.services.sessions() as session:
-        shown = await projects.thread_project(session, a.services.urls, concern)
+        shown = await project_views.thread_project(session, a.services.urls, concern)
     return shown.progress.line if shown is not None and shown.progress.line == line else None
 
 
@@ -115,7 +115,7 @@ async def test_a_concern_becomes_a_project_with_people_of_other_servers(database
         readable = await eventually(lambda: _async(_task_note(peer, pat.id)), what="the task as text at the peer")
         assert f"Task: Replace the gutter, assigned to @bea@{b.domain}" in readable["content"]
         async with b.services.sessions() as session:
-            assert [t.uri for t in await projects.my_tasks(session, bea)] == [task.uri]
+            assert [t.uri for t in await project_views.my_tasks(session, bea)] == [task.uri]
         await project_services.comment_task(b.fed, "bea", copy.id, "Parts **ordered**.")
         said = await eventually(lambda: a.scalar(select(TaskComment).where(TaskComment.author_uri == bea)),
                                 what="bea's comment from B on A's task")
@@ -135,7 +135,7 @@ async def test_a_concern_becomes_a_project_with_people_of_other_servers(database
         assert await eventually(lambda: _progress(a, concern, "1 of 2 tasks done, 3 people"), what="progress")
         async with a.services.sessions() as session:
             roof = await local.find_group(session, "roof")
-            done = await projects.completed_tasks(session, group_id=roof.id)
+            done = await project_views.completed_tasks(session, group_id=roof.id)
         assert [(d.person_uri, d.title) for d in done] == [(bea, "Replace the gutter")]
 
         # sam closes the project: A's concern is done, with the outcome as its official response.

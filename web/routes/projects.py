@@ -19,7 +19,7 @@ from sqlalchemy import select
 from actors import group_pages
 from actors.errors import InvalidInput, NotFound
 from actors.node_settings import InvalidFields
-from content import projects
+from content import project_views, projects
 from content.store import object_by_uri
 from federation.project_terms import TASK_STATES
 from inbox_outbox.services import projects as project_services
@@ -63,9 +63,9 @@ async def my_projects(request: web.Request) -> web.Response:
         person = await session.get(LocalActor, user.id)
         assert person is not None
         invitations = await projects.my_invitations(session, user.profile_url)
-        tasks = await projects.task_views(session, ctx.urls, await projects.my_tasks(session, user.profile_url),
+        tasks = await project_views.task_views(session, ctx.urls, await project_views.my_tasks(session, user.profile_url),
                                           user.profile_url)
-        mine = await projects.projects_of(session, person, public_only=False)
+        mine = await project_views.projects_of(session, person, public_only=False)
     return html_page(request, "projects.html", invitations=invitations, tasks=tasks, projects=mine,
                      states=TASK_STATES, state_labels=projects.TASK_STATE_LABELS)
 
@@ -95,8 +95,8 @@ async def person_projects(request: web.Request, person: LocalActor) -> dict[str,
     completed in them."""
     ctx = get_context(request)
     async with ctx.sessions() as session:
-        cards = await projects.projects_of(session, person, public_only=True)
-        done = await projects.completed_tasks(session, person_uri=ctx.urls.person(person.username), public_only=True)
+        cards = await project_views.projects_of(session, person, public_only=True)
+        done = await project_views.completed_tasks(session, person_uri=ctx.urls.person(person.username), public_only=True)
     return {"person_projects": cards, "completed_tasks": done[:50]}
 
 
@@ -173,11 +173,11 @@ async def _project_page(request: web.Request, *, task_form: dict[str, Any] | Non
             raise NotFound("no such project here (or it is closed to its team and you are not in it)")
         about = await group_pages.about(session, ctx.urls, group, reader=place)
         lead = await projects.is_lead(session, ctx.urls, group, viewer)
-        rows = await projects.project_tasks(session, group, mine=viewer if only_mine else None)
-        tasks = await projects.task_views(session, ctx.urls, rows, viewer,
+        rows = await project_views.project_tasks(session, group, mine=viewer if only_mine else None)
+        tasks = await project_views.task_views(session, ctx.urls, rows, viewer,
                                           {ctx.urls.group(group.username)} if lead else set())
         team = await projects.team(session, ctx.urls, group)
-        progress = await projects.progress(session, group)
+        progress = await project_views.progress(session, group)
         origin = await object_by_uri(session, project.origin_uri)
         helpers = await matching.group_matches(session, ctx.urls, group, viewer) if lead else None
         invited = set(await session.scalars(select(ProjectInvite.actor_uri).where(
@@ -295,12 +295,12 @@ async def task_page(request: web.Request, *, comment_form: dict[str, Any] | None
     viewer = viewer_uri(request)
     async with ctx.sessions() as session:
         lead = group is not None and await projects.is_lead(session, ctx.urls, group, viewer)
-        [view] = await projects.task_views(session, ctx.urls, [task], viewer, {task.project_uri} if lead else set())
+        [view] = await project_views.task_views(session, ctx.urls, [task], viewer, {task.project_uri} if lead else set())
         # Who comments from here: the team of our project; for another server's, its assignees here.
         member = await projects.in_team(session, ctx.urls, group, viewer) if group is not None else view.mine
         comments = list(await session.scalars(select(TaskComment).where(TaskComment.task_id == task.id)
                                               .order_by(TaskComment.id)))
-        authors = await projects.people_named(session, ctx.urls, [c.author_uri for c in comments])
+        authors = await project_views.people_named(session, ctx.urls, [c.author_uri for c in comments])
     return html_page(request, "task.html", status=status, task=view, comments=comments, authors=authors,
                      member=member, states=TASK_STATES, state_labels=projects.TASK_STATE_LABELS,
                      project_path=project_path(group.username) if group is not None else task.project_uri,

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from actors import local
 from actors.errors import Forbidden, InvalidInput, NotFound
 from actors.node_settings import InvalidFields
-from content import projects
+from content import project_views, projects
 from inbox_outbox.services import membership, posts
 from inbox_outbox.services import projects as project_services
 from storage.models import Notification, Object, Project, ProjectInvite, ProjectTask, StatusChange, TaskComment
@@ -59,7 +59,7 @@ async def test_a_concern_becomes_a_project_linked_both_ways(cast: World) -> None
         assert "Water comes in" in group.summary  # and its text
         project = await session.get(Project, group.id)
         assert project is not None and project.origin_uri == concern.uri
-        shown = await projects.thread_project(session, w.services.urls, concern.uri)
+        shown = await project_views.thread_project(session, w.services.urls, concern.uri)
     assert shown is not None and shown.name == "roof"
     assert shown.progress.line == "0 of 0 tasks done, 1 person"  # sam, its lead
 
@@ -105,8 +105,8 @@ async def test_tasks_progress_and_the_rules(cast: World) -> None:
     await project_services.move_task(w.services.fed, "sam", first.id, "done")
     async with w.services.sessions() as session:
         group = await local.find_group(session, "roof")
-        assert (await projects.progress(session, group)).line == "1 of 2 tasks done, 1 person"
-        done = await projects.completed_tasks(session, person_uri=sam)
+        assert (await project_views.progress(session, group)).line == "1 of 2 tasks done, 1 person"
+        done = await project_views.completed_tasks(session, person_uri=sam)
     assert [(d.title, d.project_uri) for d in done] == [("Buy tiles", w.services.urls.group("roof"))]
     # The Ticket the project published: readable, ForgeFed terms, then the Update to done.
     tickets = await published(w.services, w.services.urls.group("roof"))
@@ -241,7 +241,7 @@ async def test_a_remote_projects_invite_and_tickets_arrive_here(cast: World) -> 
               "assignedTo": [dave], "isResolved": False, "taskState": "open"}
     assert (await receive(w.services, project, activity(project, "Create", ticket))).state == "done"
     async with w.services.sessions() as session:
-        [mine] = await projects.my_tasks(session, dave)
+        [mine] = await project_views.my_tasks(session, dave)
     assert mine.title == "Fix the pump" and mine.content == "<p>Seal</p>"
     # Someone else may not publish the project's tickets.
     forged = {**ticket, "id": w.peer.url("/tasks/2")}
