@@ -25,6 +25,7 @@ from federation.activities import object_id
 from inbox_outbox import backfill, post_acceptance
 from inbox_outbox.federation import Federation
 from inbox_outbox.follows import BANNED
+from inbox_outbox.handlers import projects
 from inbox_outbox.handlers.registry import Drop, Incoming, handles
 from inbox_outbox.ids import is_local
 from storage.models import Follow
@@ -50,6 +51,8 @@ async def _our_follow(session: AsyncSession, fed: Federation, inner: Any) -> Fol
 @handles("Accept", "Reject")
 async def on_answer(fed: Federation, incoming: Incoming) -> None:
     inner = incoming.activity.get("object")
+    if await projects.declined(fed, incoming):  # Reject{Invite}: an invitation to a project of ours declined
+        return
     if isinstance(inner, dict) and inner.get("type") == "Create" and incoming.type == "Reject":
         await post_acceptance.rejected(fed, incoming.actor.uri, incoming.activity)
         return

@@ -5,6 +5,7 @@
 - ``Create{Ticket}`` / ``Update{Ticket}`` by a project group of another server: our copy of the task (what
   an assignee of ours sees under "my tasks"). Only the project itself speaks for its tickets: the ticket's
   id must be on the actor's server and its ``context`` the actor.
+- ``Reject{Invite}`` by a person one of our projects invited: they decline.
 - ``Create{Note}`` in reply to a task of one of OUR projects, by a team member of another server: a comment.
 - ``Update{Ticket}`` (a new ``taskState``) or ``Resolve{Ticket}`` (done) of a task of one of OUR projects,
   by a person of another server: taken from an assignee of the task or a lead of the project, and then
@@ -32,7 +33,7 @@ from inbox_outbox.federation import Federation
 from inbox_outbox.handlers.registry import Drop, Incoming, handles
 from inbox_outbox.ids import is_local
 from inbox_outbox.services.projects import publish_ticket
-from storage.models import LocalActor, ProjectTask, TaskAssignee, TaskComment, utcnow
+from storage.models import LocalActor, ProjectInvite, ProjectTask, TaskAssignee, TaskComment, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -162,3 +163,20 @@ async def _comment(fed: Federation, incoming: Incoming, note: dict[str, Any]) ->
             raise Drop(f"{incoming.actor.uri} is not in the team of {group.username}: no comment")
         session.add(TaskComment(task_id=task.id, uri=note_id, author_uri=incoming.actor.uri, source="",
                                 content=sanitize_html(content)[:projects.MAX_COMMENT * 4], created_at=utcnow()))
+
+
+async def declined(fed: Federation, incoming: Incoming) -> bool:
+    """``Reject{Invite}``: the person one of our projects invited declines (False: not about an Invite
+    of ours, the caller goes on). Only the invited person may decline their invitation."""
+    invite_id = object_id(incoming.activity.get("object"))
+    if incoming.type != "Reject" or invite_id is None or not is_local(fed.urls, invite_id):
+        return False
+    async with fed.sessions.begin() as session:
+        row = await session.scalar(select(ProjectInvite).where(ProjectInvite.activity_uri == invite_id))
+        if row is None:
+            return False
+        if row.actor_uri != incoming.actor.uri:
+            raise Drop(f"{incoming.actor.uri} may not decline an invitation of {row.actor_uri}")
+        if row.state == "pending":
+            row.state = "declined"
+    return True

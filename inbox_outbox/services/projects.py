@@ -129,10 +129,24 @@ async def answer_invite(fed: Federation, username: str, invite_id: int, accept: 
         row.state = "accepted" if accept else "declined"
         if accept and group is not None:
             await projects.join_local(session, group, person)
+        if not accept and group is None and row.activity_uri:
+            await _decline(session, fed.urls, person, row)
         if group is not None or not accept:
             return Answered(project_uri, group.username if group else None, row.state)
     state = await membership.join_group(fed, username, project_uri)
     return Answered(project_uri, None, state)
+
+
+async def _decline(session: AsyncSession, urls: Urls, person: LocalActor, row: ProjectInvite) -> None:
+    """``Reject{Invite}`` to the project of another server (the Invite named by its id, with its shape)."""
+    project = await session.scalar(select(RemoteActor).where(RemoteActor.uri == row.project_uri))
+    if project is None:
+        return
+    person_uri = uri_of(urls, person)
+    invite = {"id": row.activity_uri, "type": "Invite", "actor": row.project_uri, "object": row.project_uri,
+              "target": person_uri}
+    reject = activity(new_activity_id(urls), "Reject", person_uri, invite, to=[row.project_uri], published=utcnow())
+    await publish(session, urls, person, reject, [project.inbox])
 
 
 # --------------------------------------------------------------------------------------------------

@@ -139,6 +139,11 @@ async def test_inviting_a_remote_person_sends_invite_and_a_mention(cast: World) 
     assert roof in note["content"] and "invited to join the project" in note["content"]
     with pytest.raises(InvalidInput, match="invited already"):
         await project_services.invite(w.services.fed, "sam", "roof", w.carol.id)
+    # Only carol declines her invitation (Reject{Invite}); then she may be invited again.
+    assert (await receive(w.services, w.bob, activity(w.bob, "Reject", invite["id"]))).dropped
+    assert (await receive(w.services, w.carol, activity(w.carol, "Reject", invite["id"]))).state == "done"
+    async with w.services.sessions() as session:
+        assert (await session.scalar(select(ProjectInvite.state))) == "declined"
     with pytest.raises(InvalidInput, match="already in the team"):
         await project_services.invite(w.services.fed, "sam", "roof", "sam")
     with pytest.raises(Forbidden):
@@ -246,6 +251,10 @@ async def test_a_remote_projects_invite_and_tickets_arrive_here(cast: World) -> 
     # Someone else may not publish the project's tickets.
     forged = {**ticket, "id": w.peer.url("/tasks/2")}
     assert (await receive(w.services, w.bob, activity(w.bob, "Create", forged))).dropped
+    # Dave declines the invitation: Reject{Invite} to the project.
+    await project_services.answer_invite(w.services.fed, "dave", row.id, False)
+    [reject] = await published(w.services, dave, "Reject")
+    assert reject["object"]["id"] == invite["id"] and await inboxes_of(w.services, reject["id"]) == {project.inbox}
     # Dave moves it to done from here: Resolve to the project.
     assert w.services.fed is not None
     await project_services.move_task(w.services.fed, "dave", mine.id, "done")
