@@ -29,6 +29,8 @@ Recorded, in the same transaction as the event (the inbox handlers and the outbo
 - ``follow``: someone (local or remote) follows one of our people now.
 - ``signup``: a sign-up waits for approval; every admin is told (``actor_uri`` and ``object_uri`` are
   ``signup:<name>``: the account has no public id until approved); an answer marks it read for all.
+- ``invite``: a lead invited one of our people to a project of ours (``actor_uri`` and ``object_uri`` the
+  project; content.projects); invitations from other servers' projects arrive as a mention.
 
 Whoever muted a thread hears of nothing in it (replies, mentions, likes, answers, status changes).
 
@@ -60,7 +62,7 @@ from storage.models import (
 
 KINDS = ("join_request", "reply", "mention", "like", "report", "new_report", "not_accepted", "status", "answer",
          "thread_reply", "new_thread", "follow", "signup",
-         "doc_proposed", "doc_accepted", "doc_changes", "doc_declined")
+         "doc_proposed", "doc_accepted", "doc_changes", "doc_declined", "invite")
 DOC_ANSWERS = {"doc_proposed": "", "doc_accepted": "Your proposed edit was accepted.", "doc_changes": "The team asks for changes.",
                "doc_declined": "Your proposed edit was declined."}
 # How the notifications page, the feed and the mails word each kind: "<actor> <verb> <target>".
@@ -70,7 +72,8 @@ VERBS = {"join_request": "asked to join", "reply": "replied to your post", "ment
          "answer": "accepted your answer to", "thread_reply": "replied in", "new_thread": "started a thread:",
          "follow": "follows you now", "signup": "signed up and waits for approval:",
          "doc_proposed": "proposed an edit of", "doc_accepted": "accepted your proposed edit of",
-         "doc_changes": "asks for changes to your proposed edit of", "doc_declined": "declined your proposed edit of"}
+         "doc_changes": "asks for changes to your proposed edit of", "doc_declined": "declined your proposed edit of",
+         "invite": "invited you to join the project"}
 SIGNUP = "signup:"  # the actor and object of a sign-up notification: signup:<name>
 # What the reporter is told a moderator did (Flag.outcome).
 OUTCOMES = {
@@ -510,7 +513,7 @@ async def _view(session: AsyncSession, urls: Urls, row: Notification) -> Notific
         target_name, target_url = "the users page", "/admin/users"
     elif row.kind == "follow":
         target_name, target_url = "", actor_url
-    elif row.kind == "join_request":
+    elif row.kind in ("join_request", "invite"):
         target_name, target_url = await describe_actor(session, urls, row.object_uri)
     elif row.kind in ("report", "new_report"):
         target_name, target_url, excerpt = await _report_target(session, urls, row.object_uri, row.kind)

@@ -27,6 +27,9 @@ MADEOPEN_TERMS: dict[str, object] = {
     "duplicateOf": {"@id": "madeopen:duplicateOf", "@type": "@id"},
     # A group's docs (federation.doc_article): the revision an Article (or an offered edit of it) is.
     "docRevision": "madeopen:docRevision",
+    # Projects (federation.project_terms): a project group's origin thread, a task's state.
+    "projectOrigin": {"@id": "madeopen:projectOrigin", "@type": "@id"},
+    "taskState": "madeopen:taskState",
 }
 
 # Terms peers use that are outside AS2 (Mastodon's toot:, Lemmy's lemmy:) and our own (madeopen:).

@@ -12,7 +12,7 @@ from web.authorized_fetch import authorized_fetch_middleware
 from web.context import CONTEXT_KEY, WebContext
 from web.errors import error_middleware
 from web.routes import account, actors, admin, discovery, groups, home, inbox, media, objects, people, setup, threads
-from web.routes import account_data, board, docs, feed_settings, feeds, lookup, notifications, reports, timelines
+from web.routes import account_data, board, docs, feed_settings, feeds, lookup, notifications, projects, reports, timelines
 from web.routes import mail_settings
 
 
@@ -44,6 +44,7 @@ def create_app(context: WebContext) -> web.Application:
     app.add_routes(threads.routes)
     app.add_routes(board.routes)
     app.add_routes(docs.routes)
+    app.add_routes(projects.routes)
     app.add_routes(lookup.routes)
     app.add_routes(timelines.routes)
     app.add_routes(notifications.routes)

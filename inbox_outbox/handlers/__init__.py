@@ -10,6 +10,7 @@ from inbox_outbox.handlers import flag  # noqa: F401,E402  moderation
 from inbox_outbox.handlers import add_remove  # noqa: F401,E402  moderation
 from inbox_outbox.handlers import lock  # noqa: F401,E402  moderation
 from inbox_outbox.handlers import offer  # noqa: F401,E402  docs (proposed edits)
+from inbox_outbox.handlers import projects  # noqa: F401,E402  projects and tasks
 
 __all__ = ["HANDLERS", "UNDO_HANDLERS", "Drop", "Handler", "Incoming", "dispatch"]
 

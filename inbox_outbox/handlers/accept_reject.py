@@ -28,6 +28,7 @@ from federation.activities import object_id
 from inbox_outbox import backfill, post_acceptance
 from inbox_outbox.federation import Federation
 from inbox_outbox.follows import BANNED
+from inbox_outbox.handlers import projects
 from inbox_outbox.handlers.registry import Drop, Incoming, handles
 from inbox_outbox.ids import is_local
 from inbox_outbox.services.docs import offer_answered
@@ -57,6 +58,8 @@ async def on_answer(fed: Federation, incoming: Incoming) -> None:
     if (isinstance(inner, dict) and inner.get("type") == "Offer") or isinstance(inner, str):
         if await offer_answered(fed, incoming.actor.uri, incoming.activity):
             return
+    if await projects.declined(fed, incoming):  # Reject{Invite}: an invitation to a project of ours declined
+        return
     if isinstance(inner, dict) and inner.get("type") == "Create" and incoming.type == "Reject":
         await post_acceptance.rejected(fed, incoming.actor.uri, incoming.activity)
         return

@@ -41,6 +41,7 @@ from federation.objects import InvalidObject, ObjectData, parse_object
 from inbox_outbox.dereference import FetchBudget, trusted_document
 from inbox_outbox.fanout import announce_to_members
 from inbox_outbox.federation import Federation
+from inbox_outbox.handlers import projects
 from inbox_outbox.handlers.registry import Drop, Incoming, handles
 from inbox_outbox.ids import is_local, new_activity_id
 from inbox_outbox.outbox import publish
@@ -51,6 +52,9 @@ log = logging.getLogger(__name__)
 
 @handles("Create")
 async def on_create(fed: Federation, incoming: Incoming) -> None:
+    if projects.is_ticket(fed, incoming):  # a project's task (ForgeFed Ticket), not a post
+        await projects.on_ticket(fed, incoming)
+        return
     budget = FetchBudget(fed.fetch_budget)
     # An embedded object from another origin (or a bare id) is fetched from its origin first.
     document = await trusted_document(fed, incoming.activity.get("object"), incoming.actor.uri, budget)

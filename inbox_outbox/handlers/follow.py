@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors import notifications
 from actors.memberships import local_actor_by_uri
+from content import projects
 from federation.activities import object_id
 from inbox_outbox.federation import Federation
 from inbox_outbox.follows import answer_follow, embedded_follow, local_uri
@@ -61,7 +62,8 @@ async def _follow_group(session: AsyncSession, fed: Federation, group: LocalActo
         await answer_follow(session, fed.urls, group, follow, follower.inbox, accept=False)
         return
     if membership is None:
-        public = group.group.visibility == "public"
+        # A closed project (a private group) lets in at once whom its leads invited (content.projects).
+        public = group.group.visibility == "public" or await projects.invited(session, group, fed.urls, follower.uri)
         membership = Membership(
             group_id=group.id,
             remote_actor_id=follower.id,
@@ -74,6 +76,7 @@ async def _follow_group(session: AsyncSession, fed: Federation, group: LocalActo
     else:
         membership.follow_activity_uri = incoming.id
     if membership.state == "accepted":
+        await projects.accept_invitation(session, fed.urls, group, follower.uri)
         await answer_follow(session, fed.urls, group, follow, follower.inbox, accept=True)
     else:
         log.info("%s asks to join private group %s: waiting for a moderator", follower.uri, group.username)

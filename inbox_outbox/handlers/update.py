@@ -33,6 +33,7 @@ from inbox_outbox.dereference import FetchBudget, trusted_document
 from inbox_outbox.fanout import announce_to_members
 from inbox_outbox.federation import Federation
 from inbox_outbox.handlers.create import parse_post
+from inbox_outbox.handlers import projects
 from inbox_outbox.handlers.registry import Drop, Incoming, handles
 from inbox_outbox.ids import is_local
 from storage.models import Object, utcnow
@@ -47,6 +48,9 @@ async def on_update(fed: Federation, incoming: Incoming) -> None:
     target = object_id(value)
     if target is None:
         raise Drop("Update names no object")
+    if projects.is_ticket(fed, incoming):  # a project's task (ForgeFed Ticket), not a post
+        await projects.on_ticket(fed, incoming)
+        return
     if target == incoming.actor.uri or (isinstance(value, dict) and value.get("type") in ACTOR_TYPES):
         await refresh_actor(fed, incoming.actor.uri, target)
         return

@@ -82,6 +82,17 @@ async def set_status(
     original = None
     if status == "duplicate":
         original = statuses.check_duplicate(thread, await _thread_by_address(session, urls, duplicate_of))
+    return await record_status(session, urls, actor, thread, group, status, response, original=original)
+
+
+async def record_status(
+    session: AsyncSession, urls: Urls, actor: LocalActor, thread: Object, group: LocalActor, status: str,
+    response: str, *, original: Object | None = None,
+) -> StatusSet:
+    """The status change itself, once the caller has checked who may make it (the team here; a project
+    started from the thread when it closes, inbox_outbox.services.projects): the official response, the
+    history, the ``Update{Page}`` and the notifications."""
+    actor_uri = uri_of(urls, actor)
     _, text = check_post_text("", response, title_required=False)
     label = STATUS_LABELS[status]
     body = f"**Status: {label}**\n\n{text}"

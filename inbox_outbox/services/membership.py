@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from actors import moderation_log, notifications
 from actors.errors import Conflict, Forbidden, InvalidInput, NotFound
 from actors.local import MODERATOR_ROLES
+from content import projects
 from federation.activities import activity, strip_context
 from inbox_outbox.federation import Federation
 from inbox_outbox.follows import BANNED, answer_follow, follow_document, send_follow, send_undo_follow
@@ -70,8 +71,12 @@ async def _join_local_group(fed: Federation, username: str, group_name: str) -> 
             if membership.state == "banned":
                 raise Forbidden(f"{person.username} is banned from {group.username}")
             return membership.state
-        state = "accepted" if group.group.visibility == "public" else "pending"
+        # A closed project (private) lets in at once whom its leads invited (content.projects).
+        invited = await projects.invited(session, group, fed.urls, uri_of(fed.urls, person))
+        state = "accepted" if group.group.visibility == "public" or invited else "pending"
         session.add(Membership(group_id=group.id, local_actor_id=person.id, role="member", state=state))
+        if state == "accepted":
+            await projects.accept_invitation(session, fed.urls, group, uri_of(fed.urls, person))
         if state == "pending":
             await notifications.join_requested(session, fed.urls, group, uri_of(fed.urls, person))
         return state

@@ -10,6 +10,7 @@ from storage.models.docs import Doc, DocCommentMark, DocProposal, DocRevision, D
 from storage.models.login import BrowserSession, LoginAttempt
 from storage.models.mail import MailMessage
 from storage.models.notifications import FeedToken, GroupWatch, MailDigest, MailPreference, Notification
+from storage.models.projects import Project, ProjectInvite, ProjectTask, TaskAssignee, TaskComment
 from storage.models.profiles import Profile, ProfileTag, SearchPending
 from storage.models.queues import Activity, Delivery, DomainAllow, DomainBlock, Host, InboundActivity, QueueWorker
 
@@ -19,6 +20,7 @@ __all__ = [
     "FeedToken", "Featured", "Flag", "Follow", "Group", "GroupWatch", "Host", "InboundActivity", "LocalActor", "LoginAttempt",
     "MailDigest", "MailMessage", "MailPreference", "Membership",
     "ModerationEntry", "NodeSetting", "Notification", "Object", "ObjectRecipient", "Profile", "ProfileTag",
+    "Project", "ProjectInvite", "ProjectTask", "TaskAssignee", "TaskComment",
     "QueueWorker", "Reaction", "RemoteActor", "RemoteKey", "SearchPending", "StatusChange", "ThreadFollower",
     "utcnow",
 ]

@@ -26,6 +26,7 @@ from web.authorized_fetch import signed_by, signer
 from web.context import get_context
 from web.negotiation import Representation, choose
 from web.routes.groups import group_page
+from web.routes.projects import person_projects, project_actor_terms
 from web.routes.objects import outbox_response
 from web.routes.people import actor_page_values
 from web import document_cache
@@ -78,6 +79,8 @@ async def _render(request: web.Request) -> _Rendered:
         return _Rendered(410, json_bytes(tombstone))
     _check_canonical(request, actor)
     document = documents.actor_document(actor, ctx.urls)
+    if actor.group is not None and actor.group.kind == "project":
+        document.update(await project_actor_terms(request, actor))  # ``projectOrigin`` (PROTOCOL.md "Projects")
     minimal = None if actor.actor_type == "application" else json_bytes(documents.minimal_actor_document(document))
     return _Rendered(200, json_bytes(document), minimal)
 
@@ -116,7 +119,7 @@ async def actor(request: web.Request) -> web.Response:
         # The page says so and shows nothing of the person (403, as Mastodon; not 410: it may come back).
         return html_page(request, "error.html", status=403, title="Account suspended", message=exc.message)
     return html_page(request, "actor.html", actor=_actor_page_values(actor, actor_id, ctx.urls.domain),
-                     **await actor_page_values(request, actor))
+                     **await actor_page_values(request, actor), **await person_projects(request, actor))
 
 
 def _page_number(request: web.Request) -> int | None:

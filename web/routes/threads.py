@@ -15,7 +15,7 @@ from aiohttp import web
 from actors import group_pages
 from actors.errors import Forbidden, InvalidInput
 from actors.node_settings import InvalidFields
-from content import thread_board, thread_views
+from content import project_views, thread_board, thread_views
 from content.kinds import DISCUSSION, THREAD_KINDS
 from content.rules import MAX_BODY, MAX_TITLE
 from content.store import thread_root
@@ -162,6 +162,7 @@ async def thread_page(request: web.Request, obj: Object, *, status: int = 200,
         view = await thread_views.thread_page(session, ctx.urls, obj, viewer_uri(request))
         root = await thread_root(session, obj)
         on_board = await thread_board.thread_board(session, ctx.urls, root, viewer_uri(request))
+        project = await project_views.thread_project(session, ctx.urls, root.uri)  # issue #14: its project, if any
     helpers = await post_helpers(request, obj)
     # A doc of another Made Open node's group (an Article with its revision): edits can be proposed.
     remote_doc = root.type == "Article" and not root.local and isinstance((root.document or {}).get("docRevision"), int)
@@ -169,7 +170,7 @@ async def thread_page(request: web.Request, obj: Object, *, status: int = 200,
     return html_page(request, "thread.html", status=status, thread=view, focus=view.focus,
                      reply_form=reply_form or {}, helpers=helpers, uri=obj.uri, board=on_board,
                      root_id=root.id, status_form=status_form or {}, status_labels=STATUS_LABELS,
-                     remote_doc=remote_doc and not root.deleted, watch=watch)
+                     remote_doc=remote_doc and not root.deleted, watch=watch, project=project, root_uri=root.uri)
 
 
 @routes.get(f"/posts/{_ID}")
