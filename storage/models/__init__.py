@@ -1,5 +1,6 @@
 """ORM tables. Every change here comes with an Alembic revision in storage/migrations/versions."""
 
+from storage.models.account_mail import AccountToken, MailRequest
 from storage.models.actors import Account, Group, LocalActor, Membership, NodeSetting, RemoteActor, RemoteKey
 from storage.models.base import Base, utcnow
 from storage.models.content import (
@@ -13,9 +14,9 @@ from storage.models.profiles import Profile, ProfileTag, SearchPending
 from storage.models.queues import Activity, Delivery, DomainAllow, DomainBlock, Host, InboundActivity, QueueWorker
 
 __all__ = [
-    "Account", "Activity", "Base", "BoardCount", "BrowserSession", "Delivery", "DomainAllow", "DomainBlock",
+    "Account", "AccountToken", "Activity", "Base", "BoardCount", "BrowserSession", "Delivery", "DomainAllow", "DomainBlock",
     "FeedToken", "Featured", "Flag", "Follow", "Group", "Host", "InboundActivity", "LocalActor", "LoginAttempt",
-    "MailMessage", "Membership",
+    "MailMessage", "MailRequest", "Membership",
     "ModerationEntry", "NodeSetting", "Notification", "Object", "ObjectRecipient", "Profile", "ProfileTag",
     "QueueWorker", "Reaction", "RemoteActor", "RemoteKey", "SearchPending", "StatusChange", "ThreadFollower",
     "utcnow",
