@@ -53,7 +53,7 @@ async def signup_submit(request: web.Request) -> web.Response:
                          errors=exc.errors, email_required=settings.email_required)
     if result.confirm:
         return html_page(request, "signup_check_mail.html", username=result.actor.username, pending=result.pending,
-                         email=new.email.strip())
+                         email=result.actor.account.pending_email if result.actor.account else "")
     if result.pending:
         return html_page(request, "signup_pending.html", username=result.actor.username)
     await sessions.log_in(request, result.actor)
