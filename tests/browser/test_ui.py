@@ -42,7 +42,8 @@ def test_sign_up_log_in_and_log_out(visitor: Visitor, browser: object, node: Nod
     visitor.first_run()
     visitor.goto("/admin/settings")  # (sign-ups that confirm their mail address: tests/browser/test_password_reset.py)
     visitor.page.get_by_label("New members give a mail address and confirm it before they can log in").uncheck()
-    visitor.set_registration("Anyone can sign up")
+    visitor.page.get_by_label("Anyone can sign up", exact=True).check()
+    visitor.submit("Save settings")
 
     # The newcomer's browser has JavaScript off: everything still works.
     newcomer = Visitor(browser, node, javascript=False)

@@ -26,7 +26,7 @@ EVIL = "https://evil.example"
 CROSS_SITE_TEXT = "did not come from this site"
 # A value for every placeholder of the router's dynamic routes; a route whose placeholders are not here
 # fails the test with a message saying so (so that it is added, not skipped).
-SAMPLES = {"name": "victim", "action": "suspend", "id": "1", "kind": "users"}
+SAMPLES = {"name": "victim", "action": "suspend", "id": "1", "kind": "users", "token": "a-link-secret"}
 _PLACEHOLDER = re.compile(r"\{(\w+)(?::[^{}]*(?:\{[^{}]*\}[^{}]*)*)?\}")
 
 
