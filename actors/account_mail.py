@@ -24,9 +24,9 @@ nothing, and an SMTP outage delays mail without losing it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors import account_tokens, accounts, addresses, browser_sessions, mail, mail_requests, node_settings
@@ -37,9 +37,12 @@ from actors.node_settings import InvalidFields
 from actors.passwords import hash_password, verify_password
 from actors.urls import Urls
 from storage.engine import SessionMaker
-from storage.models import AccountToken, LocalActor, utcnow
+from storage.models import Account, AccountToken, LocalActor, utcnow
 
 RESEND_AFTER = timedelta(minutes=5)
+# A sign-up whose address was never confirmed is deleted after this, freeing its name (as Mastodon does
+# after a week); it never could log in or be seen.
+UNCONFIRMED_LIFETIME = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -272,3 +275,14 @@ async def admin_reset(session: AsyncSession, mailer: Mailer, acting_id: int, use
         return AdminReset(target.username, target.account.email)
     secret = await account_tokens.issue(session, target.id, account_tokens.RESET_PASSWORD)
     return AdminReset(target.username, None, reset_url(mailer.urls, secret))
+
+
+async def prune_unconfirmed(sessions: SessionMaker, *, now: datetime | None = None) -> int:
+    """Delete sign-ups still unconfirmed ``UNCONFIRMED_LIFETIME`` after they were made; returns how many.
+    The database cascades to their account, links and anything else of theirs (``accounts.reject`` alike)."""
+    cutoff = (now or utcnow()) - UNCONFIRMED_LIFETIME
+    async with sessions.begin() as session:
+        stale = select(Account.actor_id).join(LocalActor, LocalActor.id == Account.actor_id).where(
+            Account.confirmation_pending.is_(True), LocalActor.created_at < cutoff)
+        result = await session.execute(delete(LocalActor).where(LocalActor.id.in_(stale)))
+    return int(result.rowcount or 0)
