@@ -24,6 +24,7 @@ nothing, and an SMTP outage delays mail without losing it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from html import escape
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select
@@ -63,9 +64,27 @@ def reset_url(urls: Urls, secret: str) -> str:
 
 
 async def _send(session: AsyncSession, mailer: Mailer, to: str, subject: str, body: str) -> None:
-    name = (await node_settings.load(session)).name or mailer.node_name
+    settings = await node_settings.load(session)
+    name = settings.name or mailer.node_name
     text = f"{body}\n\n-- \n{name}\n{mailer.urls.base}/\n"
-    await mail.enqueue(session, mail.Mail(to=to, subject=f"{subject} ({name})", text=text), mailer.sender)
+    html = _html(body, name, mailer.urls.base, node_settings.readable_on_white(settings.accent_color))
+    await mail.enqueue(session, mail.Mail(to=to, subject=f"{subject} ({name})", text=text, html=html), mailer.sender)
+
+
+def _html(body: str, name: str, base: str, accent: str) -> str:
+    """The HTML part: the same paragraphs, the link as a link, in the node's name and accent colour."""
+    paragraphs = []
+    for paragraph in body.split("\n\n"):
+        escaped = escape(paragraph).replace("\n", "<br>")
+        if paragraph.startswith(base) and " " not in paragraph:  # the link a mail is about
+            escaped = f'<a href="{escape(paragraph)}" style="color:{accent};font-weight:bold">{escaped}</a>'
+        paragraphs.append(f"<p>{escaped}</p>")
+    return (
+        '<!doctype html><html><body style="font-family:sans-serif;line-height:1.5;color:#1a1a1a">'
+        f'<p style="font-size:1.2em;font-weight:bold;color:{accent}">{escape(name)}</p>{"".join(paragraphs)}'
+        f'<p style="color:#555;font-size:.9em"><a href="{escape(base)}/" style="color:#555">{escape(name)}</a></p>'
+        "</body></html>"
+    )
 
 
 def _hours(delta: timedelta) -> str:

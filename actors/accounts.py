@@ -411,6 +411,8 @@ async def set_suspended(
     check_not_deleted(target)
     if target.account.approval_pending:
         raise InvalidInput(f"{target.username} is waiting for approval: approve or reject the sign-up instead")
+    if target.account.confirmation_pending:
+        raise InvalidInput(f"{target.username} has not confirmed their mail address yet: delete the sign-up instead")
     target.account.suspended = suspended
     target.account.suspension_reason = reason if suspended else ""
     if suspended:

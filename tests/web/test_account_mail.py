@@ -374,6 +374,8 @@ async def test_sign_up_confirmation_through_a_real_smtp_server(ui: UI, services:
     [message] = mailbox.to("Bea@example.org")
     assert message["From"] == SENDER and message["Subject"] == "Confirm your mail address (Test Node)"
     link = _link(message)
+    [html] = [part.get_payload(decode=True).decode() for part in message.walk() if part.get_content_type() == "text/html"]
+    assert f'<a href="https://node.test{link}"' in html and "Test Node" in html
     await ui.post(link, {}, form_page=link)
     await ui.log_in("bea")
 
