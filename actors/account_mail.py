@@ -193,6 +193,20 @@ async def change_email(session: AsyncSession, mailer: Mailer, actor_id: int, new
     return email
 
 
+async def request_email_change(sessions: SessionMaker, mailer: Mailer, actor_id: int, new_address: str,
+                               password: str, client: str | None) -> str:
+    """``change_email`` behind the rate limit of reset requests (actors.mail_requests), so that nobody can
+    use the form to flood someone else's mailbox with links."""
+    try:
+        email = addresses.normalise(new_address)
+    except InvalidInput:
+        pass  # change_email says what is wrong with it, beside the other fields
+    else:
+        await mail_requests.admit(sessions, email, client)
+    async with sessions.begin() as session:
+        return await change_email(session, mailer, actor_id, new_address, password)
+
+
 async def addresses_of(session: AsyncSession, actor_id: int) -> tuple[str | None, str | None]:
     """The confirmed address and the one waiting for its link, for the settings page."""
     actor = await session.get(LocalActor, actor_id)

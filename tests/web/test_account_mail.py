@@ -339,6 +339,17 @@ async def test_change_of_address_waits_for_its_link_and_tells_the_old_address(ui
     assert "now new@example.org" in _text(notice)
 
 
+async def test_changes_of_address_are_rate_limited(ui: UI, services: Services) -> None:
+    await create_person(services, "cleo")
+    await ui.log_in("cleo")
+    sent = {"email": "victim@example.org", "current_password": PASSWORD}
+    for _ in range(mail_requests.LIMITS.per_email):
+        assert (await ui.post("/settings/email", sent, form_page="/settings/email")).status == 303
+    response = await ui.post("/settings/email", sent, form_page="/settings/email")
+    assert response.status == 429 and "Too many requests" in _error(await response.text(), "email")
+    assert len(await _queued(services, "victim@example.org")) == mail_requests.LIMITS.per_email
+
+
 async def test_a_cancelled_change_kills_its_link(ui: UI, services: Services) -> None:
     await create_person(services, "cleo")
     await ui.log_in("cleo")

@@ -145,11 +145,15 @@ async def email_submit(request: web.Request) -> web.Response:
     form = await forms.read(request)
     address = forms.text(form, "email")
     try:
-        async with get_context(request).sessions.begin() as session:
-            email = await account_mail.change_email(session, mailer(request), user.id, address,
-                                                    forms.text(form, "current_password"))
+        email = await account_mail.request_email_change(get_context(request).sessions, mailer(request), user.id,
+                                                        address, forms.text(form, "current_password"),
+                                                        client_address.of(request))
     except InvalidFields as exc:
         return await _email_page(request, {"email": address}, exc.errors, status=400)
+    except mail_requests.TooManyRequests as exc:
+        response = await _email_page(request, {"email": address}, {"email": exc.message}, status=429)
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
     await sessions.notify(request, f"We have sent a link to {email}. Your address changes when you open it.")
     raise web.HTTPSeeOther("/settings/email")
 
