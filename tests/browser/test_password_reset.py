@@ -138,3 +138,32 @@ def test_sign_up_confirmed_by_mail(browser: object, mailing_node: tuple[Node, Ma
     finally:
         newcomer.close()
         admin.close()
+
+
+def test_admin_sends_reset_links(browser: object, mailing_node: tuple[Node, Mailbox]) -> None:
+    node, mailbox = mailing_node
+    for name, address in (("boss", None), ("cleo", "cleo@example.org"), ("nomail", None)):
+        secret = node.data_dir / f"{name}.password"
+        secret.write_text(PASSWORD + "\n")
+        os.chmod(secret, 0o600)
+        extra = ["--admin"] if name == "boss" else ["--email", address] if address else []
+        node.cli("user", "create", name, "--password-file", str(secret), *extra, check=True)
+    boss = Visitor(browser, node)
+    try:
+        page = boss.page
+        boss.log_in("boss")
+        boss.goto("/admin/users")
+        boss.assert_accessible()
+        boss.fits_width()
+        boss.submit("Mail a password reset link for cleo")
+        assert "mailed to cleo (cleo@example.org)" in page.get_by_role("status").inner_text()
+        assert "an admin of this node" in _mail_to(mailbox, "cleo@example.org").get_payload(0).get_payload(decode=True).decode()
+
+        boss.submit("Make a password reset link for nomail")
+        link = page.get_by_label("Reset link").input_value()
+        assert link.startswith(f"{node.base_url}/password/reset/")
+        boss.assert_accessible()
+        boss.fits_width()
+        boss.screenshot("reset-admin-link")
+    finally:
+        boss.close()
