@@ -201,8 +201,11 @@ async def test_password_reset_by_mail(ui: UI, second_ui: UI, services: Services)
     assert message["Subject"].startswith("Reset your password") and "works once, for 1 hour" in _text(message)
     link = _link(message)
 
-    page = await ui.page(link)
+    response = await ui.get(link)
+    page = await response.text()
     assert "@cleo" in page and 'autocomplete="new-password"' in page
+    # The secret in the address stays out of caches and of the Referer of the page's links.
+    assert response.headers["Cache-Control"] == "no-store" and response.headers["Referrer-Policy"] == "strict-origin"
     response = await ui.post(link, {"password": "short", "password_confirm": "short"}, form_page=link)
     assert response.status == 400 and "too short" in await response.text()  # the link is not spent by that
     response = await ui.post(link, {"password": NEW_PASSWORD, "password_confirm": NEW_PASSWORD}, form_page=link)

@@ -27,10 +27,19 @@ def mailer(request: web.Request) -> account_mail.Mailer:
     return account_mail.Mailer(sender=ctx.mail_sender, urls=ctx.urls, node_name=ctx.node_name)
 
 
+def _behind_link(response: web.Response) -> web.Response:
+    """A page whose address holds a link's secret: kept out of caches, and its address is not sent as the
+    Referer of the links on it, only our origin (the address would land in logs, even our own)."""
+    response.headers["Cache-Control"] = "no-store"
+    # (not no-referrer: with it, browsers send "Origin: null" with the form, which web/csrf.py refuses)
+    response.headers["Referrer-Policy"] = "strict-origin"
+    return response
+
+
 def _dead_link(request: web.Request, exc: BadToken, *, again: str) -> web.Response:
     """The page for a link that no longer works; ``again`` is where to get a new one."""
-    return html_page(request, "account_link.html", status=410 if exc.reason in ("used", "expired") else 400,
-                     message=exc.message, again=again)
+    return _behind_link(html_page(request, "account_link.html", status=410 if exc.reason in ("used", "expired") else 400,
+                                  message=exc.message, again=again))
 
 
 # --- forgotten password -----------------------------------------------------------------------------------
@@ -67,7 +76,7 @@ async def reset_form(request: web.Request) -> web.Response:
             username = await account_mail.check_reset(session, request.match_info["token"])
     except BadToken as exc:
         return _dead_link(request, exc, again="/password/forgot")
-    return html_page(request, "password_reset.html", username=username, errors={})
+    return _behind_link(html_page(request, "password_reset.html", username=username, errors={}))
 
 
 @routes.post(f"/password/reset/{_TOKEN}")
@@ -84,7 +93,7 @@ async def reset_submit(request: web.Request) -> web.Response:
     except InvalidFields as exc:
         async with get_context(request).sessions() as session:
             username = await account_mail.check_reset(session, secret)
-        return html_page(request, "password_reset.html", status=400, username=username, errors=exc.errors)
+        return _behind_link(html_page(request, "password_reset.html", status=400, username=username, errors=exc.errors))
     if sessions.current_user(request) is not None:
         await sessions.log_out(request)  # whoever this browser had logged in, the sessions are over
     await sessions.notify(request, f"The password of @{actor.username} has been set. Log in with it.")
@@ -101,7 +110,7 @@ async def confirm_form(request: web.Request) -> web.Response:
             email = await account_mail.check_confirmation(session, request.match_info["token"])
     except BadToken as exc:
         return _dead_link(request, exc, again="/settings/email")
-    return html_page(request, "email_confirm.html", email=email, error=None)
+    return _behind_link(html_page(request, "email_confirm.html", email=email, error=None))
 
 
 @routes.post(f"/email/confirm/{_TOKEN}")
@@ -112,7 +121,7 @@ async def confirm_submit(request: web.Request) -> web.Response:
     except BadToken as exc:
         return _dead_link(request, exc, again="/settings/email")
     except InvalidInput as exc:
-        return html_page(request, "email_confirm.html", status=409, email="", error=exc.message)
+        return _behind_link(html_page(request, "email_confirm.html", status=409, email="", error=exc.message))
     if confirmed.activated:
         await sessions.notify(request, f"Thank you: {confirmed.email} is confirmed. Your account is ready: log in.")
         raise web.HTTPSeeOther("/login")
