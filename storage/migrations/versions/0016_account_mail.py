@@ -20,6 +20,8 @@ depends_on = None
 def upgrade() -> None:
     op.add_column('accounts', sa.Column('pending_email', sa.String(length=320), nullable=True))
     op.add_column('accounts', sa.Column('confirmation_pending', sa.Boolean(), nullable=False, server_default=sa.false()))
+    # Addresses are looked up without regard to case (actors/addresses.py: a reset request, a new address).
+    op.create_index('ix_accounts_email_lower', 'accounts', [sa.text('lower(email)')])
     op.create_table(
         'account_tokens',
         sa.Column('id', sa.Integer(), nullable=False),
@@ -52,6 +54,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table('mail_requests')
     op.drop_table('account_tokens')
+    op.drop_index('ix_accounts_email_lower', table_name='accounts')
     with op.batch_alter_table('accounts') as batch:
         batch.drop_column('confirmation_pending')
         batch.drop_column('pending_email')
