@@ -175,6 +175,7 @@ async def test_the_admin_can_make_the_address_optional(ui: UI, second_ui: UI, se
     # An address given anyway waits for its link, but does not hold the account.
     response = await ui.post("/signup", NEW, form_page="/signup")
     assert response.status == 303
+    assert "We have sent a link to Bea@example.org" in await ui.page("/settings/profile")
     account = await _account(services, "bea")
     assert account.email is None and account.pending_email == "Bea@example.org" and not account.suspended
     [message] = await _queued(services, "Bea@example.org")

@@ -58,6 +58,9 @@ async def signup_submit(request: web.Request) -> web.Response:
         return html_page(request, "signup_pending.html", username=result.actor.username)
     await sessions.log_in(request, result.actor)
     await sessions.notify(request, "Welcome! Your account is ready. Tell people a little about yourself.")
+    if result.actor.account is not None and result.actor.account.pending_email:
+        await sessions.notify(request, f"We have sent a link to {result.actor.account.pending_email}: open it to "
+                                       "confirm your mail address.")
     raise web.HTTPSeeOther("/settings/profile")
 
 
