@@ -167,6 +167,7 @@ class FirstRun:
     password: str
     password_confirm: str
     node_name: str
+    email: str = ""  # optional; waits for its link like any other (actors.account_mail)
 
 
 async def has_admin(session: AsyncSession) -> bool:
@@ -184,6 +185,7 @@ async def create_first_admin(session: AsyncSession, run: FirstRun) -> LocalActor
     except InvalidInput as exc:
         errors["node_name"] = exc.message
     username = await _check_new_username(session, run.username, errors)
+    email = await check_new_email(session, run.email, errors, required=False)
     if errors:
         raise InvalidFields(errors)
     try:
@@ -191,7 +193,10 @@ async def create_first_admin(session: AsyncSession, run: FirstRun) -> LocalActor
     except IntegrityError:
         raise NotFound("this node is already set up") from None
     await node_settings.set_name(session, node_name)
-    return await _create(session, username, run.password, is_admin=True)
+    admin = await _create(session, username, run.password, is_admin=True)
+    assert admin.account is not None
+    admin.account.pending_email = email
+    return admin
 
 
 # --- sign-up and log-in ----------------------------------------------------------------------------------
