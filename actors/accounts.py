@@ -11,7 +11,8 @@ as remote HTML, for the actor document and the profile page alike.
 Standing (``standing``): what peers and visitors see of a person whose account is not active. We follow
 what Mastodon does since 3.3, because a peer reads our answers the way Mastodon defines them:
 
-- **pending** (a sign-up waiting for an admin): it has never been public, so every public surface
+- **pending** (a sign-up waiting for an admin, or for its mail address to be confirmed: actors.account_mail;
+  either way its account is also flagged suspended meanwhile): it has never been public, so every public surface
   answers 404 as for a name that does not exist (``find_public_actor``; Mastodon's
   ``check_account_approval``). A rejected sign-up is deleted and answers the same 404.
 - **suspended** (reversible: an admin can unsuspend): the actor document stays at its id, stripped of
@@ -96,7 +97,7 @@ class AccountGone(Gone):
 
 class Standing(enum.Enum):
     ACTIVE = "active"
-    PENDING = "pending"  # a sign-up waiting for approval (its account is also flagged suspended meanwhile)
+    PENDING = "pending"  # a sign-up waiting for approval or for its address (also flagged suspended meanwhile)
     SUSPENDED = "suspended"
     DELETED = "deleted"  # a tombstone (actors.account_deletion)
 
