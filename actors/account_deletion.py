@@ -113,6 +113,8 @@ async def tombstone(session: AsyncSession, urls: Urls, person: LocalActor) -> li
     person.discoverable = False
     account.password_hash = ""  # argon2 verifies nothing against it (actors.passwords)
     account.email = None
+    account.pending_email = None  # its unused links stay until pruned; actors.account_mail refuses them
+    account.confirmation_pending = False
     account.is_admin = False
     account.suspended = False
     account.approval_pending = False

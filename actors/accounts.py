@@ -11,7 +11,8 @@ as remote HTML, for the actor document and the profile page alike.
 Standing (``standing``): what peers and visitors see of a person whose account is not active. We follow
 what Mastodon does since 3.3, because a peer reads our answers the way Mastodon defines them:
 
-- **pending** (a sign-up waiting for an admin): it has never been public, so every public surface
+- **pending** (a sign-up waiting for an admin, or for its mail address to be confirmed: actors.account_mail;
+  either way its account is also flagged suspended meanwhile): it has never been public, so every public surface
   answers 404 as for a name that does not exist (``find_public_actor``; Mastodon's
   ``check_account_approval``). A rejected sign-up is deleted and answers the same 404.
 - **suspended** (reversible: an admin can unsuspend): the actor document stays at its id, stripped of
@@ -44,7 +45,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from actors import browser_sessions, local, media, node_settings, notifications
+from actors import addresses, browser_sessions, local, media, node_settings, notifications
 from actors.errors import Conflict, DomainError, Forbidden, Gone, InvalidInput, NotFound
 from actors.memberships import local_actor_by_uri
 from actors.node_settings import InvalidFields
@@ -69,6 +70,18 @@ class LoginRefused(DomainError):
     status = 400
 
 
+class ConfirmationPending(LoginRefused):
+    """The right password for a sign-up whose address is not confirmed yet (said only with the password)."""
+
+    def __init__(self, actor_id: int, email: str) -> None:
+        super().__init__(
+            f"Confirm your mail address first: follow the link we sent to {email}. "
+            "We have sent it again if the last one was more than a few minutes ago."
+        )
+        self.actor_id = actor_id
+        self.email = email
+
+
 class AccountSuspended(Forbidden):
     """A suspended person's profile, collections or own posts were asked for (403, see the module text)."""
 
@@ -84,7 +97,7 @@ class AccountGone(Gone):
 
 class Standing(enum.Enum):
     ACTIVE = "active"
-    PENDING = "pending"  # a sign-up waiting for approval (its account is also flagged suspended meanwhile)
+    PENDING = "pending"  # a sign-up waiting for approval or for its address (also flagged suspended meanwhile)
     SUSPENDED = "suspended"
     DELETED = "deleted"  # a tombstone (actors.account_deletion)
 
@@ -98,7 +111,7 @@ def standing(actor: LocalActor) -> Standing:
         return Standing.ACTIVE
     if account.deleted_at is not None:
         return Standing.DELETED
-    if account.approval_pending:
+    if account.approval_pending or account.confirmation_pending:
         return Standing.PENDING
     return Standing.SUSPENDED if account.suspended else Standing.ACTIVE
 
@@ -119,11 +132,11 @@ async def public_name(session: AsyncSession, username: str, actor_type: str) -> 
     """``local.existing_name`` as peers may find it (a personal inbox): a pending sign-up is not there (404),
     a deleted account is gone (410)."""
     row = (await session.execute(
-        select(LocalActor.username, Account.approval_pending, Account.deleted_at)
+        select(LocalActor.username, Account.approval_pending, Account.confirmation_pending, Account.deleted_at)
         .outerjoin(Account, Account.actor_id == LocalActor.id)
         .where(LocalActor.username == lookup_key(username), LocalActor.actor_type == actor_type)
     )).first()
-    if row is None or row.approval_pending:
+    if row is None or row.approval_pending or row.confirmation_pending:
         raise local.no_such_actor(username, actor_type)
     if row.deleted_at is not None:
         raise Gone(f"the account {row.username!r} has been deleted")
@@ -155,6 +168,7 @@ class FirstRun:
     password: str
     password_confirm: str
     node_name: str
+    email: str = ""  # optional; waits for its link like any other (actors.account_mail)
 
 
 async def has_admin(session: AsyncSession) -> bool:
@@ -172,6 +186,7 @@ async def create_first_admin(session: AsyncSession, run: FirstRun) -> LocalActor
     except InvalidInput as exc:
         errors["node_name"] = exc.message
     username = await _check_new_username(session, run.username, errors)
+    email = await check_new_email(session, run.email, errors, required=False)
     if errors:
         raise InvalidFields(errors)
     try:
@@ -179,7 +194,10 @@ async def create_first_admin(session: AsyncSession, run: FirstRun) -> LocalActor
     except IntegrityError:
         raise NotFound("this node is already set up") from None
     await node_settings.set_name(session, node_name)
-    return await _create(session, username, run.password, is_admin=True)
+    admin = await _create(session, username, run.password, is_admin=True)
+    assert admin.account is not None
+    admin.account.pending_email = email
+    return admin
 
 
 # --- sign-up and log-in ----------------------------------------------------------------------------------
@@ -191,12 +209,16 @@ class SignUp:
     password: str
     password_confirm: str
     display_name: str = ""
+    email: str = ""
 
 
 @dataclass(frozen=True)
 class SignUpResult:
     actor: LocalActor
     pending: bool  # registration mode "approval": cannot log in until an admin approves
+    # The node asks for a confirmed address: cannot log in until the link mailed to it is followed
+    # (actors.account_mail sends it; the address waits in ``Account.pending_email`` meanwhile).
+    confirm: bool = False
 
 
 async def sign_up(session: AsyncSession, new: SignUp) -> SignUpResult:
@@ -206,13 +228,38 @@ async def sign_up(session: AsyncSession, new: SignUp) -> SignUpResult:
     errors = _password_errors(new.password, new.password_confirm)
     display_name = _check_display_name(new.display_name, errors)
     username = await _check_new_username(session, new.username, errors)
+    email = await check_new_email(session, new.email, errors, required=settings.email_required)
     if errors:
         raise InvalidFields(errors)
     pending = settings.registration_mode == "approval"
     actor = await _create(session, username, new.password, display_name=display_name, pending=pending)
+    assert actor.account is not None
+    actor.account.pending_email = email
+    confirm = email is not None and settings.email_required
+    if confirm:
+        actor.account.confirmation_pending = True
+        actor.account.suspended = True  # as a sign-up waiting for approval: nobody sees it yet
     if pending:  # the admins are told (actors.notifications)
         await notifications.signup_waiting(session, username)
-    return SignUpResult(actor, pending)
+    return SignUpResult(actor, pending, confirm)
+
+
+async def check_new_email(
+    session: AsyncSession, raw: str, errors: dict[str, str], *, required: bool, field: str = "email",
+    actor_id: int | None = None,
+) -> str | None:
+    """A new address for a sign-up or a change of address (None: none given, and none required)."""
+    if not raw.strip() and not required:
+        return None
+    try:
+        email = addresses.normalise(raw)
+    except InvalidInput as exc:
+        errors[field] = exc.message
+        return None
+    owner = await addresses.owner_of(session, email)
+    if owner is not None:
+        errors[field] = "this is already your address" if owner == actor_id else "this address is already used by another account"
+    return email
 
 
 async def authenticate(session: AsyncSession, username: str, password: str) -> LocalActor:
@@ -231,6 +278,8 @@ async def authenticate(session: AsyncSession, username: str, password: str) -> L
         raise LoginRefused(LOGIN_REFUSED)
     if not verify_password(account.password_hash, password):
         raise LoginRefused(LOGIN_REFUSED)
+    if account.confirmation_pending:
+        raise ConfirmationPending(actor.id, account.pending_email or "")
     if account.approval_pending:
         raise LoginRefused("This account is waiting for an admin of this node to approve it.")
     if account.suspended:
@@ -318,9 +367,11 @@ class PersonRow:
     username: str
     display_name: str
     is_admin: bool
-    status: str  # active | suspended | pending | deleted
+    status: str  # active | suspended | pending | unconfirmed | deleted
     last_active_at: object
     created_at: object
+    email: str | None = None
+    pending_email: str | None = None
 
 
 async def list_people(session: AsyncSession, acting_id: int, page: int = 1) -> tuple[list[PersonRow], bool]:
@@ -338,7 +389,10 @@ async def list_people(session: AsyncSession, acting_id: int, page: int = 1) -> t
             username=actor.username,
             display_name=actor.display_name or actor.username,
             is_admin=account.is_admin,
-            status=standing(actor).value,
+            status="unconfirmed" if account.confirmation_pending and not account.approval_pending
+            else standing(actor).value,
+            email=account.email,
+            pending_email=account.pending_email,
             last_active_at=account.last_active_at,
             created_at=actor.created_at,
         )
@@ -365,6 +419,8 @@ async def set_suspended(
     check_not_deleted(target)
     if target.account.approval_pending:
         raise InvalidInput(f"{target.username} is waiting for approval: approve or reject the sign-up instead")
+    if target.account.confirmation_pending:
+        raise InvalidInput(f"{target.username} has not confirmed their mail address yet: delete the sign-up instead")
     target.account.suspended = suspended
     target.account.suspension_reason = reason if suspended else ""
     if suspended:
@@ -380,7 +436,7 @@ async def approve(session: AsyncSession, acting_id: int, username: str) -> Local
     if not target.account.approval_pending:
         raise InvalidInput(f"{target.username} is not waiting for approval")
     target.account.approval_pending = False
-    target.account.suspended = False
+    target.account.suspended = target.account.confirmation_pending  # still waiting for its address?
     await notifications.signup_answered(session, target.username)
     return target
 
@@ -408,6 +464,10 @@ def check_not_deleted(actor: LocalActor) -> None:
         raise InvalidInput(f"{actor.username} has been deleted")
 
 
+async def require_admin(session: AsyncSession, acting_id: int) -> LocalActor:
+    return await _require_admin(session, acting_id)
+
+
 async def _require_admin(session: AsyncSession, acting_id: int) -> LocalActor:
     acting = await active_person(session, acting_id)
     if acting is None or acting.account is None or not acting.account.is_admin:
@@ -427,6 +487,11 @@ async def _account_of(session: AsyncSession, username: str) -> LocalActor:
     if actor.account is None:
         raise NotFound(f"{username!r} has no account here")
     return actor
+
+
+def password_errors(password: str, confirm: str) -> dict[str, str]:
+    """One message per field for a new password and its confirmation (empty: fine)."""
+    return _password_errors(password, confirm)
 
 
 def _password_errors(password: str, confirm: str) -> dict[str, str]:

@@ -3,7 +3,8 @@
 A web request only inserts a row (``enqueue``), so it never waits on SMTP; the worker (``MailWorker``)
 claims due rows with a lease, sends them with aiosmtplib and retries with exponential backoff, so a
 crash or an SMTP outage loses nothing. After ``MAX_ATTEMPTS`` a mail is ``failed`` and listed by
-`madeopen mail list` for the admin. Without an SMTP URL every mail is written as a .eml file under the
+`madeopen mail list` for the admin; so is, at once, a mail whose recipient the server refuses for good (a
+5yz reply to RCPT TO, such as "550 no such mailbox"; a 4yz reply is retried). Without an SMTP URL every mail is written as a .eml file under the
 data directory and the path is logged, so a local trial still shows reset links.
 """
 
@@ -139,7 +140,13 @@ class MailWorker:
         for row_id, recipient, message, attempts in claimed:
             try:
                 where = await self.transport.send(row_id, recipient, message)
-            except Exception as exc:  # refused, unreachable, timed out: all retried
+            except aiosmtplib.SMTPRecipientsRefused as exc:
+                # RFC 5321 §4.2.1: a 5yz reply is permanent ("no such mailbox"): asking again changes
+                # nothing, so the mail fails at once; a 4yz reply ("mailbox busy") is retried.
+                permanent = all(refused.code >= 500 for refused in exc.recipients)
+                error = "; ".join(f"{r.recipient}: {r.code} {r.message}" for r in exc.recipients)
+                await self._failed(row_id, MAX_ATTEMPTS if permanent else attempts + 1, f"refused: {error}")
+            except Exception as exc:  # unreachable, timed out, refused log-in...: all retried
                 await self._failed(row_id, attempts + 1, f"{type(exc).__name__}: {exc}")
             else:
                 await self._sent(row_id)

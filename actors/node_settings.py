@@ -40,6 +40,7 @@ NAME, DESCRIPTION, REGISTRATION, ACCENT, LOGO, FOOTER_LINKS = (
     "node_name", "node_description", "registration_mode", "accent_color", "logo", "footer_links",
 )
 FAVICON, POWERED_BY = "favicon", "show_powered_by"
+EMAIL_REQUIRED = "signup_email_required"  # "0": sign-ups may leave the mail address out
 SETUP_DONE = "setup_completed"  # written once by the first-run page; its primary key makes a second run fail
 
 
@@ -67,6 +68,8 @@ class NodeSettings:
     favicon: str | None = None  # media file name; the browser tab's icon on every page
     footer_links: tuple[FooterLink, ...] = ()
     show_powered_by: bool = True  # white label: the operator may drop "Powered by Made Open"
+    # Sign-ups give a mail address and confirm it before they can log in (actors.account_mail).
+    email_required: bool = True
     has_admin: bool = False
 
     def footer_links_text(self) -> str:
@@ -85,6 +88,7 @@ class SettingsUpdate:
     favicon: media.Upload | None = None
     remove_favicon: bool = False
     show_powered_by: bool | None = None  # None: as it was (a form or script that does not send it)
+    email_required: bool | None = None  # None: as it was
 
 
 @dataclass
@@ -107,6 +111,7 @@ async def load(session: AsyncSession) -> NodeSettings:
         favicon=rows.get(FAVICON) or None,
         footer_links=_load_links(rows.get(FOOTER_LINKS, "[]")),
         show_powered_by=rows.get(POWERED_BY, "1") != "0",
+        email_required=rows.get(EMAIL_REQUIRED, "1") != "0",
         has_admin=has_admin is not None,
     )
 
@@ -211,6 +216,8 @@ async def save(session: AsyncSession, update: SettingsUpdate, media_dir: Path) -
                 discard.append(getattr(current, key))
     if update.show_powered_by is not None:
         values[POWERED_BY] = "1" if update.show_powered_by else "0"
+    if update.email_required is not None:
+        values[EMAIL_REQUIRED] = "1" if update.email_required else "0"
     for key, value in values.items():
         await _put(session, key, value)
     return discard

@@ -134,6 +134,7 @@ def build_web_app(services: Services, *, with_workers: bool = False) -> web.Appl
         media_dir=services.settings.data_dir / "media",
         trusted_proxies=services.settings.trusted_proxies,
         allowlist_mode=services.settings.allowlist_mode,
+        mail_sender=services.settings.sender,
         deleted_content=DeletedContent(services.settings.deleted_account_content),
     )
     app = create_app(context)

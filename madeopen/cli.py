@@ -234,7 +234,8 @@ async def _mail(services: Services, args: argparse.Namespace) -> None:
         await mail.MailWorker(services.sessions, mail_transport(settings)).run_once()
         sent = {item.id: item for item in await mail.list_mail(services.sessions)}.get(mail_id)
         if sent is None or sent.state != "sent":
-            raise CliError(f"mail {mail_id} to {args.address} not sent ({sent.error if sent else 'unknown'}); queued for retries")
+            then = "given up (the server refuses it for good)" if sent and sent.state == "failed" else "queued for retries"
+            raise CliError(f"mail {mail_id} to {args.address} not sent ({sent.error if sent else 'unknown'}); {then}")
         where = settings.smtp_url and urlsplit(settings.smtp_url).hostname or settings.data_dir / "mail" / f"{mail_id:08d}.eml"
         print(f"sent mail {mail_id} to {args.address} via {where}")
 

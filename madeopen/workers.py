@@ -8,7 +8,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from actors import account_deletion, browser_sessions, login_limits, mail
+from actors import account_deletion, account_mail, account_tokens, browser_sessions, login_limits, mail, mail_requests
 from actors.mail import MailWorker, Transport
 from content.notification_mail import NotificationMailer
 from actors.urls import Urls
@@ -60,6 +60,8 @@ class Pruner:
         queues = await prune_queues(self.sessions, self.retention, now=now)
         attempts = await login_limits.prune(self.sessions, now=now)
         attempts += await browser_sessions.prune(self.sessions, now=now)  # idle two weeks: over
+        attempts += await account_tokens.prune(self.sessions, now=now) + await mail_requests.prune(self.sessions, now=now)
+        attempts += await account_mail.prune_unconfirmed(self.sessions, now=now)  # a week unconfirmed: gone
         moment = now or utcnow()
         attempts += await mail.prune(  # sent and failed mail kept as long as done and dead deliveries
             self.sessions, sent_before=moment - self.retention.done, failed_before=moment - self.retention.dead

@@ -12,7 +12,7 @@ from web.authorized_fetch import authorized_fetch_middleware
 from web.context import CONTEXT_KEY, WebContext
 from web.errors import error_middleware
 from web.routes import account, actors, admin, discovery, groups, home, inbox, media, objects, people, setup, threads
-from web.routes import account_data, board, docs, feed_settings, feeds, lookup, notifications, projects, reports, timelines
+from web.routes import account_data, account_mail, board, docs, feed_settings, feeds, lookup, notifications, projects, reports, timelines
 from web.routes import mail_settings
 
 
@@ -35,6 +35,7 @@ def create_app(context: WebContext) -> web.Application:
     app.add_routes(home.routes)
     app.add_routes(setup.routes)
     app.add_routes(account.routes)
+    app.add_routes(account_mail.routes)
     app.add_routes(account_data.routes)
     app.add_routes(admin.routes)
     app.add_routes(media.routes)

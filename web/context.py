@@ -36,6 +36,8 @@ class WebContext:
     federation: Federation | None = None
     # MADEOPEN_FEDERATION_MODE=allowlist: the inbox refuses every host not on the allowlist (actors.blocks).
     allowlist_mode: bool = False
+    # The From header of mail the web queues (MADEOPEN_MAIL_FROM; madeopen.settings.Settings.sender).
+    mail_sender: str = "Made Open <noreply@localhost>"
 
     @property
     def fed(self) -> Federation:

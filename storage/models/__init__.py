@@ -1,5 +1,6 @@
 """ORM tables. Every change here comes with an Alembic revision in storage/migrations/versions."""
 
+from storage.models.account_mail import AccountToken, MailRequest
 from storage.models.actors import Account, Group, LocalActor, Membership, NodeSetting, RemoteActor, RemoteKey
 from storage.models.base import Base, utcnow
 from storage.models.content import (
@@ -15,10 +16,10 @@ from storage.models.profiles import Profile, ProfileTag, SearchPending
 from storage.models.queues import Activity, Delivery, DomainAllow, DomainBlock, Host, InboundActivity, QueueWorker
 
 __all__ = [
-    "Account", "Activity", "Base", "BoardCount", "BrowserSession", "Delivery", "Doc", "DocCommentMark", "DocProposal",
+    "Account", "AccountToken", "Activity", "Base", "BoardCount", "BrowserSession", "Delivery", "Doc", "DocCommentMark", "DocProposal",
     "DocRevision", "DocSettings", "DomainAllow", "DomainBlock",
     "FeedToken", "Featured", "Flag", "Follow", "Group", "GroupWatch", "Host", "InboundActivity", "LocalActor", "LoginAttempt",
-    "MailDigest", "MailMessage", "MailPreference", "Membership",
+    "MailDigest", "MailMessage", "MailPreference", "MailRequest", "Membership",
     "ModerationEntry", "NodeSetting", "Notification", "Object", "ObjectRecipient", "Profile", "ProfileTag",
     "Project", "ProjectInvite", "ProjectTask", "TaskAssignee", "TaskComment",
     "QueueWorker", "Reaction", "RemoteActor", "RemoteKey", "SearchPending", "StatusChange", "ThreadFollower",

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import JSON, Boolean, CheckConstraint, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Index, func
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.models.base import Base, utcnow
@@ -39,7 +41,11 @@ class Account(Base):
 
     actor_id: Mapped[int] = mapped_column(ForeignKey("local_actors.id", ondelete="CASCADE"), primary_key=True)
     password_hash: Mapped[str] = mapped_column(String(255))
+    # Only a confirmed (or admin-set) address; one waiting for its link is ``pending_email`` (migration 0016).
     email: Mapped[str | None] = mapped_column(String(320), unique=True, nullable=True)
+    pending_email: Mapped[str | None] = mapped_column(String(320), nullable=True)
+    # A sign-up that cannot log in until its address is confirmed (flagged suspended meanwhile, as approval).
+    confirmation_pending: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     suspended: Mapped[bool] = mapped_column(Boolean, default=False)
     suspension_reason: Mapped[str] = mapped_column(Text, default="", server_default="")  # shown to the person
@@ -49,6 +55,10 @@ class Account(Base):
     last_active_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
     actor: Mapped[LocalActor] = relationship(back_populates="account")
+
+
+# Addresses are looked up without regard to case (actors/addresses.py); migration 0016.
+Index("ix_accounts_email_lower", func.lower(Account.email))
 
 
 class Group(Base):

@@ -66,6 +66,23 @@ async def test_gives_up_after_retries_and_lists_the_failure(services: Services) 
     assert failed.attempts == mail.MAX_ATTEMPTS and failed.error
 
 
+async def test_a_refused_recipient_fails_at_once_and_a_busy_one_is_retried(services: Services) -> None:
+    refuse = {"gone@example.org": "550 5.1.1 no such mailbox", "busy@example.org": "451 4.2.1 try later"}
+    await _queue(services, to="gone@example.org")
+    await _queue(services, to="busy@example.org")
+    with smtp_server(refuse=refuse) as (mailbox, port):
+        worker = mail.MailWorker(services.sessions, mail.Transport(SENDER, f"smtp://127.0.0.1:{port}"))
+        assert await worker.run_once() == 2
+        assert mailbox.received == []
+        [failed] = await mail.list_mail(services.sessions, failed_only=True)
+        assert failed.recipient == "gone@example.org" and "550" in (failed.error or "")
+        [busy] = [item for item in await mail.list_mail(services.sessions) if item.recipient == "busy@example.org"]
+        assert busy.state == "pending" and "451" in (busy.error or "")
+        mailbox.refuse.clear()  # the mailbox has room again
+        assert await worker.run_once(now=utcnow() + timedelta(minutes=2)) == 1
+    assert [m["Subject"] for m in mailbox.to("busy@example.org")] == ["Hello"]
+
+
 async def test_without_smtp_mail_is_written_as_eml(services: Services, tmp_path: Path) -> None:
     mail_id = await _queue(services, html=None)
     worker = mail.MailWorker(services.sessions, mail.Transport(SENDER, None, spool_dir=tmp_path / "mail"))

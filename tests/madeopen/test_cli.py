@@ -333,3 +333,16 @@ async def test_mail_test_without_smtp_writes_an_eml_file(madeopen: Madeopen, ser
     assert result.code == 0, result.err
     path = Path(result.out.strip().rsplit(" via ", 1)[1])
     assert path.suffix == ".eml" and "To: admin@example.org" in path.read_text()
+
+
+async def test_mail_list_failed_shows_only_refused_mail_with_the_reason(madeopen: Madeopen, services: Services) -> None:
+    """A mail server that refuses a recipient for good: the mail is failed at once and listed with why."""
+    with smtp_server(refuse={"gone@example.org": "550 5.1.1 no such mailbox"}) as (mailbox, port):
+        madeopen.extra["MADEOPEN_SMTP_URL"] = f"smtp://127.0.0.1:{port}"
+        refused = await madeopen("mail", "test", "gone@example.org")
+        assert refused.code == 1 and "given up" in refused.err
+        assert (await madeopen("mail", "test", "admin@example.org")).code == 0
+    failed = (await madeopen("mail", "list", "--failed")).out
+    assert "gone@example.org" in failed and "failed" in failed and "550 5.1.1 no such mailbox" in failed
+    assert "admin@example.org" not in failed
+    assert "admin@example.org" in (await madeopen("mail", "list")).out

@@ -24,6 +24,15 @@ class Mailbox:
     """Every message the server accepted, parsed."""
 
     received: list[tuple[list[str], Message]] = field(default_factory=list)
+    # Recipients the server refuses at RCPT TO, with its reply (e.g. "550 5.1.1 no such mailbox").
+    refuse: dict[str, str] = field(default_factory=dict)
+
+    async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope, address: str,  # noqa: N802
+                          rcpt_options: list[str]) -> str:
+        if address in self.refuse:
+            return self.refuse[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802 (aiosmtpd's name)
         content = envelope.original_content or b""
@@ -35,9 +44,9 @@ class Mailbox:
 
 
 @contextmanager
-def smtp_server(port: int | None = None) -> Iterator[tuple[Mailbox, int]]:
+def smtp_server(port: int | None = None, *, refuse: dict[str, str] | None = None) -> Iterator[tuple[Mailbox, int]]:
     """A plain SMTP server (no TLS offered, so aiosmtplib does not try STARTTLS) on 127.0.0.1."""
-    mailbox = Mailbox()
+    mailbox = Mailbox(refuse=dict(refuse or {}))
     port = port or free_port()
     controller = Controller(mailbox, hostname="127.0.0.1", port=port)
     controller.start()

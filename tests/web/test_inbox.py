@@ -297,6 +297,7 @@ async def test_a_sign_up_waiting_for_approval_has_no_inbox(
 ) -> None:
     async with services.sessions.begin() as session:
         session.add(NodeSetting(key=node_settings.REGISTRATION, value="approval"))
+        session.add(NodeSetting(key=node_settings.EMAIL_REQUIRED, value="0"))  # (no mail confirmation to wait for)
     async with services.sessions.begin() as session:
         await accounts.sign_up(session, accounts.SignUp("newbie", "correct horse battery", "correct horse battery"))
 

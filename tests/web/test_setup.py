@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from actors import accounts, node_settings
+from actors import accounts, mail, node_settings
 from madeopen.app import Services
 from tests.support.web_ui import PASSWORD, UI, create_person, person, ui  # noqa: F401  (fixture)
 
@@ -53,6 +53,7 @@ async def test_bad_setup_fields_are_shown_and_nothing_is_created(ui: UI, service
         ({"username": "admin"}, "username", "reserved"),
         ({"password": "short", "password_confirm": "short"}, "password", "too short"),
         ({"password_confirm": PASSWORD + "x"}, "password_confirm", "not the same"),
+        ({"email": "ada@"}, "email", "not a mail address"),
     ]
     for change, field, message in cases:
         response = await ui.post("/setup", {**GOOD, **change}, form_page="/setup")
@@ -84,3 +85,15 @@ async def test_an_admin_made_with_the_cli_also_ends_the_first_run(ui: UI, servic
     await create_person(services, "root_admin", admin=True)
     await ui.page("/setup", status=404)
     assert 'action="/setup"' not in await ui.page("/")
+
+
+async def test_the_first_admin_may_give_an_address_and_confirms_it(ui: UI, services: Services) -> None:
+    """Optional on the first-run form; it waits for its link like a member's (tests/web/test_account_mail.py)."""
+    response = await ui.post("/setup", {**GOOD, "email": "ada@example.org"}, form_page="/setup")
+    assert response.status == 303
+    actor = await person(services, "ada")
+    assert actor is not None and actor.account is not None
+    assert actor.account.email is None and actor.account.pending_email == "ada@example.org"
+    assert "Waiting for confirmation" in await ui.page("/settings/email")
+    [message] = await mail.list_mail(services.sessions)
+    assert message.recipient == "ada@example.org" and message.subject.startswith("Confirm your mail address")

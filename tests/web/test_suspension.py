@@ -170,6 +170,7 @@ async def test_suspension_withholds_the_person_and_unsuspending_restores_it(
 async def test_a_sign_up_waiting_for_approval_is_not_there(ui: UI, services: Services) -> None:
     async with services.sessions.begin() as session:
         session.add(NodeSetting(key=node_settings.REGISTRATION, value="approval"))
+        session.add(NodeSetting(key=node_settings.EMAIL_REQUIRED, value="0"))
     async with services.sessions.begin() as session:
         await accounts.sign_up(session, accounts.SignUp("newbie", PASSWORD, PASSWORD))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from actors import accounts, browser_sessions, login_limits, media
+from actors import account_mail, accounts, browser_sessions, login_limits, media
 from actors.errors import InvalidInput
 from actors.node_settings import InvalidFields
 from inbox_outbox.services import profiles as profile_services
@@ -14,6 +14,7 @@ from web import client_address, forms, sessions, user_agents
 from web.context import get_context
 from web.next_path import safe_next
 from web.responses import html_page
+from web.routes.account_mail import mailer
 
 routes = web.RouteTableDef()
 
@@ -25,8 +26,10 @@ routes = web.RouteTableDef()
 async def signup_form(request: web.Request) -> web.Response:
     if sessions.current_user(request) is not None:
         raise web.HTTPSeeOther("/")
-    mode = (await sessions.settings_cache(request).get()).registration_mode
-    return html_page(request, "signup.html", mode=mode, values={}, errors={}, status=403 if mode == "closed" else 200)
+    settings = await sessions.settings_cache(request).get()
+    mode = settings.registration_mode
+    return html_page(request, "signup.html", mode=mode, values={}, errors={}, status=403 if mode == "closed" else 200,
+                     email_required=settings.email_required)
 
 
 @routes.post("/signup")
@@ -38,18 +41,26 @@ async def signup_submit(request: web.Request) -> web.Response:
         password=forms.text(form, "password"),
         password_confirm=forms.text(form, "password_confirm"),
         display_name=forms.text(form, "display_name"),
+        email=forms.text(form, "email"),
     )
     try:
         async with ctx.sessions.begin() as session:
-            result = await accounts.sign_up(session, new)
+            result = await account_mail.sign_up(session, mailer(request), new)
     except InvalidFields as exc:
-        mode = (await sessions.settings_cache(request).get()).registration_mode
-        values = forms.values(form, "username", "display_name")
-        return html_page(request, "signup.html", status=400, mode=mode, values=values, errors=exc.errors)
+        settings = await sessions.settings_cache(request).get()
+        values = forms.values(form, "username", "display_name", "email")
+        return html_page(request, "signup.html", status=400, mode=settings.registration_mode, values=values,
+                         errors=exc.errors, email_required=settings.email_required)
+    if result.confirm:
+        return html_page(request, "signup_check_mail.html", username=result.actor.username, pending=result.pending,
+                         email=result.actor.account.pending_email if result.actor.account else "")
     if result.pending:
         return html_page(request, "signup_pending.html", username=result.actor.username)
     await sessions.log_in(request, result.actor)
     await sessions.notify(request, "Welcome! Your account is ready. Tell people a little about yourself.")
+    if result.actor.account is not None and result.actor.account.pending_email:
+        await sessions.notify(request, f"We have sent a link to {result.actor.account.pending_email}: open it to "
+                                       "confirm your mail address.")
     raise web.HTTPSeeOther("/settings/profile")
 
 
@@ -72,6 +83,11 @@ async def login_submit(request: web.Request) -> web.Response:
     username, password = forms.text(form, "username"), forms.text(form, "password")
     try:
         actor = await login_limits.log_in(ctx.sessions, username, password, client_address.of(request))
+    except accounts.ConfirmationPending as exc:
+        async with ctx.sessions.begin() as session:  # the right password: send the link again
+            await account_mail.resend_confirmation(session, mailer(request), exc.actor_id)
+        values = {"username": username, "next": next_path}
+        return html_page(request, "login.html", status=exc.status, values=values, error=exc.message)
     except (accounts.LoginRefused, login_limits.TooManyAttempts) as exc:
         values = {"username": username, "next": next_path}
         response = html_page(request, "login.html", status=exc.status, values=values, error=exc.message)

@@ -45,6 +45,7 @@ def _settings_values(request: web.Request, current: NodeSettings) -> dict[str, o
         "logo_url": f"/media/{current.logo}" if current.logo else None,
         "favicon_url": f"/media/{current.favicon}" if current.favicon else None,
         "show_powered_by": current.show_powered_by,
+        "email_required": current.email_required,
     }
 
 
@@ -79,6 +80,7 @@ async def settings_submit(request: web.Request) -> web.Response:
         favicon=forms.upload(form, "favicon"),
         remove_favicon=forms.checkbox(form, "remove_favicon"),
         show_powered_by=forms.shown_checkbox(form, "show_powered_by"),
+        email_required=forms.shown_checkbox(form, "email_required"),
     )
     try:
         async with ctx.sessions.begin() as session:

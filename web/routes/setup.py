@@ -7,14 +7,15 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from actors import accounts
+from actors import account_mail, accounts
 from actors.node_settings import InvalidFields
 from web import forms, sessions
 from web.context import get_context
 from web.responses import html_page
+from web.routes.account_mail import mailer
 
 routes = web.RouteTableDef()
-_FIELDS = ("username", "node_name")
+_FIELDS = ("username", "node_name", "email")
 
 
 async def _require_first_run(request: web.Request) -> None:
@@ -38,10 +39,13 @@ async def setup_submit(request: web.Request) -> web.Response:
         password=forms.text(form, "password"),
         password_confirm=forms.text(form, "password_confirm"),
         node_name=forms.text(form, "node_name"),
+        email=forms.text(form, "email"),
     )
     try:
         async with ctx.sessions.begin() as session:
             admin = await accounts.create_first_admin(session, run)
+            if admin.account is not None and admin.account.pending_email:
+                await account_mail.send_confirmation(session, mailer(request), admin)
     except InvalidFields as exc:
         values = forms.values(form, *_FIELDS)
         return html_page(request, "setup.html", status=400, values=values, errors=exc.errors)
