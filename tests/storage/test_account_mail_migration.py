@@ -1,4 +1,4 @@
-"""Migration 0016 (account mail): accounts made before it keep their address as the confirmed one, and
+"""Migration 0019 (account mail): accounts made before it keep their address as the confirmed one, and
 are not held for a confirmation (they log in as before)."""
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ async def test_existing_accounts_keep_their_address_and_can_log_in(fresh_databas
     engine = create_async_engine(await fresh_database(migrated=False))
     try:
         async with engine.begin() as conn:
-            await conn.run_sync(_to("0015"))
+            await conn.run_sync(_to("0018"))
             for n, (name, address) in enumerate((("ada", "ada@example.org"), ("bob", None)), start=1):
                 await conn.execute(text(
                     "INSERT INTO local_actors (id, actor_type, username, display_name, summary, rsa_private_pem, "
