@@ -10,13 +10,16 @@ from storage.models.login import BrowserSession, LoginAttempt
 from storage.models.mail import MailMessage
 from storage.models.notifications import FeedToken, Notification
 from storage.models.profiles import Profile, ProfileTag, SearchPending
+from storage.models.recognition import (
+    BadgeAward, Kudos, ReceivedBadge, RecognitionSettings, Redemption, Reward,
+)
 from storage.models.queues import Activity, Delivery, DomainAllow, DomainBlock, Host, InboundActivity, QueueWorker
 
 __all__ = [
-    "Account", "Activity", "Base", "BoardCount", "BrowserSession", "Delivery", "DomainAllow", "DomainBlock",
-    "FeedToken", "Featured", "Flag", "Follow", "Group", "Host", "InboundActivity", "LocalActor", "LoginAttempt",
+    "Account", "Activity", "BadgeAward", "Base", "BoardCount", "BrowserSession", "Delivery", "DomainAllow", "DomainBlock",
+    "FeedToken", "Featured", "Flag", "Follow", "Group", "Host", "InboundActivity", "Kudos", "LocalActor", "LoginAttempt",
     "MailMessage", "Membership",
     "ModerationEntry", "NodeSetting", "Notification", "Object", "ObjectRecipient", "Profile", "ProfileTag",
-    "QueueWorker", "Reaction", "RemoteActor", "RemoteKey", "SearchPending", "StatusChange", "ThreadFollower",
+    "QueueWorker", "Reaction", "ReceivedBadge", "RecognitionSettings", "Redemption", "Reward", "RemoteActor", "RemoteKey", "SearchPending", "StatusChange", "ThreadFollower",
     "utcnow",
 ]
