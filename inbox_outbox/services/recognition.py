@@ -158,11 +158,11 @@ async def withdraw_reward(session: AsyncSession, urls: Urls, actor: LocalActor, 
     return await rewards.withdraw(session, group.id, reward_id)
 
 
-async def redeem(session: AsyncSession, urls: Urls, actor: LocalActor, group: LocalActor, reward_id: int) -> Redemption:
-    """Must be the first statement of its transaction (content.recognition.rewards takes the lock)."""
-    member = uri_of(urls, actor)
-    await require_member(session, urls, group, member)
-    return await rewards.redeem(session, urls, group.id, reward_id, member)
+async def redeem(session: AsyncSession, urls: Urls, group: LocalActor, member_uri: str, reward_id: int) -> Redemption:
+    """Open its own transaction with this (content.recognition.rewards takes the group's lock first)."""
+    await rewards.lock_group(session, group.id)
+    await require_member(session, urls, group, member_uri)
+    return await rewards.redeem(session, urls, group.id, reward_id, member_uri)
 
 
 async def fulfil(session: AsyncSession, urls: Urls, actor: LocalActor, group: LocalActor,

@@ -26,6 +26,7 @@ from web import forms, sessions
 from web.context import get_context
 from web.responses import html_page
 from web.routes.groups import remote_group_path, viewer_uri
+from web.routes import recognition
 from web.routes.people import post_helpers
 
 routes = web.RouteTableDef()
@@ -163,7 +164,8 @@ async def thread_page(request: web.Request, obj: Object, *, status: int = 200,
         root = await thread_root(session, obj)
         on_board = await thread_board.thread_board(session, ctx.urls, root, viewer_uri(request))
     helpers = await post_helpers(request, obj)
-    return html_page(request, "thread.html", status=status, thread=view, focus=view.focus,
+    thanks = await recognition.thread_kudos(request, view, root)  # kudos buttons, byline badges (issue #17)
+    return html_page(request, "thread.html", status=status, thread=view, focus=view.focus, thanks=thanks,
                      reply_form=reply_form or {}, helpers=helpers, uri=obj.uri, board=on_board,
                      root_id=root.id, status_form=status_form or {}, status_labels=STATUS_LABELS)
 

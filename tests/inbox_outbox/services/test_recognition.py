@@ -237,6 +237,11 @@ async def test_manual_badges_by_the_team_with_a_reason(cast: World) -> None:
         await _act(w, "sam", recognition.grant_badge, garden, _uri(w, "fred"), "Star", "Again")
 
 
+async def _redeem(w: World, name: str, group: LocalActor, reward_id: int) -> Redemption:
+    async with w.services.sessions.begin() as session:
+        return await recognition.redeem(session, w.services.urls, group, _uri(w, name), reward_id)
+
+
 async def _earn(w: World, name: str, points_from_kudos: int) -> None:
     """``name`` earns kudos worth ``points_from_kudos`` (team kudos of 10 each, from distinct givers' posts)."""
     thread = await _thread(w, "erin", kind="discussion")
@@ -254,9 +259,9 @@ async def test_rewards_and_redemptions(cast: World) -> None:
     credit = await _act(w, "alice", recognition.create_reward, garden, "£5 credit", "15", "On your next bill")
     await _act(w, "alice", recognition.set_weights, garden, {"daily_cap": "100"})
     await _earn(w, "fred", 20)
-    await _act(w, "fred", recognition.redeem, garden, credit.id)
+    await _redeem(w, "fred", garden, credit.id)
     with pytest.raises(Conflict, match="you have 5"):
-        await _act(w, "fred", recognition.redeem, garden, credit.id)
+        await _redeem(w, "fred", garden, credit.id)
     async with w.services.sessions() as session:
         assert await ledgers.balance(session, w.services.urls, garden.id, _uri(w, "fred")) == 5
         [row] = list(await session.scalars(select(Redemption)))
@@ -268,13 +273,14 @@ async def test_rewards_and_redemptions(cast: World) -> None:
 
 async def test_concurrent_redemptions_never_overspend(cast: World) -> None:
     w = cast
-    [garden, fred] = await _people(w, "garden", "fred")
+    [garden] = await _people(w, "garden")
+    fred_uri = _uri(w, "fred")
     credit = await _act(w, "alice", recognition.create_reward, garden, "Mug", "15", "")
     await _earn(w, "fred", 20)
 
     async def one() -> None:
         async with w.services.sessions.begin() as session:
-            await recognition.redeem(session, w.services.urls, fred, garden, credit.id)
+            await recognition.redeem(session, w.services.urls, garden, fred_uri, credit.id)
 
     results = await asyncio.gather(*(one() for _ in range(4)), return_exceptions=True)
     assert sum(result is None for result in results) == 1, results
@@ -291,7 +297,7 @@ async def test_the_csv_export_matches_the_ledger(cast: World) -> None:
     answer = await _reply(w, "fred", question)
     await _act(w, "erin", board.accept_answer, question.uri, answer.uri)
     await _act(w, "alice", posts.like, answer.uri)
-    await _act(w, "fred", recognition.redeem, garden, mug.id)
+    await _redeem(w, "fred", garden, mug.id)
     with pytest.raises(Forbidden):
         await _act(w, "sam", recognition.export_csv, garden, None, None)
     text = await _act(w, "alice", recognition.export_csv, garden, None, None)
