@@ -10,7 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.errors import Conflict, InvalidInput
-from storage.models import Kudos, Object, utcnow
+from actors.urls import Urls
+from federation.recognition_terms import speaks_made_open
+from storage.models import Activity, Follow, Kudos, Object, RemoteActor, utcnow
 
 
 async def find(session: AsyncSession, object_id: int, giver_uri: str) -> Kudos | None:
@@ -65,3 +67,25 @@ async def counts(session: AsyncSession, object_ids: list[int]) -> dict[int, int]
     rows = await session.execute(select(Kudos.object_id, func.count()).where(Kudos.object_id.in_(object_ids))
                                  .group_by(Kudos.object_id))
     return {object_id: int(n) for object_id, n in rows}
+
+
+async def remote_group(session: AsyncSession, urls: Urls, post: Object, giver: str) -> RemoteActor | None:
+    """The remote Made Open group ``post`` is in, when ``giver`` belongs to it (kudos go there)."""
+    if not post.audience_uri or post.audience_uri.startswith(urls.base + "/") or post.deleted:
+        return None
+    group = await session.scalar(select(RemoteActor).where(RemoteActor.uri == post.audience_uri,
+                                                           RemoteActor.actor_type == "Group"))
+    if group is None or not speaks_made_open(group.document or {}):
+        return None
+    member = await session.scalar(select(Follow.id).where(Follow.follower_uri == giver, Follow.followee_uri == group.uri,
+                                                          Follow.state == "accepted"))
+    return group if member is not None else None
+
+
+async def sent(session: AsyncSession, giver: str, post_uris: list[str]) -> set[str]:
+    """Which of these posts (in remote groups) ``giver`` sent kudos for: our published ``Like{kudos}``."""
+    if not post_uris:
+        return set()
+    rows = await session.execute(select(Activity.object_uri, Activity.document).where(
+        Activity.actor_uri == giver, Activity.type == "Like", Activity.object_uri.in_(post_uris)))
+    return {uri for uri, document in rows if (document or {}).get("kudos") is True}

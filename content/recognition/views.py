@@ -16,7 +16,7 @@ from content.recognition import badges, kudos
 from content.recognition.ledger import Entry, Ledger, ledger, period_start, spent
 from content.store import aware
 from content.thread_views import Author, PostNode, ThreadPage, authors, shown_time
-from storage.models import BadgeAward, LocalActor, ReceivedBadge
+from storage.models import BadgeAward, LocalActor, Object, ReceivedBadge
 
 TOP_HELPERS = 5
 
@@ -98,10 +98,14 @@ def _nodes(post: PostNode | None) -> list[PostNode]:
     return [post, *(node for child in post.children for node in _nodes(child))]
 
 
-async def thread_kudos(session: AsyncSession, urls: Urls, page: ThreadPage, group_id: int | None) -> ThreadKudos:
-    if group_id is None:
-        return ThreadKudos()
+async def thread_kudos(session: AsyncSession, urls: Urls, page: ThreadPage, root: Object) -> ThreadKudos:
     nodes = _nodes(page.focus) + _nodes(page.thread_start)
+    if root.group_id is None:  # a remote Made Open group the viewer belongs to: kudos are sent there
+        viewer = page.viewer
+        if viewer is None or await kudos.remote_group(session, urls, root, viewer) is None:
+            return ThreadKudos()
+        sent = await kudos.sent(session, viewer, [node.uri for node in nodes])
+        return ThreadKudos(may_give=True, given={node.id for node in nodes if node.uri in sent})
     ids = [node.id for node in nodes]
     standing = page.standing
     member = page.viewer is not None and standing is not None and standing.is_member
@@ -109,7 +113,7 @@ async def thread_kudos(session: AsyncSession, urls: Urls, page: ThreadPage, grou
         may_give=member,
         given=await kudos.given_by(session, page.viewer, ids) if member and page.viewer else set(),
         counts=await kudos.counts(session, ids),
-        badges=await badges.by_member(session, group_id, list({node.author.uri for node in nodes})),
+        badges=await badges.by_member(session, root.group_id, list({node.author.uri for node in nodes})),
     )
 
 

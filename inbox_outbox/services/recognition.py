@@ -18,18 +18,19 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from actors.errors import Forbidden, InvalidInput, NotFound
+from actors.errors import Conflict, Forbidden, InvalidInput, NotFound
 from actors.group_pages import TEAM_ROLES
 from actors.memberships import can_read, is_banned, role_of
 from actors.urls import Urls
 from content.recognition import badges, export, kudos, rewards, weights
 from content.store import group_of, object_by_uri
 from federation.activities import activity, iso
+from federation.context import AS2, MADEOPEN_NS
 from federation.recognition_terms import add_award, render_award, speaks_made_open, wants_badge_notes
 from inbox_outbox.ids import is_local, new_activity_id
 from inbox_outbox.outbox import publish
 from inbox_outbox.services.common import uri_of
-from storage.models import BadgeAward, Kudos, LocalActor, Redemption, RemoteActor, Reward
+from storage.models import BadgeAward, Kudos, LocalActor, Object, Redemption, RemoteActor, Reward, utcnow
 
 OWNER_ROLES = ("owner",)
 REWARD_ROLES = ("owner", "admin")
@@ -51,13 +52,16 @@ async def require_member(session: AsyncSession, urls: Urls, group: LocalActor, a
 # -- kudos -------------------------------------------------------------------------------------------
 
 
-async def give_kudos(session: AsyncSession, urls: Urls, actor: LocalActor, object_uri: str) -> Kudos:
+async def give_kudos(session: AsyncSession, urls: Urls, actor: LocalActor, object_uri: str) -> Kudos | None:
+    """Kudos for a post in one of our groups (recorded here), or in a Made Open group of another server
+    that ``actor`` belongs to (sent there as ``Like{kudos}``: the points live with that group; None)."""
     post = await object_by_uri(session, object_uri)
     if post is None:
         raise NotFound(f"no post {object_uri} here")
     group = await group_of(session, post)
     if group is None:
-        raise InvalidInput("kudos are for posts in a group of this server")
+        await send_kudos(session, urls, actor, post)
+        return None
     giver = uri_of(urls, actor)
     await require_member(session, urls, group, giver)
     if await is_banned(session, urls, group, giver):
@@ -65,6 +69,21 @@ async def give_kudos(session: AsyncSession, urls: Urls, actor: LocalActor, objec
     row = await kudos.give(session, post, giver)
     await award_and_publish(session, urls, group)
     return row
+
+
+async def send_kudos(session: AsyncSession, urls: Urls, actor: LocalActor, post: Object) -> None:
+    giver = uri_of(urls, actor)
+    group = await kudos.remote_group(session, urls, post, giver)
+    if group is None:
+        raise InvalidInput("kudos are for posts in groups you belong to (here, or Made Open groups elsewhere)")
+    if post.author_uri == giver:
+        raise InvalidInput("you cannot give kudos to your own post")
+    if await kudos.sent(session, giver, [post.uri]):
+        raise Conflict("you already gave kudos for this post")
+    like = activity(new_activity_id(urls), "Like", giver, post.uri, to=[group.uri], cc=[post.author_uri],
+                    audience=group.uri, published=utcnow(), kudos=True)
+    like["@context"] = [AS2, {"madeopen": MADEOPEN_NS, "kudos": "madeopen:kudos"}]
+    await publish(session, urls, actor, like, [group.inbox])
 
 
 async def remote_kudos(session: AsyncSession, urls: Urls, group: LocalActor, post_uri: str, giver_uri: str,

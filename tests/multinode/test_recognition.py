@@ -1,5 +1,5 @@
 """Recognition across nodes (issue #17): bea, a member on node B of a group on node A, earns points
-there and the "First accepted answer" badge, which A publishes as ``Add{Award}`` and B shows on her
+there (and thanks erin on A from B, with kudos) and the "First accepted answer" badge, which A publishes as ``Add{Award}`` and B shows on her
 profile. A bare peer (not Made Open) gets the Award too, plus a readable mention Note only for the
 member who opted in (``#BadgeNotes`` in the profile). Real `madeopen run` processes."""
 
@@ -74,6 +74,17 @@ async def test_a_remote_member_earns_points_and_a_badge_shown_on_their_node(data
         awarded = await a.scalars(select(BadgeAward.badge).where(BadgeAward.member_uri == b.user("bea")))
         assert awarded == ["first_answer"]
         assert "bea" in await _page(a, "/groups/shop")  # among the top helpers
+
+        # bea thanks erin from B: a Like{kudos} to the group; A counts it as kudos, not a vote.
+        async with b.services.sessions.begin() as session:
+            bea = await local.find_person(session, "bea")
+            assert await recognition.give_kudos(session, b.services.urls, bea, question) is None
+        async def erins_points() -> int | None:
+            async with a.services.sessions() as session:
+                group = await local.find_group(session, "shop")
+                return (await ledger(session, a.services.urls, group.id)).total(a.user("erin")) or None
+        assert await eventually(erins_points, what="bea's kudos on A") == 5
+        assert (await a.post(question)).like_count == 0
 
         # B keeps the Award A published and shows it on bea's profile.
         assert await eventually(lambda: _received(b), what="the Award on B") == [("First accepted answer", shop)]

@@ -252,7 +252,8 @@ async def give_kudos(request: web.Request) -> web.Response:
     except (Conflict, InvalidInput) as exc:
         await sessions.notify(request, f"No kudos given: {exc.message}.")
     else:
-        await sessions.notify(request, "Kudos given: thank you for saying thanks.")
+        await sessions.notify(request, "Kudos given: thank you for saying thanks." if post.group_id else
+                              "Kudos sent to the group: thank you for saying thanks.")
     raise web.HTTPSeeOther(f"{post_path(ctx.urls, post)}#post-{number}")
 
 
@@ -285,7 +286,7 @@ async def top_helpers(request: web.Request, group: LocalActor) -> list[views.Pla
 async def thread_kudos(request: web.Request, page: Any, obj: Object) -> views.ThreadKudos:
     ctx = get_context(request)
     async with ctx.sessions() as session:
-        return await views.thread_kudos(session, ctx.urls, page, obj.group_id)
+        return await views.thread_kudos(session, ctx.urls, page, obj)
 
 
 async def profile_badges(request: web.Request, person: LocalActor) -> list[views.ShownBadge]:
