@@ -308,3 +308,17 @@ async def test_the_csv_export_matches_the_ledger(cast: World) -> None:
     assert fred["points_spent"] == "10" and fred["redemptions_requested"] == "1" and fred["rewards"] == "'=Mug"
     early = await _act(w, "alice", recognition.export_csv, garden, None, ledgers.utcnow().replace(year=2000))
     assert list(csv.DictReader(io.StringIO(early))) == []
+
+
+async def test_the_pruners_sweep_awards_badges_replies_earned(cast: World) -> None:
+    """Replies call no award by themselves: the sweep over groups with recent posts finds the welcomer."""
+    w = cast
+    for n in range(10):
+        await person(w.services, f"new{n}")
+        thread = await _thread(w, f"new{n}", kind="discussion", title=f"Hello {n}")
+        await _reply(w, "erin", thread, "Welcome!")
+    assert await recognition.sweep(w.services.sessions, w.services.urls) == 1
+    assert await recognition.sweep(w.services.sessions, w.services.urls) == 0
+    async with w.services.sessions() as session:
+        held = list(await session.scalars(select(BadgeAward.badge).where(BadgeAward.member_uri == _uri(w, "erin"))))
+    assert held == ["welcomer"]
