@@ -1,0 +1,91 @@
+"""Recognition's forms without a browser (issue #17): the owner's weights (out of range: 400 with the
+message next to the field, the typed values kept, nothing saved), the CSV export (owners only; a bad date
+is a 400; the file matches the ledger), who sees the team page, the JSON leaderboard and the Award
+document peers dereference."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from sqlalchemy import select
+
+from actors import local
+from content.recognition import weights
+from content.recognition.ledger import ledger
+from inbox_outbox.services import posts, recognition
+from madeopen.app import Services
+from storage.models import BadgeAward, Membership
+from tests.support.web_ui import UI, create_person, ui  # noqa: F401  (fixtures)
+
+
+async def _setup(services: Services) -> str:
+    """shop (owner ada; erin a member, sam staff); erin's reply got kudos from sam; returns the reply's id."""
+    for name in ("ada", "erin", "sam"):
+        await create_person(services, name)
+    async with services.sessions.begin() as session:
+        await local.create_group(session, local.NewGroup(username="shop", owner="ada", title="The Shop"))
+        group = await local.find_group(session, "shop")
+        for name, role in (("erin", "member"), ("sam", "staff")):
+            who = await local.find_person(session, name)
+            session.add(Membership(group_id=group.id, local_actor_id=who.id, role=role, state="accepted"))
+    async with services.sessions.begin() as session:
+        ada, erin, sam = [await local.find_person(session, n) for n in ("ada", "erin", "sam")]
+        group = await local.find_group(session, "shop")
+        thread = await posts.create_post(session, services.urls, ada, group, "Hello", "Say hi", "discussion")
+        reply = await posts.reply(session, services.urls, erin, thread.uri, "Hi!")
+        await recognition.give_kudos(session, services.urls, sam, reply.uri)
+        await recognition.grant_badge(session, services.urls, sam, group, services.urls.person("erin"), "Star", "Kind")
+    return reply.uri
+
+
+async def test_weights_form_checks_ranges(ui: UI, services: Services) -> None:  # noqa: F811
+    await _setup(services)
+    await ui.log_in("ada")
+    fields = {kind: str(default) for kind, (_, default) in weights.WEIGHT_KINDS.items()} | {"daily_cap": "20"}
+    response = await ui.post("/groups/shop/recognition/weights", fields | {"answer": "5000"})
+    text = await response.text()
+    assert response.status == 400 and 'id="weights-answer-error"' in text and "0 to 1000" in text
+    assert 'value="5000"' in text  # kept
+    async with services.sessions() as session:
+        group = await local.find_group(session, "shop")
+        assert (await weights.load(session, group.id)).of("answer") == 15  # unchanged
+    response = await ui.post("/groups/shop/recognition/weights", fields | {"team_kudos": "30", "daily_cap": "50"})
+    assert response.status == 303
+    async with services.sessions() as session:
+        assert (await ledger(session, services.urls, group.id)).total(services.urls.person("erin")) == 30
+
+
+async def test_export_is_the_owners_and_matches_the_ledger(ui: UI, services: Services) -> None:  # noqa: F811
+    await _setup(services)
+    await ui.log_in("sam")
+    assert (await ui.get("/groups/shop/recognition/export")).status == 403
+    assert (await ui.get("/groups/shop/recognition/team")).status == 200  # staff see the team page
+    await ui.post("/logout", {}, form_page="/groups/shop")
+    await ui.log_in("erin")
+    assert (await ui.get("/groups/shop/recognition/team")).status == 403
+    await ui.post("/logout", {}, form_page="/groups/shop")
+    await ui.log_in("ada")
+    bad = await ui.get("/groups/shop/recognition/export?from=yesterday")
+    assert bad.status == 400 and "YYYY-MM-DD" in await bad.text()
+    response = await ui.get("/groups/shop/recognition/export?from=2000-01-01")
+    assert response.status == 200 and response.content_type == "text/csv"
+    assert 'filename="shop-points-2000-01-01-now.csv"' in response.headers["Content-Disposition"]
+    rows = list(csv.DictReader(io.StringIO(await response.text())))
+    assert [(row["member"], row["points_earned"]) for row in rows] == [(services.urls.person("erin"), "10")]
+
+
+async def test_leaderboard_json_and_award_document(ui: UI, services: Services) -> None:  # noqa: F811
+    await _setup(services)
+    response = await ui.client.get("/api/groups/shop/leaderboard?period=week")
+    board = json.loads(await response.text())
+    assert board["leaders"] == [{"rank": 1, "id": services.urls.person("erin"), "name": "erin", "points": 10,
+                                 "badges": ["Star"]}]
+    assert (await ui.client.get("/api/groups/shop/leaderboard?period=year")).status == 400
+    async with services.sessions() as session:
+        award = await session.scalar(select(BadgeAward))
+    response = await ui.client.get(f"/groups/shop/badges/{award.id}", headers={"Accept": "application/activity+json"})
+    document = json.loads(await response.text())
+    assert document["type"] == "Award" and document["recipient"] == services.urls.person("erin")
+    assert document["id"].endswith(f"/groups/shop/badges/{award.id}") and document["name"] == "Star"
