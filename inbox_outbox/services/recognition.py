@@ -95,6 +95,7 @@ async def remote_kudos(session: AsyncSession, urls: Urls, group: LocalActor, pos
         raise NotFound(f"no post {post_uri} in {group.username}")
     if await is_banned(session, urls, group, giver_uri) or not await can_read(session, urls, group, giver_uri):
         raise Forbidden(f"{giver_uri} may not take part in {group.username}")
+    await require_member(session, urls, group, giver_uri)
     row = await kudos.give(session, post, giver_uri, activity_uri=activity_uri)
     await award_and_publish(session, urls, group)
     return row
