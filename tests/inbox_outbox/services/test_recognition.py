@@ -322,3 +322,27 @@ async def test_the_pruners_sweep_awards_badges_replies_earned(cast: World) -> No
     async with w.services.sessions() as session:
         held = list(await session.scalars(select(BadgeAward.badge).where(BadgeAward.member_uri == _uri(w, "erin"))))
     assert held == ["welcomer"]
+
+
+async def test_a_registered_fact_source_adds_points_and_the_project_finisher_badge(cast: World) -> None:
+    """The hook the projects feature uses: a fact source of completed tasks (and finished projects)."""
+    from content.recognition import facts
+
+    w = cast
+    thread = await _thread(w, "erin", kind="discussion", title="Fence project")
+
+    @facts.register("test_projects")
+    async def projects(session, urls, group_id, weights):  # type: ignore[no-untyped-def]
+        fred = _uri(w, "fred")
+        return [facts.Fact(fred, "task", weights.of("task"), thread.published, "Task “Dig post holes” done", thread.uri),
+                facts.Fact(fred, "project_finished", 0, thread.published, "Project “Fence” finished", thread.uri)]
+
+    try:
+        assert await _total(w, "fred") == 10
+        [garden] = await _people(w, "garden")
+        async with w.services.sessions.begin() as session:
+            new = await recognition.award_and_publish(session, w.services.urls, garden)
+        assert [(a.member_uri, a.badge) for a in new] == [(_uri(w, "fred"), "project_finisher")]
+    finally:
+        del facts.SOURCES["test_projects"]
+    assert await _total(w, "fred") == 0
