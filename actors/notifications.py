@@ -39,10 +39,12 @@ from actors.memberships import can_read, local_actor_by_uri
 from actors.urls import Urls
 from federation.html import plain_text, text_title
 from storage.models import (
-    Account, Flag, LocalActor, Membership, Notification, Object, RemoteActor, StatusChange, utcnow,
+    Account, BadgeAward, Flag, LocalActor, Membership, Notification, Object, ReceivedBadge, RemoteActor, StatusChange,
+    utcnow,
 )
 
-KINDS = ("join_request", "reply", "mention", "like", "report", "new_report", "not_accepted", "status", "answer")
+KINDS = ("join_request", "reply", "mention", "like", "report", "new_report", "not_accepted", "status", "answer",
+         "badge")
 # What the reporter is told a moderator did (Flag.outcome).
 OUTCOMES = {
     "removed": "The post was removed.",
@@ -92,6 +94,24 @@ async def record(
         session.add(Notification(**values))
     elif renew:
         existing.created_at, existing.read_at = now, None
+
+
+async def badge_awarded(session: AsyncSession, urls: Urls, person_uri: str, group_uri: str, award_uri: str) -> None:
+    """A group (ours or another server's) awarded one of our people a badge (issue #17)."""
+    person = await _person(session, urls, person_uri)
+    if person is not None:
+        await record(session, person.id, "badge", group_uri, award_uri)
+
+
+async def _badge(session: AsyncSession, urls: Urls, group_uri: str, award_uri: str) -> tuple[str, str, str]:
+    """(the badge's name, where to see it, why) of a badge notification."""
+    received = await session.scalar(select(ReceivedBadge).where(ReceivedBadge.award_uri == award_uri))
+    if received is not None:
+        return f"“{received.name}”", (await describe_actor(session, urls, group_uri))[1], received.description
+    number = award_uri.rsplit("/", 1)[-1]
+    award = await session.get(BadgeAward, int(number)) if number.isdigit() and len(number) < 10 else None
+    page = group_uri[len(urls.base):] + "/recognition" if group_uri.startswith(urls.base + "/") else group_uri
+    return (f"“{award.name}”", page, award.reason) if award is not None else ("a badge", page, "")
 
 
 async def _person(session: AsyncSession, urls: Urls, uri: str | None) -> LocalActor | None:
@@ -382,6 +402,8 @@ async def _view(session: AsyncSession, urls: Urls, row: Notification) -> Notific
     elif row.kind == "status":
         target_name, target_url = post_name(obj), post_link(obj, row.object_uri)
         excerpt = await _status_excerpt(session, obj)
+    elif row.kind == "badge":
+        target_name, target_url, excerpt = await _badge(session, urls, row.actor_uri, row.object_uri)
     elif row.kind == "answer":
         # The accepted reply is shown in its question's thread.
         question = await session.scalar(select(Object).where(Object.uri == obj.context_uri)) if obj else None

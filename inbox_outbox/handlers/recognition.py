@@ -14,6 +14,7 @@ import logging
 
 from sqlalchemy import select
 
+from actors import notifications
 from actors.errors import DomainError
 from actors.memberships import local_actor_by_uri
 from content.recognition import kudos
@@ -88,6 +89,8 @@ async def receive_award(fed: Federation, incoming: Incoming) -> None:
             return
         session.add(ReceivedBadge(actor_id=person.id, award_uri=award.id, group_uri=award.group, name=award.name,
                                   description=award.description, document=incoming.activity.get("object") or {}))
+        await session.flush()
+        await notifications.badge_awarded(session, fed.urls, award.recipient, award.group, award.id)
     log.info("inbox: %s awarded %s the badge %r", award.group, award.recipient, award.name)
 
 

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from actors import notifications
 from actors.errors import Conflict, Forbidden, InvalidInput, NotFound
 from actors.group_pages import TEAM_ROLES
 from actors.memberships import can_read, is_banned, role_of
@@ -117,8 +118,10 @@ async def award_and_publish(session: AsyncSession, urls: Urls, group: LocalActor
 
 
 async def publish_award(session: AsyncSession, urls: Urls, group: LocalActor, award: BadgeAward) -> None:
-    if is_local(urls, award.member_uri):
-        return  # our own people's profiles read the award itself
+    if is_local(urls, award.member_uri):  # our own people's profiles read the award itself
+        await notifications.badge_awarded(session, urls, award.member_uri, urls.group(group.username),
+                                          award_uri(urls, group, award))
+        return
     member = await session.scalar(select(RemoteActor).where(RemoteActor.uri == award.member_uri))
     if member is None:
         return

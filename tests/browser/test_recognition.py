@@ -103,6 +103,11 @@ def test_kudos_leaderboard_redeem_and_fulfil(visitor: Visitor, browser: object, 
 
         fred.goto("/groups/shop/recognition")
         assert "fulfilled" in fred.page.locator("#requests-heading + ul").inner_text()
+        fred.goto("/notifications")
+        told = fred.page.locator(".notification").first.inner_text()
+        assert "The Shop awarded you the badge “Glue guru”" in told and "Saved erin's shelf" in told, told
+        fred.page.get_by_role("link", name="“Glue guru”").click()
+        fred.page.wait_for_url("**/groups/shop/recognition")
         fred.goto("/users/fred")
         assert "Glue guru" in fred.page.locator(".badge-list").inner_text()
         fred.assert_accessible()

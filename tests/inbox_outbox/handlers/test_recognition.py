@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from actors import local
 from content.recognition.ledger import ledger
-from storage.models import Kudos, ReceivedBadge
+from storage.models import Kudos, Notification, ReceivedBadge
 from tests.inbox_outbox.content_support import (
     World, activity, follow, join_local, person, reactions, receive,
 )
@@ -91,4 +91,7 @@ async def test_an_award_from_a_group_our_person_belongs_to_is_kept(content_world
     async with w.services.sessions() as session:
         rows = list(await session.scalars(select(ReceivedBadge)))
     assert [(row.name, row.group_uri) for row in rows] == [("First accepted answer", group.id)]
+    async with w.services.sessions() as session:
+        told = list(await session.execute(select(Notification.kind, Notification.actor_uri)))
+    assert [tuple(row) for row in told] == [("badge", group.id)]
 

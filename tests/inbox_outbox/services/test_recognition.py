@@ -14,7 +14,7 @@ from actors import local
 from actors.errors import Conflict, Forbidden, InvalidInput
 from content.recognition import kudos as kudos_rules, ledger as ledgers
 from inbox_outbox.services import board, posts, recognition
-from storage.models import BadgeAward, LocalActor, Object, Redemption
+from storage.models import BadgeAward, LocalActor, Notification, Object, Redemption
 from tests.inbox_outbox.content_support import World, create, join_local, lemmy_comment, person, receive
 
 Book = ledgers.Ledger
@@ -233,6 +233,10 @@ async def test_manual_badges_by_the_team_with_a_reason(cast: World) -> None:
         await _act(w, "sam", recognition.grant_badge, garden, _uri(w, "fred"), "Star", " ")
     award = await _act(w, "sam", recognition.grant_badge, garden, _uri(w, "fred"), "Star", "Great help")
     assert award.badge == "manual:star" and award.granted_by_uri == _uri(w, "sam")
+    async with w.services.sessions() as session:
+        [fred] = await _people(w, "fred")
+        told = list(await session.scalars(select(Notification.kind).where(Notification.recipient_id == fred.id)))
+    assert told == ["badge"]
     with pytest.raises(Conflict):
         await _act(w, "sam", recognition.grant_badge, garden, _uri(w, "fred"), "Star", "Again")
 
