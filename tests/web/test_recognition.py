@@ -89,3 +89,25 @@ async def test_leaderboard_json_and_award_document(ui: UI, services: Services) -
     document = json.loads(await response.text())
     assert document["type"] == "Award" and document["recipient"] == services.urls.person("erin")
     assert document["id"].endswith(f"/groups/shop/badges/{award.id}") and document["name"] == "Star"
+
+
+async def test_parallel_redeem_requests_never_overspend(ui: UI, services: Services) -> None:  # noqa: F811
+    """Four redemptions of an 8-point reward sent at once by a member with 10 points: one goes through."""
+    import asyncio
+
+    from storage.models import Redemption
+
+    await _setup(services)
+    async with services.sessions.begin() as session:
+        ada = await local.find_person(session, "ada")
+        group = await local.find_group(session, "shop")
+        mug = await recognition.create_reward(session, services.urls, ada, group, "Mug", "8", "")
+    await ui.log_in("erin")
+    token = await ui.token("/groups/shop/recognition")
+    responses = await asyncio.gather(*(ui.post("/groups/shop/recognition/redeem", {"reward": str(mug.id)}, token=token)
+                                       for _ in range(4)))
+    assert [r.status for r in responses] == [303] * 4  # each told (a notice), none a server error
+    async with services.sessions() as session:
+        assert [r.cost for r in await session.scalars(select(Redemption))] == [8]
+    page = await ui.page("/groups/shop/recognition")
+    assert "2 points to spend" in page and "costs 8 points; you have 2" in page
