@@ -11,7 +11,7 @@ from storage.models.mail import MailMessage
 from storage.models.notifications import FeedToken, Notification
 from storage.models.profiles import Profile, ProfileTag, SearchPending
 from storage.models.recognition import (
-    BadgeAward, Kudos, ReceivedBadge, RecognitionSettings, Redemption, Reward,
+    BadgeAward, Kudos, ReceivedBadge, RecognitionOptOut, RecognitionSettings, Redemption, Reward,
 )
 from storage.models.queues import Activity, Delivery, DomainAllow, DomainBlock, Host, InboundActivity, QueueWorker
 
@@ -20,6 +20,6 @@ __all__ = [
     "FeedToken", "Featured", "Flag", "Follow", "Group", "Host", "InboundActivity", "Kudos", "LocalActor", "LoginAttempt",
     "MailMessage", "Membership",
     "ModerationEntry", "NodeSetting", "Notification", "Object", "ObjectRecipient", "Profile", "ProfileTag",
-    "QueueWorker", "Reaction", "ReceivedBadge", "RecognitionSettings", "Redemption", "Reward", "RemoteActor", "RemoteKey", "SearchPending", "StatusChange", "ThreadFollower",
+    "QueueWorker", "Reaction", "ReceivedBadge", "RecognitionOptOut", "RecognitionSettings", "Redemption", "Reward", "RemoteActor", "RemoteKey", "SearchPending", "StatusChange", "ThreadFollower",
     "utcnow",
 ]

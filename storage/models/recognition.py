@@ -106,3 +106,12 @@ class Redemption(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     fulfilled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     fulfilled_by_uri: Mapped[str | None] = mapped_column(String(2048), nullable=True)
+
+
+class RecognitionOptOut(Base):
+    """Someone who asked not to be ranked by the help they gave ("people who could help", people.matching)."""
+
+    __tablename__ = "recognition_optouts"
+
+    actor_uri: Mapped[str] = mapped_column(String(2048), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -113,6 +113,11 @@ def test_kudos_leaderboard_redeem_and_fulfil(visitor: Visitor, browser: object, 
         fred.assert_accessible()
         fred.goto(question)
         assert fred.page.locator(".byline .badge--award", has_text="Glue guru").count() == 1
+        fred.goto("/settings/recognition")  # opting out of the "people who could help" ranking
+        fred.page.get_by_label("Rank me among people who could help by the help I gave in groups").uncheck()
+        fred.submit("Save")
+        assert fred.page.get_by_text("your help no longer ranks you").is_visible()
+        fred.assert_accessible()
     finally:
         fred.close()
         sam.close()

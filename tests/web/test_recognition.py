@@ -111,3 +111,20 @@ async def test_parallel_redeem_requests_never_overspend(ui: UI, services: Servic
         assert [r.cost for r in await session.scalars(select(Redemption))] == [8]
     page = await ui.page("/groups/shop/recognition")
     assert "2 points to spend" in page and "costs 8 points; you have 2" in page
+
+
+async def test_opting_out_of_the_help_ranking(ui: UI, services: Services) -> None:  # noqa: F811
+    from content.recognition import ranking
+
+    await create_person(services, "erin")
+    await ui.log_in("erin")
+    page = await ui.page("/settings/recognition")
+    assert 'name="ranked"' in page and "checked" in page.split('name="ranked"', 1)[1].split(">", 1)[0]
+    assert (await ui.post("/settings/recognition", {}, form_page="/settings/recognition")).status == 303
+    async with services.sessions() as session:
+        assert not await ranking.ranked(session, services.urls.person("erin"))
+    page = await ui.page("/settings/recognition")
+    assert "checked" not in page.split('name="ranked"', 1)[1].split(">", 1)[0]
+    await ui.post("/settings/recognition", {"ranked": "on"}, form_page="/settings/recognition")
+    async with services.sessions() as session:
+        assert await ranking.ranked(session, services.urls.person("erin"))

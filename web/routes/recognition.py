@@ -19,7 +19,7 @@ from aiohttp import web
 from actors import group_pages
 from actors.errors import Conflict, Forbidden, InvalidInput, NotFound
 from content.recognition import ledger as ledgers
-from content.recognition import rewards, views, weights
+from content.recognition import ranking, rewards, views, weights
 from content.thread_views import post_path
 from federation.recognition_terms import RECOGNITION_CONTEXT, render_award
 from federation.context import AS2
@@ -294,3 +294,24 @@ async def profile_badges(request: web.Request, person: LocalActor) -> list[views
     async with ctx.sessions() as session:
         return await views.profile_badges(session, ctx.urls, person)
 
+
+
+@routes.get("/settings/recognition")
+async def settings_page(request: web.Request) -> web.Response:
+    user = sessions.require_user(request)
+    ctx = get_context(request)
+    async with ctx.sessions() as session:
+        on = await ranking.ranked(session, user.profile_url)
+    return html_page(request, "recognition_settings.html", ranked=on)
+
+
+@routes.post("/settings/recognition")
+async def settings_save(request: web.Request) -> web.Response:
+    user = sessions.require_user(request)
+    form = await forms.read(request)
+    on = forms.checkbox(form, "ranked")
+    async with get_context(request).sessions.begin() as session:
+        await ranking.set_ranked(session, user.profile_url, on)
+    await sessions.notify(request, "Saved: you are ranked by the help you gave." if on else
+                          "Saved: your help no longer ranks you among people who could help.")
+    raise web.HTTPSeeOther("/settings/recognition")

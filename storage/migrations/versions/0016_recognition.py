@@ -1,4 +1,4 @@
-"""recognition: weights, kudos, badges (awarded and received), rewards and redemptions (issue #17)
+"""recognition: weights, kudos, badges (awarded and received), rewards, redemptions, ranking opt-outs (issue #17)
 
 Revision ID: 0016
 Revises: 0015
@@ -104,8 +104,14 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint('id'),
     )
     op.create_index('ix_redemptions_member', 'redemptions', ['group_id', 'member_uri'])
+    op.create_table(
+        'recognition_optouts',
+        sa.Column('actor_uri', sa.String(length=2048), nullable=False),
+        sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint('actor_uri'),
+    )
 
 
 def downgrade() -> None:
-    for table in ('redemptions', 'rewards', 'received_badges', 'badge_awards', 'kudos', 'recognition_settings'):
+    for table in ('recognition_optouts', 'redemptions', 'rewards', 'received_badges', 'badge_awards', 'kudos', 'recognition_settings'):
         op.drop_table(table)
