@@ -89,3 +89,11 @@ async def sent(session: AsyncSession, giver: str, post_uris: list[str]) -> set[s
     rows = await session.execute(select(Activity.object_uri, Activity.document).where(
         Activity.actor_uri == giver, Activity.type == "Like", Activity.object_uri.in_(post_uris)))
     return {uri for uri, document in rows if (document or {}).get("kudos") is True}
+
+
+async def remove_of(session: AsyncSession, giver_uri: str) -> int:
+    """Every kudos of an actor that is gone (self-deleted), as their votes go (content.votes.remove_reactions_of)."""
+    from sqlalchemy import delete
+
+    result = await session.execute(delete(Kudos).where(Kudos.giver_uri == giver_uri))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -95,3 +95,15 @@ async def test_an_award_from_a_group_our_person_belongs_to_is_kept(content_world
         told = list(await session.execute(select(Notification.kind, Notification.actor_uri)))
     assert [tuple(row) for row in told] == [("badge", group.id)]
 
+
+
+async def test_kudos_of_an_actor_that_deleted_itself_go_with_it(content_world: World) -> None:
+    from tests.inbox_outbox.content_support import PUBLIC
+
+    w = content_world
+    post = await _erins_post(w)
+    assert not (await receive(w.services, w.bob, activity(w.bob, "Like", post, kudos=True))).dropped
+    assert not (await receive(w.services, w.carol, activity(w.carol, "Like", post, kudos=True))).dropped
+    outcome = await receive(w.services, w.bob, activity(w.bob, "Delete", w.bob.id, to=[PUBLIC]))
+    assert outcome.state == "done", outcome.error
+    assert [giver for giver, _ in await _kudos_rows(w)] == [w.carol.id]
