@@ -35,8 +35,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from actors import account_deletion
 from actors.account_deletion import OwnDeletion
 from actors.urls import Urls
-from content.store import tombstone as tombstone_object
 from content.recognition import kudos
+from content.store import tombstone as tombstone_object
 from content.votes import remove_reactions_of
 from federation.activities import activity
 from federation.context import PUBLIC
