@@ -273,6 +273,14 @@ async def test_rewards_and_redemptions(cast: World) -> None:
         await _act(w, "erin", recognition.fulfil, garden, row.id)
     done = await _act(w, "sam", recognition.fulfil, garden, row.id)
     assert done.state == "fulfilled" and done.fulfilled_by_uri == _uri(w, "sam")
+    from content.recognition.export import member_data  # what their data archive holds
+
+    [fred_row, sam_row] = await _people(w, "fred", "sam")
+    async with w.services.sessions() as session:
+        freds = await member_data(session, w.services.urls, _uri(w, "fred"), fred_row.id)
+        sams = await member_data(session, w.services.urls, _uri(w, "sam"), sam_row.id)
+    assert [(r["reward"], r["cost"], r["state"]) for r in freds["redemptions"]] == [("£5 credit", 15, "fulfilled")]
+    assert len(sams["kudos_given"]) == 2 and sams["redemptions"] == [] and sams["ranked_by_help"]
 
 
 async def test_concurrent_redemptions_never_overspend(cast: World) -> None:
