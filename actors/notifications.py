@@ -56,13 +56,13 @@ from actors.memberships import can_read, local_actor_by_uri
 from actors.urls import Urls
 from federation.html import plain_text, text_title
 from storage.models import (
-    Account, Activity, Doc, DocProposal, Flag, LocalActor, Membership, Notification, Object, RemoteActor,
-    StatusChange, utcnow,
+    Account, Activity, BadgeAward, Doc, DocProposal, Flag, LocalActor, Membership, Notification, Object, ReceivedBadge,
+    RemoteActor, StatusChange, utcnow,
 )
 
 KINDS = ("join_request", "reply", "mention", "like", "report", "new_report", "not_accepted", "status", "answer",
          "thread_reply", "new_thread", "follow", "signup",
-         "doc_proposed", "doc_accepted", "doc_changes", "doc_declined", "invite")
+         "doc_proposed", "doc_accepted", "doc_changes", "doc_declined", "invite", "badge")
 DOC_ANSWERS = {"doc_proposed": "", "doc_accepted": "Your proposed edit was accepted.", "doc_changes": "The team asks for changes.",
                "doc_declined": "Your proposed edit was declined."}
 # How the notifications page, the feed and the mails word each kind: "<actor> <verb> <target>".
@@ -73,7 +73,7 @@ VERBS = {"join_request": "asked to join", "reply": "replied to your post", "ment
          "follow": "follows you now", "signup": "signed up and waits for approval:",
          "doc_proposed": "proposed an edit of", "doc_accepted": "accepted your proposed edit of",
          "doc_changes": "asks for changes to your proposed edit of", "doc_declined": "declined your proposed edit of",
-         "invite": "invited you to join the project"}
+         "invite": "invited you to join the project", "badge": "awarded you the badge"}
 SIGNUP = "signup:"  # the actor and object of a sign-up notification: signup:<name>
 # What the reporter is told a moderator did (Flag.outcome).
 OUTCOMES = {
@@ -125,6 +125,24 @@ async def record(
         session.add(Notification(**values))
     elif renew:
         existing.created_at, existing.read_at, existing.mailed_at = now, None, None
+
+
+async def badge_awarded(session: AsyncSession, urls: Urls, person_uri: str, group_uri: str, award_uri: str) -> None:
+    """A group (ours or another server's) awarded one of our people a badge (issue #17)."""
+    person = await _person(session, urls, person_uri)
+    if person is not None:
+        await record(session, person.id, "badge", group_uri, award_uri)
+
+
+async def _badge(session: AsyncSession, urls: Urls, group_uri: str, award_uri: str) -> tuple[str, str, str]:
+    """(the badge's name, where to see it, why) of a badge notification."""
+    received = await session.scalar(select(ReceivedBadge).where(ReceivedBadge.award_uri == award_uri))
+    if received is not None:
+        return f"“{received.name}”", (await describe_actor(session, urls, group_uri))[1], received.description
+    number = award_uri.rsplit("/", 1)[-1]
+    award = await session.get(BadgeAward, int(number)) if number.isdigit() and len(number) < 10 else None
+    page = group_uri[len(urls.base):] + "/recognition" if group_uri.startswith(urls.base + "/") else group_uri
+    return (f"“{award.name}”", page, award.reason) if award is not None else ("a badge", page, "")
 
 
 async def _person(session: AsyncSession, urls: Urls, uri: str | None) -> LocalActor | None:
@@ -528,6 +546,8 @@ async def _view(session: AsyncSession, urls: Urls, row: Notification) -> Notific
         excerpt = await _status_excerpt(session, obj)
     elif row.kind in DOC_ANSWERS:
         target_name, target_url, excerpt = await _doc_target(session, urls, row)
+    elif row.kind == "badge":
+        target_name, target_url, excerpt = await _badge(session, urls, row.actor_uri, row.object_uri)
     elif row.kind in ("answer", "thread_reply"):
         # The reply (accepted as the answer, or in a followed thread) is shown in its thread.
         question = await session.scalar(select(Object).where(Object.uri == obj.context_uri)) if obj else None

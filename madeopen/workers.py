@@ -17,6 +17,7 @@ from inbox_outbox import post_acceptance
 from inbox_outbox.delivery import LEASE, DeliveryWorker
 from inbox_outbox.federation import Federation
 from inbox_outbox.inbound_worker import InboundWorker
+from inbox_outbox.services import recognition
 from madeopen.settings import Settings
 from storage.engine import SessionMaker
 from storage.models import utcnow
@@ -44,7 +45,8 @@ class Pruner:
     """Deletes queue rows past their retention, login attempts past their window and browser sessions
     idle past their lifetime, empties the private keys of deleted accounts once their ``Delete{Person}``
     is delivered, and ages the board's trending counts (content.votes.refresh_trends), every ``every``;
-    with ``urls``, also settles our posts that remote groups never confirmed (inbox_outbox.post_acceptance).
+    with ``urls``, also settles our posts that remote groups never confirmed (inbox_outbox.post_acceptance)
+    and awards the badges recent posts earned (inbox_outbox.services.recognition.sweep).
 
     Several worker processes may prune at once: each batch deletes by id what it just read, so they only
     repeat a little work.
@@ -70,6 +72,8 @@ class Pruner:
         if keys:
             log.info("prune: the private keys of %d deleted accounts discarded", keys)
         settled = await post_acceptance.settle(self.sessions, self.urls, now) if self.urls is not None else 0
+        if self.urls is not None:  # badges that follow from replies and other servers' facts (issue #17)
+            settled += await recognition.sweep(self.sessions, self.urls, now)
         async with self.sessions.begin() as session:  # votes leave the board's 7-day trending window
             await refresh_trends(session, now)
         if queues.total:

@@ -14,6 +14,7 @@ from web.errors import error_middleware
 from web.routes import account, actors, admin, discovery, groups, home, inbox, media, objects, people, setup, threads
 from web.routes import account_data, account_mail, board, docs, feed_settings, feeds, lookup, notifications, projects, reports, timelines
 from web.routes import mail_settings
+from web.routes import recognition
 
 
 def create_app(context: WebContext) -> web.Application:
@@ -53,5 +54,6 @@ def create_app(context: WebContext) -> web.Application:
     app.add_routes(feeds.routes)
     app.add_routes(feed_settings.routes)
     app.add_routes(mail_settings.routes)
+    app.add_routes(recognition.routes)
     app.router.add_static("/static", Path(__file__).parent / "static")
     return app

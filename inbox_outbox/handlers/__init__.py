@@ -11,6 +11,7 @@ from inbox_outbox.handlers import add_remove  # noqa: F401,E402  moderation
 from inbox_outbox.handlers import lock  # noqa: F401,E402  moderation
 from inbox_outbox.handlers import offer  # noqa: F401,E402  docs (proposed edits)
 from inbox_outbox.handlers import projects  # noqa: F401,E402  projects and tasks
+from inbox_outbox.handlers import recognition  # noqa: F401,E402  kudos and awards (issue #17)
 
 __all__ = ["HANDLERS", "UNDO_HANDLERS", "Drop", "Handler", "Incoming", "dispatch"]
 

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from federation.activities import object_id
 from inbox_outbox.dereference import FetchBudget
 from inbox_outbox.federation import Federation
+from inbox_outbox.handlers.recognition import receive_award
 from inbox_outbox.handlers.registry import Drop, Incoming, handles
 from inbox_outbox.ids import is_local
 from inbox_outbox.remote_groups import addressed_ids, featured_url, moderators_url, speaks_for_group
@@ -48,6 +49,10 @@ async def _group_with_collection(fed: Federation, candidates: list[str], target:
 
 @handles("Add", "Remove")
 async def on_add_remove(fed: Federation, incoming: Incoming) -> None:
+    embedded = incoming.activity.get("object")
+    if incoming.type == "Add" and isinstance(embedded, dict) and embedded.get("type") == "Award":
+        await receive_award(fed, incoming)  # a badge for one of our people (handlers.recognition)
+        return
     target = object_id(incoming.activity.get("target"))
     item = object_id(incoming.activity.get("object"))
     if target is None or item is None:

@@ -19,6 +19,8 @@ from federation.activities import object_id
 from federation.objects import VOTE_KINDS, InvalidObject, parse_vote
 from inbox_outbox.fanout import announce_to_members
 from inbox_outbox.federation import Federation
+from federation.recognition_terms import is_kudos
+from inbox_outbox.handlers.recognition import accept_kudos, take_back_kudos
 from inbox_outbox.handlers.registry import Drop, Incoming, handles, undoes
 
 log = logging.getLogger(__name__)
@@ -26,6 +28,9 @@ log = logging.getLogger(__name__)
 
 @handles("Like", "Dislike")
 async def on_reaction(fed: Federation, incoming: Incoming) -> None:
+    if is_kudos(incoming.activity):  # a thank-you, not a vote (handlers.recognition)
+        await accept_kudos(fed, incoming)
+        return
     await accept_reaction(fed, incoming.activity, actor=incoming.actor.uri)
 
 
@@ -80,6 +85,8 @@ async def on_undo_reaction(fed: Federation, incoming: Incoming) -> None:
             object_uri=object_id(inner.get("object")) if isinstance(inner, dict) else None,
             kind=VOTE_KINDS.get(str(kind)),
         )
+        if reaction is None and await take_back_kudos(fed, incoming):
+            return
         if reaction is None:
             log.info("inbox: Undo of a vote we never counted (%s)", object_id(inner))
             return

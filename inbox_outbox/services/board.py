@@ -36,6 +36,7 @@ from federation.context import AS2
 from inbox_outbox.ids import new_activity_id
 from inbox_outbox.services.common import uri_of
 from inbox_outbox.services.posts import deliver_in_group, reply
+from inbox_outbox.services.recognition import award_and_publish
 from storage.models import LocalActor, Object, utcnow
 
 
@@ -103,6 +104,7 @@ async def record_status(
                                          duplicate_of=original)
     await announce_thread(session, urls, actor, thread, group)
     await notifications.status_changed(session, urls, actor_uri, thread, await statuses.audience(session, thread))
+    await award_and_publish(session, urls, group)  # "Idea realised" (issue #17)
     return StatusSet(thread=change.thread, response=answer)
 
 
@@ -134,6 +136,7 @@ async def accept_answer(
         await announce_thread(session, urls, actor, question, group)
         if answer is not None:
             await notifications.answer_accepted(session, urls, actor_uri, answer)
+        await award_and_publish(session, urls, group)  # "First accepted answer" and the like (issue #17)
     return changed
 
 

@@ -9,6 +9,7 @@ The archive holds, for the logged-in member only:
   skills, interests, place with the coordinates they entered, links, whether to be found);
 - ``follows.json``: whom they follow (and whether it was accepted) and who follows them;
 - ``memberships.json``: the groups they belong to here (role, state) and the remote groups they joined;
+- ``recognition.json``: kudos they gave, their badges, their redemptions (content.recognition.export);
 - their avatar, when they have one (``avatar.<ext>``), as Mastodon includes it.
 
 It is written into a temporary file (spooled to disk past a few MiB), never held whole in memory, and the
@@ -30,6 +31,7 @@ from actors import media
 from actors.documents import actor_document
 from actors.errors import Forbidden
 from actors.urls import Urls
+from content.recognition.export import member_data as recognition_data
 from content.store import aware
 from federation.activities import iso
 from federation.context import AS2
@@ -58,6 +60,7 @@ async def build_archive(session: AsyncSession, urls: Urls, actor_id: int, media_
             _write_json(archive, "profile.json", await _profile(session, urls, person))
             _write_json(archive, "follows.json", await _follows(session, actor_uri))
             _write_json(archive, "memberships.json", await _memberships(session, urls, person, actor_uri))
+            _write_json(archive, "recognition.json", await recognition_data(session, urls, actor_uri, person.id))
             avatar = media.path_of(media_dir, person.avatar) if person.avatar else None
             if avatar is not None:
                 archive.write(avatar, f"avatar{avatar.suffix}")

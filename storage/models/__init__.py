@@ -13,15 +13,19 @@ from storage.models.mail import MailMessage
 from storage.models.notifications import FeedToken, GroupWatch, MailDigest, MailPreference, Notification
 from storage.models.projects import Project, ProjectInvite, ProjectTask, TaskAssignee, TaskComment
 from storage.models.profiles import Profile, ProfileTag, SearchPending
+from storage.models.recognition import (
+    BadgeAward, Kudos, ReceivedBadge, RecognitionOptOut, RecognitionSettings, Redemption, Reward,
+)
 from storage.models.queues import Activity, Delivery, DomainAllow, DomainBlock, Host, InboundActivity, QueueWorker
 
 __all__ = [
-    "Account", "AccountToken", "Activity", "Base", "BoardCount", "BrowserSession", "Delivery", "Doc", "DocCommentMark", "DocProposal",
+    "Account", "AccountToken", "Activity", "BadgeAward", "Base", "BoardCount", "BrowserSession", "Delivery", "Doc", "DocCommentMark", "DocProposal",
     "DocRevision", "DocSettings", "DomainAllow", "DomainBlock",
-    "FeedToken", "Featured", "Flag", "Follow", "Group", "GroupWatch", "Host", "InboundActivity", "LocalActor", "LoginAttempt",
+    "FeedToken", "Featured", "Flag", "Follow", "Group", "GroupWatch", "Host", "InboundActivity", "Kudos", "LocalActor", "LoginAttempt",
     "MailDigest", "MailMessage", "MailPreference", "MailRequest", "Membership",
     "ModerationEntry", "NodeSetting", "Notification", "Object", "ObjectRecipient", "Profile", "ProfileTag",
     "Project", "ProjectInvite", "ProjectTask", "TaskAssignee", "TaskComment",
-    "QueueWorker", "Reaction", "RemoteActor", "RemoteKey", "SearchPending", "StatusChange", "ThreadFollower",
+    "QueueWorker", "Reaction", "ReceivedBadge", "RecognitionOptOut", "RecognitionSettings", "Redemption",
+    "Reward", "RemoteActor", "RemoteKey", "SearchPending", "StatusChange", "ThreadFollower",
     "utcnow",
 ]

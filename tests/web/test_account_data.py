@@ -286,7 +286,10 @@ async def test_a_member_downloads_their_own_data(ui: UI, second_ui: UI, services
     archive = zipfile.ZipFile(io.BytesIO(await response.read()))
     assert sorted(archive.namelist()) == [
         "actor.json", "avatar.png", "follows.json", "memberships.json", "outbox.json", "profile.json",
+        "recognition.json",
     ]
+    assert json.loads(archive.read("recognition.json")) == {
+        "kudos_given": [], "badges": [], "redemptions": [], "ranked_by_help": True}
     actor = json.loads(archive.read("actor.json"))
     assert actor["id"] == TROLL and actor["type"] == "Person" and actor["name"] == "King Troll"
     outbox = json.loads(archive.read("outbox.json"))

@@ -25,6 +25,7 @@ from web import signature_auth
 from web.authorized_fetch import signed_by, signer
 from web.context import get_context
 from web.negotiation import Representation, choose
+from web.routes import recognition
 from web.routes.groups import group_page
 from web.routes.projects import person_projects, project_actor_terms
 from web.routes.objects import outbox_response
@@ -119,6 +120,7 @@ async def actor(request: web.Request) -> web.Response:
         # The page says so and shows nothing of the person (403, as Mastodon; not 410: it may come back).
         return html_page(request, "error.html", status=403, title="Account suspended", message=exc.message)
     return html_page(request, "actor.html", actor=_actor_page_values(actor, actor_id, ctx.urls.domain),
+                     badges=await recognition.profile_badges(request, actor),
                      **await actor_page_values(request, actor), **await person_projects(request, actor))
 
 

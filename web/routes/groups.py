@@ -34,6 +34,7 @@ from storage.models import LocalActor
 from web import forms, sessions
 from web.context import get_context
 from web.responses import html_page
+from web.routes import recognition  # the group page's top helpers
 from web.routes.people import actor_page_values  # the people finder's part of a group's page
 
 routes = web.RouteTableDef()
@@ -153,8 +154,9 @@ async def group_page(request: web.Request, actor: LocalActor) -> web.Response:
         pending = (len(await group_pages.members_in_state(session, ctx.urls, actor, "pending"))
                    if place.is_moderator else 0)
     watched = await watching.group_watched(ctx.fed, _viewer_id(request), ctx.urls.group(actor.username))
+    helpers = await recognition.top_helpers(request, actor) if place.can_read else []
     return html_page(request, "group.html", group=about, standing=place, threads=threads, pending=pending,
-                     watching=watched, **await actor_page_values(request, actor))
+                     watching=watched, top_helpers=helpers, **await actor_page_values(request, actor))
 
 
 @routes.post("/groups/{name}/join")

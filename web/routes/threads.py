@@ -26,6 +26,7 @@ from web import forms, sessions
 from web.context import get_context
 from web.responses import html_page
 from web.routes.groups import remote_group_path, viewer_uri
+from web.routes import recognition
 from web.routes.people import post_helpers
 
 routes = web.RouteTableDef()
@@ -167,7 +168,8 @@ async def thread_page(request: web.Request, obj: Object, *, status: int = 200,
     # A doc of another Made Open node's group (an Article with its revision): edits can be proposed.
     remote_doc = root.type == "Article" and not root.local and isinstance((root.document or {}).get("docRevision"), int)
     watch = None if root.deleted else await watching.thread_watch_state(ctx.fed, viewer_uri(request), root.id)
-    return html_page(request, "thread.html", status=status, thread=view, focus=view.focus,
+    thanks = await recognition.thread_kudos(request, view, root)  # kudos buttons, byline badges (issue #17)
+    return html_page(request, "thread.html", status=status, thread=view, focus=view.focus, thanks=thanks,
                      reply_form=reply_form or {}, helpers=helpers, uri=obj.uri, board=on_board,
                      root_id=root.id, status_form=status_form or {}, status_labels=STATUS_LABELS,
                      remote_doc=remote_doc and not root.deleted, watch=watch, project=project, root_uri=root.uri)
