@@ -17,8 +17,11 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.urls import Urls
-from content.recognition import facts, weights
+from content.recognition import facts, project_facts, weights
 from storage.models import Redemption, utcnow
+
+# Sources that live beside the feature they read register themselves on import.
+EXTRA_SOURCES = (project_facts,)
 
 PERIODS = {"week": timedelta(days=7), "month": timedelta(days=30), "all": None}
 PERIOD_LABELS = {"week": "This week", "month": "This month", "all": "All time"}

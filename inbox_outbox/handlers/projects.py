@@ -32,6 +32,7 @@ from federation.remote_actor import origin
 from inbox_outbox.federation import Federation
 from inbox_outbox.handlers.registry import Drop, Incoming, handles
 from inbox_outbox.ids import is_local
+from inbox_outbox.services import recognition
 from inbox_outbox.services.projects import publish_ticket
 from storage.models import LocalActor, ProjectInvite, ProjectTask, TaskAssignee, TaskComment, utcnow
 
@@ -140,6 +141,7 @@ async def change_our_task(fed: Federation, actor_uri: str, task_uri: str, state:
             raise Drop(f"{actor_uri} may not move {task_uri}: {exc.message}") from None
         if changed:
             await publish_ticket(session, fed.urls, group, task, "Update")
+            await recognition.project_badges(session, fed.urls, group)
 
 
 async def _comment(fed: Federation, incoming: Incoming, note: dict[str, Any]) -> None:

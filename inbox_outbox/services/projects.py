@@ -37,7 +37,7 @@ from inbox_outbox.addressing import actor_inboxes, group_member_inboxes
 from inbox_outbox.federation import Federation
 from inbox_outbox.ids import new_activity_id, new_object_id
 from inbox_outbox.outbox import publish
-from inbox_outbox.services import membership
+from inbox_outbox.services import membership, recognition
 from inbox_outbox.services.board import record_status
 from inbox_outbox.services.common import load_group, load_person, uri_of
 from inbox_outbox.services.refs import resolve_actor
@@ -232,6 +232,7 @@ async def move_task(fed: Federation, username: str, task_id: int, state: str) ->
         assert group is not None
         if await projects.move_task(session, fed.urls, group, task, person_uri, state):
             await publish_ticket(session, fed.urls, group, task, "Update")
+            await recognition.project_badges(session, fed.urls, group)
         return task
 
 
@@ -295,6 +296,7 @@ async def close_project(fed: Federation, username: str, group_name: str, outcome
     async with fed.sessions.begin() as session:
         lead, group = await _lead_group(session, fed.urls, username, group_name)
         project = await projects.close(session, fed.urls, group, uri_of(fed.urls, lead), outcome)
+        await recognition.project_badges(session, fed.urls, group)
         thread = await object_by_uri(session, project.origin_uri)
         if thread is None or thread.deleted or thread.group_id is None:
             return

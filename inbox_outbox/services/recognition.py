@@ -32,7 +32,7 @@ from inbox_outbox.ids import is_local, new_activity_id
 from inbox_outbox.outbox import publish
 from inbox_outbox.services.common import uri_of
 from storage.engine import SessionMaker
-from storage.models import BadgeAward, Kudos, LocalActor, Object, Redemption, RemoteActor, Reward, utcnow
+from storage.models import BadgeAward, Kudos, LocalActor, Object, Project, Redemption, RemoteActor, Reward, utcnow
 
 OWNER_ROLES = ("owner",)
 REWARD_ROLES = ("owner", "admin")
@@ -115,6 +115,17 @@ async def award_and_publish(session: AsyncSession, urls: Urls, group: LocalActor
     for award in new:
         await publish_award(session, urls, group, award)
     return new
+
+
+async def project_badges(session: AsyncSession, urls: Urls, project_group: LocalActor) -> None:
+    """A task done or a project closed (issue #14): award what is due in the project's group and in the
+    group its idea or concern came from (content.recognition.project_facts count the tasks in both)."""
+    await award_and_publish(session, urls, project_group)
+    project = await session.get(Project, project_group.id)
+    thread = await object_by_uri(session, project.origin_uri) if project and project.origin_uri else None
+    origin = await session.get(LocalActor, thread.group_id) if thread and thread.group_id else None
+    if origin is not None and origin.group is not None:
+        await award_and_publish(session, urls, origin)
 
 
 async def publish_award(session: AsyncSession, urls: Urls, group: LocalActor, award: BadgeAward) -> None:

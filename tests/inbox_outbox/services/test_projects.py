@@ -11,6 +11,7 @@ from actors import local
 from actors.errors import Forbidden, InvalidInput, NotFound
 from actors.node_settings import InvalidFields
 from content import project_views, projects
+from content.recognition import badges, ledger
 from inbox_outbox.services import membership, posts
 from inbox_outbox.services import projects as project_services
 from storage.models import Notification, Object, Project, ProjectInvite, ProjectTask, StatusChange, TaskComment
@@ -285,3 +286,37 @@ async def test_a_group_made_as_a_project_elsewhere_is_a_project(cast: World) -> 
     assert task.project_uri == w.services.urls.group("cli_made")
     with pytest.raises(NotFound, match="not a project"):
         await project_services.add_task(w.services.fed, "alice", "garden", projects.TaskForm(title="x"))
+
+
+async def test_done_tasks_earn_points_in_both_groups_and_closing_makes_finishers(cast: World) -> None:
+    """Projects feed recognition (issue #17): a done task earns its assignee the ``task`` points in the
+    project and in the group whose concern it came from; reopening takes them back; closing the project
+    awards the "Project finisher" badge to whoever completed a task."""
+    w = cast
+    assert w.services.fed is not None
+    concern = await _concern(w)
+    await _start(w, concern)
+    await project_services.invite(w.services.fed, "sam", "roof", "erin")
+    async with w.services.sessions() as session:
+        [row] = await projects.my_invitations(session, w.services.urls.person("erin"))
+    await project_services.answer_invite(w.services.fed, "erin", row.id, True)
+    task = await _task(w, "Buy tarpaulin", assignees=(w.services.urls.person("erin"),))
+
+    async def points() -> tuple[int, int]:
+        async with w.services.sessions() as session:
+            erin = w.services.urls.person("erin")
+            roof, garden = await local.find_group(session, "roof"), await local.find_group(session, "garden")
+            return (await ledger.balance(session, w.services.urls, roof.id, erin),
+                    await ledger.balance(session, w.services.urls, garden.id, erin))
+
+    assert await points() == (0, 0)
+    await project_services.move_task(w.services.fed, "erin", task.id, "done")
+    assert await points() == (10, 10)
+    await project_services.move_task(w.services.fed, "erin", task.id, "doing")
+    assert await points() == (0, 0)
+    await project_services.move_task(w.services.fed, "erin", task.id, "done")
+    await project_services.close_project(w.services.fed, "sam", "roof", "Tarpaulin on; dry since March.")
+    async with w.services.sessions() as session:
+        roof = await local.find_group(session, "roof")
+        held = await badges.of_member(session, w.services.urls.person("erin"), roof.id)
+    assert [award.badge for award in held] == ["project_finisher"]
