@@ -27,7 +27,7 @@ CROSS_SITE_TEXT = "did not come from this site"
 # A value for every placeholder of the router's dynamic routes; a route whose placeholders are not here
 # fails the test with a message saying so (so that it is added, not skipped).
 SAMPLES = {"name": "victim", "action": "suspend", "id": "1", "kind": "users", "actor": "2", "scope": "mentions",
-           "token": "forged"}
+           "token": "forged", "doc": "1", "proposal": "1", "comment": "1", "key": "1"}
 _PLACEHOLDER = re.compile(r"\{(\w+)(?::[^{}]*(?:\{[^{}]*\}[^{}]*)*)?\}")
 
 

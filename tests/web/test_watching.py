@@ -145,7 +145,8 @@ async def test_sign_ups_waiting_tell_the_admins(ui: UI, services: Services, cast
     async with services.sessions.begin() as session:
         session.add(NodeSetting(key="registration_mode", value="approval"))
     async with services.sessions.begin() as session:
-        result = await accounts.sign_up(session, accounts.SignUp("newbie", "a long passphrase", "a long passphrase"))
+        result = await accounts.sign_up(session, accounts.SignUp("newbie", "a long passphrase", "a long passphrase",
+                                                                   email="newbie@example.org"))
     assert result.pending
     assert await _rows(services, "alice") == [("signup", "signup:newbie", "signup:newbie")]
     assert await _rows(services, "dave") == []  # admins only
