@@ -51,7 +51,7 @@ from actors.node_settings import InvalidFields
 from actors.passwords import check_password_rules, hash_password, verify_password
 from actors.urls import Urls
 from actors.usernames import lookup_key, normalise_username
-from federation.html import render_markdown
+from federation.markdown import render_markdown
 from storage.models import Account, LocalActor, utcnow
 
 MAX_DISPLAY_NAME = 100

@@ -27,6 +27,7 @@ from content.store import aware
 from content.thread_views import authors, post_path
 from content.titles import display_title, title_of
 from federation.html import sanitize_html
+from federation.markdown import sanitize_rendered
 from storage.models import LocalActor, Object
 
 FEED_SIZE = 30
@@ -71,7 +72,7 @@ async def _entries(session: AsyncSession, urls: Urls, query: Select[tuple[Object
     ))
     people = await authors(session, urls, {row.author_uri for row in rows})
     return [Entry(
-        id=row.uri, title=_title(row), link=urls.base + post_path(urls, row), html=sanitize_html(row.content or ""),
+        id=row.uri, title=_title(row), link=urls.base + post_path(urls, row), html=(sanitize_rendered if row.local else sanitize_html)(row.content or ""),
         author_name=people[row.author_uri].name, author_url=_absolute(urls, people[row.author_uri].url),
         published=aware(row.published), updated=aware(row.updated or row.published),
     ) for row in rows]

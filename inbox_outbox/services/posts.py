@@ -51,7 +51,7 @@ from content.store import group_of, note_reply, object_by_uri, thread_locked, th
 from content.votes import add_reaction, find_reaction, remove_reaction
 from federation.activities import activity, iso, strip_context
 from federation.context import PUBLIC
-from federation.html import render_markdown
+from federation.markdown import render_markdown
 from federation.object_fields import Mention
 from federation.object_render import LocalPost, context_url, render_object
 from federation.thread_title import titled_content
@@ -257,7 +257,7 @@ async def _store_post(
         id=object_uri,
         type=kind,
         author=author_uri,
-        content=render_markdown(body),
+        content=render_markdown(body, urls.base),
         source=body,
         published=now,
         to=tuple(to),
@@ -472,7 +472,7 @@ async def update_post(
     now = utcnow()
     obj.name = new_title
     obj.source = body
-    obj.content = render_markdown(body)
+    obj.content = render_markdown(body, urls.base)
     obj.updated = now
     document = {**obj.document, "content": titled_content(new_title, obj.content),
                 "source": {"content": body, "mediaType": "text/markdown"}}
