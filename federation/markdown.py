@@ -35,7 +35,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from mdit_py_plugins.tasklists import tasklists_plugin
 
-from federation.html import filter_attribute, sanitize_html
+from federation.html import filter_attribute
 
 # Mastodon's hashtag: letters, digits, underscores (and inner hyphens, which we fold in), not only digits;
 # not inside a word or a URL (``a#b``, ``/path#anchor``), nor a ``&#123;`` entity.

@@ -19,10 +19,11 @@ from content import thread_board, thread_views
 from content.kinds import DISCUSSION, THREAD_KINDS
 from content.rules import MAX_BODY, MAX_TITLE
 from content.store import thread_root
+from federation.markdown import Rendered
 from inbox_outbox.services import threads
 from inbox_outbox.services.common import load_group
 from storage.models import Object
-from web import forms, sessions
+from web import composer, forms, sessions
 from web.context import get_context
 from web.responses import html_page
 from web.routes.groups import remote_group_path, viewer_uri
@@ -63,10 +64,11 @@ async def _group_for_posting(request: web.Request) -> tuple[group_pages.GroupAbo
 
 
 def _new_thread_page(request: web.Request, group: group_pages.GroupAbout, values: dict[str, str],
-                     errors: dict[str, str], status: int = 200) -> web.Response:
+                     errors: dict[str, str], status: int = 200, preview: Rendered | None = None) -> web.Response:
     values.setdefault("kind", group.default_kind)
     return html_page(request, "thread_new.html", status=status, group=group, values=values, errors=errors,
-                     labels=THREAD_LABELS, max_title=MAX_TITLE, kinds=THREAD_KINDS, kind_labels=KIND_HINTS)
+                     labels=THREAD_LABELS, max_title=MAX_TITLE, kinds=THREAD_KINDS, kind_labels=KIND_HINTS,
+                     preview=preview)
 
 
 @routes.get("/groups/{name}/new")
@@ -82,6 +84,8 @@ async def new_thread_submit(request: web.Request) -> web.Response:
     form = await forms.read(request)
     title, body, kind = forms.text(form, "title"), _long_text(form, "body"), forms.text(form, "kind")
     values = {"title": title, "body": body, "kind": kind}
+    if composer.wants_preview(form):
+        return _new_thread_page(request, group, values, {}, preview=composer.preview(request, body))
     try:
         posted = await threads.start_thread(get_context(request).fed, user.username, group.name, title, body,
                                             kind or group.default_kind)
@@ -108,13 +112,14 @@ async def _remote_group_for_posting(request: web.Request, uri: str) -> group_pag
 
 
 def _new_remote_thread_page(request: web.Request, group: group_pages.RemoteGroup, values: dict[str, str],
-                            errors: dict[str, str], status: int = 200) -> web.Response:
+                            errors: dict[str, str], status: int = 200,
+                            preview: Rendered | None = None) -> web.Response:
     shown = {"title": group.name, "path": remote_group_path(group.uri), "private": group.private,
              "server": group.server}
     values.setdefault("kind", DISCUSSION)
     return html_page(request, "thread_new.html", status=status, group=shown, remote_uri=group.uri, values=values,
                      errors=errors, labels=THREAD_LABELS, max_title=MAX_TITLE, kinds=THREAD_KINDS,
-                     kind_labels=KIND_HINTS)
+                     kind_labels=KIND_HINTS, preview=preview)
 
 
 @routes.get("/remote-group/new")
@@ -130,6 +135,8 @@ async def new_remote_thread_submit(request: web.Request) -> web.Response:
     group = await _remote_group_for_posting(request, forms.text(form, "id"))
     title, body, kind = forms.text(form, "title"), _long_text(form, "body"), forms.text(form, "kind")
     values = {"title": title, "body": body, "kind": kind}
+    if composer.wants_preview(form):
+        return _new_remote_thread_page(request, group, values, {}, preview=composer.preview(request, body))
     try:
         posted = await threads.start_remote_thread(get_context(request).fed, user.username, group.uri, title, body,
                                                    kind or DISCUSSION)
@@ -184,18 +191,27 @@ async def reply(request: web.Request) -> web.Response:
     user = sessions.require_user(request)
     form = await forms.read(request)
     body = _long_text(form, "body")
+    if composer.wants_preview(form):
+        return await _reply_again(request, user, {"body": body, "preview": composer.preview(request, body)})
     try:
         posted = await threads.reply_to(get_context(request).fed, user.username, _post_id(request), body)
     except InvalidFields as exc:
-        ctx = get_context(request)
-        async with ctx.sessions() as session:
-            parent = await threads.visible_post(session, ctx.urls, _post_id(request), user.profile_url)
-            root = await thread_root(session, parent)
-        reply_form = {"id": parent.id, "body": body, "error": exc.errors.get("body") or exc.message}
-        return await thread_page(request, root, status=400, reply_form=reply_form)
+        return await _reply_again(request, user, {"body": body, "error": exc.errors.get("body") or exc.message},
+                                  status=400)
     await sessions.notify(request, "Your reply is sent to the group. It counts once the group accepts it."
                           if posted.pending else "Your reply is posted.")
     raise web.HTTPSeeOther(f"{posted.thread_path}#post-{posted.id}")
+
+
+async def _reply_again(request: web.Request, user: sessions.CurrentUser, reply_form: dict[str, Any],
+                       status: int = 200) -> web.Response:
+    """The thread again with the reply form of the post replied to holding the text (and a preview or
+    the error)."""
+    ctx = get_context(request)
+    async with ctx.sessions() as session:
+        parent = await threads.visible_post(session, ctx.urls, _post_id(request), user.profile_url)
+        root = await thread_root(session, parent)
+    return await thread_page(request, root, status=status, reply_form={**reply_form, "id": parent.id})
 
 
 @routes.post(f"/posts/{_ID}/vote")
@@ -220,12 +236,12 @@ async def edit_form(request: web.Request) -> web.Response:
 
 
 def _edit_page(request: web.Request, obj: Object, values: dict[str, str], errors: dict[str, str],
-               status: int = 200) -> web.Response:
+               status: int = 200, preview: Rendered | None = None) -> web.Response:
     ctx = get_context(request)
     starts_thread = obj.type == "Page" and obj.in_reply_to_uri is None
     return html_page(request, "thread_edit.html", status=status, values=values, errors=errors, labels=THREAD_LABELS,
                      starts_thread=starts_thread, post_path=thread_views.post_path(ctx.urls, obj), post_id=obj.id,
-                     max_title=MAX_TITLE)
+                     max_title=MAX_TITLE, preview=preview)
 
 
 @routes.post(f"/posts/{_ID}/edit")
@@ -233,6 +249,11 @@ async def edit_submit(request: web.Request) -> web.Response:
     user = sessions.require_user(request)
     form = await forms.read(request)
     title, body = forms.text(form, "title"), _long_text(form, "body")
+    if composer.wants_preview(form):
+        ctx = get_context(request)
+        async with ctx.sessions() as session:
+            obj, _ = await threads.editable(session, ctx.urls, user.username, _post_id(request))
+        return _edit_page(request, obj, {"title": title, "body": body}, {}, preview=composer.preview(request, body))
     try:
         posted = await threads.edit_post(get_context(request).fed, user.username, _post_id(request), title, body)
     except InvalidFields as exc:
