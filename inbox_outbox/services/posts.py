@@ -51,9 +51,10 @@ from content.store import group_of, note_reply, object_by_uri, thread_locked, th
 from content.votes import add_reaction, find_reaction, remove_reaction
 from federation.activities import activity, iso, strip_context
 from federation.context import PUBLIC
-from federation.markdown import render_markdown
-from federation.object_fields import Mention
-from federation.object_render import LocalPost, context_url, render_object
+from content.post_extras import set_hashtags, set_local_attachments
+from federation.markdown import render as render_markdown
+from federation.object_fields import Hashtag, Mention
+from federation.object_render import LocalAttachment, LocalPost, context_url, render_object
 from federation.thread_title import titled_content
 from inbox_outbox.addressing import MemberRef, actor_inboxes, dedupe, follower_inboxes, group_members_by_inbox
 from inbox_outbox.fanout import announce_to_members, author_withdraws, withdraw_boost
@@ -237,9 +238,11 @@ async def _store_post(
     parent: Object | None = None,
     thread_kind: str | None = None,
     official_status: str | None = None,
+    attachments: tuple[LocalAttachment, ...] = (),
 ) -> Object:
     """Store and deliver a post. ``thread_kind``: a board thread's kind (idea, concern, question);
-    ``official_status``: the post is the team's official response announcing that status."""
+    ``official_status``: the post is the team's official response announcing that status;
+    ``attachments``: images stored on this node (actors.post_images), with their alt text."""
     author_uri = _uri(urls, author)
     object_uri = new_object_id(urls)
     now = utcnow()
@@ -253,11 +256,12 @@ async def _store_post(
             cc = cc + [parent.author_uri]
         root = await thread_root(session, parent)
         context = context_url(root.uri) if root.local else (root.document or {}).get("context")
+    rendered = render_markdown(body, urls.base)
     post = LocalPost(
         id=object_uri,
         type=kind,
         author=author_uri,
-        content=render_markdown(body, urls.base),
+        content=rendered.html,
         source=body,
         published=now,
         to=tuple(to),
@@ -267,6 +271,8 @@ async def _store_post(
         in_reply_to=parent.uri if parent is not None else None,
         context=context if isinstance(context, str) else None,
         mentions=mentions,
+        hashtags=_hashtags(urls, rendered.hashtags),
+        attachments=attachments,
     )
     document = render_object(post)
     obj = Object(
@@ -297,11 +303,18 @@ async def _store_post(
         document = obj.document = response_document(document, official_status)
     session.add(obj)
     await session.flush()
+    await set_hashtags(session, obj, rendered.hashtags)
+    await set_local_attachments(session, obj, attachments)
     create = _authored(urls, author, place, "Create", document, to=list(post.to), cc=list(post.cc),
                        audience=post.audience, published=now)
     await _deliver(session, urls, author, place, create, also=[parent.author_uri] if parent is not None else [],
                    post=document, to_members=True)
     return obj
+
+
+def _hashtags(urls: Urls, tags: tuple[str, ...]) -> tuple[Hashtag, ...]:
+    """Hashtag tags as Mastodon sends them: ``#name`` and the tag page here."""
+    return tuple(Hashtag(name=f"#{tag}", href=f"{urls.base}/tags/{tag}") for tag in tags)
 
 
 async def create_post(
@@ -312,6 +325,7 @@ async def create_post(
     title: str,
     body: str,
     kind: str = DISCUSSION,
+    attachments: tuple[LocalAttachment, ...] = (),
 ) -> Object:
     """A new thread: in one of our groups, in a remote group (``group`` a cached RemoteActor), or on the
     author's profile (``group`` None). Group threads need a title: Lemmy and PieFed show it. ``kind``
@@ -335,12 +349,12 @@ async def create_post(
     # FEP-1b12 threads are Pages with a name; profile posts are Notes (an Article when titled).
     object_type = "Page" if in_group else ("Article" if title else "Note")
     return await _store_post(session, urls, author, place, kind=object_type, title=title, body=body,
-                             thread_kind=stored_kind(kind))
+                             thread_kind=stored_kind(kind), attachments=attachments)
 
 
 async def reply(
     session: AsyncSession, urls: Urls, author: LocalActor, parent_uri: str, body: str,
-    *, official_status: str | None = None,
+    *, official_status: str | None = None, attachments: tuple[LocalAttachment, ...] = (),
 ) -> Object:
     """A reply (a Note) to any post we have, in the parent's group or thread. ``official_status``: the
     reply is the team's official response announcing that status (inbox_outbox.services.board)."""
@@ -355,7 +369,7 @@ async def reply(
     if official_status is None and await thread_locked(session, parent):  # the team still answers
         raise Forbidden("this thread is locked: no new replies")
     obj = await _store_post(session, urls, author, place, kind="Note", title="", body=body, parent=parent,
-                            official_status=official_status)
+                            official_status=official_status, attachments=attachments)
     if obj.acceptance is None:  # a reply a remote group must accept counts once it does (content.acceptance)
         await note_reply(session, parent)
         await notifications.post_arrived(session, urls, obj)
@@ -470,12 +484,17 @@ async def update_post(
     new_title, body = check_post_text(obj.name if title is None else title, body,
                                   title_required=obj.type == "Page" and obj.in_reply_to_uri is None)
     now = utcnow()
+    rendered = render_markdown(body, urls.base)
     obj.name = new_title
     obj.source = body
-    obj.content = render_markdown(body, urls.base)
+    obj.content = rendered.html
     obj.updated = now
+    others = [tag for tag in obj.document.get("tag", []) if not (isinstance(tag, dict) and tag.get("type") == "Hashtag")]
     document = {**obj.document, "content": titled_content(new_title, obj.content),
-                "source": {"content": body, "mediaType": "text/markdown"}}
+                "source": {"content": body, "mediaType": "text/markdown"},
+                "tag": others + [{"type": "Hashtag", "name": t.name, "href": t.href}
+                                 for t in _hashtags(urls, rendered.hashtags)]}
+    await set_hashtags(session, obj, rendered.hashtags)
     document["updated"] = iso(now)
     if new_title:
         document["name"] = new_title

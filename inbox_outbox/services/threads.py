@@ -23,6 +23,7 @@ from content.rules import check_post_text
 from content.store import group_of, object_by_uri, thread_root
 from content.thread_views import post_path
 from inbox_outbox import collections_content
+from federation.object_render import LocalAttachment
 from inbox_outbox.federation import Federation
 from inbox_outbox.follows import BANNED
 from inbox_outbox.services import board, moderation, posts
@@ -65,17 +66,17 @@ async def visible_post(session: AsyncSession, urls: Urls, post_id: int, viewer: 
 
 
 async def start_thread(fed: Federation, username: str, group_name: str, title: str, body: str,
-                       kind: str = DISCUSSION) -> Posted:
+                       kind: str = DISCUSSION, attachments: tuple[LocalAttachment, ...] = ()) -> Posted:
     title, body = check_post_text(title, body, title_required=True)
     async with fed.sessions.begin() as session:
         author = await load_person(session, username)
         group = await load_group(session, group_name)
-        obj = await posts.create_post(session, fed.urls, author, group, title, body, kind)
+        obj = await posts.create_post(session, fed.urls, author, group, title, body, kind, attachments)
         return await _posted(session, fed.urls, obj)
 
 
 async def start_remote_thread(fed: Federation, username: str, group_uri: str, title: str, body: str,
-                              kind: str = DISCUSSION) -> Posted:
+                              kind: str = DISCUSSION, attachments: tuple[LocalAttachment, ...] = ()) -> Posted:
     """A new thread in a group of another server (FEP-1b12: ``Create{Page}`` sent to the group, which
     announces it). Its members only: the group would refuse anyone else's post anyway (Lemmy and Made
     Open both do for private groups; a banned member is refused everywhere). ``kind``: an idea, concern
@@ -94,16 +95,17 @@ async def start_remote_thread(fed: Federation, username: str, group_uri: str, ti
             raise Forbidden(f"You are banned from {group.display_name or group.username}.")
         if state != "accepted":
             raise Forbidden(f"Join {group.display_name or group.username} first: its members start threads there.")
-        obj = await posts.create_post(session, fed.urls, author, group, title, body, kind)
+        obj = await posts.create_post(session, fed.urls, author, group, title, body, kind, attachments)
         return await _posted(session, fed.urls, obj)
 
 
-async def reply_to(fed: Federation, username: str, post_id: int, body: str) -> Posted:
+async def reply_to(fed: Federation, username: str, post_id: int, body: str,
+                   attachments: tuple[LocalAttachment, ...] = ()) -> Posted:
     _, body = check_post_text("", body, title_required=False)
     async with fed.sessions.begin() as session:
         author = await load_person(session, username)
         parent = await visible_post(session, fed.urls, post_id, _person_uri(fed.urls, username))
-        obj = await posts.reply(session, fed.urls, author, parent.uri, body)
+        obj = await posts.reply(session, fed.urls, author, parent.uri, body, attachments=attachments)
         return await _posted(session, fed.urls, obj)
 
 

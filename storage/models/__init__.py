@@ -9,6 +9,7 @@ from storage.models.content import (
 from storage.models.login import BrowserSession, LoginAttempt
 from storage.models.mail import MailMessage
 from storage.models.notifications import FeedToken, Notification
+from storage.models.post_extras import PostAttachment, PostHashtag
 from storage.models.profiles import Profile, ProfileTag, SearchPending
 from storage.models.queues import Activity, Delivery, DomainAllow, DomainBlock, Host, InboundActivity, QueueWorker
 
@@ -16,7 +17,7 @@ __all__ = [
     "Account", "Activity", "Base", "BoardCount", "BrowserSession", "Delivery", "DomainAllow", "DomainBlock",
     "FeedToken", "Featured", "Flag", "Follow", "Group", "Host", "InboundActivity", "LocalActor", "LoginAttempt",
     "MailMessage", "Membership",
-    "ModerationEntry", "NodeSetting", "Notification", "Object", "ObjectRecipient", "Profile", "ProfileTag",
+    "ModerationEntry", "NodeSetting", "Notification", "Object", "ObjectRecipient", "PostAttachment", "PostHashtag", "Profile", "ProfileTag",
     "QueueWorker", "Reaction", "RemoteActor", "RemoteKey", "SearchPending", "StatusChange", "ThreadFollower",
     "utcnow",
 ]

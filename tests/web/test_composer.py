@@ -4,6 +4,7 @@ POST /preview for the live preview; what the sanitiser drops is told in the prev
 from __future__ import annotations
 
 import html
+import io
 import json
 import re
 
@@ -111,3 +112,78 @@ async def test_live_preview_endpoint(ui: UI, services: Services) -> None:
     response = await ui.client.post("/preview", data=json.dumps({"body": "x"}),
                                     headers={"Content-Type": "application/json", "Sec-Fetch-Site": "cross-site"})
     assert response.status == 403
+
+
+# --- images -------------------------------------------------------------------------------------------
+
+
+def _jpeg_with_gps() -> bytes:
+    from PIL import Image
+
+    image = Image.new("RGB", (40, 30), (10, 120, 30))
+    exif = Image.Exif()
+    exif[0x010F] = "SecretCam"  # Make
+    gps = exif.get_ifd(0x8825)
+    gps[1], gps[2], gps[3], gps[4] = "N", (52.0, 31.0, 12.0), "E", (13.0, 24.0, 36.0)
+    out = io.BytesIO()
+    image.save(out, "JPEG", exif=exif)
+    return out.getvalue()
+
+
+def _media_names(page: str) -> list[str]:
+    return re.findall(r'/media/([A-Za-z0-9_-]{22,40}\.(?:png|jpg|gif|webp))', page)
+
+
+async def test_an_image_is_stripped_of_gps_and_needs_alt_text(ui: UI, services: Services) -> None:
+    from PIL import Image
+
+    await _setup(services)
+    await ui.log_in("bea")
+    photo = _jpeg_with_gps()
+    assert b"SecretCam" in photo
+    files = {"image": ("leeks.jpg", photo, "image/jpeg")}
+    response = await ui.post("/groups/garden/new", {"title": "Leeks", "body": "Look"}, files=files)
+    page = await response.text()
+    assert response.status == 400 and 'id="image_alt-error"' in page and "alt text" in page
+    assert 'value="Leeks"' in page and ">Look</textarea>" in page
+    kept = re.search(r'name="image_pending" value="([^"]+)"', page)
+    assert kept, "the chosen image is kept for the next round"
+    stored = services.settings.data_dir / "media" / kept.group(1)
+    data = stored.read_bytes()
+    assert b"SecretCam" not in data and Image.open(io.BytesIO(data)).getexif() == {}
+    assert await _count(services) == 0
+
+    response = await ui.post("/groups/garden/new", {"title": "Leeks", "body": "Look", "image_pending": kept.group(1),
+                                                    "image_alt": "A row of young leeks"}, form_page="/groups/garden/new")
+    assert response.status == 303, await response.text()
+    page = await ui.page(response.headers["Location"])
+    assert f'<img src="{BASE}/media/{kept.group(1)}" alt="A row of young leeks" width="40" height="30"' in page
+    async with services.sessions() as session:
+        post = await session.scalar(select(Object).where(Object.name == "Leeks"))
+    assert post is not None
+    assert post.document["attachment"] == [{"type": "Image", "mediaType": "image/jpeg", "url": f"{BASE}/media/"
+                                            f"{kept.group(1)}", "name": "A row of young leeks",
+                                            "width": 40, "height": 30}]
+
+
+async def test_a_too_large_upload_keeps_everything_typed(ui: UI, services: Services) -> None:
+    await _setup(services)
+    await ui.log_in("bea")
+    big = b"\x89PNG\r\n\x1a\n" + b"\0" * (services.settings.upload_max_bytes + 10)
+    files = {"image": ("huge.png", big, "image/png")}
+    response = await ui.post("/groups/garden/new", {"title": "Huge", "body": "My long text\n\nkept", "image_alt": "x"},
+                             files=files)
+    page = await response.text()
+    assert response.status == 400, page[:500]  # was a bare 413 page, everything typed lost
+    assert 'id="image-error"' in page and "the image is too large: at most 8 MiB" in page
+    assert 'value="Huge"' in page and "My long text\n\nkept</textarea>" in page and 'value="x"' in page
+    assert await _count(services) == 0
+
+
+async def test_not_an_image_is_refused_next_to_the_field(ui: UI, services: Services) -> None:
+    await _setup(services)
+    await ui.log_in("bea")
+    files = {"image": ("x.png", b"<svg onload=alert(1)>", "image/png")}
+    response = await ui.post("/groups/garden/new", {"title": "T", "body": "b", "image_alt": "x"}, files=files)
+    page = await response.text()
+    assert response.status == 400 and "not a supported image" in page and await _count(services) == 0

@@ -68,7 +68,7 @@ def _new_thread_page(request: web.Request, group: group_pages.GroupAbout, values
     values.setdefault("kind", group.default_kind)
     return html_page(request, "thread_new.html", status=status, group=group, values=values, errors=errors,
                      labels=THREAD_LABELS, max_title=MAX_TITLE, kinds=THREAD_KINDS, kind_labels=KIND_HINTS,
-                     preview=preview)
+                     preview=preview, upload_hint=composer.upload_hint(request))
 
 
 @routes.get("/groups/{name}/new")
@@ -83,14 +83,17 @@ async def new_thread_submit(request: web.Request) -> web.Response:
     group, _ = await _group_for_posting(request)
     form = await forms.read(request)
     title, body, kind = forms.text(form, "title"), _long_text(form, "body"), forms.text(form, "kind")
-    values = {"title": title, "body": body, "kind": kind}
+    image = composer.read_image(request, form, posting=not composer.wants_preview(form))
+    values = {"title": title, "body": body, "kind": kind, **image.values}
     if composer.wants_preview(form):
-        return _new_thread_page(request, group, values, {}, preview=composer.preview(request, body))
+        return _new_thread_page(request, group, values, image.errors, preview=composer.preview(request, body))
     try:
+        if image.errors:
+            raise InvalidFields(image.errors)
         posted = await threads.start_thread(get_context(request).fed, user.username, group.name, title, body,
-                                            kind or group.default_kind)
+                                            kind or group.default_kind, image.attachments())
     except InvalidFields as exc:
-        return _new_thread_page(request, group, values, exc.errors, status=400)
+        return _new_thread_page(request, group, values, {**exc.errors, **image.errors}, status=400)
     except InvalidInput as exc:
         return _new_thread_page(request, group, values, {"kind": exc.message}, status=400)
     await sessions.notify(request, "Your thread is posted.")
@@ -119,7 +122,7 @@ def _new_remote_thread_page(request: web.Request, group: group_pages.RemoteGroup
     values.setdefault("kind", DISCUSSION)
     return html_page(request, "thread_new.html", status=status, group=shown, remote_uri=group.uri, values=values,
                      errors=errors, labels=THREAD_LABELS, max_title=MAX_TITLE, kinds=THREAD_KINDS,
-                     kind_labels=KIND_HINTS, preview=preview)
+                     kind_labels=KIND_HINTS, preview=preview, upload_hint=composer.upload_hint(request))
 
 
 @routes.get("/remote-group/new")
@@ -134,14 +137,17 @@ async def new_remote_thread_submit(request: web.Request) -> web.Response:
     form = await forms.read(request)
     group = await _remote_group_for_posting(request, forms.text(form, "id"))
     title, body, kind = forms.text(form, "title"), _long_text(form, "body"), forms.text(form, "kind")
-    values = {"title": title, "body": body, "kind": kind}
+    image = composer.read_image(request, form, posting=not composer.wants_preview(form))
+    values = {"title": title, "body": body, "kind": kind, **image.values}
     if composer.wants_preview(form):
-        return _new_remote_thread_page(request, group, values, {}, preview=composer.preview(request, body))
+        return _new_remote_thread_page(request, group, values, image.errors, preview=composer.preview(request, body))
     try:
+        if image.errors:
+            raise InvalidFields(image.errors)
         posted = await threads.start_remote_thread(get_context(request).fed, user.username, group.uri, title, body,
-                                                   kind or DISCUSSION)
+                                                   kind or DISCUSSION, image.attachments())
     except InvalidFields as exc:
-        return _new_remote_thread_page(request, group, values, exc.errors, status=400)
+        return _new_remote_thread_page(request, group, values, {**exc.errors, **image.errors}, status=400)
     except InvalidInput as exc:
         return _new_remote_thread_page(request, group, values, {"kind": exc.message}, status=400)
     await sessions.notify(request, f"Your thread is sent to {group.name}. It shows there once the group accepts it.")
@@ -172,7 +178,8 @@ async def thread_page(request: web.Request, obj: Object, *, status: int = 200,
     helpers = await post_helpers(request, obj)
     return html_page(request, "thread.html", status=status, thread=view, focus=view.focus,
                      reply_form=reply_form or {}, helpers=helpers, uri=obj.uri, board=on_board,
-                     root_id=root.id, status_form=status_form or {}, status_labels=STATUS_LABELS)
+                     root_id=root.id, status_form=status_form or {}, status_labels=STATUS_LABELS,
+                     upload_hint=composer.upload_hint(request))
 
 
 @routes.get(f"/posts/{_ID}")
@@ -191,13 +198,17 @@ async def reply(request: web.Request) -> web.Response:
     user = sessions.require_user(request)
     form = await forms.read(request)
     body = _long_text(form, "body")
+    image = composer.read_image(request, form, posting=not composer.wants_preview(form))
+    kept = {"body": body, "image": image.values, "image_errors": image.errors}
     if composer.wants_preview(form):
-        return await _reply_again(request, user, {"body": body, "preview": composer.preview(request, body)})
+        return await _reply_again(request, user, {**kept, "preview": composer.preview(request, body)})
     try:
-        posted = await threads.reply_to(get_context(request).fed, user.username, _post_id(request), body)
+        if image.errors:
+            raise InvalidFields(image.errors)
+        posted = await threads.reply_to(get_context(request).fed, user.username, _post_id(request), body,
+                                        image.attachments())
     except InvalidFields as exc:
-        return await _reply_again(request, user, {"body": body, "error": exc.errors.get("body") or exc.message},
-                                  status=400)
+        return await _reply_again(request, user, {**kept, "error": exc.errors.get("body")}, status=400)
     await sessions.notify(request, "Your reply is sent to the group. It counts once the group accepts it."
                           if posted.pending else "Your reply is posted.")
     raise web.HTTPSeeOther(f"{posted.thread_path}#post-{posted.id}")
