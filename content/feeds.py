@@ -28,7 +28,7 @@ from content.thread_views import authors, post_path
 from content.titles import display_title, title_of
 from federation.html import sanitize_html
 from federation.markdown import sanitize_rendered
-from storage.models import LocalActor, Object
+from storage.models import LocalActor, Object, PostHashtag
 
 FEED_SIZE = 30
 # As web/templates/notifications.html words them.
@@ -150,3 +150,12 @@ async def person_notifications(session: AsyncSession, urls: Urls, person: LocalA
         ))
     return Feed(id=page, title=f"Notifications of {person.display_name or person.username}", link=page,
                 subtitle="What happened to you here", entries=entries)
+
+
+async def tag_posts(session: AsyncSession, urls: Urls, tag: str) -> Feed:
+    """Public posts with the hashtag ``tag`` (content.post_extras), ours and received."""
+    page = f"{urls.base}/tags/{tag}"
+    query = select(Object).where(Object.id.in_(select(PostHashtag.object_id).where(PostHashtag.tag == tag)),
+                                 Object.public.is_(True))
+    return Feed(id=page, title=f"#{tag}", link=page, subtitle=f"Public posts tagged #{tag}",
+                entries=await _entries(session, urls, query))

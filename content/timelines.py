@@ -31,7 +31,7 @@ from actors.urls import Urls
 from content import acceptance, thread_views
 from content.audience import addressed_to
 from content.titles import title_of
-from storage.models import Follow, LocalActor, Membership, Object, RemoteActor
+from storage.models import Follow, LocalActor, Membership, Object, PostHashtag, RemoteActor
 
 PAGE_SIZE = 20
 
@@ -168,3 +168,15 @@ async def _item(names: _Names, urls: Urls, obj: Object) -> TimelineItem:
         like_count=obj.like_count,
         acceptance=obj.acceptance,
     )
+
+
+async def tagged(session: AsyncSession, urls: Urls, tag: str, before: int | None = None) -> Timeline:
+    """Public posts with the hashtag ``tag`` (content.post_extras normal form), ours and received, as
+    the local timeline filters them (silenced servers' posts left out)."""
+    with_tag = select(PostHashtag.object_id).where(PostHashtag.tag == tag)
+    condition = and_(Object.id.in_(with_tag), Object.public.is_(True), acceptance.counted())
+    silenced = await blocks.silenced_domains(session)
+    if silenced:
+        muted = select(RemoteActor.uri).where(blocks.netloc_covered(RemoteActor.domain, silenced))
+        condition = and_(condition, Object.author_uri.not_in(muted))
+    return await _page(session, urls, condition, before)

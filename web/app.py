@@ -13,7 +13,7 @@ from web.context import CONTEXT_KEY, WebContext
 from web.errors import error_middleware
 from web.routes import account, actors, admin, discovery, groups, home, inbox, media, objects, people, setup, threads
 from web.routes import account_data, board, feed_settings, feeds, lookup, notifications, reports, timelines
-from web.routes import composer
+from web.routes import composer, tags
 
 
 def create_app(context: WebContext) -> web.Application:
@@ -50,5 +50,6 @@ def create_app(context: WebContext) -> web.Application:
     app.add_routes(feeds.routes)
     app.add_routes(feed_settings.routes)
     app.add_routes(composer.routes)
+    app.add_routes(tags.routes)
     app.router.add_static("/static", Path(__file__).parent / "static")
     return app
