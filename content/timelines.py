@@ -29,7 +29,7 @@ from actors.errors import InvalidInput
 from actors.memberships import local_actor_by_uri
 from actors.urls import Urls
 from content import acceptance, thread_views
-from content.audience import addressed_to
+from content.audience import addressed_to, readable_by
 from content.titles import title_of
 from storage.models import Follow, LocalActor, Membership, Object, PostHashtag, RemoteActor
 
@@ -80,7 +80,7 @@ async def home(session: AsyncSession, urls: Urls, person: LocalActor, before: in
         Object.group_id.in_(my_groups),
         and_(Object.group_id.is_(None), Object.audience_uri.in_(followed)),  # remote groups I am in
         and_(Object.author_uri.in_(followed), Object.public.is_(True)),
-        and_(Object.group_id.is_(None), Object.local.is_(False), addressed_to(me)),
+        and_(Object.group_id.is_(None), addressed_to(me)),  # followers-only posts too
         Object.author_uri == me,
     )
     return await _page(session, urls, and_(condition, acceptance.shown_to(me)), before)
@@ -179,4 +179,17 @@ async def tagged(session: AsyncSession, urls: Urls, tag: str, before: int | None
     if silenced:
         muted = select(RemoteActor.uri).where(blocks.netloc_covered(RemoteActor.domain, silenced))
         condition = and_(condition, Object.author_uri.not_in(muted))
+    return await _page(session, urls, condition, before)
+
+
+async def by_author(session: AsyncSession, urls: Urls, author_uri: str, viewer: str | None,
+                    before: int | None = None) -> Timeline:
+    """The posts of one of our people that ``viewer`` may read, for their profile: public ones (their
+    microblog and public groups), and their followers-only or mentioned-only updates for those they
+    reach (content.audience); never their posts in private groups."""
+    condition = and_(
+        Object.author_uri == author_uri, Object.local.is_(True),
+        or_(Object.public.is_(True), and_(Object.group_id.is_(None), readable_by(viewer))),
+        acceptance.shown_to(viewer),
+    )
     return await _page(session, urls, condition, before)

@@ -13,7 +13,7 @@ from web.context import CONTEXT_KEY, WebContext
 from web.errors import error_middleware
 from web.routes import account, actors, admin, discovery, groups, home, inbox, media, objects, people, setup, threads
 from web.routes import account_data, board, feed_settings, feeds, lookup, notifications, reports, timelines
-from web.routes import composer, tags
+from web.routes import composer, microblog, tags
 
 
 def create_app(context: WebContext) -> web.Application:
@@ -51,5 +51,6 @@ def create_app(context: WebContext) -> web.Application:
     app.add_routes(feed_settings.routes)
     app.add_routes(composer.routes)
     app.add_routes(tags.routes)
+    app.add_routes(microblog.routes)
     app.router.add_static("/static", Path(__file__).parent / "static")
     return app

@@ -51,6 +51,7 @@ from content.store import group_of, note_reply, object_by_uri, thread_locked, th
 from content.votes import add_reaction, find_reaction, remove_reaction
 from federation.activities import activity, iso, strip_context
 from federation.context import PUBLIC
+from content.audience import record_recipients
 from content.post_extras import set_hashtags, set_local_attachments
 from federation.markdown import render as render_markdown
 from federation.object_fields import Hashtag, Mention
@@ -69,12 +70,18 @@ _VOTE_TYPES = {"like": "Like", "dislike": "Dislike"}
 # Where a post lives and who hears of it
 
 
+VISIBILITIES = ("public", "followers", "mentioned")
+
+
 @dataclass(frozen=True)
 class Place:
-    """A post's home: one of our groups, a remote group, or (both None) its author's profile."""
+    """A post's home: one of our groups, a remote group, or (both None) its author's profile, where
+    ``visibility`` says who it is for, as Mastodon's: ``public``, ``followers`` (followers-only) or
+    ``mentioned`` (the people it mentions alone, Mastodon's "direct")."""
 
     group: LocalActor | None = None
     remote_group: RemoteActor | None = None
+    visibility: str = "public"
 
     def audience(self, urls: Urls) -> str | None:
         if self.group is not None:
@@ -92,6 +99,10 @@ class Place:
             followers = self.remote_group.followers
             public = [PUBLIC] if self.public else []  # a private remote group: never Public either
             return [self.remote_group.uri], public + ([followers] if followers else [])
+        if self.visibility == "followers":
+            return [f"{author_uri}/followers"], []  # Mastodon "private": no Public anywhere
+        if self.visibility == "mentioned":
+            return [], []  # Mastodon "direct": the mentioned people are added to cc
         return [PUBLIC], [f"{author_uri}/followers"]
 
     @property
@@ -103,7 +114,9 @@ class Place:
         if self.remote_group is not None:
             # A group that approves its followers is a private group (PROTOCOL.md "Private groups").
             return (self.remote_group.document or {}).get("manuallyApprovesFollowers") is not True
-        return self.group is None or (self.group.group is not None and self.group.group.visibility == "public")
+        if self.group is None:
+            return self.visibility == "public"
+        return self.group.group is not None and self.group.group.visibility == "public"
 
 
 async def _place_of(session: AsyncSession, urls: Urls, obj: Object) -> Place:
@@ -114,7 +127,11 @@ async def _place_of(session: AsyncSession, urls: Urls, obj: Object) -> Place:
         remote = await session.scalar(select(RemoteActor).where(RemoteActor.uri == obj.audience_uri))
         if remote is not None and remote.actor_type == "Group":
             return Place(remote_group=remote)
-    return Place()
+    if obj.public:
+        return Place()
+    # A followers-only or mentioned-only post: its replies, edits and deletes reach no wider audience.
+    followers_only = f"{obj.author_uri}/followers" in (obj.document or {}).get("to", [])
+    return Place(visibility="followers" if followers_only else "mentioned")
 
 
 async def _deliver(
@@ -139,7 +156,7 @@ async def _deliver(
     inboxes = await actor_inboxes(session, [uri for uri in also or [] if uri != actor_uri])
     if place.remote_group is not None:
         inboxes = [place.remote_group.inbox] + inboxes
-    elif place.group is None:
+    elif place.group is None and place.visibility != "mentioned":
         inboxes = await follower_inboxes(session, actor_uri) + inboxes
     copies: dict[str, list[MemberRef]] = {}
     if to_members and place.group is not None:
@@ -305,6 +322,8 @@ async def _store_post(
     await session.flush()
     await set_hashtags(session, obj, rendered.hashtags)
     await set_local_attachments(session, obj, attachments)
+    if not place.in_group and not place.public:
+        await record_recipients(session, obj, [*post.to, *post.cc])  # who may read it (content.audience)
     create = _authored(urls, author, place, "Create", document, to=list(post.to), cc=list(post.cc),
                        audience=post.audience, published=now)
     await _deliver(session, urls, author, place, create, also=[parent.author_uri] if parent is not None else [],
@@ -326,9 +345,11 @@ async def create_post(
     body: str,
     kind: str = DISCUSSION,
     attachments: tuple[LocalAttachment, ...] = (),
+    visibility: str = "public",
 ) -> Object:
     """A new thread: in one of our groups, in a remote group (``group`` a cached RemoteActor), or on the
-    author's profile (``group`` None). Group threads need a title: Lemmy and PieFed show it. ``kind``
+    author's profile (``group`` None: a microblog post to their followers, as on Mastodon, whose
+    ``visibility`` is one of VISIBILITIES). Group threads need a title: Lemmy and PieFed show it. ``kind``
     (content.kinds): a discussion, or an idea, concern or question on the group's board."""
     kind = check_kind(kind)
     if isinstance(group, RemoteActor):
@@ -340,7 +361,9 @@ async def create_post(
             raise InvalidInput(f"{group.username} is not a group")
         place = Place(group=group)
     else:
-        place = Place()
+        if visibility not in VISIBILITIES:
+            raise InvalidInput(f"who sees it: one of {', '.join(VISIBILITIES)}")
+        place = Place(visibility=visibility)
     in_group = place.in_group
     if kind != DISCUSSION and not in_group:
         raise InvalidInput("ideas, concerns and questions are started in a group")

@@ -75,6 +75,18 @@ async def start_thread(fed: Federation, username: str, group_name: str, title: s
         return await _posted(session, fed.urls, obj)
 
 
+async def post_status(fed: Federation, username: str, body: str, visibility: str = "public",
+                      attachments: tuple[LocalAttachment, ...] = ()) -> Posted:
+    """A microblog post from the author's profile to their followers (a ``Note``, as Mastodon's statuses);
+    ``visibility``: public, followers (followers-only) or mentioned (the people it mentions only)."""
+    _, body = check_post_text("", body, title_required=False)
+    async with fed.sessions.begin() as session:
+        author = await load_person(session, username)
+        obj = await posts.create_post(session, fed.urls, author, None, "", body, attachments=attachments,
+                                      visibility=visibility)
+        return await _posted(session, fed.urls, obj)
+
+
 async def start_remote_thread(fed: Federation, username: str, group_uri: str, title: str, body: str,
                               kind: str = DISCUSSION, attachments: tuple[LocalAttachment, ...] = ()) -> Posted:
     """A new thread in a group of another server (FEP-1b12: ``Create{Page}`` sent to the group, which
