@@ -30,6 +30,7 @@ from actors.memberships import local_actor_by_uri
 from actors.urls import Urls
 from content import acceptance, thread_views
 from content.audience import addressed_to, readable_by
+from content.post_extras import ShownAttachment, attachments_of
 from content.titles import title_of
 from storage.models import Follow, LocalActor, Membership, Object, PostHashtag, RemoteActor
 
@@ -54,6 +55,7 @@ class TimelineItem:
     reply_count: int = 0
     like_count: int = 0
     acceptance: str | None = None  # content.acceptance: pending | refused only ever on the author's own
+    attachments: tuple[ShownAttachment, ...] = ()  # content.post_extras
 
 
 @dataclass(frozen=True)
@@ -110,7 +112,8 @@ async def _page(session: AsyncSession, urls: Urls, condition: ColumnElement[bool
         query.order_by(Object.published.desc(), Object.id.desc()).limit(PAGE_SIZE + 1)
     ))
     names = _Names(session, urls)
-    items = [await _item(names, urls, row) for row in rows[:PAGE_SIZE]]
+    attached = await attachments_of(session, (row.id for row in rows[:PAGE_SIZE]))
+    items = [await _item(names, urls, row, tuple(attached.get(row.id, ()))) for row in rows[:PAGE_SIZE]]
     return Timeline(items=items, next_before=rows[PAGE_SIZE - 1].id if len(rows) > PAGE_SIZE else None)
 
 
@@ -140,7 +143,7 @@ class _Names:
         return uri, uri, ""
 
 
-async def _item(names: _Names, urls: Urls, obj: Object) -> TimelineItem:
+async def _item(names: _Names, urls: Urls, obj: Object, attachments: tuple[ShownAttachment, ...] = ()) -> TimelineItem:
     author_name, author_url, handle = await names.of(obj.author_uri)
     group_name = group_url = None
     if obj.group_id is not None:
@@ -167,6 +170,7 @@ async def _item(names: _Names, urls: Urls, obj: Object) -> TimelineItem:
         reply_count=obj.reply_count,
         like_count=obj.like_count,
         acceptance=obj.acceptance,
+        attachments=attachments,
     )
 
 

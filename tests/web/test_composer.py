@@ -158,6 +158,8 @@ async def test_an_image_is_stripped_of_gps_and_needs_alt_text(ui: UI, services: 
     assert response.status == 303, await response.text()
     page = await ui.page(response.headers["Location"])
     assert f'<img src="{BASE}/media/{kept.group(1)}" alt="A row of young leeks" width="40" height="30"' in page
+    timeline = await ui.page("/local")  # lists show it too
+    assert f'<img src="{BASE}/media/{kept.group(1)}" alt="A row of young leeks" width="40" height="30"' in timeline
     async with services.sessions() as session:
         post = await session.scalar(select(Object).where(Object.name == "Leeks"))
     assert post is not None
