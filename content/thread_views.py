@@ -263,6 +263,7 @@ class PostNode:
     answers: Author | None = None  # shown flat below MAX_DEPTH: whom it replies to
     original_url: str | None = None  # a remote post's page on its own server
     attachments: list[ShownAttachment] = field(default_factory=list)  # content.post_extras
+    public: bool = True  # may be boosted (inbox_outbox.services.boosts)
     depth: int = 0
     children: list[PostNode] = field(default_factory=list)
 
@@ -398,6 +399,7 @@ async def thread_page(session: AsyncSession, urls: Urls, obj: Object, viewer: st
             answers=answers,
             original_url=None if row.local else remote_urls.get(row.uri, row.uri),
             attachments=attached.get(row.id, []) if alive else [],
+            public=row.public,
             depth=depth,
         )
         kids = [] if leaf else children.get(row.uri, [])

@@ -26,7 +26,7 @@ from inbox_outbox import collections_content
 from federation.object_render import LocalAttachment
 from inbox_outbox.federation import Federation
 from inbox_outbox.follows import BANNED
-from inbox_outbox.services import board, moderation, posts
+from inbox_outbox.services import board, boosts, moderation, posts
 from inbox_outbox.services.common import load_group, load_person
 from storage.models import Follow, Object, RemoteActor
 
@@ -161,6 +161,18 @@ async def vote(fed: Federation, username: str, post_id: int, choice: str) -> Pos
             await posts.dislike(session, fed.urls, actor, obj.uri)
         else:
             await posts.undo_reaction(session, fed.urls, actor, obj.uri)
+        return await _posted(session, fed.urls, obj)
+
+
+async def boost(fed: Federation, username: str, post_id: int, on: bool) -> Posted:
+    """Boost a public post (an ``Announce`` to one's followers and the author), or take the boost back."""
+    async with fed.sessions.begin() as session:
+        actor = await load_person(session, username)
+        obj = await visible_post(session, fed.urls, post_id, _person_uri(fed.urls, username))
+        if on:
+            await boosts.boost(session, fed.urls, actor, obj.uri)
+        else:
+            await boosts.unboost(session, fed.urls, actor, obj.uri)
         return await _posted(session, fed.urls, obj)
 
 

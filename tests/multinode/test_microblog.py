@@ -43,6 +43,7 @@ async def test_a_microblog_post_across_a_second_node_and_a_mastodon_peer(databas
     urls = [await databases.postgresql_or_sqlite(), await databases.sqlite()]
     async with running_nodes(urls, tmp_path) as (a, b), Peer(require_signed_gets=True) as peer:
         peer.route_origin(a.base_url, a.base_url)
+        peer.route_origin(b.base_url, b.base_url)
         await a.create_person("alice")
         await b.create_person("bea")
         alice = a.user("alice")
@@ -93,6 +94,20 @@ async def test_a_microblog_post_across_a_second_node_and_a_mastodon_peer(databas
         assert {"type": "Hashtag", "name": "#gardening", "href": f"{a.base_url}/tags/gardening"} in note["tag"]
         assert note["attachment"] == [{"type": "Image", "mediaType": "image/png", "url": image.url,
                                        "name": "A red square on the allotment shed", "width": 20, "height": 10}]
+        # bea boosts it from B: her followers (pat, on the peer, follows her too) get the Announce, signed.
+        follow_bea = {"@context": AS2, "id": f"{pat.id}/follows/{uuid.uuid4().hex}", "type": "Follow",
+                      "actor": pat.id, "object": b.user("bea")}
+        assert (await peer.deliver(pat, f"{b.base_url}/inbox", follow_bea))[0] == 202
+        await eventually(lambda: _follow_state(b, pat.id, b.user("bea")), equals="accepted", what="pat follows bea")
+        await threads.boost(b.fed, "bea", on_b.id, True)
+
+        async def boosted() -> dict[str, object] | None:
+            return next((d.activity for d in peer.inbox if d.activity.get("type") == "Announce"
+                         and d.activity.get("object") == posted.uri and d.verified
+                         and d.activity.get("actor") == b.user("bea")), None)
+        announce = await eventually(boosted, what="bea's boost at the peer")
+        assert announce["to"] == [PUBLIC]
+
         async with aiohttp.ClientSession() as client, client.get(image.url) as response:
             served = await response.read()
         assert response.status == 200 and response.content_type == "image/png" and served.startswith(b"\x89PNG")

@@ -106,3 +106,40 @@ async def test_an_update_needs_text_and_a_known_audience(ui: UI, services: Servi
     response = await ui.post("/home", {"body": "hello", "visibility": "everyone-ever"}, form_page="/home")
     page = await response.text()
     assert response.status == 400 and "who sees it" in page and "hello</textarea>" in page
+
+
+async def test_boost_and_take_it_back(ui: UI, second_ui: UI, services: Services, peer: ContentPeer) -> None:
+    await create_person(services, "alice")
+    await create_person(services, "dave")
+    gina = peer.add_actor("gina", name="Gina")
+    assert services.remote is not None
+    await services.remote.resolve(gina.id)
+    await follow(services, gina.id, DAVE)  # dave's follower elsewhere sees his boosts
+    await ui.log_in("alice")
+    public_path = await _post(ui, "Plant swap at noon", "public")
+    private_path = await _post(ui, "Only my followers", "followers")
+    await follow(services, DAVE, ALICE)
+    async with services.sessions() as session:
+        ids = {path: await session.scalar(select(Object.id).where(Object.uri.like("%" + path)))
+               for path in (public_path, private_path)}
+
+    await second_ui.log_in("dave")
+    response = await second_ui.post(f"/posts/{ids[public_path]}/boost", {"boost": "on"}, form_page=public_path)
+    assert response.status == 303
+    page = await second_ui.page(public_path)
+    assert re.search(r'value="off"[^>]*aria-pressed="true">Boost', page)
+    [announce] = await published(services, DAVE, "Announce")
+    assert announce["object"] == f"http://node.test{public_path}" and announce["to"] == [PUBLIC]
+    assert announce["cc"] == [f"{DAVE}/followers", ALICE]
+    assert any(inbox.startswith(peer.base_url) for inbox in await inboxes_of(services, announce["id"]))
+    # Boosting twice sends nothing more; a followers-only post is not boosted.
+    await second_ui.post(f"/posts/{ids[public_path]}/boost", {"boost": "on"}, form_page=public_path)
+    assert len(await published(services, DAVE, "Announce")) == 1
+    response = await second_ui.post(f"/posts/{ids[private_path]}/boost", {"boost": "on"}, form_page=public_path)
+    assert response.status == 400 and "only public posts can be boosted" in await response.text()
+    assert 'action="/posts/%d/boost"' % ids[private_path] not in await second_ui.page(private_path)
+
+    await second_ui.post(f"/posts/{ids[public_path]}/boost", {"boost": "off"}, form_page=public_path)
+    [undo] = await published(services, DAVE, "Undo")
+    assert undo["object"]["id"] == announce["id"] and undo["object"]["type"] == "Announce"
+    assert re.search(r'value="on"[^>]*aria-pressed="false">Boost', await second_ui.page(public_path))

@@ -20,7 +20,7 @@ from content.kinds import DISCUSSION, THREAD_KINDS
 from content.rules import MAX_BODY, MAX_TITLE
 from content.store import thread_root
 from federation.markdown import Rendered
-from inbox_outbox.services import threads
+from inbox_outbox.services import boosts, threads
 from inbox_outbox.services.common import load_group
 from storage.models import Object
 from web import composer, forms, sessions
@@ -175,11 +175,26 @@ async def thread_page(request: web.Request, obj: Object, *, status: int = 200,
         view = await thread_views.thread_page(session, ctx.urls, obj, viewer_uri(request))
         root = await thread_root(session, obj)
         on_board = await thread_board.thread_board(session, ctx.urls, root, viewer_uri(request))
+        boosted = await boosts.boosted(session, viewer_uri(request), _uris(view.focus)) if viewer_uri(request) else set()
     helpers = await post_helpers(request, obj)
-    return html_page(request, "thread.html", status=status, thread=view, focus=view.focus,
+    return html_page(request, "thread.html", status=status, thread=view, focus=view.focus, boosted=boosted,
                      reply_form=reply_form or {}, helpers=helpers, uri=obj.uri, board=on_board,
                      root_id=root.id, status_form=status_form or {}, status_labels=STATUS_LABELS,
                      upload_hint=composer.upload_hint(request))
+
+
+def _uris(post: thread_views.PostNode) -> list[str]:
+    return [post.uri, *(uri for child in post.children for uri in _uris(child))]
+
+
+@routes.post(f"/posts/{_ID}/boost")
+async def boost(request: web.Request) -> web.Response:
+    user = sessions.require_user(request)
+    form = await forms.read(request)
+    on = forms.text(form, "boost") != "off"
+    posted = await threads.boost(get_context(request).fed, user.username, _post_id(request), on)
+    await sessions.notify(request, "Boosted: your followers see it." if on else "Your boost is taken back.")
+    raise web.HTTPSeeOther(f"{posted.thread_path}#post-{posted.id}")
 
 
 @routes.get(f"/posts/{_ID}")
