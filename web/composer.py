@@ -18,7 +18,7 @@ from actors import media, post_images
 from actors.errors import InvalidInput
 from federation.markdown import Rendered, render
 from federation.object_render import LocalAttachment
-from web import forms
+from web import forms, sessions
 from web.context import get_context
 from web.forms import FormData
 
@@ -82,3 +82,9 @@ def upload_hint(request: web.Request) -> str:
     limit = get_context(request).upload_max_bytes
     size = f"{limit / (1024 * 1024):.0f} MiB" if limit >= 1024 * 1024 else f"{limit // 1024} KiB"
     return f"PNG, JPEG, GIF or WebP, up to {size}. Location and camera data (EXIF) are removed."
+
+
+async def tell_dropped(request: web.Request, body: str) -> None:
+    """After posting without a preview: what the sanitiser removed, as notices on the next page."""
+    for note in preview(request, body).dropped:
+        await sessions.notify(request, note)

@@ -61,6 +61,7 @@ async def test_preview_a_new_thread_without_javascript(ui: UI, services: Service
     assert response.status == 303
     page = await ui.page(response.headers["Location"])
     assert "<td>leeks</td>" in page and f'href="{BASE}/groups/garden"' in page
+    assert "The link to “ftp://x.example/f” was removed" in html.unescape(page)  # posted unpreviewed: told too
 
 
 def _preview_tag(page: str, box: str) -> str:

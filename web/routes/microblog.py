@@ -64,6 +64,7 @@ async def post_update(request: web.Request) -> web.Response:
     except InvalidInput as exc:
         return await home_page(request, values, {"visibility": exc.message}, status=400)
     await sessions.notify(request, "Your update is posted.")
+    await composer.tell_dropped(request, body)
     raise web.HTTPSeeOther(posted.path)
 
 

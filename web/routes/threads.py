@@ -31,7 +31,8 @@ from web.routes.people import post_helpers
 
 routes = web.RouteTableDef()
 _ID = r"{id:[0-9]{1,9}}"  # row ids; 9 digits stay inside PostgreSQL integer
-THREAD_LABELS = {"title": "Title", "body": "Text", "kind": "Kind of thread"}
+THREAD_LABELS = {"title": "Title", "body": "Text", "kind": "Kind of thread", "image": "Image",
+                 "image_alt": "Description of the image"}
 STATUS_LABELS = {"status": "Status", "response": "Official response", "duplicate_of": "Duplicate of"}
 
 
@@ -97,6 +98,7 @@ async def new_thread_submit(request: web.Request) -> web.Response:
     except InvalidInput as exc:
         return _new_thread_page(request, group, values, {"kind": exc.message}, status=400)
     await sessions.notify(request, "Your thread is posted.")
+    await composer.tell_dropped(request, body)
     raise web.HTTPSeeOther(posted.path)
 
 
@@ -151,6 +153,7 @@ async def new_remote_thread_submit(request: web.Request) -> web.Response:
     except InvalidInput as exc:
         return _new_remote_thread_page(request, group, values, {"kind": exc.message}, status=400)
     await sessions.notify(request, f"Your thread is sent to {group.name}. It shows there once the group accepts it.")
+    await composer.tell_dropped(request, body)
     raise web.HTTPSeeOther(posted.path)
 
 
@@ -226,6 +229,7 @@ async def reply(request: web.Request) -> web.Response:
         return await _reply_again(request, user, {**kept, "error": exc.errors.get("body")}, status=400)
     await sessions.notify(request, "Your reply is sent to the group. It counts once the group accepts it."
                           if posted.pending else "Your reply is posted.")
+    await composer.tell_dropped(request, body)
     raise web.HTTPSeeOther(f"{posted.thread_path}#post-{posted.id}")
 
 
@@ -288,6 +292,7 @@ async def edit_submit(request: web.Request) -> web.Response:
             obj, _ = await threads.editable(session, ctx.urls, user.username, _post_id(request))
         return _edit_page(request, obj, {"title": title, "body": body}, exc.errors, status=400)
     await sessions.notify(request, "Your changes are saved.")
+    await composer.tell_dropped(request, body)
     raise web.HTTPSeeOther(f"{posted.thread_path}#post-{posted.id}")
 
 
