@@ -305,7 +305,7 @@ async def update_profile(session: AsyncSession, actor_id: int, update: ProfileUp
 
 def bio_html(text: str) -> str:
     """A person's profile text (plain text or Markdown) as safe HTML."""
-    return render_markdown(text)
+    return render_markdown(text, strict=True)  # as other servers show a bio: Mastodon's strict set
 
 
 # --- administration --------------------------------------------------------------------------------------

@@ -35,7 +35,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from mdit_py_plugins.tasklists import tasklists_plugin
 
-from federation.html import filter_attribute
+from federation.html import filter_attribute, sanitize_html
 
 # Mastodon's hashtag: letters, digits, underscores (and inner hyphens, which we fold in), not only digits;
 # not inside a word or a URL (``a#b``, ``/path#anchor``), nor a ``&#123;`` entity.
@@ -204,21 +204,22 @@ _MARKDOWN = _build()
 _TASK_OPEN = re.compile(r'<input class="task-list-item-checkbox"( checked="checked")? disabled="disabled" type="checkbox">')
 
 
-def render(source: str, base: str = "") -> Rendered:
+def render(source: str, base: str = "", *, strict: bool = False) -> Rendered:
     """Markdown -> HTML -> the allowlist. ``base``: the node's base URL (``https://host``), against which
-    paths on this site are made absolute and hashtags linked; without it there are no hashtag links."""
+    paths on this site are made absolute and hashtags linked; without it there are no hashtag links.
+    ``strict``: the remote (Mastodon) allowlist instead, for text shown in others' narrow slots (a bio)."""
     if not source.strip():
         return Rendered(html="")
     env = _Env(base=base)
     raw = _MARKDOWN.render(source, {"madeopen": env})
     raw = _TASK_OPEN.sub(lambda m: "☑" if m.group(1) else "☐", raw)
-    clean = sanitize_local(raw).strip()
+    clean = (sanitize_html(raw) if strict else sanitize_local(raw)).strip()
     return Rendered(html=clean, hashtags=tuple(env.hashtags), dropped=_dropped(raw, clean, source))
 
 
-def render_markdown(source: str, base: str = "") -> str:
+def render_markdown(source: str, base: str = "", *, strict: bool = False) -> str:
     """Just the sanitised HTML of ``render``."""
-    return render(source, base).html
+    return render(source, base, strict=strict).html
 
 
 def sanitize_rendered(html: str) -> str:
