@@ -347,6 +347,12 @@ async def set_status(request: web.Request) -> web.Response:
     form = await forms.read(request)
     values = {"status": forms.text(form, "status"), "response": _long_text(form, "response"),
               "duplicate_of": forms.text(form, "duplicate_of")}
+    if composer.wants_preview(form):
+        ctx = get_context(request)
+        async with ctx.sessions() as session:
+            obj = await threads.visible_post(session, ctx.urls, _post_id(request), user.profile_url)
+        return await thread_page(request, obj, status_form={**values, "preview": composer.preview(request,
+                                                                                              values["response"])})
     try:
         posted = await threads.set_status(get_context(request).fed, user.username, _post_id(request),
                                           values["status"], values["response"], values["duplicate_of"])
