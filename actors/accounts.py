@@ -52,7 +52,7 @@ from actors.node_settings import InvalidFields
 from actors.passwords import check_password_rules, hash_password, verify_password
 from actors.urls import Urls
 from actors.usernames import lookup_key, normalise_username
-from federation.html import render_markdown
+from federation.markdown import render_markdown
 from storage.models import Account, LocalActor, utcnow
 
 MAX_DISPLAY_NAME = 100
@@ -356,7 +356,7 @@ async def update_profile(session: AsyncSession, actor_id: int, update: ProfileUp
 
 def bio_html(text: str) -> str:
     """A person's profile text (plain text or Markdown) as safe HTML."""
-    return render_markdown(text)
+    return render_markdown(text, strict=True)  # as other servers show a bio: Mastodon's strict set
 
 
 # --- administration --------------------------------------------------------------------------------------

@@ -26,7 +26,8 @@ from actors.local import GROUP_KINDS, MAX_TITLE, MODERATOR_ROLES
 from actors.node_settings import InvalidFields
 from actors.urls import Urls
 from actors.usernames import normalise_username
-from federation.html import plain_text, render_markdown, sanitize_html
+from federation.html import plain_text, sanitize_html
+from federation.markdown import render_markdown
 from storage.models import Follow, Group, LocalActor, Membership, RemoteActor
 
 MAX_DESCRIPTION = 5_000
@@ -336,7 +337,7 @@ async def about(session: AsyncSession, urls: Urls, group: LocalActor, *, reader:
         private=group.group.visibility == "private",
         restricted=group.group.posting_restricted_to_mods,
         description_html=summary_html(group.summary),
-        rules_html=render_markdown(group.group.rules or ""),
+        rules_html=render_markdown(group.group.rules or "", urls.base),
         members=counts.get(group.id, 0),
         default_kind=group.group.default_kind or "discussion",
         team=[person for person in await team(session, urls, group)

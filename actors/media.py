@@ -69,7 +69,11 @@ def media_url(urls: Urls, name: str) -> str:
 
 def store_image(media_dir: Path, upload: Upload) -> str:
     """Check and write the image; return its new random file name."""
-    extension = check_image(upload)
+    return write_file(media_dir, upload.data, check_image(upload))
+
+
+def write_file(media_dir: Path, data: bytes, extension: str) -> str:
+    """Write checked bytes under a new random name with ``extension``; return the name."""
     media_dir.mkdir(parents=True, exist_ok=True)
     name = f"{secrets.token_urlsafe(18)}.{extension}"
     final = media_dir / name
@@ -77,7 +81,7 @@ def store_image(media_dir: Path, upload: Upload) -> str:
     # Written aside and renamed: a reader never sees half a file.
     fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     with os.fdopen(fd, "wb") as handle:
-        handle.write(upload.data)
+        handle.write(data)
     os.replace(partial, final)
     return name
 

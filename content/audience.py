@@ -1,6 +1,7 @@
 """Who may read a post from another server that is not public, outside our groups.
 
-A remote post keeps the ids it was addressed to (``ObjectRecipient``: its ``to``, ``cc``, ``audience`` and
+A remote post keeps the ids it was addressed to, and so does a followers-only or mentioned-only
+microblog post of ours (inbox_outbox.services.posts) (``ObjectRecipient``: its ``to``, ``cc``, ``audience`` and
 mentions). One of our people may read it when it names them, or names the followers collection of an
 actor they follow (accepted): a followers-only post of someone they follow (Mastodon ``private``
 visibility: ``to: [<author>/followers]``), a private remote group's post for its members (``cc:
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import ColumnElement, Select, delete, false, insert, or_, select
+from sqlalchemy import ColumnElement, CompoundSelect, delete, false, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Follow, Object, ObjectRecipient, RemoteActor
@@ -30,13 +31,16 @@ async def record_recipients(session: AsyncSession, obj: Object, uris: Iterable[s
         await session.execute(insert(ObjectRecipient), rows)
 
 
-def _followed_collections(viewer: str) -> Select[tuple[str | None]]:
-    """Followers collections of the actors ``viewer`` follows (accepted follows only)."""
-    return (
+def _followed_collections(viewer: str) -> CompoundSelect:
+    """Followers collections of the actors ``viewer`` follows (accepted follows only): a remote actor's
+    as its document names it; one of ours is ``<actor id>/followers`` (our own followers-only posts)."""
+    remote = (
         select(RemoteActor.followers)
         .join(Follow, Follow.followee_uri == RemoteActor.uri)
         .where(Follow.follower_uri == viewer, Follow.state == "accepted", RemoteActor.followers.is_not(None))
     )
+    ours = select(Follow.followee_uri + "/followers").where(Follow.follower_uri == viewer, Follow.state == "accepted")
+    return remote.union(ours)
 
 
 def addressed_to(viewer: str | None) -> ColumnElement[bool]:
@@ -60,7 +64,7 @@ async def may_read(session: AsyncSession, obj: Object, viewer: str | None) -> bo
     """:func:`readable_by` for one post already loaded."""
     if obj.public or (viewer is not None and viewer == obj.author_uri):
         return True
-    if viewer is None or obj.local:
+    if viewer is None:
         return False
     found = await session.scalar(select(Object.id).where(Object.id == obj.id, addressed_to(viewer)))
     return found is not None

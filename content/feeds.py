@@ -27,7 +27,8 @@ from content.store import aware
 from content.thread_views import authors, post_path
 from content.titles import display_title, title_of
 from federation.html import sanitize_html
-from storage.models import LocalActor, Object
+from federation.markdown import sanitize_rendered
+from storage.models import LocalActor, Object, PostHashtag
 
 FEED_SIZE = 30
 _LIGHT = defer(Object.document)
@@ -66,7 +67,7 @@ async def _entries(session: AsyncSession, urls: Urls, query: Select[tuple[Object
     ))
     people = await authors(session, urls, {row.author_uri for row in rows})
     return [Entry(
-        id=row.uri, title=_title(row), link=urls.base + post_path(urls, row), html=sanitize_html(row.content or ""),
+        id=row.uri, title=_title(row), link=urls.base + post_path(urls, row), html=(sanitize_rendered if row.local else sanitize_html)(row.content or ""),
         author_name=people[row.author_uri].name, author_url=_absolute(urls, people[row.author_uri].url),
         published=aware(row.published), updated=aware(row.updated or row.published),
     ) for row in rows]
@@ -146,3 +147,12 @@ async def person_notifications(session: AsyncSession, urls: Urls, person: LocalA
         ))
     return Feed(id=page, title=f"Notifications of {person.display_name or person.username}", link=page,
                 subtitle="What happened to you here", entries=entries)
+
+
+async def tag_posts(session: AsyncSession, urls: Urls, tag: str) -> Feed:
+    """Public posts with the hashtag ``tag`` (content.post_extras), ours and received."""
+    page = f"{urls.base}/tags/{tag}"
+    query = select(Object).where(Object.id.in_(select(PostHashtag.object_id).where(PostHashtag.tag == tag)),
+                                 Object.public.is_(True))
+    return Feed(id=page, title=f"#{tag}", link=page, subtitle=f"Public posts tagged #{tag}",
+                entries=await _entries(session, urls, query))

@@ -36,7 +36,8 @@ from actors.node_settings import InvalidFields
 from actors.urls import Urls
 from content.statuses import on_team
 from content.store import object_by_uri
-from federation.html import plain_text, render_markdown
+from federation.html import plain_text
+from federation.markdown import render_markdown
 from people import profiles
 from federation.project_terms import MAX_TITLE, TASK_STATES
 from storage.models import (

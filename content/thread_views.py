@@ -31,6 +31,7 @@ from content.audience import readable_by
 from content.kinds import KIND_LABELS, STATUS_LABELS
 from content.store import aware, group_of, thread_root
 from content.titles import title_of
+from content.post_extras import ShownAttachment, attachments_of
 from federation.html import sanitize_html
 from storage.models import Account, Featured, LocalActor, Object, Reaction, RemoteActor
 
@@ -261,6 +262,8 @@ class PostNode:
     accepted: bool = False  # the question's accepted answer (content.answers)
     answers: Author | None = None  # shown flat below MAX_DEPTH: whom it replies to
     original_url: str | None = None  # a remote post's page on its own server
+    attachments: list[ShownAttachment] = field(default_factory=list)  # content.post_extras
+    public: bool = True  # may be boosted (inbox_outbox.services.boosts)
     depth: int = 0
     children: list[PostNode] = field(default_factory=list)
 
@@ -362,6 +365,7 @@ async def thread_page(session: AsyncSession, urls: Urls, obj: Object, viewer: st
             select(Featured.object_uri).where(Featured.group_id == group.id, Featured.object_uri == root.uri)
         ))
     locked = root.locked
+    attached = await attachments_of(session, (row.id for row in by_uri.values() if not row.deleted))
 
     def node(row: Object, depth: int, answers: Author | None = None, *, leaf: bool = False) -> PostNode:
         published, published_iso = shown_time(row.published)
@@ -394,6 +398,8 @@ async def thread_page(session: AsyncSession, urls: Urls, obj: Object, viewer: st
             official=row.official, accepted=root.accepted_answer_uri == row.uri and not row.deleted,
             answers=answers,
             original_url=None if row.local else remote_urls.get(row.uri, row.uri),
+            attachments=attached.get(row.id, []) if alive else [],
+            public=row.public,
             depth=depth,
         )
         kids = [] if leaf else children.get(row.uri, [])

@@ -29,9 +29,10 @@ from actors.errors import InvalidInput
 from actors.memberships import local_actor_by_uri
 from actors.urls import Urls
 from content import acceptance, thread_views
-from content.audience import addressed_to
+from content.audience import addressed_to, readable_by
+from content.post_extras import ShownAttachment, attachments_of
 from content.titles import title_of
-from storage.models import Follow, LocalActor, Membership, Object, RemoteActor
+from storage.models import Follow, LocalActor, Membership, Object, PostHashtag, RemoteActor
 
 PAGE_SIZE = 20
 
@@ -54,6 +55,7 @@ class TimelineItem:
     reply_count: int = 0
     like_count: int = 0
     acceptance: str | None = None  # content.acceptance: pending | refused only ever on the author's own
+    attachments: tuple[ShownAttachment, ...] = ()  # content.post_extras
 
 
 @dataclass(frozen=True)
@@ -80,7 +82,7 @@ async def home(session: AsyncSession, urls: Urls, person: LocalActor, before: in
         Object.group_id.in_(my_groups),
         and_(Object.group_id.is_(None), Object.audience_uri.in_(followed)),  # remote groups I am in
         and_(Object.author_uri.in_(followed), Object.public.is_(True)),
-        and_(Object.group_id.is_(None), Object.local.is_(False), addressed_to(me)),
+        and_(Object.group_id.is_(None), addressed_to(me)),  # followers-only posts too
         Object.author_uri == me,
     )
     return await _page(session, urls, and_(condition, acceptance.shown_to(me)), before)
@@ -110,7 +112,8 @@ async def _page(session: AsyncSession, urls: Urls, condition: ColumnElement[bool
         query.order_by(Object.published.desc(), Object.id.desc()).limit(PAGE_SIZE + 1)
     ))
     names = _Names(session, urls)
-    items = [await _item(names, urls, row) for row in rows[:PAGE_SIZE]]
+    attached = await attachments_of(session, (row.id for row in rows[:PAGE_SIZE]))
+    items = [await _item(names, urls, row, tuple(attached.get(row.id, ()))) for row in rows[:PAGE_SIZE]]
     return Timeline(items=items, next_before=rows[PAGE_SIZE - 1].id if len(rows) > PAGE_SIZE else None)
 
 
@@ -140,7 +143,7 @@ class _Names:
         return uri, uri, ""
 
 
-async def _item(names: _Names, urls: Urls, obj: Object) -> TimelineItem:
+async def _item(names: _Names, urls: Urls, obj: Object, attachments: tuple[ShownAttachment, ...] = ()) -> TimelineItem:
     author_name, author_url, handle = await names.of(obj.author_uri)
     group_name = group_url = None
     if obj.group_id is not None:
@@ -167,4 +170,30 @@ async def _item(names: _Names, urls: Urls, obj: Object) -> TimelineItem:
         reply_count=obj.reply_count,
         like_count=obj.like_count,
         acceptance=obj.acceptance,
+        attachments=attachments,
     )
+
+
+async def tagged(session: AsyncSession, urls: Urls, tag: str, before: int | None = None) -> Timeline:
+    """Public posts with the hashtag ``tag`` (content.post_extras normal form), ours and received, as
+    the local timeline filters them (silenced servers' posts left out)."""
+    with_tag = select(PostHashtag.object_id).where(PostHashtag.tag == tag)
+    condition = and_(Object.id.in_(with_tag), Object.public.is_(True), acceptance.counted())
+    silenced = await blocks.silenced_domains(session)
+    if silenced:
+        muted = select(RemoteActor.uri).where(blocks.netloc_covered(RemoteActor.domain, silenced))
+        condition = and_(condition, Object.author_uri.not_in(muted))
+    return await _page(session, urls, condition, before)
+
+
+async def by_author(session: AsyncSession, urls: Urls, author_uri: str, viewer: str | None,
+                    before: int | None = None) -> Timeline:
+    """The posts of one of our people that ``viewer`` may read, for their profile: public ones (their
+    microblog and public groups), and their followers-only or mentioned-only updates for those they
+    reach (content.audience); never their posts in private groups."""
+    condition = and_(
+        Object.author_uri == author_uri, Object.local.is_(True),
+        or_(Object.public.is_(True), and_(Object.group_id.is_(None), readable_by(viewer))),
+        acceptance.shown_to(viewer),
+    )
+    return await _page(session, urls, condition, before)

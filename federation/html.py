@@ -10,7 +10,6 @@ import html
 import re
 
 import nh3
-from markdown_it import MarkdownIt
 
 _TAGS = {
     "p", "br", "span", "a", "del", "s", "pre", "blockquote", "code", "b", "strong", "u", "i", "em",
@@ -28,7 +27,7 @@ _ALLOWED_CLASS = re.compile(r"^(h-\S+|p-\S+|u-\S+|dt-\S+|e-\S+|mention|hashtag|e
 _ABSOLUTE_LINK = re.compile(r"^(https?://[^/\s]|mailto:)", re.IGNORECASE)
 
 
-def _filter_attribute(tag: str, attribute: str, value: str) -> str | None:
+def filter_attribute(tag: str, attribute: str, value: str) -> str | None:
     if attribute == "href":
         value = value.strip()
         return value if _ABSOLUTE_LINK.match(value) else None
@@ -38,16 +37,12 @@ def _filter_attribute(tag: str, attribute: str, value: str) -> str | None:
     return " ".join(kept) or None
 
 
-_HEADING_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
-
-
-def sanitize_html(html: str, *, headings: bool = False) -> str:
-    """``headings``: keep h1-h6 too (a group's docs, whose structure is their headings; content.docs)."""
+def sanitize_html(html: str) -> str:
     return nh3.clean(
         html,
-        tags=_TAGS | _HEADING_TAGS if headings else _TAGS,
+        tags=_TAGS,
         attributes=_ATTRIBUTES,
-        attribute_filter=_filter_attribute,
+        attribute_filter=filter_attribute,
         url_schemes={"http", "https", "mailto"},
         link_rel="nofollow noopener",
         strip_comments=True,
@@ -80,15 +75,3 @@ def text_title(content_html: str, limit: int = TITLE_CHARS) -> str:
     if " " in cut[limit // 2:]:
         cut = cut.rsplit(" ", 1)[0]
     return cut.rstrip(" ,;:-") + "…"
-
-
-# Raw HTML off: a member's Markdown can only produce what Markdown produces, then the allowlist applies.
-_MARKDOWN = MarkdownIt("commonmark", {"html": False, "breaks": True}).enable("strikethrough")
-
-
-def render_markdown(source: str, *, headings: bool = False) -> str:
-    """Markdown -> HTML -> the allowlist (PROTOCOL.md "Validation": user Markdown rendered, then sanitised).
-    ``headings``: the allowlist keeps h1-h6 (docs)."""
-    if not source.strip():
-        return ""
-    return sanitize_html(_MARKDOWN.render(source), headings=headings).strip()

@@ -99,6 +99,28 @@ def stored_document(data: ObjectData) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
+class LocalAttachment:
+    """An image or file attached to one of our posts, as Mastodon sends them: ``Image`` (or ``Document``)
+    with ``url``, ``mediaType``, ``name`` (the alt text) and the size in pixels."""
+
+    url: str
+    media_type: str
+    name: str  # the alt text
+    width: int | None = None
+    height: int | None = None
+
+    @property
+    def type(self) -> str:
+        return "Image" if self.media_type.startswith("image/") else "Document"
+
+    def document(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {"type": self.type, "mediaType": self.media_type, "url": self.url, "name": self.name}
+        if self.width and self.height:
+            doc["width"], doc["height"] = self.width, self.height
+        return doc
+
+
+@dataclass(frozen=True)
 class LocalPost:
     """What :func:`render_object` needs of one of our posts (the service fills it from the database)."""
 
@@ -118,6 +140,7 @@ class LocalPost:
     comments_enabled: bool = True
     mentions: tuple[Mention, ...] = field(default_factory=tuple)
     hashtags: tuple[Hashtag, ...] = field(default_factory=tuple)
+    attachments: tuple[LocalAttachment, ...] = field(default_factory=tuple)
 
 
 def replies_url(object_id: str) -> str:
@@ -170,6 +193,8 @@ def render_object(post: LocalPost) -> dict[str, Any]:
         doc["commentsEnabled"] = post.comments_enabled
     doc["sensitive"] = False
     doc["tag"] = _tag_documents(post.mentions, post.hashtags)
+    if post.attachments:
+        doc["attachment"] = [attachment.document() for attachment in post.attachments]
     return doc
 
 

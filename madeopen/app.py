@@ -128,6 +128,7 @@ def build_web_app(services: Services, *, with_workers: bool = False) -> web.Appl
         software_version=__version__,
         authorized_fetch=services.settings.signed_fetch_required,
         inbox_max_bytes=services.settings.inbox_max_bytes,
+        upload_max_bytes=services.settings.upload_max_bytes,
         remote=services.remote,
         federation=services.fed,
         secret_key=services.secret_key,

@@ -45,6 +45,7 @@ class Settings:
     data_dir: Path = Path("./data")
     node_name: str = "Made Open"
     inbox_max_bytes: int = 256 * 1024
+    upload_max_bytes: int = 8 * 1024 * 1024  # one image attached to a post (web/composer.py)
     delivery_lease_seconds: int = 300  # inbox_outbox.delivery.LEASE
     # Retention of finished queue rows (storage.queue.prune_queues, run by the worker). Delivered rows
     # are only bookkeeping; dead ones stay longer so `madeopen deliveries` still shows recent failures.
@@ -230,6 +231,7 @@ _FIELDS: dict[str, tuple[str, object]] = {
     "MADEOPEN_DATA_DIR": ("data_dir", lambda n, raw: Path(_parse_text(n, raw))),
     "MADEOPEN_NODE_NAME": ("node_name", _parse_text),
     "MADEOPEN_INBOX_MAX_BYTES": ("inbox_max_bytes", _parse_positive),
+    "MADEOPEN_UPLOAD_MAX_BYTES": ("upload_max_bytes", _parse_positive),
     "MADEOPEN_DELIVERY_LEASE_SECONDS": ("delivery_lease_seconds", _parse_positive),
     "MADEOPEN_QUEUE_RETENTION_DAYS": ("queue_retention_days", _parse_positive),
     "MADEOPEN_DEAD_RETENTION_DAYS": ("dead_retention_days", _parse_positive),

@@ -15,6 +15,7 @@ from web.routes import account, actors, admin, discovery, groups, home, inbox, m
 from web.routes import account_data, account_mail, board, docs, feed_settings, feeds, lookup, notifications, projects, reports, timelines
 from web.routes import mail_settings
 from web.routes import recognition
+from web.routes import composer, microblog, tags
 
 
 def create_app(context: WebContext) -> web.Application:
@@ -55,5 +56,8 @@ def create_app(context: WebContext) -> web.Application:
     app.add_routes(feed_settings.routes)
     app.add_routes(mail_settings.routes)
     app.add_routes(recognition.routes)
+    app.add_routes(composer.routes)
+    app.add_routes(tags.routes)
+    app.add_routes(microblog.routes)
     app.router.add_static("/static", Path(__file__).parent / "static")
     return app

@@ -24,6 +24,7 @@ class WebContext:
     software_version: str
     authorized_fetch: bool = False
     inbox_max_bytes: int = 256 * 1024
+    upload_max_bytes: int = 8 * 1024 * 1024  # MADEOPEN_UPLOAD_MAX_BYTES: an image attached to a post
     remote: RemoteActors | None = None
     secret_key: str = ""  # the node's secret: session cookies are encrypted with a key derived from it
     media_dir: Path = Path("data/media")  # uploaded images (avatars, logo), served under /media/

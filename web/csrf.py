@@ -15,8 +15,10 @@ Requests carrying an HTTP Signature are server-to-server federation (the inboxes
 own checks: a page cannot add a ``Signature`` header to a cross-site request without a CORS preflight,
 which we never grant. A refused request is a 403 with a page (or JSON) that says what to do.
 
-Form bodies may be larger than the application's default body limit (which is the inbox limit): one
-image of at most 2 MiB plus the fields, so the request is cloned with ``FORM_MAX_BYTES`` before reading.
+Form bodies may be larger than the application's default body limit (which is the inbox limit): a
+urlencoded form is read with ``FORM_MAX_BYTES``; a multipart one (uploads) part by part, each file cut one
+byte past the node's upload limit, so a too-large image is refused next to its field with everything
+else kept (web/form_reader.py), never with a bare 413 page.
 """
 
 from __future__ import annotations
@@ -30,7 +32,9 @@ from aiohttp import web
 from markupsafe import Markup, escape
 
 from actors.errors import Forbidden
-from web import signature_auth
+from actors import media
+from web import forms, signature_auth
+from web.form_reader import read_multipart
 from web.context import get_context
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -38,6 +42,7 @@ FIELD = "csrf_token"
 _SESSION_KEY = "csrf"
 FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data", "text/plain"})
 FORM_MAX_BYTES = 3 * 1024 * 1024
+DRAIN_MAX_BYTES = 256 * 1024 * 1024  # a multipart body past this is refused (413) instead of read to the end
 _UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 REFUSED = (
     "This form could not be accepted: it has expired or did not come from this site. "
@@ -107,8 +112,15 @@ async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamR
         if not session.new and not same_origin(request):
             raise CsrfRefused(CROSS_SITE)
         return await handler(request)
-    request = request.clone(client_max_size=FORM_MAX_BYTES)
-    form = await request.post()
+    if request.content_type == "multipart/form-data":
+        # Read part by part: an oversized file is cut, not the whole form refused (web/form_reader.py).
+        context = get_context(request)
+        form = await read_multipart(request, file_limit=max(context.upload_max_bytes, media.MAX_IMAGE_BYTES),
+                                    drain_limit=DRAIN_MAX_BYTES)
+        request[forms.FORM_KEY] = form
+    else:
+        request = request.clone(client_max_size=FORM_MAX_BYTES)
+        form = await request.post()
     expected = session.get(_SESSION_KEY)
     sent = form.get(FIELD)
     if not (isinstance(expected, str) and expected and isinstance(sent, str)):

@@ -11,8 +11,12 @@ FormData = MultiDictProxy[str | bytes | web.FileField]
 MAX_FIELD_CHARS = 20_000  # longer than any field we accept; a longer value is cut, then refused as too long
 
 
+FORM_KEY = web.RequestKey("madeopen_form", MultiDictProxy)  # a multipart form read by web/csrf.py
+
+
 async def read(request: web.Request) -> FormData:
-    return await request.post()
+    form = request.get(FORM_KEY)
+    return form if form is not None else await request.post()
 
 
 def text(form: FormData, name: str) -> str:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from markdown_it import MarkdownIt
 
 from actors.node_settings import InvalidFields
-from federation.html import render_markdown
+from federation.markdown import render_markdown
 
 MAX_DOC_TITLE = 200
 MAX_DOC_BODY = 250_000  # characters: a long handbook chapter; the bench renders and diffs 200 KB
@@ -62,7 +62,7 @@ def sections(body: str) -> list[Section]:
 def render(body: str) -> str:
     """The doc's HTML: Markdown through the posts' renderer and allowlist, headings with their ids."""
     anchors = iter(section.anchor for section in sections(body))
-    html = render_markdown(body, headings=True)
+    html = render_markdown(body)
 
     def with_id(match: re.Match[str]) -> str:
         anchor = next(anchors, None)

@@ -32,6 +32,7 @@ from actors.errors import Forbidden
 from actors.memberships import can_post, local_actor_by_uri
 from actors.urls import Urls
 from content.audience import record_recipients
+from content.post_extras import index_remote
 from content.received import Columns, link_response, new_post_columns
 from content.store import note_reply, object_by_uri, thread_context, thread_locked
 from federation.activities import activity as new_activity
@@ -296,6 +297,7 @@ async def _add(
     session.add(obj)
     # Who may read it, if it is not public (content.audience): the post's recipients, and the activity's.
     await record_recipients(session, obj, post.addressed + addressed)
+    await index_remote(session, obj, post.hashtags, post.attachments)
     await note_reply(session, parent, now)
     if obj.official:
         await link_response(session, obj)

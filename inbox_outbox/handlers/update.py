@@ -18,6 +18,7 @@ from typing import Any
 from actors import notifications
 from actors.errors import DomainError, Forbidden, InvalidInput
 from content.audience import record_recipients
+from content.post_extras import index_remote
 from content.received import apply_update
 from content.store import aware, group_of, object_by_uri
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -111,6 +112,7 @@ async def accept_update(
         obj.document = stored_document(post)
         obj.updated = post.updated or utcnow()
         await record_recipients(session, obj, post.addressed)
+        await index_remote(session, obj, post.hashtags, post.attachments)
         if via_group is not None and post.comments_enabled is not None:
             obj.locked = not post.comments_enabled  # the remote group's own lock (Lemmy commentsEnabled)
         group = await group_of(session, obj)

@@ -51,9 +51,11 @@ from content.store import group_of, note_reply, object_by_uri, thread_locked, th
 from content.votes import add_reaction, find_reaction, remove_reaction
 from federation.activities import activity, iso, strip_context
 from federation.context import PUBLIC
-from federation.html import render_markdown
-from federation.object_fields import Mention
-from federation.object_render import LocalPost, context_url, render_object
+from content.audience import record_recipients
+from content.post_extras import set_hashtags, set_local_attachments
+from federation.markdown import render as render_markdown
+from federation.object_fields import Hashtag, Mention
+from federation.object_render import LocalAttachment, LocalPost, context_url, render_object
 from federation.thread_title import titled_content
 from inbox_outbox.addressing import MemberRef, actor_inboxes, dedupe, follower_inboxes, group_members_by_inbox
 from inbox_outbox.fanout import announce_to_members, author_withdraws, withdraw_boost
@@ -70,12 +72,18 @@ _VOTE_TYPES = {"like": "Like", "dislike": "Dislike"}
 # Where a post lives and who hears of it
 
 
+VISIBILITIES = ("public", "followers", "mentioned")
+
+
 @dataclass(frozen=True)
 class Place:
-    """A post's home: one of our groups, a remote group, or (both None) its author's profile."""
+    """A post's home: one of our groups, a remote group, or (both None) its author's profile, where
+    ``visibility`` says who it is for, as Mastodon's: ``public``, ``followers`` (followers-only) or
+    ``mentioned`` (the people it mentions alone, Mastodon's "direct")."""
 
     group: LocalActor | None = None
     remote_group: RemoteActor | None = None
+    visibility: str = "public"
 
     def audience(self, urls: Urls) -> str | None:
         if self.group is not None:
@@ -93,6 +101,10 @@ class Place:
             followers = self.remote_group.followers
             public = [PUBLIC] if self.public else []  # a private remote group: never Public either
             return [self.remote_group.uri], public + ([followers] if followers else [])
+        if self.visibility == "followers":
+            return [f"{author_uri}/followers"], []  # Mastodon "private": no Public anywhere
+        if self.visibility == "mentioned":
+            return [], []  # Mastodon "direct": the mentioned people are added to cc
         return [PUBLIC], [f"{author_uri}/followers"]
 
     @property
@@ -104,7 +116,9 @@ class Place:
         if self.remote_group is not None:
             # A group that approves its followers is a private group (PROTOCOL.md "Private groups").
             return (self.remote_group.document or {}).get("manuallyApprovesFollowers") is not True
-        return self.group is None or (self.group.group is not None and self.group.group.visibility == "public")
+        if self.group is None:
+            return self.visibility == "public"
+        return self.group.group is not None and self.group.group.visibility == "public"
 
 
 async def _place_of(session: AsyncSession, urls: Urls, obj: Object) -> Place:
@@ -115,7 +129,11 @@ async def _place_of(session: AsyncSession, urls: Urls, obj: Object) -> Place:
         remote = await session.scalar(select(RemoteActor).where(RemoteActor.uri == obj.audience_uri))
         if remote is not None and remote.actor_type == "Group":
             return Place(remote_group=remote)
-    return Place()
+    if obj.public:
+        return Place()
+    # A followers-only or mentioned-only post: its replies, edits and deletes reach no wider audience.
+    followers_only = f"{obj.author_uri}/followers" in (obj.document or {}).get("to", [])
+    return Place(visibility="followers" if followers_only else "mentioned")
 
 
 async def _deliver(
@@ -140,7 +158,7 @@ async def _deliver(
     inboxes = await actor_inboxes(session, [uri for uri in also or [] if uri != actor_uri])
     if place.remote_group is not None:
         inboxes = [place.remote_group.inbox] + inboxes
-    elif place.group is None:
+    elif place.group is None and place.visibility != "mentioned":
         inboxes = await follower_inboxes(session, actor_uri) + inboxes
     copies: dict[str, list[MemberRef]] = {}
     if to_members and place.group is not None:
@@ -240,10 +258,12 @@ async def _store_post(
     thread_kind: str | None = None,
     official_status: str | None = None,
     mentioned: Resolved | None = None,
+    attachments: tuple[LocalAttachment, ...] = (),
 ) -> Object:
     """Store and deliver a post. ``thread_kind``: a board thread's kind (idea, concern, question);
     ``official_status``: the post is the team's official response announcing that status;
-    ``mentioned``: the handles its body writes, resolved (services.mentions), linked and addressed."""
+    ``mentioned``: the handles its body writes, resolved (services.mentions), linked and addressed;
+    ``attachments``: images stored on this node (actors.post_images), with their alt text."""
     author_uri = _uri(urls, author)
     object_uri = new_object_id(urls)
     now = utcnow()
@@ -257,8 +277,9 @@ async def _store_post(
             cc = cc + [parent.author_uri]
         root = await thread_root(session, parent)
         context = context_url(root.uri) if root.local else (root.document or {}).get("context")
-    linked = await mention_links.link(session, urls, place.group, place.public, render_markdown(body), mentioned,
-                                     author_uri)
+    rendered = render_markdown(body, urls.base)
+    linked = await mention_links.link(session, urls, place.group, place.public, rendered.html, mentioned,
+                                      author_uri)
     mentions = mentions + tuple(m for m in linked.tags if m.href not in {n.href for n in mentions})
     cc = cc + list(linked.addressed)
     post = LocalPost(
@@ -275,6 +296,8 @@ async def _store_post(
         in_reply_to=parent.uri if parent is not None else None,
         context=context if isinstance(context, str) else None,
         mentions=mentions,
+        hashtags=_hashtags(urls, rendered.hashtags),
+        attachments=attachments,
     )
     document = render_object(post)
     obj = Object(
@@ -305,6 +328,10 @@ async def _store_post(
         document = obj.document = response_document(document, official_status)
     session.add(obj)
     await session.flush()
+    await set_hashtags(session, obj, rendered.hashtags)
+    await set_local_attachments(session, obj, attachments)
+    if not place.in_group and not place.public:
+        await record_recipients(session, obj, [*post.to, *post.cc])  # who may read it (content.audience)
     create = _authored(urls, author, place, "Create", document, to=list(post.to), cc=list(post.cc),
                        audience=post.audience, published=now)
     await _deliver(session, urls, author, place, create,
@@ -319,6 +346,11 @@ async def _store_post(
     return obj
 
 
+def _hashtags(urls: Urls, tags: tuple[str, ...]) -> tuple[Hashtag, ...]:
+    """Hashtag tags as Mastodon sends them: ``#name`` and the tag page here."""
+    return tuple(Hashtag(name=f"#{tag}", href=f"{urls.base}/tags/{tag}") for tag in tags)
+
+
 async def create_post(
     session: AsyncSession,
     urls: Urls,
@@ -328,9 +360,12 @@ async def create_post(
     body: str,
     kind: str = DISCUSSION,
     mentioned: Resolved | None = None,
+    attachments: tuple[LocalAttachment, ...] = (),
+    visibility: str = "public",
 ) -> Object:
     """A new thread: in one of our groups, in a remote group (``group`` a cached RemoteActor), or on the
-    author's profile (``group`` None). Group threads need a title: Lemmy and PieFed show it. ``kind``
+    author's profile (``group`` None: a microblog post to their followers, as on Mastodon, whose
+    ``visibility`` is one of VISIBILITIES). Group threads need a title: Lemmy and PieFed show it. ``kind``
     (content.kinds): a discussion, or an idea, concern or question on the group's board."""
     kind = check_kind(kind)
     if isinstance(group, RemoteActor):
@@ -342,7 +377,9 @@ async def create_post(
             raise InvalidInput(f"{group.username} is not a group")
         place = Place(group=group)
     else:
-        place = Place()
+        if visibility not in VISIBILITIES:
+            raise InvalidInput(f"who sees it: one of {', '.join(VISIBILITIES)}")
+        place = Place(visibility=visibility)
     in_group = place.in_group
     if kind != DISCUSSION and not in_group:
         raise InvalidInput("ideas, concerns and questions are started in a group")
@@ -351,12 +388,13 @@ async def create_post(
     # FEP-1b12 threads are Pages with a name; profile posts are Notes (an Article when titled).
     object_type = "Page" if in_group else ("Article" if title else "Note")
     return await _store_post(session, urls, author, place, kind=object_type, title=title, body=body,
-                             thread_kind=stored_kind(kind), mentioned=mentioned)
+                             thread_kind=stored_kind(kind), mentioned=mentioned, attachments=attachments)
 
 
 async def reply(
     session: AsyncSession, urls: Urls, author: LocalActor, parent_uri: str, body: str,
     *, official_status: str | None = None, mentioned: Resolved | None = None,
+    attachments: tuple[LocalAttachment, ...] = (),
 ) -> Object:
     """A reply (a Note) to any post we have, in the parent's group or thread. ``official_status``: the
     reply is the team's official response announcing that status (inbox_outbox.services.board);
@@ -372,7 +410,7 @@ async def reply(
     if official_status is None and await thread_locked(session, parent):  # the team still answers
         raise Forbidden("this thread is locked: no new replies")
     return await _store_post(session, urls, author, place, kind="Note", title="", body=body, parent=parent,
-                             official_status=official_status, mentioned=mentioned)
+                             official_status=official_status, mentioned=mentioned, attachments=attachments)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -486,15 +524,20 @@ async def update_post(
     new_title, body = check_post_text(obj.name if title is None else title, body,
                                   title_required=obj.type == "Page" and obj.in_reply_to_uri is None)
     now = utcnow()
+    rendered = render_markdown(body, urls.base)
     obj.name = new_title
     obj.source = body
     place = await _place_of(session, urls, obj)
-    linked = await mention_links.link(session, urls, place.group, place.public, render_markdown(body), mentioned,
+    linked = await mention_links.link(session, urls, place.group, place.public, rendered.html, mentioned,
                                       author_uri)
     obj.content = linked.html
     obj.updated = now
+    others = [tag for tag in obj.document.get("tag", []) if not (isinstance(tag, dict) and tag.get("type") == "Hashtag")]
     document = {**obj.document, "content": titled_content(new_title, obj.content),
-                "source": {"content": body, "mediaType": "text/markdown"}}
+                "source": {"content": body, "mediaType": "text/markdown"},
+                "tag": others + [{"type": "Hashtag", "name": t.name, "href": t.href}
+                                 for t in _hashtags(urls, rendered.hashtags)]}
+    await set_hashtags(session, obj, rendered.hashtags)
     tagged = {tag.get("href") for tag in document.get("tag", []) if isinstance(tag, dict)}
     added = [tag for tag in linked.tags if tag.href not in tagged]
     if added:

@@ -23,9 +23,10 @@ from content.rules import check_post_text
 from content.store import group_of, object_by_uri, thread_root
 from content.thread_views import post_path
 from inbox_outbox import collections_content
+from federation.object_render import LocalAttachment
 from inbox_outbox.federation import Federation
 from inbox_outbox.follows import BANNED
-from inbox_outbox.services import board, mentions, moderation, posts
+from inbox_outbox.services import board, boosts, mentions, moderation, posts
 from inbox_outbox.services.common import load_group, load_person
 from storage.models import Follow, Object, RemoteActor
 
@@ -65,18 +66,32 @@ async def visible_post(session: AsyncSession, urls: Urls, post_id: int, viewer: 
 
 
 async def start_thread(fed: Federation, username: str, group_name: str, title: str, body: str,
-                       kind: str = DISCUSSION) -> Posted:
+                       kind: str = DISCUSSION, attachments: tuple[LocalAttachment, ...] = ()) -> Posted:
     title, body = check_post_text(title, body, title_required=True)
     mentioned = await mentions.resolve(fed, body)  # before the transaction: WebFinger may be slow
     async with fed.sessions.begin() as session:
         author = await load_person(session, username)
         group = await load_group(session, group_name)
-        obj = await posts.create_post(session, fed.urls, author, group, title, body, kind, mentioned)
+        obj = await posts.create_post(session, fed.urls, author, group, title, body, kind, mentioned=mentioned,
+                                      attachments=attachments)
+        return await _posted(session, fed.urls, obj)
+
+
+async def post_status(fed: Federation, username: str, body: str, visibility: str = "public",
+                      attachments: tuple[LocalAttachment, ...] = ()) -> Posted:
+    """A microblog post from the author's profile to their followers (a ``Note``, as Mastodon's statuses);
+    ``visibility``: public, followers (followers-only) or mentioned (the people it mentions only)."""
+    _, body = check_post_text("", body, title_required=False)
+    mentioned = await mentions.resolve(fed, body)  # before the transaction: WebFinger may be slow
+    async with fed.sessions.begin() as session:
+        author = await load_person(session, username)
+        obj = await posts.create_post(session, fed.urls, author, None, "", body, mentioned=mentioned,
+                                      attachments=attachments, visibility=visibility)
         return await _posted(session, fed.urls, obj)
 
 
 async def start_remote_thread(fed: Federation, username: str, group_uri: str, title: str, body: str,
-                              kind: str = DISCUSSION) -> Posted:
+                              kind: str = DISCUSSION, attachments: tuple[LocalAttachment, ...] = ()) -> Posted:
     """A new thread in a group of another server (FEP-1b12: ``Create{Page}`` sent to the group, which
     announces it). Its members only: the group would refuse anyone else's post anyway (Lemmy and Made
     Open both do for private groups; a banned member is refused everywhere). ``kind``: an idea, concern
@@ -96,17 +111,20 @@ async def start_remote_thread(fed: Federation, username: str, group_uri: str, ti
             raise Forbidden(f"You are banned from {group.display_name or group.username}.")
         if state != "accepted":
             raise Forbidden(f"Join {group.display_name or group.username} first: its members start threads there.")
-        obj = await posts.create_post(session, fed.urls, author, group, title, body, kind, mentioned)
+        obj = await posts.create_post(session, fed.urls, author, group, title, body, kind, mentioned=mentioned,
+                                      attachments=attachments)
         return await _posted(session, fed.urls, obj)
 
 
-async def reply_to(fed: Federation, username: str, post_id: int, body: str) -> Posted:
+async def reply_to(fed: Federation, username: str, post_id: int, body: str,
+                   attachments: tuple[LocalAttachment, ...] = ()) -> Posted:
     _, body = check_post_text("", body, title_required=False)
     mentioned = await mentions.resolve(fed, body)
     async with fed.sessions.begin() as session:
         author = await load_person(session, username)
         parent = await visible_post(session, fed.urls, post_id, _person_uri(fed.urls, username))
-        obj = await posts.reply(session, fed.urls, author, parent.uri, body, mentioned=mentioned)
+        obj = await posts.reply(session, fed.urls, author, parent.uri, body, mentioned=mentioned,
+                                attachments=attachments)
         return await _posted(session, fed.urls, obj)
 
 
@@ -152,6 +170,18 @@ async def vote(fed: Federation, username: str, post_id: int, choice: str) -> Pos
             await posts.dislike(session, fed.urls, actor, obj.uri)
         else:
             await posts.undo_reaction(session, fed.urls, actor, obj.uri)
+        return await _posted(session, fed.urls, obj)
+
+
+async def boost(fed: Federation, username: str, post_id: int, on: bool) -> Posted:
+    """Boost a public post (an ``Announce`` to one's followers and the author), or take the boost back."""
+    async with fed.sessions.begin() as session:
+        actor = await load_person(session, username)
+        obj = await visible_post(session, fed.urls, post_id, _person_uri(fed.urls, username))
+        if on:
+            await boosts.boost(session, fed.urls, actor, obj.uri)
+        else:
+            await boosts.unboost(session, fed.urls, actor, obj.uri)
         return await _posted(session, fed.urls, obj)
 
 

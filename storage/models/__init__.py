@@ -12,6 +12,7 @@ from storage.models.login import BrowserSession, LoginAttempt
 from storage.models.mail import MailMessage
 from storage.models.notifications import FeedToken, GroupWatch, MailDigest, MailPreference, Notification
 from storage.models.projects import Project, ProjectInvite, ProjectTask, TaskAssignee, TaskComment
+from storage.models.post_extras import PostAttachment, PostHashtag
 from storage.models.profiles import Profile, ProfileTag, SearchPending
 from storage.models.recognition import (
     BadgeAward, Kudos, ReceivedBadge, RecognitionOptOut, RecognitionSettings, Redemption, Reward,
@@ -23,7 +24,7 @@ __all__ = [
     "DocRevision", "DocSettings", "DomainAllow", "DomainBlock",
     "FeedToken", "Featured", "Flag", "Follow", "Group", "GroupWatch", "Host", "InboundActivity", "Kudos", "LocalActor", "LoginAttempt",
     "MailDigest", "MailMessage", "MailPreference", "MailRequest", "Membership",
-    "ModerationEntry", "NodeSetting", "Notification", "Object", "ObjectRecipient", "Profile", "ProfileTag",
+    "ModerationEntry", "NodeSetting", "Notification", "Object", "ObjectRecipient", "PostAttachment", "PostHashtag", "Profile", "ProfileTag",
     "Project", "ProjectInvite", "ProjectTask", "TaskAssignee", "TaskComment",
     "QueueWorker", "Reaction", "ReceivedBadge", "RecognitionOptOut", "RecognitionSettings", "Redemption",
     "Reward", "RemoteActor", "RemoteKey", "SearchPending", "StatusChange", "ThreadFollower",

@@ -84,3 +84,32 @@ def test_untitled_posts_and_other_servers_content_are_left_alone() -> None:
     # A Lemmy page whose body merely starts in bold is not cut.
     lemmy = {**LEMMY_PAGE, "name": "Post title", "content": "<p><strong>Bold start</strong></p><p>rest</p>"}
     assert parse_object(lemmy).content == "<p><strong>Bold start</strong></p><p>rest</p>"
+
+
+def test_a_microblog_note_with_image_and_hashtag_as_mastodon_reads_it() -> None:
+    """Issue #16: ``Image`` attachments with ``name`` = the alt text and the size, ``Hashtag`` tags with
+    ``#name`` and our tag page, as Mastodon sends them; parsed back as an attachment and a hashtag."""
+    from federation.object_fields import Hashtag
+    from federation.object_render import LocalAttachment
+
+    image = LocalAttachment(url="https://node.test/media/abcdefghijklmnopqrstuvwx.png", media_type="image/png",
+                            name="Two rows of leeks", width=640, height=480)
+    pdf = LocalAttachment(url="https://node.test/media/plan.pdf", media_type="application/pdf", name="Plan")
+    post = LocalPost(
+        id="https://node.test/objects/n1", type="Note", author="https://node.test/users/alice",
+        content='<p>Leeks <a href="https://node.test/tags/leeks" class="mention hashtag">#<span>leeks</span></a></p>',
+        published=datetime(2024, 5, 1, 8, 0, tzinfo=timezone.utc), to=(PUBLIC,),
+        cc=("https://node.test/users/alice/followers",),
+        hashtags=(Hashtag(name="#leeks", href="https://node.test/tags/leeks"),), attachments=(image, pdf),
+    )
+    doc = render_object(post)
+    assert doc["attachment"] == [
+        {"type": "Image", "mediaType": "image/png", "url": image.url, "name": "Two rows of leeks",
+         "width": 640, "height": 480},
+        {"type": "Document", "mediaType": "application/pdf", "url": pdf.url, "name": "Plan"},
+    ]
+    assert doc["tag"] == [{"type": "Hashtag", "name": "#leeks", "href": "https://node.test/tags/leeks"}]
+    parsed = parse_object(doc)
+    assert [(a.url, a.media_type, a.name) for a in parsed.attachments] == [
+        (image.url, "image/png", "Two rows of leeks"), (pdf.url, "application/pdf", "Plan")]
+    assert [(tag.name, tag.href) for tag in parsed.hashtags] == [("#leeks", "https://node.test/tags/leeks")]

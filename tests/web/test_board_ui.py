@@ -74,6 +74,11 @@ async def test_idea_status_response_and_board(ui: UI, second_ui: UI, services: S
     assert response.status == 400 and 'id="response-error"' in await response.text()
     async with services.sessions() as session:
         assert list(await session.scalars(select(StatusChange))) == []
+    response = await second_ui.post(f"/posts/{idea_row.id}/status",  # the composer's Preview: nothing set
+                                    {"status": "planned", "response": "Coming in *May*.", "preview": "1"})
+    page = await response.text()
+    assert response.status == 200 and 'id="response-preview"' in page and "<em>May</em>" in page
+    assert "Coming in *May*.</textarea>" in page and (await _row(services, idea)).status == "open"
     response = await second_ui.post(f"/posts/{idea_row.id}/status",
                                     {"status": "planned", "response": "Coming in *May*."})
     assert response.status == 303

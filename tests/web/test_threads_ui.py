@@ -353,9 +353,11 @@ def _assert_inert(page: str) -> None:
     parser = _Tags()
     parser.feed(page)
     for tag, attrs in parser.tags:
-        assert tag not in ("script", "iframe", "svg", "object", "embed"), tag
-        if tag == "img":  # ours only (avatars, the logo): content never brings images
-            assert (dict(attrs).get("src") or "").startswith("/"), attrs
+        if tag == "script":  # our own scripts only (the composer's live preview), never inline
+            assert (dict(attrs).get("src") or "").startswith("/static/"), attrs
+        assert tag not in ("iframe", "svg", "object", "embed"), tag
+        if tag == "img":  # ours only (avatars, the logo, images uploaded here)
+            assert (dict(attrs).get("src") or "").startswith(("/", f"{BASE}/media/")), attrs
         for name, value in attrs:
             assert not name.startswith("on"), (tag, name)
             assert name != "style", tag

@@ -28,7 +28,7 @@ from federation.context import madeopen_context_document
 from federation.json_input import JSONRejected, parse_json_object
 from inbox_outbox.services import profiles as profile_services
 from people import documents as people_documents
-from people import finder, index, matching, profiles, search, tags
+from people import finder, index, matching, profiles, search
 from storage.models import LocalActor, Object
 from web import sessions
 from web.context import get_context
@@ -91,17 +91,6 @@ async def people_page(request: web.Request) -> web.Response:
         if results.has_next:
             pages["next"] = "/people?" + _query_string(results.query, results.query.page + 1)
     return html_page(request, "people.html", form=form, error=None, results=results, pages=pages)
-
-
-@routes.get("/tags/{tag}")
-async def tag_link(request: web.Request) -> web.Response:
-    """Hashtags on our actor documents point here: the people with that tag."""
-    raw = request.match_info["tag"]
-    try:
-        label = tags.label(raw)
-    except InvalidInput as exc:
-        raise InvalidInput(f"not a tag: {exc.message}") from None
-    raise web.HTTPFound("/people?" + urlencode({"tag": label}))
 
 
 # --------------------------------------------------------------------------------------------------

@@ -19,10 +19,11 @@ from content import project_views, thread_board, thread_views
 from content.kinds import DISCUSSION, THREAD_KINDS
 from content.rules import MAX_BODY, MAX_TITLE
 from content.store import thread_root
-from inbox_outbox.services import threads, watching
+from federation.markdown import Rendered
+from inbox_outbox.services import boosts, threads, watching
 from inbox_outbox.services.common import load_group
 from storage.models import Object
-from web import forms, sessions
+from web import composer, forms, sessions
 from web.context import get_context
 from web.responses import html_page
 from web.routes.groups import remote_group_path, viewer_uri
@@ -31,7 +32,8 @@ from web.routes.people import post_helpers
 
 routes = web.RouteTableDef()
 _ID = r"{id:[0-9]{1,9}}"  # row ids; 9 digits stay inside PostgreSQL integer
-THREAD_LABELS = {"title": "Title", "body": "Text", "kind": "Kind of thread"}
+THREAD_LABELS = {"title": "Title", "body": "Text", "kind": "Kind of thread", "image": "Image",
+                 "image_alt": "Description of the image"}
 STATUS_LABELS = {"status": "Status", "response": "Official response", "duplicate_of": "Duplicate of"}
 
 
@@ -64,10 +66,11 @@ async def _group_for_posting(request: web.Request) -> tuple[group_pages.GroupAbo
 
 
 def _new_thread_page(request: web.Request, group: group_pages.GroupAbout, values: dict[str, str],
-                     errors: dict[str, str], status: int = 200) -> web.Response:
+                     errors: dict[str, str], status: int = 200, preview: Rendered | None = None) -> web.Response:
     values.setdefault("kind", group.default_kind)
     return html_page(request, "thread_new.html", status=status, group=group, values=values, errors=errors,
-                     labels=THREAD_LABELS, max_title=MAX_TITLE, kinds=THREAD_KINDS, kind_labels=KIND_HINTS)
+                     labels=THREAD_LABELS, max_title=MAX_TITLE, kinds=THREAD_KINDS, kind_labels=KIND_HINTS,
+                     preview=preview, upload_hint=composer.upload_hint(request))
 
 
 @routes.get("/groups/{name}/new")
@@ -82,15 +85,21 @@ async def new_thread_submit(request: web.Request) -> web.Response:
     group, _ = await _group_for_posting(request)
     form = await forms.read(request)
     title, body, kind = forms.text(form, "title"), _long_text(form, "body"), forms.text(form, "kind")
-    values = {"title": title, "body": body, "kind": kind}
+    image = composer.read_image(request, form, posting=not composer.wants_preview(form))
+    values = {"title": title, "body": body, "kind": kind, **image.values}
+    if composer.wants_preview(form):
+        return _new_thread_page(request, group, values, image.errors, preview=composer.preview(request, body))
     try:
+        if image.errors:
+            raise InvalidFields(image.errors)
         posted = await threads.start_thread(get_context(request).fed, user.username, group.name, title, body,
-                                            kind or group.default_kind)
+                                            kind or group.default_kind, image.attachments())
     except InvalidFields as exc:
-        return _new_thread_page(request, group, values, exc.errors, status=400)
+        return _new_thread_page(request, group, values, {**exc.errors, **image.errors}, status=400)
     except InvalidInput as exc:
         return _new_thread_page(request, group, values, {"kind": exc.message}, status=400)
     await sessions.notify(request, "Your thread is posted.")
+    await composer.tell_dropped(request, body)
     raise web.HTTPSeeOther(posted.path)
 
 
@@ -109,13 +118,14 @@ async def _remote_group_for_posting(request: web.Request, uri: str) -> group_pag
 
 
 def _new_remote_thread_page(request: web.Request, group: group_pages.RemoteGroup, values: dict[str, str],
-                            errors: dict[str, str], status: int = 200) -> web.Response:
+                            errors: dict[str, str], status: int = 200,
+                            preview: Rendered | None = None) -> web.Response:
     shown = {"title": group.name, "path": remote_group_path(group.uri), "private": group.private,
              "server": group.server}
     values.setdefault("kind", DISCUSSION)
     return html_page(request, "thread_new.html", status=status, group=shown, remote_uri=group.uri, values=values,
                      errors=errors, labels=THREAD_LABELS, max_title=MAX_TITLE, kinds=THREAD_KINDS,
-                     kind_labels=KIND_HINTS)
+                     kind_labels=KIND_HINTS, preview=preview, upload_hint=composer.upload_hint(request))
 
 
 @routes.get("/remote-group/new")
@@ -130,15 +140,21 @@ async def new_remote_thread_submit(request: web.Request) -> web.Response:
     form = await forms.read(request)
     group = await _remote_group_for_posting(request, forms.text(form, "id"))
     title, body, kind = forms.text(form, "title"), _long_text(form, "body"), forms.text(form, "kind")
-    values = {"title": title, "body": body, "kind": kind}
+    image = composer.read_image(request, form, posting=not composer.wants_preview(form))
+    values = {"title": title, "body": body, "kind": kind, **image.values}
+    if composer.wants_preview(form):
+        return _new_remote_thread_page(request, group, values, image.errors, preview=composer.preview(request, body))
     try:
+        if image.errors:
+            raise InvalidFields(image.errors)
         posted = await threads.start_remote_thread(get_context(request).fed, user.username, group.uri, title, body,
-                                                   kind or DISCUSSION)
+                                                   kind or DISCUSSION, image.attachments())
     except InvalidFields as exc:
-        return _new_remote_thread_page(request, group, values, exc.errors, status=400)
+        return _new_remote_thread_page(request, group, values, {**exc.errors, **image.errors}, status=400)
     except InvalidInput as exc:
         return _new_remote_thread_page(request, group, values, {"kind": exc.message}, status=400)
     await sessions.notify(request, f"Your thread is sent to {group.name}. It shows there once the group accepts it.")
+    await composer.tell_dropped(request, body)
     raise web.HTTPSeeOther(posted.path)
 
 
@@ -164,15 +180,31 @@ async def thread_page(request: web.Request, obj: Object, *, status: int = 200,
         root = await thread_root(session, obj)
         on_board = await thread_board.thread_board(session, ctx.urls, root, viewer_uri(request))
         project = await project_views.thread_project(session, ctx.urls, root.uri)  # issue #14: its project, if any
+        boosted = await boosts.boosted(session, viewer_uri(request), _uris(view.focus)) if viewer_uri(request) else set()
     helpers = await post_helpers(request, obj)
     # A doc of another Made Open node's group (an Article with its revision): edits can be proposed.
     remote_doc = root.type == "Article" and not root.local and isinstance((root.document or {}).get("docRevision"), int)
     watch = None if root.deleted else await watching.thread_watch_state(ctx.fed, viewer_uri(request), root.id)
     thanks = await recognition.thread_kudos(request, view, root)  # kudos buttons, byline badges (issue #17)
     return html_page(request, "thread.html", status=status, thread=view, focus=view.focus, thanks=thanks,
+                     boosted=boosted, upload_hint=composer.upload_hint(request),
                      reply_form=reply_form or {}, helpers=helpers, uri=obj.uri, board=on_board,
                      root_id=root.id, status_form=status_form or {}, status_labels=STATUS_LABELS,
                      remote_doc=remote_doc and not root.deleted, watch=watch, project=project, root_uri=root.uri)
+
+
+def _uris(post: thread_views.PostNode) -> list[str]:
+    return [post.uri, *(uri for child in post.children for uri in _uris(child))]
+
+
+@routes.post(f"/posts/{_ID}/boost")
+async def boost(request: web.Request) -> web.Response:
+    user = sessions.require_user(request)
+    form = await forms.read(request)
+    on = forms.text(form, "boost") != "off"
+    posted = await threads.boost(get_context(request).fed, user.username, _post_id(request), on)
+    await sessions.notify(request, "Boosted: your followers see it." if on else "Your boost is taken back.")
+    raise web.HTTPSeeOther(f"{posted.thread_path}#post-{posted.id}")
 
 
 @routes.get(f"/posts/{_ID}")
@@ -191,18 +223,32 @@ async def reply(request: web.Request) -> web.Response:
     user = sessions.require_user(request)
     form = await forms.read(request)
     body = _long_text(form, "body")
+    image = composer.read_image(request, form, posting=not composer.wants_preview(form))
+    kept = {"body": body, "image": image.values, "image_errors": image.errors}
+    if composer.wants_preview(form):
+        return await _reply_again(request, user, {**kept, "preview": composer.preview(request, body)})
     try:
-        posted = await threads.reply_to(get_context(request).fed, user.username, _post_id(request), body)
+        if image.errors:
+            raise InvalidFields(image.errors)
+        posted = await threads.reply_to(get_context(request).fed, user.username, _post_id(request), body,
+                                        image.attachments())
     except InvalidFields as exc:
-        ctx = get_context(request)
-        async with ctx.sessions() as session:
-            parent = await threads.visible_post(session, ctx.urls, _post_id(request), user.profile_url)
-            root = await thread_root(session, parent)
-        reply_form = {"id": parent.id, "body": body, "error": exc.errors.get("body") or exc.message}
-        return await thread_page(request, root, status=400, reply_form=reply_form)
+        return await _reply_again(request, user, {**kept, "error": exc.errors.get("body")}, status=400)
     await sessions.notify(request, "Your reply is sent to the group. It counts once the group accepts it."
                           if posted.pending else "Your reply is posted.")
+    await composer.tell_dropped(request, body)
     raise web.HTTPSeeOther(f"{posted.thread_path}#post-{posted.id}")
+
+
+async def _reply_again(request: web.Request, user: sessions.CurrentUser, reply_form: dict[str, Any],
+                       status: int = 200) -> web.Response:
+    """The thread again with the reply form of the post replied to holding the text (and a preview or
+    the error)."""
+    ctx = get_context(request)
+    async with ctx.sessions() as session:
+        parent = await threads.visible_post(session, ctx.urls, _post_id(request), user.profile_url)
+        root = await thread_root(session, parent)
+    return await thread_page(request, root, status=status, reply_form={**reply_form, "id": parent.id})
 
 
 @routes.post(f"/posts/{_ID}/vote")
@@ -227,12 +273,12 @@ async def edit_form(request: web.Request) -> web.Response:
 
 
 def _edit_page(request: web.Request, obj: Object, values: dict[str, str], errors: dict[str, str],
-               status: int = 200) -> web.Response:
+               status: int = 200, preview: Rendered | None = None) -> web.Response:
     ctx = get_context(request)
     starts_thread = obj.type == "Page" and obj.in_reply_to_uri is None
     return html_page(request, "thread_edit.html", status=status, values=values, errors=errors, labels=THREAD_LABELS,
                      starts_thread=starts_thread, post_path=thread_views.post_path(ctx.urls, obj), post_id=obj.id,
-                     max_title=MAX_TITLE)
+                     max_title=MAX_TITLE, preview=preview)
 
 
 @routes.post(f"/posts/{_ID}/edit")
@@ -240,6 +286,11 @@ async def edit_submit(request: web.Request) -> web.Response:
     user = sessions.require_user(request)
     form = await forms.read(request)
     title, body = forms.text(form, "title"), _long_text(form, "body")
+    if composer.wants_preview(form):
+        ctx = get_context(request)
+        async with ctx.sessions() as session:
+            obj, _ = await threads.editable(session, ctx.urls, user.username, _post_id(request))
+        return _edit_page(request, obj, {"title": title, "body": body}, {}, preview=composer.preview(request, body))
     try:
         posted = await threads.edit_post(get_context(request).fed, user.username, _post_id(request), title, body)
     except InvalidFields as exc:
@@ -248,6 +299,7 @@ async def edit_submit(request: web.Request) -> web.Response:
             obj, _ = await threads.editable(session, ctx.urls, user.username, _post_id(request))
         return _edit_page(request, obj, {"title": title, "body": body}, exc.errors, status=400)
     await sessions.notify(request, "Your changes are saved.")
+    await composer.tell_dropped(request, body)
     raise web.HTTPSeeOther(f"{posted.thread_path}#post-{posted.id}")
 
 
@@ -302,6 +354,12 @@ async def set_status(request: web.Request) -> web.Response:
     form = await forms.read(request)
     values = {"status": forms.text(form, "status"), "response": _long_text(form, "response"),
               "duplicate_of": forms.text(form, "duplicate_of")}
+    if composer.wants_preview(form):
+        ctx = get_context(request)
+        async with ctx.sessions() as session:
+            obj = await threads.visible_post(session, ctx.urls, _post_id(request), user.profile_url)
+        return await thread_page(request, obj, status_form={**values, "preview": composer.preview(request,
+                                                                                              values["response"])})
     try:
         posted = await threads.set_status(get_context(request).fed, user.username, _post_id(request),
                                           values["status"], values["response"], values["duplicate_of"])

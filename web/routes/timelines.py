@@ -6,9 +6,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from actors import local as local_actors
 from content import timelines
-from web import sessions
+from web.routes import microblog
 from web.context import get_context
 from web.responses import html_page
 
@@ -17,13 +16,7 @@ routes = web.RouteTableDef()
 
 @routes.get("/home")
 async def home_timeline(request: web.Request) -> web.Response:
-    user = sessions.require_user(request)
-    ctx = get_context(request)
-    before = timelines.parse_cursor(request.query.get("before"))
-    async with ctx.sessions() as session:
-        person = await local_actors.find_person(session, user.username)
-        timeline = await timelines.home(session, ctx.urls, person, before)
-    return html_page(request, "timeline.html", timeline=timeline, which="home", before=before)
+    return await microblog.home_page(request)  # the composer above the timeline
 
 
 @routes.get("/local")

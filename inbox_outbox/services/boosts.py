@@ -1,0 +1,84 @@
+"""Boosts by our people (issue #16 "replies, likes, boosts across servers"): ``Announce{<post id>}``, as
+Mastodon sends a reblog, to the booster's followers and the post's author; ``Undo{Announce}`` takes it
+back (Mastodon ``app/lib/activitypub/activity/undo.rb`` ``undo_announce``). Only public posts are boosted:
+a boost shows a post to people it was not addressed to.
+
+Whether someone boosts a post now is read from their published activities (the latest ``Announce`` of
+the post, not followed by an ``Undo`` of it), so nothing besides the outbox records it.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from actors.errors import InvalidInput, NotFound
+from actors.urls import Urls
+from content.store import object_by_uri
+from federation.activities import activity, strip_context
+from federation.context import PUBLIC
+from inbox_outbox.addressing import actor_inboxes, dedupe, follower_inboxes
+from inbox_outbox.ids import new_activity_id
+from inbox_outbox.outbox import publish
+from storage.models import Activity, LocalActor, utcnow
+
+
+def _uri(urls: Urls, actor: LocalActor) -> str:
+    return urls.actor(actor.actor_type, actor.username)
+
+
+async def live_boost(session: AsyncSession, actor_uri: str, object_uri: str) -> Activity | None:
+    """``actor_uri``'s boost of ``object_uri`` that stands (not undone), or None."""
+    announce = await session.scalar(
+        select(Activity).where(Activity.actor_uri == actor_uri, Activity.type == "Announce",
+                               Activity.object_uri == object_uri).order_by(Activity.id.desc()).limit(1))
+    if announce is None:
+        return None
+    undone = await session.scalar(select(Activity.id).where(
+        Activity.actor_uri == actor_uri, Activity.type == "Undo", Activity.object_uri == announce.uri))
+    return None if undone is not None else announce
+
+
+async def boosted(session: AsyncSession, actor_uri: str, object_uris: list[str]) -> set[str]:
+    """Which of ``object_uris`` ``actor_uri`` boosts now (one query for the announces, one for undos)."""
+    announces = list(await session.execute(
+        select(Activity.object_uri, Activity.uri).where(
+            Activity.actor_uri == actor_uri, Activity.type == "Announce", Activity.object_uri.in_(object_uris))))
+    if not announces:
+        return set()
+    undone = set(await session.scalars(select(Activity.object_uri).where(
+        Activity.actor_uri == actor_uri, Activity.type == "Undo",
+        Activity.object_uri.in_([uri for _, uri in announces]))))
+    return {target for target, uri in announces if uri not in undone and target is not None}
+
+
+async def _inboxes(session: AsyncSession, actor_uri: str, author_uri: str) -> list[str]:
+    return dedupe(await follower_inboxes(session, actor_uri) + await actor_inboxes(session, [author_uri]))
+
+
+async def boost(session: AsyncSession, urls: Urls, actor: LocalActor, object_uri: str) -> Activity | None:
+    """Boost a public post; None when already boosted."""
+    obj = await object_by_uri(session, object_uri)
+    if obj is None:
+        raise NotFound(f"no post {object_uri} here")
+    if obj.deleted or not obj.public:
+        raise InvalidInput("only public posts can be boosted")
+    actor_uri = _uri(urls, actor)
+    if await live_boost(session, actor_uri, obj.uri) is not None:
+        return None
+    document = activity(new_activity_id(urls), "Announce", actor_uri, obj.uri, to=[PUBLIC],
+                        cc=[f"{actor_uri}/followers", obj.author_uri], published=utcnow())
+    return await publish(session, urls, actor, document, await _inboxes(session, actor_uri, obj.author_uri))
+
+
+async def unboost(session: AsyncSession, urls: Urls, actor: LocalActor, object_uri: str) -> Activity | None:
+    """Take a boost back; None when there was none."""
+    actor_uri = _uri(urls, actor)
+    announce = await live_boost(session, actor_uri, object_uri)
+    if announce is None:
+        return None
+    obj = await object_by_uri(session, object_uri)
+    author = obj.author_uri if obj is not None else ""
+    document = activity(new_activity_id(urls), "Undo", actor_uri, strip_context(announce.document),
+                        to=[PUBLIC], cc=[f"{actor_uri}/followers", *([author] if author else [])], published=utcnow())
+    return await publish(session, urls, actor, document, await _inboxes(session, actor_uri, author))

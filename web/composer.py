@@ -1,0 +1,90 @@
+"""What every composer (new thread, reply, edit, microblog post) shares: the Preview button and its
+rendering (issue #16 "Preview before posting").
+
+Without JavaScript the form's second button, ``name="preview"``, sends the form; the handler renders the
+page again with the text kept and the preview under it, and nothing is posted. With JavaScript
+(``/static/composer.js``) the same preview follows the typing through ``POST /preview``
+(web/routes/composer.py). Both render exactly what posting stores: federation.markdown with this node's
+base URL, and both list what the sanitiser would remove, so nothing is lost silently.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from aiohttp import web
+
+from actors import media, post_images
+from actors.errors import InvalidInput
+from federation.markdown import Rendered, render
+from federation.object_render import LocalAttachment
+from web import forms, sessions
+from web.context import get_context
+from web.forms import FormData
+
+PREVIEW_FIELD = "preview"
+
+
+def wants_preview(form: FormData) -> bool:
+    """The Preview button sent the form (not the Post button)."""
+    return PREVIEW_FIELD in form
+
+
+def preview(request: web.Request, body: str) -> Rendered:
+    return render(body, get_context(request).urls.base)
+
+
+# --------------------------------------------------------------------------------------------------
+# An image attached to the post
+
+
+IMAGE, ALT, PENDING, REMOVE = "image", "image_alt", "image_pending", "image_remove"
+ALT_MISSING = "describe the image for people who cannot see it (its alt text)"
+
+
+@dataclass
+class ImageChoice:
+    """The image a composer form carries: a new upload (stored at once, cleaned of EXIF) or one kept from
+    the previous round (``image_pending``: a preview or an error), so it is never chosen twice."""
+
+    attachment: LocalAttachment | None = None
+    values: dict[str, str] = field(default_factory=dict)  # image_pending, image_alt, image_url
+    errors: dict[str, str] = field(default_factory=dict)
+
+    def attachments(self) -> tuple[LocalAttachment, ...]:
+        return (self.attachment,) if self.attachment is not None else ()
+
+
+def read_image(request: web.Request, form: FormData, *, posting: bool) -> ImageChoice:
+    """The image of ``form``. ``posting``: the Post button, so a missing alt text is an error."""
+    ctx = get_context(request)
+    alt = forms.text(form, ALT).strip()[:post_images.MAX_ALT]
+    choice = ImageChoice(values={ALT: alt})
+    name = forms.text(form, PENDING)
+    if not media.valid_name(name) or forms.checkbox(form, REMOVE):
+        name = ""
+    upload = forms.upload(form, IMAGE, limit=ctx.upload_max_bytes)
+    if upload is not None:
+        try:
+            name = post_images.store_post_image(ctx.media_dir, upload.data, ctx.upload_max_bytes)
+        except InvalidInput as exc:
+            choice.errors[IMAGE] = exc.message
+    if name:
+        choice.attachment = post_images.attachment(ctx.media_dir, ctx.urls, name, alt)
+    if choice.attachment is not None:
+        choice.values.update({PENDING: name, "image_url": f"/media/{name}"})
+        if posting and not alt:
+            choice.errors[ALT] = ALT_MISSING
+    return choice
+
+
+def upload_hint(request: web.Request) -> str:
+    limit = get_context(request).upload_max_bytes
+    size = f"{limit / (1024 * 1024):.0f} MiB" if limit >= 1024 * 1024 else f"{limit // 1024} KiB"
+    return f"PNG, JPEG, GIF or WebP, up to {size}. Location and camera data (EXIF) are removed."
+
+
+async def tell_dropped(request: web.Request, body: str) -> None:
+    """After posting without a preview: what the sanitiser removed, as notices on the next page."""
+    for note in preview(request, body).dropped:
+        await sessions.notify(request, note)

@@ -1,0 +1,36 @@
+"""``POST /preview``: a composer's text rendered as it would be posted, for the live preview of
+``/static/composer.js`` (web/composer.py). JSON in (``{"body": "..."}``), JSON out
+(``{"html": "...", "notes": ["what the sanitiser removed", ...]}``); logged-in members only, and, being
+JSON with a session cookie, same-origin only (web/csrf.py)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from actors.errors import InvalidInput
+from content.rules import MAX_BODY
+from federation.json_input import JSONRejected, parse_json_object
+from web import composer, sessions
+
+routes = web.RouteTableDef()
+_MAX_BYTES = MAX_BODY * 4 + 1024  # UTF-8 of the longest body, in JSON
+
+
+@routes.post("/preview")
+async def preview(request: web.Request) -> web.Response:
+    if sessions.current_user(request) is None:
+        raise web.HTTPUnauthorized(text="log in first: previews are for members writing a post")
+    if request.content_type != "application/json":
+        raise web.HTTPUnsupportedMediaType(text="send the body as application/json")
+    raw = await request.content.read(_MAX_BYTES + 1)
+    if len(raw) > _MAX_BYTES:
+        raise web.HTTPRequestEntityTooLarge(max_size=_MAX_BYTES, actual_size=len(raw))
+    try:
+        document = parse_json_object(raw)
+    except JSONRejected as exc:
+        raise InvalidInput(f"the body: {exc.reason}") from None
+    body = document.get("body")
+    if not isinstance(body, str):
+        raise InvalidInput("send the text to preview as a string in \"body\"")
+    rendered = composer.preview(request, body[:MAX_BODY])
+    return web.json_response({"html": rendered.html, "notes": list(rendered.dropped)})
