@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 LEASE = timedelta(minutes=5)
 RETRY_AFTER = timedelta(minutes=1)
-BATCH_SECONDS = 0.05  # the longest a batch keeps the transaction (SQLite: the write lock) open
+BATCH_SECONDS = 0.1  # the longest a batch keeps the transaction (SQLite: the write lock) open
 _INBOUND = InboundActivity.__table__
 
 

@@ -4,9 +4,9 @@ The inbound worker runs a batch of activities in one transaction instead of thre
 commits, pool checkouts and session set-ups were most of the cost of a small activity. While a batch is
 open in a task, every session that task asks any :class:`Sessions` maker for (``sessions()`` or
 ``sessions.begin()``, whoever holds the maker: the handlers, ``RemoteActors``, the memo caches) is the
-batch's one session inside a fresh SAVEPOINT: ``begin()`` releases it when the block succeeds and rolls
-back to it when the block raises, as its own transaction would have committed or rolled back;
-``sessions()`` (a read, or work its caller did not commit) rolls back to it at the end. So code written
+batch's one session: ``begin()`` inside a fresh SAVEPOINT that it releases when the block succeeds and
+rolls back to when the block raises, as its own transaction would have committed or rolled back;
+``sessions()`` (reads) as it is. So code written
 for its own transactions runs unchanged, and a unit that fails is undone alone (:meth:`Batch.unit`).
 
 Other tasks (a task the batch started, a web request) get sessions of their own as usual: the batch is
@@ -48,7 +48,7 @@ class Sessions(async_sessionmaker[AsyncSession]):
     def __call__(self, **local_kw: Any) -> Any:
         batch = active()
         if batch is not None:
-            return batch.savepoint(commit=False)
+            return batch.reading()
         return super().__call__(**local_kw)
 
     def begin(self) -> Any:
@@ -102,6 +102,14 @@ class Batch:
                 yield session
         finally:
             self.session.expunge_all()
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncSession]:
+        """What ``sessions()`` gives inside the batch: its session, no savepoint. Outside a batch such a
+        session's uncommitted writes are discarded; the code batches run (the inbound pipeline) writes
+        only in ``sessions.begin()`` blocks, so its ``sessions()`` blocks only read, and a SAVEPOINT and
+        ROLLBACK TO around each read would be two statements for nothing."""
+        yield self.session
 
     @asynccontextmanager
     async def savepoint(self, *, commit: bool) -> AsyncIterator[AsyncSession]:
