@@ -105,7 +105,12 @@ class RemoteActors:
 
     async def _stored_actor(self, url: str) -> RemoteActor | None:
         async with self.sessions() as session:
-            return await session.scalar(select(RemoteActor).where(RemoteActor.uri == url))
+            actor = await session.scalar(select(RemoteActor).where(RemoteActor.uri == url))
+            if actor is not None:
+                # Detached at once, loaded: the copy in memory is shared by every caller, and must not
+                # be expired by a rollback of the session it came from (an inbound batch's, storage/batch.py).
+                session.expunge(actor)
+            return actor
 
     async def webfinger(self, handle: str) -> str:
         try:

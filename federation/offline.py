@@ -4,18 +4,19 @@ a request in that task (:class:`NetworkForbidden`) instead of sending it.
 The inbound worker runs a batch of activities in one database transaction (storage/batch.py). A request to
 a slow peer inside it would keep the transaction, and on SQLite the node's one write lock, open for as
 long as the peer takes; so within a batch any request raises, and the worker runs that activity again
-alone, outside the batch, where it may fetch what it needs. Only the task that forbade it is refused:
-tasks it starts (a backfill after a join) use the network as usual.
+alone, outside the batch, where it may fetch what it needs. Tasks started inside the block inherit the
+refusal (a context variable): the batch may be waiting for them (``asyncio.wait_for`` runs its work in a
+task of its own on Python 3.11), and work that fetches usually stores what it fetched next, which on
+SQLite would wait for the very lock the batch holds.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-_OWNER: contextvars.ContextVar[asyncio.Task[object] | None] = contextvars.ContextVar("madeopen_offline", default=None)
+_FORBIDDEN: contextvars.ContextVar[bool] = contextvars.ContextVar("madeopen_offline", default=False)
 
 
 class NetworkForbidden(Exception):
@@ -24,16 +25,15 @@ class NetworkForbidden(Exception):
 
 @contextmanager
 def forbidden() -> Iterator[None]:
-    """No request from the current task until the block ends."""
-    token = _OWNER.set(asyncio.current_task())
+    """No request from the current task (or a task it starts meanwhile) until the block ends."""
+    token = _FORBIDDEN.set(True)
     try:
         yield
     finally:
-        _OWNER.reset(token)
+        _FORBIDDEN.reset(token)
 
 
 def check(what: str) -> None:
     """Raise :class:`NetworkForbidden` when the current task may not use the network now."""
-    owner = _OWNER.get()
-    if owner is not None and owner is asyncio.current_task():
+    if _FORBIDDEN.get():
         raise NetworkForbidden(f"{what}: no network requests inside a batch")
