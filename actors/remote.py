@@ -79,6 +79,9 @@ class RemoteActors:
         self._key_fetches: SingleFlight[None] = SingleFlight()
         self._actor_fetches: SingleFlight[RemoteActor] = SingleFlight()
         self._keys: Memo[PublicKeyRecord] = Memo(changes.REMOTE_KEYS, memo.TTL_SECONDS, sessions)
+        # Stored actors by URL: the inbound pipeline resolves the sender of every activity. Any write to
+        # remote actors or keys, by any process of the node, drops them at once (storage/memo.py).
+        self._actors: Memo[RemoteActor] = Memo(changes.REMOTE_KEYS, memo.TTL_SECONDS, sessions)
 
     # -- resolving --------------------------------------------------------------------------------
 
@@ -87,8 +90,7 @@ class RemoteActors:
         url = ref if ref.startswith(("http://", "https://")) else await self.webfinger(ref)
         url = urldefrag(url).url
         self._refuse_local(url)
-        async with self.sessions() as session:
-            cached = await session.scalar(select(RemoteActor).where(RemoteActor.uri == url))
+        cached = None if refresh else await self._actors.get_or_load(url, lambda: self._stored_actor(url))
         if cached is None or refresh:
             return await self._fetch_once(url)
         if utcnow() - _aware(cached.fetched_at) < ACTOR_TTL:
@@ -100,6 +102,15 @@ class RemoteActors:
             # server briefly down; what it signed was verified with the key we hold.
             log.info("using the cached copy of %s: %s", url, exc.message)
             return cached
+
+    async def _stored_actor(self, url: str) -> RemoteActor | None:
+        async with self.sessions() as session:
+            actor = await session.scalar(select(RemoteActor).where(RemoteActor.uri == url))
+            if actor is not None:
+                # Detached at once, loaded: the copy in memory is shared by every caller, and must not
+                # be expired by a rollback of the session it came from (an inbound batch's, storage/batch.py).
+                session.expunge(actor)
+            return actor
 
     async def webfinger(self, handle: str) -> str:
         try:

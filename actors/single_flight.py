@@ -12,6 +12,8 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
 
+from federation import offline
+
 T = TypeVar("T")
 
 
@@ -31,6 +33,9 @@ class SingleFlight(Generic[T]):
         return key in self._running
 
     async def run(self, key: str, work: Callable[[], Awaitable[T]]) -> T:
+        # The work fetches: a task that may not wait on the network (federation.offline) must not start
+        # it or wait for it, lest its caller hold the database while another task needs it.
+        offline.check(f"fetching {key}")
         task = self._running.get(key)
         if task is None:
             task = asyncio.ensure_future(work())

@@ -21,10 +21,11 @@ from storage.models import Follow, Object, ObjectRecipient, RemoteActor
 MAX_RECIPIENTS = 500  # a post naming more is a broadcast; the first ones are enough to decide who reads it
 
 
-async def record_recipients(session: AsyncSession, obj: Object, uris: Iterable[str]) -> None:
-    """Keep the ids ``obj`` is addressed to (replacing what an older version named)."""
+async def record_recipients(session: AsyncSession, obj: Object, uris: Iterable[str], *, new: bool = False) -> None:
+    """Keep the ids ``obj`` is addressed to (replacing what an older version named; ``new``: there is none)."""
     await session.flush()  # obj needs its row id
-    await session.execute(delete(ObjectRecipient).where(ObjectRecipient.object_id == obj.id))
+    if not new:
+        await session.execute(delete(ObjectRecipient).where(ObjectRecipient.object_id == obj.id))
     rows = [{"object_id": obj.id, "uri": uri} for uri in list(dict.fromkeys(uris))[:MAX_RECIPIENTS]
             if uri and len(uri) <= 2048]
     if rows:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, delete, func, or_, select, update
+from sqlalchemy import and_, case, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from content.store import aware
@@ -56,15 +56,14 @@ async def add_reaction(
     """Record a vote; False when it was already there (idempotent). A Dislike replaces the same actor's
     Like and vice versa: Lemmy sends the new vote only, never an Undo of the old one."""
     assert kind in REACTION_KINDS
-    if activity_uri is not None:
-        seen = await session.scalar(select(Reaction.id).where(Reaction.activity_uri == activity_uri))
-        if seen is not None:
-            return False
-    rows = list(
-        await session.scalars(
-            select(Reaction).where(Reaction.actor_uri == actor_uri, Reaction.object_uri == object_uri)
-        )
-    )
+    # One query: this activity seen before (a re-sent copy), and this actor's votes on the post.
+    same_vote = and_(Reaction.actor_uri == actor_uri, Reaction.object_uri == object_uri)
+    found = list(await session.scalars(
+        select(Reaction).where(or_(same_vote, Reaction.activity_uri == activity_uri) if activity_uri else same_vote)
+    ))
+    if activity_uri is not None and any(row.activity_uri == activity_uri for row in found):
+        return False
+    rows = [row for row in found if row.actor_uri == actor_uri and row.object_uri == object_uri]
     if any(row.kind == kind for row in rows):
         return False
     for row in rows:  # the opposite vote

@@ -34,6 +34,7 @@ from aiohttp.abc import AbstractResolver
 from multidict import CIMultiDict
 from yarl import URL
 
+from federation import offline
 from federation.delivery_result import DeliveryOutcome, DeliveryResult, classify_delivery, parse_retry_after
 from federation.http_errors import (
     AddressNotAllowed,
@@ -277,6 +278,7 @@ class FederationClient:
         deadline: _Deadline,
     ) -> AsyncIterator[aiohttp.ClientResponse]:
         """Send one signed request without following redirects; aiohttp errors become FetchErrors."""
+        offline.check(f"{method} {url}")  # e.g. inside a batch of the inbound worker (federation.offline)
         if self.host_allowed is not None:
             netloc = (url.host or "").lower() + (f":{url.explicit_port}" if url.explicit_port else "")
             if not await self.host_allowed(netloc):

@@ -36,6 +36,7 @@ from sqlalchemy import select
 
 from actors.errors import DomainError
 from content.store import object_by_uri
+from federation import offline
 from federation.activities import object_id
 from federation.http_errors import FetchError
 from federation.objects import ObjectData, is_post
@@ -63,6 +64,8 @@ async def after_join(fed: Federation, group: RemoteActor) -> int:
         return await asyncio.wait_for(backfill(fed, group), timeout=TIMEOUT_S)
     except TimeoutError:
         log.info("backfill of %s: gave up after %.0f s", group.uri, TIMEOUT_S)
+    except offline.NetworkForbidden:
+        raise  # inside an inbound batch: the worker runs the Accept again alone, where it may fetch
     except Exception:  # a backfill is a courtesy: the Accept it follows must still count
         log.exception("backfill of %s failed", group.uri)
     return 0

@@ -3,8 +3,8 @@
 
 One pass (``run_once``, what tests step):
 
-1. claim due rows in one transaction (``storage.queue.claim``: a lease, and ``FOR UPDATE SKIP LOCKED`` on
-   PostgreSQL so several workers claim disjoint rows; candidates are picked first, then claimed by id). Due: pending, ``next_attempt_at`` passed, lease
+1. claim due rows in one transaction (candidates are picked first, then leased by id in one ``UPDATE …
+   RETURNING``, with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL so several workers claim disjoint rows). Due: pending, ``next_attempt_at`` passed, lease
    free, queued less than the give-up window ago, and the host not unavailable unless the row bypasses
    host health (Follow requests). At most ``4 x per_host_concurrency`` rows per host are taken at once,
    so one big or slow host cannot fill a batch and every claimed row starts well within its lease.
@@ -48,7 +48,6 @@ from inbox_outbox.backoff import RetryPolicy
 from inbox_outbox.delivery_outcome import Attempt, Decision, Job, decide, drop_blocked, log_outcome, record
 from inbox_outbox.federation import Federation
 from storage.models import Activity, Delivery, Host, LocalActor
-from storage.queue import claim
 
 __all__ = ["LEASE", "Attempt", "Decision", "DeliveryWorker", "Job", "decide", "serialise", "system_clock"]
 
@@ -67,6 +66,19 @@ SWEEP_EVERY = timedelta(minutes=10)
 # A crash loses at most this much bookkeeping, and those rows are simply sent again after the lease.
 RECORD_EVERY = 0.05
 _DELIVERIES = Delivery.__table__
+
+
+@dataclass(frozen=True)
+class _Row:
+    """The columns of a claimed delivery that sending reads."""
+
+    id: int
+    activity_id: int
+    signer_id: int
+    inbox: str
+    host: str
+    attempts: int
+    created_at: datetime
 
 
 def _utc(moment: datetime) -> datetime:
@@ -214,6 +226,8 @@ class DeliveryWorker:
 
     async def _claim(self, limit: int, *, busy: Sequence[str] = ()) -> Claimed:
         now = self.now()
+        lease_until = now + self.lease
+        c = _DELIVERIES.c
         async with self.fed.sessions.begin() as session:
             # Two steps, so PostgreSQL's plan does not hinge on fresh statistics (a fan-out inserts
             # thousands of rows at once): pick candidate ids without locks, then claim those by primary
@@ -221,28 +235,33 @@ class DeliveryWorker:
             ids = list(await session.scalars(self._candidates(now, busy, limit * 2)))
             if not ids:
                 return Claimed([], 0)
-            rows = await claim(
-                session,
-                Delivery,
-                Delivery.id.in_(ids),
-                *self._due(Delivery, now),
-                order_by=[Delivery.next_attempt_at, Delivery.id],
-                limit=limit,
-                lease=self.lease,
-                now=now,
+            # The claim is one statement: lease the rows still due and free, and read back only what
+            # sending needs (no ORM rows to load, track and flush; issue #13).
+            pick = (
+                select(c.id)
+                .where(c.id.in_(ids), *self._due(c, now), or_(c.lease_until.is_(None), c.lease_until < now))
+                .order_by(c.next_attempt_at, c.id)
+                .limit(limit)
             )
+            if session.bind.dialect.name == "postgresql":
+                pick = pick.with_for_update(skip_locked=True)  # several workers claim disjoint rows
+            rows = [
+                _Row(*row) for row in await session.execute(
+                    update(_DELIVERIES).where(c.id.in_(pick.scalar_subquery())).values(lease_until=lease_until)
+                    .returning(c.id, c.activity_id, c.signer_id, c.inbox, c.host, c.attempts, c.created_at)
+                )
+            ]
             if not rows:
                 return Claimed([], 0)
             blocked = await refused_hosts(session, {row.host for row in rows}, allowlist=self.fed.allowlist)
-            for row in rows:
-                if row.host in blocked:
-                    drop_blocked(row, now)
-            jobs = await self._prepare(session, [row for row in rows if row.host not in blocked])
+            for host in sorted({row.host for row in rows if row.host in blocked}):
+                await drop_blocked(session, [row.id for row in rows if row.host == host], host, now)
+            jobs = await self._prepare(session, [row for row in rows if row.host not in blocked], lease_until)
         for job in jobs:
             self._claimed_per_host[job.host] += 1
         return Claimed(jobs, len(rows))
 
-    async def _prepare(self, session: AsyncSession, rows: list[Delivery]) -> list[Job]:
+    async def _prepare(self, session: AsyncSession, rows: list[_Row], lease_until: datetime) -> list[Job]:
         """Each activity is loaded and serialised once, however many inboxes it goes to."""
         if not rows:
             return []
@@ -258,11 +277,14 @@ class DeliveryWorker:
         # A deleted account's private key is discarded once its Delete is out (actors.account_deletion);
         # anything still queued in its name cannot be signed, and must not stall the rest of the batch.
         signers = {actor.id: signer_for(actor, self.fed.urls) for actor in actors.unique() if actor.rsa_private_pem}
-        for row in rows:
-            if row.signer_id not in signers:
-                row.state, row.lease_until, row.finished_at = "dead", None, self.now()
-                row.last_error = "the signing account was deleted and its key discarded"
-        rows = [row for row in rows if row.signer_id in signers]
+        unsignable = [row.id for row in rows if row.signer_id not in signers]
+        if unsignable:
+            await session.execute(
+                update(_DELIVERIES).where(_DELIVERIES.c.id.in_(unsignable)).values(
+                    state="dead", lease_until=None, finished_at=self.now(),
+                    last_error="the signing account was deleted and its key discarded",
+                )
+            )
         return [
             Job(
                 id=row.id,
@@ -270,12 +292,13 @@ class DeliveryWorker:
                 host=row.host,
                 attempts=row.attempts,
                 created_at=_utc(row.created_at),
-                lease_until=row.lease_until,  # type: ignore[arg-type]  # set by claim()
+                lease_until=lease_until,
                 activity_uri=bodies[row.activity_id][0],
                 body=bodies[row.activity_id][1],
                 signer=signers[row.signer_id],
             )
             for row in rows
+            if row.signer_id in signers
         ]
 
     async def _sweep_expired(self) -> None:

@@ -94,12 +94,17 @@ async def record(session: AsyncSession, decisions: Sequence[tuple[Attempt, Decis
     await _record_health(session, [a for a, _ in decisions], now)
 
 
-def drop_blocked(row: Delivery, now: datetime) -> None:
-    # PROTOCOL.md "Domain policy": nothing is delivered to a blocked domain (nor, in allowlist mode, to
-    # a host not on the allowlist).
-    row.state, row.lease_until, row.finished_at = "dead", None, now
-    row.last_error = f"domain blocked: {hostname(row.host)}"
-    log.info("delivery: not sending #%d to %s: domain blocked", row.id, row.inbox)
+async def drop_blocked(session: AsyncSession, ids: list[int], host: str, now: datetime) -> None:
+    """The claimed rows ``ids`` go to ``host``, which is blocked: dead, never sent. PROTOCOL.md "Domain
+    policy": nothing is delivered to a blocked domain (nor, in allowlist mode, to a host not on the
+    allowlist)."""
+    await session.execute(
+        update(_DELIVERIES).where(_DELIVERIES.c.id.in_(ids)).values(
+            state="dead", lease_until=None, finished_at=now, last_error=f"domain blocked: {hostname(host)}"
+        )
+    )
+    for row_id in ids:
+        log.info("delivery: not sending #%d to %s: domain blocked", row_id, host)
 
 
 async def _store_decisions(session: AsyncSession, decisions: Iterable[tuple[Attempt, Decision]]) -> None:

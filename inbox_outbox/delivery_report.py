@@ -6,9 +6,6 @@ import io
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from rich import box
-from rich.console import Console
-from rich.table import Table
 from sqlalchemy import case, func, select
 
 from storage.engine import SessionMaker
@@ -105,6 +102,11 @@ def render_table(states: list[HostState], *, width: int = 140, ascii_only: bool 
 
     ``ascii_only`` draws the borders with ASCII, for terminals that cannot show box characters.
     """
+    # Imported here: only the CLI's report draws tables; a server process never needs Rich (issue #13, RSS).
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
     if not states:
         return "no deliveries queued\n"
     table = Table(

@@ -3,26 +3,64 @@
 Each worker process is registered with a heartbeat (inbox_outbox/worker_registry.py) and its claims name
 it, so that when a worker is killed the activities it held are taken up again as soon as a worker sees it
 is gone (at once on the same host, e.g. after a restart), not when their 5-minute lease runs out.
+
+A claimed batch is processed in one database transaction (storage/batch.py; issue #13): each activity in
+a savepoint of its own, the hosts' signs of life once per host, and the rows marked done in the same
+transaction as what their handlers wrote, so a crash loses nothing and re-runs nothing that committed.
+An activity that fails unexpectedly, or needs the network (a fetch, first contact; federation.offline),
+is undone alone and run again by itself after the batch commits, as every activity was before: one
+failing activity neither blocks nor loses the others. A batch holds SQLite's write lock while it runs,
+so it commits after ``BATCH_SECONDS`` and the rest of the claim goes into the next one.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import update
+from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from federation import offline
 from inbox_outbox import pipeline, worker_registry
+from inbox_outbox.addressing import host_of
 from inbox_outbox.federation import Federation
 from inbox_outbox.handlers import Drop
+from inbox_outbox.hosts import mark_host_alive
+from storage.batch import Batch, Sessions
 from storage.models import InboundActivity, utcnow
-from storage.queue import claim
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 LEASE = timedelta(minutes=5)
 RETRY_AFTER = timedelta(minutes=1)
+BATCH_SECONDS = 0.1  # the longest a batch keeps the transaction (SQLite: the write lock) open
+_INBOUND = InboundActivity.__table__
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """The columns of a claimed row that processing reads (not the ORM row: no identity map to fill)."""
+
+    id: int
+    activity_id: str | None
+    actor_uri: str
+    recipient: str | None
+    body: str
+    attempts: int
+
+
+@dataclass(frozen=True)
+class Outcome:
+    state: str  # done | failed | pending (a retry)
+    error: str | None = None
+    retry: bool = False
+
+
+DONE = Outcome("done")
 
 
 class InboundWorker:
@@ -34,43 +72,84 @@ class InboundWorker:
         self.identity = identity or worker_registry.WorkerIdentity()
         self._registered = False
 
-    async def _claim(self) -> list[InboundActivity]:
+    async def _claim(self) -> list[Claimed]:
+        """Lease up to ``batch`` pending rows in one statement (UPDATE … RETURNING; PostgreSQL skips rows
+        another worker is claiming)."""
+        now = utcnow()
         async with self.fed.sessions.begin() as session:
-            rows = await claim(
-                session,
-                InboundActivity,
-                InboundActivity.state == "pending",
-                order_by=[InboundActivity.id],
-                limit=self.batch,
-                lease=LEASE,
+            pick = (
+                select(_INBOUND.c.id)
+                .where(_INBOUND.c.state == "pending", or_(_INBOUND.c.lease_until.is_(None), _INBOUND.c.lease_until < now))
+                .order_by(_INBOUND.c.id)
+                .limit(self.batch)
             )
-            for row in rows:
-                row.attempts += 1
-                row.claimed_by = self.identity.id
-            return rows
+            if session.bind.dialect.name == "postgresql":
+                pick = pick.with_for_update(skip_locked=True)
+            claimed = await session.execute(
+                update(_INBOUND)
+                .where(_INBOUND.c.id.in_(pick.scalar_subquery()))
+                .values(lease_until=now + LEASE, attempts=_INBOUND.c.attempts + 1, claimed_by=self.identity.id)
+                .returning(_INBOUND.c.id, _INBOUND.c.activity_id, _INBOUND.c.actor_uri, _INBOUND.c.recipient,
+                           _INBOUND.c.body, _INBOUND.c.attempts)
+            )
+            return sorted((Claimed(*row) for row in claimed), key=lambda row: row.id)
 
-    async def _finish(self, row: InboundActivity, state: str, error: str | None, *, retry: bool = False) -> None:
-        values: dict[str, object] = {"state": state, "error": error, "lease_until": None, "claimed_by": None}
-        if retry:
-            values["lease_until"] = utcnow() + RETRY_AFTER * row.attempts
-        async with self.fed.sessions.begin() as session:
-            await session.execute(update(InboundActivity).where(InboundActivity.id == row.id).values(**values))
-
-    async def _run(self, row: InboundActivity) -> None:
+    async def _attempt(self, row: Claimed) -> Outcome:
+        """Process one activity; a Drop or Retry is its outcome, anything else is raised."""
         try:
             await pipeline.process(self.fed, row)
         except Drop as exc:
             log.warning("inbox: dropped %s from %s: %s", row.activity_id, row.actor_uri, exc)
-            await self._finish(row, "failed", str(exc))
+            return Outcome("failed", str(exc))
         except pipeline.Retry as exc:
             final = row.attempts >= MAX_ATTEMPTS
             log.warning("inbox: %s %s: %s", "giving up on" if final else "will retry", row.activity_id, exc)
-            await self._finish(row, "failed" if final else "pending", str(exc), retry=not final)
+            return Outcome("failed" if final else "pending", str(exc), retry=not final)
+        return DONE
+
+    async def _run_alone(self, row: Claimed) -> None:
+        """One activity in transactions of its own (it may fetch what it needs)."""
+        try:
+            await mark_host_alive(self.fed.sessions, host_of(row.actor_uri))  # a verified signed activity: the host lives
+            outcome = await self._attempt(row)
         except Exception as exc:  # a bug must not wedge the queue: record it and move on
             log.exception("inbox: error processing %s", row.activity_id)
-            await self._finish(row, "failed", f"internal error: {exc!r}")
-        else:
-            await self._finish(row, "done", None)
+            outcome = Outcome("failed", f"internal error: {exc!r}")
+        async with self.fed.sessions.begin() as session:
+            await _record(session, [(row, outcome)])
+
+    async def _run_batch(self, rows: list[Claimed]) -> tuple[list[Claimed], list[Claimed]]:
+        """Run rows in one transaction until ``BATCH_SECONDS`` pass; returns (rows to run alone, rows not
+        reached)."""
+        sessions = self.fed.sessions
+        assert isinstance(sessions, Sessions)
+        alone: list[Claimed] = []
+        finished: list[tuple[Claimed, Outcome]] = []
+        started = time.monotonic()
+        reached = 0
+        try:
+            async with Batch(sessions) as batch:
+                with offline.forbidden():
+                    for host in sorted({host_of(row.actor_uri) for row in rows}):
+                        async with batch.unit() as session:  # a verified signed activity: the host lives
+                            await mark_host_alive(session, host)
+                    for row in rows:
+                        if reached and time.monotonic() - started > BATCH_SECONDS:
+                            break
+                        reached += 1
+                        try:
+                            async with batch.unit():
+                                finished.append((row, await self._attempt(row)))
+                        except Exception as exc:  # undone; it runs alone after the batch
+                            if not isinstance(exc, offline.NetworkForbidden):
+                                log.info("inbox: %s failed in a batch (%r); running it alone", row.activity_id, exc)
+                            alone.append(row)
+                async with batch.unit() as session:
+                    await _record(session, finished)
+        except Exception:
+            log.exception("inbox: a batch of %d activities failed; running them one by one", reached)
+            return rows[:reached], rows[reached:]
+        return alone, rows[reached:]
 
     async def beat(self) -> int:
         """Register (first time) or refresh this worker's heartbeat, and take back what dead workers held."""
@@ -83,8 +162,14 @@ class InboundWorker:
         if not self._registered:
             await self.beat()  # claims name a registered worker, or another would release them
         rows = await self._claim()
-        for row in rows:
-            await self._run(row)
+        pending = rows
+        while pending:
+            if isinstance(self.fed.sessions, Sessions):
+                alone, pending = await self._run_batch(pending)
+            else:
+                alone, pending = pending, []
+            for row in alone:
+                await self._run_alone(row)
         return len(rows)
 
     async def _beat_forever(self, stop: asyncio.Event) -> None:
@@ -116,3 +201,18 @@ class InboundWorker:
                 await worker_registry.leave(self.fed.sessions, self.identity)
             except Exception:
                 log.exception("inbox: could not unregister the worker; others will see it is gone")
+
+
+async def _record(session: AsyncSession, outcomes: list[tuple[Claimed, Outcome]]) -> None:
+    """Mark processed rows: the done ones in one statement, the others (rare) one by one."""
+    released = {"lease_until": None, "claimed_by": None}
+    done = [row.id for row, outcome in outcomes if outcome is DONE]
+    if done:
+        await session.execute(update(_INBOUND).where(_INBOUND.c.id.in_(done)).values(state="done", error=None, **released))
+    for row, outcome in outcomes:
+        if outcome is DONE:
+            continue
+        values: dict[str, object] = {"state": outcome.state, "error": outcome.error, **released}
+        if outcome.retry:
+            values["lease_until"] = utcnow() + RETRY_AFTER * row.attempts
+        await session.execute(update(_INBOUND).where(_INBOUND.c.id == row.id).values(**values))

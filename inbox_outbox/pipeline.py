@@ -11,17 +11,14 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any
+from typing import Any, Protocol
 
 from actors.errors import DomainError
 from federation.activities import object_id
 from federation.remote_actor import origin
-from inbox_outbox.addressing import host_of
 from inbox_outbox.dereference import proven
 from inbox_outbox.federation import Federation
 from inbox_outbox.handlers import Drop, Incoming, dispatch
-from inbox_outbox.hosts import mark_host_alive
-from storage.models import InboundActivity
 
 log = logging.getLogger(__name__)
 
@@ -30,9 +27,22 @@ class Retry(Exception):
     """A passing failure (a peer did not answer): try the activity again later."""
 
 
-async def process(fed: Federation, row: InboundActivity) -> None:
-    """Run one queued activity to completion, or raise Drop (give up) or Retry (later)."""
-    await mark_host_alive(fed.sessions, host_of(row.actor_uri))  # a verified signed activity: the host lives
+class Queued(Protocol):
+    """What the pipeline reads of a queued row (inbox_outbox.inbound_worker.Claimed)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def actor_uri(self) -> str: ...
+    @property
+    def recipient(self) -> str | None: ...
+    @property
+    def body(self) -> str: ...
+
+
+async def process(fed: Federation, row: Queued) -> None:
+    """Run one queued activity to completion, or raise Drop (give up) or Retry (later). The worker marks
+    the sender's host alive (inbox_outbox.hosts.mark_host_alive), once per host and batch."""
     activity: dict[str, Any] = json.loads(row.body)
     kind = str(activity.get("type"))
     handler = dispatch(kind)

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import re
+import weakref
 from typing import Any
 
 from sqlalchemy import delete, insert, inspect, select, text
@@ -24,7 +25,9 @@ from actors.urls import Urls
 from federation.html import plain_text
 from federation.profile_fields import ProfileFields, parse_profile
 from people import geo, tags
+from storage import changes, memo
 from storage.engine import SessionMaker
+from storage.memo import Memo
 from storage.models import LocalActor, Object, Profile, ProfileTag, RemoteActor, SearchPending, utcnow
 
 PERSON_TYPES = frozenset({"Person"})
@@ -281,10 +284,24 @@ async def drain(session: AsyncSession, urls: Urls, limit: int = BATCH) -> int:
     return done
 
 
+# Per session maker: the queue was seen empty, and nothing that could fill it was written since (any process
+# of the node; storage/changes.py) nor for memo.TTL_SECONDS (another machine). Pages that show the finder's
+# matches (a group, a post's "people who could help") then call ``sync`` without a query.
+_seen_empty: weakref.WeakKeyDictionary[SessionMaker, Memo[bool]] = weakref.WeakKeyDictionary()
+
+
 async def sync(sessions: SessionMaker, urls: Urls, *, batches: int = 40) -> None:
-    """Apply what the triggers queued (searches call this first; cheap when nothing is queued)."""
+    """Apply what the triggers queued (searches call this first; free when nothing was queued since the
+    last look)."""
+    empty = _seen_empty.get(sessions)
+    if empty is None:
+        empty = _seen_empty[sessions] = Memo(changes.SEARCH_PENDING, memo.TTL_SECONDS, sessions)
+    if empty.get("queue"):
+        return
+    counter = empty.counter()  # before reading: a write while we look makes what we saw stale
     async with sessions() as session:
         if await session.scalar(select(SearchPending.ref_id).limit(1)) is None:
+            empty.put("queue", True, counter)
             return
     for _ in range(batches):
         async with sessions.begin() as session:

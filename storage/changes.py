@@ -34,12 +34,16 @@ NODEINFO = "nodeinfo"
 REMOTE_KEYS = "remote_keys"
 # Domain blocks and the allowlist (the inbox's domain policy).
 DOMAIN_POLICY = "domain_policy"
+# What queues rows for the people finder's index (search_pending itself, and the tables whose triggers fill
+# it: migration 0003).
+SEARCH_PENDING = "search_pending"
 _ACTOR_TABLES = ("local_actors", "accounts", "groups", "profiles", "profile_tags", "node_settings")
 _TOPICS: dict[str, tuple[str, ...]] = {
     ACTORS: _ACTOR_TABLES,
     NODEINFO: (*_ACTOR_TABLES, "objects"),
     REMOTE_KEYS: ("remote_keys", "remote_actors"),
     DOMAIN_POLICY: ("domain_blocks", "domain_allows"),
+    SEARCH_PENDING: ("search_pending", "objects", "local_actors", "groups", "accounts"),
 }
 _WRITES = ("INSERT", "UPDATE", "DELETE", "TRUNCATE", "WITH")  # WITH: a CTE may write (PostgreSQL)
 _PENDING = "madeopen_changed_topics"

@@ -10,6 +10,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from storage import changes
+from storage.batch import Sessions
 
 SessionMaker = async_sessionmaker[AsyncSession]
 
@@ -41,4 +42,5 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def session_factory(engine: AsyncEngine) -> SessionMaker:
-    return async_sessionmaker(engine, expire_on_commit=False)
+    # Batch-aware (storage/batch.py): inside an open batch, the batch's task gets the batch's session.
+    return Sessions(engine, expire_on_commit=False)

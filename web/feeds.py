@@ -14,7 +14,6 @@ from datetime import datetime, timezone
 from email.utils import format_datetime
 
 from aiohttp import web
-from feedgen.feed import FeedGenerator
 
 from content.feeds import Feed
 
@@ -25,6 +24,9 @@ _EMPTY_UPDATED = datetime(2000, 1, 1, tzinfo=timezone.utc)  # an empty feed's <u
 
 def document(feed: Feed, fmt: str, self_url: str) -> bytes:
     """The feed as ``fmt`` (``atom`` or ``rss``); ``self_url`` is where it is read (RFC 4287 4.2.7.2 rel=self)."""
+    # Imported at the first feed: feedgen brings lxml (~5 MB) into a process that may never serve one.
+    from feedgen.feed import FeedGenerator
+
     gen = FeedGenerator()
     gen.id(feed.id)
     gen.title(feed.title)

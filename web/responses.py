@@ -17,6 +17,9 @@ _TEMPLATES = jinja2.Environment(
     autoescape=jinja2.select_autoescape(default=True),
     trim_blocks=True,
     lstrip_blocks=True,
+    # Templates change with a deploy, which restarts the process: no stat of every template (and of each
+    # one it extends or imports) on every render to see whether it changed on disk (issue #13).
+    auto_reload=False,
 )
 
 

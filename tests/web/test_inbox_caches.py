@@ -22,7 +22,7 @@ from actors import blocks, local
 from madeopen.app import Services, build_services, build_web_app, prepare
 from madeopen.settings import Settings
 from storage import memo
-from storage.models import Account, utcnow
+from storage.models import Account, RemoteActor, utcnow
 from tests.support.peer import Peer, PeerActor
 from tests.support.peer_fixtures import bob, peer  # noqa: F401  (fixtures)
 from tests.web.test_inbox import post_signed, refusal_reason, stored_count
@@ -125,3 +125,19 @@ async def test_concurrent_posts_are_each_stored_once(
     responses = await asyncio.gather(*(post_signed(client, bob, "/inbox", a) for a in activities + activities[:5]))
     assert [r.status for r in responses] == [202] * 25
     assert await stored_count(services) == 21
+
+
+async def test_an_actor_changed_by_the_other_process_is_resolved_anew(
+    services: Services, second: tuple[Services, TestClient], peer: Peer, bob: PeerActor
+) -> None:
+    """Stored remote actors are kept in memory too (the inbound pipeline resolves every sender)."""
+    assert services.fed is not None
+    assert (await services.fed.remote.resolve(bob.id)).display_name == "Bob"  # fetched, stored, kept
+    assert (await services.fed.remote.resolve(bob.id)).display_name == "Bob"
+    assert peer.gets_of(bob) == 1
+    other, _ = second
+    async with other.sessions.begin() as session:  # e.g. an Update{Person} processed by the other process
+        await session.execute(update(RemoteActor).where(RemoteActor.uri == bob.id).values(display_name="Robert"))
+
+    assert (await services.fed.remote.resolve(bob.id)).display_name == "Robert"
+    assert peer.gets_of(bob) == 1  # read again from the database, not fetched

@@ -1,0 +1,124 @@
+"""One transaction for several units of work, each in its own SAVEPOINT (issue #13: inbox processing).
+
+The inbound worker runs a batch of activities in one transaction instead of three to six per activity:
+commits, pool checkouts and session set-ups were most of the cost of a small activity. While a batch is
+open in a task, every session that task asks any :class:`Sessions` maker for (``sessions()`` or
+``sessions.begin()``, whoever holds the maker: the handlers, ``RemoteActors``, the memo caches) is the
+batch's one session: ``begin()`` inside a fresh SAVEPOINT that it releases when the block succeeds and
+rolls back to when the block raises, as its own transaction would have committed or rolled back;
+``sessions()`` (reads) as it is. So code written
+for its own transactions runs unchanged, and a unit that fails is undone alone (:meth:`Batch.unit`).
+
+Other tasks (a task the batch started, a web request) get sessions of their own as usual: the batch is
+found through a context variable *and* its owning task. A batch must not wait on anything that needs the
+database lock it holds (SQLite has one writer), so its owner does no network I/O inside it
+(federation.offline: the worker re-runs such an activity alone, outside any batch).
+
+SQLite: the batch starts with ``BEGIN IMMEDIATE``. It takes the write lock at once rather than at the
+first write: a deferred transaction that read before another connection committed could not write at
+all (SQLITE_BUSY_SNAPSHOT), and an explicit BEGIN is also what makes pysqlite's SAVEPOINTs nest
+(SQLAlchemy's SQLite dialect notes: the driver otherwise begins only at the first INSERT/UPDATE/DELETE).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+_CURRENT: contextvars.ContextVar[Batch | None] = contextvars.ContextVar("madeopen_batch", default=None)
+
+
+def active() -> Batch | None:
+    """The batch the current task has open, if any (tasks it started do not share it)."""
+    batch = _CURRENT.get()
+    if batch is None or batch.task is not asyncio.current_task():
+        return None
+    return batch
+
+
+class Sessions(async_sessionmaker[AsyncSession]):
+    """``async_sessionmaker`` that hands out the open batch's session (in a savepoint) to the batch's task."""
+
+    def __call__(self, **local_kw: Any) -> Any:
+        batch = active()
+        if batch is not None:
+            return batch.reading()
+        return super().__call__(**local_kw)
+
+    def begin(self) -> Any:
+        batch = active()
+        if batch is not None:
+            return batch.savepoint(commit=True)
+        return super().begin()
+
+    def own_session(self) -> AsyncSession:
+        """A session of its own even inside a batch (the batch itself needs one)."""
+        return super().__call__()
+
+
+class Batch:
+    """``async with Batch(sessions) as batch``: one transaction, committed when the block ends without an
+    exception, rolled back otherwise. Units of work go in ``async with batch.unit()``."""
+
+    def __init__(self, sessions: Sessions) -> None:
+        self._sessions = sessions
+        self.session: AsyncSession = sessions.own_session()
+        self.task: asyncio.Task[Any] | None = None
+        self._token: contextvars.Token[Batch | None] | None = None
+
+    async def __aenter__(self) -> Batch:
+        await self.session.__aenter__()
+        if self.session.bind.dialect.name == "sqlite":
+            await self.session.execute(text("BEGIN IMMEDIATE"))
+        else:
+            await self.session.connection()  # begins the transaction
+        self.task = asyncio.current_task()
+        self._token = _CURRENT.set(self)
+        return self
+
+    async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        assert self._token is not None
+        _CURRENT.reset(self._token)
+        try:
+            if exc_type is None:
+                await self.session.commit()
+            else:
+                await self.session.rollback()
+        finally:
+            await self.session.close()
+
+    @asynccontextmanager
+    async def unit(self) -> AsyncIterator[AsyncSession]:
+        """One unit of work: undone alone when it raises; its objects are forgotten afterwards either way,
+        so the next unit reads fresh rows, as it would in a session of its own."""
+        try:
+            async with self.savepoint(commit=True) as session:
+                yield session
+        finally:
+            self.session.expunge_all()
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncSession]:
+        """What ``sessions()`` gives inside the batch: its session, no savepoint. Outside a batch such a
+        session's uncommitted writes are discarded; the code batches run (the inbound pipeline) writes
+        only in ``sessions.begin()`` blocks, so its ``sessions()`` blocks only read, and a SAVEPOINT and
+        ROLLBACK TO around each read would be two statements for nothing."""
+        yield self.session
+
+    @asynccontextmanager
+    async def savepoint(self, *, commit: bool) -> AsyncIterator[AsyncSession]:
+        nested = await self.session.begin_nested()
+        try:
+            yield self.session
+        except BaseException:
+            if nested.is_active:
+                await nested.rollback()
+            raise
+        if nested.is_active:
+            await (nested.commit() if commit else nested.rollback())
