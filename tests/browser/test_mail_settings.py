@@ -42,6 +42,6 @@ def test_choosing_mail_per_kind_and_unsubscribing(visitor: Visitor, other_visito
     other_visitor.goto(link)
     other_visitor.assert_accessible()
     other_visitor.submit("Unsubscribe from the daily digest")
-    assert "You are unsubscribed: no more mail about mentions and replies." in stranger.content()
+    assert "You are unsubscribed: no more mail about mentions and replies, badges you earned." in stranger.content()
     visitor.goto("/settings/notifications")
     assert page.get_by_role("group", name="Mentions and replies").get_by_label("Never").is_checked()

@@ -14,7 +14,9 @@ from sqlalchemy import select, update
 
 from actors import local, mail, mail_preferences
 from content.notification_mail import NotificationMailer
+from content.projects import NewProject
 from inbox_outbox.services import posts
+from inbox_outbox.services import projects as project_services
 from madeopen.app import Services
 from storage.models import Account, MailDigest, NodeSetting, Notification, Object
 from tests.inbox_outbox.content_support import group, join_local
@@ -117,6 +119,22 @@ async def test_a_reply_is_mailed_at_once_in_the_node_branding(services: Services
         assert len(mailbox.to("alice@example.org")) == 2
 
 
+async def test_a_project_invitation_is_mailed_at_once_and_can_be_turned_off(services: Services, cast: None) -> None:
+    assert services.fed is not None
+    await project_services.start_project(services.fed, "alice", NewProject(name="compost", title="Compost bins"))
+    with smtp_server() as (mailbox, port):
+        await project_services.invite(services.fed, "alice", "compost", "dave")
+        assert await _deliver(services, port) == 1
+        [message] = mailbox.to("dave@example.org")
+        assert _subject(message) == "alice invited you to join the project Compost bins — Garden Club"
+        assert "/groups/compost" in _parts(message)["text/plain"]
+        await _choose(services, "dave", invitations="never")
+        await project_services.start_project(services.fed, "alice", NewProject(name="seeds", title="Seed swap"))
+        await project_services.invite(services.fed, "alice", "seeds", "dave")
+        assert await _deliver(services, port) == 0
+        assert len(mailbox.to("dave@example.org")) == 1
+
+
 async def test_digests_tell_what_happened_top_threads_first_once_a_period(services: Services, cast: None) -> None:
     await _choose(services, "dave", mentions="daily", new_threads="daily")
     await _choose(services, "alice", mentions="never", new_threads="never", follows="never")
@@ -191,7 +209,7 @@ async def test_the_settings_form(ui: UI, services: Services, cast: None) -> None
     assert 'name="mentions" id="mentions" value="immediately" checked' in page
 
     good = {"mentions": "daily", "new_threads": "never", "status": "weekly", "answers": "immediately",
-            "follows": "never"}
+            "follows": "never", "invitations": "immediately", "docs": "weekly", "badges": "never"}
     response = await ui.post("/settings/notifications", {**good, "status": "hourly"}, form_page="/settings/notifications")
     assert response.status == 400
     page = await response.text()
