@@ -369,7 +369,7 @@ async def thread_page(session: AsyncSession, urls: Urls, obj: Object, viewer: st
         moderator = place is not None and place.is_moderator
         alive = not row.deleted
         if place is not None:
-            may_read, may_post = place.can_read and not place.is_banned, place.can_post
+            may_read, may_post = place.can_read and not place.is_banned, place.can_reply
         else:
             may_read = may_post = viewer is not None
         author = people[row.author_uri]

@@ -15,8 +15,8 @@ Requests carrying an HTTP Signature are server-to-server federation (the inboxes
 own checks: a page cannot add a ``Signature`` header to a cross-site request without a CORS preflight,
 which we never grant. A refused request is a 403 with a page (or JSON) that says what to do.
 
-Form bodies may be larger than the application's default body limit (which is the inbox limit): one
-image of at most 2 MiB plus the fields, so the request is cloned with ``FORM_MAX_BYTES`` before reading.
+Form bodies may be larger than the application's default body limit (which is the inbox limit): up to two
+images of at most 2 MiB plus the fields, so the request is cloned with ``FORM_MAX_BYTES`` before reading.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 FIELD = "csrf_token"
 _SESSION_KEY = "csrf"
 FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data", "text/plain"})
-FORM_MAX_BYTES = 3 * 1024 * 1024
+FORM_MAX_BYTES = 5 * 1024 * 1024  # two images (a group's avatar and banner) of 2 MiB and the fields
 _UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 REFUSED = (
     "This form could not be accepted: it has expired or did not come from this site. "

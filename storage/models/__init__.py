@@ -10,6 +10,7 @@ from storage.models.login import BrowserSession, LoginAttempt
 from storage.models.mail import MailMessage
 from storage.models.notifications import FeedToken, Notification
 from storage.models.profiles import Profile, ProfileTag, SearchPending
+from storage.models.reading import ThreadRead
 from storage.models.queues import Activity, Delivery, DomainAllow, DomainBlock, Host, InboundActivity, QueueWorker
 
 __all__ = [
@@ -18,5 +19,5 @@ __all__ = [
     "MailMessage", "Membership",
     "ModerationEntry", "NodeSetting", "Notification", "Object", "ObjectRecipient", "Profile", "ProfileTag",
     "QueueWorker", "Reaction", "RemoteActor", "RemoteKey", "SearchPending", "StatusChange", "ThreadFollower",
-    "utcnow",
+    "ThreadRead", "utcnow",
 ]

@@ -1,0 +1,37 @@
+"""group settings and reading: who starts threads, banner, description source; per-member read state
+
+Revision ID: 0016
+Revises: 0015
+Create Date: 2026-12-04 14:20:00
+"""
+
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = '0016'
+down_revision = '0015'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('groups') as batch:
+        batch.add_column(sa.Column('members_start_threads', sa.Boolean(), nullable=False, server_default=sa.false()))
+        batch.add_column(sa.Column('banner', sa.String(length=64), nullable=True))
+        batch.add_column(sa.Column('description_source', sa.Text(), nullable=True))
+    op.create_table(
+        'thread_reads',
+        sa.Column('actor_id', sa.Integer(), sa.ForeignKey('local_actors.id', ondelete='CASCADE'), nullable=False),
+        sa.Column('object_id', sa.Integer(), sa.ForeignKey('objects.id', ondelete='CASCADE'), nullable=False),
+        sa.Column('read_at', sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint('actor_id', 'object_id'),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table('thread_reads')
+    with op.batch_alter_table('groups') as batch:
+        batch.drop_column('description_source')
+        batch.drop_column('banner')
+        batch.drop_column('members_start_threads')
