@@ -204,7 +204,7 @@ async def test_context_document_and_tag_links(ui: UI, services: Services) -> Non
     assert redirect.status == 302 and redirect.headers["Location"] == "/people?tag=machine+learning"
     assert (await ui.client.get("/tags/%3Cb%3E", allow_redirects=False, headers={"Accept": JSON})).status == 400
     page = await ui.page("/people")
-    assert '<label for="skill">' in page and "<script" not in page
+    assert '<label for="skill">' in page and "<script>" not in page
 
 
 async def test_deeply_nested_json_is_a_400_and_changes_nothing(ui: UI, services: Services) -> None:

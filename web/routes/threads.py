@@ -15,7 +15,7 @@ from aiohttp import web
 from actors import group_pages
 from actors.errors import Forbidden, InvalidInput
 from actors.node_settings import InvalidFields
-from content import thread_board, thread_views
+from content import reading, thread_board, thread_views
 from content.kinds import DISCUSSION, THREAD_KINDS
 from content.rules import MAX_BODY, MAX_TITLE
 from content.store import thread_root
@@ -162,6 +162,10 @@ async def thread_page(request: web.Request, obj: Object, *, status: int = 200,
         view = await thread_views.thread_page(session, ctx.urls, obj, viewer_uri(request))
         root = await thread_root(session, obj)
         on_board = await thread_board.thread_board(session, ctx.urls, root, viewer_uri(request))
+    user = sessions.current_user(request)
+    if user is not None:  # the "unread" markers of the thread lists (content.reading)
+        async with ctx.sessions.begin() as session:
+            await reading.mark_read(session, user.id, root)
     helpers = await post_helpers(request, obj)
     return html_page(request, "thread.html", status=status, thread=view, focus=view.focus,
                      reply_form=reply_form or {}, helpers=helpers, uri=obj.uri, board=on_board,
