@@ -13,7 +13,7 @@ from web.context import CONTEXT_KEY, WebContext
 from web.errors import error_middleware
 from web.routes import account, actors, admin, discovery, groups, home, inbox, media, objects, people, setup, threads
 from web.routes import account_data, board, feed_settings, feeds, lookup, notifications, reports, timelines
-from web.routes import group_settings
+from web.routes import group_settings, tag_suggestions
 
 
 def create_app(context: WebContext) -> web.Application:
@@ -42,6 +42,7 @@ def create_app(context: WebContext) -> web.Application:
     app.add_routes(people.routes)
     app.add_routes(groups.routes)
     app.add_routes(group_settings.routes)
+    app.add_routes(tag_suggestions.routes)
     app.add_routes(threads.routes)
     app.add_routes(board.routes)
     app.add_routes(lookup.routes)

@@ -16,10 +16,10 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('groups') as batch:
-        batch.add_column(sa.Column('members_start_threads', sa.Boolean(), nullable=False, server_default=sa.false()))
-        batch.add_column(sa.Column('banner', sa.String(length=64), nullable=True))
-        batch.add_column(sa.Column('description_source', sa.Text(), nullable=True))
+    # Plain ADD COLUMNs (no batch copy on SQLite), so the search triggers on ``groups`` made by 0003 stay.
+    op.add_column('groups', sa.Column('members_start_threads', sa.Boolean(), nullable=False, server_default=sa.false()))
+    op.add_column('groups', sa.Column('banner', sa.String(length=64), nullable=True))
+    op.add_column('groups', sa.Column('description_source', sa.Text(), nullable=True))
     op.create_table(
         'thread_reads',
         sa.Column('actor_id', sa.Integer(), sa.ForeignKey('local_actors.id', ondelete='CASCADE'), nullable=False),
@@ -31,7 +31,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table('thread_reads')
-    with op.batch_alter_table('groups') as batch:
-        batch.drop_column('description_source')
-        batch.drop_column('banner')
-        batch.drop_column('members_start_threads')
+    op.drop_column('groups', 'description_source')
+    op.drop_column('groups', 'banner')
+    op.drop_column('groups', 'members_start_threads')
