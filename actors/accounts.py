@@ -342,13 +342,7 @@ async def update_profile(session: AsyncSession, actor_id: int, update: ProfileUp
             errors["avatar"] = exc.message
     if errors:
         raise InvalidFields(errors)
-    discard = []
-    if update.remove_avatar or update.avatar is not None:
-        if actor.avatar:
-            discard.append(actor.avatar)
-        actor.avatar = (
-            media.store_image(media_dir, update.avatar) if update.avatar and not update.remove_avatar else None
-        )
+    actor.avatar, discard = media.replace_image(media_dir, actor.avatar, update.avatar, update.remove_avatar)
     actor.display_name = display_name or actor.username
     actor.summary = bio
     return discard

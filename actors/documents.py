@@ -61,6 +61,10 @@ def actor_document(actor: LocalActor, urls: Urls) -> dict[str, object]:
     if actor.avatar:
         url = media.media_url(urls, actor.avatar)
         document["icon"] = {"type": "Image", "mediaType": media.media_type(actor.avatar), "url": url}
+    if group is not None and group.banner:
+        # The banner as Mastodon's header and Lemmy's community banner read it: the actor's ``image``.
+        url = media.media_url(urls, group.banner)
+        document["image"] = {"type": "Image", "mediaType": media.media_type(group.banner), "url": url}
     return document
 
 

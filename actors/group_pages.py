@@ -15,7 +15,7 @@ want); its rules as the Markdown the owner typed in ``Group.rules``, rendered an
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from actors import local
 from actors.errors import Conflict, InvalidInput, NotFound
 from actors.local import GROUP_KINDS, MAX_TITLE, MODERATOR_ROLES
+from actors.media import media_url
 from actors.node_settings import InvalidFields
 from actors.urls import Urls
 from actors.usernames import normalise_username
@@ -171,17 +172,28 @@ class Standing:
         return self.is_member and self.role == "owner"
 
     @property
+    def can_change_settings(self) -> bool:
+        """Owners and admins (inbox_outbox.services.group_settings)."""
+        return self.is_member and self.role in ("owner", "admin")
+
+    @property
     def can_read(self) -> bool:
         return not self.private or self.is_member
 
+    members_start_threads: bool = False
+
     @property
     def can_post(self) -> bool:
-        """actors.memberships.can_post, from the row already loaded."""
+        """May start a thread: actors.memberships.can_post, from the row already loaded."""
         if self.viewer is None or self.is_banned:
             return False
         if self.restricted:
             return self.is_moderator
-        return self.is_member if self.private else True
+        return self.is_member if self.private or self.members_start_threads else True
+
+    @property
+    def can_reply(self) -> bool:
+        return self.viewer is not None and not self.is_banned and (self.is_member or not self.private)
 
     @property
     def can_join(self) -> bool:
@@ -191,7 +203,8 @@ class Standing:
 async def standing(session: AsyncSession, urls: Urls, group: LocalActor, viewer: str | None) -> Standing:
     assert group.group is not None
     base = Standing(viewer=viewer, private=group.group.visibility == "private",
-                    restricted=group.group.posting_restricted_to_mods)
+                    restricted=group.group.posting_restricted_to_mods,
+                    members_start_threads=group.group.members_start_threads)
     if viewer is None:
         return base
     prefix = urls.base + "/users/"
@@ -206,7 +219,7 @@ async def standing(session: AsyncSession, urls: Urls, group: LocalActor, viewer:
     row = (await session.execute(query.where(Membership.group_id == group.id))).first()
     if row is None:
         return base
-    return Standing(viewer=viewer, private=base.private, restricted=base.restricted, state=row[0], role=row[1])
+    return replace(base, state=row[0], role=row[1])
 
 
 # --------------------------------------------------------------------------------------------------
@@ -319,6 +332,8 @@ class GroupAbout:
     members: int
     team: list[PersonRef] = field(default_factory=list)
     default_kind: str = "discussion"  # what the composer offers first (content.kinds)
+    banner: str | None = None  # the banner image's URL
+    members_start_threads: bool = False
 
 
 async def about(session: AsyncSession, urls: Urls, group: LocalActor, *, reader: Standing | None = None) -> GroupAbout:
@@ -340,6 +355,8 @@ async def about(session: AsyncSession, urls: Urls, group: LocalActor, *, reader:
         rules_html=render_markdown(group.group.rules or "", urls.base),
         members=counts.get(group.id, 0),
         default_kind=group.group.default_kind or "discussion",
+        banner=local_path(urls, media_url(urls, group.group.banner)) if group.group.banner else None,
+        members_start_threads=group.group.members_start_threads,
         team=[person for person in await team(session, urls, group)
               if reader is None or reader.can_read or person.role in MODERATOR_ROLES],
     )
@@ -394,6 +411,7 @@ async def create_group(session: AsyncSession, form: GroupForm, owner: str) -> Lo
         raise InvalidFields({"name": exc.message}) from None
     assert actor.group is not None
     actor.group.rules = rules
+    actor.group.description_source = description
     await session.flush()
     return actor
 

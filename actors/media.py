@@ -99,3 +99,12 @@ def discard(media_dir: Path, names: list[str]) -> None:
     for name in names:
         if valid_name(name):
             (media_dir / name).unlink(missing_ok=True)
+
+
+def replace_image(media_dir: Path, current: str | None, upload: Upload | None, remove: bool) -> tuple[str | None, list[str]]:
+    """An image field of a form after an edit (the upload already checked): the file name to keep and the
+    files to discard once the change is committed. Neither an upload nor ``remove``: unchanged."""
+    if not remove and upload is None:
+        return current, []
+    discard = [current] if current else []
+    return (store_image(media_dir, upload) if upload is not None and not remove else None), discard

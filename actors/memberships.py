@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.local import MODERATOR_ROLES
 from actors.urls import Urls
-from storage.models import LocalActor, Membership, RemoteActor
+from storage.models import Group, LocalActor, Membership, RemoteActor
 
 async def local_actor_by_uri(session: AsyncSession, urls: Urls, uri: str) -> LocalActor | None:
     """The local person/group an id of ours names (``/users/x``, ``/groups/x``), or None."""
@@ -44,19 +44,35 @@ async def is_banned(session: AsyncSession, urls: Urls, group: LocalActor, actor_
 async def is_moderator(session: AsyncSession, urls: Urls, group: LocalActor, actor_uri: str) -> bool:
     return await role_of(session, urls, group, actor_uri) in MODERATOR_ROLES
 
-async def can_post(session: AsyncSession, urls: Urls, group: LocalActor, actor_uri: str) -> bool:
-    """Banned: never. postingRestrictedToMods: moderators only. Private group: members only.
-    Public group: anyone not banned (a Mastodon user mentioning the group need not follow it first)."""
+async def can_post(
+    session: AsyncSession, urls: Urls, group: LocalActor, actor_uri: str, *, starting_thread: bool = True
+) -> bool:
+    """Banned: never. Private group: members only. Public group: anyone not banned (a Mastodon user
+    mentioning the group need not follow it first). Starting a thread may be narrower (group settings):
+    ``postingRestrictedToMods`` the team only (as Lemmy: replies stay open), ``members_start_threads``
+    members only."""
     assert group.group is not None
     membership = await find_membership(session, urls, group, actor_uri)
     if membership is not None and membership.state == "banned":
         return False
     role = membership.role if membership is not None and membership.state == "accepted" else None
-    if group.group.posting_restricted_to_mods:
+    return may_post(group.group, role, starting_thread=starting_thread)
+
+
+def may_post(group: Group, role: str | None, *, starting_thread: bool) -> bool:
+    """The rule of ``can_post`` for someone not banned with ``role`` (None: not a member)."""
+    if starting_thread and group.posting_restricted_to_mods:
         return role in MODERATOR_ROLES
-    if group.group.visibility == "private":
+    if group.visibility == "private" or (starting_thread and group.members_start_threads):
         return role is not None
     return True
+
+
+def thread_starters(group: Group) -> str:
+    """Who may start threads: ``team`` | ``members`` | ``everyone`` (the group settings' words)."""
+    if group.posting_restricted_to_mods:
+        return "team"
+    return "members" if group.members_start_threads or group.visibility == "private" else "everyone"
 
 async def can_read(session: AsyncSession, urls: Urls, group: LocalActor, actor_uri: str | None) -> bool:
     """Private groups' content is for accepted members; public groups' for everyone."""

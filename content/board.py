@@ -28,6 +28,7 @@ from sqlalchemy.orm import defer
 from actors.errors import InvalidInput
 from actors.group_pages import MAX_PAGE, MAX_QUERY_WORDS, team_roles
 from actors.urls import Urls
+from content import paging
 from content.kinds import BOARD_KINDS, IDEA_STATUSES, KIND_LABELS, QUESTION_STATUSES, STATUS_LABELS, STATUSES
 from content.thread_views import ThreadItem, items_of
 from people import fts, index
@@ -104,13 +105,7 @@ class Board:
     @property
     def page_numbers(self) -> list[int | None]:
         """Page links to show: the first, the last, and two either side of this one (None: a gap)."""
-        shown: list[int | None] = []
-        for number in range(1, self.pages + 1):
-            if number in (1, self.pages) or abs(number - self.query.page) <= 2:
-                shown.append(number)
-            elif shown and shown[-1] is not None:
-                shown.append(None)
-        return shown
+        return paging.page_numbers(self.query.page, self.pages)
 
     def as_json(self) -> dict[str, Any]:
         """What ``GET /api/groups/<name>/board`` answers (same query string as the page)."""
@@ -224,6 +219,6 @@ async def board(session: AsyncSession, urls: Urls, where: Where, query: BoardQue
         if status and query.kind in (None, kind):
             status_counts[status] = status_counts.get(status, 0) + n
     total = await _total(session, where, query, counts)
-    pages = max(1, -(-total // BOARD_PAGE))
+    pages = paging.page_count(total, BOARD_PAGE)
     return Board(query=query, items=items, kind_counts=kind_counts, status_counts=status_counts, total=total,
                  pages=pages)

@@ -26,14 +26,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from actors.accounts import DELETED_NAME
 from actors.group_pages import ROLE_LABELS, TEAM_ROLES, Standing, local_path, standing, team_roles
 from actors.urls import Urls
-from content import acceptance
+from content import acceptance, paging, reading, reply_counts
 from content.audience import readable_by
 from content.kinds import KIND_LABELS, STATUS_LABELS
 from content.store import aware, group_of, thread_root
 from content.titles import title_of
 from content.post_extras import ShownAttachment, attachments_of
 from federation.html import sanitize_html
-from storage.models import Account, Featured, LocalActor, Object, Reaction, RemoteActor
+from storage.models import Account, Featured, LocalActor, Membership, Object, Reaction, RemoteActor
 
 THREADS_PAGE = 30
 # Pages never need a post's stored AS2 document: decoding that JSON was a quarter of a thread page's time.
@@ -69,6 +69,17 @@ class Author:
     @property
     def badge(self) -> str | None:
         return ROLE_LABELS.get(self.role or "") if self.role in TEAM_ROLES else None
+
+    @property
+    def avatar(self) -> str | None:
+        """Our people's avatar address (their picture, or a generated initial); None for people of other
+        servers, whose pictures the page's Content-Security-Policy does not load: the page shows their
+        initial instead."""
+        return f"{self.url}/avatar" if self.server is None and self.url.startswith("/users/") else None
+
+    @property
+    def initial(self) -> str:
+        return (self.name[:1] or "?").upper()
 
 
 async def authors(session: AsyncSession, urls: Urls, uris: set[str], roles: dict[str, str] | None = None) -> dict[str, Author]:
@@ -128,6 +139,11 @@ class ThreadItem:
     acceptance: str | None = None  # content.acceptance: pending | refused shown to the author only
     kind: str | None = None  # idea | concern | question (None: a discussion)
     status: str | None = None
+    last_reply_by: Author | None = None
+    last_reply: str = ""
+    last_reply_iso: str = ""
+    new: bool = False  # content.reading: never opened by the reader, started after they joined
+    unread: int = 0  # replies since the reader last opened it
 
     @property
     def kind_label(self) -> str:
@@ -145,38 +161,64 @@ class ThreadList:
     pinned: list[ThreadItem]
     threads: list[ThreadItem]
     has_next: bool
+    total: int = 0  # threads on every page (not the pinned ones)
+    pages: int = 1
+
+    @property
+    def page_numbers(self) -> list[int | None]:
+        return paging.page_numbers(self.page, self.pages)
+
+
+@dataclass(frozen=True)
+class Reader:
+    """A logged-in person reading a list of threads (content.reading): their ``LocalActor`` row, their actor
+    id, and when they joined the group (None: not a member)."""
+
+    actor_id: int
+    uri: str
+    joined: datetime | None = None
+
+
+async def reader_in(session: AsyncSession, group: LocalActor, actor_id: int, uri: str) -> Reader:
+    joined = await session.scalar(select(Membership.created_at).where(
+        Membership.group_id == group.id, Membership.local_actor_id == actor_id, Membership.state == "accepted"))
+    return Reader(actor_id=actor_id, uri=uri, joined=joined)
 
 
 async def items_of(
-    session: AsyncSession, urls: Urls, rows: list[Object], pinned: set[str], roles: dict[str, str]
+    session: AsyncSession, urls: Urls, rows: list[Object], pinned: set[str], roles: dict[str, str],
+    reader: Reader | None = None,
 ) -> list[ThreadItem]:
     if not rows:
         return []
-    counts = dict(
-        (await session.execute(
-            select(Object.context_uri, func.count())
-            .where(Object.context_uri.in_([row.uri for row in rows]), Object.uri != Object.context_uri,
-                   Object.deleted.is_(False), acceptance.counted())
-            .group_by(Object.context_uri)
-        )).all()
-    )
-    people = await authors(session, urls, {row.author_uri for row in rows}, roles)
+    uris = [row.uri for row in rows]
+    counts = await reply_counts.in_threads(session, uris)
+    latest = await reading.last_replies(session, uris)
+    states = (await reading.read_states(session, reader.actor_id, reader.uri, rows, reader.joined)
+              if reader is not None else {})
+    people = await authors(session, urls, {row.author_uri for row in rows} |
+                           {reply.author_uri for reply in latest.values()}, roles)
     items = []
     for row in rows:
         published, published_iso = shown_time(row.published)
         last, last_iso = shown_time(row.last_activity_at or row.published)
+        reply = latest.get(row.uri)
+        replied, replied_iso = shown_time(reply.published) if reply is not None else ("", "")
+        state = states.get(row.uri, reading.ReadState())
         items.append(ThreadItem(
             id=row.id, path=post_path(urls, row), title=title_of(row), author=people[row.author_uri],
             published=published, published_iso=published_iso, last_activity=last, last_activity_iso=last_iso,
             comments=counts.get(row.uri, 0), likes=row.like_count, dislikes=row.dislike_count,
             pinned=row.uri in pinned, locked=row.locked, acceptance=row.acceptance, kind=row.kind,
-            status=row.status,
+            status=row.status, last_reply_by=people[reply.author_uri] if reply is not None else None,
+            last_reply=replied, last_reply_iso=replied_iso, new=state.new, unread=state.unread,
         ))
     return items
 
 
 async def group_threads(
-    session: AsyncSession, urls: Urls, group: LocalActor, *, sort: str = "new", page: int = 1
+    session: AsyncSession, urls: Urls, group: LocalActor, *, sort: str = "new", page: int = 1,
+    reader: Reader | None = None,
 ) -> ThreadList:
     """The group's threads, pinned ones first (on the first page), then newest or most recently active."""
     if sort not in SORTS:
@@ -203,9 +245,10 @@ async def group_threads(
         query.order_by(*order).offset((page - 1) * THREADS_PAGE).limit(THREADS_PAGE + 1)
     ))
     has_next, rows = len(rows) > THREADS_PAGE, rows[:THREADS_PAGE]
-    items = await items_of(session, urls, pinned_rows + rows, set(pins), roles)
+    total = await session.scalar(query.with_only_columns(func.count()).order_by(None)) or 0
+    items = await items_of(session, urls, pinned_rows + rows, set(pins), roles, reader)
     return ThreadList(sort=sort, page=page, pinned=items[: len(pinned_rows)], threads=items[len(pinned_rows):],
-                      has_next=has_next)
+                      has_next=has_next, total=total, pages=paging.page_count(total, THREADS_PAGE))
 
 
 async def remote_group_threads(
@@ -269,7 +312,9 @@ class PostNode:
 
     @property
     def descendants(self) -> int:
-        return sum(1 + child.descendants for child in self.children)
+        """Live replies under this post (deleted ones keep their place in the tree but do not count:
+        content.reply_counts)."""
+        return sum((0 if child.deleted else 1) + child.descendants for child in self.children)
 
 
 @dataclass(frozen=True)
@@ -373,7 +418,7 @@ async def thread_page(session: AsyncSession, urls: Urls, obj: Object, viewer: st
         moderator = place is not None and place.is_moderator
         alive = not row.deleted
         if place is not None:
-            may_read, may_post = place.can_read and not place.is_banned, place.can_post
+            may_read, may_post = place.can_read and not place.is_banned, place.can_reply
         else:
             may_read = may_post = viewer is not None
         author = people[row.author_uri]

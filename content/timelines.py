@@ -28,7 +28,7 @@ from actors.accounts import DELETED_NAME
 from actors.errors import InvalidInput
 from actors.memberships import local_actor_by_uri
 from actors.urls import Urls
-from content import acceptance, thread_views
+from content import acceptance, reply_counts, thread_views
 from content.audience import addressed_to, readable_by
 from content.post_extras import ShownAttachment, attachments_of
 from content.titles import title_of
@@ -113,7 +113,9 @@ async def _page(session: AsyncSession, urls: Urls, condition: ColumnElement[bool
     ))
     names = _Names(session, urls)
     attached = await attachments_of(session, (row.id for row in rows[:PAGE_SIZE]))
-    items = [await _item(names, urls, row, tuple(attached.get(row.id, ()))) for row in rows[:PAGE_SIZE]]
+    counts = await reply_counts.of_posts(session, rows[:PAGE_SIZE])
+    items = [await _item(names, urls, row, counts.get(row.uri, 0), tuple(attached.get(row.id, ())))
+             for row in rows[:PAGE_SIZE]]
     return Timeline(items=items, next_before=rows[PAGE_SIZE - 1].id if len(rows) > PAGE_SIZE else None)
 
 
@@ -143,7 +145,8 @@ class _Names:
         return uri, uri, ""
 
 
-async def _item(names: _Names, urls: Urls, obj: Object, attachments: tuple[ShownAttachment, ...] = ()) -> TimelineItem:
+async def _item(names: _Names, urls: Urls, obj: Object, replies: int,
+                attachments: tuple[ShownAttachment, ...] = ()) -> TimelineItem:
     author_name, author_url, handle = await names.of(obj.author_uri)
     group_name = group_url = None
     if obj.group_id is not None:
@@ -167,7 +170,7 @@ async def _item(names: _Names, urls: Urls, obj: Object, attachments: tuple[Shown
         group_name=group_name,
         group_url=group_url,
         in_reply_to=obj.in_reply_to_uri,
-        reply_count=obj.reply_count,
+        reply_count=replies,
         like_count=obj.like_count,
         acceptance=obj.acceptance,
         attachments=attachments,

@@ -15,7 +15,7 @@ signed, ``@context`` included, so a peer reading it from the outbox can still ve
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from actors.errors import NotFound
 from actors.memberships import can_read, local_actor_by_uri
 from actors.urls import Urls
+from content import reply_counts
 from content.audience import may_read
 from content.store import group_of, object_by_uri
 from federation.activities import embedded
@@ -325,8 +326,9 @@ async def post_view(session: AsyncSession, urls: Urls, obj: Object) -> PostView:
     """The post and its first direct replies, for the HTML page (the caller checked visibility)."""
     view = await _view(session, urls, obj)
     condition = and_(Object.in_reply_to_uri == obj.uri, Object.deleted.is_(False), _same_audience(obj))
-    rows = await session.scalars(
+    rows = list(await session.scalars(
         select(Object).where(condition).order_by(Object.published, Object.id).limit(REPLIES_SHOWN)
-    )
-    shown = [await _view(session, urls, row) for row in rows]
-    return PostView(**{**view.__dict__, "replies": shown})
+    ))
+    counts = await reply_counts.of_posts(session, [obj, *rows])
+    shown = [replace(await _view(session, urls, row), reply_count=counts.get(row.uri, 0)) for row in rows]
+    return replace(view, replies=shown, reply_count=counts.get(obj.uri, 0))

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, exists, func, literal_column, or_, select
@@ -32,7 +32,7 @@ from actors import blocks, local
 from actors.errors import Forbidden, InvalidInput, NotFound
 from actors.memberships import can_read, local_actor_by_uri
 from actors.urls import Urls
-from people import fts, geo, index, tags
+from people import fts, gazetteer, geo, index, tags, word_forms
 from storage.models import Follow, LocalActor, Membership, Profile, ProfileTag, RemoteActor
 
 MAX_QUERY_TAGS = 10  # per kind
@@ -44,6 +44,8 @@ MAX_CANDIDATES = 50_000  # rows measured in Python for one distance search (the 
 COUNT_LIMIT = 1_000  # "more than 1,000 people": counting further is work nobody reads
 PERSON_TAG_KINDS = ("skill", "soft_skill", "interest")
 _POINT = re.compile(r"^\s*[-+]?[0-9.]+(?:[eE][-+]?\d+)?\s*,\s*[-+]?[0-9.]+(?:[eE][-+]?\d+)?\s*$")
+_WORDS = {"page": "The page number", "per_page": "The number of people per page"}  # errors say no parameter names
+_TAG_WORDS = {"skill": "skills", "soft_skill": "soft skills", "interest": "interests", "tag": "tags"}
 _QUERY_KINDS = {"skill": "skills", "soft_skill": "soft_skills", "interest": "interests", "tag": "tags"}
 
 
@@ -85,7 +87,7 @@ def _values(params: Mapping[str, Any], name: str) -> list[str]:
 
 def _whole(value: str, name: str, low: int, high: int) -> int:
     if not (value.isascii() and value.isdigit()) or not low <= int(value) <= high:
-        raise InvalidInput(f"{name} must be a whole number from {low} to {high}, got {value[:20]!r}")
+        raise InvalidInput(f"{_WORDS.get(name, name)} must be a whole number from {low} to {high}, not {value[:20]!r}")
     return int(value)
 
 
@@ -94,29 +96,29 @@ def parse_query(params: Mapping[str, Any]) -> PeopleQuery:
     lists: dict[str, tuple[str, ...]] = {}
     for param, attribute in _QUERY_KINDS.items():
         raw = [item for value in _values(params, param) for item in tags.split(value)]
-        lists[attribute] = tuple(tags.parse_list(raw, what=param, limit=MAX_QUERY_TAGS))
+        lists[attribute] = tuple(tags.parse_list(raw, what=_TAG_WORDS[param], limit=MAX_QUERY_TAGS))
     text = " ".join(" ".join(_values(params, "q")).split())
     if len(text) > MAX_TEXT:
-        raise InvalidInput(f"q is too long: at most {MAX_TEXT} characters")
+        raise InvalidInput(f"Words: too long, at most {MAX_TEXT} characters")
     if text and not index.query_words(text):
-        raise InvalidInput("q has no words to search for")
+        raise InvalidInput("Words: type at least one word or number to search for")
     group = " ".join(_values(params, "group")).strip()
     if len(group) > 300:
-        raise InvalidInput("group is too long")
+        raise InvalidInput("Group: too long; type the group's name or address")
     near_text = " ".join(_values(params, "near")).strip()
     near, near_place = None, ""
     if near_text:
         if _POINT.match(near_text):
             near = geo.parse_point(near_text)
         elif len(near_text) > 120:
-            raise InvalidInput("near is too long: give 'latitude,longitude' or a place name")
+            raise InvalidInput("Place: too long; type the name of a town or city")
         else:
             near_place = " ".join(near_text.split())
     radius_text = " ".join(_values(params, "radius_km")).strip()
     radius = geo.DEFAULT_RADIUS_KM
     if radius_text:
         if not near_text:
-            raise InvalidInput("radius_km needs near (a 'latitude,longitude' or a place name)")
+            raise InvalidInput("Within (km): say near which place, in the Place box")
         radius = geo.radius(radius_text)
     page_text = " ".join(_values(params, "page")).strip()
     per_page_text = " ".join(_values(params, "per_page") or _values(params, "limit")).strip()
@@ -306,7 +308,8 @@ def tag_criteria(query: PeopleQuery) -> ColumnElement[bool] | None:
 
 
 async def resolve_place(session: AsyncSession, name: str) -> tuple[float, float]:
-    """A place name -> the middle of the published coordinates of discoverable profiles that name it."""
+    """A place name -> the middle of the published coordinates of discoverable profiles that name it (a
+    neighbourhood people here use), else the town or city of that name in the gazetteer."""
     row = (
         await session.execute(
             select(func.avg(Profile.search_lat), func.avg(Profile.search_lon), func.count()).where(
@@ -317,9 +320,13 @@ async def resolve_place(session: AsyncSession, name: str) -> tuple[float, float]
             )
         )
     ).one()
-    if not row[2]:
-        raise InvalidInput(f"this node knows no place called {name!r}: give near as 'latitude,longitude'")
-    return float(row[0]), float(row[1])
+    if row[2]:
+        return float(row[0]), float(row[1])
+    place = await gazetteer.locate(name)  # a town or city anywhere (people.gazetteer)
+    if place is None:
+        raise InvalidInput(f"Place: we could not find a town or city called “{name}”; try the nearest town or "
+                           "city, or add the country, as in “Paris, France”")
+    return place.latitude, place.longitude
 
 
 def _box_condition(box: geo.Box) -> ColumnElement[bool]:
@@ -334,6 +341,14 @@ def _box_condition(box: geo.Box) -> ColumnElement[bool]:
 
 async def find_people(session: AsyncSession, urls: Urls, query: PeopleQuery, viewer: str | None) -> PeopleResults:
     """One page of people matching ``query`` for ``viewer`` (an actor id, or None for anonymous)."""
+    asked = query
+    query = replace(  # word forms and near spellings (people.word_forms)
+        query,
+        skills=await word_forms.widen(session, query.skills, ("skill",)),
+        soft_skills=await word_forms.widen(session, query.soft_skills, ("soft_skill",)),
+        interests=await word_forms.widen(session, query.interests, ("interest",)),
+        tags=await word_forms.widen(session, query.tags, PERSON_TAG_KINDS),
+    )
     conditions: list[ColumnElement[bool]] = [Profile.kind == "person", Profile.discoverable.is_(True)]
     silenced = await blocks.silenced_domains(session)
     if silenced:  # people of silenced (and blocked) servers are not offered here (actors.blocks)
@@ -392,7 +407,7 @@ async def find_people(session: AsyncSession, urls: Urls, query: PeopleQuery, vie
         total = min(counted, COUNT_LIMIT)
         hits = await load_hits(session, urls, ids, criteria=criteria)
         has_next = len(ids) == query.per_page and start + len(ids) < counted
-        return PeopleResults(query, hits, total, has_next, exact=counted <= COUNT_LIMIT)
+        return PeopleResults(asked, hits, total, has_next, exact=counted <= COUNT_LIMIT)
 
     rows = await session.execute(
         stmt.add_columns(score.label("score"), rank.label("rank"), Profile.search_lat, Profile.search_lon,
@@ -409,5 +424,5 @@ async def find_people(session: AsyncSession, urls: Urls, query: PeopleQuery, vie
     page = measured[start : start + query.per_page]
     distances = {item[4]: item[1] for item in page}
     hits = await load_hits(session, urls, [item[4] for item in page], distances=distances, criteria=criteria)
-    return PeopleResults(query, hits, min(len(measured), COUNT_LIMIT), start + len(page) < len(measured),
+    return PeopleResults(asked, hits, min(len(measured), COUNT_LIMIT), start + len(page) < len(measured),
                          exact=len(measured) <= COUNT_LIMIT)

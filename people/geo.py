@@ -66,14 +66,14 @@ def parse_point(text: str) -> tuple[float, float]:
     """``"52.52,13.40"`` (latitude, longitude) -> a validated pair."""
     parts = text.split(",")
     if len(parts) != 2:
-        raise InvalidInput(f"near must be 'latitude,longitude' (for example 52.52,13.40), got {text[:60]!r}")
+        raise InvalidInput(f"Place: type a town or city, or 'latitude,longitude' (for example 52.52,13.40), not {text[:60]!r}")
     return coordinates(parts[0], parts[1])
 
 
 def radius(value: object) -> float:
-    km = _number(value, "radius_km")
+    km = _number(value, "Within (km)")
     if not 0.0 < km <= MAX_RADIUS_KM:
-        raise InvalidInput(f"radius_km must be more than 0 and at most {MAX_RADIUS_KM:,.0f}, got {km:g}")
+        raise InvalidInput(f"Within (km) must be more than 0 and at most {MAX_RADIUS_KM:,.0f} km, not {km:g}")
     return km
 
 

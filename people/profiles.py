@@ -26,7 +26,7 @@ from actors.local import MODERATOR_ROLES
 from actors.memberships import role_of
 from actors.node_settings import InvalidFields
 from actors.urls import Urls
-from people import geo, index, tags
+from people import gazetteer, geo, index, tags
 from storage.models import LocalActor, Profile
 
 MAX_LINKS = index.MAX_LINKS
@@ -210,6 +210,8 @@ async def update_profile(session: AsyncSession, urls: Urls, actor_id: int, chang
                 values["latitude"], values["longitude"] = geo.coordinates(change.latitude, change.longitude)
             except InvalidInput as exc:
                 errors["latitude" if "latitude" in exc.message else "longitude"] = exc.message
+    if "location_name" in values and change.latitude is _UNSET and change.longitude is _UNSET and not errors:
+        await _place_from_name(session, urls, actor, values, errors)
     if change.location_precision is not None:
         try:
             values["location_precision"] = geo.check_precision(change.location_precision)
@@ -234,6 +236,26 @@ async def update_profile(session: AsyncSession, urls: Urls, actor_id: int, chang
         actor.discoverable = change.discoverable
     await index.refresh_local(session, urls, actor)
     return profile
+
+
+async def _place_from_name(
+    session: AsyncSession, urls: Urls, actor: LocalActor, values: dict[str, Any], errors: dict[str, str]
+) -> None:
+    """A place typed by name, without coordinates (the profile form): found in the offline gazetteer
+    (people.gazetteer). An unchanged name keeps its coordinates; an empty one clears them."""
+    name = values["location_name"]
+    if not name:
+        values["latitude"] = values["longitude"] = None
+        return
+    profile = await index.local_profile(session, urls, actor)
+    if profile.latitude is not None and (profile.location_name or "").casefold() == name.casefold():
+        return
+    place = await gazetteer.locate(name)
+    if place is None:
+        errors["location_name"] = (f"we could not find a town or city called “{name}”: try the nearest town or "
+                                   "city, or add the country, as in “Paris, France”")
+        return
+    values["latitude"], values["longitude"] = place.latitude, place.longitude
 
 
 # --------------------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from web.routes import account_data, account_mail, board, docs, feed_settings, f
 from web.routes import mail_settings
 from web.routes import recognition
 from web.routes import composer, microblog, tags
+from web.routes import group_settings, tag_suggestions
 
 
 def create_app(context: WebContext) -> web.Application:
@@ -44,6 +45,8 @@ def create_app(context: WebContext) -> web.Application:
     app.add_routes(objects.routes)
     app.add_routes(people.routes)
     app.add_routes(groups.routes)
+    app.add_routes(group_settings.routes)
+    app.add_routes(tag_suggestions.routes)
     app.add_routes(threads.routes)
     app.add_routes(board.routes)
     app.add_routes(docs.routes)

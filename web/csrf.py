@@ -18,7 +18,8 @@ which we never grant. A refused request is a 403 with a page (or JSON) that says
 Form bodies may be larger than the application's default body limit (which is the inbox limit): a
 urlencoded form is read with ``FORM_MAX_BYTES``; a multipart one (uploads) part by part, each file cut one
 byte past the node's upload limit, so a too-large image is refused next to its field with everything
-else kept (web/form_reader.py), never with a bare 413 page.
+else kept (web/form_reader.py), never with a bare 413 page. A urlencoded form holds at most two images'
+worth of fields (a group's avatar and banner go as multipart).
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 FIELD = "csrf_token"
 _SESSION_KEY = "csrf"
 FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data", "text/plain"})
-FORM_MAX_BYTES = 3 * 1024 * 1024
+FORM_MAX_BYTES = 5 * 1024 * 1024  # a group's settings: two images (avatar and banner) of 2 MiB and the fields
 DRAIN_MAX_BYTES = 256 * 1024 * 1024  # a multipart body past this is refused (413) instead of read to the end
 _UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 REFUSED = (

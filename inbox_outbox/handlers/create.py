@@ -220,7 +220,7 @@ async def _check_group_post(
 ) -> None:
     assert group.group is not None
     name = group.username
-    if not await can_post(session, urls, group, post.author):
+    if not await can_post(session, urls, group, post.author, starting_thread=parent is None):
         raise Refused(group, f"{post.author} may not post in {name} (banned, not a member, or posting restricted)")
     if parent is not None:
         if parent.deleted:

@@ -227,11 +227,15 @@ def _authored(
 # Writing
 
 
-async def _check_may_post(session: AsyncSession, urls: Urls, author: LocalActor, place: Place) -> None:
+async def _check_may_post(
+    session: AsyncSession, urls: Urls, author: LocalActor, place: Place, *, starting_thread: bool
+) -> None:
     if author.actor_type != "person":
         raise Forbidden("only people write posts")
-    if place.group is not None and not await can_post(session, urls, place.group, _uri(urls, author)):
-        raise Forbidden(f"{author.username} may not post in {place.group.username}")
+    if place.group is not None and not await can_post(session, urls, place.group, _uri(urls, author),
+                                                      starting_thread=starting_thread):
+        what = "start threads" if starting_thread else "post"
+        raise Forbidden(f"{author.username} may not {what} in {place.group.username}")
 
 
 async def _mention(session: AsyncSession, urls: Urls, actor_uri: str) -> Mention | None:
@@ -384,7 +388,7 @@ async def create_post(
     if kind != DISCUSSION and not in_group:
         raise InvalidInput("ideas, concerns and questions are started in a group")
     title, body = check_post_text(title, body, title_required=in_group)
-    await _check_may_post(session, urls, author, place)
+    await _check_may_post(session, urls, author, place, starting_thread=True)
     # FEP-1b12 threads are Pages with a name; profile posts are Notes (an Article when titled).
     object_type = "Page" if in_group else ("Article" if title else "Note")
     return await _store_post(session, urls, author, place, kind=object_type, title=title, body=body,
@@ -406,7 +410,7 @@ async def reply(
         raise InvalidInput("that post was deleted; it takes no replies")
     place = await _place_of(session, urls, parent)
     _, body = check_post_text("", body, title_required=False)
-    await _check_may_post(session, urls, author, place)
+    await _check_may_post(session, urls, author, place, starting_thread=False)
     if official_status is None and await thread_locked(session, parent):  # the team still answers
         raise Forbidden("this thread is locked: no new replies")
     return await _store_post(session, urls, author, place, kind="Note", title="", body=body, parent=parent,

@@ -17,6 +17,7 @@ from storage.models.profiles import Profile, ProfileTag, SearchPending
 from storage.models.recognition import (
     BadgeAward, Kudos, ReceivedBadge, RecognitionOptOut, RecognitionSettings, Redemption, Reward,
 )
+from storage.models.reading import ThreadRead
 from storage.models.queues import Activity, Delivery, DomainAllow, DomainBlock, Host, InboundActivity, QueueWorker
 
 __all__ = [
@@ -28,5 +29,5 @@ __all__ = [
     "Project", "ProjectInvite", "ProjectTask", "TaskAssignee", "TaskComment",
     "QueueWorker", "Reaction", "ReceivedBadge", "RecognitionOptOut", "RecognitionSettings", "Redemption",
     "Reward", "RemoteActor", "RemoteKey", "SearchPending", "StatusChange", "ThreadFollower",
-    "utcnow",
+    "ThreadRead", "utcnow",
 ]

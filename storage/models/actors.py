@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import JSON, Boolean, CheckConstraint, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
-from sqlalchemy import Index, func
-from sqlalchemy import false as sa_false
+from sqlalchemy import Index, false, func
+
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.models.base import Base, utcnow
@@ -45,7 +45,7 @@ class Account(Base):
     email: Mapped[str | None] = mapped_column(String(320), unique=True, nullable=True)
     pending_email: Mapped[str | None] = mapped_column(String(320), nullable=True)
     # A sign-up that cannot log in until its address is confirmed (flagged suspended meanwhile, as approval).
-    confirmation_pending: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    confirmation_pending: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     suspended: Mapped[bool] = mapped_column(Boolean, default=False)
     suspension_reason: Mapped[str] = mapped_column(Text, default="", server_default="")  # shown to the person
@@ -73,6 +73,12 @@ class Group(Base):
     rules: Mapped[str] = mapped_column(Text, default="", server_default="")  # Markdown; migration 0005
     # The kind the composer offers first (content.kinds.THREAD_KINDS); moderators choose. Migration 0007.
     default_kind: Mapped[str] = mapped_column(String(16), default="discussion", server_default="discussion")
+    # Group settings (migration 0016): only members start threads (the team always may; replies follow
+    # the group's visibility), the banner image (a media file name, AS2 ``image``), and the description
+    # as the owner typed it (``LocalActor.summary`` keeps the rendered HTML peers read).
+    members_start_threads: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    banner: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    description_source: Mapped[str | None] = mapped_column(Text, nullable=True)
 
     actor: Mapped[LocalActor] = relationship(back_populates="group")
 

@@ -1,4 +1,4 @@
-"""The people finder in a real browser: a member fills in skills and a place on the profile form, a
+"""The people finder in a real browser: a member fills in skills and a place (by name) on the profile form, a
 group's moderator says what the group is looking for, and the group page, a post and the finder show who
 could help. axe-core finds no serious or critical problem on the profile form, /people and /search.
 """
@@ -14,12 +14,13 @@ def _bea_describes_herself(bea: Visitor) -> None:
     page = bea.page
     bea.log_in("bea")
     bea.goto("/settings/profile")
+    assert page.get_by_label("Latitude").count() == 0  # a place is typed by name (issue #16)
     bea.fill({"Headline": "Joiner", "Professional skills": "Carpentry, Python", "Soft skills": "Teaching",
-              "Interests": "Urban gardening", "Place": "Berlin", "Latitude": "52.52", "Longitude": "1e9"})
+              "Interests": "Urban gardening", "Place": "Nowhereville"})
     bea.submit("Save profile")
-    assert "longitude" in page.locator("#longitude-error").inner_text()  # the mistake, next to its field
+    assert "could not find a town or city" in page.locator("#location_name-error").inner_text()  # next to its field
     assert page.get_by_label("Professional skills").input_value() == "Carpentry, Python"  # kept as typed
-    page.get_by_label("Longitude").fill("13.405")
+    page.get_by_label("Place", exact=True).fill("Berlin")
     page.get_by_label("Everyone sees the town or city", exact=False).check()
     bea.submit("Save profile")
     assert page.get_by_role("status").inner_text() == "Your profile has been saved."
@@ -61,7 +62,13 @@ def test_skills_on_the_profile_find_their_way_to_the_people_who_need_them(
     # The finder: by skill, with a place nearby; then full-text search.
     page.get_by_role("link", name="People", exact=True).click()
     page.wait_for_url("**/people")
-    visitor.fill({"Skills": "carpentry", "Place": "52.5,13.4", "Within (km)": "25"})
+    skills = page.get_by_label("Skills", exact=True)
+    skills.press_sequentially("carp")  # existing tags suggested as you type (datalist from /api/tags)
+    suggested = page.locator("#skill-suggestions option").first
+    suggested.wait_for(state="attached")
+    assert suggested.get_attribute("value") == "carpentry"
+    # "carpenter" finds her carpentry; a place typed by name (Potsdam, 27 km from Berlin) comes from the gazetteer.
+    visitor.fill({"Skills": "carpenter", "Place": "Potsdam", "Within (km)": "40"})
     visitor.submit("Find people")
     results = page.get_by_role("region", name="1 person")
     assert "bea@" in results.inner_text() and "Joiner" in results.inner_text()

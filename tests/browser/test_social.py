@@ -82,7 +82,7 @@ def test_join_a_group_on_another_node_read_it_at_home_and_hear_of_replies(
         ada.log_in("ada")
 
         # Lookup: a Lemmy-style handle of a group on the other node.
-        page.get_by_role("link", name="Lookup").click()
+        page.get_by_role("link", name="Find on other servers").click()
         ada.fill({"Handle or link": f"!makers@{other.domain}"})
         ada.submit("Look up")
         assert page.get_by_role("heading", name="Riverside Makers").is_visible()

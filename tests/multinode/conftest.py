@@ -13,8 +13,11 @@ from pathlib import Path
 import pytest
 
 from storage.models import Object
-from tests.support.cluster import RunningNode
+from tests.support.cluster import RunningNode, eventually
+from tests.support.peer import Peer, PeerActor
 from tests.support.databases import PostgresDatabases, SqliteTemplate, fresh_sqlite
+
+AS2 = "https://www.w3.org/ns/activitystreams"
 
 
 @dataclass
@@ -54,3 +57,18 @@ async def removed_on(node: RunningNode, uri: str) -> Object | None:
     """The node's copy of a post, once it is a tombstone."""
     obj = await node.post(uri)
     return obj if obj is not None and obj.deleted else None
+
+
+async def members_elsewhere(a: RunningNode, b: RunningNode, peer: Peer, group: str, *, person: str,
+                            peer_actor: str) -> PeerActor:
+    """``person`` on node B and ``peer_actor`` of a bare Lemmy-like peer join A's ``group``, both accepted."""
+    uri = a.group(group)
+    await b.create_person(person)
+    await b.join(person, a.handle(group))
+    await eventually(lambda: b.follow_state(person, uri), equals="accepted", what=f"{person} in {group}")
+    actor = peer.add_actor(peer_actor)
+    follow = {"@context": AS2, "id": f"{actor.id}#follow", "type": "Follow", "actor": actor.id, "object": uri}
+    status, text = await peer.deliver(actor, f"{a.base_url}/inbox", follow)
+    assert status == 202, text
+    await eventually(lambda: a.member_state(group, actor.id), equals="accepted", what=f"{peer_actor} in {group}")
+    return actor

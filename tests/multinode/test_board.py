@@ -14,7 +14,7 @@ from content import board
 from inbox_outbox.services import board as board_services
 from inbox_outbox.services import posts
 from storage.models import Membership, Notification, Object, StatusChange
-from tests.multinode.conftest import Databases, no_tracebacks
+from tests.multinode.conftest import Databases, members_elsewhere, no_tracebacks
 from tests.support.cluster import RunningNode, eventually, running_nodes
 from tests.support.peer import Peer
 
@@ -60,14 +60,7 @@ async def test_board_across_a_second_node_and_a_bare_peer(databases: Databases, 
         await a.create_group("shop", owner="olga")
         await _staff(a, "shop", "sam")
         shop = a.group("shop")
-        await b.create_person("bea")
-        await b.join("bea", a.handle("shop"))
-        await eventually(lambda: b.follow_state("bea", shop), equals="accepted", what="bea in the shop")
-        pat = peer.add_actor("pat")
-        follow = {"@context": AS2, "id": f"{pat.id}#follow", "type": "Follow", "actor": pat.id, "object": shop}
-        status, text = await peer.deliver(pat, f"{a.base_url}/inbox", follow)
-        assert status == 202, text
-        await eventually(lambda: a.member_state("shop", pat.id), equals="accepted", what="pat in the shop")
+        pat = await members_elsewhere(a, b, peer, "shop", person="bea", peer_actor="pat")
 
         # erin (A) posts an idea and a question; B shows them on its board of A's group.
         idea = await _thread(a, "erin", "Dark mode", "idea")

@@ -222,7 +222,10 @@ async def test_white_label_hides_powered_by_and_sets_the_favicon(ui: UI, second_
     # (``ui`` is the admin's own process, whose settings cache the save empties; another process's cache,
     # like ``second_ui``'s, may keep the old branding for a few seconds: it visits only after the save.)
     assert "Powered by Made Open" in await ui.page("/")
-    assert (await ui.get("/favicon.ico")).status == 404
+    default = await ui.get("/favicon.ico")  # Made Open's own until the admin uploads one
+    assert default.status == 302 and default.headers["Location"] == "/static/favicon.svg"
+    assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in await ui.page("/")
+    assert (await ui.get("/static/favicon.svg")).status == 200
     icon = png(16, 16, (10, 120, 60))
 
     # A favicon that is not an image is refused, and nothing changes.
@@ -254,6 +257,6 @@ async def test_white_label_hides_powered_by_and_sets_the_favicon(ui: UI, second_
                                                  "remove_favicon": "on"}, form_page="/admin/settings")
     assert response.status == 303
     page = await ui.page("/")
-    assert "Powered by Made Open" in page and 'rel="icon"' not in page
-    assert (await ui.get("/favicon.ico")).status == 404
+    assert "Powered by Made Open" in page and '<link rel="icon" href="/static/favicon.svg"' in page  # the default again
+    assert (await ui.get("/favicon.ico")).headers["Location"] == "/static/favicon.svg"
     assert not (services.settings.data_dir / "media" / saved.favicon).exists()

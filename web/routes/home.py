@@ -1,10 +1,10 @@
-"""The home page: the node's name and its public groups; and the branding stylesheet every page links."""
+"""The front page: what this node is, its latest activity and its groups; and the branding stylesheet every page links."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from actors import local
+from content import front_page, thread_views
 from web import branding, sessions
 from web.context import get_context
 from web.responses import html_page
@@ -14,19 +14,14 @@ routes = web.RouteTableDef()
 
 @routes.get("/")
 async def home(request: web.Request) -> web.Response:
+    """The node in a few words (the admin's description), the latest activity in its public groups and
+    the member's own, and those groups with their counts (content.front_page)."""
     ctx = get_context(request)
+    user = sessions.current_user(request)
+    reader = thread_views.Reader(actor_id=user.id, uri=user.profile_url) if user is not None else None
     async with ctx.sessions() as session:
-        groups = await local.public_groups(session)
-    values = [
-        {
-            "url": ctx.urls.group(g.username),
-            "name": g.display_name or g.username,
-            "handle": f"{g.username}@{ctx.urls.domain}",
-            "kind": g.group.kind if g.group else "",
-        }
-        for g in groups
-    ]
-    return html_page(request, "home.html", groups=values)
+        front = await front_page.front_page(session, ctx.urls, reader)
+    return html_page(request, "home.html", front=front)
 
 
 @routes.get(branding.PATH)

@@ -6,7 +6,7 @@ display name; a sign-up waiting for approval answers 404 like a name that is not
 account's shows a "?" (its anonymised posts may still show it).
 
 ``/favicon.ico``, which browsers and feed readers ask for without reading the page, leads to the favicon
-the admin uploaded (white label), or answers 404 when there is none."""
+the admin uploaded (white label), or to Made Open's own (``web/static/favicon.svg``) when there is none."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from web import sessions
 from web.context import get_context
 
 routes = web.RouteTableDef()
+DEFAULT_FAVICON = "/static/favicon.svg"
 _KINDS = {"users": "person", "groups": "group"}
 _HEADERS = {
     # Names are random and never reused: cache for a year. The bytes were checked to be an image;
@@ -41,7 +42,7 @@ async def media_file(request: web.Request) -> web.StreamResponse:
 async def favicon(request: web.Request) -> web.StreamResponse:
     name = (await sessions.settings_cache(request).get()).favicon
     if name is None or media.path_of(get_context(request).media_dir, name) is None:
-        raise web.HTTPNotFound(text="This node has no favicon.")
+        raise web.HTTPFound(DEFAULT_FAVICON, headers={"Cache-Control": "no-cache"})
     raise web.HTTPFound(f"/media/{name}", headers={"Cache-Control": "no-cache"})
 
 

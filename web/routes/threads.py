@@ -15,7 +15,7 @@ from aiohttp import web
 from actors import group_pages
 from actors.errors import Forbidden, InvalidInput
 from actors.node_settings import InvalidFields
-from content import project_views, thread_board, thread_views
+from content import project_views, reading, thread_board, thread_views
 from content.kinds import DISCUSSION, THREAD_KINDS
 from content.rules import MAX_BODY, MAX_TITLE
 from content.store import thread_root
@@ -181,6 +181,10 @@ async def thread_page(request: web.Request, obj: Object, *, status: int = 200,
         on_board = await thread_board.thread_board(session, ctx.urls, root, viewer_uri(request))
         project = await project_views.thread_project(session, ctx.urls, root.uri)  # issue #14: its project, if any
         boosted = await boosts.boosted(session, viewer_uri(request), _uris(view.focus)) if viewer_uri(request) else set()
+    user = sessions.current_user(request)
+    if user is not None:  # the "unread" markers of the thread lists (content.reading)
+        async with ctx.sessions.begin() as session:
+            await reading.mark_read(session, user.id, root)
     helpers = await post_helpers(request, obj)
     # A doc of another Made Open node's group (an Article with its revision): edits can be proposed.
     remote_doc = root.type == "Article" and not root.local and isinstance((root.document or {}).get("docRevision"), int)

@@ -1,0 +1,64 @@
+"""Word forms and near spellings in the people finder (issue #16): someone looking for a "carpenter" finds
+the people whose skill is "carpentry", "gardening" finds "urban gardening", "carpentery" finds
+"carpentry".
+
+A searched tag is widened to the existing tags (of the same kinds) it is related to: every word of the
+search has a close word in the tag. Words are compared by their Snowball (Porter 2) English stems
+(snowballstemmer): equal stems, or stems sharing a long beginning ("carpent" ~ "carpentri": the shorter
+stem whole, at least ``MIN_PREFIX`` letters), or a near spelling of a long word (difflib ratio at least
+``MIN_SIMILARITY``). The tag's own words may be more ("urban gardening" for "gardening"), not fewer.
+"""
+
+from __future__ import annotations
+
+import re
+from difflib import SequenceMatcher
+from functools import lru_cache
+
+import snowballstemmer
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import ProfileTag
+
+MIN_PREFIX = 5
+MIN_SIMILARITY = 0.84
+MAX_WIDENED = 20  # existing tags one searched tag may stand for
+MAX_CANDIDATES = 20_000  # distinct tags read to compare with
+_WORD = re.compile(r"\w+")
+_STEMMER = snowballstemmer.stemmer("english")
+
+
+@lru_cache(maxsize=8192)
+def stems(label: str) -> tuple[str, ...]:
+    return tuple(_STEMMER.stemWords(_WORD.findall(label.casefold())))
+
+
+def _close(a: str, b: str) -> bool:
+    if a == b:
+        return True
+    short, long = sorted((a, b), key=len)
+    if len(short) >= MIN_PREFIX and long.startswith(short):
+        return True
+    return len(short) >= MIN_PREFIX and SequenceMatcher(None, a, b).ratio() >= MIN_SIMILARITY
+
+
+def related(searched: str, tag: str) -> bool:
+    """Every word of ``searched`` has a close word in ``tag`` (module text)."""
+    wanted, have = stems(searched), stems(tag)
+    return bool(wanted) and all(any(_close(word, other) for other in have) for word in wanted)
+
+
+async def widen(session: AsyncSession, labels: tuple[str, ...], kinds: tuple[str, ...]) -> tuple[str, ...]:
+    """``labels`` and the existing tags of ``kinds`` related to them (each searched label first)."""
+    if not labels:
+        return labels
+    existing = list(await session.scalars(
+        select(ProfileTag.label).where(ProfileTag.kind.in_(kinds)).distinct().limit(MAX_CANDIDATES)
+    ))
+    widened: dict[str, None] = dict.fromkeys(labels)
+    for searched in labels:
+        found = [tag for tag in existing if tag.casefold() != searched.casefold() and related(searched, tag)]
+        widened.update(dict.fromkeys(sorted(found, key=len)[:MAX_WIDENED]))
+    return tuple(widened)
+
