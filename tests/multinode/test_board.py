@@ -63,10 +63,12 @@ async def test_board_across_a_second_node_and_a_bare_peer(databases: Databases, 
         pat = await members_elsewhere(a, b, peer, "shop", person="bea", peer_actor="pat")
 
         # erin (A) posts an idea and a question; B shows them on its board of A's group.
+        # Times go out to the second (as Mastodon's), so B orders posts of the same second by arrival: the
+        # question is posted once the idea is on B, as two posts a person writes one after the other.
         idea = await _thread(a, "erin", "Dark mode", "idea")
+        on_b = await eventually(lambda: _with(b, idea, kind="idea", status="open"), what="the idea on B")
         question = await _thread(a, "erin", "Where is the manual?", "question")
         await eventually(lambda: _with(b, question, kind="question", status="unsolved"), what="the question on B")
-        on_b = await eventually(lambda: _with(b, idea, kind="idea", status="open"), what="the idea on B")
         assert on_b.content == "<p>Please.</p>"  # "Status: Open" shown from the terms, not the text
         async with b.services.sessions() as session:
             view = await board.board(session, b.services.urls, board.Where(audience_uri=shop), board.BoardQuery(sort="new"))
