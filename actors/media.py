@@ -18,8 +18,10 @@ from actors.errors import InvalidInput
 from actors.urls import Urls
 
 MAX_IMAGE_BYTES = 2 * 1024 * 1024
-MEDIA_TYPES = {"png": "image/png", "jpg": "image/jpeg", "gif": "image/gif", "webp": "image/webp"}
-_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{22,40}\.(png|jpg|gif|webp)$")
+MEDIA_TYPES = {"png": "image/png", "jpg": "image/jpeg", "gif": "image/gif", "webp": "image/webp",
+               # files attached to posts (actors.post_files): served as downloads, never inline
+               "pdf": "application/pdf", "txt": "text/plain"}
+_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{22,40}\.(png|jpg|gif|webp|pdf|txt)$")
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,11 @@ def check_image(upload: Upload) -> str:
 
 def valid_name(name: str) -> bool:
     return bool(_NAME_RE.match(name))
+
+
+def is_image_name(name: str) -> bool:
+    """One of our names holding an image (not a file attached to a post)."""
+    return valid_name(name) and media_type(name).startswith("image/")
 
 
 def media_type(name: str) -> str:
