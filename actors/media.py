@@ -2,6 +2,7 @@
 
 Only PNG, JPEG, GIF and WebP are accepted, recognised by their magic bytes (never by the file name or
 the browser's Content-Type), at most ``MAX_IMAGE_BYTES``. SVG is refused on purpose: it can carry script.
+Files attached to posts (PDF, plain text) are checked by actors.post_files and share the directory.
 Files live flat in ``data_dir/media`` as ``<random>.<ext>``; the name is the only thing stored in the
 database and the only thing ``/media/<name>`` serves, so a name never reaches the file system unchecked.
 """
