@@ -2,6 +2,7 @@
 
 Only PNG, JPEG, GIF and WebP are accepted, recognised by their magic bytes (never by the file name or
 the browser's Content-Type), at most ``MAX_IMAGE_BYTES``. SVG is refused on purpose: it can carry script.
+Files attached to posts (PDF, plain text) are checked by actors.post_files and share the directory.
 Files live flat in ``data_dir/media`` as ``<random>.<ext>``; the name is the only thing stored in the
 database and the only thing ``/media/<name>`` serves, so a name never reaches the file system unchecked.
 """
@@ -18,8 +19,10 @@ from actors.errors import InvalidInput
 from actors.urls import Urls
 
 MAX_IMAGE_BYTES = 2 * 1024 * 1024
-MEDIA_TYPES = {"png": "image/png", "jpg": "image/jpeg", "gif": "image/gif", "webp": "image/webp"}
-_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{22,40}\.(png|jpg|gif|webp)$")
+MEDIA_TYPES = {"png": "image/png", "jpg": "image/jpeg", "gif": "image/gif", "webp": "image/webp",
+               # files attached to posts (actors.post_files): served as downloads, never inline
+               "pdf": "application/pdf", "txt": "text/plain"}
+_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{22,40}\.(png|jpg|gif|webp|pdf|txt)$")
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,11 @@ def check_image(upload: Upload) -> str:
 
 def valid_name(name: str) -> bool:
     return bool(_NAME_RE.match(name))
+
+
+def is_image_name(name: str) -> bool:
+    """One of our names holding an image (not a file attached to a post)."""
+    return valid_name(name) and media_type(name).startswith("image/")
 
 
 def media_type(name: str) -> str:

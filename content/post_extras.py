@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from actors.post_files import LABELS as FILE_LABELS, size_text
 from federation.html import plain_text
 from federation.object_fields import Attachment, Hashtag
 from federation.object_render import LocalAttachment
@@ -35,6 +36,16 @@ class ShownAttachment:
     width: int | None
     height: int | None
     local: bool
+    size: int | None = None  # bytes, known for our files
+
+    @property
+    def type_label(self) -> str:
+        """What kind of file, for the link: PDF, Text, or the received media type."""
+        return FILE_LABELS.get(self.media_type, self.media_type or "file")
+
+    @property
+    def size_label(self) -> str:
+        return size_text(self.size) if self.size is not None else ""
 
     @property
     def inline(self) -> bool:
@@ -63,7 +74,7 @@ async def set_local_attachments(session: AsyncSession, obj: Object, attachments:
     await session.execute(delete(PostAttachment).where(PostAttachment.object_id == obj.id))
     session.add_all(
         PostAttachment(object_id=obj.id, position=index, kind=a.type, url=a.url, media_type=a.media_type,
-                       name=a.name[:MAX_ALT], width=a.width, height=a.height, local=True)
+                       name=a.name[:MAX_ALT], width=a.width, height=a.height, size=a.size, local=True)
         for index, a in enumerate(attachments[:MAX_ATTACHMENTS])
     )
 
@@ -96,6 +107,6 @@ async def attachments_of(session: AsyncSession, object_ids: Iterable[int]) -> di
     for row in rows:
         found.setdefault(row.object_id, []).append(ShownAttachment(
             kind=row.kind, url=row.url, media_type=row.media_type or "", alt=row.name, width=row.width,
-            height=row.height, local=row.local,
+            height=row.height, local=row.local, size=row.size,
         ))
     return found

@@ -108,6 +108,7 @@ class LocalAttachment:
     name: str  # the alt text
     width: int | None = None
     height: int | None = None
+    size: int | None = None  # bytes; shown on our pages, not federated (AS2 has no term for it)
 
     @property
     def type(self) -> str:

@@ -27,6 +27,7 @@ class PostAttachment(Base):
     name: Mapped[str] = mapped_column(String(1500), default="")
     width: Mapped[int | None] = mapped_column(Integer, nullable=True)
     height: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    size: Mapped[int | None] = mapped_column(Integer, nullable=True)  # bytes, of a file we store
     local: Mapped[bool] = mapped_column(Boolean, default=False)
 
 

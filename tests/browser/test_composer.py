@@ -55,12 +55,17 @@ def test_a_thread_with_table_heading_and_image_previewed_then_posted(visitor: Vi
     # The image and its description, then the Preview button: the page comes back with all of it kept.
     page.get_by_label("Image file").set_input_files(str(_photo(tmp_path / "beds.jpg")))
     bea.fill({"Description of the image (alt text)": "Two raised beds with young leeks"})
+    rota = tmp_path / "rota.pdf"
+    rota.write_bytes(b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n")
+    page.get_by_label("File", exact=True).set_input_files(str(rota))
+    bea.fill({"Description of the file": "Sowing rota"})
     bea.submit("Preview")
     assert page.get_by_label("Text", exact=True).input_value() == POST
     assert page.get_by_label("Title").input_value() == "Spring beds"
     assert preview.get_by_role("img", name="Two raised beds with young leeks").is_visible()
     assert preview.get_by_role("cell", name="Beans").is_visible()
     assert "☑ dig the beds" in preview.inner_text()
+    assert page.get_by_role("link", name="Sowing rota").is_visible()  # the file is kept, with its description
     bea.screenshot("composer-preview")
     bea.assert_accessible()
     bea.fits_width()
@@ -77,6 +82,10 @@ def test_a_thread_with_table_heading_and_image_previewed_then_posted(visitor: Vi
     assert post.get_by_role("link", name="the group").get_attribute("href") == f"{node.base_url}/groups/garden"
     served = page.request.get(src).body()
     assert b"GPS" not in served and Image.open(io.BytesIO(served)).getexif() == {}
+    file_link = post.get_by_role("link", name="File: Sowing rota")
+    assert file_link.is_visible() and "(PDF, 1 KB)" in post.inner_text()
+    download = page.request.get(file_link.get_attribute("href") or "")
+    assert download.headers["content-disposition"].startswith("attachment;")
     bea.screenshot("composer-thread")
     bea.assert_accessible()
     bea.fits_width()

@@ -113,3 +113,21 @@ def test_a_microblog_note_with_image_and_hashtag_as_mastodon_reads_it() -> None:
     assert [(a.url, a.media_type, a.name) for a in parsed.attachments] == [
         (image.url, "image/png", "Two rows of leeks"), (pdf.url, "application/pdf", "Plan")]
     assert [(tag.name, tag.href) for tag in parsed.hashtags] == [("#leeks", "https://node.test/tags/leeks")]
+
+
+def test_a_file_is_a_document_without_our_size() -> None:
+    """Issue #16, files: a PDF or text file goes out as an AS2 ``Document`` with ``mediaType``, ``url`` and
+    ``name`` (its description), as Mastodon sends files; the byte size we keep for our pages has no AS2
+    term and stays home."""
+    from federation.object_render import LocalAttachment
+
+    text = LocalAttachment(url="https://node.test/media/abcdefghijklmnopqrstuvwx.txt", media_type="text/plain",
+                           name="Sowing notes", size=2048)
+    post = LocalPost(id="https://node.test/objects/n2", type="Note", author="https://node.test/users/alice",
+                     content="<p>Notes</p>", published=datetime(2024, 5, 1, 8, 0, tzinfo=timezone.utc), to=(PUBLIC,),
+                     attachments=(text,))
+    doc = render_object(post)
+    assert doc["attachment"] == [{"type": "Document", "mediaType": "text/plain", "url": text.url,
+                                  "name": "Sowing notes"}]
+    assert [(a.url, a.media_type, a.name) for a in parse_object(doc).attachments] == [
+        (text.url, "text/plain", "Sowing notes")]

@@ -1,8 +1,8 @@
 """Microblogging across servers (issue #16): alice on node A posts an update to her followers with a
-hashtag and an image; bea on node B (another Made Open, following her) sees it, with the tag indexed and
+hashtag, an image and a PDF; bea on node B (another Made Open, following her) sees it, with the tag indexed and
 the image linked, likes it and replies, and A counts both. A bare peer playing Mastodon (signed GETs
-only), also following alice, receives the Note signed by her, with its Hashtag tag and its Image
-attachment named by the alt text."""
+only), also following alice, receives the Note signed by her, with its Hashtag tag, its Image
+attachment named by the alt text and its Document attachment named by its description."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import aiohttp
 from PIL import Image
 from sqlalchemy import select
 
-from actors import post_images
+from actors import post_files, post_images
 from inbox_outbox.services import membership, threads
 from storage.models import Follow, Object, PostAttachment, PostHashtag
 from tests.multinode.conftest import Databases, no_tracebacks
@@ -59,8 +59,12 @@ async def test_a_microblog_post_across_a_second_node_and_a_mastodon_peer(databas
         name = post_images.store_post_image(media_dir, _png(), 1024 * 1024)
         image = post_images.attachment(media_dir, a.services.urls, name, "A red square on the allotment shed")
         assert image is not None
+        pdf_bytes = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"
+        pdf = post_files.attachment(media_dir, a.services.urls, post_files.store_post_file(media_dir, pdf_bytes, 1024),
+                                    "Allotment watering rota")
+        assert pdf is not None
         posted = await threads.post_status(a.fed, "alice", "First tomatoes this year! #Gardening", "public",
-                                           (image,))
+                                           (image, pdf))
 
         # B: the Note, its hashtag indexed, its image linked (never loaded from A by B's pages).
         on_b = await eventually(lambda: _with(b, posted.uri, type="Note"), what="the update on B")
@@ -69,7 +73,13 @@ async def test_a_microblog_post_across_a_second_node_and_a_mastodon_peer(databas
         assert tags == ["gardening"]
         attached = await b.scalars(select(PostAttachment).where(PostAttachment.object_id == on_b.id))
         assert [(x.kind, x.url, x.name, x.local) for x in attached] == [
-            ("Image", image.url, "A red square on the allotment shed", False)]
+            ("Image", image.url, "A red square on the allotment shed", False),
+            ("Document", pdf.url, "Allotment watering rota", False)]
+        async with aiohttp.ClientSession() as client, client.get(f"{b.base_url}/posts/{on_b.id}") as response:
+            page_on_b = await response.text()
+        # B links the file by its description and type, with A's name; it never loads it.
+        assert f'<a href="{pdf.url}" rel="nofollow noopener">File: Allotment watering rota</a>' in page_on_b
+        assert f"(PDF, {a.base_url.split('//')[1]})" in page_on_b
 
         # bea likes and answers; A counts the like and has the reply.
         await b.like("bea", posted.uri)
@@ -93,7 +103,9 @@ async def test_a_microblog_post_across_a_second_node_and_a_mastodon_peer(databas
         assert note["to"] == [PUBLIC] and note["cc"] == [f"{alice}/followers"]
         assert {"type": "Hashtag", "name": "#gardening", "href": f"{a.base_url}/tags/gardening"} in note["tag"]
         assert note["attachment"] == [{"type": "Image", "mediaType": "image/png", "url": image.url,
-                                       "name": "A red square on the allotment shed", "width": 20, "height": 10}]
+                                       "name": "A red square on the allotment shed", "width": 20, "height": 10},
+                                      {"type": "Document", "mediaType": "application/pdf", "url": pdf.url,
+                                       "name": "Allotment watering rota"}]
         # bea boosts it from B: her followers (pat, on the peer, follows her too) get the Announce, signed.
         follow_bea = {"@context": AS2, "id": f"{pat.id}/follows/{uuid.uuid4().hex}", "type": "Follow",
                       "actor": pat.id, "object": b.user("bea")}
@@ -111,4 +123,8 @@ async def test_a_microblog_post_across_a_second_node_and_a_mastodon_peer(databas
         async with aiohttp.ClientSession() as client, client.get(image.url) as response:
             served = await response.read()
         assert response.status == 200 and response.content_type == "image/png" and served.startswith(b"\x89PNG")
+        async with aiohttp.ClientSession() as client, client.get(pdf.url) as response:
+            assert await response.read() == pdf_bytes and response.content_type == "application/pdf"
+            assert response.headers["Content-Disposition"].startswith("attachment;")
+            assert response.headers["X-Content-Type-Options"] == "nosniff"
     no_tracebacks(tmp_path)

@@ -1,4 +1,4 @@
-"""Uploaded images under /media/<random name>, and a stable avatar address per local actor.
+"""Uploaded images and post files (PDF, text; served as downloads) under /media/<random name>, and a stable avatar address per local actor.
 
 The avatar address follows the person's standing (actors.accounts, "Standing"): a suspended person's
 shows the placeholder, with the initial of the username, as their actor document shows no icon and no
@@ -35,7 +35,13 @@ async def media_file(request: web.Request) -> web.StreamResponse:
     path = media.path_of(get_context(request).media_dir, name)
     if path is None:
         raise web.HTTPNotFound(text="No such file.")
-    return web.FileResponse(path, headers={**_HEADERS, "Content-Type": media.media_type(name)})
+    if media.is_image_name(name):
+        return web.FileResponse(path, headers={**_HEADERS, "Content-Type": media.media_type(name)})
+    # A file attached to a post (actors.post_files): its type as its bytes showed, and always a
+    # download, so a browser never renders it as a page of this site.
+    content_type = media.media_type(name) + ("; charset=utf-8" if name.endswith(".txt") else "")
+    return web.FileResponse(path, headers={**_HEADERS, "Content-Type": content_type,
+                                           "Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @routes.get("/favicon.ico")
