@@ -209,7 +209,7 @@ async def test_the_settings_form(ui: UI, services: Services, cast: None) -> None
     assert 'name="mentions" id="mentions" value="immediately" checked' in page
 
     good = {"mentions": "daily", "new_threads": "never", "status": "weekly", "answers": "immediately",
-            "follows": "never", "invitations": "immediately", "docs": "weekly", "badges": "never"}
+            "follows": "never", "invitations": "immediately", "tasks": "daily", "docs": "weekly", "badges": "never"}
     response = await ui.post("/settings/notifications", {**good, "status": "hourly"}, form_page="/settings/notifications")
     assert response.status == 400
     page = await response.text()
