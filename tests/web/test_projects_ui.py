@@ -170,6 +170,19 @@ async def test_leads_edit_and_delete_tasks_the_assigned_are_told(ui: UI, second_
     assert "assigned you the task Book two bands" in notes
     assert "Tasks assigned to you" in await ui.page("/settings/notifications")
     assert "Book two bands" in _text(await ui.page("/projects"))  # erin's tasks
+    # JSON: PUT replaces the fields (403 for a non-lead, 400 per field), DELETE removes it.
+    headers = {"Content-Type": "application/json", "Accept": "application/json", "Origin": BASE}
+    response = await ui.client.put(f"/api/tasks/{task.id}", json={"title": "x"}, headers=headers)
+    assert response.status == 403
+    response = await second_ui.client.put(f"/api/tasks/{task.id}", json={"title": "x", "due": "2027-13-01"},
+                                          headers=headers)
+    assert response.status == 400 and "due" in (await response.json())["errors"]
+    response = await second_ui.client.put(f"/api/tasks/{task.id}", json={"title": "Book one band"}, headers=headers)
+    assert response.status == 200 and (await response.json())["title"] == "Book one band"
+    assert (await ui.client.delete(f"/api/tasks/{task.id}", headers=headers)).status == 403
+    assert (await second_ui.post("/groups/fair/project/tasks", {"title": "Rent chairs"})).status == 303
+    other = (await _tasks(services))[-1]
+    assert (await second_ui.client.delete(f"/api/tasks/{other.id}", headers=headers)).status == 204
     response = await second_ui.post(f"/tasks/{task.id}/delete", {})
     assert response.status == 303 and response.headers["Location"] == "/groups/fair/project"
     assert await _tasks(services) == []

@@ -2,7 +2,8 @@
 (``?from=<thread id>``: start one from an idea or concern), ``/groups/<name>/project`` (the project: tasks
 as a checklist or a board with a column per state, filter "mine", the team, people who could help with an
 Invite button each, closing), ``/tasks/<id>`` (a task and its comments; the Ticket as AS2 JSON at its id).
-JSON: ``POST /api/groups/<name>/tasks`` and ``POST /api/tasks/<id>/state`` (errors 400/403/404 as JSON).
+JSON: ``POST /api/groups/<name>/tasks``, ``PUT`` / ``DELETE /api/tasks/<id>`` (leads) and
+``POST /api/tasks/<id>/state`` (errors 400/403/404 as JSON).
 
 Every change is a plain form POST with buttons (no JavaScript, nothing to drag); a bad field re-renders
 the page with the typed text kept and the message next to the field (400). Rules live in content.projects,
@@ -364,20 +365,44 @@ def _task_json(task: ProjectTask) -> dict[str, Any]:
 @routes.post("/api/groups/{name}/tasks")
 async def add_task_json(request: web.Request) -> web.Response:
     user = _api_user(request)
-    body = await _json_body(request)
-    assignees = body.get("assignees", [])
-    texts = {key: body.get(key, "") for key in ("title", "description", "due")}
-    if set(body) - {"title", "description", "due", "assignees"} or not all(isinstance(v, str) for v in texts.values()) \
-            or not (isinstance(assignees, list) and all(isinstance(a, str) for a in assignees)):
-        raise InvalidInput('send {"title": "...", "description": "...", "due": "YYYY-MM-DD", "assignees": [actor ids]}')
+    form = _json_task(await _json_body(request))
     try:
         task = await project_services.add_task(get_context(request).fed, user.username, request.match_info["name"],
-                                               projects.TaskForm(assignees=tuple(assignees), **texts))
+                                               form)
     except InvalidFields as exc:
         return _field_errors(exc)
     response = plain_json(_task_json(task))
     response.set_status(201)
     return response
+
+
+def _json_task(body: dict[str, Any]) -> projects.TaskForm:
+    assignees = body.get("assignees", [])
+    texts = {key: body.get(key, "") for key in ("title", "description", "due")}
+    if set(body) - {"title", "description", "due", "assignees"} or not all(isinstance(v, str) for v in texts.values()) \
+            or not (isinstance(assignees, list) and all(isinstance(a, str) for a in assignees)):
+        raise InvalidInput('send {"title": "...", "description": "...", "due": "YYYY-MM-DD", "assignees": [actor ids]}')
+    return projects.TaskForm(assignees=tuple(assignees), **texts)
+
+
+@routes.put("/api/tasks/{id:\\d{1,12}}")
+async def edit_task_json(request: web.Request) -> web.Response:
+    """A lead replaces the task's fields (all of them, as when adding)."""
+    user = _api_user(request)
+    form = _json_task(await _json_body(request))
+    try:
+        task = await project_services.edit_task(get_context(request).fed, user.username,
+                                                int(request.match_info["id"]), form)
+    except InvalidFields as exc:
+        return _field_errors(exc)
+    return plain_json(_task_json(task))
+
+
+@routes.delete("/api/tasks/{id:\\d{1,12}}")
+async def delete_task_json(request: web.Request) -> web.Response:
+    user = _api_user(request)
+    await project_services.delete_task(get_context(request).fed, user.username, int(request.match_info["id"]))
+    return web.Response(status=204)
 
 
 @routes.post("/api/tasks/{id:\\d{1,12}}/state")
