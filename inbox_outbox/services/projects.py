@@ -6,10 +6,12 @@ content.projects'; each function here is one transaction holding the change and 
   project group, and a direct ``Create{Note}`` mentioning them with the project's link, for servers that
   do not know ``Invite`` (Mastodon shows a mention); for one of ours, a notification. Accepting is joining:
   a ``Follow`` of the project (answered with ``Accept``; the invitation lets it in a closed project).
-- Tasks: ``Create{Ticket}`` / ``Update{Ticket}`` by the project group to its remote members. Someone of
-  ours assigned to a task of another server's project moves it from here: ``Resolve{Ticket}`` (done) or
-  ``Update{Ticket}`` (open, doing) by the person to the project, which takes it from an assignee or a
-  lead only (inbox_outbox.handlers.projects).
+- Tasks: ``Create{Ticket}`` / ``Update{Ticket}`` (a move, or a lead's edit) by the project group to its
+  remote members, ``Delete{Tombstone}`` when a lead deletes one; a new task and a move to done are also
+  a readable ``Create{Note}`` (Mastodon drops the Ticket). Our people a lead assigns are notified
+  (``task_assigned``). Someone of ours assigned to a task of another server's project moves it from
+  here: ``Resolve{Ticket}`` (done) or ``Update{Ticket}`` (open, doing) by the person to the project,
+  which takes it from an assignee or a lead only (inbox_outbox.handlers.projects).
 - Closing: the project is done, and its origin thread moves to "done" with the outcome as the official
   response (inbox_outbox.services.board.record_status: the reply, ``Update{Page}``, notifications).
 """
