@@ -41,6 +41,7 @@ CATEGORIES = (
     Category("status", "Status changes and official responses", ("status",), "immediately"),
     Category("answers", "Accepted answers", ("answer",), "immediately"),
     Category("invitations", "Invitations to projects", ("invite",), "immediately"),
+    Category("tasks", "Tasks assigned to you", ("task_assigned",), "immediately"),
     Category("docs", "Proposed edits of docs and their answers", ("doc_proposed", "doc_accepted", "doc_changes",
                                                                "doc_declined"), "immediately"),
     Category("badges", "Badges you earned", ("badge",), "daily"),

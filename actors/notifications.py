@@ -31,6 +31,9 @@ Recorded, in the same transaction as the event (the inbox handlers and the outbo
   ``signup:<name>``: the account has no public id until approved); an answer marks it read for all.
 - ``invite``: a lead invited one of our people to a project of ours (``actor_uri`` and ``object_uri`` the
   project; content.projects); invitations from other servers' projects arrive as a mention.
+- ``task_assigned``: a lead assigned one of our people to a task (when adding it or editing it later), of
+  a project of ours, or of another server's project whose Ticket arrived naming them in ``assignedTo``
+  (``actor_uri`` the lead, or that project; ``object_uri`` the task's id).
 
 Whoever muted a thread hears of nothing in it (replies, mentions, likes, answers, status changes).
 
@@ -56,13 +59,14 @@ from actors.memberships import can_read, local_actor_by_uri
 from actors.urls import Urls
 from federation.html import plain_text, text_title
 from storage.models import (
-    Account, Activity, BadgeAward, Doc, DocProposal, Flag, LocalActor, Membership, Notification, Object, ReceivedBadge,
+    Account, Activity, BadgeAward, Doc, DocProposal, Flag, LocalActor, Membership, Notification, Object, ProjectTask,
+    ReceivedBadge,
     RemoteActor, StatusChange, utcnow,
 )
 
 KINDS = ("join_request", "reply", "mention", "like", "report", "new_report", "not_accepted", "status", "answer",
          "thread_reply", "new_thread", "follow", "signup",
-         "doc_proposed", "doc_accepted", "doc_changes", "doc_declined", "invite", "badge")
+         "doc_proposed", "doc_accepted", "doc_changes", "doc_declined", "invite", "badge", "task_assigned")
 DOC_ANSWERS = {"doc_proposed": "", "doc_accepted": "Your proposed edit was accepted.", "doc_changes": "The team asks for changes.",
                "doc_declined": "Your proposed edit was declined."}
 # How the notifications page, the feed and the mails word each kind: "<actor> <verb> <target>".
@@ -73,7 +77,8 @@ VERBS = {"join_request": "asked to join", "reply": "replied to your post", "ment
          "follow": "follows you now", "signup": "signed up and waits for approval:",
          "doc_proposed": "proposed an edit of", "doc_accepted": "accepted your proposed edit of",
          "doc_changes": "asks for changes to your proposed edit of", "doc_declined": "declined your proposed edit of",
-         "invite": "invited you to join the project", "badge": "awarded you the badge"}
+         "invite": "invited you to join the project", "badge": "awarded you the badge",
+         "task_assigned": "assigned you the task"}
 SIGNUP = "signup:"  # the actor and object of a sign-up notification: signup:<name>
 # What the reporter is told a moderator did (Flag.outcome).
 OUTCOMES = {
@@ -132,6 +137,20 @@ async def badge_awarded(session: AsyncSession, urls: Urls, person_uri: str, grou
     person = await _person(session, urls, person_uri)
     if person is not None:
         await record(session, person.id, "badge", group_uri, award_uri)
+
+
+async def task_assigned(session: AsyncSession, urls: Urls, assignee_uris: Iterable[str], actor_uri: str,
+                        task_uri: str) -> None:
+    """Our people among ``assignee_uris`` are told they have a task now (not the lead assigning themselves)."""
+    for uri in assignee_uris:
+        person = await _person(session, urls, uri) if uri != actor_uri else None
+        if person is not None:
+            await record(session, person.id, "task_assigned", actor_uri, task_uri, renew=True)
+
+
+async def _task_target(session: AsyncSession, task_uri: str) -> tuple[str, str]:
+    task = await session.scalar(select(ProjectTask).where(ProjectTask.uri == task_uri))
+    return (task.title, f"/tasks/{task.id}") if task is not None else ("a task deleted since", "/projects")
 
 
 async def _badge(session: AsyncSession, urls: Urls, group_uri: str, award_uri: str) -> tuple[str, str, str]:
@@ -546,6 +565,8 @@ async def _view(session: AsyncSession, urls: Urls, row: Notification) -> Notific
         excerpt = await _status_excerpt(session, obj)
     elif row.kind in DOC_ANSWERS:
         target_name, target_url, excerpt = await _doc_target(session, urls, row)
+    elif row.kind == "task_assigned":
+        target_name, target_url = await _task_target(session, row.object_uri)
     elif row.kind == "badge":
         target_name, target_url, excerpt = await _badge(session, urls, row.actor_uri, row.object_uri)
     elif row.kind in ("answer", "thread_reply"):

@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors import group_pages
@@ -242,6 +242,36 @@ async def add_task(session: AsyncSession, urls: Urls, group: LocalActor, actor_u
         session.add(TaskAssignee(task_id=task.id, actor_uri=assignee))
     await session.flush()
     return task
+
+
+async def edit_task(session: AsyncSession, urls: Urls, group: LocalActor, actor_uri: str, task: ProjectTask,
+                    form: TaskForm) -> list[str]:
+    """A lead changes a task's title, description, assignees and due date (checked as when adding);
+    returns the people newly assigned (whom to tell)."""
+    await require_lead(session, urls, group, actor_uri)
+    title, description, assignees, due = await check_task(session, urls, group, form)
+    before = await assignees_of(session, task)
+    task.title, task.source, task.content, task.due = title, description, render_markdown(description), due
+    task.updated_at = utcnow()
+    await session.execute(delete(TaskAssignee).where(TaskAssignee.task_id == task.id))
+    for assignee in assignees:
+        session.add(TaskAssignee(task_id=task.id, actor_uri=assignee))
+    await session.flush()
+    return [uri for uri in assignees if uri not in before]
+
+
+async def delete_task(session: AsyncSession, urls: Urls, group: LocalActor, actor_uri: str, task: ProjectTask) -> None:
+    """A lead deletes a task: its row, assignees and comments go (the id is not reused: a new uuid each)."""
+    await require_lead(session, urls, group, actor_uri)
+    await remove_task(session, task)
+
+
+async def remove_task(session: AsyncSession, task: ProjectTask) -> None:
+    """The task's rows go: ours deleted by a lead, or our copy of another server's deleted there."""
+    await session.execute(delete(TaskComment).where(TaskComment.task_id == task.id))
+    await session.execute(delete(TaskAssignee).where(TaskAssignee.task_id == task.id))
+    await session.delete(task)
+    await session.flush()
 
 
 async def assignees_of(session: AsyncSession, task: ProjectTask) -> list[str]:

@@ -32,6 +32,7 @@ from inbox_outbox.addressing import actor_inboxes
 from inbox_outbox.dereference import FetchBudget
 from inbox_outbox.fanout import announce_to_members, withdraw_boost
 from inbox_outbox.federation import Federation
+from inbox_outbox.handlers import projects
 from inbox_outbox.handlers.registry import Drop, Incoming, handles
 from inbox_outbox.ids import is_local
 from inbox_outbox.remote_groups import remote_moderators
@@ -47,6 +48,8 @@ async def on_delete(fed: Federation, incoming: Incoming) -> None:
         raise Drop("Delete names no object")
     if target == incoming.actor.uri:
         await delete_actor(fed, incoming.actor)
+        return
+    if await projects.deleted_ticket(fed, incoming.actor.uri, target):  # a task of another server's project
         return
     await accept_delete(fed, target, actor=incoming.actor.uri, activity=incoming.activity)
 

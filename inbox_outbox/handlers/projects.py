@@ -5,6 +5,8 @@
 - ``Create{Ticket}`` / ``Update{Ticket}`` by a project group of another server: our copy of the task (what
   an assignee of ours sees under "my tasks"). Only the project itself speaks for its tickets: the ticket's
   id must be on the actor's server and its ``context`` the actor.
+  Our people it newly names in ``assignedTo`` are told (a ``task_assigned`` notification).
+- ``Delete`` of such a Ticket (an id, or a ``Tombstone``) by its project: our copy goes.
 - ``Reject{Invite}`` by a person one of our projects invited: they decline.
 - ``Create{Note}`` in reply to a task of one of OUR projects, by a team member of another server: a comment.
 - ``Update{Ticket}`` (a new ``taskState``) or ``Resolve{Ticket}`` (done) of a task of one of OUR projects,
@@ -97,17 +99,33 @@ async def on_ticket(fed: Federation, incoming: Incoming) -> None:
     if ticket.project != incoming.actor.uri or origin(ticket.id) != origin(incoming.actor.uri):
         raise Drop(f"{incoming.actor.uri} may not publish the ticket {ticket.id} of {ticket.project}")
     async with fed.sessions.begin() as session:
-        await _store_copy(session, ticket, value)
+        await _store_copy(session, fed, ticket, value)
 
 
-async def _store_copy(session: AsyncSession, ticket: Any, document: dict[str, Any]) -> None:
+async def deleted_ticket(fed: Federation, actor_uri: str, target: str) -> bool:
+    """``Delete`` of another server's task we keep a copy of (False: no such copy, the caller goes on).
+    Only its project deletes it; the copy goes, and with it the task from its assignees' "my tasks"."""
+    async with fed.sessions.begin() as session:
+        row = await session.scalar(select(ProjectTask).where(ProjectTask.uri == target))
+        if row is None or row.group_id is not None:
+            return False
+        if row.project_uri != actor_uri:
+            raise Drop(f"{actor_uri} may not delete the task {target} of {row.project_uri}")
+        await projects.remove_task(session, row)
+    return True
+
+
+async def _store_copy(session: AsyncSession, fed: Federation, ticket: Any, document: dict[str, Any]) -> None:
     row = await session.scalar(select(ProjectTask).where(ProjectTask.uri == ticket.id))
+    before: list[str] = []
     if row is None:
         row = ProjectTask(uri=ticket.id, project_uri=ticket.project, group_id=None, created_by_uri=ticket.project,
                           created_at=utcnow())
         session.add(row)
     elif row.group_id is not None or row.project_uri != ticket.project:
         raise Drop(f"{ticket.id} is not a task of {ticket.project} here")
+    else:
+        before = await projects.assignees_of(session, row)
     row.title, row.content, row.source = ticket.title, sanitize_html(ticket.content), ""
     row.due, row.document, row.updated_at = ticket.due, document, utcnow()
     row.done_at = row.done_at or utcnow() if ticket.state == "done" else None
@@ -116,6 +134,9 @@ async def _store_copy(session: AsyncSession, ticket: Any, document: dict[str, An
     await session.execute(delete(TaskAssignee).where(TaskAssignee.task_id == row.id))
     for uri in ticket.assignees:
         session.add(TaskAssignee(task_id=row.id, actor_uri=uri))
+    # Our people it names now and did not before hear of it (the project is who assigned them, to us).
+    await notifications.task_assigned(session, fed.urls, [uri for uri in ticket.assignees if uri not in before],
+                                      ticket.project, ticket.id)
 
 
 @handles("Resolve")
@@ -140,7 +161,7 @@ async def change_our_task(fed: Federation, actor_uri: str, task_uri: str, state:
             log.info("refusing %s's change of task %s: %s", actor_uri, task_uri, exc.message)
             raise Drop(f"{actor_uri} may not move {task_uri}: {exc.message}") from None
         if changed:
-            await publish_ticket(session, fed.urls, group, task, "Update")
+            await publish_ticket(session, fed.urls, group, task, "Update", moved_by=actor_uri)
             await recognition.project_badges(session, fed.urls, group)
 
 

@@ -6,10 +6,12 @@ content.projects'; each function here is one transaction holding the change and 
   project group, and a direct ``Create{Note}`` mentioning them with the project's link, for servers that
   do not know ``Invite`` (Mastodon shows a mention); for one of ours, a notification. Accepting is joining:
   a ``Follow`` of the project (answered with ``Accept``; the invitation lets it in a closed project).
-- Tasks: ``Create{Ticket}`` / ``Update{Ticket}`` by the project group to its remote members. Someone of
-  ours assigned to a task of another server's project moves it from here: ``Resolve{Ticket}`` (done) or
-  ``Update{Ticket}`` (open, doing) by the person to the project, which takes it from an assignee or a
-  lead only (inbox_outbox.handlers.projects).
+- Tasks: ``Create{Ticket}`` / ``Update{Ticket}`` (a move, or a lead's edit) by the project group to its
+  remote members, ``Delete{Tombstone}`` when a lead deletes one; a new task and a move to done are also
+  a readable ``Create{Note}`` (Mastodon drops the Ticket). Our people a lead assigns are notified
+  (``task_assigned``). Someone of ours assigned to a task of another server's project moves it from
+  here: ``Resolve{Ticket}`` (done) or ``Update{Ticket}`` (open, doing) by the person to the project,
+  which takes it from an assignee or a lead only (inbox_outbox.handlers.projects).
 - Closing: the project is done, and its origin thread moves to "done" with the outcome as the official
   response (inbox_outbox.services.board.record_status: the reply, ``Update{Page}``, notifications).
 """
@@ -30,7 +32,7 @@ from actors.urls import Urls
 from content import projects
 from content.statuses import on_team
 from content.store import object_by_uri
-from federation.activities import activity, strip_context
+from federation.activities import activity, iso, strip_context
 from federation.context import PUBLIC
 from federation.project_terms import PROJECT_CONTEXT, ticket_document
 from inbox_outbox.addressing import actor_inboxes, group_member_inboxes
@@ -165,8 +167,10 @@ async def _handles(session: AsyncSession, urls: Urls, uris: list[str]) -> list[s
     return found
 
 
-async def publish_ticket(session: AsyncSession, urls: Urls, group: LocalActor, task: ProjectTask, kind: str) -> None:
-    """``Create`` or ``Update`` of the task's Ticket by the project, to its remote members (and assignees)."""
+async def publish_ticket(session: AsyncSession, urls: Urls, group: LocalActor, task: ProjectTask, kind: str,
+                         moved_by: str | None = None) -> None:
+    """``Create`` or ``Update`` of the task's Ticket by the project, to its remote members (and assignees).
+    ``moved_by``: who moved it to its state now (a move to done is also told as a readable Note)."""
     assert group.group is not None
     project_uri = urls.group(group.username)
     assignees = await projects.assignees_of(session, task)
@@ -183,25 +187,29 @@ async def publish_ticket(session: AsyncSession, urls: Urls, group: LocalActor, t
     inboxes = await group_member_inboxes(session, group.id) + await actor_inboxes(session, assignees)
     await publish(session, urls, group, sent, inboxes)
     if kind == "Create":
-        await _readable_note(session, urls, group, task, document, inboxes)
+        await _readable_note(session, urls, group, task, document["summary"], assignees, inboxes)
+    elif moved_by is not None and task.state == "done":
+        [by] = await _handles(session, urls, [moved_by])
+        await _readable_note(session, urls, group, task, f"Task done: {task.title}, by @{by}", [], inboxes)
 
 
-async def _readable_note(session: AsyncSession, urls: Urls, group: LocalActor, task: ProjectTask,
-                         ticket: dict, inboxes: list[str]) -> None:
-    """A new task once more as a ``Note`` (Mastodon and its family drop a ``Ticket``): the readable line
-    with a link to the task, mentioning the assignees, so they see "Task: …, assigned to @x"."""
+async def _readable_note(session: AsyncSession, urls: Urls, group: LocalActor, task: ProjectTask, line: str,
+                         mentioned: list[str], inboxes: list[str]) -> None:
+    """A task's news once more as a ``Note`` (Mastodon and its family drop a ``Ticket``): the readable
+    line with a link to the task, mentioning ``mentioned`` (a new task's assignees), so they see "Task: …,
+    assigned to @x" or "Task done: …, by @x"."""
     project_uri = urls.group(group.username)
-    assignees = list(ticket.get("assignedTo", []))
-    handles = await _handles(session, urls, assignees)
+    ticket = task.document
+    handles = await _handles(session, urls, mentioned)
     mentions = "".join(f' <span class="h-card"><a href="{html.escape(uri)}" class="u-url mention">@{html.escape(h)}'
-                       f'</a></span>' for uri, h in zip(assignees, handles))
+                       f'</a></span>' for uri, h in zip(mentioned, handles))
     note = {"id": new_object_id(urls), "type": "Note", "attributedTo": project_uri, "context": project_uri,
-            "to": ticket["to"], "cc": assignees, "url": task.uri, "mediaType": "text/html",
-            "content": f'<p>{html.escape(ticket["summary"])}{mentions}</p>'
+            "to": ticket["to"], "cc": mentioned, "url": task.uri, "mediaType": "text/html",
+            "content": f'<p>{html.escape(line)}{mentions}</p>'
                        f'<p><a href="{html.escape(task.uri)}">{html.escape(task.uri)}</a></p>',
-            "tag": [{"type": "Mention", "href": uri, "name": "@" + h} for uri, h in zip(assignees, handles)],
-            "published": ticket["published"]}
-    create = activity(new_activity_id(urls), "Create", project_uri, note, to=note["to"], cc=assignees,
+            "tag": [{"type": "Mention", "href": uri, "name": "@" + h} for uri, h in zip(mentioned, handles)],
+            "published": ticket["published"] if task.state != "done" else iso(utcnow())}
+    create = activity(new_activity_id(urls), "Create", project_uri, note, to=note["to"], cc=mentioned,
                       published=utcnow())
     await publish(session, urls, group, create, inboxes)
 
@@ -211,10 +219,50 @@ async def add_task(fed: Federation, username: str, group_name: str, form: projec
         lead, group = await _lead_group(session, fed.urls, username, group_name)
         if (await projects.project_of(session, group)).state == "done":
             raise InvalidInput("this project is done: reopen nothing, start a new one")
-        task = await projects.add_task(session, fed.urls, group, uri_of(fed.urls, lead), form,
-                                       f"{fed.urls.base}/tasks/{uuid.uuid4()}")
+        lead_uri = uri_of(fed.urls, lead)
+        task = await projects.add_task(session, fed.urls, group, lead_uri, form, f"{fed.urls.base}/tasks/{uuid.uuid4()}")
         await publish_ticket(session, fed.urls, group, task, "Create")
+        await notifications.task_assigned(session, fed.urls, await projects.assignees_of(session, task), lead_uri,
+                                          task.uri)
         return task
+
+
+async def _our_task(session: AsyncSession, task_id: int) -> tuple[ProjectTask, LocalActor]:
+    task = await session.get(ProjectTask, task_id)
+    group = await session.get(LocalActor, task.group_id) if task is not None and task.group_id is not None else None
+    if task is None or group is None:
+        raise NotFound(f"no task {task_id} of a project here")
+    return task, group
+
+
+async def edit_task(fed: Federation, username: str, task_id: int, form: projects.TaskForm) -> ProjectTask:
+    """A lead changes a task: ``Update{Ticket}`` as for a move; the newly assigned are told."""
+    async with fed.sessions.begin() as session:
+        lead_uri = uri_of(fed.urls, await load_person(session, username))
+        task, group = await _our_task(session, task_id)
+        added = await projects.edit_task(session, fed.urls, group, lead_uri, task, form)
+        await publish_ticket(session, fed.urls, group, task, "Update")
+        await notifications.task_assigned(session, fed.urls, added, lead_uri, task.uri)
+        return task
+
+
+async def delete_task(fed: Federation, username: str, task_id: int) -> str:
+    """A lead deletes a task: ``Delete{Tombstone}`` by the project to those who had the Ticket (its
+    remote members and assignees); returns the project's group name."""
+    async with fed.sessions.begin() as session:
+        lead_uri = uri_of(fed.urls, await load_person(session, username))
+        task, group = await _our_task(session, task_id)
+        await projects.require_lead(session, fed.urls, group, lead_uri)
+        project_uri = fed.urls.group(group.username)
+        assignees = await projects.assignees_of(session, task)
+        inboxes = await group_member_inboxes(session, group.id) + await actor_inboxes(session, assignees)
+        audience = list((task.document or {}).get("to") or [f"{project_uri}/followers"])
+        tombstone = {"id": task.uri, "type": "Tombstone", "formerType": "Ticket"}
+        sent = activity(new_activity_id(fed.urls), "Delete", project_uri, tombstone, to=audience, cc=assignees,
+                        published=utcnow())
+        await projects.delete_task(session, fed.urls, group, lead_uri, task)
+        await publish(session, fed.urls, group, sent, inboxes)
+        return group.username
 
 
 async def move_task(fed: Federation, username: str, task_id: int, state: str) -> ProjectTask:
@@ -231,7 +279,7 @@ async def move_task(fed: Federation, username: str, task_id: int, state: str) ->
         group = await session.get(LocalActor, task.group_id)
         assert group is not None
         if await projects.move_task(session, fed.urls, group, task, person_uri, state):
-            await publish_ticket(session, fed.urls, group, task, "Update")
+            await publish_ticket(session, fed.urls, group, task, "Update", moved_by=person_uri)
             await recognition.project_badges(session, fed.urls, group)
         return task
 

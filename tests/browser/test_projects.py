@@ -65,6 +65,24 @@ def test_start_invite_tasks_and_close(visitor: Visitor, browser: object, node: N
         sam.assert_accessible()
         sam.fits_width()
 
+        # sam edits a task on its page: a bad date keeps the form as typed; then it is saved.
+        sam.goto("/groups/broken_till/project")
+        sam.page.get_by_role("link", name="Order a new till").first.click()
+        sam.page.get_by_text("Edit the task").click()
+        sam.fill({"Task": "Order a new till today", "Due date": "tomorrow"})
+        sam.submit("Save the task")
+        assert "YYYY-MM-DD" in sam.page.locator(".field-error").inner_text()
+        assert sam.page.get_by_label("Task", exact=True).input_value() == "Order a new till today"
+        sam.assert_accessible()
+        sam.fill({"Due date": "2027-02-01"})
+        sam.submit("Save the task")
+        assert sam.page.get_by_text("Task saved.").is_visible()
+        assert sam.page.get_by_role("heading", name="Order a new till today").is_visible()
+        sam.page.get_by_text("Edit the task").click()
+        sam.screenshot("projects-task-edit")
+        sam.assert_accessible()
+        sam.fits_width()
+
         # erin moves her task without JavaScript: doing (checklist), then done (board view); "Only mine".
         plain.log_in("erin")
         plain.goto("/groups/broken_till/project")

@@ -17,7 +17,7 @@ from inbox_outbox.services import profiles as profile_services
 from inbox_outbox.services import projects as project_services
 from people import index, matching
 from people.profiles import ProfileChange
-from storage.models import Membership, Object, ProjectInvite, ProjectTask, TaskComment
+from storage.models import Membership, Notification, Object, ProjectInvite, ProjectTask, TaskComment
 from tests.multinode.conftest import Databases, no_tracebacks
 from tests.support.cluster import RunningNode, eventually, running_nodes
 from tests.support.peer import Peer, mastodon_shows
@@ -137,6 +137,19 @@ async def test_a_concern_becomes_a_project_with_people_of_other_servers(database
             roof = await local.find_group(session, "roof")
             done = await project_views.completed_tasks(session, group_id=roof.id)
         assert [(d.person_uri, d.title) for d in done] == [(bea, "Replace the gutter")]
+        # The Mastodon-like member reads the move to done as text too.
+        said_done = await eventually(lambda: _async(_task_note(peer, pat.id, "Task done: ")), what="done as text")
+        assert f"Task done: Replace the gutter, by @bea@{b.domain}" in said_done["content"]
+        assert await b.scalar(select(Notification.object_uri).where(Notification.kind == "task_assigned")) == task.uri
+
+        # sam assigns bea the other task later (Update{Ticket}), then deletes it (Delete{Tombstone}): B follows.
+        paint = await a.scalar(select(ProjectTask).where(ProjectTask.title == "Paint the ceiling"))
+        await project_services.edit_task(a.fed, "sam", paint.id, projects.TaskForm(
+            title="Paint the ceiling white", assignees=(bea,)))
+        await eventually(lambda: _assigned(b, bea, "Paint the ceiling white"), what="the edited task in bea's on B")
+        assert await b.scalar(select(Notification.id).where(Notification.object_uri == paint.uri)) is not None
+        await project_services.delete_task(a.fed, "sam", paint.id)
+        await eventually(lambda: _assigned(b, bea, None), what="the deleted task gone from B")
 
         # sam closes the project: A's concern is done, with the outcome as its official response.
         await project_services.close_project(a.fed, "sam", "roof", "Gutter replaced; hall B is dry.")
@@ -147,11 +160,18 @@ async def test_a_concern_becomes_a_project_with_people_of_other_servers(database
     no_tracebacks(tmp_path)
 
 
-def _task_note(peer: Peer, account: str) -> dict[str, Any] | None:
-    """The Note a Mastodon-family member shows for a new task (the Ticket itself it would drop)."""
+async def _assigned(node: RunningNode, person: str, title: str | None) -> bool:
+    """Whether the person's tasks on ``node`` other than done ones are just ``title`` (None: none)."""
+    async with node.services.sessions() as session:
+        titles = [t.title for t in await project_views.my_tasks(session, person) if t.state != "done"]
+    return titles == ([title] if title else [])
+
+
+def _task_note(peer: Peer, account: str, start: str = "Task: ") -> dict[str, Any] | None:
+    """The Note a Mastodon-family member shows for a task (the Ticket itself it would drop)."""
     for delivery in peer.inbox:
         obj = delivery.activity.get("object")
-        if isinstance(obj, dict) and obj.get("type") == "Note" and "Task: " in str(obj.get("content")) \
+        if isinstance(obj, dict) and obj.get("type") == "Note" and start in str(obj.get("content")) \
                 and mastodon_shows(obj, account):
             return obj
     return None

@@ -1,7 +1,8 @@
 """Notification mail with a real SMTP server on loopback (aiosmtpd): a reply mailed at once (plain text +
 HTML in the node's branding, RFC 8058 one-click unsubscribe headers), never twice; digests with what
 happened and the top threads of one's groups, once per period; one-click unsubscribe without a session
-(a wrong token is refused and changes nothing); the settings form (bad input re-rendered, nothing saved)."""
+(a wrong token is refused and changes nothing); the settings form (bad input re-rendered, nothing saved);
+project invitations and assigned tasks mailed at once."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from sqlalchemy import select, update
 
 from actors import local, mail, mail_preferences
 from content.notification_mail import NotificationMailer
-from content.projects import NewProject
+from content.projects import NewProject, TaskForm
 from inbox_outbox.services import posts
 from inbox_outbox.services import projects as project_services
 from madeopen.app import Services
@@ -135,6 +136,19 @@ async def test_a_project_invitation_is_mailed_at_once_and_can_be_turned_off(serv
         assert len(mailbox.to("dave@example.org")) == 1
 
 
+async def test_an_assigned_task_is_mailed_at_once(services: Services, cast: None) -> None:
+    assert services.fed is not None
+    await project_services.start_project(services.fed, "alice", NewProject(name="compost", title="Compost bins"))
+    await join_local(services, "compost", "dave")
+    with smtp_server() as (mailbox, port):
+        task = await project_services.add_task(services.fed, "alice", "compost", TaskForm(
+            title="Build the bins", assignees=(services.urls.person("dave"),)))
+        assert await _deliver(services, port) == 1
+        [message] = mailbox.to("dave@example.org")
+        assert _subject(message) == "alice assigned you the task Build the bins — Garden Club"
+        assert f"/tasks/{task.id}" in _parts(message)["text/plain"]
+
+
 async def test_digests_tell_what_happened_top_threads_first_once_a_period(services: Services, cast: None) -> None:
     await _choose(services, "dave", mentions="daily", new_threads="daily")
     await _choose(services, "alice", mentions="never", new_threads="never", follows="never")
@@ -209,7 +223,7 @@ async def test_the_settings_form(ui: UI, services: Services, cast: None) -> None
     assert 'name="mentions" id="mentions" value="immediately" checked' in page
 
     good = {"mentions": "daily", "new_threads": "never", "status": "weekly", "answers": "immediately",
-            "follows": "never", "invitations": "immediately", "docs": "weekly", "badges": "never"}
+            "follows": "never", "invitations": "immediately", "tasks": "daily", "docs": "weekly", "badges": "never"}
     response = await ui.post("/settings/notifications", {**good, "status": "hourly"}, form_page="/settings/notifications")
     assert response.status == 400
     page = await response.text()

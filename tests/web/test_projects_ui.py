@@ -131,3 +131,59 @@ async def test_from_concern_to_done(ui: UI, second_ui: UI, services: Services) -
     assert (await second_ui.post("/groups/till/project/close", {"outcome": "A new till since Monday."})).status == 303
     page = _text(await ui.page(concern))
     assert "Status: Done" in page and "A new till since Monday." in page and "· done" in page
+
+
+async def test_leads_edit_and_delete_tasks_the_assigned_are_told(ui: UI, second_ui: UI,  # noqa: F811
+                                                                 services: Services) -> None:
+    await _setup(services)
+    await second_ui.log_in("sam")
+    response = await second_ui.post("/projects/new", {"name": "fair", "title": "Summer fair", "description": "",
+                                                      "joining": "open", "origin": ""})
+    assert response.status == 303
+    await ui.log_in("erin")
+    assert (await ui.post("/groups/fair/join", {})).status == 303
+    erin, sam = f"{BASE}/users/erin", f"{BASE}/users/sam"
+    assert (await second_ui.post("/groups/fair/project/tasks", {"title": "Book a band", "assignees": sam})).status == 303
+    [task] = await _tasks(services)
+    assert "Edit the task" in await second_ui.page(f"/tasks/{task.id}")
+    assert "Edit the task" not in await ui.page(f"/tasks/{task.id}")
+    # Bad fields: 400 with the form as typed, nothing changed.
+    response = await second_ui.post(f"/tasks/{task.id}/edit", {"title": "Book two bands", "due": "June",
+                                                               "assignees": erin})
+    assert response.status == 400
+    page = await response.text()
+    assert "YYYY-MM-DD" in page and 'value="Book two bands"' in page and 'value="June"' in page
+    response = await second_ui.post(f"/tasks/{task.id}/edit", {"title": "Book two bands",
+                                                               "assignees": f"{BASE}/users/ada"})
+    assert response.status == 400 and "not in the team" in await response.text()
+    assert (await ui.post(f"/tasks/{task.id}/edit", {"title": "Mine now", "assignees": erin})).status == 403
+    assert (await ui.post(f"/tasks/{task.id}/delete", {})).status == 403
+    [row] = await _tasks(services)
+    assert (row.title, row.due) == ("Book a band", None)
+    # A lead saves it: erin is assigned now, and told.
+    response = await second_ui.post(f"/tasks/{task.id}/edit", {"title": "Book two bands", "description": "*Loud* ones",
+                                                               "due": "2027-06-01", "assignees": erin})
+    assert response.status == 303
+    [row] = await _tasks(services)
+    assert (row.title, str(row.due)) == ("Book two bands", "2027-06-01") and "<em>Loud</em>" in row.content
+    notes = _text(await ui.page("/notifications"))
+    assert "assigned you the task Book two bands" in notes
+    assert "Tasks assigned to you" in await ui.page("/settings/notifications")
+    assert "Book two bands" in _text(await ui.page("/projects"))  # erin's tasks
+    # JSON: PUT replaces the fields (403 for a non-lead, 400 per field), DELETE removes it.
+    headers = {"Content-Type": "application/json", "Accept": "application/json", "Origin": BASE}
+    response = await ui.client.put(f"/api/tasks/{task.id}", json={"title": "x"}, headers=headers)
+    assert response.status == 403
+    response = await second_ui.client.put(f"/api/tasks/{task.id}", json={"title": "x", "due": "2027-13-01"},
+                                          headers=headers)
+    assert response.status == 400 and "due" in (await response.json())["errors"]
+    response = await second_ui.client.put(f"/api/tasks/{task.id}", json={"title": "Book one band"}, headers=headers)
+    assert response.status == 200 and (await response.json())["title"] == "Book one band"
+    assert (await ui.client.delete(f"/api/tasks/{task.id}", headers=headers)).status == 403
+    assert (await second_ui.post("/groups/fair/project/tasks", {"title": "Rent chairs"})).status == 303
+    other = (await _tasks(services))[-1]
+    assert (await second_ui.client.delete(f"/api/tasks/{other.id}", headers=headers)).status == 204
+    response = await second_ui.post(f"/tasks/{task.id}/delete", {})
+    assert response.status == 303 and response.headers["Location"] == "/groups/fair/project"
+    assert await _tasks(services) == []
+    assert (await ui.get(f"/tasks/{task.id}")).status == 404

@@ -2,7 +2,8 @@
 (``?from=<thread id>``: start one from an idea or concern), ``/groups/<name>/project`` (the project: tasks
 as a checklist or a board with a column per state, filter "mine", the team, people who could help with an
 Invite button each, closing), ``/tasks/<id>`` (a task and its comments; the Ticket as AS2 JSON at its id).
-JSON: ``POST /api/groups/<name>/tasks`` and ``POST /api/tasks/<id>/state`` (errors 400/403/404 as JSON).
+JSON: ``POST /api/groups/<name>/tasks``, ``PUT`` / ``DELETE /api/tasks/<id>`` (leads) and
+``POST /api/tasks/<id>/state`` (errors 400/403/404 as JSON).
 
 Every change is a plain form POST with buttons (no JavaScript, nothing to drag); a bad field re-renders
 the page with the typed text kept and the message next to the field (400). Rules live in content.projects,
@@ -202,16 +203,12 @@ async def project_page(request: web.Request) -> web.Response:
 @routes.post("/groups/{name}/project/tasks")
 async def add_task(request: web.Request) -> web.Response:
     user = sessions.require_user(request)
-    form = await forms.read(request)
-    values = forms.values(form, "title", "description", "due")
-    assignees = tuple(v for v in form.getall("assignees", []) if isinstance(v, str))
+    typed, task_form = _task_form(await forms.read(request))
     name = request.match_info["name"]
     try:
-        await project_services.add_task(get_context(request).fed, user.username, name,
-                                        projects.TaskForm(assignees=assignees, **values))
+        await project_services.add_task(get_context(request).fed, user.username, name, task_form)
     except InvalidFields as exc:
-        return await _project_page(request, task_form={**values, "assignees": assignees, "errors": exc.errors},
-                                   status=400)
+        return await _project_page(request, task_form={**typed, "errors": exc.errors}, status=400)
     await sessions.notify(request, "Task added.")
     raise web.HTTPSeeOther(project_path(name.lower()))
 
@@ -285,7 +282,7 @@ async def _task(request: web.Request) -> tuple[ProjectTask, LocalActor | None]:
 
 @routes.get("/tasks/{key:[0-9a-fA-F-]{1,64}}")
 async def task_page(request: web.Request, *, comment_form: dict[str, Any] | None = None,
-                    status: int = 200) -> web.Response:
+                    task_form: dict[str, Any] | None = None, status: int = 200) -> web.Response:
     ctx = get_context(request)
     task, group = await _task(request)
     if choose(request) is Representation.ACTIVITY_JSON:
@@ -301,10 +298,45 @@ async def task_page(request: web.Request, *, comment_form: dict[str, Any] | None
         comments = list(await session.scalars(select(TaskComment).where(TaskComment.task_id == task.id)
                                               .order_by(TaskComment.id)))
         authors = await project_views.people_named(session, ctx.urls, [c.author_uri for c in comments])
+        team = await projects.team(session, ctx.urls, group) if lead and group is not None else []
+    if task_form is None:  # the edit form starts from the task as it is
+        task_form = {"title": task.title, "description": task.source, "due": task.due.isoformat() if task.due else "",
+                     "assignees": tuple(person.uri for person in view.assignees)}
     return html_page(request, "task.html", status=status, task=view, comments=comments, authors=authors,
                      member=member, states=TASK_STATES, state_labels=projects.TASK_STATE_LABELS,
                      project_path=project_path(group.username) if group is not None else task.project_uri,
-                     comment_form=comment_form or {}, local=group is not None)
+                     comment_form=comment_form or {}, local=group is not None, lead=lead, team=team,
+                     task_form=task_form, task_labels=TASK_LABELS)
+
+
+def _task_form(form: Any) -> tuple[dict[str, Any], projects.TaskForm]:
+    """The task form as typed (to show it again) and as content.projects reads it."""
+    values = forms.values(form, "title", "description", "due")
+    assignees = tuple(v for v in form.getall("assignees", []) if isinstance(v, str))
+    return {**values, "assignees": assignees}, projects.TaskForm(assignees=assignees, **values)
+
+
+@routes.post("/tasks/{key:\\d{1,12}}/edit")
+async def edit_task(request: web.Request) -> web.Response:
+    """A lead changes the task (403 for anyone else; a bad field: 400, the form as typed, nothing changed)."""
+    user = sessions.require_user(request)
+    typed, task_form = _task_form(await forms.read(request))
+    try:
+        await project_services.edit_task(get_context(request).fed, user.username, int(request.match_info["key"]),
+                                         task_form)
+    except InvalidFields as exc:
+        return await task_page(request, task_form={**typed, "errors": exc.errors}, status=400)
+    await sessions.notify(request, "Task saved.")
+    raise web.HTTPSeeOther(f"/tasks/{request.match_info['key']}")
+
+
+@routes.post("/tasks/{key:\\d{1,12}}/delete")
+async def delete_task(request: web.Request) -> web.Response:
+    user = sessions.require_user(request)
+    await forms.read(request)
+    name = await project_services.delete_task(get_context(request).fed, user.username, int(request.match_info["key"]))
+    await sessions.notify(request, "Task deleted.")
+    raise web.HTTPSeeOther(project_path(name))
 
 
 @routes.post("/tasks/{key:\\d{1,12}}/comments")
@@ -333,20 +365,44 @@ def _task_json(task: ProjectTask) -> dict[str, Any]:
 @routes.post("/api/groups/{name}/tasks")
 async def add_task_json(request: web.Request) -> web.Response:
     user = _api_user(request)
-    body = await _json_body(request)
-    assignees = body.get("assignees", [])
-    texts = {key: body.get(key, "") for key in ("title", "description", "due")}
-    if set(body) - {"title", "description", "due", "assignees"} or not all(isinstance(v, str) for v in texts.values()) \
-            or not (isinstance(assignees, list) and all(isinstance(a, str) for a in assignees)):
-        raise InvalidInput('send {"title": "...", "description": "...", "due": "YYYY-MM-DD", "assignees": [actor ids]}')
+    form = _json_task(await _json_body(request))
     try:
         task = await project_services.add_task(get_context(request).fed, user.username, request.match_info["name"],
-                                               projects.TaskForm(assignees=tuple(assignees), **texts))
+                                               form)
     except InvalidFields as exc:
         return _field_errors(exc)
     response = plain_json(_task_json(task))
     response.set_status(201)
     return response
+
+
+def _json_task(body: dict[str, Any]) -> projects.TaskForm:
+    assignees = body.get("assignees", [])
+    texts = {key: body.get(key, "") for key in ("title", "description", "due")}
+    if set(body) - {"title", "description", "due", "assignees"} or not all(isinstance(v, str) for v in texts.values()) \
+            or not (isinstance(assignees, list) and all(isinstance(a, str) for a in assignees)):
+        raise InvalidInput('send {"title": "...", "description": "...", "due": "YYYY-MM-DD", "assignees": [actor ids]}')
+    return projects.TaskForm(assignees=tuple(assignees), **texts)
+
+
+@routes.put("/api/tasks/{id:\\d{1,12}}")
+async def edit_task_json(request: web.Request) -> web.Response:
+    """A lead replaces the task's fields (all of them, as when adding)."""
+    user = _api_user(request)
+    form = _json_task(await _json_body(request))
+    try:
+        task = await project_services.edit_task(get_context(request).fed, user.username,
+                                                int(request.match_info["id"]), form)
+    except InvalidFields as exc:
+        return _field_errors(exc)
+    return plain_json(_task_json(task))
+
+
+@routes.delete("/api/tasks/{id:\\d{1,12}}")
+async def delete_task_json(request: web.Request) -> web.Response:
+    user = _api_user(request)
+    await project_services.delete_task(get_context(request).fed, user.username, int(request.match_info["id"]))
+    return web.Response(status=204)
 
 
 @routes.post("/api/tasks/{id:\\d{1,12}}/state")

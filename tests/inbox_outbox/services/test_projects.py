@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from actors import local
+from actors import local, mail_preferences, notifications
 from actors.errors import Forbidden, InvalidInput, NotFound
 from actors.node_settings import InvalidFields
 from content import project_views, projects
@@ -320,3 +320,113 @@ async def test_done_tasks_earn_points_in_both_groups_and_closing_makes_finishers
         roof = await local.find_group(session, "roof")
         held = await badges.of_member(session, w.services.urls.person("erin"), roof.id)
     assert [award.badge for award in held] == ["project_finisher"]
+
+
+async def _told(w: World, name: str, kind: str = "task_assigned") -> list[tuple[str, str]]:
+    async with w.services.sessions() as session:
+        who = await local.find_person(session, name)
+        return [(row.actor_uri, row.object_uri) for row in await session.scalars(
+            select(Notification).where(Notification.recipient_id == who.id, Notification.kind == kind))]
+
+
+async def test_assignees_are_told_when_a_task_is_added_or_edited(cast: World) -> None:
+    w = cast
+    assert w.services.fed is not None
+    await _start(w, await _concern(w))
+    await join_local(w.services, "roof", "erin")
+    sam, erin = w.services.urls.person("sam"), w.services.urls.person("erin")
+    task = await _task(w, "Measure", assignees=(erin, sam))
+    assert await _told(w, "erin") == [(sam, task.uri)]
+    assert await _told(w, "sam") == []  # nobody is told of their own doing
+    async with w.services.sessions() as session:
+        erin_row = await local.find_person(session, "erin")
+        [view] = (await notifications.page(session, w.services.urls, erin_row.id)).items
+    assert view.verb == "assigned you the task" and view.target_name == "Measure"
+    assert view.target_url == f"/tasks/{task.id}"
+    assert mail_preferences.category_of("task_assigned") == "tasks"
+    # Edited later: only the newly assigned hear of it.
+    other = await _task(w, "Paint")
+    assert await _told(w, "erin") == [(sam, task.uri)]
+    await project_services.edit_task(w.services.fed, "sam", other.id,
+                                     projects.TaskForm(title="Paint", assignees=(erin,)))
+    assert (sam, other.uri) in await _told(w, "erin")
+
+
+async def test_leads_edit_and_delete_tasks_peers_get_update_and_delete(cast: World) -> None:
+    w = cast
+    assert w.services.fed is not None
+    await _start(w, await _concern(w))
+    await join(w.services, "roof", w.bob)
+    await join_local(w.services, "roof", "erin")
+    roof = w.services.urls.group("roof")
+    task = await _task(w, "Fix gutter", assignees=(w.bob.id,), due="2027-01-01")
+    edit = project_services.edit_task
+    for form, field in ((projects.TaskForm(title="X", assignees=(w.dave,)), "not in the team"),
+                        (projects.TaskForm(title="X", due="soon"), "YYYY-MM-DD"),
+                        (projects.TaskForm(title=" "), "title")):
+        with pytest.raises(InvalidFields, match=field):
+            await edit(w.services.fed, "sam", task.id, form)
+    with pytest.raises(Forbidden):  # erin is in the team, not a lead
+        await edit(w.services.fed, "erin", task.id, projects.TaskForm(title="Mine"))
+    with pytest.raises(Forbidden):
+        await project_services.delete_task(w.services.fed, "erin", task.id)
+    row = await _task_row(w, task.uri)
+    assert (row.title, str(row.due)) == ("Fix gutter", "2027-01-01")  # nothing changed
+    erin = w.services.urls.person("erin")
+    await edit(w.services.fed, "sam", task.id, projects.TaskForm(
+        title="Clear the gutter", description="Both *sides*", assignees=(erin,), due="2027-02-01"))
+    row = await _task_row(w, task.uri)
+    assert (row.title, str(row.due)) == ("Clear the gutter", "2027-02-01") and "<em>sides</em>" in row.content
+    [update] = await published(w.services, roof, "Update")
+    assert update["object"]["name"] == "Clear the gutter" and update["object"]["assignedTo"] == [erin]
+    [created] = [c for c in await published(w.services, roof, "Create") if c["object"]["type"] == "Ticket"]
+    members = await inboxes_of(w.services, created["id"])  # bob's server
+    assert members and members <= await inboxes_of(w.services, update["id"])  # bob is a member still
+    async with w.services.sessions() as session:
+        assert await project_views.my_tasks(session, erin) and not await project_views.my_tasks(session, w.bob.id)
+    await project_services.delete_task(w.services.fed, "sam", task.id)
+    [gone] = await published(w.services, roof, "Delete")
+    assert gone["object"] == {"id": task.uri, "type": "Tombstone", "formerType": "Ticket"}
+    assert members <= await inboxes_of(w.services, gone["id"])
+    async with w.services.sessions() as session:
+        assert await session.scalar(select(ProjectTask).where(ProjectTask.uri == task.uri)) is None
+    with pytest.raises(NotFound):
+        await project_services.delete_task(w.services.fed, "sam", task.id)
+
+
+async def test_a_task_moved_to_done_is_told_as_a_readable_note(cast: World) -> None:
+    w = cast
+    assert w.services.fed is not None
+    await _start(w, await _concern(w))
+    await join(w.services, "roof", w.bob)
+    task = await _task(w, "Fix gutter", assignees=(w.bob.id,))
+    await project_services.move_task(w.services.fed, "sam", task.id, "doing")
+    roof = w.services.urls.group("roof")
+    assert len(await published(w.services, roof, "Create")) == 2  # the Ticket and its Note; "doing" is no news
+    assert (await receive(w.services, w.bob, activity(w.bob, "Resolve", task.uri))).state == "done"
+    notes = [c["object"] for c in await published(w.services, roof, "Create") if c["object"]["type"] == "Note"]
+    assert len(notes) == 2
+    done = notes[-1] if "Task done" in notes[-1]["content"] else notes[0]
+    assert f"Task done: Fix gutter, by @{w.bob.handle.lstrip('@')}" in done["content"]
+    assert task.uri in done["content"] and done["tag"] == []
+
+
+async def test_a_remote_ticket_naming_our_person_tells_them_and_its_delete_removes_it(cast: World) -> None:
+    w = cast
+    project = w.peer.add_actor("pump", name="Pump project", actor_type="Group")
+    ticket = {"id": w.peer.url("/tasks/9"), "type": "Ticket", "context": project.id, "attributedTo": project.id,
+              "name": "Fix the pump", "content": "<p>Seal</p>", "assignedTo": [], "isResolved": False,
+              "taskState": "open"}
+    assert (await receive(w.services, project, activity(project, "Create", ticket))).state == "done"
+    assert await _told(w, "dave") == []
+    named = {**ticket, "assignedTo": [w.dave]}
+    assert (await receive(w.services, project, activity(project, "Update", named))).state == "done"
+    assert await _told(w, "dave") == [(project.id, ticket["id"])]
+    async with w.services.sessions() as session:
+        assert [t.title for t in await project_views.my_tasks(session, w.dave)] == ["Fix the pump"]
+    # Only the project deletes it; then it is gone from "my tasks".
+    tombstone = {"id": ticket["id"], "type": "Tombstone"}
+    assert (await receive(w.services, w.bob, activity(w.bob, "Delete", tombstone))).dropped
+    assert (await receive(w.services, project, activity(project, "Delete", tombstone))).state == "done"
+    async with w.services.sessions() as session:
+        assert await project_views.my_tasks(session, w.dave) == []
