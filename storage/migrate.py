@@ -66,12 +66,13 @@ def _current(connection: Connection) -> str | None:
     return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
-def _upgrade(connection: Connection) -> None:
+def upgrade_to(connection: Connection, revision: str = "head") -> None:
+    """Upgrade on ``connection`` to ``revision`` (tests of a migration stop just before it)."""
     from alembic import command
 
     config = _config()
     config.attributes["connection"] = connection
-    command.upgrade(config, "head")
+    command.upgrade(config, revision)
 
 
 async def current_revision(engine: AsyncEngine) -> str | None:
@@ -86,7 +87,7 @@ async def upgrade(engine: AsyncEngine) -> tuple[str | None, str | None]:
         return current, current  # nothing to do: no Alembic
     async with engine.begin() as conn:
         before = await conn.run_sync(_current)
-        await conn.run_sync(_upgrade)
+        await conn.run_sync(upgrade_to)
         after = await conn.run_sync(_current)
     return before, after
 

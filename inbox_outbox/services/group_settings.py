@@ -28,7 +28,8 @@ from actors.memberships import role_of, thread_starters
 from actors.node_settings import InvalidFields
 from actors.urls import Urls
 from content.kinds import THREAD_KINDS
-from federation.html import plain_text, render_markdown
+from federation.html import plain_text
+from federation.markdown import render_markdown
 from inbox_outbox.services.common import load_group
 from inbox_outbox.services.profiles import announce_actor
 from storage.models import LocalActor

@@ -3,30 +3,19 @@ are not held for a confirmation (they log in as before)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 
-from alembic import command
 from sqlalchemy import text
-from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from storage import migrate
 from tests.conftest import FreshDatabase
 
 
-def _to(revision: str) -> Callable[[Connection], None]:
-    def run(connection: Connection) -> None:
-        config = migrate._config()
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
-    return run
-
-
 async def test_existing_accounts_keep_their_address_and_can_log_in(fresh_database: FreshDatabase) -> None:
     engine = create_async_engine(await fresh_database(migrated=False))
     try:
         async with engine.begin() as conn:
-            await conn.run_sync(_to("0018"))
+            await conn.run_sync(migrate.upgrade_to, "0018")
             for n, (name, address) in enumerate((("ada", "ada@example.org"), ("bob", None)), start=1):
                 await conn.execute(text(
                     "INSERT INTO local_actors (id, actor_type, username, display_name, summary, rsa_private_pem, "

@@ -4,11 +4,8 @@ so followers-only posts received before the upgrade are shown to their followers
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 
-from alembic import command
 from sqlalchemy import text
-from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from storage import migrate
@@ -23,19 +20,11 @@ FOLLOWERS_ONLY = {
 }
 
 
-def _to(revision: str) -> Callable[[Connection], None]:
-    def run(connection: Connection) -> None:
-        config = migrate._config()
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
-    return run
-
-
 async def test_upgrade_fills_recipients_of_stored_remote_posts(fresh_database: FreshDatabase) -> None:
     engine = create_async_engine(await fresh_database(migrated=False))
     try:
         async with engine.begin() as conn:
-            await conn.run_sync(_to("0006"))
+            await conn.run_sync(migrate.upgrade_to, "0006")
             for uri, local, document in ((FOLLOWERS_ONLY["id"], False, FOLLOWERS_ONLY),
                                          ("https://node.test/objects/1", True, {"to": ["x"]})):
                 await conn.execute(

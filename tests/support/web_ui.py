@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from actors import local
 from madeopen.app import Services, build_web_app
-from storage.models import LocalActor
+from storage.models import LocalActor, Membership
 
 HTML = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 PASSWORD = "correct horse battery"
@@ -132,3 +132,16 @@ async def create_person(services: Services, username: str, *, admin: bool = Fals
 async def person(services: Services, username: str) -> LocalActor | None:
     async with services.sessions() as session:
         return await session.scalar(select(LocalActor).where(LocalActor.username == username))
+
+
+async def shop_with_team(services: Services) -> None:
+    """The web tests' usual cast: ada, erin and sam; the group shop ("The Shop") owned by ada, with erin a
+    member and sam on its staff."""
+    for name in ("ada", "erin", "sam"):
+        await create_person(services, name)
+    async with services.sessions.begin() as session:
+        await local.create_group(session, local.NewGroup(username="shop", owner="ada", title="The Shop"))
+        group = await local.find_group(session, "shop")
+        for name, role in (("erin", "member"), ("sam", "staff")):
+            who = await local.find_person(session, name)
+            session.add(Membership(group_id=group.id, local_actor_id=who.id, role=role, state="accepted"))

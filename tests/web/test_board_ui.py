@@ -8,29 +8,18 @@ from __future__ import annotations
 import html
 import re
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from actors import local
 from madeopen.app import Services
-from storage.models import Membership, Notification, Object, StatusChange
-from tests.support.web_ui import UI, create_person, second_ui, ui  # noqa: F401  (fixtures)
+from storage.models import Notification, Object, StatusChange
+from tests.support.web_ui import UI, second_ui, shop_with_team, ui  # noqa: F401  (fixtures)
 
 BASE = "https://node.test"
 
 
 def _text(page: str) -> str:
     return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
-
-
-async def _setup(services: Services) -> None:
-    for name in ("ada", "erin", "sam"):
-        await create_person(services, name)
-    async with services.sessions.begin() as session:
-        await local.create_group(session, local.NewGroup(username="shop", owner="ada", title="The Shop"))
-        group = await local.find_group(session, "shop")
-        for name, role in (("erin", "member"), ("sam", "staff")):
-            who = await local.find_person(session, name)
-            session.add(Membership(group_id=group.id, local_actor_id=who.id, role=role, state="accepted"))
 
 
 async def _post(ui: UI, title: str, kind: str, body: str = "Please.") -> str:
@@ -47,7 +36,7 @@ async def _row(services: Services, path: str) -> Object:
 
 
 async def test_idea_status_response_and_board(ui: UI, second_ui: UI, services: Services) -> None:  # noqa: F811
-    await _setup(services)
+    await shop_with_team(services)
     await ui.log_in("erin")
     form = await ui.page("/groups/shop/new")
     assert 'name="kind" id="kind" value="discussion" checked' in form  # the group's default
@@ -124,7 +113,7 @@ async def test_idea_status_response_and_board(ui: UI, second_ui: UI, services: S
 
 
 async def test_page_numbers_and_default_kind(ui: UI, services: Services) -> None:  # noqa: F811
-    await _setup(services)
+    await shop_with_team(services)
     await ui.log_in("erin")
     first = await _post(ui, "Idea 0", "idea")
     row = await _row(services, first)
@@ -151,7 +140,7 @@ async def test_page_numbers_and_default_kind(ui: UI, services: Services) -> None
 async def test_board_json_private_groups_and_a_remote_groups_board(ui: UI, services: Services) -> None:  # noqa: F811
     from storage.models import RemoteActor, utcnow
 
-    await _setup(services)
+    await shop_with_team(services)
     await ui.log_in("erin")
     idea = await _post(ui, "Dark mode", "idea")
     response = await ui.client.get("/api/groups/shop/board?kind=idea", headers={"Accept": "application/json"})

@@ -11,26 +11,14 @@ import re
 
 from sqlalchemy import func, select
 
-from actors import local
 from content.docs.text import MAX_DOC_BODY
 from madeopen.app import Services
-from storage.models import Activity, Doc, DocProposal, DocRevision, Membership, Notification, Object, RemoteActor
-from tests.support.web_ui import UI, create_person, second_ui, ui  # noqa: F401  (fixtures)
+from storage.models import Activity, Doc, DocProposal, DocRevision, Notification, Object, RemoteActor
+from tests.support.web_ui import UI, create_person, second_ui, shop_with_team, ui  # noqa: F401  (fixtures)
 
 
 def _text(page: str) -> str:
     return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split()).replace(" ,", ",")
-
-
-async def _setup(services: Services, editors: str | None = None) -> None:
-    for name in ("ada", "erin", "sam"):
-        await create_person(services, name)
-    async with services.sessions.begin() as session:
-        await local.create_group(session, local.NewGroup(username="shop", owner="ada", title="The Shop"))
-        group = await local.find_group(session, "shop")
-        for name, role in (("erin", "member"), ("sam", "staff")):
-            who = await local.find_person(session, name)
-            session.add(Membership(group_id=group.id, local_actor_id=who.id, role=role, state="accepted"))
 
 
 async def _write(ui: UI, title: str, body: str, **extra: str) -> str:
@@ -45,7 +33,7 @@ async def _revisions(services: Services) -> int:
 
 
 async def test_write_edit_history_diff_restore(ui: UI, services: Services) -> None:  # noqa: F811
-    await _setup(services)
+    await shop_with_team(services)
     await ui.log_in("sam")
     assert "New doc" in await ui.page("/groups/shop/docs")
 
@@ -126,7 +114,7 @@ async def test_write_edit_history_diff_restore(ui: UI, services: Services) -> No
 
 
 async def test_stale_save_merges_without_loss(ui: UI, second_ui: UI, services: Services) -> None:  # noqa: F811
-    await _setup(services)
+    await shop_with_team(services)
     await ui.log_in("sam")
     await second_ui.log_in("ada")
     path = await _write(ui, "Guide", "one\ntwo\nthree\nfour\nfive\n")
@@ -155,7 +143,7 @@ async def test_stale_save_merges_without_loss(ui: UI, second_ui: UI, services: S
 
 
 async def test_proposals_comments_and_permissions(ui: UI, second_ui: UI, services: Services) -> None:  # noqa: F811
-    await _setup(services)
+    await shop_with_team(services)
     await ui.log_in("sam")
     path = await _write(ui, "Returns", "# Policy\n\nThirty days.\n\n# Contact\n\nMail us.\n")
     await second_ui.log_in("erin")  # a member, not on the team: proposes, does not edit
@@ -245,7 +233,7 @@ async def test_proposals_comments_and_permissions(ui: UI, second_ui: UI, service
 
 
 async def test_who_edits_is_the_teams_choice(ui: UI, second_ui: UI, services: Services) -> None:  # noqa: F811
-    await _setup(services)
+    await shop_with_team(services)
     await second_ui.log_in("erin")
     assert (await second_ui.get("/groups/shop/docs/new")).status == 403
     await ui.log_in("ada")  # the owner

@@ -10,10 +10,9 @@ import re
 
 from sqlalchemy import select
 
-from actors import local
 from madeopen.app import Services
-from storage.models import Membership, Object, ProjectTask
-from tests.support.web_ui import UI, create_person, second_ui, ui  # noqa: F401  (fixtures)
+from storage.models import Object, ProjectTask
+from tests.support.web_ui import UI, second_ui, shop_with_team, ui  # noqa: F401  (fixtures)
 
 BASE = "https://node.test"
 
@@ -22,24 +21,13 @@ def _text(page: str) -> str:
     return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
 
 
-async def _setup(services: Services) -> None:
-    for name in ("ada", "erin", "sam"):
-        await create_person(services, name)
-    async with services.sessions.begin() as session:
-        await local.create_group(session, local.NewGroup(username="shop", owner="ada", title="The Shop"))
-        group = await local.find_group(session, "shop")
-        for name, role in (("erin", "member"), ("sam", "staff")):
-            who = await local.find_person(session, name)
-            session.add(Membership(group_id=group.id, local_actor_id=who.id, role=role, state="accepted"))
-
-
 async def _tasks(services: Services) -> list[ProjectTask]:
     async with services.sessions() as session:
         return list(await session.scalars(select(ProjectTask).order_by(ProjectTask.id)))
 
 
 async def test_from_concern_to_done(ui: UI, second_ui: UI, services: Services) -> None:  # noqa: F811
-    await _setup(services)
+    await shop_with_team(services)
     await ui.log_in("erin")
     response = await ui.post("/groups/shop/new", {"title": "Broken till", "body": "It eats cards.", "kind": "concern"})
     concern = response.headers["Location"]
@@ -135,7 +123,7 @@ async def test_from_concern_to_done(ui: UI, second_ui: UI, services: Services) -
 
 async def test_leads_edit_and_delete_tasks_the_assigned_are_told(ui: UI, second_ui: UI,  # noqa: F811
                                                                  services: Services) -> None:
-    await _setup(services)
+    await shop_with_team(services)
     await second_ui.log_in("sam")
     response = await second_ui.post("/projects/new", {"name": "fair", "title": "Summer fair", "description": "",
                                                       "joining": "open", "origin": ""})

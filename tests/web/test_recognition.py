@@ -16,20 +16,13 @@ from content.recognition import weights
 from content.recognition.ledger import ledger
 from inbox_outbox.services import posts, recognition
 from madeopen.app import Services
-from storage.models import BadgeAward, Membership
-from tests.support.web_ui import UI, create_person, ui  # noqa: F401  (fixtures)
+from storage.models import BadgeAward
+from tests.support.web_ui import UI, create_person, shop_with_team, ui  # noqa: F401  (fixtures)
 
 
 async def _setup(services: Services) -> str:
     """shop (owner ada; erin a member, sam staff); erin's reply got kudos from sam; returns the reply's id."""
-    for name in ("ada", "erin", "sam"):
-        await create_person(services, name)
-    async with services.sessions.begin() as session:
-        await local.create_group(session, local.NewGroup(username="shop", owner="ada", title="The Shop"))
-        group = await local.find_group(session, "shop")
-        for name, role in (("erin", "member"), ("sam", "staff")):
-            who = await local.find_person(session, name)
-            session.add(Membership(group_id=group.id, local_actor_id=who.id, role=role, state="accepted"))
+    await shop_with_team(services)
     async with services.sessions.begin() as session:
         ada, erin, sam = [await local.find_person(session, n) for n in ("ada", "erin", "sam")]
         group = await local.find_group(session, "shop")
