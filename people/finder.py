@@ -33,6 +33,7 @@ from actors.errors import Forbidden, InvalidInput, NotFound
 from actors.memberships import can_read, local_actor_by_uri
 from actors.urls import Urls
 from people import fts, gazetteer, geo, index, tags, word_forms
+from people.help import help_given
 from storage.models import Follow, LocalActor, Membership, Profile, ProfileTag, RemoteActor
 
 MAX_QUERY_TAGS = 10  # per kind
@@ -297,6 +298,11 @@ def _asked_tags(query: PeopleQuery) -> int:
     return len(query.skills) + len(query.soft_skills) + len(query.interests) + len(query.tags)
 
 
+def asked_keys(query: PeopleQuery) -> list[str]:
+    """The keys of every tag asked for, whatever its kind."""
+    return [tags.key(label) for label in (*query.skills, *query.soft_skills, *query.interests, *query.tags)]
+
+
 def tag_criteria(query: PeopleQuery) -> ColumnElement[bool] | None:
     parts = []
     for kind, labels in (("skill", query.skills), ("soft_skill", query.soft_skills), ("interest", query.interests)):
@@ -396,6 +402,10 @@ async def find_people(session: AsyncSession, urls: Urls, query: PeopleQuery, vie
         stmt = stmt.join(text_match, text_match.c.id == Profile.id)
         rank = text_match.c.rank
         order.append(rank.asc())
+    if criteria is not None and near is None:  # equal matches: who helped most in groups needing them first
+        helped = help_given(asked_keys(query))
+        stmt = stmt.outerjoin(helped, helped.c.uri == Profile.actor_uri)
+        order.append(func.coalesce(helped.c.help, 0).desc())
     stmt = stmt.where(*conditions)
     start = (query.page - 1) * query.per_page
 

@@ -11,16 +11,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from sqlalchemy import ColumnElement, Subquery, case, func, select, union_all
+from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from actors.memberships import can_read, local_actor_by_uri
 from actors.urls import Urls
 from people import index, tags
+from people.help import help_given
 from people.finder import PersonHit, load_hits, members_condition
 from storage.models import (
-    Follow, Kudos, LocalActor, Membership, Object, Profile, ProfileTag, RecognitionOptOut, RemoteActor,
+    Follow, LocalActor, Membership, Object, Profile, ProfileTag, RemoteActor,
 )
 
 HELP_KINDS = ("skill", "soft_skill")
@@ -95,26 +95,6 @@ async def people_with(
     rows = (await session.execute(query.order_by(*order).limit(limit))).all()
     flagged = {row.id for row in rows if member is not None and row.member}
     return await load_hits(session, urls, [row.id for row in rows], criteria=criteria, members=flagged)
-
-
-def help_given(keys: list[str]) -> Subquery:
-    """Help each person gave in our groups that match the skills ``keys`` (a group whose profile names one
-    of them): accepted answers and kudos received (issue #17; content.recognition), on live posts, nothing
-    for helping yourself; one signal of the ranking, after the matched skills. People who opted out
-    (``recognition_optouts``) are not ranked by it."""
-    groups = (select(Profile.local_actor_id).join(ProfileTag, ProfileTag.profile_id == Profile.id)
-              .where(Profile.kind == "group", ProfileTag.key.in_(keys)))
-    answer = aliased(Object)
-    answers = (select(answer.author_uri.label("uri")).select_from(Object)
-               .join(answer, answer.uri == Object.accepted_answer_uri)
-               .where(Object.group_id.in_(groups), Object.deleted.is_(False), answer.deleted.is_(False),
-                      answer.author_uri != Object.author_uri))
-    thanks = (select(Object.author_uri.label("uri")).select_from(Kudos).join(Object, Object.id == Kudos.object_id)
-              .where(Kudos.group_id.in_(groups), Object.deleted.is_(False), Kudos.giver_uri != Object.author_uri))
-    facts = union_all(answers, thanks).subquery("help_facts")
-    return (select(facts.c.uri.label("uri"), func.count().label("help"))
-            .where(facts.c.uri.not_in(select(RecognitionOptOut.actor_uri)))
-            .group_by(facts.c.uri).subquery("help_given"))
 
 
 async def group_matches(

@@ -7,7 +7,7 @@ from actors import local
 from inbox_outbox.services import board, posts
 from inbox_outbox.services import profiles as profile_services
 from madeopen.app import Services
-from people import index, matching
+from people import finder, index, matching
 from storage.models import RecognitionOptOut
 from tests.people.conftest import group, member
 
@@ -45,3 +45,32 @@ async def test_help_given_in_matching_groups_ranks_people_who_could_help(service
     async with services.sessions.begin() as session:
         session.add(RecognitionOptOut(actor_uri=services.urls.person("bob")))
     assert await _helpers(services) == ["ann", "bob"]
+
+
+async def test_the_people_finder_ranks_equal_matches_by_help_given(services: Services) -> None:
+    """/people and /api/people: among people matching the same skills, who helped most in groups that
+    need them comes first; someone who opted out is not moved by it."""
+    await member(services, "olga")
+    for name in ("ann", "bob"):
+        await member(services, name, skills="carpentry")
+    await group(services, "makers", owner="olga")
+    async with services.sessions.begin() as session:
+        await profile_services.set_group_needs(session, services.urls, "makers", "Carpentry", by="olga")
+
+    async def found() -> list[str]:
+        await index.sync(services.sessions, services.urls)
+        async with services.sessions() as session:
+            result = await finder.find_people(session, services.urls, finder.PeopleQuery(skills=("carpentry",)), None)
+        return [hit.handle.split("@")[0] for hit in result.people]
+
+    assert await found() == ["ann", "bob"]  # by name
+    async with services.sessions.begin() as session:
+        olga, bob = await local.find_person(session, "olga"), await local.find_person(session, "bob")
+        makers = await local.find_group(session, "makers")
+        question = await posts.create_post(session, services.urls, olga, makers, "Shelf?", "How?", "question")
+        answer = await posts.reply(session, services.urls, bob, question.uri, "Dowels.")
+        await board.accept_answer(session, services.urls, olga, question.uri, answer.uri)
+    assert await found() == ["bob", "ann"]
+    async with services.sessions.begin() as session:
+        session.add(RecognitionOptOut(actor_uri=services.urls.person("bob")))
+    assert await found() == ["ann", "bob"]
