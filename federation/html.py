@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 
 import nh3
 
@@ -37,16 +38,23 @@ def filter_attribute(tag: str, attribute: str, value: str) -> str | None:
     return " ".join(kept) or None
 
 
-def sanitize_html(html: str) -> str:
+def clean(html: str, tags: set[str], attributes: dict[str, set[str]],
+          attribute_filter: Callable[[str, str, str], str | None]) -> str:
+    """nh3 with one policy for links, schemes and comments, whichever allowlist of tags applies (remote
+    HTML here, our own Markdown's wider one in federation.markdown)."""
     return nh3.clean(
         html,
-        tags=_TAGS,
-        attributes=_ATTRIBUTES,
-        attribute_filter=filter_attribute,
+        tags=tags,
+        attributes=attributes,
+        attribute_filter=attribute_filter,
         url_schemes={"http", "https", "mailto"},
         link_rel="nofollow noopener",
         strip_comments=True,
     )
+
+
+def sanitize_html(html: str) -> str:
+    return clean(html, _TAGS, _ATTRIBUTES, filter_attribute)
 
 
 def plain_text(text: str) -> str:

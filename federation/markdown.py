@@ -30,12 +30,11 @@ from html import escape
 from html.parser import HTMLParser
 from typing import Any
 
-import nh3
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from mdit_py_plugins.tasklists import tasklists_plugin
 
-from federation.html import filter_attribute, sanitize_html
+from federation.html import clean, filter_attribute, sanitize_html
 
 # Mastodon's hashtag: letters, digits, underscores (and inner hyphens, which we fold in), not only digits;
 # not inside a word or a URL (``a#b``, ``/path#anchor``), nor a ``&#123;`` entity.
@@ -72,15 +71,7 @@ def _local_attribute(tag: str, attribute: str, value: str) -> str | None:
 
 def sanitize_local(html: str) -> str:
     """The allowlist for HTML our own Markdown renderer made (wider than sanitize_html's strict set)."""
-    return nh3.clean(
-        html,
-        tags=_LOCAL_TAGS,
-        attributes=_LOCAL_ATTRIBUTES,
-        attribute_filter=_local_attribute,
-        url_schemes={"http", "https", "mailto"},
-        link_rel="nofollow noopener",
-        strip_comments=True,
-    )
+    return clean(html, _LOCAL_TAGS, _LOCAL_ATTRIBUTES, _local_attribute)
 
 
 @dataclass(frozen=True)
