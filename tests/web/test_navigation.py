@@ -27,3 +27,13 @@ async def test_plain_words_a_handful_of_links_and_a_phone_menu(ui: UI, services:
     assert links == ["Home", "Everything here", "Groups", "People", "Search", "Find on other servers"]
     assert "Lookup" not in page and ">Local<" not in page
     assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in page
+
+
+async def test_the_timelines_name_the_node_wide_one_in_plain_words(ui: UI, services: Services) -> None:
+    await create_person(services, "ada")
+    await ui.log_in("ada")
+    for path in ("/home", "/local"):
+        page = await ui.page(path)
+        assert ">Local<" not in page and "<title>Local" not in page
+        assert re.search(r'<a href="/local"[^>]*>Everything here</a>', page)
+    assert "<h1>Everything here</h1>" in await ui.page("/local")
