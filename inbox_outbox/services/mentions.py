@@ -76,11 +76,14 @@ class Linked:
 
 async def link(
     session: AsyncSession, urls: Urls, group: LocalActor | None, public: bool, html: str,
-    mentioned: Resolved | None, author_uri: str,
+    mentioned: Resolved | None, author_uri: str, *, profile: bool,
 ) -> Linked:
     """Link the resolved handles in ``html`` and choose whom the post addresses: everyone mentioned in a
-    public place, only the members (``can_read``) in a private group of ours, nobody in another server's
-    private group (its members are not known here; the group relays to them)."""
+    public place or in an update on the author's own profile (``profile``: no group; a followers-only or
+    "mentioned only" update is for the people it mentions as well, as Mastodon's private and direct
+    statuses are, ``app/services/process_mentions_service.rb``), only the members (``can_read``) in a
+    private group of ours, nobody in another server's private group (its members are not known here; the
+    group relays to them)."""
     if not mentioned:
         return Linked(html=html)
     html, used = link_mentions(html, mentioned, urls.domain)
@@ -88,7 +91,7 @@ async def link(
     for person in used:
         if person.uri == author_uri:
             continue
-        if not public and (group is None or not await can_read(session, urls, group, person.uri)):
+        if not (public or profile) and (group is None or not await can_read(session, urls, group, person.uri)):
             continue
         chosen.append(person)
     return Linked(

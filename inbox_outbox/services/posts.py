@@ -283,7 +283,7 @@ async def _store_post(
         context = context_url(root.uri) if root.local else (root.document or {}).get("context")
     rendered = render_markdown(body, urls.base)
     linked = await mention_links.link(session, urls, place.group, place.public, rendered.html, mentioned,
-                                      author_uri)
+                                      author_uri, profile=not place.in_group)
     mentions = mentions + tuple(m for m in linked.tags if m.href not in {n.href for n in mentions})
     cc = cc + list(linked.addressed)
     post = LocalPost(
@@ -533,7 +533,7 @@ async def update_post(
     obj.source = body
     place = await _place_of(session, urls, obj)
     linked = await mention_links.link(session, urls, place.group, place.public, rendered.html, mentioned,
-                                      author_uri)
+                                      author_uri, profile=not place.in_group)
     obj.content = linked.html
     obj.updated = now
     others = [tag for tag in obj.document.get("tag", []) if not (isinstance(tag, dict) and tag.get("type") == "Hashtag")]
@@ -547,6 +547,8 @@ async def update_post(
     if added:
         document["tag"] = [*document.get("tag", []), *({"type": "Mention", "href": m.href, "name": m.name} for m in added)]
         document["cc"] = list(dict.fromkeys([*document.get("cc", []), *(m.href for m in added)]))
+        if not place.in_group and not place.public:  # the newly mentioned may read it now (content.audience)
+            await record_recipients(session, obj, [*document.get("to", []), *document["cc"]])
     document["updated"] = iso(now)
     if new_title:
         document["name"] = new_title

@@ -1,0 +1,131 @@
+"""A microblog post seen and liked from a second real node, in a real browser (issue #16 "Writing and
+reading"): bob on node B finds alice of node A with "Find on other servers" and follows her; alice posts a
+public update from Home; it shows on bob's Home on B, where he likes it, boosts it and replies to it;
+on A, alice's post counts the like and shows the reply, and her notifications say both.
+
+Two `madeopen run` processes; node A runs on PostgreSQL when MADEOPEN_TEST_DATABASE_URL is set (SQLite
+otherwise), node B on SQLite. axe-core (no serious or critical violation) at desktop and 360 px, and
+nothing wider than a 360 px screen, on every page the two of them use.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from tests.browser.conftest import Visitor, create_user
+from tests.browser.test_social import shows, wait_until
+from tests.multinode.conftest import no_tracebacks
+from tests.support.databases import PostgresDatabases
+from tests.support.servers import Node
+
+UPDATE = "First **tomatoes** of the year! #harvest"
+
+
+def _database_a(postgres: PostgresDatabases | None, tmp_path: Path) -> str:
+    if postgres is None:
+        return f"sqlite+aiosqlite:///{tmp_path}/a.db"
+    # On its own loop in another thread: Playwright's sync API owns this thread's.
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, postgres.fresh()).result()
+
+
+@pytest.fixture
+def nodes(postgres: PostgresDatabases | None, tmp_path: Path) -> Iterator[tuple[Node, Node]]:
+    """Node A, where alice lives, and node B, where bob lives."""
+    a = Node(data_dir=tmp_path / "a", database_url=_database_a(postgres, tmp_path))
+    b = Node(data_dir=tmp_path / "b", database_url=f"sqlite+aiosqlite:///{tmp_path}/b.db")
+    try:
+        with ThreadPoolExecutor(2) as pool:  # side by side: each start is mostly Python imports
+            for started in [pool.submit(a.start), pool.submit(b.start)]:
+                started.result()
+            for made in [pool.submit(create_user, a, "alice"), pool.submit(create_user, b, "bob")]:
+                made.result()
+        yield a, b
+    finally:
+        a.stop()
+        b.stop()
+
+
+def _checked(visitor: Visitor) -> None:
+    visitor.assert_accessible()
+    visitor.fits_width()
+
+
+def test_a_microblog_post_seen_liked_boosted_and_answered_from_a_second_node(
+    browser: object, nodes: tuple[Node, Node], tmp_path: Path
+) -> None:
+    a, b = nodes
+    alice = Visitor(browser, a)
+    bob = Visitor(browser, b)
+    try:
+        # bob, on B, finds alice on A and follows her.
+        bob.log_in("bob")
+        bob.page.get_by_role("link", name="Find on other servers").click()
+        bob.fill({"Handle or link": f"@alice@{a.domain}"})
+        bob.submit("Look up")
+        card = bob.page.locator("article.actor-card")
+        assert card.get_by_role("heading", name="alice").is_visible()
+        assert card.get_by_text(f"on {a.domain}").is_visible()
+        bob.submit("Follow")
+        wait_until(lambda: shows(bob, f"/lookup?q=@alice@{a.domain}", "You follow them."), "alice accepting bob")
+        _checked(bob)
+
+        # alice, on A, posts a public update from Home.
+        alice.log_in("alice")
+        alice.goto("/home")
+        alice.page.get_by_label("Your update", exact=True).fill(UPDATE)
+        alice.page.get_by_label("Everyone (public)").check()
+        alice.submit("Post")
+        assert "/objects/" in alice.page.url and alice.page.get_by_text("Your update is posted.").is_visible()
+        post_on_a = alice.page.url
+
+        # bob sees it on B's Home, opens it on B and likes it, boosts it and replies.
+        wait_until(lambda: shows(bob, "/home", "First tomatoes of the year!"), "alice's update on bob's Home")
+        item = bob.page.locator("article.post-item", has_text="First tomatoes of the year!")
+        assert item.locator(".content strong").inner_text() == "tomatoes"
+        assert item.get_by_role("link", name="alice").is_visible()
+        _checked(bob)
+        with bob.page.expect_navigation():
+            item.locator("time").click()
+        assert bob.page.url.startswith(f"{b.base_url}/posts/")  # B's page of the post, not A's
+        post = bob.page.locator("article.post").first
+        with bob.page.expect_navigation():
+            post.get_by_role("button", name=re.compile(r"^Like \d")).click()
+        like = bob.page.locator("article.post").first.get_by_role("button", name=re.compile(r"^Like \d"))
+        assert like.get_attribute("aria-pressed") == "true" and like.inner_text() == "Like 1"
+        bob.submit("Boost the post by alice")
+        assert bob.page.get_by_role("status").inner_text() == "Boosted: your followers see it."
+        boost = bob.page.get_by_role("button", name="Boost the post by alice")
+        assert boost.get_attribute("aria-pressed") == "true"
+        bob.page.get_by_label("Your reply", exact=True).fill("Well done! Save me some seeds.")
+        bob.submit("Post reply")
+        assert bob.page.get_by_text("Save me some seeds.").is_visible()
+        bob.screenshot("microblog-federated-post-on-b")
+        _checked(bob)
+
+        # alice, on A: her post counts bob's like and shows his reply; she is told of both.
+        def counted_on_a() -> bool:
+            alice.goto(post_on_a)
+            first = alice.page.locator("article.post").first
+            return bool(re.search(r"\b(Like 1|1 like)\b", first.locator(".post-actions").inner_text())) \
+                and alice.page.get_by_text("Save me some seeds.").count() == 1
+        wait_until(counted_on_a, "bob's like and reply on alice's post on A")
+        assert alice.page.get_by_role("heading", name="1 reply").is_visible()
+        _checked(alice)
+        alice.page.get_by_role("link", name="Notifications 3 unread").click()
+        alice.page.wait_for_url("**/notifications")
+        told = [" ".join(text.split()) for text in alice.page.locator(".notification--unread").all_inner_texts()]
+        assert any("bob follows you now" in text for text in told), told
+        assert any("bob liked your post" in text for text in told), told
+        assert any("bob replied to your post" in text and "Save me some seeds." in text for text in told), told
+        _checked(alice)
+        no_tracebacks(tmp_path)  # neither node logged an error it did not turn into a clear refusal
+    finally:
+        alice.close()
+        bob.close()
