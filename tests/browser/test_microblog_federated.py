@@ -126,6 +126,11 @@ def test_a_microblog_post_seen_liked_boosted_and_answered_from_a_second_node(
         assert bob.page.get_by_role("status").inner_text() == "Boosted: your followers see it."
         boost = bob.page.get_by_role("button", name="Boost the post by alice")
         assert boost.get_attribute("aria-pressed") == "true"
+        # Pressed looks pressed, as the like does: a sighted reader sees the boost is on.
+        background = "button => getComputedStyle(button).backgroundColor"
+        dislike = bob.page.locator("article.post").first.get_by_role("button", name=re.compile(r"^Dislike \d"))
+        assert boost.evaluate(background) != dislike.evaluate(background)
+        assert boost.evaluate(background) == _like_button(bob).evaluate(background)
         bob.page.get_by_label("Your reply", exact=True).fill("Well done! Save me some seeds.")
         bob.submit("Post reply")
         assert bob.page.get_by_text("Save me some seeds.").is_visible()
