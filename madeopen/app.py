@@ -9,7 +9,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from actors import local
-from actors.blocks import HostPolicy
+from actors.blocks import PolicyCache
 from actors.mail import Transport
 from actors.remote import RemoteActors
 from actors.signing import signer_for
@@ -88,8 +88,9 @@ async def start_federation(services: Services) -> None:
         user_agent=services.user_agent,
         default_signer=signer_for(instance, services.urls),
         allow_private_addresses=settings.allow_private_addresses,
-        # The domain policy is asked before every outbound request: nothing reaches a refused host.
-        host_allowed=HostPolicy(services.sessions, allowlist=settings.allowlist_mode).allows,
+        # The domain policy is asked before every outbound request: nothing reaches a refused host. From
+        # memory, not a query per request (a fan-out is thousands of POSTs; issue #13).
+        host_allowed=PolicyCache(services.sessions, allowlist=settings.allowlist_mode).allows,
     )
     # A node on plain http is a development or test node: it discovers its peers over http too.
     services.remote = RemoteActors(
