@@ -16,9 +16,10 @@ and tests).
   hosts on the allowlist are talked to at all; everyone else is refused like a blocked host. Blocks
   still win over the allowlist.
 
-The inbox asks about one actor URL (``refuses``), the delivery worker about a batch of ``Delivery.host``
-netlocs (``refused_hosts``), and the one outbound HTTP client about every request (``PolicyCache.allows``),
-so nothing can bypass the rule.
+The inbox asks about one actor URL (``PolicyCache.refuses``), the delivery worker about each claimed batch
+of ``Delivery.host`` netlocs (``PolicyCache.refused``), and the one outbound HTTP client about every request
+(``PolicyCache.allows``), so nothing can bypass the rule; all three from memory (storage/memo.py), the hot
+paths of a busy node. ``refused_hosts`` asks the database directly.
 """
 
 from __future__ import annotations
@@ -179,6 +180,10 @@ class PolicyCache:
         if entries.blocked.intersection(candidates):
             return False
         return not self._allowlist or bool(entries.allowed.intersection(candidates))
+
+    async def refused(self, netlocs: Iterable[str]) -> set[str]:
+        """The netlocs among ``netlocs`` this node does not talk to (``refused_hosts``, from memory)."""
+        return {netloc for netloc in set(netlocs) if not await self.allows(netloc)}
 
     async def _load(self) -> _Entries:
         async with self._sessions() as session:
