@@ -16,9 +16,10 @@ and tests).
   hosts on the allowlist are talked to at all; everyone else is refused like a blocked host. Blocks
   still win over the allowlist.
 
-The inbox asks about one actor URL (``refuses``), the delivery worker about a batch of ``Delivery.host``
-netlocs (``refused_hosts``), and the one outbound HTTP client about every request (``HostPolicy``), so
-nothing can bypass the rule.
+The inbox asks about one actor URL (``PolicyCache.refuses``), the delivery worker about each claimed batch
+of ``Delivery.host`` netlocs (``PolicyCache.refused``), and the one outbound HTTP client about every request
+(``PolicyCache.allows``), so nothing can bypass the rule; all three from memory (storage/memo.py), the hot
+paths of a busy node. ``refused_hosts`` asks the database directly.
 """
 
 from __future__ import annotations
@@ -156,9 +157,10 @@ class _Entries:
 
 
 class PolicyCache:
-    """``refuses`` without a query (the inbox asks on every POST): the block and allow entries, kept in
-    memory (storage/memo.py). A block or allowlist change by any process of this node counts at once (one
-    on another machine sharing a PostgreSQL database within ``storage.memo.TTL_SECONDS``)."""
+    """The domain policy without a query: the block and allow entries, kept in memory (storage/memo.py).
+    The inbox asks it on every POST (``refuses``), the outbound HTTP client before every request
+    (``allows``; a fan-out is thousands of them). A block or allowlist change by any process of this node
+    counts at once (one on another machine sharing a PostgreSQL database within ``storage.memo.TTL_SECONDS``)."""
 
     def __init__(self, sessions: SessionMaker, *, allowlist: bool = False) -> None:
         self._sessions = sessions
@@ -166,32 +168,28 @@ class PolicyCache:
         self._memo: Memo[_Entries] = Memo(changes.DOMAIN_POLICY, memo.TTL_SECONDS, sessions)
 
     async def refuses(self, url: str) -> bool:
-        netloc = urlsplit(url).netloc.rpartition("@")[2].lower()
+        """True when this node does not talk to the URL's host (blocked, or not allowed in allowlist mode)."""
+        return not await self.allows(urlsplit(url).netloc.rpartition("@")[2])
+
+    async def allows(self, netloc: str) -> bool:
+        """Whether this node talks to ``netloc`` (``host`` or ``host:port``)."""
         if not netloc:
-            return self._allowlist
+            return not self._allowlist  # no host: nothing to block, and nothing on an allowlist either
         entries = await self._memo.get_or_load(None, self._load)
-        candidates = _candidates(netloc)
+        candidates = _candidates(netloc.lower())
         if entries.blocked.intersection(candidates):
-            return True
-        return self._allowlist and not entries.allowed.intersection(candidates)
+            return False
+        return not self._allowlist or bool(entries.allowed.intersection(candidates))
+
+    async def refused(self, netlocs: Iterable[str]) -> set[str]:
+        """The netlocs among ``netlocs`` this node does not talk to (``refused_hosts``, from memory)."""
+        return {netloc for netloc in set(netlocs) if not await self.allows(netloc)}
 
     async def _load(self) -> _Entries:
         async with self._sessions() as session:
             blocked = await session.scalars(select(DomainBlock.domain).where(DomainBlock.severity == "block"))
             allowed = await session.scalars(select(DomainAllow.domain)) if self._allowlist else ()
             return _Entries(frozenset(blocked), frozenset(allowed))
-
-
-@dataclass(frozen=True)
-class HostPolicy:
-    """The rule as the outbound HTTP client asks it, once per request (its own short session)."""
-
-    sessions: SessionMaker
-    allowlist: bool = False
-
-    async def allows(self, netloc: str) -> bool:
-        async with self.sessions() as session:
-            return not await _refused(session, {netloc.lower()}, allowlist=self.allowlist)
 
 
 # --------------------------------------------------------------------------------------------------

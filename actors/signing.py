@@ -7,7 +7,7 @@ FEP-8b32 integrity proofs with the Ed25519 key (documents that others relay, see
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
+from typing import Any, Protocol
 
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
@@ -24,7 +24,19 @@ def _signer(key_id: str, private_pem: str) -> CavageSigner:
     return CavageSigner(key_id, load_private_pem(private_pem))
 
 
-def signer_for(actor: LocalActor, urls: Urls) -> CavageSigner:
+class SigningActor(Protocol):
+    """What signing reads of a local actor: a ``LocalActor``, or a row of just these columns (the delivery
+    worker loads no ORM objects)."""
+
+    @property
+    def actor_type(self) -> str: ...
+    @property
+    def username(self) -> str: ...
+    @property
+    def rsa_private_pem(self) -> str: ...
+
+
+def signer_for(actor: SigningActor | LocalActor, urls: Urls) -> CavageSigner:
     """draft-cavage with the actor's RSA key: what every peer verifies (PROTOCOL.md)."""
     actor_id = urls.actor(actor.actor_type, actor.username)
     return _signer(urls.main_key(actor_id), actor.rsa_private_pem)

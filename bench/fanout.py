@@ -39,7 +39,7 @@ from sqlalchemy import delete, func, select  # noqa: E402
 from actors import local  # noqa: E402
 from inbox_outbox.delivery import Attempt, DeliveryWorker  # noqa: E402
 from inbox_outbox.fanout import announce_to_members  # noqa: E402
-from madeopen.app import Services, build_services, prepare  # noqa: E402
+from madeopen.app import Services, build_services, prepare, settle_heap  # noqa: E402
 from madeopen.settings import Settings  # noqa: E402
 from storage.models import Activity, Delivery, Host, LocalActor, Membership, RemoteActor  # noqa: E402
 
@@ -211,6 +211,7 @@ async def run(args: argparse.Namespace, ports: list[int]) -> list[Result]:
             await prepare(services, auto_migrate=True)
             async with services.sessions.begin() as session:
                 group = await local.create_group(session, local.NewGroup(username="garden"))
+            settle_heap()  # as `madeopen run` / `madeopen work` do once started
             results = []
             for shared in (False, True):
                 await add_followers(services, group, ports, args.followers, shared)

@@ -14,6 +14,9 @@ one claimer per node (DESIGN.md), so this bench is PostgreSQL only.
 - **deliveries/s** per run, best of ``--repeat``; **x one**: the two-process rate over the one-process rate
   of the same run.
 - **worker CPU per delivery**: the workers' own CPU (process time, summed) while delivering.
+- **machine CPU per delivery**: every core's busy time (``/proc/stat``) while delivering: the workers, the
+  instances, PostgreSQL, this script's polling, and whatever else runs on the machine. Two processes cannot
+  deliver faster than ``cores / machine CPU per delivery``: the **ceiling** printed next to the ratio.
 
 Two processes can only beat one by what the machine has to spare: on 2 cores the instances and PostgreSQL
 share them too, so read the ratio next to the load average it was taken at.
@@ -25,6 +28,7 @@ import argparse
 import asyncio
 import importlib.util
 import multiprocessing
+import os
 import sys
 import tempfile
 import time
@@ -39,7 +43,7 @@ from sqlalchemy import func, select  # noqa: E402
 
 from actors import local  # noqa: E402
 from inbox_outbox.delivery import DeliveryWorker  # noqa: E402
-from madeopen.app import build_services, prepare  # noqa: E402
+from madeopen.app import build_services, prepare, settle_heap  # noqa: E402
 from madeopen.settings import Settings  # noqa: E402
 from storage.models import Delivery  # noqa: E402
 
@@ -61,6 +65,7 @@ def _worker(url: str, data_dir: str, ready: Any, go: Any, stop: Any, results: An
         await prepare(services, auto_migrate=False)
         assert services.fed is not None
         worker = DeliveryWorker(services.fed)
+        settle_heap()  # as `madeopen work` does once started
         loop = asyncio.get_running_loop()
         ready.set()
         await loop.run_in_executor(None, go.wait)
@@ -81,7 +86,9 @@ class Run:
     processes: int
     deliveries: int
     seconds: float
-    cpu: float
+    cpu: float  # the workers'
+    machine_cpu: float  # every core's busy time
+
 
     @property
     def rate(self) -> float:
@@ -119,7 +126,7 @@ async def deliver_with(processes: int, url: str, data_dir: str, services: Any, g
         process.start()
     for ready in readies:
         await asyncio.get_running_loop().run_in_executor(None, ready.wait, 120)
-    start = time.perf_counter()
+    start, busy = time.perf_counter(), _machine_busy()
     go.set()
     while True:
         async with services.sessions() as session:
@@ -129,12 +136,19 @@ async def deliver_with(processes: int, url: str, data_dir: str, services: Any, g
         if time.perf_counter() - start > 600:
             raise SystemExit(f"only {done} of {expected} delivered after 600 s")
         await asyncio.sleep(0.02)
-    elapsed = time.perf_counter() - start
+    elapsed, busy = time.perf_counter() - start, _machine_busy() - busy
     stop.set()
     cpu = sum(results.get(timeout=60) for _ in workers)
     for process in workers:
         process.join(timeout=30)
-    return Run(processes, expected, elapsed, cpu)
+    return Run(processes, expected, elapsed, cpu, busy)
+
+
+def _machine_busy() -> float:
+    """Seconds of CPU all cores have spent busy since boot (not idle, not waiting for I/O)."""
+    with open("/proc/stat") as stat:
+        ticks = [int(field) for field in stat.readline().split()[1:]]
+    return (sum(ticks[:8]) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")  # user..steal, less idle, iowait
 
 
 async def run(args: argparse.Namespace, ports: list[int]) -> list[Run]:
@@ -178,7 +192,12 @@ def main() -> None:
     for processes, result in best.items():
         print(f"  {processes} worker process{'es' if processes > 1 else '  '}: {result.deliveries} deliveries in "
               f"{result.seconds:6.2f} s = {result.rate:7,.0f}/s = {result.rate / best[1].rate:.2f} x one; "
-              f"worker CPU {result.cpu / result.deliveries * 1e6:,.0f} µs per delivery")
+              f"worker CPU {result.cpu / result.deliveries * 1e6:,.0f} µs per delivery, "
+              f"machine CPU {result.machine_cpu / result.deliveries * 1e6:,.0f} µs")
+    cores = os.cpu_count() or 1
+    ceiling = cores * best[2].deliveries / best[2].machine_cpu
+    print(f"  ceiling for 2 processes on {cores} cores at the 2-process run's machine CPU per delivery: "
+          f"{ceiling:,.0f}/s = {ceiling / best[1].rate:.2f} x one")
 
 
 if __name__ == "__main__":

@@ -37,11 +37,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, bindparam, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from actors.blocks import refused_hosts
+from actors.blocks import PolicyCache
 from actors.signing import signer_for
 from federation.delivery_result import DeliveryOutcome, DeliveryResult
 from inbox_outbox.backoff import RetryPolicy
@@ -56,7 +56,8 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 
 # A claimed row must be sent and recorded within its lease, or another worker sends it again. The
-# worst wait is about 4 rounds of the 30 s request limit (PER_HOST_CLAIM_ROUNDS below): 5 min is ample.
+# worst wait is about 4 rounds of the 30 s request limit for its host (PER_HOST_CLAIM_ROUNDS below), each
+# perhaps behind half a round for a global slot (run_forever claims ahead): 5 min is ample.
 LEASE = timedelta(minutes=5)
 PER_HOST_CLAIM_ROUNDS = 4
 # How often rows that can no longer be sent (queued longer than the give-up window, e.g. while their
@@ -96,6 +97,12 @@ def serialise(document: dict[str, Any]) -> bytes:
 
 
 @dataclass(frozen=True)
+class _ClaimStatements:
+    candidates: Select[tuple[int]]
+    lease: Any  # UPDATE … RETURNING
+
+
+@dataclass(frozen=True)
 class Claimed:
     jobs: list[Job]
     taken: int  # rows claimed, including those dropped as blocked
@@ -131,9 +138,12 @@ class DeliveryWorker:
         self.rng = rng or random.Random()
         self.idle = idle
         self._global = asyncio.Semaphore(global_concurrency)
+        self._pump_capacity = global_concurrency + global_concurrency // 2  # sends in flight or claimed
         self._host_slots: dict[str, asyncio.Semaphore] = {}
         self._claimed_per_host: Counter[str] = Counter()  # claimed and not yet finished, in this worker
         self._last_sweep: datetime | None = None
+        self._claim_statements: dict[str, _ClaimStatements] = {}  # by dialect name
+        self._domain_policy = PolicyCache(fed.sessions, allowlist=fed.allowlist)
 
     def now(self) -> datetime:
         return _utc(self.clock())
@@ -167,10 +177,12 @@ class DeliveryWorker:
         more_due = False
         if not stop.is_set():
             await self._sweep_expired()
-            room = self.global_concurrency - len(pump.in_flight)
-            # Claim once a quarter of the slots are free, not for every finished POST: each claim is a
-            # transaction.
-            if room >= max(1, self.global_concurrency // 4) or (room > 0 and not pump.in_flight):
+            # Claim ahead: up to half the POST slots again wait, claimed, for a slot (the global semaphore
+            # bounds the POSTs themselves), and a claim is made once half the slots' worth of room is free,
+            # not for every finished POST. Each claim is a transaction whose candidate query ranks every
+            # due row, so fewer, bigger claims cost less per delivery (issue #13).
+            room = self._pump_capacity - len(pump.in_flight)
+            if room >= max(1, self.global_concurrency // 2) or (room > 0 and not pump.in_flight):
                 wanted = min(room, self.batch)
                 claimed = await self._claim(wanted, busy=self._busy_hosts())
                 for job in claimed.jobs:
@@ -195,66 +207,85 @@ class DeliveryWorker:
 
     # -- claiming -----------------------------------------------------------------------------------
 
-    def _due(self, row: Any, now: datetime) -> list[ColumnElement[bool]]:
-        """Conditions for a row (the table or an alias of it) to be sent now, lease aside."""
+    def _due(self, row: Any) -> list[ColumnElement[bool]]:
+        """Conditions for a row (the table or an alias of it) to be sent at ``:now``, lease included."""
         unavailable = exists().where(Host.host == row.host, Host.unavailable)
         return [
             row.state == "pending",
-            row.next_attempt_at <= now,
-            row.created_at >= now - self.policy.max_age,
+            row.next_attempt_at <= bindparam("now"),
+            row.created_at >= bindparam("oldest"),  # now - the give-up window
             or_(row.bypass_host_health, ~unavailable),
+            or_(row.lease_until.is_(None), row.lease_until < bindparam("now")),
         ]
 
-    def _candidates(self, now: datetime, busy: Sequence[str], limit: int) -> Select[tuple[int]]:
-        """Ids of due rows, oldest first, at most ``PER_HOST_CLAIM_ROUNDS x per_host_concurrency`` per host.
+    def _statements(self, dialect: str) -> _ClaimStatements:
+        """The claim's two statements, built once per worker (a fan-out claims dozens of times): only the
+        values are bound at each claim."""
+        statements = self._claim_statements.get(dialect)
+        if statements is None:
+            statements = self._claim_statements[dialect] = _ClaimStatements(
+                self._candidates(), self._lease(for_update=dialect == "postgresql")
+            )
+        return statements
+
+    def _candidates(self) -> Select[tuple[int]]:
+        """Ids of due rows not to ``:busy`` hosts, oldest first, at most ``PER_HOST_CLAIM_ROUNDS x
+        per_host_concurrency`` per host, ``:limit`` in all.
 
         Ranked per host over every due row (a window function), so a host with a huge or slow backlog
         cannot starve the others, whatever order the rows were queued in.
         """
         row = aliased(Delivery)
-        conditions = [*self._due(row, now), or_(row.lease_until.is_(None), row.lease_until < now)]
-        if busy:
-            conditions.append(row.host.not_in(busy))
         rank = func.row_number().over(partition_by=row.host, order_by=(row.next_attempt_at, row.id))
-        ranked = select(row.id, row.next_attempt_at, rank.label("rank")).where(*conditions).subquery()
+        ranked = (
+            select(row.id, row.next_attempt_at, rank.label("rank"))
+            .where(*self._due(row), row.host.not_in(bindparam("busy", expanding=True)))
+            .subquery()
+        )
         return (
             select(ranked.c.id)
             .where(ranked.c.rank <= self.per_host_concurrency * PER_HOST_CLAIM_ROUNDS)
             .order_by(ranked.c.next_attempt_at, ranked.c.id)
-            .limit(limit)
+            .limit(bindparam("limit"))
+        )
+
+    def _lease(self, *, for_update: bool) -> Any:
+        """Lease the ``:ids`` still due and free (``:limit`` of them) until ``:lease_until``, and read back
+        only what sending needs (no ORM rows to load, track and flush; issue #13)."""
+        c = _DELIVERIES.c
+        pick = (
+            select(c.id)
+            .where(c.id.in_(bindparam("ids", expanding=True)), *self._due(c))
+            .order_by(c.next_attempt_at, c.id)
+            .limit(bindparam("limit"))
+        )
+        if for_update:
+            pick = pick.with_for_update(skip_locked=True)  # several workers claim disjoint rows
+        return (
+            update(_DELIVERIES).where(c.id.in_(pick.scalar_subquery())).values(lease_until=bindparam("lease_until_"))
+            .returning(c.id, c.activity_id, c.signer_id, c.inbox, c.host, c.attempts, c.created_at)
         )
 
     async def _claim(self, limit: int, *, busy: Sequence[str] = ()) -> Claimed:
         now = self.now()
         lease_until = now + self.lease
-        c = _DELIVERIES.c
+        values = {"now": now, "oldest": now - self.policy.max_age, "limit": limit}
         async with self.fed.sessions.begin() as session:
+            statements = self._statements(session.bind.dialect.name)
             # Two steps, so PostgreSQL's plan does not hinge on fresh statistics (a fan-out inserts
             # thousands of rows at once): pick candidate ids without locks, then claim those by primary
             # key. Twice the limit, because rows another worker holds right now are skipped there.
-            ids = list(await session.scalars(self._candidates(now, busy, limit * 2)))
+            ids = list(await session.scalars(statements.candidates, {**values, "busy": list(busy), "limit": limit * 2}))
             if not ids:
                 return Claimed([], 0)
-            # The claim is one statement: lease the rows still due and free, and read back only what
-            # sending needs (no ORM rows to load, track and flush; issue #13).
-            pick = (
-                select(c.id)
-                .where(c.id.in_(ids), *self._due(c, now), or_(c.lease_until.is_(None), c.lease_until < now))
-                .order_by(c.next_attempt_at, c.id)
-                .limit(limit)
-            )
-            if session.bind.dialect.name == "postgresql":
-                pick = pick.with_for_update(skip_locked=True)  # several workers claim disjoint rows
-            rows = [
-                _Row(*row) for row in await session.execute(
-                    update(_DELIVERIES).where(c.id.in_(pick.scalar_subquery())).values(lease_until=lease_until)
-                    .returning(c.id, c.activity_id, c.signer_id, c.inbox, c.host, c.attempts, c.created_at)
-                )
-            ]
+            result = await session.execute(statements.lease, {**values, "ids": ids, "lease_until_": lease_until})
+            rows = [_Row(*row) for row in result]
             if not rows:
                 return Claimed([], 0)
-            blocked = await refused_hosts(session, {row.host for row in rows}, allowlist=self.fed.allowlist)
-            for host in sorted({row.host for row in rows if row.host in blocked}):
+            # The domain policy from memory (actors.blocks.PolicyCache), as the HTTP client asks it again
+            # before each request.
+            blocked = await self._domain_policy.refused(row.host for row in rows)
+            for host in sorted(blocked):
                 await drop_blocked(session, [row.id for row in rows if row.host == host], host, now)
             jobs = await self._prepare(session, [row for row in rows if row.host not in blocked], lease_until)
         for job in jobs:
@@ -273,10 +304,13 @@ class DeliveryWorker:
         ).all()
         bodies = {a.id: (a.uri, serialise(a.document)) for a in activities}
         signer_ids = {row.signer_id for row in rows}
-        actors = await session.scalars(select(LocalActor).where(LocalActor.id.in_(signer_ids)))
+        actors = await session.execute(
+            select(LocalActor.id, LocalActor.actor_type, LocalActor.username, LocalActor.rsa_private_pem)
+            .where(LocalActor.id.in_(signer_ids))
+        )
         # A deleted account's private key is discarded once its Delete is out (actors.account_deletion);
         # anything still queued in its name cannot be signed, and must not stall the rest of the batch.
-        signers = {actor.id: signer_for(actor, self.fed.urls) for actor in actors.unique() if actor.rsa_private_pem}
+        signers = {actor.id: signer_for(actor, self.fed.urls) for actor in actors if actor.rsa_private_pem}
         unsignable = [row.id for row in rows if row.signer_id not in signers]
         if unsignable:
             await session.execute(

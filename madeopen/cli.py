@@ -25,6 +25,7 @@ from inbox_outbox.services.account_deletion import DeletedContent
 from madeopen import __version__
 from madeopen.app import (
     Services, build_services, build_web_app, build_workers, mail_transport, migrate_database, prepare,
+    settle_heap,
 )
 from madeopen.settings import SettingsError, load_settings
 from storage.migrate import SchemaOutdated
@@ -277,6 +278,7 @@ async def _work(services: Services) -> None:
     try:
         await prepare(services, auto_migrate=False)
         workers = build_workers(services)
+        settle_heap()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, workers.stop_event.set)
@@ -295,7 +297,9 @@ def _serve(services: Services, *, auto_migrate: bool) -> None:
         await prepare(services, auto_migrate=auto_migrate)
         # Only after the schema check: a refused start must not claim to be serving.
         print(f"Made Open {__version__} serving {settings.base_url} on http://{settings.host}:{settings.port}", flush=True)
-        return build_web_app(services, with_workers=auto_migrate)  # run: web + workers
+        app = build_web_app(services, with_workers=auto_migrate)  # run: web + workers
+        settle_heap()
+        return app
 
     web.run_app(app_factory(), host=settings.host, port=settings.port, print=None, access_log=None)
 
