@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-
-from PIL import Image, ImageOps, UnidentifiedImageError
-
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from actors.errors import InvalidInput
 from actors.media import media_type, media_url, path_of, sniff_image, write_file
 from actors.urls import Urls
 from federation.html import plain_text
 from federation.object_render import LocalAttachment
+
+if TYPE_CHECKING:
+    # Pillow (~2-4 MB resident with its plugins) is imported by the functions that decode an image, so an
+    # idle node never loads it (issue #13).
+    from PIL import Image
 
 MAX_PIXELS = 40_000_000  # a decompression bomb is refused before it is decoded
 _FORMATS = {"png": "PNG", "jpg": "JPEG", "gif": "GIF", "webp": "WEBP"}
@@ -34,6 +37,8 @@ class CleanImage:
 
 def clean_image(data: bytes) -> CleanImage:
     """The image re-encoded without metadata; InvalidInput (a message for the form) when it is not one."""
+    from PIL import Image, UnidentifiedImageError
+
     extension = sniff_image(data)
     if extension is None:
         raise InvalidInput("not a supported image: use a PNG, JPEG, GIF or WebP file")
@@ -48,6 +53,8 @@ def clean_image(data: bytes) -> CleanImage:
 
 
 def _rewrite(image: Image.Image, extension: str) -> CleanImage:
+    from PIL import ImageOps
+
     out = io.BytesIO()
     fmt = _FORMATS[extension]
     if getattr(image, "is_animated", False) and fmt in {"GIF", "WEBP", "PNG"}:
@@ -88,6 +95,8 @@ def store_post_image(media_dir: Path, data: bytes, max_bytes: int) -> str:
 def attachment(media_dir: Path, urls: Urls, name: str, alt: str) -> LocalAttachment | None:
     """The attachment for an image stored here (a pending upload kept across a preview or an error),
     or None when ``name`` is not one of our files."""
+    from PIL import Image, UnidentifiedImageError
+
     path = path_of(media_dir, name)
     if path is None:
         return None

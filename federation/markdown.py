@@ -28,13 +28,16 @@ import re
 from dataclasses import dataclass, field
 from html import escape
 from html.parser import HTMLParser
-from typing import Any
-
-from markdown_it import MarkdownIt
-from markdown_it.token import Token
-from mdit_py_plugins.tasklists import tasklists_plugin
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from federation.html import clean, filter_attribute, sanitize_html
+
+if TYPE_CHECKING:
+    # markdown-it with linkify is ~2.6 MB resident: imported when a first text is rendered, not at start-up
+    # (an idle node renders nothing; issue #13's idle RSS).
+    from markdown_it import MarkdownIt
+    from markdown_it.token import Token
 
 # Mastodon's hashtag: letters, digits, underscores (and inner hyphens, which we fold in), not only digits;
 # not inside a word or a URL (``a#b``, ``/path#anchor``), nor a ``&#123;`` entity.
@@ -99,6 +102,8 @@ def _is_local(url: str, base: str) -> bool:
 
 def _hashtag_tokens(text: str, env: _Env) -> list[Token] | None:
     """``text`` split into text and hashtag-link tokens, or None when it holds no hashtag."""
+    from markdown_it.token import Token
+
     parts: list[Token] = []
     last = 0
     for match in HASHTAG.finditer(text):
@@ -128,6 +133,8 @@ def _hashtag_tokens(text: str, env: _Env) -> list[Token] | None:
 
 
 def _text(content: str) -> Token:
+    from markdown_it.token import Token
+
     token = Token("text", "", 0)
     token.content = content
     return token
@@ -180,7 +187,12 @@ def _render_cell(self: Any, tokens: list[Token], idx: int, options: Any, env: di
     return self.renderToken(tokens, idx, options, env)
 
 
-def _build() -> MarkdownIt:
+@cache
+def _markdown() -> MarkdownIt:
+    """The one parser, built on first use."""
+    from markdown_it import MarkdownIt
+    from mdit_py_plugins.tasklists import tasklists_plugin
+
     md = MarkdownIt("commonmark", {"html": False, "breaks": True, "linkify": True})
     md.enable(["strikethrough", "table", "linkify"])
     md.use(tasklists_plugin)
@@ -191,7 +203,6 @@ def _build() -> MarkdownIt:
     return md
 
 
-_MARKDOWN = _build()
 _TASK_OPEN = re.compile(r'<input class="task-list-item-checkbox"( checked="checked")? disabled="disabled" type="checkbox">')
 
 
@@ -202,7 +213,7 @@ def render(source: str, base: str = "", *, strict: bool = False) -> Rendered:
     if not source.strip():
         return Rendered(html="")
     env = _Env(base=base)
-    raw = _MARKDOWN.render(source, {"madeopen": env})
+    raw = _markdown().render(source, {"madeopen": env})
     raw = _TASK_OPEN.sub(lambda m: "☑" if m.group(1) else "☐", raw)
     clean = (sanitize_html(raw) if strict else sanitize_local(raw)).strip()
     return Rendered(html=clean, hashtags=tuple(env.hashtags), dropped=_dropped(raw, clean, source))

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import re
 from difflib import SequenceMatcher
-from functools import lru_cache
+from functools import cache, lru_cache
+from typing import Any
 
-import snowballstemmer
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,12 +26,20 @@ MIN_SIMILARITY = 0.84
 MAX_WIDENED = 20  # existing tags one searched tag may stand for
 MAX_CANDIDATES = 20_000  # distinct tags read to compare with
 _WORD = re.compile(r"\w+")
-_STEMMER = snowballstemmer.stemmer("english")
+
+
+@cache
+def _stemmer() -> Any:
+    """The English Snowball stemmer, imported on first use: the package loads all of its ~30 languages
+    (~2.6 MB resident), which an idle node never needs (issue #13)."""
+    import snowballstemmer
+
+    return snowballstemmer.stemmer("english")
 
 
 @lru_cache(maxsize=8192)
 def stems(label: str) -> tuple[str, ...]:
-    return tuple(_STEMMER.stemWords(_WORD.findall(label.casefold())))
+    return tuple(_stemmer().stemWords(_WORD.findall(label.casefold())))
 
 
 def _close(a: str, b: str) -> bool:

@@ -11,6 +11,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from madeopen.app import Services, build_services, build_web_app, prepare
 from madeopen.settings import Settings
+from tests.support.costs import cheap_test_process
 from tests.support.databases import PostgresDatabases, SqliteTemplate, fresh_sqlite, postgres_admin_url
 from tests.support.parallel import run_slot
 from tests.support.summary import skipped_line
@@ -35,6 +36,14 @@ def pytest_runtest_protocol(item: pytest.Item) -> Iterator[object]:
     # xdist gives each worker <the run's base temp>/popen-gwN: the parent is shared by the run's workers.
     with run_slot(Path(basetemp).parent, serial=item.get_closest_marker("serial") is not None):
         return (yield)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _cheap_hashing_and_keys() -> Iterator[None]:
+    """Argon2id with the smallest parameters and RSA keys from a pool (tests/support/costs.py): together
+    most of the CPU of a web test otherwise."""
+    with cheap_test_process():
+        yield
 
 
 @pytest.fixture(scope="session")

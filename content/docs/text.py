@@ -12,11 +12,14 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-
-from markdown_it import MarkdownIt
+from functools import cache
+from typing import TYPE_CHECKING
 
 from actors.node_settings import InvalidFields
 from federation.markdown import render_markdown
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
 
 MAX_DOC_TITLE = 200
 MAX_DOC_BODY = 250_000  # characters: a long handbook chapter; the bench renders and diffs 200 KB
@@ -25,10 +28,18 @@ MAX_TAGS = 10
 MAX_TAG = 40
 CONFLICT_MARKERS = ("<<<<<<< ", "=======", ">>>>>>> ")
 
-_HEADINGS = MarkdownIt("commonmark")
 _SLUG_DROP = re.compile(r"[^a-z0-9]+")
 _HEADING_TAG = re.compile(r"<h([1-6])>")
 _TAG = re.compile(r"^[\w-]+$")
+
+
+@cache
+def _headings() -> MarkdownIt:
+    """A plain CommonMark parser for the headings, built on first use (markdown-it stays out of an idle
+    node's memory: federation.markdown)."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark")
 
 
 @dataclass(frozen=True)
@@ -47,7 +58,7 @@ def sections(body: str) -> list[Section]:
     """The headings of ``body`` in order, each with a unique anchor."""
     found: list[Section] = []
     seen: dict[str, int] = {}
-    tokens = _HEADINGS.parse(body or "")
+    tokens = _headings().parse(body or "")
     for index, token in enumerate(tokens):
         if token.type != "heading_open":
             continue

@@ -12,7 +12,8 @@ from pathlib import Path
 # free_port is also imported from here by tests that only need a port (its home is processes).
 from tests.support.processes import checkout_pythonpath, free_port, spawn, stop_process, wait_until_answers
 
-MADEOPEN = [sys.executable, "-m", "madeopen.cli"]
+# The real CLI with the tests' cheap password hashing (tests/support/costs.py).
+MADEOPEN = [sys.executable, "-m", "tests.support.node_cli"]
 
 
 @dataclass

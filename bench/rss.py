@@ -1,0 +1,128 @@
+"""Idle resident memory of ``madeopen run`` (issue #13: ≤ 80 MB), reproducibly.
+
+    .venv/bin/python bench/rss.py [--repeat 3] [--settle 3] [--importtime]
+
+For each run: a fresh SQLite database in a temporary directory is migrated by ``madeopen migrate`` (its
+own process, so Alembic is never imported by the measured one), then ``madeopen run`` starts on a free
+loopback port with the worktree's code (this script's parent directory is the working directory and
+``PYTHONPATH``). Once ``GET /`` has answered, the script waits ``--settle`` seconds and reads ``VmRSS``
+(and ``RssAnon``, ``RssFile``) from ``/proc/<pid>/status``, then stops the node with SIGTERM.
+Reported: each run and the median ``VmRSS``.
+
+``--importtime`` instead writes ``python -X importtime`` of the measured process's start-up to
+``rss-importtime.txt`` in the temporary directory's place (the current directory) for reading where
+imports go.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+MADEOPEN = "from madeopen.cli import main; raise SystemExit(main())"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _environment(directory: Path, port: int) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("MADEOPEN_")}
+    env.update(
+        PYTHONPATH=str(ROOT),
+        MADEOPEN_DATABASE_URL=f"sqlite+aiosqlite:///{directory / 'node.db'}",
+        MADEOPEN_DATA_DIR=str(directory / "data"),
+        MADEOPEN_SCHEME="http",
+        MADEOPEN_HOST="127.0.0.1",
+        MADEOPEN_PORT=str(port),
+        MADEOPEN_DOMAIN=f"127.0.0.1:{port}",
+        MADEOPEN_SECRET_KEY="bench-rss-secret",
+    )
+    return env
+
+
+def _status(pid: int) -> dict[str, int]:
+    """The ``Rss*``/``VmRSS`` lines of /proc/<pid>/status, in kB."""
+    values = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, rest = line.partition(":")
+        if key in ("VmRSS", "RssAnon", "RssFile"):
+            values[key] = int(rest.split()[0])
+    return values
+
+
+def _wait_for_answer(url: str, process: subprocess.Popen, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"madeopen run exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                response.read()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise SystemExit(f"no answer from {url} within {timeout:.0f} s")
+
+
+def measure(settle: float, *, importtime: bool = False) -> dict[str, int]:
+    with tempfile.TemporaryDirectory(prefix="madeopen-rss-") as tmp:
+        directory = Path(tmp)
+        port = _free_port()
+        env = _environment(directory, port)
+        subprocess.run([sys.executable, "-c", MADEOPEN, "migrate"], cwd=ROOT, env=env, check=True,
+                       stdout=subprocess.DEVNULL)
+        flags = ["-X", "importtime"] if importtime else []
+        stderr = open(Path.cwd() / "rss-importtime.txt", "w") if importtime else subprocess.DEVNULL
+        process = subprocess.Popen([sys.executable, *flags, "-c", MADEOPEN, "run"], cwd=ROOT, env=env,
+                                   stdout=subprocess.DEVNULL, stderr=stderr)
+        try:
+            _wait_for_answer(f"http://127.0.0.1:{port}/", process)
+            time.sleep(settle)
+            return _status(process.pid)
+        finally:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+            if importtime:
+                stderr.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--settle", type=float, default=3.0, help="seconds after the first answer")
+    parser.add_argument("--importtime", action="store_true")
+    args = parser.parse_args()
+    print(f"madeopen run, SQLite (migrated beforehand), VmRSS {args.settle:g} s after the first answer of GET /; "
+          f"Python {sys.version.split()[0]}; load average {os.getloadavg()[0]:.1f}")
+    if args.importtime:
+        measure(args.settle, importtime=True)
+        print(f"import times in {Path.cwd() / 'rss-importtime.txt'}")
+        return
+    readings = []
+    for run in range(1, args.repeat + 1):
+        values = measure(args.settle)
+        readings.append(values["VmRSS"])
+        print(f"  run {run}: VmRSS {values['VmRSS'] / 1024:.1f} MB "
+              f"(anonymous {values['RssAnon'] / 1024:.1f}, file {values['RssFile'] / 1024:.1f})")
+    print(f"median VmRSS {statistics.median(readings) / 1024:.1f} MB of {len(readings)} runs")
+
+
+if __name__ == "__main__":
+    main()
