@@ -3,7 +3,8 @@ groups of a logged-in member (private ones included), with counts.
 
 - Latest activity: the thread starts of those groups, the most recently active first (a new reply
   moves a thread up), each as the group's thread list shows it (content.thread_views: avatar, replies,
-  last reply; "N new replies" for a logged-in reader), with its group's name.
+  last reply; "New" and "N new replies" for a logged-in reader, "New" counted from when they joined each
+  group), with its group's name.
 - Groups: those same groups, with their members and live threads, the busiest first.
 """
 
@@ -17,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from actors.group_pages import member_counts
 from actors.urls import Urls
 from content import acceptance
-from content.thread_views import Reader, ThreadItem, items_of
+from content.thread_views import Reader, ThreadItem, items_of, reader_of
 from storage.models import Group, LocalActor, Membership, Object
 
 LATEST = 15
@@ -84,18 +85,18 @@ async def front_page(session: AsyncSession, urls: Urls, reader: Reader | None = 
     )).all()
     ids = [actor.id for actor, _ in rows]
     members = await member_counts(session, ids)
-    mine: set[int] = set()
-    if viewer_id is not None and ids:
-        mine = set(await session.scalars(select(Membership.group_id).where(
-            Membership.local_actor_id == viewer_id, Membership.state == "accepted", Membership.group_id.in_(ids))))
-    links = {actor.id: _link(urls, actor, members=members.get(actor.id, 0), threads=threads, mine=actor.id in mine)
-             for actor, threads in rows}
     latest_rows = list(await session.scalars(
         select(Object).join(Group, Group.actor_id == Object.group_id)
         .where(visible, *live_threads)
         .order_by(Object.last_activity_at.desc(), Object.id.desc())
         .limit(LATEST)
     ))
+    if reader is not None:  # one query: the reader's join dates ("New" markers) and which groups are theirs
+        reader = await reader_of(session, set(ids) | {row.group_id for row in latest_rows if row.group_id is not None},
+                                 reader.actor_id, reader.uri)
+    mine = set(reader.joined) if reader is not None else set()
+    links = {actor.id: _link(urls, actor, members=members.get(actor.id, 0), threads=threads, mine=actor.id in mine)
+             for actor, threads in rows}
     missing = {row.group_id for row in latest_rows} - links.keys()
     for actor in await session.scalars(select(LocalActor).where(LocalActor.id.in_(missing))):
         links[actor.id] = _link(urls, actor)

@@ -8,6 +8,7 @@ after their last visit (**unread**). Replies the person wrote do not count as un
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -47,10 +48,11 @@ async def mark_read(session: AsyncSession, actor_id: int, thread: Object) -> Non
 
 
 async def read_states(
-    session: AsyncSession, actor_id: int, reader_uri: str, threads: list[Object], joined: datetime | None
+    session: AsyncSession, actor_id: int, reader_uri: str, threads: list[Object], joined: Mapping[int, datetime]
 ) -> dict[str, ReadState]:
-    """Thread start id -> its marker for the reader (threads without one are left out). ``joined``: when
-    the reader joined the group (None: not a member, so nothing is "new")."""
+    """Thread start id -> its marker for the reader (threads without one are left out). ``joined``: group
+    actor id -> when the reader joined it (a list may span groups, as the front page's does); in a group
+    missing there the reader is not a member, so nothing in it is "new"."""
     if not threads:
         return {}
     read = dict((await session.execute(
@@ -72,10 +74,11 @@ async def read_states(
             if aware(published) > opened[uri]:
                 counts[uri] = counts.get(uri, 0) + 1
         states.update({uri: ReadState(unread=count) for uri, count in counts.items()})
-    if joined is not None:
-        for thread in threads:
-            if thread.uri not in opened and thread.author_uri != reader_uri and aware(thread.published) > aware(joined):
-                states[thread.uri] = ReadState(new=True)
+    for thread in threads:
+        since_joined = joined.get(thread.group_id) if thread.group_id is not None else None
+        if (since_joined is not None and thread.uri not in opened and thread.author_uri != reader_uri
+                and aware(thread.published) > aware(since_joined)):
+            states[thread.uri] = ReadState(new=True)
     return states
 
 

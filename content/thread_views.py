@@ -15,6 +15,7 @@ placeholder (web.routes.media).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -171,18 +172,26 @@ class ThreadList:
 
 @dataclass(frozen=True)
 class Reader:
-    """A logged-in person reading a list of threads (content.reading): their ``LocalActor`` row, their actor
-    id, and when they joined the group (None: not a member)."""
+    """A logged-in person reading a list of threads (content.reading): their actor row id, their actor id,
+    and when they joined each group of the list they are a member of (group actor id -> when)."""
 
     actor_id: int
     uri: str
-    joined: datetime | None = None
+    joined: Mapping[int, datetime] = field(default_factory=dict)
+
+
+async def reader_of(session: AsyncSession, group_ids: Iterable[int], actor_id: int, uri: str) -> Reader:
+    """The reader of a list of threads from ``group_ids``, with their join dates in one query whatever the
+    number of groups (the front page's list spans several)."""
+    ids = set(group_ids)
+    joined = dict((await session.execute(select(Membership.group_id, Membership.created_at).where(
+        Membership.group_id.in_(ids), Membership.local_actor_id == actor_id, Membership.state == "accepted",
+    ))).all()) if ids else {}
+    return Reader(actor_id=actor_id, uri=uri, joined=joined)
 
 
 async def reader_in(session: AsyncSession, group: LocalActor, actor_id: int, uri: str) -> Reader:
-    joined = await session.scalar(select(Membership.created_at).where(
-        Membership.group_id == group.id, Membership.local_actor_id == actor_id, Membership.state == "accepted"))
-    return Reader(actor_id=actor_id, uri=uri, joined=joined)
+    return await reader_of(session, [group.id], actor_id, uri)
 
 
 async def items_of(

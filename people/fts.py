@@ -4,6 +4,10 @@ SQLite reads the FTS5 tables (BM25 ranks are negative, best first); PostgreSQL t
 ``search_vector`` columns (``ts_rank`` negated to sort the same way). The words come from
 ``people.index.query_words``: letters and digits only, so nothing the user types is query syntax; all
 words must match (AND), with stemming (porter on SQLite, the ``english`` configuration on PostgreSQL).
+
+In profiles a word with a long enough stem matches it as a beginning (people.word_forms.matches_longer):
+"carpenter" (stem ``carpent``) finds "carpentry" (``carpentri``). Both backends stem a prefix term before
+matching it (FTS5 ``"carpenter"*``, PostgreSQL ``carpenter:*``), so the index and the query agree.
 """
 
 from __future__ import annotations
@@ -11,25 +15,33 @@ from __future__ import annotations
 from sqlalchemy import Float, Integer, Subquery, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from people import word_forms
+
 
 def dialect_of(session: AsyncSession) -> str:
     return session.get_bind().dialect.name
 
 
-def _fts5_query(words: list[str]) -> str:
-    return " ".join(f'"{word}"' for word in words)
+def _fts5_query(words: list[str], prefixes: bool = False) -> str:
+    return " ".join(f'"{word}"*' if prefixes and word_forms.matches_longer(word) else f'"{word}"' for word in words)
+
+
+def _tsquery(words: list[str]) -> str:
+    """``to_tsquery`` text for all ``words``, beginnings marked (letters, digits and underscores only: never
+    its operators)."""
+    return " & ".join(f"{word}:*" if word_forms.matches_longer(word) else word for word in words)
 
 
 def profile_matches(session: AsyncSession, words: list[str], name: str = "profile_match") -> Subquery:
     if dialect_of(session) == "sqlite":
         query = text(
             "SELECT rowid AS id, bm25(profiles_fts) AS rank FROM profiles_fts WHERE profiles_fts MATCH :profile_q"
-        ).bindparams(profile_q=_fts5_query(words))
+        ).bindparams(profile_q=_fts5_query(words, prefixes=True))
     else:
         query = text(
             "SELECT p.id AS id, -ts_rank(p.search_vector, q.query) AS rank "
-            "FROM profiles p, plainto_tsquery('english', :profile_q) AS q(query) WHERE p.search_vector @@ q.query"
-        ).bindparams(profile_q=" ".join(words))
+            "FROM profiles p, to_tsquery('english', :profile_q) AS q(query) WHERE p.search_vector @@ q.query"
+        ).bindparams(profile_q=_tsquery(words))
     return query.columns(id=Integer, rank=Float).subquery(name)
 
 

@@ -7,6 +7,9 @@ search has a close word in the tag. Words are compared by their Snowball (Porter
 (snowballstemmer): equal stems, or stems sharing a long beginning ("carpent" ~ "carpentri": the shorter
 stem whole, at least ``MIN_PREFIX`` letters), or a near spelling of a long word (difflib ratio at least
 ``MIN_SIMILARITY``). The tag's own words may be more ("urban gardening" for "gardening"), not fewer.
+
+The finder's free-text words (people.fts) follow the same beginning rule in the full-text index: a word
+whose stem is long enough also matches the longer words that stem begins ("carpenter" finds "carpentry").
 """
 
 from __future__ import annotations
@@ -49,6 +52,13 @@ def _close(a: str, b: str) -> bool:
     if len(short) >= MIN_PREFIX and long.startswith(short):
         return True
     return len(short) >= MIN_PREFIX and SequenceMatcher(None, a, b).ratio() >= MIN_SIMILARITY
+
+
+def matches_longer(word: str) -> bool:
+    """Whether a searched word also stands for the longer words its stem begins: its stem has at least
+    ``MIN_PREFIX`` letters (as in ``_close``), so "carpenter" ("carpent") does and "art" does not."""
+    found = stems(word)
+    return len(found) == 1 and len(found[0]) >= MIN_PREFIX
 
 
 def related(searched: str, tag: str) -> bool:

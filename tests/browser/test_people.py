@@ -30,6 +30,35 @@ def _bea_describes_herself(bea: Visitor) -> None:
     bea.fits_width()
 
 
+def test_profile_form_suggests_existing_tags_for_the_entry_being_typed(browser: object, node: Node) -> None:
+    """The profile's comma-separated skills and interests offer tags others already use (/static/tags.js
+    and /api/tags, as on /people), for the entry after the last comma."""
+    create_user(node, "ada")
+    create_user(node, "bea")
+    bea = Visitor(browser, node)
+    ada = Visitor(browser, node)
+    try:
+        _bea_describes_herself(bea)
+        ada.log_in("ada")
+        ada.goto("/settings/profile")
+        page = ada.page
+        skills = page.get_by_label("Professional skills")
+        skills.press_sequentially("carp")
+        offered = page.locator("#skills-suggestions option").first
+        offered.wait_for(state="attached")
+        assert offered.get_attribute("value") == "carpentry"
+        skills.fill("")
+        skills.press_sequentially("Bookkeeping, pyth")  # the earlier entries stay as typed
+        page.locator('#skills-suggestions option[value="Bookkeeping, python"]').wait_for(state="attached")
+        page.get_by_label("Interests").press_sequentially("urb")
+        page.locator('#interests-suggestions option[value="urban gardening"]').wait_for(state="attached")
+        ada.assert_accessible()
+        ada.fits_width()
+    finally:
+        ada.close()
+        bea.close()
+
+
 def test_skills_on_the_profile_find_their_way_to_the_people_who_need_them(
     visitor: Visitor, browser: object, node: Node
 ) -> None:

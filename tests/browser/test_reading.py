@@ -45,12 +45,15 @@ def test_front_page_and_thread_list_with_avatars_and_unread_markers(browser: obj
         assert item.locator(".badge--new", has_text="1 new reply").is_visible()
         assert "last reply by ada" in item.inner_text()
 
+        _start_thread(ada, "garden", "Tomatoes", "Who has seedlings?")
         bea.goto("/")
         latest = page.locator("section", has=page.get_by_role("heading", name="Latest activity"))
         entry = latest.locator("li.thread-item", has_text="Beans this year")
         assert entry.is_visible() and "in Community Garden" in entry.inner_text() and "1 reply" in entry.inner_text()
         assert entry.locator(".badge--new", has_text="1 new reply").is_visible()
-        assert page.get_by_text("2 members · 1 thread").is_visible()
+        fresh = latest.locator("li.thread-item", has_text="Tomatoes")  # started after bea joined the group
+        assert fresh.locator(".badge--new", has_text=re.compile("^New$")).is_visible()
+        assert page.get_by_text("2 members · 2 threads").is_visible()
         bea.screenshot("front-page")
         bea.assert_accessible()
         bea.fits_width()

@@ -1,5 +1,6 @@
 """Word forms, near spellings and place names in the people finder (issue #16): "carpenter" finds a
-carpentry skill, "gardening" an interest in urban gardening, a misspelt "carpentery" still finds it;
+carpentry skill, "gardening" an interest in urban gardening, a misspelt "carpentery" still finds it; in the
+words box "carpenter" finds a profile text saying "carpentry";
 a place typed by name becomes coordinates from the offline gazetteer (people.gazetteer), in the profile
 and in a search; an unknown place is refused in words and changes nothing."""
 
@@ -42,6 +43,25 @@ async def test_carpenter_finds_carpentry_and_gardening_urban_gardening(services:
         found = await find(services, **params)
         assert [person.handle for person in found.people] == ["ann@node.test"], params
     assert (await find(services, skill="carpenter")).query.skills == ("carpenter",)  # what was asked, echoed
+
+
+async def test_words_find_longer_forms_of_a_word_in_profile_texts(services: Services) -> None:
+    """The words box: "carpenter" finds a headline saying "carpentry" (its stem begins the other's), on both
+    databases; a short stem ("art") matches whole words only, not every word it begins."""
+    await member(services, "ann", headline="Weekend carpentry and urban gardening")
+    await member(services, "bob", headline="Cook")
+    await member(services, "cara", headline="Artist")
+    for words in ("carpenter", "gardening", "carpenter gardening", "Carpenter, urban"):
+        found = await find(services, q=words)
+        assert [person.handle for person in found.people] == ["ann@node.test"], words
+    assert (await find(services, q="carpenter cook")).people == []  # still every word
+    assert (await find(services, q="art")).people == []
+    assert [person.handle for person in (await find(services, q="artist")).people] == ["cara@node.test"]
+
+
+def test_only_long_stems_match_longer_words() -> None:
+    assert word_forms.matches_longer("carpenter") and word_forms.matches_longer("gardening")
+    assert not word_forms.matches_longer("art") and not word_forms.matches_longer("cook")
 
 
 async def test_place_typed_by_name_gets_coordinates_and_is_found_near(services: Services) -> None:

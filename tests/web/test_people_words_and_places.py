@@ -47,3 +47,22 @@ async def test_profile_place_by_name_and_the_finder_near_it(ui: UI, services: Se
     assert "@ann@node.test" in found and "Leeds" in found
     refused = html.unescape(await ui.page("/people?skill=carpenter&near=Nowhereville", status=400))
     assert "could not find a town or city called “Nowhereville”" in refused
+
+
+async def test_words_box_finds_word_forms_in_profile_texts(ui: UI, services: Services) -> None:
+    await member(services, "ann", headline="Weekend carpentry and urban gardening")
+    await member(services, "bob", headline="Cook")
+    for words in ("carpenter", "gardening"):
+        found = await ui.page(f"/people?q={words}")
+        assert "@ann@node.test" in found and "@bob@node.test" not in found, words
+    assert "@ann@node.test" not in await ui.page("/people?q=carpenter+cook")
+
+
+async def test_profile_form_offers_tag_suggestions(ui: UI, services: Services) -> None:
+    await create_person(services, "ann")
+    await ui.log_in("ann")
+    form = await ui.page("/settings/profile")
+    assert '<script src="/static/tags.js" defer></script>' in form
+    for name, kind in (("skills", "skill"), ("soft_skills", "soft_skill"), ("interests", "interest")):
+        assert f'<input id="{name}" name="{name}" type="text"' in form
+        assert f'list="{name}-suggestions" data-suggest="{kind}"' in form and f'<datalist id="{name}-suggestions">' in form
