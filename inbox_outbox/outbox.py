@@ -41,9 +41,9 @@ async def publish_all(
     *,
     bypass_host_health: bool = False,
 ) -> list[Activity]:
-    """:func:`publish` for several documents to the same inboxes: their rows in one INSERT (the ORM's
-    multi-row insert with RETURNING) and all their deliveries in another, however many documents
-    (issue #13: a group's two Announces of each new post were four statements)."""
+    """:func:`publish` for several documents to the same inboxes: one flush for their rows and all their
+    deliveries in one INSERT, however many documents (issue #13: a group's two Announces of each new
+    post queued their deliveries in two statements)."""
     activities = [_activity(document) for document in documents]
     session.add_all(activities)
     await session.flush()
