@@ -194,11 +194,15 @@ async def post_arrived(session: AsyncSession, urls: Urls, obj: Object, mentioned
         return
     group = await session.get(LocalActor, obj.group_id) if obj.group_id is not None else None
     thread = await _thread_of(session, obj)
-    told = {obj.author_uri} | (await watchers.muted(session, thread.id) if thread is not None else set())
+    told = {obj.author_uri}
+    muted: set[str] | None = None  # read at the first one to tell: most new posts tell nobody (issue #13)
 
     async def tell(uri: str, kind: str) -> None:
+        nonlocal muted
+        if muted is None:
+            muted = await watchers.muted(session, thread.id) if thread is not None else set()
         person = await _person(session, urls, uri)
-        if person is None or uri in told:
+        if person is None or uri in told or uri in muted:
             return
         told.add(uri)
         if group is not None and not await can_read(session, urls, group, uri):

@@ -63,9 +63,10 @@ def normal_tag(name: str) -> str | None:
     return tag if _TAG.match(tag) and not tag.isdigit() else None
 
 
-async def set_hashtags(session: AsyncSession, obj: Object, tags: Iterable[str]) -> None:
-    """Replace the post's hashtags (normalised; bad ones skipped)."""
-    await session.execute(delete(PostHashtag).where(PostHashtag.object_id == obj.id))
+async def set_hashtags(session: AsyncSession, obj: Object, tags: Iterable[str], *, new: bool = False) -> None:
+    """Replace the post's hashtags (normalised; bad ones skipped; ``new``: it has none yet)."""
+    if not new:
+        await session.execute(delete(PostHashtag).where(PostHashtag.object_id == obj.id))
     kept = dict.fromkeys(tag for tag in (normal_tag(name) for name in tags) if tag)
     session.add_all(PostHashtag(object_id=obj.id, tag=tag) for tag in list(kept)[:30])
 
@@ -80,12 +81,13 @@ async def set_local_attachments(session: AsyncSession, obj: Object, attachments:
 
 
 async def index_remote(session: AsyncSession, obj: Object, hashtags: Sequence[Hashtag],
-                       attachments: Sequence[Attachment]) -> None:
+                       attachments: Sequence[Attachment], *, new: bool = False) -> None:
     """A received post's hashtags and attachments (federation.objects parsed and checked them: http(s)
-    URLs only), replacing what an earlier version had."""
+    URLs only), replacing what an earlier version had (``new``: there is none, nothing to delete)."""
     await session.flush()  # the new row's id
-    await set_hashtags(session, obj, (tag.name for tag in hashtags))
-    await session.execute(delete(PostAttachment).where(PostAttachment.object_id == obj.id))
+    await set_hashtags(session, obj, (tag.name for tag in hashtags), new=new)
+    if not new:
+        await session.execute(delete(PostAttachment).where(PostAttachment.object_id == obj.id))
     session.add_all(
         PostAttachment(object_id=obj.id, position=index,
                        kind="Image" if (a.media_type or "").startswith("image/") else "Document",

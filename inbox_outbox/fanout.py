@@ -29,7 +29,7 @@ from federation.activities import activity, embedded, group_announce, strip_cont
 from federation.context import PUBLIC
 from inbox_outbox.addressing import group_member_inboxes
 from inbox_outbox.ids import new_activity_id
-from inbox_outbox.outbox import publish
+from inbox_outbox.outbox import publish, publish_all
 from storage.models import Activity, LocalActor, Object, utcnow
 
 
@@ -50,18 +50,11 @@ async def announce_to_members(
     followers = f"{group_id}/followers"
     public = group.group.visibility == "public"
     inboxes = await group_member_inboxes(session, group.id) + list(extra_inboxes or [])
-    announced = [
-        await publish(
-            session, urls, group,
-            group_announce(new_activity_id(urls), group_id, followers, embedded(inner), public=public),
-            inboxes,
-        )
-    ]
+    documents = [group_announce(new_activity_id(urls), group_id, followers, embedded(inner), public=public)]
     object_value = inner.get("object")
     if inner.get("type") == "Create" and isinstance(object_value, dict) and isinstance(object_value.get("id"), str):
-        boost = group_announce(new_activity_id(urls), group_id, followers, object_value["id"], public=public)
-        announced.append(await publish(session, urls, group, boost, inboxes))
-    return announced
+        documents.append(group_announce(new_activity_id(urls), group_id, followers, object_value["id"], public=public))
+    return await publish_all(session, urls, group, documents, inboxes)
 
 
 async def author_withdraws(session: AsyncSession, urls: Urls, group: LocalActor, post: Object) -> Activity | None:

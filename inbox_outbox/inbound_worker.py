@@ -130,9 +130,10 @@ class InboundWorker:
         try:
             async with Batch(sessions) as batch:
                 with offline.forbidden():
+                    # A verified signed activity: the host lives. No savepoints around this and the
+                    # outcomes below (issue #13): if either fails, the whole batch is undone anyway.
                     for host in sorted({host_of(row.actor_uri) for row in rows}):
-                        async with batch.unit() as session:  # a verified signed activity: the host lives
-                            await mark_host_alive(session, host)
+                        await mark_host_alive(batch.session, host)
                     for row in rows:
                         if reached and time.monotonic() - started > BATCH_SECONDS:
                             break
@@ -144,8 +145,7 @@ class InboundWorker:
                             if not isinstance(exc, offline.NetworkForbidden):
                                 log.info("inbox: %s failed in a batch (%r); running it alone", row.activity_id, exc)
                             alone.append(row)
-                async with batch.unit() as session:
-                    await _record(session, finished)
+                await _record(batch.session, finished)
         except Exception:
             log.exception("inbox: a batch of %d activities failed; running them one by one", reached)
             return rows[:reached], rows[reached:]

@@ -29,7 +29,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, AsyncSessionTransaction, async_sessionmaker
 
 _CURRENT: contextvars.ContextVar[Batch | None] = contextvars.ContextVar("madeopen_batch", default=None)
 
@@ -71,6 +71,8 @@ class Batch:
         self.session: AsyncSession = sessions.own_session()
         self.task: asyncio.Task[Any] | None = None
         self._token: contextvars.Token[Batch | None] | None = None
+        self._unit: AsyncSessionTransaction | None = None  # the open unit's savepoint
+        self._fresh = False  # nothing written in the open unit yet (see savepoint)
 
     async def __aenter__(self) -> Batch:
         await self.session.__aenter__()
@@ -97,10 +99,19 @@ class Batch:
     async def unit(self) -> AsyncIterator[AsyncSession]:
         """One unit of work: undone alone when it raises; its objects are forgotten afterwards either way,
         so the next unit reads fresh rows, as it would in a session of its own."""
+        self._unit = await self.session.begin_nested()
+        self._fresh = True
         try:
-            async with self.savepoint(commit=True) as session:
-                yield session
+            yield self.session
+        except BaseException:
+            if self._unit.is_active:
+                await self._unit.rollback()
+            raise
+        else:
+            if self._unit.is_active:
+                await self._unit.commit()
         finally:
+            self._unit, self._fresh = None, False
             self.session.expunge_all()
 
     @asynccontextmanager
@@ -113,6 +124,22 @@ class Batch:
 
     @asynccontextmanager
     async def savepoint(self, *, commit: bool) -> AsyncIterator[AsyncSession]:
+        """What ``sessions.begin()`` gives inside the batch. The first such block of a unit borrows the
+        unit's own SAVEPOINT: nothing was written in the unit before it (the pipeline writes only in these
+        blocks), so rolling back to the unit's savepoint undoes exactly what the block wrote, and the
+        two statements of a savepoint of its own are saved on every activity (issue #13). When it raises,
+        the unit gets a fresh savepoint for whatever its code does after catching the exception."""
+        unit = self._unit
+        if commit and self._fresh and unit is not None and unit.is_active:
+            self._fresh = False
+            try:
+                yield self.session
+            except BaseException:
+                await unit.rollback()
+                self._unit = await self.session.begin_nested()
+                self._fresh = True
+                raise
+            return
         nested = await self.session.begin_nested()
         try:
             yield self.session

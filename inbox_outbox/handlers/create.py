@@ -297,7 +297,7 @@ async def _add(
     session.add(obj)
     # Who may read it, if it is not public (content.audience): the post's recipients, and the activity's.
     await record_recipients(session, obj, post.addressed + addressed, new=True)
-    await index_remote(session, obj, post.hashtags, post.attachments)
+    await index_remote(session, obj, post.hashtags, post.attachments, new=True)
     await note_reply(session, parent, now)
     if obj.official:
         await link_response(session, obj)
