@@ -18,6 +18,7 @@ how long such a change can go unnoticed.
 from __future__ import annotations
 
 import os
+import re
 import weakref
 from collections.abc import Iterable
 from pathlib import Path
@@ -37,14 +38,34 @@ DOMAIN_POLICY = "domain_policy"
 # What queues rows for the people finder's index (search_pending itself, and the tables whose triggers fill
 # it: migration 0003).
 SEARCH_PENDING = "search_pending"
+# What anonymous pages show (web/page_cache.py): every table but those only a logged-in viewer, a queue or a
+# log reads (PAGE_BLIND_TABLES); tests/web/test_page_cache.py checks that each table is in one of the two.
+PAGES = "pages"
+PAGE_BLIND_TABLES = frozenset({
+    "login_attempts", "browser_sessions", "account_tokens", "feed_tokens", "mail_queue", "mail_requests",
+    "mail_preferences", "mail_digests", "notifications", "thread_reads", "search_pending", "inbound_activities",
+    "queue_workers", "deliveries", "hosts", "remote_keys",
+})
+PAGE_TABLES = (
+    "objects", "object_recipients", "board_counts", "status_changes", "thread_followers", "follows", "reactions",
+    "featured", "flags", "moderation_log", "recognition_settings", "kudos", "badge_awards", "received_badges",
+    "rewards", "redemptions", "recognition_optouts", "profiles", "profile_tags", "local_actors", "accounts",
+    "groups", "memberships", "remote_actors", "node_settings", "post_attachments", "post_hashtags", "activities",
+    "domain_blocks", "domain_allows", "projects", "project_tasks", "task_assignees", "task_comments",
+    "project_invites", "doc_settings", "docs", "doc_revisions", "doc_proposals", "doc_comment_marks",
+    "group_watches",
+)
 _ACTOR_TABLES = ("local_actors", "accounts", "groups", "profiles", "profile_tags", "node_settings")
 _TOPICS: dict[str, tuple[str, ...]] = {
     ACTORS: _ACTOR_TABLES,
     NODEINFO: (*_ACTOR_TABLES, "objects"),
     REMOTE_KEYS: ("remote_keys", "remote_actors"),
     DOMAIN_POLICY: ("domain_blocks", "domain_allows"),
+    PAGES: PAGE_TABLES,
     SEARCH_PENDING: ("search_pending", "objects", "local_actors", "groups", "accounts"),
 }
+# Whole names: "activities" is not "inbound_activities" (an inbox POST changes no page), nor "objects" "objects_fts".
+_NAMES = {topic: re.compile(r"\b(?:" + "|".join(tables) + r")\b") for topic, tables in _TOPICS.items()}
 _WRITES = ("INSERT", "UPDATE", "DELETE", "TRUNCATE", "WITH")  # WITH: a CTE may write (PostgreSQL)
 _PENDING = "madeopen_changed_topics"
 _counters: dict[str, int] = dict.fromkeys(_TOPICS, 0)
@@ -100,7 +121,7 @@ def _topics_of(statement: str) -> set[str]:
     if not statement.lstrip()[:8].upper().startswith(_WRITES):
         return set()
     lowered = statement.lower()
-    return {topic for topic, tables in _TOPICS.items() if any(table in lowered for table in tables)}
+    return {topic for topic, names in _NAMES.items() if names.search(lowered)}
 
 
 def _seen(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:

@@ -33,8 +33,10 @@ class _Entry(Generic[V]):
 class Memo(Generic[V]):
     """Values by key, valid while ``topic``'s change counter stands still and for at most ``ttl`` seconds."""
 
-    def __init__(self, topic: str, ttl: float, sessions: SessionMaker | None = None) -> None:
+    def __init__(self, topic: str, ttl: float, sessions: SessionMaker | None = None, *,
+                 max_entries: int = MAX_ENTRIES) -> None:
         self._topic = topic
+        self._max_entries = max_entries
         self._ttl = ttl
         # The engine whose change files tell of other processes' writes (storage/changes.py).
         self._engine: AsyncEngine | None = sessions.kw.get("bind") if sessions is not None else None
@@ -65,6 +67,6 @@ class Memo(Generic[V]):
 
     def put(self, key: object, value: V, counter: tuple[int, int]) -> None:
         """Keep ``value``, read when ``topic``'s counter was ``counter`` (taken before reading)."""
-        if len(self._entries) >= MAX_ENTRIES:
+        if len(self._entries) >= self._max_entries:
             self._entries.clear()
         self._entries[key] = _Entry(value, counter, time.monotonic() + self._ttl)

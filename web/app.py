@@ -6,7 +6,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from web import document_cache, security_headers, sessions
+from web import document_cache, page_cache, security_headers, sessions
 from web.browser_only import browser_only
 from web.authorized_fetch import authorized_fetch_middleware
 from web.context import CONTEXT_KEY, WebContext
@@ -27,7 +27,10 @@ def create_app(context: WebContext) -> web.Application:
     session_mw, page_mw, csrf_mw = (
         browser_only(middleware, sessions.COOKIE_NAME) for middleware in sessions.install(app, context)
     )
-    app.middlewares.extend([session_mw, error_middleware, page_mw, csrf_mw, authorized_fetch_middleware])
+    # Right inside the session, anonymous pages already rendered (web/page_cache.py): a hit needs no page values.
+    anonymous_pages = page_cache.install(app, context.sessions, sessions.COOKIE_NAME)
+    app.middlewares.extend([session_mw, anonymous_pages, error_middleware, page_mw, csrf_mw,
+                            authorized_fetch_middleware])
     security_headers.install(app)
     document_cache.install(app, context.sessions)
     inbox.install(app, context)

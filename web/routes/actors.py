@@ -30,7 +30,7 @@ from web.routes.groups import group_page
 from web.routes.projects import person_projects, project_actor_terms
 from web.routes.objects import outbox_response
 from web.routes.people import actor_page_values
-from web import document_cache
+from web import document_cache, page_cache
 from web.responses import activity_json, activity_json_bytes, html_page, json_bytes
 from web.routes.microblog import profile_posts
 
@@ -106,6 +106,7 @@ async def _actor_json(request: web.Request) -> web.Response:
 
 @routes.get("/actor")
 @routes.get(r"/{kind:users|groups}/{name}")
+@page_cache.cacheable
 async def actor(request: web.Request) -> web.Response:
     ctx = get_context(request)
     if choose(request) is Representation.ACTIVITY_JSON:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from content import front_page, thread_views
-from web import branding, sessions
+from web import branding, page_cache, sessions
 from web.context import get_context
 from web.responses import html_page
 
@@ -13,6 +13,7 @@ routes = web.RouteTableDef()
 
 
 @routes.get("/")
+@page_cache.cacheable
 async def home(request: web.Request) -> web.Response:
     """The node in a few words (the admin's description), the latest activity in its public groups and
     the member's own, and those groups with their counts (content.front_page)."""

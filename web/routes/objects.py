@@ -29,7 +29,7 @@ from federation.context import AS2
 from inbox_outbox import collections_content as content
 from inbox_outbox.ids import is_local
 from storage.models import LocalActor, Object
-from web import signature_auth
+from web import page_cache, signature_auth
 from web.authorized_fetch import signer
 from web.context import get_context
 from web.negotiation import Representation, choose
@@ -96,6 +96,7 @@ def _listing_response(
 
 
 @routes.get(f"/objects/{_UUID}")
+@page_cache.cacheable
 async def object_view(request: web.Request) -> web.Response:
     ctx = get_context(request)
     representation = choose(request)

@@ -13,6 +13,7 @@ from content import feeds, timelines
 from content.post_extras import normal_tag
 from people import finder, tags
 from web import feeds as feed_documents
+from web import page_cache
 from web.context import get_context
 from web.responses import html_page
 from web.routes.groups import viewer_uri
@@ -29,6 +30,7 @@ def _tag(request: web.Request) -> str:
 
 
 @routes.get("/tags/{tag}")
+@page_cache.cacheable
 async def tag_page(request: web.Request) -> web.Response:
     raw = request.match_info["tag"]
     if normal_tag(raw) is None:
