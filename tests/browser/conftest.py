@@ -43,15 +43,20 @@ def browser() -> Iterator[object]:
         launched.close()
 
 
+def migrated_sqlite(directory: Path, template: SqliteTemplate) -> str:
+    """The URL of a new SQLite file in ``directory``, a copy of the run's migrated template, for a node to
+    start on without migrating."""
+    # In a thread: Playwright's sync API keeps an event loop of its own in this one.
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, fresh_sqlite(directory, template=template)).result()
+
+
 @pytest.fixture
 def node(tmp_path: Path, sqlite_template: SqliteTemplate) -> Iterator[Node]:
     """A fresh node (its own SQLite file and data dir): no admin yet. The file is a copy of the run's
     migrated template, as in the multi-node tests: migrating at start-up took ~2.4 s of CPU per test
     (starting from an empty database is tests/madeopen/test_process.py's)."""
-    # In a thread: Playwright's sync API keeps an event loop of its own in this one.
-    with ThreadPoolExecutor(1) as thread:
-        database_url = thread.submit(asyncio.run, fresh_sqlite(tmp_path, template=sqlite_template)).result()
-    running = Node(data_dir=tmp_path / "node", database_url=database_url)
+    running = Node(data_dir=tmp_path / "node", database_url=migrated_sqlite(tmp_path, sqlite_template))
     running.start()
     yield running
     running.stop()

@@ -19,7 +19,8 @@ from typing import Any, TypeVar
 
 import pytest
 
-from tests.browser.conftest import Visitor, create_user
+from tests.browser.conftest import Visitor, create_user, migrated_sqlite
+from tests.support.databases import SqliteTemplate
 from tests.support.peer import PUBLIC, Peer
 from tests.support.servers import Node
 
@@ -268,8 +269,8 @@ def test_hostile_content_never_runs(visitor: Visitor, node: Node) -> None:
 
 
 @pytest.fixture
-def second_node(tmp_path: Path) -> Iterator[Node]:
-    running = Node(data_dir=tmp_path / "node2", database_url=f"sqlite+aiosqlite:///{tmp_path}/node2.db")
+def second_node(tmp_path: Path, sqlite_template: SqliteTemplate) -> Iterator[Node]:
+    running = Node(data_dir=tmp_path / "node2", database_url=migrated_sqlite(tmp_path, sqlite_template))
     running.start()
     yield running
     running.stop()

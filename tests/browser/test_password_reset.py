@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import PASSWORD, Visitor
+from tests.browser.conftest import PASSWORD, Visitor, migrated_sqlite
+from tests.support.databases import SqliteTemplate
 from tests.support.servers import Node
 from tests.support.smtp import Mailbox, smtp_server
 
@@ -23,10 +24,10 @@ NEW_PASSWORD = "a brand new password"
 
 
 @pytest.fixture
-def mailing_node(tmp_path: Path) -> Iterator[tuple[Node, Mailbox]]:
+def mailing_node(tmp_path: Path, sqlite_template: SqliteTemplate) -> Iterator[tuple[Node, Mailbox]]:
     """A fresh node whose worker sends its mail to a real SMTP server on loopback."""
     with smtp_server() as (mailbox, port):
-        running = Node(data_dir=tmp_path / "node", database_url=f"sqlite+aiosqlite:///{tmp_path}/node.db",
+        running = Node(data_dir=tmp_path / "node", database_url=migrated_sqlite(tmp_path, sqlite_template),
                        extra_env={"MADEOPEN_SMTP_URL": f"smtp://127.0.0.1:{port}",
                                   "MADEOPEN_MAIL_FROM": "Riverside <noreply@riverside.test>"})
         running.start()

@@ -19,7 +19,8 @@ import pytest
 from sqlalchemy import select
 
 from storage.models import Object
-from tests.browser.conftest import Visitor, create_user
+from tests.browser.conftest import Visitor, create_user, migrated_sqlite
+from tests.support.databases import SqliteTemplate
 from tests.support.cluster import RunningNode, node_services
 from tests.support.servers import Node
 
@@ -28,10 +29,10 @@ WAIT_S = 45.0  # federation is asynchronous: a bound on the wait, not a speed re
 
 
 @pytest.fixture
-def nodes(tmp_path: Path) -> Iterator[tuple[Node, Node]]:
+def nodes(tmp_path: Path, sqlite_template: SqliteTemplate) -> Iterator[tuple[Node, Node]]:
     """``home``, where ada lives, and ``other``, where ben runs the group makers."""
-    home = Node(data_dir=tmp_path / "home", database_url=f"sqlite+aiosqlite:///{tmp_path}/home.db")
-    other = Node(data_dir=tmp_path / "other", database_url=f"sqlite+aiosqlite:///{tmp_path}/other.db")
+    home = Node(data_dir=tmp_path / "home", database_url=migrated_sqlite(tmp_path, sqlite_template))
+    other = Node(data_dir=tmp_path / "other", database_url=migrated_sqlite(tmp_path, sqlite_template))
     try:
         home.start()
         other.start()
