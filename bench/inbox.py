@@ -303,7 +303,7 @@ class Profile:
     def report(self, title: str) -> None:
         if self.sampler is not None:
             print(f"\n--- profile of {title} (pyinstrument, event-loop thread) ---")
-            print(self.sampler.output_text(unicode=True, timeline=False, show_all=bool(__import__("os").environ.get("PROFILE_ALL"))))
+            print(self.sampler.output_text(unicode=True, timeline=False))
         if self.tracer is not None:
             print(f"\n--- profile of {title} (cProfile, event-loop thread) ---")
             stats = pstats.Stats(self.tracer).strip_dirs()
