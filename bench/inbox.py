@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/inbox.py [--activities 2000] [--members 50] [--clients 4] [--likes 0.5]
                                     [--shared-inboxes] [--database-url postgresql+asyncpg://...]
-                                    [--profile accept|process]
+                                    [--profile accept|process] [--with-worker] [--no-drain]
 
 Our web app (``madeopen.app.build_web_app``, no embedded workers) listens on a loopback port with
 ``allow_private_addresses``; one public local group has ``--members`` remote members, people on loopback
@@ -21,6 +21,12 @@ one delivery row per member (nothing is delivered: no delivery worker runs).
    the body or touches the database, so that rate is aiohttp and our middlewares alone.
 3. Process: ``InboundWorker.run_once`` (default batch) until the queue is empty; processed/s, and the rows
    that processing wrote (posts, votes, the group's announces and their delivery rows) per second.
+   ``--no-drain`` skips it (the accept figures alone, in a fraction of the time).
+
+``--with-worker``: during the accept phase an ``InboundWorker.run_forever`` runs in the server's event loop,
+as in ``madeopen run`` with both roles in one process, so the web role's queue writes meet the worker's
+batch transactions (SQLite: one writer at a time); the accept latencies then show what that waiting costs
+(the server CPU per POST then includes the worker's, so read the latencies, not the CPU).
 
 Every accepted activity costs at least one RSA-2048 signature verification, so the figure that matters is
 each rate divided by the bare ``cryptography`` RSA-2048 verify rate on this machine, now. The database is
@@ -305,6 +311,19 @@ class Profile:
             stats.sort_stats("cumulative").print_stats(40)
 
 
+class _Beside:
+    """An inbound worker running in this event loop while the POSTs arrive (``--with-worker``)."""
+
+    def __init__(self, services: Services) -> None:
+        assert services.fed is not None
+        self._stop = asyncio.Event()
+        self._task = asyncio.create_task(InboundWorker(services.fed).run_forever(self._stop, idle=0.05))
+
+    async def stop(self) -> None:
+        self._stop.set()
+        await self._task
+
+
 @dataclass
 class Results:
     first_contact: Posted
@@ -313,7 +332,8 @@ class Results:
     floor_cpu: float
     accepted: Posted
     accept_cpu: float
-    processed: Processed
+    processed: Processed | None
+    processed_beside: int  # by the worker running beside the accept phase (--with-worker)
     creates: int
     likes: int
 
@@ -387,20 +407,28 @@ async def run(args: argparse.Namespace, clients: Clients) -> Results:
             if floor.statuses[401] != len(unsigned):
                 raise SystemExit(f"unsigned POSTs: expected all 401, got {dict(floor.statuses)}")
 
+            before_accept = await counts(services)
+            beside = _Beside(services) if args.with_worker else None
             with Profile(args.profile == "accept") as profile:
                 cpu = time.process_time()
                 accepted = await clients.post(requests, args.clients)
                 accept_cpu = time.process_time() - cpu
             profile.report("accepting")
+            processed_beside = 0
+            if beside is not None:
+                await beside.stop()
+                processed_beside = (await counts(services) - before_accept).states["done"]
             if accepted.accepted != len(requests):
                 print(f"warning: not all accepted: {dict(accepted.statuses)}")
 
             # 3. Process the queue.
-            with Profile(args.profile == "process") as profile:
-                processed = await drain(services)
-            profile.report("processing")
+            processed = None
+            if not args.no_drain:
+                with Profile(args.profile == "process") as profile:
+                    processed = await drain(services)
+                profile.report("processing")
             return Results(first_contact, warm_posted, floor, floor_cpu, accepted, accept_cpu, processed,
-                           args.activities - likes, likes)
+                           processed_beside, args.activities - likes, likes)
         finally:
             for peer in peers:
                 await peer.close()
@@ -431,18 +459,24 @@ def report(args: argparse.Namespace, results: Results, bound: float) -> None:
 
     a = results.accepted
     lat = sorted(a.latencies)
-    row("accept: signed POST -> 202", a.accepted / a.elapsed, results.accept_cpu / max(a.accepted, 1), "   ",
-        f"{a.accepted} of {len(lat)} in {a.elapsed:.2f} s; latency p50 {_ms(lat[len(lat) // 2])}, "
-        f"p99 {_ms(lat[int(len(lat) * 0.99)])}")
+    p50, p99 = lat[len(lat) // 2], lat[int(len(lat) * 0.99)]
     f = results.floor
-    row("  floor: unsigned POST -> 401", len(f.latencies) / f.elapsed, results.floor_cpu / len(f.latencies), "   ",
+    floor_rate = len(f.latencies) / f.elapsed
+    row("accept: signed POST -> 202", a.accepted / a.elapsed, results.accept_cpu / max(a.accepted, 1), "   ",
+        f"{a.accepted} of {len(lat)} in {a.elapsed:.2f} s; latency p50 {_ms(p50)}, p99 {_ms(p99)} "
+        f"(p99/p50 {p99 / p50:.1f}); {a.accepted / a.elapsed / floor_rate:.2f} x floor")
+    if args.with_worker:
+        print(f"  {'':<32} (an inbound worker ran beside it and processed {results.processed_beside}; "
+              "the CPU is both roles')")
+    row("  floor: unsigned POST -> 401", floor_rate, results.floor_cpu / len(f.latencies), "   ",
         "the same POSTs, refused before the body, the key or the database")
-    p, w = results.processed, results.processed.written
-    row("process: InboundWorker.run_once", p.activities / p.seconds, p.cpu / max(p.activities, 1), "   ",
-        f"{p.activities} in {p.seconds:.2f} s; " + ", ".join(f"{n} {state}" for state, n in sorted(w.states.items())))
-    row("  rows written", w.rows / p.seconds, p.cpu / max(w.rows, 1), "/row", f"{w.rows:,} rows: {w.objects} posts, "
-        f"{w.reactions} votes, {w.activities} announces, {w.deliveries:,} delivery rows", ratio=False)
-    row("  delivery rows written", w.deliveries / p.seconds, None, "", "", ratio=False)
+    if results.processed is not None:
+        p, w = results.processed, results.processed.written
+        row("process: InboundWorker.run_once", p.activities / p.seconds, p.cpu / max(p.activities, 1), "   ",
+            f"{p.activities} in {p.seconds:.2f} s; " + ", ".join(f"{n} {state}" for state, n in sorted(w.states.items())))
+        row("  rows written", w.rows / p.seconds, p.cpu / max(w.rows, 1), "/row", f"{w.rows:,} rows: {w.objects} posts, "
+            f"{w.reactions} votes, {w.activities} announces, {w.deliveries:,} delivery rows", ratio=False)
+        row("  delivery rows written", w.deliveries / p.seconds, None, "", "", ratio=False)
     first = statistics.mean(results.first_contact.latencies)
     warm = statistics.mean(results.warm.latencies)
     print(f"  first contact: a member's first POST takes {_ms(first)}, its second {_ms(warm)} (one client, mean "
@@ -460,6 +494,9 @@ def main() -> None:
                         help="members have a shared inbox (one delivery row per peer, not per member)")
     parser.add_argument("--database-url", help="an EMPTY PostgreSQL database (default: SQLite in a temporary directory)")
     parser.add_argument("--profile", choices=["accept", "process"], help="cProfile that phase and print the top")
+    parser.add_argument("--with-worker", action="store_true",
+                        help="an inbound worker runs in the server's process during the accept phase")
+    parser.add_argument("--no-drain", action="store_true", help="skip processing the queue after accepting")
     args = parser.parse_args()
 
     clients = Clients.start()  # before any event loop or thread exists: it forks

@@ -10,7 +10,8 @@ transaction as what their handlers wrote, so a crash loses nothing and re-runs n
 An activity that fails unexpectedly, or needs the network (a fetch, first contact; federation.offline),
 is undone alone and run again by itself after the batch commits, as every activity was before: one
 failing activity neither blocks nor loses the others. A batch holds SQLite's write lock while it runs,
-so it commits after ``BATCH_SECONDS`` and the rest of the claim goes into the next one.
+so it commits after ``BATCH_SECONDS``, or after the activity it is in when the inbox's queue writer of
+this process waits for that lock (storage/write_gate.py), and the rest of the claim goes into the next one.
 """
 
 from __future__ import annotations
@@ -135,7 +136,9 @@ class InboundWorker:
                     for host in sorted({host_of(row.actor_uri) for row in rows}):
                         await mark_host_alive(batch.session, host)
                     for row in rows:
-                        if reached and time.monotonic() - started > BATCH_SECONDS:
+                        # Commit after BATCH_SECONDS, or at once when another writer of this process waits
+                        # for SQLite's write lock (the inbox's queue writer: storage/write_gate.py).
+                        if reached and (batch.wanted or time.monotonic() - started > BATCH_SECONDS):
                             break
                         reached += 1
                         try:

@@ -10,11 +10,14 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from actors.errors import InvalidInput
 from federation.json_input import JSONRejected, parse_json_object
-from storage.engine import SessionMaker, is_sqlite
+from storage.engine import SessionMaker
+from storage.inbound_sink import InboundRow, Sink, open_sink
 from storage.models import InboundActivity, utcnow
-from storage.queue import insert_many_unless_present, insert_unless_present
+from storage.queue import insert_unless_present
 
 
 @dataclass(frozen=True)
@@ -47,17 +50,9 @@ def parse_envelope(body: bytes) -> Envelope:
     return Envelope(activity=activity, activity_id=activity_id, actor=actor, type=kind)
 
 
-def _row(envelope: Envelope, body: bytes, key_id: str, recipient: str | None) -> dict[str, Any]:
-    return {
-        "activity_id": envelope.activity_id,
-        "actor_uri": envelope.actor,
-        "key_id": key_id,
-        "recipient": recipient,
-        "body": body.decode("utf-8"),
-        "state": "pending",
-        "attempts": 0,
-        "received_at": utcnow(),
-    }
+def _row(envelope: Envelope, body: bytes, key_id: str, recipient: str | None) -> InboundRow:
+    return InboundRow(envelope.activity_id, envelope.actor, key_id, recipient, body.decode("utf-8"), "pending", 0,
+                      utcnow())
 
 
 async def enqueue(
@@ -66,52 +61,58 @@ async def enqueue(
     """Store the activity for the inbound worker; False when its id was seen before."""
     async with sessions.begin() as session:
         # One statement whatever the race: a repeated id is acknowledged and ignored (PROTOCOL.md).
-        return await insert_unless_present(session, InboundActivity, _row(envelope, body, key_id, recipient),
-                                           "activity_id")
+        return await insert_unless_present(session, InboundActivity,
+                                           _row(envelope, body, key_id, recipient)._asdict(), "activity_id")
 
 
 class InboundWriter:
     """``enqueue`` for many concurrent POSTs with one transaction per batch (group commit).
 
     Each POST waits until its row is committed, so a 202 still means "stored" (crash-safe); the POSTs that
-    arrive while one batch is being written go together into the next, one multi-row
-    ``INSERT ... ON CONFLICT DO NOTHING`` and one commit (on SQLite, one fsync of the WAL for all of them).
-    A repeated id, in the batch or already stored, is ignored as before. If the write fails, every POST of
+    arrive while one batch is being written go together into the next, written by the driver itself in
+    one call and one commit (storage/inbound_sink.py; on SQLite one WAL append for all of them). A
+    repeated id, in the batch or already stored, is ignored as before. If the write fails, every POST of
     that batch fails (500, the peer retries) and nothing of it is stored.
     """
 
-    def __init__(self, sessions: SessionMaker, max_batch: int = 256) -> None:
-        self._sessions = sessions
+    def __init__(self, engine: AsyncEngine, max_batch: int = 256) -> None:
         self._max_batch = max_batch
-        self._pending: list[tuple[dict[str, Any], asyncio.Future[None]]] = []
-        self._writers: set[asyncio.Task[None]] = set()
+        self._pending: list[tuple[InboundRow, asyncio.Future[None]]] = []
         # SQLite has one writer at a time anyway; PostgreSQL commits concurrent transactions in parallel, so
-        # a few batches may be written at once there (each still takes whatever is waiting).
-        self._max_writers = 1 if is_sqlite(str(sessions.kw["bind"].url)) else 4
+        # a few batches may be written at once there (each still takes whatever is waiting), each on a
+        # connection of its own.
+        self._idle: list[Sink] = [open_sink(engine) for _ in range(1 if engine.dialect.name == "sqlite" else 4)]
+        self._sinks = list(self._idle)
+        self._writers: set[asyncio.Task[None]] = set()  # referenced while they run
 
     async def enqueue(self, envelope: Envelope, body: bytes, key_id: str, recipient: str | None) -> None:
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._pending.append((_row(envelope, body, key_id, recipient), done))
-        if len(self._writers) < self._max_writers:
-            writer = asyncio.create_task(self._write_all())
+        if self._idle:
+            writer = asyncio.create_task(self._write_all(self._idle.pop()))
             self._writers.add(writer)
             writer.add_done_callback(self._writers.discard)
         await done
 
-    async def _write_all(self) -> None:
-        while self._pending:
-            batch, self._pending = self._pending[: self._max_batch], self._pending[self._max_batch :]
-            try:
-                async with self._sessions.begin() as session:
-                    await insert_many_unless_present(session, InboundActivity, [row for row, _ in batch],
-                                                     "activity_id")
-            except BaseException as exc:
-                for _, done in batch:
-                    if not done.done():
-                        done.set_exception(exc if isinstance(exc, Exception) else RuntimeError("cancelled"))
-                if not isinstance(exc, Exception):
-                    raise
-            else:
-                for _, done in batch:
-                    if not done.done():
-                        done.set_result(None)
+    async def close(self) -> None:
+        for sink in self._sinks:
+            await sink.close()
+
+    async def _write_all(self, sink: Sink) -> None:
+        try:
+            while self._pending:
+                batch, self._pending = self._pending[: self._max_batch], self._pending[self._max_batch :]
+                try:
+                    await sink.write([row for row, _ in batch])
+                except BaseException as exc:
+                    for _, done in batch:
+                        if not done.done():
+                            done.set_exception(exc if isinstance(exc, Exception) else RuntimeError("cancelled"))
+                    if not isinstance(exc, Exception):
+                        raise
+                else:
+                    for _, done in batch:
+                        if not done.done():
+                            done.set_result(None)
+        finally:
+            self._idle.append(sink)

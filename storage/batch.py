@@ -14,7 +14,10 @@ found through a context variable *and* its owning task. A batch must not wait on
 database lock it holds (SQLite has one writer), so its owner does no network I/O inside it
 (federation.offline: the worker re-runs such an activity alone, outside any batch).
 
-SQLite: the batch starts with ``BEGIN IMMEDIATE``. It takes the write lock at once rather than at the
+SQLite: the batch takes its turn at the write lock among this process's long writers first
+(storage/write_gate.py: the inbox's queue writer must not wait behind batch after batch), and
+:attr:`Batch.wanted` tells its owner that another writer is waiting, so that it commits soon. It starts
+with ``BEGIN IMMEDIATE``. It takes the write lock at once rather than at the
 first write: a deferred transaction that read before another connection committed could not write at
 all (SQLITE_BUSY_SNAPSHOT), and an explicit BEGIN is also what makes pysqlite's SAVEPOINTs nest
 (SQLAlchemy's SQLite dialect notes: the driver otherwise begins only at the first INSERT/UPDATE/DELETE).
@@ -23,6 +26,7 @@ all (SQLITE_BUSY_SNAPSHOT), and an explicit BEGIN is also what makes pysqlite's 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -30,6 +34,8 @@ from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, AsyncSessionTransaction, async_sessionmaker
+
+from storage.write_gate import gate_for
 
 _CURRENT: contextvars.ContextVar[Batch | None] = contextvars.ContextVar("madeopen_batch", default=None)
 
@@ -73,13 +79,27 @@ class Batch:
         self._token: contextvars.Token[Batch | None] | None = None
         self._unit: AsyncSessionTransaction | None = None  # the open unit's savepoint
         self._fresh = False  # nothing written in the open unit yet (see savepoint)
+        self._gate = gate_for(self.session.bind)
+        self._turn: contextlib.AbstractAsyncContextManager[None] | None = None
+
+    @property
+    def wanted(self) -> bool:
+        """Whether another writer of this process waits for the write lock this batch holds (SQLite)."""
+        return self._gate is not None and self._gate.wanted
 
     async def __aenter__(self) -> Batch:
-        await self.session.__aenter__()
-        if self.session.bind.dialect.name == "sqlite":
-            await self.session.execute(text("BEGIN IMMEDIATE"))
-        else:
-            await self.session.connection()  # begins the transaction
+        if self._gate is not None:
+            self._turn = self._gate.turn()
+            await self._turn.__aenter__()
+        try:
+            await self.session.__aenter__()
+            if self._gate is not None:
+                await self.session.execute(text("BEGIN IMMEDIATE"))
+            else:
+                await self.session.connection()  # begins the transaction
+        except BaseException as exc:
+            await self._end(type(exc), exc, exc.__traceback__)
+            raise
         self.task = asyncio.current_task()
         self._token = _CURRENT.set(self)
         return self
@@ -87,13 +107,20 @@ class Batch:
     async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         assert self._token is not None
         _CURRENT.reset(self._token)
+        await self._end(exc_type, exc, tb)
+
+    async def _end(self, exc_type: Any, exc: Any, tb: Any) -> None:
         try:
             if exc_type is None:
                 await self.session.commit()
             else:
                 await self.session.rollback()
         finally:
-            await self.session.close()
+            try:
+                await self.session.close()
+            finally:
+                if self._turn is not None:
+                    await self._turn.__aexit__(None, None, None)  # the turn ends either way
 
     @asynccontextmanager
     async def unit(self) -> AsyncIterator[AsyncSession]:

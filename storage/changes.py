@@ -69,17 +69,18 @@ _NAMES = {topic: re.compile(r"\b(?:" + "|".join(tables) + r")\b") for topic, tab
 _WRITES = ("INSERT", "UPDATE", "DELETE", "TRUNCATE", "WITH")  # WITH: a CTE may write (PostgreSQL)
 _PENDING = "madeopen_changed_topics"
 _counters: dict[str, int] = dict.fromkeys(_TOPICS, 0)
-_shared: weakref.WeakKeyDictionary[Any, Path] = weakref.WeakKeyDictionary()  # sync engine -> its changes dir
+# sync engine -> its change files by topic (as str: building a Path on each lookup cost more than the stat)
+_shared: weakref.WeakKeyDictionary[Any, dict[str, str]] = weakref.WeakKeyDictionary()
 
 
 def counter(topic: str, engine: AsyncEngine | None = None) -> tuple[int, int]:
     """What a cache compares: the committed writes to ``topic``'s tables this process has seen, and when
     another process sharing ``engine``'s change files last wrote them (both only go up)."""
-    directory = _shared.get(engine.sync_engine) if engine is not None else None
-    if directory is None:
+    files = _shared.get(engine.sync_engine) if engine is not None else None
+    if files is None:
         return _counters[topic], 0
     try:
-        return _counters[topic], os.stat(directory / topic).st_mtime_ns
+        return _counters[topic], os.stat(files[topic]).st_mtime_ns
     except OSError:
         return _counters[topic], -1  # the file is gone: count it as a change when it comes back
 
@@ -90,7 +91,7 @@ def watch(engine: AsyncEngine, shared_dir: Path | None = None) -> None:
         shared_dir.mkdir(parents=True, exist_ok=True)
         for topic in _TOPICS:
             (shared_dir / topic).touch()
-        _shared[engine.sync_engine] = shared_dir
+        _shared[engine.sync_engine] = {topic: str(shared_dir / topic) for topic in _TOPICS}
 
     def changed(topics: Iterable[str]) -> None:
         for topic in topics:

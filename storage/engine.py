@@ -13,6 +13,9 @@ from storage import changes
 from storage.batch import Sessions
 
 SessionMaker = async_sessionmaker[AsyncSession]
+# One writer at a time on SQLite: a connection waits this long for the lock instead of failing with
+# "database is locked".
+SQLITE_BUSY_SECONDS = 30
 
 
 def is_sqlite(url: str) -> bool:
@@ -22,21 +25,21 @@ def is_sqlite(url: str) -> bool:
 def create_engine(url: str, changes_dir: Path | None = None, **kwargs: Any) -> AsyncEngine:
     """``changes_dir``: where this node's processes tell each other of writes (storage/changes.py)."""
     if is_sqlite(url):
-        # One writer at a time on SQLite: wait for the lock instead of failing with "database is locked".
-        engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_SECONDS}, **kwargs)
+        event.listen(engine.sync_engine, "connect", sqlite_pragmas)
     else:
         engine = create_async_engine(url, pool_pre_ping=True, **kwargs)
     changes.watch(engine, changes_dir)  # in-process caches learn of writes (storage/changes.py)
     return engine
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def sqlite_pragmas(dbapi_connection: Any, _record: Any = None) -> None:
+    """What every connection to our SQLite database sets first (the pool's, and storage/inbound_sink.py's)."""
     cursor = dbapi_connection.cursor()
     # WAL lets readers run beside the writer; foreign keys are off by default in SQLite.
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_SECONDS * 1000}")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 

@@ -55,8 +55,13 @@ def install(app: web.Application, context: WebContext) -> None:
     app[_CACHES] = _Caches(
         blocks.PolicyCache(context.sessions, allowlist=context.allowlist_mode),
         Memo(changes.ACTORS, memo.TTL_SECONDS, context.sessions),
-        receive.InboundWriter(context.sessions),
+        receive.InboundWriter(context.sessions.kw["bind"]),
     )
+    app.on_cleanup.append(_close_writer)
+
+
+async def _close_writer(app: web.Application) -> None:
+    await app[_CACHES].writer.close()
 
 
 async def _recipient(request: web.Request) -> str | None:

@@ -1,0 +1,155 @@
+"""The inbound queue's rows written with the database driver itself, a batch per call (issue #13: accept).
+
+The inbox stores each verified activity before its 202 (DESIGN.md §2), and this write was half the CPU of
+an accepted POST: through SQLAlchemy's asyncio layer a batch took a pool checkout (on PostgreSQL a ping
+with it), a session, a greenlet, and on SQLite five hand-offs to aiosqlite's thread (cursor, execute,
+close, commit, reset). A :class:`Sink` keeps one connection of its own and writes a batch in one call:
+
+- SQLite: ``BEGIN IMMEDIATE``, ``executemany``, ``COMMIT`` in one hand-off to the sink's own thread, on a
+  ``sqlite3`` connection opened with the pool's arguments and PRAGMAs (storage/engine.py), taking its
+  turn at the write lock first (storage/write_gate.py);
+- PostgreSQL: asyncpg's ``executemany`` on a connection taken from the engine's pool and kept: pipelined
+  and atomic (asyncpg wraps it in a transaction of its own and commits before it returns).
+
+Either way the rows are committed when :meth:`Sink.write` returns, so a 202 after it still means stored.
+The statement and the values' conversions are SQLAlchemy's, compiled once from the model, so the rows are
+those the ORM would write: ``INSERT … ON CONFLICT (activity_id) DO NOTHING`` (a repeated id is ignored,
+PROTOCOL.md). A write that fails closes the connection (it may be broken); the next opens a new one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from typing import Any, NamedTuple, Protocol
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from storage.engine import SQLITE_BUSY_SECONDS, sqlite_pragmas
+from storage.models import InboundActivity
+from storage.write_gate import gate_for
+
+
+class InboundRow(NamedTuple):
+    """One inbound queue row as stored (storage.models.InboundActivity); the order is the statement's."""
+
+    activity_id: str | None
+    actor_uri: str
+    key_id: str
+    recipient: str | None
+    body: str
+    state: str
+    attempts: int
+    received_at: datetime
+
+
+class Sink(Protocol):
+    async def write(self, rows: Sequence[InboundRow]) -> None:
+        """Store ``rows`` (repeated activity ids ignored) and commit; raises if nothing was stored."""
+
+    async def close(self) -> None: ...
+
+
+def open_sink(engine: AsyncEngine) -> Sink:
+    """A sink for ``engine``'s database; it connects at its first write."""
+    if engine.dialect.name == "sqlite":
+        return _SQLiteSink(engine)
+    return _AsyncpgSink(engine)
+
+
+Converter = Callable[[InboundRow], tuple[Any, ...]]
+
+
+def _compiled(dialect: Dialect) -> tuple[str, Converter]:
+    """The INSERT in the driver's parameter style, and what turns a row into its parameters."""
+    table = InboundActivity.__table__
+    insert = postgresql.insert if dialect.name == "postgresql" else sqlite.insert
+    statement = insert(table).on_conflict_do_nothing(index_elements=["activity_id"])
+    compiled = statement.compile(dialect=dialect, column_keys=list(InboundRow._fields), for_executemany=True)
+    if list(compiled.positiontup or ()) != list(InboundRow._fields):
+        raise AssertionError(f"unexpected parameter order {compiled.positiontup}")
+    processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in InboundRow._fields]
+    if not any(processors):
+        return str(compiled), tuple
+
+    def convert(row: InboundRow) -> tuple[Any, ...]:
+        return tuple(value if p is None or value is None else p(value) for p, value in zip(processors, row))
+
+    return str(compiled), convert
+
+
+class _SQLiteSink:
+    def __init__(self, engine: AsyncEngine) -> None:
+        args, kwargs = engine.dialect.create_connect_args(engine.url)
+        if not args or args[0] in ("", ":memory:"):
+            raise ValueError("the inbound queue needs a database file (an in-memory one is not shared)")
+        self._connect_args = (args, {**kwargs, "timeout": SQLITE_BUSY_SECONDS, "check_same_thread": False,
+                                     "isolation_level": None})  # autocommit: we say BEGIN and COMMIT
+        self._sql, self._convert = _compiled(engine.dialect)
+        self._gate = gate_for(engine)
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="inbound-sink")
+        self._connection: sqlite3.Connection | None = None  # used in self._thread only
+
+    async def write(self, rows: Sequence[InboundRow]) -> None:
+        parameters = [self._convert(row) for row in rows]
+        assert self._gate is not None
+        async with self._gate.turn():
+            await asyncio.get_running_loop().run_in_executor(self._thread, self._write, parameters)
+
+    def _write(self, parameters: list[tuple[Any, ...]]) -> None:
+        if self._connection is None:
+            args, kwargs = self._connect_args
+            self._connection = sqlite3.connect(*args, **kwargs)
+            sqlite_pragmas(self._connection)
+        connection = self._connection
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+            connection.executemany(self._sql, parameters)
+            connection.execute("COMMIT")
+        except BaseException:
+            self._connection = None
+            connection.close()  # rolls back whatever is open
+            raise
+
+    async def close(self) -> None:
+        await asyncio.get_running_loop().run_in_executor(self._thread, self._close)
+        self._thread.shutdown(wait=False)
+
+    def _close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+
+class _AsyncpgSink:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._sql, self._convert = _compiled(engine.dialect)
+        # The driver's asyncpg.Connection, and SQLAlchemy's adapter around it (kept: it owns the connection).
+        self._connection: Any = None
+        self._adapter: Any = None
+
+    async def write(self, rows: Sequence[InboundRow]) -> None:
+        parameters = [self._convert(row) for row in rows]
+        if self._connection is None:
+            pooled = await self._engine.raw_connection()  # the engine's connect arguments and events
+            self._adapter = pooled.dbapi_connection
+            self._connection = self._adapter.driver_connection
+            pooled.detach()  # ours from now on: the pool neither resets it nor lends it to anyone else
+        connection = self._connection
+        try:
+            await connection.executemany(self._sql, parameters)
+        except BaseException:
+            self._connection = self._adapter = None
+            connection.terminate()  # it may be broken, or cancelled mid-statement
+            raise
+
+    async def close(self) -> None:
+        connection, self._connection, self._adapter = self._connection, None, None
+        if connection is not None:
+            await connection.close(timeout=5)
