@@ -28,6 +28,11 @@ def _error_response(request: web.Request, status: int, message: str) -> web.Resp
     return web.json_response({"error": message}, status=status)
 
 
+def _client_gone(request: web.Request) -> bool:
+    transport = request.transport
+    return transport is None or transport.is_closing()
+
+
 @web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
@@ -42,6 +47,14 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             if name.lower() not in ("content-type", "content-length"):
                 response.headers[name] = value
         return response
+    except ConnectionResetError:
+        if not _client_gone(request):
+            log.exception("unhandled error on %s %s", request.method, request.path)
+            return _error_response(request, 500, "an internal error happened; it has been logged")
+        # The client hung up while we read its request (e.g. a live preview cancelled by the form's
+        # submit): nothing went wrong here and nobody is left to answer.
+        log.info("client went away during %s %s", request.method, request.path)
+        return web.Response(status=400)
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
         return _error_response(request, 500, "an internal error happened; it has been logged")

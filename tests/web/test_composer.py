@@ -3,6 +3,7 @@ POST /preview for the live preview; what the sanitiser drops is told in the prev
 
 from __future__ import annotations
 
+import asyncio
 import html
 import io
 import json
@@ -190,3 +191,30 @@ async def test_not_an_image_is_refused_next_to_the_field(ui: UI, services: Servi
     response = await ui.post("/groups/garden/new", {"title": "T", "body": "b", "image_alt": "x"}, files=files)
     page = await response.text()
     assert response.status == 400 and "not a supported image" in page and await _count(services) == 0
+
+
+async def _send_preview_in_parts(ui: UI, parts: list[bytes]) -> bytes:
+    """A live preview sent as the network may deliver it: in ``parts``, a moment apart."""
+    url = ui.client.make_url("/preview")
+    cookies = "; ".join(f"{c.key}={c.value}" for c in ui.client.session.cookie_jar.filter_cookies(url).values())
+    reader, writer = await asyncio.open_connection(url.host, url.port)
+    length = sum(map(len, parts))
+    writer.write((f"POST /preview HTTP/1.1\r\nHost: {url.host}:{url.port}\r\nCookie: {cookies}\r\n"
+                  "Sec-Fetch-Site: same-origin\r\nAccept: application/json\r\nConnection: close\r\n"
+                  f"Content-Type: application/json\r\nContent-Length: {length}\r\n\r\n").encode())
+    for part in parts:
+        writer.write(part)
+        await writer.drain()
+        await asyncio.sleep(0.2)  # the handler is reading the body meanwhile
+    answer = await reader.read()
+    writer.close()
+    await writer.wait_closed()
+    return answer
+
+
+async def test_a_preview_arriving_in_parts_is_read_whole(ui: UI, services: Services) -> None:
+    await _setup(services)
+    await ui.log_in("bea")
+    answer = await _send_preview_in_parts(ui, [b'{"body": "*half', b' and half*"}'])
+    assert answer.startswith(b"HTTP/1.1 200") and b"<em>half and half</em>" in answer
+

@@ -9,8 +9,8 @@ from aiohttp import web
 
 from actors.errors import InvalidInput
 from content.rules import MAX_BODY
-from federation.json_input import JSONRejected, parse_json_object
 from web import composer, sessions
+from web.json_body import read_json_object
 
 routes = web.RouteTableDef()
 _MAX_BYTES = MAX_BODY * 4 + 1024  # UTF-8 of the longest body, in JSON
@@ -20,15 +20,7 @@ _MAX_BYTES = MAX_BODY * 4 + 1024  # UTF-8 of the longest body, in JSON
 async def preview(request: web.Request) -> web.Response:
     if sessions.current_user(request) is None:
         raise web.HTTPUnauthorized(text="log in first: previews are for members writing a post")
-    if request.content_type != "application/json":
-        raise web.HTTPUnsupportedMediaType(text="send the body as application/json")
-    raw = await request.content.read(_MAX_BYTES + 1)
-    if len(raw) > _MAX_BYTES:
-        raise web.HTTPRequestEntityTooLarge(max_size=_MAX_BYTES, actual_size=len(raw))
-    try:
-        document = parse_json_object(raw)
-    except JSONRejected as exc:
-        raise InvalidInput(f"the body: {exc.reason}") from None
+    document = await read_json_object(request, _MAX_BYTES)
     body = document.get("body")
     if not isinstance(body, str):
         raise InvalidInput("send the text to preview as a string in \"body\"")

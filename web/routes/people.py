@@ -25,13 +25,13 @@ from aiohttp import web
 from actors.errors import InvalidInput
 from actors.node_settings import InvalidFields
 from federation.context import madeopen_context_document
-from federation.json_input import JSONRejected, parse_json_object
 from inbox_outbox.services import profiles as profile_services
 from people import documents as people_documents
 from people import finder, index, matching, profiles, search
 from storage.models import LocalActor, Object
 from web import sessions
 from web.context import get_context
+from web.json_body import read_json_object
 from web.responses import html_page, plain_json
 
 routes = web.RouteTableDef()
@@ -146,15 +146,7 @@ def _api_user(request: web.Request) -> sessions.CurrentUser:
 
 
 async def _json_body(request: web.Request) -> dict[str, Any]:
-    if request.content_type != "application/json":
-        raise web.HTTPUnsupportedMediaType(text="send the body as application/json")
-    raw = await request.content.read(MAX_JSON_BODY + 1)
-    if len(raw) > MAX_JSON_BODY:
-        raise web.HTTPRequestEntityTooLarge(max_size=MAX_JSON_BODY, actual_size=len(raw))
-    try:
-        return parse_json_object(raw)  # bounded depth: deep nesting is a 400, not a RecursionError
-    except JSONRejected as exc:
-        raise InvalidInput(f"the body: {exc.reason}") from None
+    return await read_json_object(request, MAX_JSON_BODY)
 
 
 def _field_errors(exc: InvalidFields) -> web.Response:
