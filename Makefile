@@ -42,7 +42,7 @@ browser-deps:
 # `worksteal` hands out tests one by one and moves queued ones to an idle worker, so the slow multi-node
 # and browser tests spread out instead of piling up on one worker. PYTEST_ARGS come last and win:
 # `make test PYTEST_ARGS="-n0 tests/web"` runs one directory serially.
-TEST_WORKERS ?= 2
+TEST_WORKERS ?= 4
 
 test: lint browser-deps
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
