@@ -66,7 +66,7 @@ from storage.models import (
 
 KINDS = ("join_request", "reply", "mention", "like", "report", "new_report", "not_accepted", "status", "answer",
          "thread_reply", "new_thread", "follow", "signup",
-         "doc_proposed", "doc_accepted", "doc_changes", "doc_declined", "invite", "badge", "task_assigned")
+         "doc_proposed", "doc_accepted", "doc_changes", "doc_declined", "invite", "badge", "task_assigned", "boost")
 DOC_ANSWERS = {"doc_proposed": "", "doc_accepted": "Your proposed edit was accepted.", "doc_changes": "The team asks for changes.",
                "doc_declined": "Your proposed edit was declined."}
 # How the notifications page, the feed and the mails word each kind: "<actor> <verb> <target>".
@@ -78,7 +78,7 @@ VERBS = {"join_request": "asked to join", "reply": "replied to your post", "ment
          "doc_proposed": "proposed an edit of", "doc_accepted": "accepted your proposed edit of",
          "doc_changes": "asks for changes to your proposed edit of", "doc_declined": "declined your proposed edit of",
          "invite": "invited you to join the project", "badge": "awarded you the badge",
-         "task_assigned": "assigned you the task"}
+         "task_assigned": "assigned you the task", "boost": "boosted your post"}
 SIGNUP = "signup:"  # the actor and object of a sign-up notification: signup:<name>
 # What the reporter is told a moderator did (Flag.outcome).
 OUTCOMES = {
@@ -254,11 +254,20 @@ async def signup_answered(session: AsyncSession, username: str) -> None:
 
 async def liked(session: AsyncSession, urls: Urls, actor_uri: str, obj: Object) -> None:
     """``actor_uri`` liked ``obj``: its author hears of it when they are one of our people."""
+    await _tell_author(session, urls, "like", actor_uri, obj)
+
+
+async def boosted(session: AsyncSession, urls: Urls, actor_uri: str, obj: Object) -> None:
+    """``actor_uri`` boosted ``obj`` (Announce, as Mastodon's reblog): its author hears of it, once."""
+    await _tell_author(session, urls, "boost", actor_uri, obj)
+
+
+async def _tell_author(session: AsyncSession, urls: Urls, kind: str, actor_uri: str, obj: Object) -> None:
     if not obj.local or obj.deleted or obj.author_uri == actor_uri or await _muted_by(session, obj, obj.author_uri):
         return
     person = await _person(session, urls, obj.author_uri)
     if person is not None:
-        await record(session, person.id, "like", actor_uri, obj.uri)
+        await record(session, person.id, kind, actor_uri, obj.uri)
 
 
 async def not_accepted(session: AsyncSession, urls: Urls, obj: Object) -> None:

@@ -15,7 +15,8 @@ From a **remote group we follow** (one of our people joined it):
   is fetched from its origin and stored like an announced Create; a copy we have already is skipped.
 
 From anyone else, ``Announce{<object id>}`` is a boost: stored when one of our people follows the
-booster (so it can show in their timeline); a boost of one of our posts is only logged for now.
+booster (so it can show in their timeline); a boost of one of our posts tells its author
+(actors.notifications.boosted), once per booster.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from actors import notifications
 from actors.errors import DomainError
 from content.store import object_by_uri
 from federation.activities import object_id
@@ -173,6 +175,10 @@ async def _boost(fed: Federation, incoming: Incoming, budget: FetchBudget) -> No
     if target is None:
         raise Drop("Announce names no object")
     if is_local(fed.urls, target):
+        async with fed.sessions.begin() as session:
+            ours = await object_by_uri(session, target)
+            if ours is not None:
+                await notifications.boosted(session, fed.urls, incoming.actor.uri, ours)
         log.info("inbox: %s boosted our %s", incoming.actor.uri, target)
         return
     async with fed.sessions() as session:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from actors import notifications
 from actors.errors import InvalidInput, NotFound
 from actors.urls import Urls
 from content.store import object_by_uri
@@ -68,6 +69,7 @@ async def boost(session: AsyncSession, urls: Urls, actor: LocalActor, object_uri
         return None
     document = activity(new_activity_id(urls), "Announce", actor_uri, obj.uri, to=[PUBLIC],
                         cc=[f"{actor_uri}/followers", obj.author_uri], published=utcnow())
+    await notifications.boosted(session, urls, actor_uri, obj)  # a local author is told here, a remote one by the Announce
     return await publish(session, urls, actor, document, await _inboxes(session, actor_uri, obj.author_uri))
 
 

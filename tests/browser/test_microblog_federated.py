@@ -137,7 +137,7 @@ def test_a_microblog_post_seen_liked_boosted_and_answered_from_a_second_node(
         bob.screenshot("microblog-federated-post-on-b")
         _checked(bob)
 
-        # alice, on A: her post counts bob's like and shows his reply; she is told of both.
+        # alice, on A: her post counts bob's like and shows his reply; she is told of them and of the boost.
         def counted_on_a() -> bool:
             alice.goto(post_on_a)
             return _like_button(alice).inner_text() == "Like 1" \
@@ -146,11 +146,17 @@ def test_a_microblog_post_seen_liked_boosted_and_answered_from_a_second_node(
         assert _like_button(alice).get_attribute("aria-pressed") == "false"  # bob's like, not hers
         assert alice.page.get_by_role("heading", name="1 reply").is_visible()
         _checked(alice)
-        alice.page.get_by_role("link", name="Notifications 3 unread").click()
+        # The boost is an Announce of its own: it may arrive after the like and the reply.
+        def all_told() -> bool:
+            alice.goto("/")
+            return alice.page.get_by_role("link", name="Notifications 4 unread").count() > 0
+        wait_until(all_told, "alice told of bob's follow, like, boost and reply")
+        alice.page.get_by_role("link", name="Notifications 4 unread").click()
         alice.page.wait_for_url("**/notifications")
         told = [" ".join(text.split()) for text in alice.page.locator(".notification--unread").all_inner_texts()]
         assert any("bob follows you now" in text for text in told), told
         assert any("bob liked your post" in text for text in told), told
+        assert any("bob boosted your post" in text for text in told), told
         assert any("bob replied to your post" in text and "Save me some seeds." in text for text in told), told
         _checked(alice)
         no_tracebacks(tmp_path)  # neither node logged an error it did not turn into a clear refusal

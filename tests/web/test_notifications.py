@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from actors import local, notifications
-from inbox_outbox.services import membership, posts
+from inbox_outbox.services import boosts, membership, posts
 from madeopen.app import Services
 from storage.models import LocalActor, Membership, Notification, Object
 from tests.inbox_outbox.content_support import (
@@ -257,3 +257,24 @@ async def test_many_notifications_are_paged_newest_first(ui: UI, services: Servi
     rest = set(re.findall(r"https://far\.example/users/(u\d\d)", second))
     assert rest == {f"u{n:02d}" for n in range(5)}
     assert 'rel="next"' not in second and 'href="/notifications">Newest' in second
+
+
+async def test_a_boost_tells_the_author_once_whoever_boosts(
+    ui: UI, services: Services, content_peer: ContentPeer, cast: tuple[PeerActor, PeerActor]
+) -> None:
+    """As Mastodon tells of reblogs: "bob boosted your post", from our own people's boosts and from a remote
+    Announce of the post; the same boost again, or the author's own, tells nobody."""
+    bob, _ = cast
+    thread = await _post(services, "alice", "garden", "Seed swap", "Saturday at ten")
+    for name in ("dave", "alice"):  # alice boosting her own post is told to nobody
+        async with services.sessions.begin() as session:
+            await boosts.boost(session, services.urls, await local.find_person(session, name), thread)
+    announce = activity(bob, "Announce", thread, to=["https://www.w3.org/ns/activitystreams#Public"])
+    assert (await receive(services, bob, announce)).state == "done"
+    assert (await receive(services, bob, {**announce, "id": announce["id"] + "-again"})).state == "done"
+
+    assert await _rows(services, "alice") == [("boost", DAVE, thread), ("boost", bob.id, thread)]
+    assert await _rows(services, "dave") == []
+    await ui.log_in("alice")
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", await ui.page("/notifications")))
+    assert "Bob boosted your post Seed swap" in text and "dave boosted your post Seed swap" in text
