@@ -316,6 +316,9 @@ class PostNode:
     original_url: str | None = None  # a remote post's page on its own server
     attachments: list[ShownAttachment] = field(default_factory=list)  # content.post_extras
     public: bool = True  # may be boosted (inbox_outbox.services.boosts)
+    # Dislikes are a group's votes (Lemmy's down-votes); a post outside groups (a microblog update) has
+    # favourites only, as on Mastodon, which has no dislike to send back.
+    downvotes: bool = True
     depth: int = 0
     children: list[PostNode] = field(default_factory=list)
 
@@ -454,6 +457,7 @@ async def thread_page(session: AsyncSession, urls: Urls, obj: Object, viewer: st
             original_url=None if row.local else remote_urls.get(row.uri, row.uri),
             attachments=attached.get(row.id, []) if alive else [],
             public=row.public,
+            downvotes=root.group_id is not None or root.audience_uri is not None,
             depth=depth,
         )
         kids = [] if leaf else children.get(row.uri, [])
