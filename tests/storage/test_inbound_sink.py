@@ -46,9 +46,13 @@ async def test_a_batch_sees_a_waiting_writer_and_the_writer_goes_next(services: 
             assert not batch.wanted
             writing = asyncio.create_task(sink.write([_row("https://peer.example/w")]))
             await asyncio.sleep(0.05)
-            # SQLite: the writer waits for the batch's turn, and the batch can tell; PostgreSQL: no turns.
-            assert batch.wanted == (services.engine.dialect.name == "sqlite")
-            assert writing.done() == (services.engine.dialect.name != "sqlite")
+            # SQLite: the writer waits for the batch's turn, and the batch can tell; PostgreSQL: no turns,
+            # the write goes through beside the open batch.
+            if services.engine.dialect.name == "sqlite":
+                assert batch.wanted and not writing.done()
+            else:  # completes while the batch is still open (however long the machine takes: not timed)
+                assert not batch.wanted
+                await asyncio.wait_for(asyncio.shield(writing), timeout=30)
         await writing
     finally:
         await sink.close()
