@@ -134,6 +134,17 @@ async def person(services: Services, username: str) -> LocalActor | None:
         return await session.scalar(select(LocalActor).where(LocalActor.username == username))
 
 
+async def garden_with_member(services: Services) -> None:
+    """ada and bea; the group garden ("Community Garden") owned by ada, with bea a member."""
+    for name in ("ada", "bea"):
+        await create_person(services, name)
+    async with services.sessions.begin() as session:
+        await local.create_group(session, local.NewGroup(username="garden", owner="ada", title="Community Garden"))
+        group = await local.find_group(session, "garden")
+        bea = await local.find_person(session, "bea")
+        session.add(Membership(group_id=group.id, local_actor_id=bea.id, role="member", state="accepted"))
+
+
 async def shop_with_team(services: Services) -> None:
     """The web tests' usual cast: ada, erin and sam; the group shop ("The Shop") owned by ada, with erin a
     member and sam on its staff."""

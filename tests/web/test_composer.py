@@ -11,23 +11,12 @@ import re
 
 from sqlalchemy import select
 
-from actors import local
 from madeopen.app import Services
-from storage.models import Membership, Object
-from tests.support.web_ui import UI, create_person, ui  # noqa: F401  (fixtures)
+from storage.models import Object
+from tests.support.web_ui import UI, garden_with_member, ui  # noqa: F401  (fixtures)
 
 BASE = "https://node.test"
 POST_TEXT = "## Plan\n\n| bed | crop |\n|---|---|\n| 1 | leeks |\n\n[the group](/groups/garden) [file](ftp://x.example/f)"
-
-
-async def _setup(services: Services) -> None:
-    for name in ("ada", "bea"):
-        await create_person(services, name)
-    async with services.sessions.begin() as session:
-        await local.create_group(session, local.NewGroup(username="garden", owner="ada", title="Community Garden"))
-        group = await local.find_group(session, "garden")
-        bea = await local.find_person(session, "bea")
-        session.add(Membership(group_id=group.id, local_actor_id=bea.id, role="member", state="accepted"))
 
 
 async def _count(services: Services) -> int:
@@ -42,7 +31,7 @@ def _preview(page: str, box: str) -> str:
 
 
 async def test_preview_a_new_thread_without_javascript(ui: UI, services: Services) -> None:
-    await _setup(services)
+    await garden_with_member(services)
     await ui.log_in("bea")
     form = await ui.page("/groups/garden/new")
     assert 'name="preview"' in form and '<script src="/static/composer.js" defer></script>' in form
@@ -72,7 +61,7 @@ def _preview_tag(page: str, box: str) -> str:
 
 
 async def test_preview_a_reply_and_an_edit(ui: UI, services: Services) -> None:
-    await _setup(services)
+    await garden_with_member(services)
     await ui.log_in("bea")
     response = await ui.post("/groups/garden/new", {"title": "Beds", "body": "first"})
     path = response.headers["Location"]
@@ -98,7 +87,7 @@ async def test_preview_a_reply_and_an_edit(ui: UI, services: Services) -> None:
 
 
 async def test_live_preview_endpoint(ui: UI, services: Services) -> None:
-    await _setup(services)
+    await garden_with_member(services)
     response = await ui.client.post("/preview", json={"body": "x"})
     assert response.status == 401  # members only
     await ui.log_in("bea")
@@ -139,7 +128,7 @@ def _media_names(page: str) -> list[str]:
 async def test_an_image_is_stripped_of_gps_and_needs_alt_text(ui: UI, services: Services) -> None:
     from PIL import Image
 
-    await _setup(services)
+    await garden_with_member(services)
     await ui.log_in("bea")
     photo = _jpeg_with_gps()
     assert b"SecretCam" in photo
@@ -171,7 +160,7 @@ async def test_an_image_is_stripped_of_gps_and_needs_alt_text(ui: UI, services: 
 
 
 async def test_a_too_large_upload_keeps_everything_typed(ui: UI, services: Services) -> None:
-    await _setup(services)
+    await garden_with_member(services)
     await ui.log_in("bea")
     big = b"\x89PNG\r\n\x1a\n" + b"\0" * (services.settings.upload_max_bytes + 10)
     files = {"image": ("huge.png", big, "image/png")}
@@ -185,7 +174,7 @@ async def test_a_too_large_upload_keeps_everything_typed(ui: UI, services: Servi
 
 
 async def test_not_an_image_is_refused_next_to_the_field(ui: UI, services: Services) -> None:
-    await _setup(services)
+    await garden_with_member(services)
     await ui.log_in("bea")
     files = {"image": ("x.png", b"<svg onload=alert(1)>", "image/png")}
     response = await ui.post("/groups/garden/new", {"title": "T", "body": "b", "image_alt": "x"}, files=files)
@@ -213,7 +202,7 @@ async def _send_preview_in_parts(ui: UI, parts: list[bytes]) -> bytes:
 
 
 async def test_a_preview_arriving_in_parts_is_read_whole(ui: UI, services: Services) -> None:
-    await _setup(services)
+    await garden_with_member(services)
     await ui.log_in("bea")
     answer = await _send_preview_in_parts(ui, [b'{"body": "*half', b' and half*"}'])
     assert answer.startswith(b"HTTP/1.1 200") and b"<em>half and half</em>" in answer

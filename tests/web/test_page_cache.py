@@ -17,12 +17,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from actors import local
 from madeopen.app import Services, build_services, prepare
 from madeopen.settings import Settings
 from storage import changes
-from storage.models import Base, Membership, Object
-from tests.support.web_ui import HTML, UI, create_person, make_ui, ui  # noqa: F401  (fixtures)
+from storage.models import Base, Object
+from tests.support.web_ui import HTML, UI, garden_with_member, make_ui, ui  # noqa: F401  (fixtures)
 from web import page_cache
 
 BASE = "https://node.test"
@@ -36,16 +35,6 @@ async def member_ui(settings: Settings, services: Services) -> AsyncIterator[UI]
     async for value in make_ui(built):
         yield value
     await built.close()
-
-
-async def _garden(services: Services) -> None:
-    for name in ("ada", "bea"):
-        await create_person(services, name)
-    async with services.sessions.begin() as session:
-        await local.create_group(session, local.NewGroup(username="garden", owner="ada", title="Community Garden"))
-        group = await local.find_group(session, "garden")
-        bea = await local.find_person(session, "bea")
-        session.add(Membership(group_id=group.id, local_actor_id=bea.id, role="member", state="accepted"))
 
 
 def _text(page: str) -> str:
@@ -82,7 +71,7 @@ def test_every_table_is_either_shown_on_pages_or_not() -> None:
 
 
 async def test_replies_edits_votes_and_deletions_show_at_once(ui: UI, member_ui: UI, services: Services) -> None:
-    await _garden(services)
+    await garden_with_member(services)
     await member_ui.log_in("bea")
     started = await member_ui.post("/groups/garden/new", {"title": "Tomato blight", "body": "Leaves turn brown."},
                                    form_page="/groups/garden/new")
@@ -116,7 +105,7 @@ async def test_replies_edits_votes_and_deletions_show_at_once(ui: UI, member_ui:
 
 
 async def test_group_settings_show_at_once(ui: UI, member_ui: UI, services: Services) -> None:
-    await _garden(services)
+    await garden_with_member(services)
     assert "Community Garden" in _text(await _cached(ui, "/groups/garden"))
     await member_ui.log_in("ada")
     settings = {"title": "Garden Club", "description": "We grow **beans**.", "rules": "Be kind.", "kind": "project",
@@ -128,7 +117,7 @@ async def test_group_settings_show_at_once(ui: UI, member_ui: UI, services: Serv
 
 
 async def test_a_member_never_gets_the_anonymous_page(ui: UI, member_ui: UI, services: Services) -> None:
-    await _garden(services)
+    await garden_with_member(services)
     anonymous = await _cached(ui, "/groups/garden")
     assert "Log in</a> to join this group" in anonymous
     await ui.log_in("bea")  # the same browser, now logged in
@@ -142,7 +131,7 @@ async def test_a_member_never_gets_the_anonymous_page(ui: UI, member_ui: UI, ser
 async def test_each_visitor_gets_their_own_working_token(ui: UI, member_ui: UI, services: Services) -> None:
     """The kept group page has a form (joining from another server): each visitor's copy carries the token
     of their own session, which their POST must carry."""
-    await _garden(services)
+    await garden_with_member(services)
     tokens = []
     for visitor in (ui, member_ui, ui):
         page = await visitor.page("/groups/garden")
@@ -160,7 +149,7 @@ async def test_a_change_nobody_here_saw_shows_within_the_ttl(
 ) -> None:
     """A write no process of this node announced (another machine on the same database) is not counted:
     the page expires after its TTL."""
-    await _garden(services)
+    await garden_with_member(services)
     monkeypatch.setattr(page_cache, "TTL_SECONDS", 0.3)
     async for visitor in make_ui(services):
         assert "Community Garden" in await _cached(visitor, "/groups/garden")
