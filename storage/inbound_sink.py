@@ -26,12 +26,12 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any, NamedTuple, Protocol
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.engine import SQLITE_BUSY_SECONDS, sqlite_pragmas
 from storage.models import InboundActivity
+from storage.queue import insert_ignoring_repeats
 from storage.write_gate import gate_for
 
 
@@ -68,8 +68,7 @@ Converter = Callable[[InboundRow], tuple[Any, ...]]
 def _compiled(dialect: Dialect) -> tuple[str, Converter]:
     """The INSERT in the driver's parameter style, and what turns a row into its parameters."""
     table = InboundActivity.__table__
-    insert = postgresql.insert if dialect.name == "postgresql" else sqlite.insert
-    statement = insert(table).on_conflict_do_nothing(index_elements=["activity_id"])
+    statement = insert_ignoring_repeats(dialect.name, InboundActivity, "activity_id")
     compiled = statement.compile(dialect=dialect, column_keys=list(InboundRow._fields), for_executemany=True)
     if list(compiled.positiontup or ()) != list(InboundRow._fields):
         raise AssertionError(f"unexpected parameter order {compiled.positiontup}")

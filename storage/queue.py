@@ -65,21 +65,14 @@ async def insert_unless_present(session: AsyncSession, model: type[Any], values:
     Both SQLite and PostgreSQL support it, so an idempotent queue needs no SELECT-then-INSERT race.
     """
     connection = await session.connection()  # Core: with separate values the ORM would take its bulk path
-    result = await connection.execute(_insert_statement(session.bind.dialect.name, model, unique), values)
+    result = await connection.execute(insert_ignoring_repeats(session.bind.dialect.name, model, unique), values)
     return bool(result.rowcount)
 
 
-async def insert_many_unless_present(
-    session: AsyncSession, model: type[Any], rows: list[dict[str, Any]], unique: str
-) -> None:
-    """``insert_unless_present`` for several rows in one statement (repeats among them are ignored too)."""
-    connection = await session.connection()
-    await connection.execute(_insert_statement(session.bind.dialect.name, model, unique), rows)
-
-
 @functools.cache
-def _insert_statement(dialect: str, model: type[Any], unique: str) -> Any:
-    """Built once per table (the inbox runs it on every POST); the values are bound at execution."""
+def insert_ignoring_repeats(dialect: str, model: type[Any], unique: str) -> Any:
+    """INSERT … ON CONFLICT (unique) DO NOTHING for ``model``, built once per table; the values are bound at
+    execution (storage.inbound_sink compiles it for the driver)."""
     dialect_insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     return dialect_insert(model).on_conflict_do_nothing(index_elements=[unique])
 
