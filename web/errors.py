@@ -47,14 +47,11 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             if name.lower() not in ("content-type", "content-length"):
                 response.headers[name] = value
         return response
-    except ConnectionResetError:
-        if not _client_gone(request):
-            log.exception("unhandled error on %s %s", request.method, request.path)
-            return _error_response(request, 500, "an internal error happened; it has been logged")
-        # The client hung up while we read its request (e.g. a live preview cancelled by the form's
-        # submit): nothing went wrong here and nobody is left to answer.
-        log.info("client went away during %s %s", request.method, request.path)
-        return web.Response(status=400)
-    except Exception:
+    except Exception as exc:
+        if isinstance(exc, ConnectionResetError) and _client_gone(request):
+            # The client hung up while we read its request (e.g. a live preview cancelled by the form's
+            # submit): nothing went wrong here and nobody is left to answer.
+            log.info("client went away during %s %s", request.method, request.path)
+            return web.Response(status=400)
         log.exception("unhandled error on %s %s", request.method, request.path)
         return _error_response(request, 500, "an internal error happened; it has been logged")
