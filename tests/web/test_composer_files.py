@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from madeopen.app import Services
 from storage.models import Object, PostAttachment
-from tests.support.web_ui import UI, ui  # noqa: F401  (fixture)
-from tests.web.test_composer import BASE, _count, _setup
+from tests.support.web_ui import UI, garden_with_member, ui  # noqa: F401  (fixture)
+from tests.web.test_composer import BASE, _count
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 48 + b"PE\x00\x00"
@@ -22,7 +22,7 @@ def _media_files(services: Services) -> list[str]:
 
 
 async def test_a_pdf_needs_a_description_then_is_posted_as_a_document(ui: UI, services: Services) -> None:
-    await _setup(services)
+    await garden_with_member(services)
     await ui.log_in("bea")
     files = {"file": ("rota.exe", PDF, "application/x-msdownload")}  # the bytes decide, not the name or type
     response = await ui.post("/groups/garden/new", {"title": "Rota", "body": "The rota"}, files=files)
@@ -55,7 +55,7 @@ async def test_a_pdf_needs_a_description_then_is_posted_as_a_document(ui: UI, se
 
 
 async def test_a_text_file_with_a_micro_post_is_served_as_text_download(ui: UI, services: Services) -> None:
-    await _setup(services)
+    await garden_with_member(services)
     await ui.log_in("bea")
     files = {"file": ("notes.html", "Sow leeks in März\n".encode(), "text/html")}
     response = await ui.post("/home", {"body": "Notes", "file_desc": "My sowing notes"}, files=files, form_page="/home")
@@ -70,7 +70,7 @@ async def test_a_text_file_with_a_micro_post_is_served_as_text_download(ui: UI, 
 
 
 async def test_refused_files_keep_everything_typed_and_store_nothing(ui: UI, services: Services) -> None:
-    await _setup(services)
+    await garden_with_member(services)
     await ui.log_in("bea")
     big = PDF + b"x" * services.settings.upload_max_bytes
     for filename, data, message in [
@@ -90,7 +90,7 @@ async def test_refused_files_keep_everything_typed_and_store_nothing(ui: UI, ser
 
 
 async def test_a_reply_carries_a_file(ui: UI, services: Services) -> None:
-    await _setup(services)
+    await garden_with_member(services)
     await ui.log_in("bea")
     response = await ui.post("/groups/garden/new", {"title": "Beds", "body": "first"})
     path = response.headers["Location"]
