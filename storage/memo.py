@@ -8,8 +8,10 @@ answer without a database round trip.
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -41,6 +43,7 @@ class Memo(Generic[V]):
         # The engine whose change files tell of other processes' writes (storage/changes.py).
         self._engine: AsyncEngine | None = sessions.kw.get("bind") if sessions is not None else None
         self._entries: dict[object, _Entry[V]] = {}
+        self._loading: dict[object, asyncio.Future[None]] = {}
 
     def get(self, key: object) -> V | None:
         entry = self._entries.get(key)
@@ -53,13 +56,39 @@ class Memo(Generic[V]):
 
     async def get_or_load(self, key: object, load: Callable[[], Awaitable[V]]) -> V:
         """The cached value, else ``load()``'s (kept unless a write was seen while it loaded)."""
-        cached = self.get(key)
+        cached = await self.get_after_loads(key)
         if cached is not None:
             return cached
-        counter = self.counter()  # before loading: a write during the load makes it stale
-        value = await load()
-        self.put(key, value, counter)
+        with self.loading(key):
+            counter = self.counter()  # before loading: a write during the load makes it stale
+            value = await load()
+            self.put(key, value, counter)
         return value
+
+    async def get_after_loads(self, key: object) -> V | None:
+        """:meth:`get`, after waiting for a load of ``key`` already under way in this process (so that a
+        burst of requests for an expired entry loads it once, not once per request: single flight). Waits
+        once: when that load kept nothing, the caller loads for itself, and callers are not serialised."""
+        cached = self.get(key)
+        pending = self._loading.get(key)
+        if cached is not None or pending is None:
+            return cached
+        await asyncio.shield(pending)  # a waiter that is cancelled leaves the loader's future alone
+        return self.get(key)
+
+    @contextmanager
+    def loading(self, key: object) -> Iterator[None]:
+        """Mark ``key`` as being loaded by the caller until the block ends (see :meth:`get_after_loads`)."""
+        if key in self._loading:  # another caller's load of it is still under way: leave its mark
+            yield
+            return
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._loading[key] = done
+        try:
+            yield
+        finally:
+            del self._loading[key]
+            done.set_result(None)
 
     def counter(self) -> tuple[int, int]:
         """The change counter now (take it before reading what ``put`` will keep)."""

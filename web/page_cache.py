@@ -18,6 +18,10 @@ token: the page is kept cut at the token it was rendered with, and each answer i
 of the visitor's session (a new one is made and its cookie set if the visitor had none, as the page
 itself would have done). An answer that left anything else in the session (a notice, a log-in) or set a
 cookie of its own is not kept; a session that logs somebody in never reads the cache.
+
+Visitors who ask for a page while it is being rendered for another wait for that render and are
+answered from it (single flight, storage/memo.py): a burst of visitors after a change or an expiry
+costs one render, not one per visitor.
 """
 
 from __future__ import annotations
@@ -83,14 +87,15 @@ def install(app: web.Application, sessions: SessionMaker, cookie_name: str) -> M
                 or not _anonymous(await aiohttp_session.get_session(request))):
             return await handler(request)
         key = (request.raw_path, request.headers.get(hdrs.ACCEPT, ""))
-        page = pages.get(key)
+        page = await pages.get_after_loads(key)  # visitors arriving while it renders wait for that render
         if page is not None:
             return await page.response(request)
-        counter = pages.counter()  # before rendering: a write meanwhile makes this page stale
-        response = await handler(request)
-        kept = await _kept(request, response)
-        if kept is not None:
-            pages.put(key, kept, counter)
+        with pages.loading(key):
+            counter = pages.counter()  # before rendering: a write meanwhile makes this page stale
+            response = await handler(request)
+            kept = await _kept(request, response)
+            if kept is not None:
+                pages.put(key, kept, counter)
         return response
 
     return anonymous_pages

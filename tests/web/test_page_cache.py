@@ -15,8 +15,10 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from aiohttp import ClientSession, DummyCookieJar
 from sqlalchemy import select
 
+from content import front_page
 from madeopen.app import Services, build_services, prepare
 from madeopen.settings import Settings
 from storage import changes
@@ -166,3 +168,39 @@ async def _raw(raw: Any, services: Services, statement: str) -> None:
     await driver.execute(statement)
     if services.settings.database_url.startswith("sqlite"):
         await driver.commit()
+
+
+async def test_visitors_arriving_while_a_page_renders_wait_for_that_render(
+    ui: UI, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A burst of cookie-less visitors to a page nobody has kept (just changed, or expired) renders it once;
+    each still gets the page with a working token of their own."""
+    await garden_with_member(services)
+    renders: list[int] = []
+    original = front_page.front_page
+    release = asyncio.Event()
+
+    async def slow_front_page(*args: Any, **kwargs: Any) -> Any:
+        renders.append(1)
+        await release.wait()  # the others arrive while this one is still rendering
+        return await original(*args, **kwargs)
+
+    monkeypatch.setattr(front_page, "front_page", slow_front_page)
+    async with ClientSession(cookie_jar=DummyCookieJar(), headers={"Accept": HTML}) as visitors:
+        url = ui.client.make_url("/")
+        answers = [asyncio.ensure_future(_page(visitors, url)) for _ in range(4)]
+        while not renders:
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.1)
+        release.set()
+        pages = await asyncio.gather(*answers)
+    assert len(renders) == 1
+    assert all("Community Garden" in page for page in pages)
+    tokens = {re.search(r'name="csrf_token" value="([^"]+)"', page).group(1) for page in pages}
+    assert len(tokens) == len(pages)
+
+
+async def _page(client: ClientSession, url: Any) -> str:
+    async with client.get(url) as response:
+        assert response.status == 200
+        return await response.text()
