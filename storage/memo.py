@@ -68,7 +68,10 @@ class Memo(Generic[V]):
     async def get_after_loads(self, key: object) -> V | None:
         """:meth:`get`, after waiting for a load of ``key`` already under way in this process (so that a
         burst of requests for an expired entry loads it once, not once per request: single flight). Waits
-        once: when that load kept nothing, the caller loads for itself, and callers are not serialised."""
+        once: when that load kept nothing, the caller loads for itself, and callers are not serialised.
+        Unlike actors.single_flight, which hands every waiter the fetched result, the waiter reads the
+        entry again through :meth:`get`: a write committed while the load ran makes it stale for those
+        who asked after that write, so they load anew instead of being shown the older value."""
         cached = self.get(key)
         pending = self._loading.get(key)
         if cached is not None or pending is None:
