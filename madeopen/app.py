@@ -125,6 +125,7 @@ def build_workers(services: Services) -> Workers:
         mail_transport=mail_transport(settings),
         notification_mailer=NotificationMailer(services.sessions, services.urls, settings.sender,
                                                services.secret_key, settings.node_name),
+        media_dir=settings.data_dir / "media",
     )
 
 

@@ -7,8 +7,10 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 
-from actors import account_deletion, account_mail, account_tokens, browser_sessions, login_limits, mail, mail_requests
+from actors import (account_deletion, account_mail, account_tokens, browser_sessions, login_limits, mail, mail_requests,
+                    media_vacuum)
 from actors.mail import MailWorker, Transport
 from content.notification_mail import NotificationMailer
 from actors.urls import Urls
@@ -46,7 +48,8 @@ class Pruner:
     idle past their lifetime, empties the private keys of deleted accounts once their ``Delete{Person}``
     is delivered, and ages the board's trending counts (content.votes.refresh_trends), every ``every``;
     with ``urls``, also settles our posts that remote groups never confirmed (inbox_outbox.post_acceptance)
-    and awards the badges recent posts earned (inbox_outbox.services.recognition.sweep).
+    and awards the badges recent posts earned (inbox_outbox.services.recognition.sweep); with ``media_dir``,
+    removes the media files nothing refers to after a day (actors.media_vacuum).
 
     Several worker processes may prune at once: each batch deletes by id what it just read, so they only
     repeat a little work.
@@ -56,6 +59,7 @@ class Pruner:
     retention: Retention
     every: timedelta = PRUNE_EVERY
     urls: Urls | None = None
+    media_dir: Path | None = None
 
     async def run_once(self, now: datetime | None = None) -> int:
         """One full prune; returns how many rows were deleted, emptied or settled."""
@@ -76,6 +80,8 @@ class Pruner:
             settled += await recognition.sweep(self.sessions, self.urls, now)
         async with self.sessions.begin() as session:  # votes leave the board's 7-day trending window
             await refresh_trends(session, now)
+        if self.media_dir is not None:
+            attempts += await media_vacuum.vacuum(self.sessions, self.media_dir, now=now)
         if queues.total:
             log.info(
                 "prune: %d finished deliveries deleted, %d inbound activities emptied and %d deleted",
@@ -108,6 +114,8 @@ class Workers:
     mail_transport: Transport | None = None
     # Mails people's notifications as they chose (content.notification_mail); None: none are mailed.
     notification_mailer: NotificationMailer | None = None
+    # Where uploads live (data_dir/media); None: nothing there is pruned.
+    media_dir: Path | None = None
     stop_event: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -116,7 +124,8 @@ class Workers:
         self.tasks.append(asyncio.create_task(inbound.run_forever(self.stop_event), name="inbound-worker"))
         delivery = DeliveryWorker(self.fed, lease=self.delivery_lease)
         self.tasks.append(asyncio.create_task(delivery.run_forever(self.stop_event), name="delivery-worker"))
-        pruner = Pruner(self.fed.sessions, retention(self.queue_retention, self.dead_retention), urls=self.fed.urls)
+        pruner = Pruner(self.fed.sessions, retention(self.queue_retention, self.dead_retention), urls=self.fed.urls,
+                        media_dir=self.media_dir)
         self.tasks.append(asyncio.create_task(pruner.run_forever(self.stop_event), name="pruner"))
         if self.mail_transport is not None:
             mail = MailWorker(self.fed.sessions, self.mail_transport)

@@ -40,6 +40,7 @@ def preview(request: web.Request, body: str) -> Rendered:
 
 IMAGE, ALT, PENDING, REMOVE = "image", "image_alt", "image_pending", "image_remove"
 ALT_MISSING = "describe the image for people who cannot see it (its alt text)"
+GONE = "the file chosen earlier is no longer kept (a form left open for a day): please choose it again"
 
 
 @dataclass
@@ -73,6 +74,8 @@ def read_image(request: web.Request, form: FormData, *, posting: bool) -> ImageC
             choice.errors[IMAGE] = exc.message
     if name:
         choice.attachment = post_images.attachment(ctx.media_dir, ctx.urls, name, alt)
+        if choice.attachment is None and IMAGE not in choice.errors:
+            choice.errors[IMAGE] = GONE  # kept from an earlier round, then removed (actors.media_vacuum)
     if choice.attachment is not None:
         choice.values.update({PENDING: name, "image_url": f"/media/{name}"})
         if posting and not alt:
@@ -102,6 +105,8 @@ def _read_file(request: web.Request, form: FormData, choice: ImageChoice, *, pos
             choice.errors[FILE] = exc.message
     if name:
         choice.file = post_files.attachment(ctx.media_dir, ctx.urls, name, description)
+        if choice.file is None and FILE not in choice.errors:
+            choice.errors[FILE] = GONE
     if choice.file is not None:
         label = post_files.LABELS[choice.file.media_type]
         choice.values.update({FILE_PENDING: name, "file_url": f"/media/{name}",
