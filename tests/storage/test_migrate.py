@@ -9,6 +9,7 @@ from pathlib import Path
 
 from madeopen.app import Services
 from storage import migrate
+from tests.support.server_imports import server_modules
 
 
 def test_the_head_read_from_the_files_is_alembics() -> None:
@@ -32,13 +33,9 @@ def test_the_server_modules_do_not_import_alembic() -> None:
 
 def test_a_sqlite_server_does_not_load_the_postgresql_dialect() -> None:
     # ~2 MB of idle memory (issue #13): the board's partial indexes get their PostgreSQL predicate only
-    # once PostgreSQL is used (storage.models.content.board_indexes_for_postgresql).
-    checkout = Path(__file__).resolve().parents[2]
-    code = ("import sys, madeopen.app, madeopen.cli; from storage.engine import create_engine; "
-            "create_engine('sqlite+aiosqlite:///:memory:'); "
-            "print(sorted(m for m in sys.modules if m.startswith('sqlalchemy.dialects.postgresql')))")
-    result = subprocess.run([sys.executable, "-c", code], cwd=checkout, capture_output=True, text=True, check=True)
-    assert result.stdout.strip() == "[]"
+    # once PostgreSQL is used (storage.models.content.board_indexes_for_postgresql), and INSERT … ON
+    # CONFLICT imports the dialect in use (storage.upsert).
+    assert server_modules("sqlalchemy.dialects.postgresql") == []
 
 
 def test_the_board_indexes_are_partial_on_both_databases() -> None:
