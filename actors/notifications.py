@@ -48,7 +48,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors import watchers
@@ -63,6 +62,7 @@ from storage.models import (
     ReceivedBadge,
     RemoteActor, StatusChange, utcnow,
 )
+from storage.upsert import UPSERT_DIALECTS, dialect_insert
 
 KINDS = ("join_request", "reply", "mention", "like", "report", "new_report", "not_accepted", "status", "answer",
          "thread_reply", "new_thread", "follow", "signup",
@@ -114,8 +114,8 @@ async def record(
         "group_id": group_id, "created_at": now, "read_at": None,
     }
     dialect = session.get_bind().dialect.name
-    if dialect in ("postgresql", "sqlite"):
-        insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Notification).values(**values)
+    if dialect in UPSERT_DIALECTS:
+        insert = dialect_insert(dialect, Notification).values(**values)
         if renew:
             statement = insert.on_conflict_do_update(index_elements=_EVENT,
                                                      set_={"created_at": now, "read_at": None, "mailed_at": None})

@@ -10,8 +10,6 @@ import html
 import re
 from collections.abc import Callable
 
-import nh3
-
 _TAGS = {
     "p", "br", "span", "a", "del", "s", "pre", "blockquote", "code", "b", "strong", "u", "i", "em",
     "ul", "ol", "li", "ruby", "rt", "rp",
@@ -42,6 +40,10 @@ def clean(html: str, tags: set[str], attributes: dict[str, set[str]],
           attribute_filter: Callable[[str, str, str], str | None]) -> str:
     """nh3 with one policy for links, schemes and comments, whichever allowlist of tags applies (remote
     HTML here, our own Markdown's wider one in federation.markdown)."""
+    # Imported where HTML is first cleaned, not with this module: its Rust library is ~1.5 MB resident
+    # (issue #13); after the first call the import is a lookup in sys.modules.
+    import nh3
+
     return nh3.clean(
         html,
         tags=tags,
@@ -60,6 +62,8 @@ def sanitize_html(html: str) -> str:
 def plain_text(text: str) -> str:
     """Names and other single-line fields: no markup at all (templates escape it again on output), and
     line breaks and runs of whitespace folded into single spaces."""
+    import nh3  # on first use, as in clean()
+
     return " ".join(html.unescape(nh3.clean(text, tags=set())).split())
 
 

@@ -44,7 +44,6 @@ from federation.remote_actor import origin
 from inbox_outbox.dereference import FetchBudget, trusted_document
 from inbox_outbox.drop import Drop
 from inbox_outbox.federation import Federation
-from inbox_outbox.handlers.create import accept_post, parse_post
 from inbox_outbox.ids import is_local
 from inbox_outbox.remote_groups import collection_url
 from storage.models import RemoteActor
@@ -73,6 +72,9 @@ async def after_join(fed: Federation, group: RemoteActor) -> int:
 
 async def backfill(fed: Federation, group: RemoteActor, *, max_items: int = MAX_ITEMS) -> int:
     """Store the recent threads of ``group`` from its outbox; returns how many posts were new."""
+    # Imported here: the web routes import this module, and the inbound handlers load on first use (issue #13).
+    from inbox_outbox.handlers.create import accept_post
+
     budget = FetchBudget(fed.fetch_budget)
     items = await _first_page_items(fed, group, budget)
     stored = 0
@@ -120,6 +122,8 @@ async def _fetch(fed: Federation, url: str, group: RemoteActor, budget: FetchBud
 
 async def _post_of(fed: Federation, group: RemoteActor, item: object, budget: FetchBudget) -> ObjectData | None:
     """The post an outbox item brings, trusted as PROTOCOL.md "Validation" says; None for other kinds."""
+    from inbox_outbox.handlers.create import parse_post  # on first use, as in backfill()
+
     if is_local(fed.urls, object_id(item) or ""):
         return None  # our own post or activity: we have the original
     document = await trusted_document(fed, item, group.uri, budget)

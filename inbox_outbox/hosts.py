@@ -19,12 +19,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, case, func, literal, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.delivery_result import DeliveryResult
 from storage.engine import SessionMaker
 from storage.models import Host
+from storage.upsert import dialect_insert
 
 log = logging.getLogger(__name__)
 
@@ -68,13 +68,12 @@ async def ensure_hosts(session: AsyncSession, hosts: Iterable[str]) -> None:
     if not names:
         return
     values = [{"host": host} for host in names]
-    if session.bind.dialect.name == "postgresql":
-        await session.execute(postgresql.insert(_HOSTS).values(values).on_conflict_do_nothing(index_elements=["host"]))
+    dialect = session.bind.dialect.name
+    await session.execute(dialect_insert(dialect, _HOSTS).values(values).on_conflict_do_nothing(index_elements=["host"]))
+    if dialect == "postgresql":  # SQLite: one writer at a time already
         await session.execute(
             select(_HOSTS.c.host).where(_HOSTS.c.host.in_(names)).order_by(_HOSTS.c.host).with_for_update()
         )
-    else:  # SQLite: one writer at a time already
-        await session.execute(sqlite.insert(_HOSTS).values(values).on_conflict_do_nothing(index_elements=["host"]))
 
 
 async def record_health(session: AsyncSession, *, alive: Iterable[str], failing: Iterable[str], now: datetime) -> None:

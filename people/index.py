@@ -16,7 +16,6 @@ import weakref
 from typing import Any
 
 from sqlalchemy import delete, insert, inspect, select, text
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -29,6 +28,7 @@ from storage import changes, memo
 from storage.engine import SessionMaker
 from storage.memo import Memo
 from storage.models import LocalActor, Object, Profile, ProfileTag, RemoteActor, SearchPending, utcnow
+from storage.upsert import UPSERT_DIALECTS, dialect_insert
 
 PERSON_TYPES = frozenset({"Person"})
 GROUP_TYPES = frozenset({"Group", "Organization"})
@@ -84,10 +84,8 @@ async def _profile_row(session: AsyncSession, column: Any, value: int, defaults:
         return found
     values = {"updated_at": utcnow(), **defaults}
     dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        await session.execute(postgresql.insert(Profile).values(**values).on_conflict_do_nothing())
-    elif dialect == "sqlite":
-        await session.execute(sqlite.insert(Profile).values(**values).on_conflict_do_nothing())
+    if dialect in UPSERT_DIALECTS:
+        await session.execute(dialect_insert(dialect, Profile).values(**values).on_conflict_do_nothing())
     else:  # pragma: no cover - only SQLite and PostgreSQL are supported
         session.add(Profile(**values))
         await session.flush()

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage import changes
 from storage.batch import Sessions
+from storage.models.content import board_indexes_for_postgresql
 
 SessionMaker = async_sessionmaker[AsyncSession]
 # One writer at a time on SQLite: a connection waits this long for the lock instead of failing with
@@ -29,6 +30,7 @@ def create_engine(url: str, changes_dir: Path | None = None, **kwargs: Any) -> A
         event.listen(engine.sync_engine, "connect", sqlite_pragmas)
     else:
         engine = create_async_engine(url, pool_pre_ping=True, **kwargs)
+        board_indexes_for_postgresql()  # the dialect is loaded now (storage/models/content.py says why)
     changes.watch(engine, changes_dir)  # in-process caches learn of writes (storage/changes.py)
     return engine
 

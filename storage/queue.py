@@ -21,13 +21,12 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, delete, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.engine import SessionMaker
 from storage.models.base import utcnow
 from storage.models.queues import Delivery, InboundActivity
+from storage.upsert import dialect_insert
 
 Row = TypeVar("Row")
 
@@ -73,8 +72,7 @@ async def insert_unless_present(session: AsyncSession, model: type[Any], values:
 def insert_ignoring_repeats(dialect: str, model: type[Any], unique: str) -> Any:
     """INSERT … ON CONFLICT (unique) DO NOTHING for ``model``, built once per table; the values are bound at
     execution (storage.inbound_sink compiles it for the driver)."""
-    dialect_insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    return dialect_insert(model).on_conflict_do_nothing(index_elements=[unique])
+    return dialect_insert(dialect, model).on_conflict_do_nothing(index_elements=[unique])
 
 
 # --- retention -------------------------------------------------------------------------------------------

@@ -11,12 +11,8 @@ from web.browser_only import browser_only
 from web.authorized_fetch import authorized_fetch_middleware
 from web.context import CONTEXT_KEY, WebContext
 from web.errors import error_middleware
-from web.routes import account, actors, admin, discovery, groups, home, inbox, media, objects, people, setup, threads
-from web.routes import account_data, account_mail, board, docs, feed_settings, feeds, lookup, notifications, projects, reports, timelines
-from web.routes import mail_settings
-from web.routes import recognition
-from web.routes import composer, microblog, tags
-from web.routes import group_settings, tag_suggestions
+from web import route_table
+from web.routes import inbox  # its caches are set up with the app; the other route modules load on first use
 
 
 def create_app(context: WebContext) -> web.Application:
@@ -35,35 +31,6 @@ def create_app(context: WebContext) -> web.Application:
     document_cache.install(app, context.sessions)
     inbox.install(app, context)
     app[CONTEXT_KEY] = context
-    app.add_routes(discovery.routes)
-    app.add_routes(actors.routes)
-    app.add_routes(inbox.routes)
-    app.add_routes(home.routes)
-    app.add_routes(setup.routes)
-    app.add_routes(account.routes)
-    app.add_routes(account_mail.routes)
-    app.add_routes(account_data.routes)
-    app.add_routes(admin.routes)
-    app.add_routes(media.routes)
-    app.add_routes(objects.routes)
-    app.add_routes(people.routes)
-    app.add_routes(groups.routes)
-    app.add_routes(group_settings.routes)
-    app.add_routes(tag_suggestions.routes)
-    app.add_routes(threads.routes)
-    app.add_routes(board.routes)
-    app.add_routes(docs.routes)
-    app.add_routes(projects.routes)
-    app.add_routes(lookup.routes)
-    app.add_routes(timelines.routes)
-    app.add_routes(notifications.routes)
-    app.add_routes(reports.routes)
-    app.add_routes(feeds.routes)
-    app.add_routes(feed_settings.routes)
-    app.add_routes(mail_settings.routes)
-    app.add_routes(recognition.routes)
-    app.add_routes(composer.routes)
-    app.add_routes(tags.routes)
-    app.add_routes(microblog.routes)
+    route_table.install(app)  # every URL, in matching order (web/route_table.py)
     app.router.add_static("/static", Path(__file__).parent / "static")
     return app

@@ -29,7 +29,7 @@ from inbox_outbox import backfill, post_acceptance
 from inbox_outbox.federation import Federation
 from inbox_outbox.follows import BANNED
 from inbox_outbox.handlers import projects
-from inbox_outbox.handlers.registry import Drop, Incoming, handles
+from inbox_outbox.handlers.registry import Drop, Incoming
 from inbox_outbox.ids import is_local
 from inbox_outbox.services.docs import offer_answered
 from storage.models import Follow
@@ -52,7 +52,6 @@ async def _our_follow(session: AsyncSession, fed: Federation, inner: Any) -> Fol
     return None
 
 
-@handles("Accept", "Reject")
 async def on_answer(fed: Federation, incoming: Incoming) -> None:
     inner = incoming.activity.get("object")
     if (isinstance(inner, dict) and inner.get("type") == "Offer") or isinstance(inner, str):

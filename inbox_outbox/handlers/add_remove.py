@@ -20,7 +20,7 @@ from federation.activities import object_id
 from inbox_outbox.dereference import FetchBudget
 from inbox_outbox.federation import Federation
 from inbox_outbox.handlers.recognition import receive_award
-from inbox_outbox.handlers.registry import Drop, Incoming, handles
+from inbox_outbox.handlers.registry import Drop, Incoming
 from inbox_outbox.ids import is_local
 from inbox_outbox.remote_groups import addressed_ids, featured_url, moderators_url, speaks_for_group
 from storage.models import RemoteActor
@@ -47,7 +47,6 @@ async def _group_with_collection(fed: Federation, candidates: list[str], target:
     return None
 
 
-@handles("Add", "Remove")
 async def on_add_remove(fed: Federation, incoming: Incoming) -> None:
     embedded = incoming.activity.get("object")
     if incoming.type == "Add" and isinstance(embedded, dict) and embedded.get("type") == "Award":

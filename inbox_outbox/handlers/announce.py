@@ -38,7 +38,7 @@ from inbox_outbox.federation import Federation
 from inbox_outbox.handlers.create import accept_post, parse_post
 from inbox_outbox.handlers.delete import accept_delete, delete_actor
 from inbox_outbox.handlers.reaction import accept_reaction
-from inbox_outbox.handlers.registry import HANDLERS, Drop, Incoming, handles
+from inbox_outbox.handlers.registry import Drop, Incoming, handler_for
 from inbox_outbox.handlers.update import accept_local_board_update, accept_update, refresh_actor
 from inbox_outbox.ids import is_local
 from storage.models import Follow, RemoteActor
@@ -49,7 +49,6 @@ log = logging.getLogger(__name__)
 _NOT_RELAYED = frozenset({"Announce", "Follow", "Accept", "Reject"})
 
 
-@handles("Announce")
 async def on_announce(fed: Federation, incoming: Incoming) -> None:
     budget = FetchBudget(fed.fetch_budget)
     if incoming.actor.actor_type == "Group":
@@ -148,7 +147,7 @@ async def _process_inner(
         await _fetch_unknown_post(fed, object_id(inner.get("object")), group, budget)
         await accept_reaction(fed, inner, actor=actor.uri, via_group=group)
     else:
-        handler = HANDLERS.get(kind)
+        handler = handler_for(kind)
         if handler is None:
             log.info("inbox: %s announced a %s; nothing handles that type", group, kind)
             return

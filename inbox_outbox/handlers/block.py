@@ -34,7 +34,7 @@ from inbox_outbox.dereference import FetchBudget
 from inbox_outbox.federation import Federation
 from inbox_outbox.follows import BANNED
 from inbox_outbox.group_moderation import Member, ban_member, membership_of, remove_posts_by, unban_member
-from inbox_outbox.handlers.registry import Drop, Incoming, handles
+from inbox_outbox.handlers.registry import Drop, Incoming
 from inbox_outbox.ids import is_local
 from inbox_outbox.remote_groups import resolve_remote_group, speaks_for_group
 from storage.models import Follow, LocalActor, Object, RemoteActor
@@ -42,7 +42,6 @@ from storage.models import Follow, LocalActor, Object, RemoteActor
 log = logging.getLogger(__name__)
 
 
-@handles("Block")
 async def on_block(fed: Federation, incoming: Incoming) -> None:
     block = incoming.activity
     target, banned = _parts(block)

@@ -43,7 +43,7 @@ from inbox_outbox.dereference import FetchBudget, trusted_document
 from inbox_outbox.fanout import announce_to_members
 from inbox_outbox.federation import Federation
 from inbox_outbox.handlers import projects
-from inbox_outbox.handlers.registry import Drop, Incoming, handles
+from inbox_outbox.handlers.registry import Drop, Incoming
 from inbox_outbox.ids import is_local, new_activity_id
 from inbox_outbox.outbox import publish
 from storage.models import Follow, LocalActor, Object, utcnow
@@ -51,7 +51,6 @@ from storage.models import Follow, LocalActor, Object, utcnow
 log = logging.getLogger(__name__)
 
 
-@handles("Create")
 async def on_create(fed: Federation, incoming: Incoming) -> None:
     if projects.is_ticket(fed, incoming):  # a project's task (ForgeFed Ticket), not a post
         await projects.on_ticket(fed, incoming)

@@ -33,7 +33,7 @@ from inbox_outbox.dereference import FetchBudget
 from inbox_outbox.fanout import announce_to_members, withdraw_boost
 from inbox_outbox.federation import Federation
 from inbox_outbox.handlers import projects
-from inbox_outbox.handlers.registry import Drop, Incoming, handles
+from inbox_outbox.handlers.registry import Drop, Incoming
 from inbox_outbox.ids import is_local
 from inbox_outbox.remote_groups import remote_moderators
 from storage.models import Follow, Membership, Object, Profile, RemoteActor, utcnow
@@ -41,7 +41,6 @@ from storage.models import Follow, Membership, Object, Profile, RemoteActor, utc
 log = logging.getLogger(__name__)
 
 
-@handles("Delete")
 async def on_delete(fed: Federation, incoming: Incoming) -> None:
     target = tombstone_id(incoming.activity.get("object"))
     if target is None:

@@ -22,7 +22,7 @@ from actors.memberships import local_actor_by_uri
 from federation.activities import object_id
 from federation.html import plain_text
 from inbox_outbox.federation import Federation
-from inbox_outbox.handlers.registry import Drop, Incoming, handles
+from inbox_outbox.handlers.registry import Drop, Incoming
 from inbox_outbox.ids import is_local
 from inbox_outbox.remote_groups import addressed_ids
 from storage.models import Flag, Object
@@ -66,7 +66,6 @@ async def _group_of(
     return None, ours
 
 
-@handles("Flag")
 async def on_flag(fed: Federation, incoming: Incoming) -> None:
     objects = _reported(incoming.activity)
     if not objects:

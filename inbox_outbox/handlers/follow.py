@@ -24,14 +24,13 @@ from content import projects
 from federation.activities import object_id
 from inbox_outbox.federation import Federation
 from inbox_outbox.follows import answer_follow, embedded_follow, local_uri
-from inbox_outbox.handlers.registry import Drop, Incoming, handles
+from inbox_outbox.handlers.registry import Drop, Incoming
 from inbox_outbox.ids import is_local
 from storage.models import Follow, LocalActor, Membership
 
 log = logging.getLogger(__name__)
 
 
-@handles("Follow")
 async def on_follow(fed: Federation, incoming: Incoming) -> None:
     target_uri = object_id(incoming.activity.get("object"))
     if target_uri is None:

@@ -17,19 +17,17 @@ from sqlalchemy import select
 from federation.activities import object_id
 from inbox_outbox.dereference import FetchBudget
 from inbox_outbox.federation import Federation
-from inbox_outbox.handlers.registry import Drop, Incoming, handles, undoes
+from inbox_outbox.handlers.registry import Drop, Incoming
 from inbox_outbox.remote_groups import resolve_remote_group, speaks_for_group
 from storage.models import Object
 
 log = logging.getLogger(__name__)
 
 
-@handles("Lock")
 async def on_lock(fed: Federation, incoming: Incoming) -> None:
     await _set_lock(fed, incoming, incoming.activity, locked=True)
 
 
-@undoes("Lock")
 async def undo_lock(fed: Federation, incoming: Incoming) -> None:
     await _set_lock(fed, incoming, incoming.activity["object"], locked=False)
 

@@ -24,7 +24,7 @@ from federation.activities import activity, object_id
 from federation.doc_article import InvalidOffer, parse_offer
 from federation.object_fields import id_list
 from inbox_outbox.federation import Federation
-from inbox_outbox.handlers.registry import Drop, Incoming, handles
+from inbox_outbox.handlers.registry import Drop, Incoming
 from inbox_outbox.ids import new_activity_id
 from inbox_outbox.outbox import publish
 from storage.models import DocProposal, LocalActor, utcnow
@@ -32,7 +32,6 @@ from storage.models import DocProposal, LocalActor, utcnow
 log = logging.getLogger(__name__)
 
 
-@handles("Offer")
 async def on_offer(fed: Federation, incoming: Incoming) -> None:
     try:
         edit = parse_offer(incoming.activity)

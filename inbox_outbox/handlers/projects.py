@@ -32,7 +32,7 @@ from federation.html import sanitize_html
 from federation.project_terms import InvalidTicket, parse_state, parse_ticket
 from federation.remote_actor import origin
 from inbox_outbox.federation import Federation
-from inbox_outbox.handlers.registry import Drop, Incoming, handles
+from inbox_outbox.handlers.registry import Drop, Incoming
 from inbox_outbox.ids import is_local
 from inbox_outbox.services import recognition
 from inbox_outbox.services.projects import publish_ticket
@@ -56,7 +56,6 @@ def is_ticket(fed: Federation, incoming: Incoming) -> bool:
     return _our_task(fed, object_id(value))
 
 
-@handles("Invite")
 async def on_invite(fed: Federation, incoming: Incoming) -> None:
     project_uri = object_id(incoming.activity.get("object"))
     person_uri = object_id(incoming.activity.get("target")) or next(
@@ -139,7 +138,6 @@ async def _store_copy(session: AsyncSession, fed: Federation, ticket: Any, docum
                                       ticket.project, ticket.id)
 
 
-@handles("Resolve")
 async def on_resolve(fed: Federation, incoming: Incoming) -> None:
     target = object_id(incoming.activity.get("object"))
     if target is None or not is_local(fed.urls, target):

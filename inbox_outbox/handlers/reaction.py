@@ -21,12 +21,11 @@ from inbox_outbox.fanout import announce_to_members
 from inbox_outbox.federation import Federation
 from federation.recognition_terms import is_kudos
 from inbox_outbox.handlers.recognition import accept_kudos, take_back_kudos
-from inbox_outbox.handlers.registry import Drop, Incoming, handles, undoes
+from inbox_outbox.handlers.registry import Drop, Incoming
 
 log = logging.getLogger(__name__)
 
 
-@handles("Like", "Dislike")
 async def on_reaction(fed: Federation, incoming: Incoming) -> None:
     if is_kudos(incoming.activity):  # a thank-you, not a vote (handlers.recognition)
         await accept_kudos(fed, incoming)
@@ -65,7 +64,6 @@ async def accept_reaction(
     return changed
 
 
-@undoes("Like", "Dislike", "Announce")
 async def on_undo_reaction(fed: Federation, incoming: Incoming) -> None:
     """``Undo{Like|Dislike}`` takes the vote back. ``Undo{Announce}`` (an un-boost) changes nothing here:
     we keep no boosts, so there is nothing to take back."""

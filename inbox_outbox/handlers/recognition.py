@@ -22,7 +22,7 @@ from content.store import group_of, object_by_uri
 from federation.activities import object_id
 from federation.recognition_terms import InvalidAward, is_kudos, parse_award
 from inbox_outbox.federation import Federation
-from inbox_outbox.handlers.registry import Drop, Incoming, handles, undoes
+from inbox_outbox.handlers.registry import Drop, Incoming
 from inbox_outbox.services.recognition import remote_kudos
 from storage.models import Follow, ReceivedBadge
 
@@ -44,7 +44,6 @@ async def accept_kudos(fed: Federation, incoming: Incoming) -> None:
             raise Drop(f"kudos from {incoming.actor.uri} refused: {exc.message}") from None
 
 
-@handles("EmojiReact")
 async def on_emoji_reaction(fed: Federation, incoming: Incoming) -> None:
     if not is_kudos(incoming.activity):
         log.info("inbox: ignoring an emoji reaction of %s (not a thank-you)", incoming.actor.uri)
@@ -52,7 +51,6 @@ async def on_emoji_reaction(fed: Federation, incoming: Incoming) -> None:
     await accept_kudos(fed, incoming)
 
 
-@undoes("EmojiReact")
 async def on_undo_emoji_reaction(fed: Federation, incoming: Incoming) -> None:
     await take_back_kudos(fed, incoming)
 

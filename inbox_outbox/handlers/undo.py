@@ -1,4 +1,4 @@
-"""``Undo``: resolve the undone activity, check it is the undoer's own, dispatch via ``UNDO_HANDLERS``.
+"""``Undo``: resolve the undone activity, check it is the undoer's own, dispatch via the registry's undo table.
 
 The inner activity is taken, in this order:
 
@@ -8,8 +8,8 @@ The inner activity is taken, in this order:
 3. fetched from its origin (dereference.trusted_document, within the per-activity fetch budget).
 
 Only the actor of the inner activity may undo it: anything else is dropped and changes nothing.
-Handlers registered with ``@undoes(<type>)`` receive the Undo with ``object`` replaced by the resolved
-inner activity (registry.undoes). This module also registers the two undo handlers of membership:
+The undo handlers named in ``registry._UNDO_HANDLERS`` receive the Undo with ``object`` replaced by the
+resolved inner activity. This module also holds the two undo handlers of membership:
 ``Undo{Follow}`` (leave a group / unfollow a person) and ``Undo{Block}`` (lift a group ban).
 """
 
@@ -29,7 +29,7 @@ from federation.remote_actor import origin
 from inbox_outbox.dereference import FetchBudget, trusted_document
 from inbox_outbox.federation import Federation
 from inbox_outbox.handlers.block import lift_block
-from inbox_outbox.handlers.registry import UNDO_HANDLERS, Drop, Incoming, handles, undoes
+from inbox_outbox.handlers.registry import Drop, Incoming, undo_handler_for
 from inbox_outbox.ids import is_local
 from storage.models import Follow, LocalActor, Membership, Reaction, RemoteActor
 
@@ -38,7 +38,6 @@ Document = dict[str, Any]
 _REACTION_TYPES = {"like": "Like", "dislike": "Dislike"}
 
 
-@handles("Undo")
 async def on_undo(fed: Federation, incoming: Incoming) -> None:
     undoer = object_id(incoming.activity.get("actor"))
     if undoer is None:
@@ -47,7 +46,7 @@ async def on_undo(fed: Federation, incoming: Incoming) -> None:
     if object_id(inner.get("actor")) != undoer:
         raise Drop(f"{undoer} may not undo {inner.get('id')}, an activity of {object_id(inner.get('actor'))}")
     kind = _type_of(inner)
-    handler = UNDO_HANDLERS.get(kind or "")
+    handler = undo_handler_for(kind or "")
     if handler is None:
         log.info("ignoring Undo of a %r from %s", kind, undoer)
         return
@@ -99,7 +98,6 @@ async def _known_activity(session: AsyncSession, urls: Urls, activity_id: str) -
 # -- Undo{Follow} -------------------------------------------------------------------------------
 
 
-@undoes("Follow")
 async def undo_follow(fed: Federation, incoming: Incoming) -> None:
     """Leaving a group (the membership goes; a ban stays) or unfollowing a person (the row goes)."""
     follow: Document = incoming.activity["object"]
@@ -127,6 +125,5 @@ async def undo_follow(fed: Federation, incoming: Incoming) -> None:
 # -- Undo{Block} --------------------------------------------------------------------------------
 
 
-@undoes("Block")
 async def undo_block(fed: Federation, incoming: Incoming) -> None:
     await lift_block(fed, incoming, incoming.activity["object"])

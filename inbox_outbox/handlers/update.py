@@ -35,7 +35,7 @@ from inbox_outbox.fanout import announce_to_members
 from inbox_outbox.federation import Federation
 from inbox_outbox.handlers.create import parse_post
 from inbox_outbox.handlers import projects
-from inbox_outbox.handlers.registry import Drop, Incoming, handles
+from inbox_outbox.handlers.registry import Drop, Incoming
 from inbox_outbox.ids import is_local
 from storage.models import Object, utcnow
 
@@ -43,7 +43,6 @@ log = logging.getLogger(__name__)
 _BOARD_UPDATES = ("threadStatus", "acceptedAnswer", "duplicateOf")  # what the team's Update may change
 
 
-@handles("Update")
 async def on_update(fed: Federation, incoming: Incoming) -> None:
     value = incoming.activity.get("object")
     target = object_id(value)

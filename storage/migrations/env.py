@@ -5,8 +5,11 @@ from __future__ import annotations
 from alembic import context
 
 from storage.models import Base
+from storage.models.content import board_indexes_for_postgresql
 
 target_metadata = Base.metadata
+if context.config.attributes["connection"].dialect.name == "postgresql":
+    board_indexes_for_postgresql()  # what migration 0011 creates, for autogenerate's comparison
 
 
 def run_migrations_online() -> None:

@@ -16,13 +16,10 @@ from web.next_path import safe_next
 from web.responses import html_page
 from web.routes.account_mail import mailer
 
-routes = web.RouteTableDef()
-
 
 # --- sign up -----------------------------------------------------------------------------------------------
 
 
-@routes.get("/signup")
 async def signup_form(request: web.Request) -> web.Response:
     if sessions.current_user(request) is not None:
         raise web.HTTPSeeOther("/")
@@ -32,7 +29,6 @@ async def signup_form(request: web.Request) -> web.Response:
                      email_required=settings.email_required)
 
 
-@routes.post("/signup")
 async def signup_submit(request: web.Request) -> web.Response:
     ctx = get_context(request)
     form = await forms.read(request)
@@ -67,7 +63,6 @@ async def signup_submit(request: web.Request) -> web.Response:
 # --- log in and out ----------------------------------------------------------------------------------------
 
 
-@routes.get("/login")
 async def login_form(request: web.Request) -> web.Response:
     next_path = safe_next(request.query.get("next"))
     if sessions.current_user(request) is not None:
@@ -75,7 +70,6 @@ async def login_form(request: web.Request) -> web.Response:
     return html_page(request, "login.html", values={"next": next_path}, error=None)
 
 
-@routes.post("/login")
 async def login_submit(request: web.Request) -> web.Response:
     ctx = get_context(request)
     form = await forms.read(request)
@@ -98,7 +92,6 @@ async def login_submit(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther(next_path if next_path != "/" else ctx.urls.person(actor.username)[len(ctx.urls.base):])
 
 
-@routes.post("/logout")
 async def logout(request: web.Request) -> web.Response:
     await sessions.log_out(request)
     await sessions.notify(request, "You have logged out.")
@@ -108,19 +101,16 @@ async def logout(request: web.Request) -> web.Response:
 # --- settings ----------------------------------------------------------------------------------------------
 
 
-@routes.get("/settings")
 async def settings_index(request: web.Request) -> web.Response:
     sessions.require_user(request)
     raise web.HTTPSeeOther("/settings/profile")
 
 
-@routes.get("/settings/password")
 async def password_form(request: web.Request) -> web.Response:
     sessions.require_user(request)
     return html_page(request, "password.html", errors={})
 
 
-@routes.post("/settings/password")
 async def password_submit(request: web.Request) -> web.Response:
     user = sessions.require_user(request)
     form = await forms.read(request)
@@ -154,7 +144,6 @@ def _session_row(view: browser_sessions.SessionView, current_id: int) -> dict[st
     }
 
 
-@routes.get("/settings/sessions")
 async def sessions_page(request: web.Request) -> web.Response:
     user = sessions.require_user(request)
     async with get_context(request).sessions() as db:
@@ -163,7 +152,6 @@ async def sessions_page(request: web.Request) -> web.Response:
     return html_page(request, "sessions.html", sessions=rows)
 
 
-@routes.post(r"/settings/sessions/{id:[0-9]{1,9}}/end")
 async def end_session(request: web.Request) -> web.Response:
     user = sessions.require_user(request)
     session_id = int(request.match_info["id"])
@@ -175,7 +163,6 @@ async def end_session(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther("/settings/sessions")
 
 
-@routes.post("/settings/sessions/end-others")
 async def end_other_sessions(request: web.Request) -> web.Response:
     user = sessions.require_user(request)
     async with get_context(request).sessions.begin() as db:
@@ -226,7 +213,6 @@ def _profile_page(
     )
 
 
-@routes.get("/settings/profile")
 async def profile_form(request: web.Request) -> web.Response:
     user = sessions.require_user(request)
     return _profile_page(request, await _profile_values(request, user), {})
@@ -237,7 +223,6 @@ def _coordinates(form: forms.FormData) -> dict[str, str]:
     return {name: forms.text(form, name) for name in ("latitude", "longitude") if name in form}
 
 
-@routes.post("/settings/profile")
 async def profile_submit(request: web.Request) -> web.Response:
     user = sessions.require_user(request)
     ctx = get_context(request)

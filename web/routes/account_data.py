@@ -19,20 +19,17 @@ from web import forms, sessions
 from web.context import get_context
 from web.responses import html_page
 
-routes = web.RouteTableDef()
 _CHUNK = 64 * 1024
 
 
 # --- one's own data ----------------------------------------------------------------------------------------
 
 
-@routes.get("/settings/export")
 async def export_page(request: web.Request) -> web.Response:
     sessions.require_user(request)
     return html_page(request, "account_export.html")
 
 
-@routes.get("/settings/export.zip")
 async def export_download(request: web.Request) -> web.StreamResponse:
     """The member's archive (inbox_outbox.services.export), built in a temporary file and streamed out."""
     user = sessions.require_user(request)
@@ -55,7 +52,6 @@ async def export_download(request: web.Request) -> web.StreamResponse:
 # --- deleting one's own account ---------------------------------------------------------------------------
 
 
-@routes.get("/settings/delete")
 async def delete_form(request: web.Request) -> web.Response:
     sessions.require_user(request)
     return _delete_page(request, {})
@@ -66,7 +62,6 @@ def _delete_page(request: web.Request, errors: dict[str, str], status: int = 200
     return html_page(request, "account_delete.html", status=status, errors=errors, deleted_content=policy)
 
 
-@routes.post("/settings/delete")
 async def delete_submit(request: web.Request) -> web.Response:
     user = sessions.require_user(request)
     ctx = get_context(request)
@@ -88,7 +83,6 @@ async def delete_submit(request: web.Request) -> web.Response:
 # --- an admin deletes someone's account --------------------------------------------------------------------
 
 
-@routes.get("/admin/users/{name}/delete")
 async def admin_delete_form(request: web.Request) -> web.Response:
     sessions.require_admin(request)
     return _admin_delete_page(request, {})
@@ -100,7 +94,6 @@ def _admin_delete_page(request: web.Request, errors: dict[str, str], status: int
                      errors=errors, deleted_content=policy)
 
 
-@routes.post("/admin/users/{name}/delete")
 async def admin_delete_submit(request: web.Request) -> web.Response:
     admin = sessions.require_admin(request)
     ctx = get_context(request)

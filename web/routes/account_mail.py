@@ -18,7 +18,6 @@ from web import client_address, forms, sessions
 from web.context import get_context
 from web.responses import html_page
 
-routes = web.RouteTableDef()
 _TOKEN = r"{token:[A-Za-z0-9_-]{1,100}}"
 
 
@@ -45,12 +44,10 @@ def _dead_link(request: web.Request, exc: BadToken, *, again: str) -> web.Respon
 # --- forgotten password -----------------------------------------------------------------------------------
 
 
-@routes.get("/password/forgot")
 async def forgot_form(request: web.Request) -> web.Response:
     return html_page(request, "password_forgot.html", values={}, errors={}, sent=False)
 
 
-@routes.post("/password/forgot")
 async def forgot_submit(request: web.Request) -> web.Response:
     form = await forms.read(request)
     address = forms.text(form, "email")
@@ -69,7 +66,6 @@ async def forgot_submit(request: web.Request) -> web.Response:
     return html_page(request, "password_forgot.html", values={}, errors={}, sent=True)
 
 
-@routes.get(f"/password/reset/{_TOKEN}")
 async def reset_form(request: web.Request) -> web.Response:
     try:
         async with get_context(request).sessions() as session:
@@ -79,7 +75,6 @@ async def reset_form(request: web.Request) -> web.Response:
     return _behind_link(html_page(request, "password_reset.html", username=username, errors={}))
 
 
-@routes.post(f"/password/reset/{_TOKEN}")
 async def reset_submit(request: web.Request) -> web.Response:
     form = await forms.read(request)
     secret = request.match_info["token"]
@@ -103,7 +98,6 @@ async def reset_submit(request: web.Request) -> web.Response:
 # --- confirming an address -----------------------------------------------------------------------------
 
 
-@routes.get(f"/email/confirm/{_TOKEN}")
 async def confirm_form(request: web.Request) -> web.Response:
     try:
         async with get_context(request).sessions() as session:
@@ -113,7 +107,6 @@ async def confirm_form(request: web.Request) -> web.Response:
     return _behind_link(html_page(request, "email_confirm.html", email=email, error=None))
 
 
-@routes.post(f"/email/confirm/{_TOKEN}")
 async def confirm_submit(request: web.Request) -> web.Response:
     try:
         async with get_context(request).sessions.begin() as session:
@@ -143,12 +136,10 @@ async def _email_page(request: web.Request, values: dict[str, str], errors: dict
                      errors=errors, labels=_LABELS)
 
 
-@routes.get("/settings/email")
 async def email_form(request: web.Request) -> web.Response:
     return await _email_page(request, {}, {})
 
 
-@routes.post("/settings/email")
 async def email_submit(request: web.Request) -> web.Response:
     user = sessions.require_user(request)
     form = await forms.read(request)
@@ -167,7 +158,6 @@ async def email_submit(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther("/settings/email")
 
 
-@routes.post("/settings/email/cancel")
 async def email_cancel(request: web.Request) -> web.Response:
     user = sessions.require_user(request)
     async with get_context(request).sessions.begin() as session:
@@ -179,7 +169,6 @@ async def email_cancel(request: web.Request) -> web.Response:
 # --- an admin sends a reset link -----------------------------------------------------------------------
 
 
-@routes.post("/admin/users/{name}/reset-password")
 async def admin_reset(request: web.Request) -> web.Response:
     admin = sessions.require_admin(request)
     async with get_context(request).sessions.begin() as session:

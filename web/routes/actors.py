@@ -30,11 +30,10 @@ from web.routes.groups import group_page
 from web.routes.projects import person_projects, project_actor_terms
 from web.routes.objects import outbox_response
 from web.routes.people import actor_page_values
-from web import document_cache, page_cache
+from web import document_cache
 from web.responses import activity_json, activity_json_bytes, html_page, json_bytes
 from web.routes.microblog import profile_posts
 
-routes = web.RouteTableDef()
 _PATH_TYPES = {"users": "person", "groups": "group"}
 _COLLECTIONS = ("outbox", "followers", "following", "featured", "moderators")
 _MAX_PAGE = 1_000_000
@@ -104,9 +103,6 @@ async def _actor_json(request: web.Request) -> web.Response:
     return activity_json_bytes(body, status=rendered.status)
 
 
-@routes.get("/actor")
-@routes.get(r"/{kind:users|groups}/{name}")
-@page_cache.cacheable
 async def actor(request: web.Request) -> web.Response:
     ctx = get_context(request)
     if choose(request) is Representation.ACTIVITY_JSON:
@@ -136,8 +132,6 @@ def _page_number(request: web.Request) -> int | None:
     return int(raw)
 
 
-@routes.get(r"/actor/{collection:outbox|followers|following|featured}")
-@routes.get(r"/{kind:users|groups}/{name}/{collection:outbox|followers|following|featured|moderators}")
 async def collection(request: web.Request) -> web.Response:
     ctx = get_context(request)
     actor = await _load(request)

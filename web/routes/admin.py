@@ -25,11 +25,9 @@ from web import forms, sessions
 from web.context import get_context
 from web.responses import html_page
 
-routes = web.RouteTableDef()
 _MAX_PAGE = 100_000
 
 
-@routes.get("/admin")
 async def admin_index(request: web.Request) -> web.Response:
     sessions.require_admin(request)
     raise web.HTTPSeeOther("/admin/settings")
@@ -56,7 +54,6 @@ def _settings_page(request: web.Request, values: dict[str, object], errors: dict
     )
 
 
-@routes.get("/admin/settings")
 async def settings_form(request: web.Request) -> web.Response:
     sessions.require_admin(request)
     async with get_context(request).sessions() as session:
@@ -64,7 +61,6 @@ async def settings_form(request: web.Request) -> web.Response:
     return _settings_page(request, _settings_values(request, current), {})
 
 
-@routes.post("/admin/settings")
 async def settings_submit(request: web.Request) -> web.Response:
     sessions.require_admin(request)
     ctx = get_context(request)
@@ -104,7 +100,6 @@ def _page(request: web.Request) -> int:
     return int(raw)
 
 
-@routes.get("/admin/users")
 async def users(request: web.Request) -> web.Response:
     admin = sessions.require_admin(request)
     page = _page(request)
@@ -124,7 +119,6 @@ _ACTIONS: dict[str, tuple[str, UserAction]] = {
 }
 
 
-@routes.post(r"/admin/users/{name}/{action:unsuspend|approve|reject}")
 async def user_action(request: web.Request) -> web.Response:
     admin = sessions.require_admin(request)
     ctx = get_context(request)
@@ -149,13 +143,11 @@ def _suspend_page(request: web.Request, name: str, reason: str = "", errors: dic
                      errors=errors or {}, labels=_SUSPEND_LABELS, max_reason=accounts.MAX_SUSPENSION_REASON)
 
 
-@routes.get("/admin/users/{name}/suspend")
 async def suspend_form(request: web.Request) -> web.Response:
     sessions.require_admin(request)
     return _suspend_page(request, request.match_info["name"])
 
 
-@routes.post("/admin/users/{name}/suspend")
 async def suspend(request: web.Request) -> web.Response:
     admin = sessions.require_admin(request)
     ctx = get_context(request)
@@ -196,13 +188,11 @@ async def _domains_page(request: web.Request, values: dict[str, str] | None = No
                      severity_labels=_SEVERITY_LABELS, allowlist_mode=get_context(request).allowlist_mode)
 
 
-@routes.get("/admin/domains")
 async def domains(request: web.Request) -> web.Response:
     sessions.require_admin(request)
     return await _domains_page(request)
 
 
-@routes.post("/admin/domains")
 async def add_domain(request: web.Request) -> web.Response:
     admin = sessions.require_admin(request)
     form = await forms.read(request)
@@ -228,7 +218,6 @@ async def add_domain(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther("/admin/domains")
 
 
-@routes.post("/admin/domains/remove")
 async def remove_domain(request: web.Request) -> web.Response:
     admin = sessions.require_admin(request)
     form = await forms.read(request)

@@ -25,8 +25,6 @@ from web.context import get_context
 from web.responses import html_page, plain_json
 from web.routes.groups import remote_group_path, viewer_uri
 
-routes = web.RouteTableDef()
-
 
 async def _local_board(request: web.Request) -> tuple[group_pages.GroupAbout, group_pages.Standing, board.Board]:
     ctx = get_context(request)
@@ -43,13 +41,11 @@ async def _local_board(request: web.Request) -> tuple[group_pages.GroupAbout, gr
     return about, place, view
 
 
-@routes.get("/api/groups/{name}/board")
 async def group_board_json(request: web.Request) -> web.Response:
     _, _, view = await _local_board(request)
     return plain_json(view.as_json())
 
 
-@routes.get("/groups/{name}/board")
 async def group_board(request: web.Request) -> web.Response:
     about, place, view = await _local_board(request)
     return html_page(request, "board.html", group=about, standing=place, board=view, base=f"{about.path}/board",
@@ -57,7 +53,6 @@ async def group_board(request: web.Request) -> web.Response:
                      remote=False, kinds=THREAD_KINDS, kind_labels=KIND_LABELS, status_names=STATUS_LABELS)
 
 
-@routes.get("/remote-group/board")
 async def remote_board(request: web.Request) -> web.Response:
     ctx = get_context(request)
     query = board.parse_query(request.query)
@@ -73,7 +68,6 @@ async def remote_board(request: web.Request) -> web.Response:
                      new_path=None, remote=True, status_names=STATUS_LABELS)
 
 
-@routes.post("/groups/{name}/default-kind")
 async def default_kind(request: web.Request) -> web.Response:
     user = sessions.require_user(request)
     form = await forms.read(request)

@@ -12,11 +12,9 @@ from content.rules import MAX_BODY
 from web import composer, sessions
 from web.json_body import read_json_object
 
-routes = web.RouteTableDef()
 _MAX_BYTES = MAX_BODY * 4 + 1024  # UTF-8 of the longest body, in JSON
 
 
-@routes.post("/preview")
 async def preview(request: web.Request) -> web.Response:
     if sessions.current_user(request) is None:
         raise web.HTTPUnauthorized(text="log in first: previews are for members writing a post")

@@ -19,7 +19,6 @@ from web.sessions import settings_cache
 from web.document_cache import documents
 from web.responses import json_bytes, plain_json, plain_json_bytes
 
-routes = web.RouteTableDef()
 _JRD = "application/jrd+json"
 _CORS = {"Access-Control-Allow-Origin": "*"}
 
@@ -37,7 +36,6 @@ def _local_name_from_url(url: str, base: str) -> tuple[str, str]:
     raise NotFound(f"{url} is not an actor on this server")
 
 
-@routes.get("/.well-known/webfinger")
 async def webfinger(request: web.Request) -> web.Response:
     resource = request.query.get("resource")
     if resource is None:
@@ -74,18 +72,15 @@ async def _webfinger_body(request: web.Request, resource: str) -> bytes:
     return json_bytes(document)
 
 
-@routes.get("/.well-known/host-meta")
 async def host_meta(request: web.Request) -> web.Response:
     xml = discovery.host_meta_xml(get_context(request).urls.base)
     return web.Response(text=xml, content_type="application/xrd+xml", charset="utf-8", headers=_CORS)
 
 
-@routes.get("/.well-known/nodeinfo")
 async def nodeinfo_links(request: web.Request) -> web.Response:
     return plain_json(discovery.nodeinfo_links(get_context(request).urls.base), cors=True)
 
 
-@routes.get("/nodeinfo/{version}")
 async def nodeinfo(request: web.Request) -> web.Response:
     version = request.match_info["version"]
     if version not in discovery.NODEINFO_SCHEMAS:

@@ -26,7 +26,6 @@ from web.context import get_context
 from web.responses import html_page
 from web.routes.groups import viewer_uri
 
-routes = web.RouteTableDef()
 _DOC = "/groups/{name}/docs/{doc:[0-9]{1,9}}"
 LABELS = {"title": "Title", "body": "Text", "summary": "What changed (summary)", "tags": "Tags", "parent": "Under",
           "reason": "Why (for the team)", "comment": "Comment for the proposer", "editors": "Who edits directly",
@@ -75,7 +74,6 @@ async def _done(request: web.Request, done: service.Done) -> web.Response:
 # The list, settings, new
 
 
-@routes.get("/groups/{name}/docs")
 async def doc_list(request: web.Request) -> web.Response:
     ctx, group, place, about = await _context(request)
     tag = request.query.get("tag", "").strip().lower()[:40] or None
@@ -89,7 +87,6 @@ async def doc_list(request: web.Request) -> web.Response:
                      editor_options=pages.EDITORS, editor_labels=pages.EDITOR_LABELS)
 
 
-@routes.post("/groups/{name}/docs/settings")
 async def doc_settings(request: web.Request) -> web.Response:
     user = sessions.require_user(request)
     form = await forms.read(request)
@@ -112,7 +109,6 @@ async def _parents(request: web.Request, group: Any, exclude: int | None = None)
                 if entry.id != exclude]
 
 
-@routes.get("/groups/{name}/docs/new")
 async def new_doc_form(request: web.Request) -> web.Response:
     sessions.require_user(request)
     _, group, place, about = await _context(request)
@@ -122,7 +118,6 @@ async def new_doc_form(request: web.Request) -> web.Response:
                      action=f"{about.path}/docs/new", heading="New doc")
 
 
-@routes.post("/groups/{name}/docs/new")
 async def new_doc_submit(request: web.Request) -> web.Response:
     user = sessions.require_user(request)
     _, group, place, about = await _context(request)
@@ -148,7 +143,6 @@ async def new_doc_submit(request: web.Request) -> web.Response:
 # A doc
 
 
-@routes.get(_DOC)
 async def doc_page(request: web.Request) -> web.Response:
     ctx, group, place, about = await _context(request)
     async with ctx.sessions() as session:
@@ -158,7 +152,6 @@ async def doc_page(request: web.Request) -> web.Response:
                      labels=LABELS)
 
 
-@routes.get(_DOC + "/export.md")
 async def export(request: web.Request) -> web.Response:
     ctx, group, _, _ = await _context(request)
     async with ctx.sessions() as session:
@@ -170,7 +163,6 @@ async def export(request: web.Request) -> web.Response:
                         headers={"Content-Disposition": f'attachment; filename="{filename}.md"'})
 
 
-@routes.get(_DOC + "/edit")
 async def edit_form(request: web.Request) -> web.Response:
     sessions.require_user(request)
     ctx, group, place, about = await _context(request)
@@ -184,7 +176,6 @@ async def edit_form(request: web.Request) -> web.Response:
                      action=f"{about.path}/docs/{doc.id}/edit", heading=f"Edit {current.title}", doc_id=doc.id)
 
 
-@routes.post(_DOC + "/edit")
 async def edit_submit(request: web.Request) -> web.Response:
     user = sessions.require_user(request)
     ctx, group, place, about = await _context(request)
@@ -222,7 +213,6 @@ async def edit_submit(request: web.Request) -> web.Response:
     return await _done(request, done)
 
 
-@routes.post(_DOC + "/delete")
 async def delete(request: web.Request) -> web.Response:
     user = sessions.require_user(request)
     return await _done(request, await service.delete_doc(get_context(request).fed, user.username,
@@ -233,7 +223,6 @@ async def delete(request: web.Request) -> web.Response:
 # History, revisions, diffs, restore
 
 
-@routes.get(_DOC + "/history")
 async def history(request: web.Request) -> web.Response:
     ctx, group, place, about = await _context(request)
     before = _optional_number(request.query.get("before", ""), "before")
@@ -246,7 +235,6 @@ async def history(request: web.Request) -> web.Response:
                      doc_path=pages.doc_path(group.username, doc.id), lines=lines, older=older)
 
 
-@routes.get(_DOC + "/revisions/{number:[0-9]{1,9}}")
 async def revision(request: web.Request) -> web.Response:
     ctx, group, place, about = await _context(request)
     async with ctx.sessions() as session:
@@ -258,7 +246,6 @@ async def revision(request: web.Request) -> web.Response:
                      current=found.number == doc.head)
 
 
-@routes.get(_DOC + "/diff")
 async def compare(request: web.Request) -> web.Response:
     ctx, group, place, about = await _context(request)
     view = request.query.get("view", "inline")
@@ -273,7 +260,6 @@ async def compare(request: web.Request) -> web.Response:
                      doc_path=pages.doc_path(group.username, doc.id))
 
 
-@routes.post(_DOC + "/restore")
 async def restore(request: web.Request) -> web.Response:
     user = sessions.require_user(request)
     form = await forms.read(request)
@@ -294,7 +280,6 @@ def _propose_page(request: web.Request, about: group_pages.GroupAbout, doc_id: i
                      back=f"{about.path}/docs/{doc_id}")
 
 
-@routes.get(_DOC + "/propose")
 async def propose_form(request: web.Request) -> web.Response:
     sessions.require_user(request)
     ctx, group, place, about = await _context(request)
@@ -305,7 +290,6 @@ async def propose_form(request: web.Request) -> web.Response:
     return _propose_page(request, about, doc.id, {"title": current.title, "body": current.body, "base": str(doc.head)}, {})
 
 
-@routes.post(_DOC + "/propose")
 async def propose_submit(request: web.Request) -> web.Response:
     user = sessions.require_user(request)
     ctx, group, _, about = await _context(request)
@@ -326,7 +310,6 @@ async def propose_submit(request: web.Request) -> web.Response:
     return await _done(request, done)
 
 
-@routes.get("/groups/{name}/docs/proposals")
 async def proposal_queue(request: web.Request) -> web.Response:
     ctx, group, place, about = await _context(request)
     pages.require(place.team, "only the group's team reviews proposed edits")
@@ -352,12 +335,10 @@ async def _proposal_page(request: web.Request, status: int = 200, errors: dict[s
                      view="side" if request.query.get("view") == "side" else "inline")
 
 
-@routes.get(_DOC + "/proposals/{proposal:[0-9]{1,9}}")
 async def proposal_page(request: web.Request) -> web.Response:
     return await _proposal_page(request)
 
 
-@routes.post(_DOC + "/proposals/{proposal:[0-9]{1,9}}/decide")
 async def decide(request: web.Request) -> web.Response:
     user = sessions.require_user(request)
     form = await forms.read(request)
@@ -371,7 +352,6 @@ async def decide(request: web.Request) -> web.Response:
     return await _done(request, done)
 
 
-@routes.post(_DOC + "/proposals/{proposal:[0-9]{1,9}}/revise")
 async def revise(request: web.Request) -> web.Response:
     user = sessions.require_user(request)
     form = await forms.read(request)
@@ -389,7 +369,6 @@ async def revise(request: web.Request) -> web.Response:
 # Comments
 
 
-@routes.post(_DOC + "/comments")
 async def comment(request: web.Request) -> web.Response:
     user = sessions.require_user(request)
     ctx = get_context(request)
@@ -412,7 +391,6 @@ async def comment(request: web.Request) -> web.Response:
     return await _done(request, done)
 
 
-@routes.post(_DOC + "/comments/{comment:[0-9]{1,9}}/resolve")
 async def resolve(request: web.Request) -> web.Response:
     user = sessions.require_user(request)
     form = await forms.read(request)
@@ -442,7 +420,6 @@ def _remote_propose_page(request: web.Request, found: service.RemoteDoc, values:
                      remote_server=found.group.domain)
 
 
-@routes.get("/posts/{id:[0-9]{1,9}}/propose-edit")
 async def remote_propose_form(request: web.Request) -> web.Response:
     sessions.require_user(request)
     found = await _remote_doc(request)
@@ -450,7 +427,6 @@ async def remote_propose_form(request: web.Request) -> web.Response:
                                                  "base": str(found.revision)}, {})
 
 
-@routes.post("/posts/{id:[0-9]{1,9}}/propose-edit")
 async def remote_propose_submit(request: web.Request) -> web.Response:
     user = sessions.require_user(request)
     found = await _remote_doc(request)

@@ -13,7 +13,6 @@ from web import sessions
 from web.context import get_context
 from web.responses import html_page
 
-routes = web.RouteTableDef()
 PATH = "/settings/feeds"
 
 
@@ -27,12 +26,10 @@ async def _page(request: web.Request, user: sessions.CurrentUser, token: str | N
     return response
 
 
-@routes.get(PATH)
 async def feed_settings(request: web.Request) -> web.Response:
     return await _page(request, sessions.require_user(request))
 
 
-@routes.post(PATH + "/regenerate")
 async def regenerate(request: web.Request) -> web.Response:
     user = sessions.require_user(request)
     async with get_context(request).sessions.begin() as db:
@@ -40,7 +37,6 @@ async def regenerate(request: web.Request) -> web.Response:
     return await _page(request, user, token)
 
 
-@routes.post(PATH + "/revoke")
 async def revoke(request: web.Request) -> web.Response:
     user = sessions.require_user(request)
     async with get_context(request).sessions.begin() as db:

@@ -30,7 +30,6 @@ from storage.models import LocalActor
 from web import feeds as feed_documents
 from web.context import get_context
 
-routes = web.RouteTableDef()
 _FMT = "{fmt:atom|rss}"
 Builder = Callable[[AsyncSession, LocalActor | None], Awaitable[feeds.Feed]]
 
@@ -70,7 +69,6 @@ async def _readable_group(session: AsyncSession, request: web.Request, reader: L
     return group
 
 
-@routes.get(f"/feeds/groups/{{name}}.{_FMT}")
 async def group_feed(request: web.Request) -> web.Response:
     async def build(session: AsyncSession, reader: LocalActor | None) -> feeds.Feed:
         group = await _readable_group(session, request, reader)
@@ -78,7 +76,6 @@ async def group_feed(request: web.Request) -> web.Response:
     return await _serve(request, build)
 
 
-@routes.get(f"/feeds/groups/{{name}}/board.{_FMT}")
 async def board_feed(request: web.Request) -> web.Response:
     async def build(session: AsyncSession, reader: LocalActor | None) -> feeds.Feed:
         query = board.parse_query(request.query)  # an unknown kind or status is a 400
@@ -87,7 +84,6 @@ async def board_feed(request: web.Request) -> web.Response:
     return await _serve(request, build)
 
 
-@routes.get(f"/feeds/groups/{{name}}/docs.{_FMT}")
 async def docs_feed(request: web.Request) -> web.Response:
     """Changes to a group's docs (content.docs.feed)."""
     async def build(session: AsyncSession, reader: LocalActor | None) -> feeds.Feed:
@@ -96,7 +92,6 @@ async def docs_feed(request: web.Request) -> web.Response:
     return await _serve(request, build)
 
 
-@routes.get(f"/feeds/posts/{{id:\\d{{1,18}}}}.{_FMT}")
 async def thread_feed(request: web.Request) -> web.Response:
     async def build(session: AsyncSession, reader: LocalActor | None) -> feeds.Feed:
         urls = get_context(request).urls
@@ -109,7 +104,6 @@ async def thread_feed(request: web.Request) -> web.Response:
     return await _serve(request, build)
 
 
-@routes.get(f"/feeds/people/{{name}}.{_FMT}")
 async def person_feed(request: web.Request) -> web.Response:
     async def build(session: AsyncSession, reader: LocalActor | None) -> feeds.Feed:
         person = await local.find_person(session, request.match_info["name"])
@@ -119,7 +113,6 @@ async def person_feed(request: web.Request) -> web.Response:
     return await _serve(request, build)
 
 
-@routes.get(f"/feeds/notifications.{_FMT}")
 async def notifications_feed(request: web.Request) -> web.Response:
     ctx = get_context(request)
     if not request.query.get("token"):

@@ -20,7 +20,6 @@ from web import forms, sessions
 from web.context import get_context
 from web.responses import html_page
 
-routes = web.RouteTableDef()
 LABELS = {"title": "Title", "description": "Description", "rules": "Rules", "avatar": "Avatar", "banner": "Banner",
           "kind": "Kind of group", "default_kind": "Kind of thread offered first",
           "thread_starters": "Who may start threads", "visibility": "Who can see it"}
@@ -58,13 +57,11 @@ async def _page(request: web.Request, group: LocalActor, values: dict[str, str],
                      max_description=group_pages.MAX_DESCRIPTION, max_rules=group_pages.MAX_RULES)
 
 
-@routes.get("/groups/{name}/settings")
 async def settings_form(request: web.Request) -> web.Response:
     group = await _group(request)
     return await _page(request, group, group_settings.form_values(group), {})
 
 
-@routes.post("/groups/{name}/settings")
 async def settings_submit(request: web.Request) -> web.Response:
     group = await _group(request)
     user = sessions.require_user(request)

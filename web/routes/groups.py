@@ -37,7 +37,6 @@ from web.responses import html_page
 from web.routes import recognition  # the group page's top helpers
 from web.routes.people import actor_page_values  # the people finder's part of a group's page
 
-routes = web.RouteTableDef()
 GROUP_LABELS = {"name": "Name", "title": "Title", "kind": "Kind", "visibility": "Who can see it",
                 "description": "Description", "rules": "Rules"}
 
@@ -71,7 +70,6 @@ def remote_group_path(uri: str) -> str:
 # The directory
 
 
-@routes.get("/groups")
 async def directory(request: web.Request) -> web.Response:
     ctx = get_context(request)
     user = sessions.current_user(request)
@@ -115,13 +113,11 @@ def _group_form_page(request: web.Request, values: dict[str, Any], errors: dict[
                      kinds=GROUP_KINDS, max_description=group_pages.MAX_DESCRIPTION, max_rules=group_pages.MAX_RULES)
 
 
-@routes.get("/new-group")
 async def new_group_form(request: web.Request) -> web.Response:
     sessions.require_user(request)
     return _group_form_page(request, {"kind": "community", "visibility": "public"}, {})
 
 
-@routes.post("/new-group")
 async def new_group_submit(request: web.Request) -> web.Response:
     user = sessions.require_user(request)
     ctx = get_context(request)
@@ -161,7 +157,6 @@ async def group_page(request: web.Request, actor: LocalActor) -> web.Response:
                      watching=watched, top_helpers=helpers, **await actor_page_values(request, actor))
 
 
-@routes.post("/groups/{name}/join")
 async def join(request: web.Request) -> web.Response:
     user = sessions.require_user(request)
     name = request.match_info["name"]
@@ -175,7 +170,6 @@ _LAST_OWNER_LEAVING = ("You are this group's last owner, so you cannot leave yet
                       "Owner role (under Roles on this page), then leave.")
 
 
-@routes.post("/groups/{name}/leave")
 async def leave(request: web.Request) -> web.Response:
     user = sessions.require_user(request)
     name = request.match_info["name"]
@@ -227,13 +221,11 @@ async def _moderation_page(
                              "skills_wanted": "Skills this group is looking for"})
 
 
-@routes.get("/groups/{name}/moderation")
 async def moderation_page(request: web.Request) -> web.Response:
     group, place = await _moderated_group(request)
     return await _moderation_page(request, group, place)
 
 
-@routes.post("/groups/{name}/requests")
 async def answer_request(request: web.Request) -> web.Response:
     group, _ = await _moderated_group(request)
     user = sessions.require_user(request)
@@ -248,7 +240,6 @@ async def answer_request(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther(f"/groups/{group.username}/moderation")
 
 
-@routes.post("/groups/{name}/ban")
 async def ban(request: web.Request) -> web.Response:
     group, place = await _moderated_group(request)
     user = sessions.require_user(request)
@@ -269,7 +260,6 @@ async def ban(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther(f"/groups/{group.username}/moderation")
 
 
-@routes.post("/groups/{name}/unban")
 async def unban(request: web.Request) -> web.Response:
     group, _ = await _moderated_group(request)
     user = sessions.require_user(request)
@@ -280,7 +270,6 @@ async def unban(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther(f"/groups/{group.username}/moderation")
 
 
-@routes.post("/groups/{name}/needs")
 async def set_needs(request: web.Request) -> web.Response:
     group, place = await _moderated_group(request)
     user = sessions.require_user(request)
@@ -312,13 +301,11 @@ async def _roles_page(request: web.Request, group: LocalActor, place: group_page
                      role_labels=group_pages.ROLE_LABELS, error=error)
 
 
-@routes.get("/groups/{name}/roles")
 async def roles_page(request: web.Request) -> web.Response:
     group, place = await _moderated_group(request, owner=True)
     return await _roles_page(request, group, place)
 
 
-@routes.post("/groups/{name}/roles")
 async def set_role(request: web.Request) -> web.Response:
     group, place = await _moderated_group(request, owner=True)
     user = sessions.require_user(request)
@@ -336,7 +323,6 @@ async def set_role(request: web.Request) -> web.Response:
 # Groups of other servers
 
 
-@routes.get("/remote-group")
 async def remote_group(request: web.Request) -> web.Response:
     ctx = get_context(request)
     uri = request.query.get("id", "")
@@ -350,7 +336,6 @@ async def remote_group(request: web.Request) -> web.Response:
                      fetching=fetching, watching=await watching.group_watched(ctx.fed, _viewer_id(request), group.uri))
 
 
-@routes.post("/remote-group/join")
 async def remote_join(request: web.Request) -> web.Response:
     user = sessions.require_user(request)
     form = await forms.read(request)
@@ -365,7 +350,6 @@ async def remote_join(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther(remote_group_path(found.uri))
 
 
-@routes.post("/remote-group/leave")
 async def remote_leave(request: web.Request) -> web.Response:
     user = sessions.require_user(request)
     form = await forms.read(request)

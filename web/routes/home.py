@@ -5,15 +5,11 @@ from __future__ import annotations
 from aiohttp import web
 
 from content import front_page, thread_views
-from web import branding, page_cache, sessions
+from web import branding, sessions
 from web.context import get_context
 from web.responses import html_page
 
-routes = web.RouteTableDef()
 
-
-@routes.get("/")
-@page_cache.cacheable
 async def home(request: web.Request) -> web.Response:
     """The node in a few words (the admin's description), the latest activity in its public groups and
     the member's own, and those groups with their counts (content.front_page)."""
@@ -25,7 +21,6 @@ async def home(request: web.Request) -> web.Response:
     return html_page(request, "home.html", front=front)
 
 
-@routes.get(branding.PATH)
 async def branding_css(request: web.Request) -> web.Response:
     accent = (await sessions.settings_cache(request).get()).accent_color
     return web.Response(

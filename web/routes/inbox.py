@@ -19,7 +19,6 @@ from storage import changes, memo
 from storage.memo import Memo
 from web.context import WebContext, get_context
 
-routes = web.RouteTableDef()
 _JSON_TYPES = ("application/activity+json", "application/ld+json", "application/json")
 _PATH_TYPES = {"users": "person", "groups": "group"}
 
@@ -80,9 +79,6 @@ async def _recipient(request: web.Request) -> str | None:
     return ctx.urls.actor(actor_type, name)
 
 
-@routes.post("/inbox")
-@routes.post("/actor/inbox")
-@routes.post(r"/{kind:users|groups}/{name}/inbox")
 async def inbox(request: web.Request) -> web.Response:
     ctx = get_context(request)
     if not signature_auth.has_signature(request):
@@ -106,8 +102,5 @@ async def inbox(request: web.Request) -> web.Response:
     return web.Response(status=202, text="accepted\n")
 
 
-@routes.get("/inbox")
-@routes.get("/actor/inbox")
-@routes.get(r"/{kind:users|groups}/{name}/inbox")
 async def inbox_get(request: web.Request) -> web.Response:
     raise web.HTTPMethodNotAllowed("GET", ["POST"], text="inboxes accept signed POSTs only\n")

@@ -25,8 +25,6 @@ from web.context import get_context
 from web.next_path import safe_next
 from web.responses import html_page
 
-routes = web.RouteTableDef()
-
 
 async def _lookup_page(request: web.Request, query: str, *, template_title: str, interaction: bool) -> web.Response:
     user = sessions.require_user(request)
@@ -42,13 +40,11 @@ async def _lookup_page(request: web.Request, query: str, *, template_title: str,
     return html_page(request, "lookup.html", **{**values, "result": result})
 
 
-@routes.get("/lookup")
 async def lookup_page(request: web.Request) -> web.Response:
     return await _lookup_page(request, request.query.get("q", ""), template_title="Find people and groups",
                               interaction=False)
 
 
-@routes.get("/authorize_interaction")
 async def authorize_interaction(request: web.Request) -> web.Response:
     # Mastodon's name for the page; some servers send ``acct=`` instead of ``uri=``.
     query = request.query.get("uri") or request.query.get("acct") or ""
@@ -60,7 +56,6 @@ def _back(form: forms.FormData, uri: str) -> str:
     return safe_next(target) if target else f"/lookup?q={quote(uri, safe='')}"
 
 
-@routes.post("/follow")
 async def follow(request: web.Request) -> web.Response:
     user = sessions.require_user(request)
     form = await forms.read(request)
@@ -76,7 +71,6 @@ async def follow(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther(_back(form, uri))
 
 
-@routes.post("/unfollow")
 async def unfollow(request: web.Request) -> web.Response:
     user = sessions.require_user(request)
     form = await forms.read(request)
@@ -87,7 +81,6 @@ async def unfollow(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther(_back(form, uri))
 
 
-@routes.get("/remote-follow")
 async def remote_follow_form(request: web.Request) -> web.Response:
     ctx = get_context(request)
     uri = request.query.get("uri", "")
@@ -97,7 +90,6 @@ async def remote_follow_form(request: web.Request) -> web.Response:
     return html_page(request, "remote_follow.html", uri=uri, name=name, handle="", error=None)
 
 
-@routes.post("/remote-follow")
 async def remote_follow(request: web.Request) -> web.Response:
     ctx = get_context(request)
     form = await forms.read(request)

@@ -22,7 +22,6 @@ from web import forms, sessions
 from web.context import get_context
 from web.responses import html_page
 
-routes = web.RouteTableDef()
 PATH = "/settings/notifications"
 UNSUBSCRIBE = r"/mail/unsubscribe/{actor:[0-9]{1,9}}/{scope:[a-z_]{1,32}}/{token:[A-Za-z0-9_-]{1,100}}"
 
@@ -40,12 +39,10 @@ async def _page(request: web.Request, user: sessions.CurrentUser, *, values: dic
                      address=account.email if account is not None else None)
 
 
-@routes.get(PATH)
 async def mail_settings(request: web.Request) -> web.Response:
     return await _page(request, sessions.require_user(request))
 
 
-@routes.post(PATH)
 async def save_mail_settings(request: web.Request) -> web.Response:
     user = sessions.require_user(request)
     form = await forms.read(request)
@@ -72,14 +69,12 @@ def _checked_link(request: web.Request) -> tuple[int, str]:
     return actor_id, scope
 
 
-@routes.get(UNSUBSCRIBE)
 async def unsubscribe_page(request: web.Request) -> web.Response:
     _, scope = _checked_link(request)
     return html_page(request, "unsubscribe.html", what=mail_preferences.scope_label(scope), done=None,
                      action=request.path)
 
 
-@routes.post(UNSUBSCRIBE)
 async def unsubscribe(request: web.Request) -> web.Response:
     actor_id, scope = _checked_link(request)
     async with get_context(request).sessions.begin() as db:

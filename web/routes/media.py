@@ -17,7 +17,6 @@ from actors import accounts, media, node_settings
 from web import sessions
 from web.context import get_context
 
-routes = web.RouteTableDef()
 DEFAULT_FAVICON = "/static/favicon.svg"
 _KINDS = {"users": "person", "groups": "group"}
 _HEADERS = {
@@ -29,7 +28,6 @@ _HEADERS = {
 }
 
 
-@routes.get("/media/{name}")
 async def media_file(request: web.Request) -> web.StreamResponse:
     name = request.match_info["name"]
     path = media.path_of(get_context(request).media_dir, name)
@@ -44,7 +42,6 @@ async def media_file(request: web.Request) -> web.StreamResponse:
                                            "Content-Disposition": f'attachment; filename="{name}"'})
 
 
-@routes.get("/favicon.ico")
 async def favicon(request: web.Request) -> web.StreamResponse:
     name = (await sessions.settings_cache(request).get()).favicon
     if name is None or media.path_of(get_context(request).media_dir, name) is None:
@@ -52,7 +49,6 @@ async def favicon(request: web.Request) -> web.StreamResponse:
     raise web.HTTPFound(f"/media/{name}", headers={"Cache-Control": "no-cache"})
 
 
-@routes.get(r"/{kind:users|groups}/{name}/avatar")
 async def avatar(request: web.Request) -> web.StreamResponse:
     """The actor's avatar, or a generated initial on the node's accent colour when there is none (or the
     person is suspended: module text)."""

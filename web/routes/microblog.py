@@ -20,7 +20,6 @@ from web import composer, forms, sessions
 from web.context import get_context
 from web.responses import html_page
 
-routes = web.RouteTableDef()
 VISIBILITY_LABELS = {
     "public": "Everyone (public)",
     "followers": "My followers only",
@@ -44,7 +43,6 @@ async def home_page(request: web.Request, values: dict[str, str] | None = None, 
                      status_labels=LABELS, upload_hint=composer.upload_hint(request))
 
 
-@routes.post("/home")
 async def post_update(request: web.Request) -> web.Response:
     user = sessions.require_user(request)
     form = await forms.read(request)

@@ -15,10 +15,7 @@ from web.context import get_context
 from web.next_path import safe_next
 from web.responses import html_page
 
-routes = web.RouteTableDef()
 
-
-@routes.get("/notifications")
 async def notifications_page(request: web.Request) -> web.Response:
     user = sessions.require_user(request)
     ctx = get_context(request)
@@ -28,7 +25,6 @@ async def notifications_page(request: web.Request) -> web.Response:
     return html_page(request, "notifications.html", listing=listing, before=before)
 
 
-@routes.post("/notifications/read")
 async def mark_read(request: web.Request) -> web.Response:
     user = sessions.require_user(request)
     form = await forms.read(request)
@@ -42,7 +38,6 @@ async def mark_read(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther(back)
 
 
-@routes.post(r"/posts/{id:[0-9]{1,9}}/watch")
 async def watch_thread(request: web.Request) -> web.Response:
     """Follow, mute or neither the thread the post is in (field ``state``: following | muted | none)."""
     user = sessions.require_user(request)
@@ -57,7 +52,6 @@ async def watch_thread(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther(posted.thread_path)
 
 
-@routes.post("/notifications/groups")
 async def watch_group(request: web.Request) -> web.Response:
     """Hear (``watch=on``) or stop hearing (``off``) of each new thread in the group ``group`` (its id)."""
     user = sessions.require_user(request)

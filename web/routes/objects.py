@@ -29,7 +29,7 @@ from federation.context import AS2
 from inbox_outbox import collections_content as content
 from inbox_outbox.ids import is_local
 from storage.models import LocalActor, Object
-from web import page_cache, signature_auth
+from web import signature_auth
 from web.authorized_fetch import signer
 from web.context import get_context
 from web.negotiation import Representation, choose
@@ -37,7 +37,6 @@ from web.responses import activity_json, html_page
 from web.routes.threads import thread_page
 from web.sessions import current_user
 
-routes = web.RouteTableDef()
 _UUID = r"{uuid:[0-9a-fA-F-]{1,64}}"
 _MAX_PAGE = 1_000_000
 T = TypeVar("T")
@@ -95,8 +94,6 @@ def _listing_response(
     ))
 
 
-@routes.get(f"/objects/{_UUID}")
-@page_cache.cacheable
 async def object_view(request: web.Request) -> web.Response:
     ctx = get_context(request)
     representation = choose(request)
@@ -116,7 +113,6 @@ async def object_view(request: web.Request) -> web.Response:
     return activity_json(document, status=status)
 
 
-@routes.get(f"/objects/{_UUID}/{{collection:replies|context}}")
 async def object_collection(request: web.Request) -> web.Response:
     ctx = get_context(request)
     page = _page(request)
@@ -134,7 +130,6 @@ async def object_collection(request: web.Request) -> web.Response:
     return _listing_response(f"{uri}/{name}", listing, page, ordered=name != "replies")
 
 
-@routes.get(f"/activities/{_UUID}")
 async def activity_view(request: web.Request) -> web.Response:
     ctx = get_context(request)
     representation = choose(request)

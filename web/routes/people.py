@@ -34,7 +34,6 @@ from web.context import get_context
 from web.json_body import read_json_object
 from web.responses import html_page, plain_json
 
-routes = web.RouteTableDef()
 MAX_JSON_BODY = 64 * 1024
 
 
@@ -71,12 +70,10 @@ async def _find(request: web.Request) -> finder.PeopleResults:
         return await finder.find_people(session, ctx.urls, query, viewer_of(request))
 
 
-@routes.get("/api/people")
 async def people_json(request: web.Request) -> web.Response:
     return plain_json((await _find(request)).as_json())
 
 
-@routes.get("/people")
 async def people_page(request: web.Request) -> web.Response:
     form = {name: " ".join(request.query.getall(name, [])) for name in
             ("q", "skill", "soft_skill", "interest", "tag", "near", "radius_km", "group")}
@@ -115,7 +112,6 @@ async def _search(request: web.Request, text: str, kinds: tuple[str, ...], page:
         return await search.search(session, ctx.urls, text, viewer_of(request), kinds=kinds, page=page)
 
 
-@routes.get("/api/search")
 async def search_json(request: web.Request) -> web.Response:
     text, kinds, page = _search_args(request)
     if not text:
@@ -123,7 +119,6 @@ async def search_json(request: web.Request) -> web.Response:
     return plain_json((await _search(request, text, kinds, page)).as_json())
 
 
-@routes.get("/search")
 async def search_page(request: web.Request) -> web.Response:
     raw = " ".join(request.query.getall("q", []))
     try:
@@ -153,7 +148,6 @@ def _field_errors(exc: InvalidFields) -> web.Response:
     return web.json_response({"error": exc.message, "errors": exc.errors}, status=400)
 
 
-@routes.get("/api/profile")
 async def own_profile(request: web.Request) -> web.Response:
     user = _api_user(request)
     ctx = get_context(request)
@@ -162,7 +156,6 @@ async def own_profile(request: web.Request) -> web.Response:
     return plain_json(view.as_json())
 
 
-@routes.put("/api/profile")
 async def update_own_profile(request: web.Request) -> web.Response:
     user = _api_user(request)
     ctx = get_context(request)
@@ -177,7 +170,6 @@ async def update_own_profile(request: web.Request) -> web.Response:
     return plain_json(view.as_json())
 
 
-@routes.put("/api/groups/{name}/needs")
 async def update_group_needs(request: web.Request) -> web.Response:
     user = _api_user(request)
     ctx = get_context(request)
@@ -202,7 +194,6 @@ async def update_group_needs(request: web.Request) -> web.Response:
 # The JSON-LD context of our terms
 
 
-@routes.get("/ns")
 async def context_document(request: web.Request) -> web.Response:
     return plain_json(madeopen_context_document(), content_type="application/ld+json", cors=True)
 

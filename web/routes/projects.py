@@ -34,7 +34,6 @@ from web.responses import activity_json, html_page, plain_json
 from web.routes.groups import viewer_uri
 from web.routes.people import _api_user, _field_errors, _json_body
 
-routes = web.RouteTableDef()
 NEW_LABELS = {"name": "Name", "title": "Title", "description": "Description", "joining": "Who can join",
               "origin": "Started from"}
 TASK_LABELS = {"title": "Task", "description": "Description", "assignees": "Assigned to", "due": "Due date"}
@@ -56,7 +55,6 @@ def _back(form: Any, fallback: str) -> str:
 # My projects
 
 
-@routes.get("/projects")
 async def my_projects(request: web.Request) -> web.Response:
     user = sessions.require_user(request)
     ctx = get_context(request)
@@ -71,7 +69,6 @@ async def my_projects(request: web.Request) -> web.Response:
                      states=TASK_STATES, state_labels=projects.TASK_STATE_LABELS)
 
 
-@routes.post("/projects/invitations/{id:\\d{1,12}}")
 async def answer_invitation(request: web.Request) -> web.Response:
     user = sessions.require_user(request)
     form = await forms.read(request)
@@ -125,7 +122,6 @@ async def _new_page(request: web.Request, values: dict[str, str], errors: dict[s
                      joining_labels=JOINING_LABELS, origin=origin)
 
 
-@routes.get("/projects/new")
 async def new_project_form(request: web.Request) -> web.Response:
     user = sessions.require_user(request)
     ctx = get_context(request)
@@ -138,7 +134,6 @@ async def new_project_form(request: web.Request) -> web.Response:
     return await _new_page(request, values, {})
 
 
-@routes.post("/projects/new")
 async def new_project(request: web.Request) -> web.Response:
     user = sessions.require_user(request)
     form = await forms.read(request)
@@ -195,12 +190,10 @@ async def _project_page(request: web.Request, *, task_form: dict[str, Any] | Non
     )
 
 
-@routes.get("/groups/{name}/project")
 async def project_page(request: web.Request) -> web.Response:
     return await _project_page(request)
 
 
-@routes.post("/groups/{name}/project/tasks")
 async def add_task(request: web.Request) -> web.Response:
     user = sessions.require_user(request)
     typed, task_form = _task_form(await forms.read(request))
@@ -213,7 +206,6 @@ async def add_task(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther(project_path(name.lower()))
 
 
-@routes.post("/groups/{name}/project/invite")
 async def invite(request: web.Request) -> web.Response:
     user = sessions.require_user(request)
     form = await forms.read(request)
@@ -233,7 +225,6 @@ async def invite(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther(project_path(name.lower()))
 
 
-@routes.post("/groups/{name}/project/close")
 async def close(request: web.Request) -> web.Response:
     user = sessions.require_user(request)
     form = await forms.read(request)
@@ -252,7 +243,6 @@ async def close(request: web.Request) -> web.Response:
 # Tasks
 
 
-@routes.post("/tasks/{id:\\d{1,12}}/state")
 async def move_task(request: web.Request) -> web.Response:
     user = sessions.require_user(request)
     form = await forms.read(request)
@@ -280,7 +270,6 @@ async def _task(request: web.Request) -> tuple[ProjectTask, LocalActor | None]:
     return task, group
 
 
-@routes.get("/tasks/{key:[0-9a-fA-F-]{1,64}}")
 async def task_page(request: web.Request, *, comment_form: dict[str, Any] | None = None,
                     task_form: dict[str, Any] | None = None, status: int = 200) -> web.Response:
     ctx = get_context(request)
@@ -316,7 +305,6 @@ def _task_form(form: Any) -> tuple[dict[str, Any], projects.TaskForm]:
     return {**values, "assignees": assignees}, projects.TaskForm(assignees=assignees, **values)
 
 
-@routes.post("/tasks/{key:\\d{1,12}}/edit")
 async def edit_task(request: web.Request) -> web.Response:
     """A lead changes the task (403 for anyone else; a bad field: 400, the form as typed, nothing changed)."""
     user = sessions.require_user(request)
@@ -330,7 +318,6 @@ async def edit_task(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther(f"/tasks/{request.match_info['key']}")
 
 
-@routes.post("/tasks/{key:\\d{1,12}}/delete")
 async def delete_task(request: web.Request) -> web.Response:
     user = sessions.require_user(request)
     await forms.read(request)
@@ -339,7 +326,6 @@ async def delete_task(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther(project_path(name))
 
 
-@routes.post("/tasks/{key:\\d{1,12}}/comments")
 async def comment(request: web.Request) -> web.Response:
     user = sessions.require_user(request)
     form = await forms.read(request)
@@ -362,7 +348,6 @@ def _task_json(task: ProjectTask) -> dict[str, Any]:
             "due": task.due.isoformat() if task.due else None}
 
 
-@routes.post("/api/groups/{name}/tasks")
 async def add_task_json(request: web.Request) -> web.Response:
     user = _api_user(request)
     form = _json_task(await _json_body(request))
@@ -385,7 +370,6 @@ def _json_task(body: dict[str, Any]) -> projects.TaskForm:
     return projects.TaskForm(assignees=tuple(assignees), **texts)
 
 
-@routes.put("/api/tasks/{id:\\d{1,12}}")
 async def edit_task_json(request: web.Request) -> web.Response:
     """A lead replaces the task's fields (all of them, as when adding)."""
     user = _api_user(request)
@@ -398,14 +382,12 @@ async def edit_task_json(request: web.Request) -> web.Response:
     return plain_json(_task_json(task))
 
 
-@routes.delete("/api/tasks/{id:\\d{1,12}}")
 async def delete_task_json(request: web.Request) -> web.Response:
     user = _api_user(request)
     await project_services.delete_task(get_context(request).fed, user.username, int(request.match_info["id"]))
     return web.Response(status=204)
 
 
-@routes.post("/api/tasks/{id:\\d{1,12}}/state")
 async def move_task_json(request: web.Request) -> web.Response:
     user = _api_user(request)
     body = await _json_body(request)

@@ -31,7 +31,6 @@ from web.context import get_context
 from web.negotiation import Representation, choose
 from web.responses import activity_json, html_page, plain_json
 
-routes = web.RouteTableDef()
 FORMS = ("badge", "reward", "weights", "export")
 
 
@@ -58,7 +57,6 @@ async def _group(request: web.Request) -> tuple[LocalActor, group_pages.GroupAbo
     return group, about, place
 
 
-@routes.get("/groups/{name}/recognition")
 async def recognition_page(request: web.Request) -> web.Response:
     ctx = get_context(request)
     group, about, place = await _group(request)
@@ -76,7 +74,6 @@ async def recognition_page(request: web.Request) -> web.Response:
                      weight_kinds=weights.WEIGHT_KINDS, on_team=place.role in group_pages.TEAM_ROLES and place.is_member)
 
 
-@routes.get("/api/groups/{name}/leaderboard")
 async def leaderboard_json(request: web.Request) -> web.Response:
     ctx = get_context(request)
     group, _, _ = await _group(request)
@@ -108,7 +105,6 @@ async def _team_page(request: web.Request, *, errors: dict[str, dict[str, str]] 
                      values=shown, max_weight=weights.MAX_WEIGHT, max_cap=weights.MAX_DAILY_CAP)
 
 
-@routes.get("/groups/{name}/recognition/team")
 async def team_page(request: web.Request) -> web.Response:
     sessions.require_user(request)
     return await _team_page(request)
@@ -128,7 +124,6 @@ def _team_path(request: web.Request) -> str:
     return f"/groups/{request.match_info['name'].lower()}/recognition/team"
 
 
-@routes.post("/groups/{name}/recognition/badges")
 async def grant_badge(request: web.Request) -> web.Response:
     form = await forms.read(request)
     sent = forms.values(form, "member", "name", "reason")
@@ -143,7 +138,6 @@ async def grant_badge(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther(_team_path(request))
 
 
-@routes.post("/groups/{name}/recognition/rewards")
 async def create_reward(request: web.Request) -> web.Response:
     form = await forms.read(request)
     sent = forms.values(form, "name", "cost", "description")
@@ -163,14 +157,12 @@ def _number(request: web.Request, key: str) -> int:
     return int(raw)
 
 
-@routes.post("/groups/{name}/recognition/rewards/{id}/withdraw")
 async def withdraw_reward(request: web.Request) -> web.Response:
     reward = await _act(request, recognition.withdraw_reward, _number(request, "id"))
     await sessions.notify(request, f"Reward “{reward.name}” is no longer offered.")
     raise web.HTTPSeeOther(_team_path(request))
 
 
-@routes.post("/groups/{name}/recognition/weights")
 async def set_weights(request: web.Request) -> web.Response:
     form = await forms.read(request)
     sent = forms.values(form, *weights.WEIGHT_KINDS, "daily_cap")
@@ -184,14 +176,12 @@ async def set_weights(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther(_team_path(request))
 
 
-@routes.post("/groups/{name}/recognition/redemptions/{id}/fulfil")
 async def fulfil(request: web.Request) -> web.Response:
     await _act(request, recognition.fulfil, _number(request, "id"))
     await sessions.notify(request, "Marked fulfilled.")
     raise web.HTTPSeeOther(_team_path(request))
 
 
-@routes.post("/groups/{name}/recognition/redeem")
 async def redeem(request: web.Request) -> web.Response:
     user = sessions.require_user(request)
     ctx = get_context(request)
@@ -221,7 +211,6 @@ def _day(text: str, name: str) -> datetime | None:
         raise InvalidInput(f"{name}: a date as YYYY-MM-DD") from None
 
 
-@routes.get("/groups/{name}/recognition/export")
 async def export_csv(request: web.Request) -> web.Response:
     sent = {"from": request.query.get("from", "")[:20], "to": request.query.get("to", "")[:20]}
     try:
@@ -236,7 +225,6 @@ async def export_csv(request: web.Request) -> web.Response:
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
-@routes.post("/posts/{id}/kudos")
 async def give_kudos(request: web.Request) -> web.Response:
     user = sessions.require_user(request)
     ctx = get_context(request)
@@ -257,7 +245,6 @@ async def give_kudos(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther(f"{post_path(ctx.urls, post)}#post-{number}")
 
 
-@routes.get("/groups/{name}/badges/{id}")
 async def award_document(request: web.Request) -> web.Response:
     ctx = get_context(request)
     group, about, _ = await _group(request)
@@ -295,8 +282,6 @@ async def profile_badges(request: web.Request, person: LocalActor) -> list[views
         return await views.profile_badges(session, ctx.urls, person)
 
 
-
-@routes.get("/settings/recognition")
 async def settings_page(request: web.Request) -> web.Response:
     user = sessions.require_user(request)
     ctx = get_context(request)
@@ -305,7 +290,6 @@ async def settings_page(request: web.Request) -> web.Response:
     return html_page(request, "recognition_settings.html", ranked=on)
 
 
-@routes.post("/settings/recognition")
 async def settings_save(request: web.Request) -> web.Response:
     user = sessions.require_user(request)
     form = await forms.read(request)

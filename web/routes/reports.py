@@ -22,7 +22,6 @@ from web import forms, sessions
 from web.context import get_context
 from web.responses import html_page
 
-routes = web.RouteTableDef()
 LABELS = {"reason": "What is wrong?", "forward": "Also send the report to their server"}
 _TEAM_ROLES = (*MODERATOR_ROLES, "staff")
 _MAX_PAGE = 10_000
@@ -60,14 +59,12 @@ def _form(request: web.Request, subject: reports.Reported, post_id: int | None, 
                      max_reason=reports.MAX_REASON)
 
 
-@routes.get("/report")
 async def report_form(request: web.Request) -> web.Response:
     post_id, person = _post_id(request.query.get("post")), request.query.get("person", "")[:2048]
     subject, _back = await _subject(request, post_id, person)
     return _form(request, subject, post_id, person)
 
 
-@routes.post("/report")
 async def report_submit(request: web.Request) -> web.Response:
     user = sessions.require_user(request)
     form = await forms.read(request)
@@ -93,7 +90,6 @@ def _resolved(request: web.Request) -> bool:
     return request.query.get("show") == "resolved"
 
 
-@routes.get("/admin/reports")
 async def admin_queue(request: web.Request) -> web.Response:
     user = sessions.require_admin(request)
     ctx = get_context(request)
@@ -103,7 +99,6 @@ async def admin_queue(request: web.Request) -> web.Response:
                      base="/admin/reports")
 
 
-@routes.get("/groups/{name}/reports")
 async def group_queue(request: web.Request) -> web.Response:
     user = sessions.require_user(request)
     ctx = get_context(request)
@@ -116,7 +111,6 @@ async def group_queue(request: web.Request) -> web.Response:
                      base=f"/groups/{group.username}/reports")
 
 
-@routes.post(r"/reports/{id:[0-9]{1,9}}")
 async def act(request: web.Request) -> web.Response:
     user = sessions.require_user(request)
     form = await forms.read(request)
@@ -146,7 +140,6 @@ def _page(request: web.Request) -> int:
     return int(raw)
 
 
-@routes.get("/admin/log")
 async def admin_log(request: web.Request) -> web.Response:
     sessions.require_admin(request)
     ctx = get_context(request)
@@ -157,7 +150,6 @@ async def admin_log(request: web.Request) -> web.Response:
                      base="/admin/log")
 
 
-@routes.get("/groups/{name}/log")
 async def group_log(request: web.Request) -> web.Response:
     user = sessions.require_user(request)
     ctx = get_context(request)

@@ -14,7 +14,6 @@ from web.context import get_context
 from web.responses import html_page
 from web.routes.account_mail import mailer
 
-routes = web.RouteTableDef()
 _FIELDS = ("username", "node_name", "email")
 
 
@@ -24,13 +23,11 @@ async def _require_first_run(request: web.Request) -> None:
             raise web.HTTPNotFound(text="This node is already set up.")
 
 
-@routes.get("/setup")
 async def setup_form(request: web.Request) -> web.Response:
     await _require_first_run(request)
     return html_page(request, "setup.html", values={"node_name": get_context(request).node_name}, errors={})
 
 
-@routes.post("/setup")
 async def setup_submit(request: web.Request) -> web.Response:
     ctx = get_context(request)
     form = await forms.read(request)

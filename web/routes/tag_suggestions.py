@@ -9,10 +9,7 @@ from aiohttp import web
 from people import suggestions
 from web.context import get_context
 
-routes = web.RouteTableDef()
 
-
-@routes.get("/api/tags")
 async def tags(request: web.Request) -> web.Response:
     ctx = get_context(request)
     async with ctx.sessions() as session:

@@ -13,12 +13,10 @@ from content import feeds, timelines
 from content.post_extras import normal_tag
 from people import finder, tags
 from web import feeds as feed_documents
-from web import page_cache
 from web.context import get_context
 from web.responses import html_page
 from web.routes.groups import viewer_uri
 
-routes = web.RouteTableDef()
 PEOPLE_SHOWN = 12
 
 
@@ -29,8 +27,6 @@ def _tag(request: web.Request) -> str:
     return tag
 
 
-@routes.get("/tags/{tag}")
-@page_cache.cacheable
 async def tag_page(request: web.Request) -> web.Response:
     raw = request.match_info["tag"]
     if normal_tag(raw) is None:
@@ -53,7 +49,6 @@ async def tag_page(request: web.Request) -> web.Response:
     return html_page(request, "tag.html", tag=tag, timeline=timeline, before=before, people=people)
 
 
-@routes.get("/feeds/tags/{tag}.{fmt:atom|rss}")
 async def tag_feed(request: web.Request) -> web.Response:
     ctx = get_context(request)
     try:

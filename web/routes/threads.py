@@ -30,7 +30,6 @@ from web.routes.groups import remote_group_path, viewer_uri
 from web.routes import recognition
 from web.routes.people import post_helpers
 
-routes = web.RouteTableDef()
 _ID = r"{id:[0-9]{1,9}}"  # row ids; 9 digits stay inside PostgreSQL integer
 THREAD_LABELS = {"title": "Title", "body": "Text", "kind": "Kind of thread", "image": "Image",
                  "image_alt": "Description of the image"}
@@ -73,13 +72,11 @@ def _new_thread_page(request: web.Request, group: group_pages.GroupAbout, values
                      preview=preview, upload_hint=composer.upload_hint(request))
 
 
-@routes.get("/groups/{name}/new")
 async def new_thread_form(request: web.Request) -> web.Response:
     group, _ = await _group_for_posting(request)
     return _new_thread_page(request, group, {}, {})
 
 
-@routes.post("/groups/{name}/new")
 async def new_thread_submit(request: web.Request) -> web.Response:
     user = sessions.require_user(request)
     group, _ = await _group_for_posting(request)
@@ -128,13 +125,11 @@ def _new_remote_thread_page(request: web.Request, group: group_pages.RemoteGroup
                      kind_labels=KIND_HINTS, preview=preview, upload_hint=composer.upload_hint(request))
 
 
-@routes.get("/remote-group/new")
 async def new_remote_thread_form(request: web.Request) -> web.Response:
     group = await _remote_group_for_posting(request, request.query.get("id", ""))
     return _new_remote_thread_page(request, group, {}, {})
 
 
-@routes.post("/remote-group/new")
 async def new_remote_thread_submit(request: web.Request) -> web.Response:
     user = sessions.require_user(request)
     form = await forms.read(request)
@@ -201,7 +196,6 @@ def _uris(post: thread_views.PostNode) -> list[str]:
     return [post.uri, *(uri for child in post.children for uri in _uris(child))]
 
 
-@routes.post(f"/posts/{_ID}/boost")
 async def boost(request: web.Request) -> web.Response:
     user = sessions.require_user(request)
     form = await forms.read(request)
@@ -211,7 +205,6 @@ async def boost(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther(f"{posted.thread_path}#post-{posted.id}")
 
 
-@routes.get(f"/posts/{_ID}")
 async def post_page(request: web.Request) -> web.Response:
     """A post of another server that we have (in one of our groups, or one our people follow)."""
     ctx = get_context(request)
@@ -222,7 +215,6 @@ async def post_page(request: web.Request) -> web.Response:
     return await thread_page(request, obj, status=410 if obj.deleted else 200)
 
 
-@routes.post(f"/posts/{_ID}/reply")
 async def reply(request: web.Request) -> web.Response:
     user = sessions.require_user(request)
     form = await forms.read(request)
@@ -255,7 +247,6 @@ async def _reply_again(request: web.Request, user: sessions.CurrentUser, reply_f
     return await thread_page(request, root, status=status, reply_form={**reply_form, "id": parent.id})
 
 
-@routes.post(f"/posts/{_ID}/vote")
 async def vote(request: web.Request) -> web.Response:
     user = sessions.require_user(request)
     form = await forms.read(request)
@@ -267,7 +258,6 @@ async def vote(request: web.Request) -> web.Response:
 # Editing and deleting
 
 
-@routes.get(f"/posts/{_ID}/edit")
 async def edit_form(request: web.Request) -> web.Response:
     user = sessions.require_user(request)
     ctx = get_context(request)
@@ -285,7 +275,6 @@ def _edit_page(request: web.Request, obj: Object, values: dict[str, str], errors
                      max_title=MAX_TITLE, preview=preview)
 
 
-@routes.post(f"/posts/{_ID}/edit")
 async def edit_submit(request: web.Request) -> web.Response:
     user = sessions.require_user(request)
     form = await forms.read(request)
@@ -307,7 +296,6 @@ async def edit_submit(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther(f"{posted.thread_path}#post-{posted.id}")
 
 
-@routes.get(f"/posts/{_ID}/delete")
 async def delete_form(request: web.Request) -> web.Response:
     user = sessions.require_user(request)
     ctx = get_context(request)
@@ -322,7 +310,6 @@ async def delete_form(request: web.Request) -> web.Response:
                      post_path=thread_views.post_path(ctx.urls, obj))
 
 
-@routes.post(f"/posts/{_ID}/delete")
 async def delete_submit(request: web.Request) -> web.Response:
     user = sessions.require_user(request)
     form = await forms.read(request)
@@ -336,7 +323,6 @@ async def delete_submit(request: web.Request) -> web.Response:
 # Moderators: pin and lock
 
 
-@routes.post(f"/posts/{_ID}/moderate")
 async def moderate(request: web.Request) -> web.Response:
     user = sessions.require_user(request)
     form = await forms.read(request)
@@ -352,7 +338,6 @@ async def moderate(request: web.Request) -> web.Response:
 # The board: the team's status and official response, accepted answers, following a thread
 
 
-@routes.post(f"/posts/{_ID}/status")
 async def set_status(request: web.Request) -> web.Response:
     user = sessions.require_user(request)
     form = await forms.read(request)
@@ -379,7 +364,6 @@ async def set_status(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther(f"{posted.thread_path}#official-response")
 
 
-@routes.post(f"/posts/{_ID}/accept")
 async def accept_answer(request: web.Request) -> web.Response:
     user = sessions.require_user(request)
     form = await forms.read(request)
@@ -392,7 +376,6 @@ async def accept_answer(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther(f"{posted.thread_path}#post-{posted.id}")
 
 
-@routes.post(f"/posts/{_ID}/follow")
 async def follow_thread(request: web.Request) -> web.Response:
     user = sessions.require_user(request)
     form = await forms.read(request)

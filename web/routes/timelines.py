@@ -11,15 +11,11 @@ from web.routes import microblog
 from web.context import get_context
 from web.responses import html_page
 
-routes = web.RouteTableDef()
 
-
-@routes.get("/home")
 async def home_timeline(request: web.Request) -> web.Response:
     return await microblog.home_page(request)  # the composer above the timeline
 
 
-@routes.get("/local")
 async def local_timeline(request: web.Request) -> web.Response:
     ctx = get_context(request)
     before = timelines.parse_cursor(request.query.get("before"))
