@@ -301,6 +301,7 @@ class PostNode:
     deleted: bool
     pinned: bool
     is_thread_start: bool
+    boosts: int = 0  # content.boosts
     my_vote: str | None = None
     acceptance: str | None = None  # content.acceptance: pending | accepted | refused, for our posts in remote groups
     refusal: str | None = None
@@ -441,7 +442,7 @@ async def thread_page(session: AsyncSession, urls: Urls, obj: Object, viewer: st
             author=author, published=published, published_iso=published_iso,
             updated=shown_time(row.updated)[0] if row.updated and alive else None,
             likes=row.like_count, dislikes=row.dislike_count, locked=row.locked, deleted=row.deleted,
-            pinned=row.uri in pinned, is_thread_start=row.uri == root.uri,
+            pinned=row.uri in pinned, is_thread_start=row.uri == root.uri, boosts=row.boost_count,
             my_vote=votes.get(row.uri),
             acceptance=row.acceptance, refusal=row.refusal,
             may_vote=alive and viewer is not None and may_read,

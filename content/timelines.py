@@ -54,6 +54,7 @@ class TimelineItem:
     in_reply_to: str | None = None
     reply_count: int = 0
     like_count: int = 0
+    boost_count: int = 0  # content.boosts
     acceptance: str | None = None  # content.acceptance: pending | refused only ever on the author's own
     attachments: tuple[ShownAttachment, ...] = ()  # content.post_extras
 
@@ -172,6 +173,7 @@ async def _item(names: _Names, urls: Urls, obj: Object, replies: int,
         in_reply_to=obj.in_reply_to_uri,
         reply_count=replies,
         like_count=obj.like_count,
+        boost_count=obj.boost_count,
         acceptance=obj.acceptance,
         attachments=attachments,
     )

@@ -47,7 +47,7 @@ PAGE_BLIND_TABLES = frozenset({
     "queue_workers", "deliveries", "hosts", "remote_keys",
 })
 PAGE_TABLES = (
-    "objects", "object_recipients", "board_counts", "status_changes", "thread_followers", "follows", "reactions",
+    "objects", "object_recipients", "board_counts", "status_changes", "thread_followers", "follows", "reactions", "boosts",
     "featured", "flags", "moderation_log", "recognition_settings", "kudos", "badge_awards", "received_badges",
     "rewards", "redemptions", "recognition_optouts", "profiles", "profile_tags", "local_actors", "accounts",
     "groups", "memberships", "remote_actors", "node_settings", "post_attachments", "post_hashtags", "activities",

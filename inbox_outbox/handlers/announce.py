@@ -16,7 +16,7 @@ From a **remote group we follow** (one of our people joined it):
 
 From anyone else, ``Announce{<object id>}`` is a boost: stored when one of our people follows the
 booster (so it can show in their timeline); a boost of one of our posts tells its author
-(actors.notifications.boosted), once per booster.
+(actors.notifications.boosted), once per booster. Boosts of posts we hold are counted (content.boosts).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from sqlalchemy import select
 
 from actors import notifications
 from actors.errors import DomainError
+from content.boosts import add_boost
 from content.store import object_by_uri
 from federation.activities import object_id
 from federation.objects import is_post
@@ -176,12 +177,14 @@ async def _boost(fed: Federation, incoming: Incoming, budget: FetchBudget) -> No
     if is_local(fed.urls, target):
         async with fed.sessions.begin() as session:
             ours = await object_by_uri(session, target)
-            if ours is not None:
+            if ours is not None and not ours.deleted:
+                await add_boost(session, incoming.actor.uri, ours.uri, incoming.id)
                 await notifications.boosted(session, fed.urls, incoming.actor.uri, ours)
         log.info("inbox: %s boosted our %s", incoming.actor.uri, target)
         return
-    async with fed.sessions() as session:
+    async with fed.sessions.begin() as session:
         if await object_by_uri(session, target) is not None:
+            await add_boost(session, incoming.actor.uri, target, incoming.id)
             return  # have it already
     if not await followed_by_us(fed, incoming.actor.uri):
         raise Drop(f"boost by {incoming.actor.uri}, whom none of our people follows")
@@ -192,6 +195,9 @@ async def _boost(fed: Federation, incoming: Incoming, budget: FetchBudget) -> No
     if not post.public:
         raise Drop(f"boost of {target}, which is not public")
     await accept_post(fed, post, boosted=True)
+    async with fed.sessions.begin() as session:
+        if await object_by_uri(session, target) is not None:  # stored (a post it refused is not)
+            await add_boost(session, incoming.actor.uri, target, incoming.id)
 
 
 async def _resolve(fed: Federation, actor_id: str) -> RemoteActor:

@@ -13,6 +13,7 @@ from typing import Any
 
 from actors import notifications
 from actors.memberships import can_read, is_banned
+from content.boosts import remove_boost
 from content.store import group_of, object_by_uri
 from content.votes import add_reaction, find_reaction, remove_reaction
 from federation.activities import object_id
@@ -65,12 +66,12 @@ async def accept_reaction(
 
 
 async def on_undo_reaction(fed: Federation, incoming: Incoming) -> None:
-    """``Undo{Like|Dislike}`` takes the vote back. ``Undo{Announce}`` (an un-boost) changes nothing here:
-    we keep no boosts, so there is nothing to take back."""
+    """``Undo{Like|Dislike}`` takes the vote back; ``Undo{Announce}`` (an un-boost, Mastodon
+    ``undo_announce``) takes the boost out of the post's count (content.boosts). Either only the actor's own."""
     inner = incoming.activity.get("object")
     kind = inner.get("type") if isinstance(inner, dict) else None
     if kind == "Announce":
-        log.info("inbox: %s took back a boost; we keep none", incoming.actor.uri)
+        await _take_back_boost(fed, incoming, inner)
         return
     inner_actor = object_id(inner.get("actor")) if isinstance(inner, dict) else None
     if inner_actor is not None and inner_actor != incoming.actor.uri:
@@ -95,3 +96,12 @@ async def on_undo_reaction(fed: Federation, incoming: Incoming) -> None:
         group = await group_of(session, obj) if obj is not None else None
         if group is not None:
             await announce_to_members(session, fed.urls, group, incoming.activity)
+
+
+async def _take_back_boost(fed: Federation, incoming: Incoming, inner: dict[str, Any]) -> None:
+    # inbox_outbox.handlers.undo checked that the Announce's actor is the Undo's.
+    async with fed.sessions.begin() as session:
+        removed = await remove_boost(session, incoming.actor.uri, activity_uri=object_id(inner),
+                                     object_uri=object_id(inner.get("object")))
+    if not removed:
+        log.info("inbox: %s took back a boost we never counted (%s)", incoming.actor.uri, object_id(inner))

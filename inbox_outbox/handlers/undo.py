@@ -3,8 +3,8 @@
 The inner activity is taken, in this order:
 
 1. embedded, when its id is on the Undo actor's host (Lemmy and Mastodon embed it);
-2. from our own records, when only its id is given: a Follow we hold (membership or follow row) or a
-   Like/Dislike we counted. Mastodon's Follow ids are not dereferenceable, so this matters;
+2. from our own records, when only its id is given: a Follow we hold (membership or follow row), a
+   Like/Dislike we counted or a boost (Announce) we counted. Mastodon's Follow ids are not dereferenceable, so this matters;
 3. fetched from its origin (dereference.trusted_document, within the per-activity fetch budget).
 
 Only the actor of the inner activity may undo it: anything else is dropped and changes nothing.
@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.memberships import find_membership, local_actor_by_uri
 from actors.urls import Urls
+from content.boosts import boost_activity
 from federation.activities import object_id
 from federation.remote_actor import origin
 from inbox_outbox.dereference import FetchBudget, trusted_document
@@ -84,6 +85,9 @@ async def _known_activity(session: AsyncSession, urls: Urls, activity_id: str) -
     follow = await session.scalar(select(Follow).where(Follow.activity_uri == activity_id))
     if follow is not None:
         return {"id": activity_id, "type": "Follow", "actor": follow.follower_uri, "object": follow.followee_uri}
+    boost = await boost_activity(session, activity_id)
+    if boost is not None:
+        return {"id": activity_id, "type": "Announce", "actor": boost.actor_uri, "object": boost.object_uri}
     reaction = await session.scalar(select(Reaction).where(Reaction.activity_uri == activity_id))
     if reaction is not None:
         return {

@@ -4,7 +4,7 @@ back (Mastodon ``app/lib/activitypub/activity/undo.rb`` ``undo_announce``). Only
 a boost shows a post to people it was not addressed to.
 
 Whether someone boosts a post now is read from their published activities (the latest ``Announce`` of
-the post, not followed by an ``Undo`` of it), so nothing besides the outbox records it.
+the post, not followed by an ``Undo`` of it); the post's boost count is content.boosts'.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from actors import notifications
 from actors.errors import InvalidInput, NotFound
 from actors.urls import Urls
+from content.boosts import add_boost, remove_boost
 from content.store import object_by_uri
 from federation.activities import activity, strip_context
 from federation.context import PUBLIC
@@ -70,6 +71,7 @@ async def boost(session: AsyncSession, urls: Urls, actor: LocalActor, object_uri
     document = activity(new_activity_id(urls), "Announce", actor_uri, obj.uri, to=[PUBLIC],
                         cc=[f"{actor_uri}/followers", obj.author_uri], published=utcnow())
     await notifications.boosted(session, urls, actor_uri, obj)  # a local author is told here, a remote one by the Announce
+    await add_boost(session, actor_uri, obj.uri, document["id"])
     return await publish(session, urls, actor, document, await _inboxes(session, actor_uri, obj.author_uri))
 
 
@@ -79,6 +81,7 @@ async def unboost(session: AsyncSession, urls: Urls, actor: LocalActor, object_u
     announce = await live_boost(session, actor_uri, object_uri)
     if announce is None:
         return None
+    await remove_boost(session, actor_uri, activity_uri=announce.uri, object_uri=object_uri)
     obj = await object_by_uri(session, object_uri)
     author = obj.author_uri if obj is not None else ""
     document = activity(new_activity_id(urls), "Undo", actor_uri, strip_context(announce.document),

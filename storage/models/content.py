@@ -84,6 +84,7 @@ class Object(Base):
     reply_count: Mapped[int] = mapped_column(Integer, default=0)
     like_count: Mapped[int] = mapped_column(Integer, default=0)
     dislike_count: Mapped[int] = mapped_column(Integer, default=0)
+    boost_count: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))  # rows of ``boosts``
     last_activity_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     # Our people's posts in a remote group wait for the group's Announce (content.acceptance):
     # pending | accepted | refused; NULL for every other post (nothing to wait for).
@@ -187,6 +188,20 @@ class Reaction(Base):
     actor_uri: Mapped[str] = mapped_column(String(2048))
     object_uri: Mapped[str] = mapped_column(String(2048), index=True)
     kind: Mapped[str] = mapped_column(String(16))  # like | dislike
+    activity_uri: Mapped[str | None] = mapped_column(String(2048), nullable=True, unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Boost(Base):
+    """Someone's boost of a post we hold: an ``Announce{<post id>}`` by a person (Mastodon's reblog; a group's
+    FEP-1b12 relay is distribution, not a boost), counted in ``Object.boost_count`` (content.boosts)."""
+
+    __tablename__ = "boosts"
+    __table_args__ = (UniqueConstraint("actor_uri", "object_uri"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    actor_uri: Mapped[str] = mapped_column(String(2048))
+    object_uri: Mapped[str] = mapped_column(String(2048), index=True)
     activity_uri: Mapped[str | None] = mapped_column(String(2048), nullable=True, unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 

@@ -127,7 +127,10 @@ async def test_boost_and_take_it_back(ui: UI, second_ui: UI, services: Services,
     response = await second_ui.post(f"/posts/{ids[public_path]}/boost", {"boost": "on"}, form_page=public_path)
     assert response.status == 303
     page = await second_ui.page(public_path)
-    assert re.search(r'value="off"[^>]*aria-pressed="true">Boost', page)
+    assert re.search(r'value="off"[^>]*aria-pressed="true">Boost<span[^>]*>[^<]*</span> <span class="count">1</span>', page)
+    assert _boost_count(await ui.page(public_path)) == "1"  # the author sees it counted too
+    assert _shown(await ui.page("/local"), "Plant swap at noon") and "1 like" not in (local := await ui.page("/local"))
+    assert re.search(r"0 likes · 1 boost\b", local)
     [announce] = await published(services, DAVE, "Announce")
     assert announce["object"] == f"http://node.test{public_path}" and announce["to"] == [PUBLIC]
     assert announce["cc"] == [f"{DAVE}/followers", ALICE]
@@ -143,3 +146,9 @@ async def test_boost_and_take_it_back(ui: UI, second_ui: UI, services: Services,
     [undo] = await published(services, DAVE, "Undo")
     assert undo["object"]["id"] == announce["id"] and undo["object"]["type"] == "Announce"
     assert re.search(r'value="on"[^>]*aria-pressed="false">Boost', await second_ui.page(public_path))
+    assert _boost_count(await ui.page(public_path)) == "0"
+
+
+def _boost_count(page: str) -> str | None:
+    found = re.search(r'>Boost<span class="visually-hidden">[^<]*</span> <span class="count">(\d+)</span>', page)
+    return found.group(1) if found else None
