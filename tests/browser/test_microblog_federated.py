@@ -161,6 +161,11 @@ def test_a_microblog_post_seen_liked_boosted_and_answered_from_a_second_node(
         assert any("bob boosted your post" in text for text in told), told
         assert any("bob replied to your post" in text and "Save me some seeds." in text for text in told), told
         _checked(alice)
+        # The post on A counts bob's boost by its Boost button, as it counts his like.
+        alice.goto(post_on_a)
+        boosts = alice.page.locator("article.post").first.get_by_role("button", name=re.compile(r"^Boost the post"))
+        assert boosts.locator(".count").inner_text() == "1"
+        assert boosts.get_attribute("aria-pressed") == "false"  # bob's boost, not hers
         no_tracebacks(tmp_path)  # neither node logged an error it did not turn into a clear refusal
     finally:
         alice.close()
