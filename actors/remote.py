@@ -171,12 +171,12 @@ class RemoteActors:
         """The signature verifier's injected lookup (federation.signatures.KeyLookup)."""
         if not key_id.startswith(("http://", "https://")):
             return None
-        host = urlsplit(key_id).netloc.lower()
-        fetch_url = urldefrag(key_id).url
         if not refresh:
             record = await self._cached_key(key_id)
             if record is not None:
-                return record
+                return record  # every accepted POST asks: the URL parsing below is for fetches only
+        host = urlsplit(key_id).netloc.lower()
+        fetch_url = urldefrag(key_id).url
         # Joining a fetch already under way costs nothing; a new one counts against the host's budget:
         # unknown keys cost a fetch each (a flood of made-up keyIds must not turn us into a crawler of
         # one server), refreshes after a failed verification are rarer still.

@@ -34,6 +34,10 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+# One decoder for every parse: json.loads with an argument builds a new decoder (and its scanner) per call.
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+
+
 def _type_name(value: object) -> str:
     if isinstance(value, list):
         return "an array"
@@ -71,7 +75,7 @@ def parse_json_object(body: bytes | str, *, max_depth: int = MAX_JSON_DEPTH) -> 
             raise JSONRejected("not valid JSON: the body is not UTF-8") from None
     too_deep = f"JSON is nested deeper than {max_depth} levels"
     try:
-        value = json.loads(body.removeprefix("\ufeff"), parse_constant=_reject_constant)
+        value = _DECODER.decode(body.removeprefix("\ufeff"))
     except RecursionError:  # the decoder's own recursion gave up first: deeper than any bound of ours
         raise JSONRejected(too_deep) from None
     except ValueError as exc:

@@ -33,6 +33,7 @@ from inbox_outbox.handlers import Drop
 from inbox_outbox.hosts import mark_host_alive
 from storage.batch import Batch, Sessions
 from storage.models import InboundActivity, utcnow
+from storage.write_gate import turn_for
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
@@ -77,7 +78,9 @@ class InboundWorker:
         """Lease up to ``batch`` pending rows in one statement (UPDATE … RETURNING; PostgreSQL skips rows
         another worker is claiming)."""
         now = utcnow()
-        async with self.fed.sessions.begin() as session:
+        # A write of its own: on SQLite it takes its turn like the batches, so the inbox's queue writer never
+        # meets it inside SQLite's busy handler (whose sleeps, up to 100 ms, were in the accept's tail).
+        async with turn_for(self.fed.sessions.kw.get("bind")), self.fed.sessions.begin() as session:
             pick = (
                 select(_INBOUND.c.id)
                 .where(_INBOUND.c.state == "pending", or_(_INBOUND.c.lease_until.is_(None), _INBOUND.c.lease_until < now))

@@ -97,7 +97,7 @@ class _SQLiteSink:
     async def write(self, rows: Sequence[InboundRow]) -> None:
         parameters = [self._convert(row) for row in rows]
         assert self._gate is not None
-        async with self._gate.turn():
+        async with self._gate.turn(urgent=True):  # its POSTs wait for their 202
             await asyncio.get_running_loop().run_in_executor(self._thread, self._write, parameters)
 
     def _write(self, parameters: list[tuple[Any, ...]]) -> None:

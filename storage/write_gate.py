@@ -22,45 +22,81 @@ from __future__ import annotations
 
 import asyncio
 import weakref
+from collections import deque
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 
 class WriteGate:
-    """One writer's turn at a time, first come, first served, within one event loop."""
+    """One writer's turn at a time within one event loop: first come, first served, except that an urgent
+    writer (the inbox's queue writer, whose POSTs wait for their 202) goes before the others waiting.
+
+    Without that, the queue writer's next batch (the POSTs that arrived while it wrote) queued behind the
+    worker's next batch and waited for a whole activity more: two activities' wait in the tail instead of
+    one (bench/inbox.py ``--with-worker``, issue #13 fourth pass). An urgent writer is preferred at most
+    :data:`URGENT_IN_A_ROW` times in a row while another waits, so that a stream of POSTs cannot stop the
+    worker (its batches are what empty the queue the POSTs fill)."""
+
+    URGENT_IN_A_ROW = 4
 
     def __init__(self) -> None:
-        self._lock: asyncio.Lock | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._waiting = 0
+        self._held = False
+        self._urgent: deque[asyncio.Future[None]] = deque()
+        self._others: deque[asyncio.Future[None]] = deque()
+        self._urgent_in_a_row = 0
 
     @property
     def wanted(self) -> bool:
         """Whether a writer is waiting for the turn now."""
-        return self._waiting > 0
+        return bool(self._urgent or self._others)
 
     @asynccontextmanager
-    async def turn(self) -> AsyncIterator[None]:
-        lock = self._lock_of_this_loop()
-        self._waiting += 1
-        try:
-            await lock.acquire()
-        finally:
-            self._waiting -= 1
+    async def turn(self, *, urgent: bool = False) -> AsyncIterator[None]:
+        self._check_loop()
+        if self._held:  # (when nobody holds it, nobody waits either)
+            waiter = asyncio.get_running_loop().create_future()
+            (self._urgent if urgent else self._others).append(waiter)
+            try:
+                await waiter  # resolved by _release: the turn is then ours (_held stays True)
+            except BaseException:
+                if waiter.done() and not waiter.cancelled():
+                    self._release()  # handed to us as we were cancelled: pass it on
+                elif waiter in (queue := self._urgent if urgent else self._others):
+                    queue.remove(waiter)
+                raise
+        else:
+            self._held = True
         try:
             yield
         finally:
-            lock.release()
+            self._release()
 
-    def _lock_of_this_loop(self) -> asyncio.Lock:
-        # An asyncio.Lock belongs to the loop it was first used in; an engine may outlive a loop (tests).
+    def _release(self) -> None:
+        """Hand the turn to the next waiter (urgent first, within the limit), or leave it free."""
+        for waiting in (self._urgent, self._others):
+            while waiting and waiting[0].done():  # cancelled while waiting: it removes nothing more
+                waiting.popleft()
+        take_urgent = bool(self._urgent) and (not self._others or self._urgent_in_a_row < self.URGENT_IN_A_ROW)
+        queue = self._urgent if take_urgent else self._others
+        if not queue:
+            queue = self._urgent
+        if not queue:
+            self._held = False
+            return
+        self._urgent_in_a_row = self._urgent_in_a_row + 1 if queue is self._urgent else 0
+        queue.popleft().set_result(None)
+
+    def _check_loop(self) -> None:
+        # The waiters belong to the loop they were made in; an engine may outlive a loop (tests).
         loop = asyncio.get_running_loop()
-        if self._lock is None or self._loop is not loop:
-            self._lock, self._loop, self._waiting = asyncio.Lock(), loop, 0
-        return self._lock
+        if self._loop is not loop:
+            self._loop, self._held, self._urgent_in_a_row = loop, False, 0
+            self._urgent.clear()
+            self._others.clear()
 
 
 _GATES: weakref.WeakKeyDictionary[Any, WriteGate] = weakref.WeakKeyDictionary()  # sync engine -> gate
@@ -74,3 +110,10 @@ def gate_for(engine: AsyncEngine) -> WriteGate | None:
     if gate is None:
         gate = _GATES[engine.sync_engine] = WriteGate()
     return gate
+
+
+def turn_for(engine: AsyncEngine | None) -> AbstractAsyncContextManager[None]:
+    """A turn at ``engine``'s gate for a short write of its own transaction (take it before the transaction
+    begins, give it back after its commit); nothing to wait for on PostgreSQL."""
+    gate = gate_for(engine) if engine is not None else None
+    return gate.turn() if gate is not None else nullcontext()

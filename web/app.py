@@ -7,7 +7,7 @@ from pathlib import Path
 from aiohttp import web
 
 from web import document_cache, page_cache, security_headers, sessions
-from web.browser_only import browser_only
+from web.browser_only import browser_only, signed_posts_direct
 from web.authorized_fetch import authorized_fetch_middleware
 from web.context import CONTEXT_KEY, WebContext
 from web.errors import error_middleware
@@ -25,8 +25,9 @@ def create_app(context: WebContext) -> web.Application:
     )
     # Right inside the session, anonymous pages already rendered (web/page_cache.py): a hit needs no page values.
     anonymous_pages = page_cache.install(app, context.sessions, sessions.COOKIE_NAME)
-    app.middlewares.extend([session_mw, anonymous_pages, error_middleware, page_mw, csrf_mw,
-                            authorized_fetch_middleware])
+    # Outermost of all, a signed POST (an inbox delivery) skips to the error middleware and its handler.
+    app.middlewares.extend([signed_posts_direct(error_middleware, sessions.COOKIE_NAME), session_mw,
+                            anonymous_pages, error_middleware, page_mw, csrf_mw, authorized_fetch_middleware])
     security_headers.install(app)
     document_cache.install(app, context.sessions)
     inbox.install(app, context)

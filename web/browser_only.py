@@ -71,3 +71,18 @@ def browser_only(middleware: Middleware, cookie_name: str) -> Middleware:
         return await middleware(request, handler)
 
     return skip_for_federation_reads
+
+
+def signed_posts_direct(errors: Middleware, cookie_name: str) -> Middleware:
+    """The outermost middleware: a signed POST (an inbox delivery, module text) goes to its handler through
+    ``errors`` alone. Every other middleware already lets it pass unchanged (the three browser ones are
+    skipped for it, the page cache and authorized fetch look at GETs only), but each layer still costs a
+    call on the busiest federation path (issue #13: accept)."""
+
+    @web.middleware
+    async def signed_posts_to_handler(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.method == "POST" and is_federation_read(request, cookie_name):
+            return await errors(request, request.match_info.handler)
+        return await handler(request)
+
+    return signed_posts_to_handler
