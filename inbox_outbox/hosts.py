@@ -17,8 +17,9 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, case, func, literal, or_, select, update
+from sqlalchemy import and_, bindparam, case, func, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.delivery_result import DeliveryResult
@@ -67,29 +68,50 @@ async def ensure_hosts(session: AsyncSession, hosts: Iterable[str]) -> None:
     names = sorted(set(hosts))
     if not names:
         return
-    values = [{"host": host} for host in names]
     dialect = session.bind.dialect.name
-    await session.execute(dialect_insert(dialect, _HOSTS).values(values).on_conflict_do_nothing(index_elements=["host"]))
+    # One statement executed for many rows, not one INSERT with a VALUES list per batch: the latter is a
+    # new statement for every list length, compiled afresh (issue #13).
+    await session.execute(_insert_missing(dialect), [{"host": host} for host in names])
     if dialect == "postgresql":  # SQLite: one writer at a time already
-        await session.execute(
-            select(_HOSTS.c.host).where(_HOSTS.c.host.in_(names)).order_by(_HOSTS.c.host).with_for_update()
+        await session.execute(_LOCK_HOSTS, {"names": names})
+
+
+def _insert_missing(dialect: str) -> Any:
+    """``INSERT … ON CONFLICT DO NOTHING`` of one host row, built once per dialect."""
+    statement = _INSERT_MISSING.get(dialect)
+    if statement is None:
+        statement = _INSERT_MISSING[dialect] = (
+            dialect_insert(dialect, _HOSTS).on_conflict_do_nothing(index_elements=["host"])
         )
+    return statement
+
+
+_INSERT_MISSING: dict[str, Any] = {}
+_LOCK_HOSTS = (
+    select(_HOSTS.c.host).where(_HOSTS.c.host.in_(bindparam("names", expanding=True))).order_by(_HOSTS.c.host)
+    .with_for_update()
+)
 
 
 async def record_health(session: AsyncSession, *, alive: Iterable[str], failing: Iterable[str], now: datetime) -> None:
     """Record one batch of outcomes: hosts that answered, and hosts that failed (disjoint sets)."""
     alive, failing = sorted(set(alive)), sorted(set(failing))
     await ensure_hosts(session, [*alive, *failing])  # every lock taken up front, in order
-    await record_success(session, alive, now)
-    await record_failure(session, failing, now)
+    await _succeeded(session, alive, now)
+    await _failed(session, failing, now)
 
 
 async def record_success(session: AsyncSession, hosts: Iterable[str], now: datetime) -> list[str]:
     """A delivery to each host succeeded: forget its failures. Returns the hosts that were unavailable."""
     names = sorted(set(hosts))
+    await ensure_hosts(session, names)
+    return await _succeeded(session, names, now)
+
+
+async def _succeeded(session: AsyncSession, names: list[str], now: datetime) -> list[str]:
+    """``record_success`` once the rows of ``names`` (sorted) exist and are locked."""
     if not names:
         return []
-    await ensure_hosts(session, names)
     revived = list(await session.scalars(select(Host.host).where(Host.host.in_(names), Host.unavailable)))
     await session.execute(
         update(_HOSTS)
@@ -108,9 +130,14 @@ async def record_failure(session: AsyncSession, hosts: Iterable[str], now: datet
     success (which reset it); at ``UNAVAILABLE_AFTER_DAYS`` the host becomes unavailable.
     """
     names = sorted(set(hosts))
+    await ensure_hosts(session, names)
+    return await _failed(session, names, now)
+
+
+async def _failed(session: AsyncSession, names: list[str], now: datetime) -> list[HostFailure]:
+    """``record_failure`` once the rows of ``names`` (sorted) exist and are locked."""
     if not names:
         return []
-    await ensure_hosts(session, names)
     stamp = literal(now, _HOSTS.c.last_failure_at.type)
     day_start = literal(now.replace(hour=0, minute=0, second=0, microsecond=0), _HOSTS.c.last_failure_at.type)
     c = _HOSTS.c
