@@ -330,6 +330,33 @@ class PostNode:
 
 
 @dataclass(frozen=True)
+class Placed:
+    """One reply of a thread page in reading order (``in_order``), with the list markup around it: the page
+    nests replies as ``<ol class="replies">`` lists inside the ``<li>`` of the post they answer, written by
+    one loop instead of a template macro calling itself per post (the recursion was most of a member's
+    thread page, issue #13)."""
+
+    post: PostNode
+    nested: bool  # replies follow: a "replies" list opens inside this post's <li>
+    closes: int  # otherwise: after this post's </li>, how many enclosing lists (and their <li>) end
+
+
+def in_order(top: PostNode) -> list[Placed]:
+    """The replies under ``top`` depth first, each before its own replies, siblings in their order."""
+    walked: list[tuple[PostNode, int]] = []
+    stack = [(child, 0) for child in reversed(top.children)]
+    while stack:
+        post, level = stack.pop()
+        walked.append((post, level))
+        stack.extend((child, level + 1) for child in reversed(post.children))
+    placed = []
+    for index, (post, level) in enumerate(walked):
+        after = walked[index + 1][1] if index + 1 < len(walked) else 0
+        placed.append(Placed(post=post, nested=bool(post.children), closes=0 if post.children else level - after))
+    return placed
+
+
+@dataclass(frozen=True)
 class GroupRef:
     name: str  # local username, or the remote group's handle
     title: str

@@ -190,7 +190,7 @@ async def thread_page(request: web.Request, obj: Object, *, status: int = 200,
     remote_doc = root.type == "Article" and not root.local and isinstance((root.document or {}).get("docRevision"), int)
     watch = None if root.deleted else await watching.thread_watch_state(ctx.fed, viewer_uri(request), root.id)
     thanks = await recognition.thread_kudos(request, view, root)  # kudos buttons, byline badges (issue #17)
-    return html_page(request, "thread.html", status=status, thread=view, focus=view.focus, thanks=thanks,
+    return html_page(request, "thread.html", status=status, thread=view, focus=view.focus, replies=thread_views.in_order(view.focus), thanks=thanks,
                      boosted=boosted, upload_hint=composer.upload_hint(request),
                      reply_form=reply_form or {}, helpers=helpers, uri=obj.uri, board=on_board,
                      root_id=root.id, status_form=status_form or {}, status_labels=STATUS_LABELS,
