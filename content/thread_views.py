@@ -2,8 +2,8 @@
 
 Reading only; the caller has checked the viewer may see the group or the post
 (``collections_content.may_view`` / ``group_pages.Standing.can_read``). Each page is a fixed number of
-queries whatever its size: the posts, their authors (local and remote in two queries), the team's roles
-(badges), the viewer's votes and the group's pins.
+queries whatever its size: the posts (with the viewer's votes, the group's pin and remote posts' links),
+their authors (local and remote in two queries), the team's roles (badges), their attachments.
 
 Remote HTML was sanitised when it was stored; it is sanitised once more here before it is shown, so a
 row stored under an older, laxer policy never reaches a browser as it came. Titles and names are plain
@@ -25,7 +25,9 @@ from sqlalchemy.orm import defer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.accounts import DELETED_NAME
-from actors.group_pages import ROLE_LABELS, TEAM_ROLES, Standing, local_path, standing, team_roles
+from actors.group_pages import (
+    ROLE_LABELS, TEAM_ROLES, Standing, local_path, team_roles, team_roles_and_standing,
+)
 from actors.urls import Urls
 from content import acceptance, paging, reading, reply_counts
 from content.audience import readable_by
@@ -390,11 +392,14 @@ _POST_COLUMNS = (
 )
 
 
-def _post_rows(group: LocalActor | None) -> Select[Any]:
-    """The posts' columns, and whether each is pinned in ``group`` (the team's pins, read in the same query)."""
+def _post_rows(group: LocalActor | None, viewer: str | None) -> Select[Any]:
+    """The posts' columns, whether each is pinned in ``group`` (the team's pins) and the viewer's vote on it
+    (one per person and post: content.votes), read in the same query."""
     pinned = (exists().where(Featured.group_id == group.id, Featured.object_uri == Object.uri)
               if group is not None else false())
-    return select(*_POST_COLUMNS, pinned.label("pinned"))
+    my_vote = (select(Reaction.kind).where(Reaction.actor_uri == viewer, Reaction.object_uri == Object.uri)
+               .limit(1).scalar_subquery() if viewer is not None else null())
+    return select(*_POST_COLUMNS, pinned.label("pinned"), my_vote.label("my_vote"))
 
 
 def _original_url(row: Any) -> str:
@@ -431,7 +436,7 @@ async def thread_page(session: AsyncSession, urls: Urls, obj: Object, viewer: st
         where = and_(where, readable_by(viewer))  # public, or addressed to the viewer (content.audience)
     where = and_(where, acceptance.shown_to(viewer))  # others' unaccepted replies are not part of the thread
     group = await group_of(session, obj)
-    posts = _post_rows(group)
+    posts = _post_rows(group, viewer)
     rows = (await session.execute(
         posts.where(where).order_by(Object.published, Object.id).limit(MAX_THREAD_POSTS)
     )).all()
@@ -448,16 +453,11 @@ async def thread_page(session: AsyncSession, urls: Urls, obj: Object, viewer: st
     for siblings in children.values():
         siblings.sort(key=lambda row: (aware(row.published), row.id))
 
-    place = await standing(session, urls, group, viewer) if group is not None else None
-    roles = await team_roles(session, urls, group.id) if group is not None else {}
+    place: Standing | None = None
+    roles: dict[str, str] = {}
+    if group is not None:
+        roles, place = await team_roles_and_standing(session, urls, group, viewer)
     people = await authors(session, urls, {row.author_uri for row in by_uri.values()}, roles)
-    votes: dict[str, str] = {}
-    if viewer is not None:
-        votes = dict((await session.execute(
-            select(Reaction.object_uri, Reaction.kind).where(
-                Reaction.actor_uri == viewer, Reaction.object_uri.in_(list(by_uri))
-            )
-        )).all())
     locked = root.locked
     attached = await attachments_of(session, (row.id for row in by_uri.values() if not row.deleted))
 
@@ -479,7 +479,7 @@ async def thread_page(session: AsyncSession, urls: Urls, obj: Object, viewer: st
             updated=shown_time(row.updated)[0] if row.updated and alive else None,
             likes=row.like_count, dislikes=row.dislike_count, locked=row.locked, deleted=row.deleted,
             pinned=row.pinned and row.uri == root.uri, is_thread_start=row.uri == root.uri,
-            my_vote=votes.get(row.uri),
+            my_vote=row.my_vote,
             acceptance=row.acceptance, refusal=row.refusal,
             may_vote=alive and viewer is not None and may_read,
             may_reply=alive and may_post and not locked and not row.locked
