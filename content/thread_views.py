@@ -2,8 +2,8 @@
 
 Reading only; the caller has checked the viewer may see the group or the post
 (``collections_content.may_view`` / ``group_pages.Standing.can_read``). Each page is a fixed number of
-queries whatever its size: the posts, their authors (local and remote in two queries), the team's roles
-(badges), the viewer's votes and the group's pins.
+queries whatever its size: the posts (with the viewer's votes, the group's pin and remote posts' links),
+their authors (local and remote in two queries), the team's roles (badges), their attachments.
 
 Remote HTML was sanitised when it was stored; it is sanitised once more here before it is shown, so a
 row stored under an older, laxer policy never reaches a browser as it came. Titles and names are plain
@@ -20,12 +20,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Select, and_, case, exists, false, func, null, or_, select
 from sqlalchemy.orm import defer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.accounts import DELETED_NAME
-from actors.group_pages import ROLE_LABELS, TEAM_ROLES, Standing, local_path, standing, team_roles
+from actors.group_pages import (
+    ROLE_LABELS, TEAM_ROLES, Standing, local_path, team_roles, team_roles_and_standing,
+)
 from actors.urls import Urls
 from content import acceptance, paging, reading, reply_counts
 from content.audience import readable_by
@@ -331,6 +333,33 @@ class PostNode:
 
 
 @dataclass(frozen=True)
+class Placed:
+    """One reply of a thread page in reading order (``in_order``), with the list markup around it: the page
+    nests replies as ``<ol class="replies">`` lists inside the ``<li>`` of the post they answer, written by
+    one loop instead of a template macro calling itself per post (the recursion was most of a member's
+    thread page, issue #13)."""
+
+    post: PostNode
+    nested: bool  # replies follow: a "replies" list opens inside this post's <li>
+    closes: int  # otherwise: after this post's </li>, how many enclosing lists (and their <li>) end
+
+
+def in_order(top: PostNode) -> list[Placed]:
+    """The replies under ``top`` depth first, each before its own replies, siblings in their order."""
+    walked: list[tuple[PostNode, int]] = []
+    stack = [(child, 0) for child in reversed(top.children)]
+    while stack:
+        post, level = stack.pop()
+        walked.append((post, level))
+        stack.extend((child, level + 1) for child in reversed(post.children))
+    placed = []
+    for index, (post, level) in enumerate(walked):
+        after = walked[index + 1][1] if index + 1 < len(walked) else 0
+        placed.append(Placed(post=post, nested=bool(post.children), closes=0 if post.children else level - after))
+    return placed
+
+
+@dataclass(frozen=True)
 class GroupRef:
     name: str  # local username, or the remote group's handle
     title: str
@@ -350,16 +379,34 @@ class ThreadPage:
     viewer: str | None
 
 
-async def _remote_urls(session: AsyncSession, uris: list[str]) -> dict[str, str]:
-    """Where remote posts are shown on their own servers: the document's ``url`` when it is one link
-    (read with a JSON path, not by decoding whole documents), else the id."""
-    if not uris:
-        return {}
-    rows = await session.execute(
-        select(Object.uri, Object.document["url"].as_string()).where(Object.uri.in_(uris))
-    )
-    found = {uri: url for uri, url in rows if isinstance(url, str) and url.startswith(("https://", "http://"))}
-    return {uri: found.get(uri, uri) for uri in uris}
+# What a thread page reads of each post: Core rows of these columns, named as Object's attributes (so
+# post_path and title_of read them as they read an Object), instead of ORM entities with their identity map
+# and instrumented attributes for every post of the thread (issue #13).
+_POST_COLUMNS = (
+    Object.id, Object.uri, Object.local, Object.type, Object.name, Object.content, Object.author_uri,
+    Object.published, Object.updated, Object.like_count, Object.dislike_count, Object.boost_count, Object.locked,
+    Object.deleted,
+    Object.in_reply_to_uri, Object.group_id, Object.audience_uri, Object.acceptance, Object.refusal,
+    Object.official, Object.public,
+    # Where a remote post is shown on its own server: its document's ``url`` when that is one link, read with
+    # a JSON path in the same query (not by decoding whole documents).
+    case((Object.local.is_(False), Object.document["url"].as_string()), else_=null()).label("document_url"),
+)
+
+
+def _post_rows(group: LocalActor | None, viewer: str | None) -> Select[Any]:
+    """The posts' columns, whether each is pinned in ``group`` (the team's pins) and the viewer's vote on it
+    (one per person and post: content.votes), read in the same query."""
+    pinned = (exists().where(Featured.group_id == group.id, Featured.object_uri == Object.uri)
+              if group is not None else false())
+    my_vote = (select(Reaction.kind).where(Reaction.actor_uri == viewer, Reaction.object_uri == Object.uri)
+               .limit(1).scalar_subquery() if viewer is not None else null())
+    return select(*_POST_COLUMNS, pinned.label("pinned"), my_vote.label("my_vote"))
+
+
+def _original_url(row: Any) -> str:
+    url = row.document_url
+    return url if isinstance(url, str) and url.startswith(("https://", "http://")) else row.uri
 
 
 async def _group_ref(session: AsyncSession, urls: Urls, obj: Object, group: LocalActor | None) -> GroupRef | None:
@@ -384,20 +431,22 @@ async def thread_page(session: AsyncSession, urls: Urls, obj: Object, viewer: st
     """``obj`` with all the replies under it, nested by ``inReplyTo``; for a reply, also the thread's
     first post. What each post offers the viewer (vote, reply, edit, delete, moderate) is decided here."""
     root = await thread_root(session, obj)
-    group = await group_of(session, obj)
     where: Any = or_(Object.context_uri == root.uri, Object.uri == root.uri)
     if root.group_id is not None:
         where = and_(where, or_(Object.public.is_(True), Object.group_id == root.group_id))
     else:
         where = and_(where, readable_by(viewer))  # public, or addressed to the viewer (content.audience)
     where = and_(where, acceptance.shown_to(viewer))  # others' unaccepted replies are not part of the thread
-    rows = list(await session.scalars(
-        select(Object).options(_LIGHT).where(where).order_by(Object.published, Object.id).limit(MAX_THREAD_POSTS)
-    ))
-    by_uri = {row.uri: row for row in rows}
-    by_uri.setdefault(obj.uri, obj)
-    by_uri.setdefault(root.uri, root)
-    children: dict[str, list[Object]] = {}
+    group = await group_of(session, obj)
+    posts = _post_rows(group, viewer)
+    rows = (await session.execute(
+        posts.where(where).order_by(Object.published, Object.id).limit(MAX_THREAD_POSTS)
+    )).all()
+    by_uri: dict[str, Any] = {row.uri: row for row in rows}
+    missing = {obj.uri, root.uri} - by_uri.keys()  # the post asked for is shown even when the filter leaves it out
+    if missing:
+        by_uri.update((row.uri, row) for row in await session.execute(posts.where(Object.uri.in_(missing))))
+    children: dict[str, list[Any]] = {}
     for row in by_uri.values():
         if row.uri == root.uri:
             continue
@@ -406,26 +455,15 @@ async def thread_page(session: AsyncSession, urls: Urls, obj: Object, viewer: st
     for siblings in children.values():
         siblings.sort(key=lambda row: (aware(row.published), row.id))
 
-    place = await standing(session, urls, group, viewer) if group is not None else None
-    roles = await team_roles(session, urls, group.id) if group is not None else {}
-    people = await authors(session, urls, {row.author_uri for row in by_uri.values()}, roles)
-    votes: dict[str, str] = {}
-    if viewer is not None:
-        votes = dict((await session.execute(
-            select(Reaction.object_uri, Reaction.kind).where(
-                Reaction.actor_uri == viewer, Reaction.object_uri.in_(list(by_uri))
-            )
-        )).all())
-    remote_urls = await _remote_urls(session, [uri for uri, row in by_uri.items() if not row.local])
-    pinned: set[str] = set()
+    place: Standing | None = None
+    roles: dict[str, str] = {}
     if group is not None:
-        pinned = set(await session.scalars(
-            select(Featured.object_uri).where(Featured.group_id == group.id, Featured.object_uri == root.uri)
-        ))
+        roles, place = await team_roles_and_standing(session, urls, group, viewer)
+    people = await authors(session, urls, {row.author_uri for row in by_uri.values()}, roles)
     locked = root.locked
     attached = await attachments_of(session, (row.id for row in by_uri.values() if not row.deleted))
 
-    def node(row: Object, depth: int, answers: Author | None = None, *, leaf: bool = False) -> PostNode:
+    def node(row: Any, depth: int, answers: Author | None = None, *, leaf: bool = False) -> PostNode:
         published, published_iso = shown_time(row.published)
         is_author = viewer is not None and viewer == row.author_uri
         moderator = place is not None and place.is_moderator
@@ -442,8 +480,8 @@ async def thread_page(session: AsyncSession, urls: Urls, obj: Object, viewer: st
             author=author, published=published, published_iso=published_iso,
             updated=shown_time(row.updated)[0] if row.updated and alive else None,
             likes=row.like_count, dislikes=row.dislike_count, locked=row.locked, deleted=row.deleted,
-            pinned=row.uri in pinned, is_thread_start=row.uri == root.uri, boosts=row.boost_count,
-            my_vote=votes.get(row.uri),
+            pinned=row.pinned and row.uri == root.uri, is_thread_start=row.uri == root.uri, boosts=row.boost_count,
+            my_vote=row.my_vote,
             acceptance=row.acceptance, refusal=row.refusal,
             may_vote=alive and viewer is not None and may_read,
             may_reply=alive and may_post and not locked and not row.locked
@@ -455,7 +493,7 @@ async def thread_page(session: AsyncSession, urls: Urls, obj: Object, viewer: st
             and not row.author_uri.startswith(urls.base + "/groups/"),
             official=row.official, accepted=root.accepted_answer_uri == row.uri and not row.deleted,
             answers=answers,
-            original_url=None if row.local else remote_urls.get(row.uri, row.uri),
+            original_url=None if row.local else _original_url(row),
             attachments=attached.get(row.id, []) if alive else [],
             public=row.public,
             downvotes=root.group_id is not None or root.audience_uri is not None,
@@ -465,7 +503,7 @@ async def thread_page(session: AsyncSession, urls: Urls, obj: Object, viewer: st
         if depth + 1 < MAX_DEPTH:
             made.children = [child for child in (node(kid, depth + 1) for kid in kids) if _shown(child)]
         else:
-            flat: list[tuple[Object, Author]] = []
+            flat: list[tuple[Any, Author]] = []
             stack = [(kid, author) for kid in kids]
             seen: set[str] = {row.uri}
             while stack:
@@ -480,10 +518,10 @@ async def thread_page(session: AsyncSession, urls: Urls, obj: Object, viewer: st
             made.children = [post for post in shown if not post.deleted]
         return made
 
-    focus = node(obj, 0)
+    focus = node(by_uri[obj.uri], 0)
     start = None
     if obj.uri != root.uri:
-        start = node(root, 0)
+        start = node(by_uri[root.uri], 0)
         start.children = []
     return ThreadPage(
         focus=focus,

@@ -163,6 +163,62 @@ async def test_replies_are_nested_by_in_reply_to(ui: UI, second_ui: UI, services
     assert "A reply in Tomato blight" in reply_page and "Try copper spray." in reply_page
 
 
+
+class _Lists(HTMLParser):
+    """Which list of replies each post sits in: post id -> the id of the post whose replies list holds it
+    (None: the thread's top list)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack: list[str | None] = []  # per open <li>/<ol>: the post in that <li>, "ol" for a list
+        self.parent_of: dict[str, str | None] = {}
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if tag in ("ol", "li"):
+            self.stack.append("ol" if tag == "ol" else None)
+        elif tag == "article" and self.stack and (found.get("id") or "").startswith("post-"):
+            post = (found["id"] or "")[len("post-"):]
+            self.stack[-1] = post
+            outer = [entry for entry in self.stack[:-1] if entry not in (None, "ol")]
+            self.parent_of[post] = outer[-1] if outer else None
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("ol", "li") and self.stack:
+            self.stack.pop()
+
+
+async def test_reply_forms_and_lists_of_a_deep_thread(ui: UI, second_ui: UI, services: Services) -> None:
+    """Every reply has its own reply form, named after its author (escaped), and the lists close where
+    the tree says: a later reply to the thread sits in the top list, not under the deep one before it."""
+    await _setup(services)
+    async with services.sessions.begin() as session:
+        (await local.find_person(session, "bea")).display_name = 'Bea <b>"&"</b>'
+    await ui.log_in("ada")
+    path = await _start(ui)
+    thread = await _object(services, path)
+    await second_ui.log_in("bea")
+
+    async def reply(client: UI, to: int, body: str) -> int:
+        response = await client.post(f"/posts/{to}/reply", {"body": body})
+        assert response.status == 303
+        return int(response.headers["Location"].rsplit("-", 1)[1])
+
+    first = await reply(second_ui, thread.id, "First.")
+    second = await reply(ui, first, "Under the first.")
+    third = await reply(second_ui, second, "Under that.")
+    last = await reply(ui, thread.id, "A new reply to the thread.")
+    page = await ui.page(path)
+
+    lists = _Lists()
+    lists.feed(page[page.index('id="replies-heading"'):])
+    assert lists.parent_of == {str(first): None, str(second): str(first), str(third): str(second), str(last): None}
+    for post, author in ((first, 'Bea &lt;b&gt;&#34;&amp;&#34;&lt;/b&gt;'), (second, "ada"), (third, 'Bea &lt;b&gt;&#34;&amp;&#34;&lt;/b&gt;'), (last, "ada")):
+        assert f'<form method="post" action="/posts/{post}/reply"' in page
+        assert f'<label for="reply-{post}">Your reply to {author}</label>' in page
+        assert f'<textarea id="reply-{post}" name="body"' in page
+    assert "<b>\"&\"</b>" not in page
+
 async def test_reply_errors_keep_the_text_and_change_nothing(ui: UI, services: Services) -> None:
     await _setup(services)
     await ui.log_in("ada")

@@ -270,12 +270,6 @@ async def top_helpers(request: web.Request, group: LocalActor) -> list[views.Pla
         return await views.leaderboard(session, ctx.urls, group.id, "month", limit=views.TOP_HELPERS)
 
 
-async def thread_kudos(request: web.Request, page: Any, obj: Object) -> views.ThreadKudos:
-    ctx = get_context(request)
-    async with ctx.sessions() as session:
-        return await views.thread_kudos(session, ctx.urls, page, obj)
-
-
 async def profile_badges(request: web.Request, person: LocalActor) -> list[views.ShownBadge]:
     ctx = get_context(request)
     async with ctx.sessions() as session:

@@ -16,6 +16,7 @@ from actors import group_pages
 from actors.errors import Forbidden, InvalidInput
 from actors.node_settings import InvalidFields
 from content import project_views, reading, thread_board, thread_views
+from content.recognition import views as recognition_views
 from content.kinds import DISCUSSION, THREAD_KINDS
 from content.rules import MAX_BODY, MAX_TITLE
 from content.store import thread_root
@@ -27,7 +28,6 @@ from web import composer, forms, sessions
 from web.context import get_context
 from web.responses import html_page
 from web.routes.groups import remote_group_path, viewer_uri
-from web.routes import recognition
 from web.routes.people import post_helpers
 
 _ID = r"{id:[0-9]{1,9}}"  # row ids; 9 digits stay inside PostgreSQL integer
@@ -176,6 +176,8 @@ async def thread_page(request: web.Request, obj: Object, *, status: int = 200,
         on_board = await thread_board.thread_board(session, ctx.urls, root, viewer_uri(request))
         project = await project_views.thread_project(session, ctx.urls, root.uri)  # issue #14: its project, if any
         boosted = await boosts.boosted(session, viewer_uri(request), _uris(view.focus)) if viewer_uri(request) else set()
+        # kudos buttons, byline badges (issue #17): in the same session (one checkout fewer per page, issue #13)
+        thanks = await recognition_views.thread_kudos(session, ctx.urls, view, root)
     user = sessions.current_user(request)
     if user is not None:  # the "unread" markers of the thread lists (content.reading)
         async with ctx.sessions.begin() as session:
@@ -184,8 +186,7 @@ async def thread_page(request: web.Request, obj: Object, *, status: int = 200,
     # A doc of another Made Open node's group (an Article with its revision): edits can be proposed.
     remote_doc = root.type == "Article" and not root.local and isinstance((root.document or {}).get("docRevision"), int)
     watch = None if root.deleted else await watching.thread_watch_state(ctx.fed, viewer_uri(request), root.id)
-    thanks = await recognition.thread_kudos(request, view, root)  # kudos buttons, byline badges (issue #17)
-    return html_page(request, "thread.html", status=status, thread=view, focus=view.focus, thanks=thanks,
+    return html_page(request, "thread.html", status=status, thread=view, focus=view.focus, replies=thread_views.in_order(view.focus), thanks=thanks,
                      boosted=boosted, upload_hint=composer.upload_hint(request),
                      reply_form=reply_form or {}, helpers=helpers, uri=obj.uri, board=on_board,
                      root_id=root.id, status_form=status_form or {}, status_labels=STATUS_LABELS,
