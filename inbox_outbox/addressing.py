@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from sqlalchemy import Subquery, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Follow, Membership, RemoteActor
+from storage.url_sql import host_of as url_host_of
 
 
 def delivery_inbox(actor: RemoteActor) -> str:
@@ -94,4 +94,4 @@ async def actor_inboxes(session: AsyncSession, actor_uris: Iterable[str], *, sha
 
 
 def host_of(inbox: str) -> str:
-    return urlsplit(inbox).netloc.lower()
+    return url_host_of(inbox)
