@@ -64,7 +64,7 @@ import aiohttp  # noqa: E402
 from aiohttp import web  # noqa: E402
 from cryptography.hazmat.primitives import hashes  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric import padding, rsa  # noqa: E402
-from sqlalchemy import func, inspect, select  # noqa: E402
+from sqlalchemy import event, func, inspect, select  # noqa: E402
 
 from actors import local  # noqa: E402
 from inbox_outbox.inbound_worker import InboundWorker  # noqa: E402
@@ -258,17 +258,29 @@ class Processed:
     seconds: float
     cpu: float
     written: Counts
+    statements: int  # SQL statements the worker sent (a load-independent figure of its work)
 
 
 async def drain(services: Services) -> Processed:
     assert services.fed is not None
     worker = InboundWorker(services.fed)
     before = await counts(services)
-    taken, start, cpu = 0, time.perf_counter(), time.process_time()
-    while taken_now := await worker.run_once():
-        taken += taken_now
-    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
-    return Processed(taken, seconds, cpu, await counts(services) - before)
+    statements = 0
+
+    def count_statement(*_: Any) -> None:
+        nonlocal statements
+        statements += 1
+
+    sync_engine = services.engine.sync_engine
+    event.listen(sync_engine, "before_cursor_execute", count_statement)
+    try:
+        taken, start, cpu = 0, time.perf_counter(), time.process_time()
+        while taken_now := await worker.run_once():
+            taken += taken_now
+        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    finally:
+        event.remove(sync_engine, "before_cursor_execute", count_statement)
+    return Processed(taken, seconds, cpu, await counts(services) - before, statements)
 
 
 class Profile:
@@ -477,6 +489,7 @@ def report(args: argparse.Namespace, results: Results, bound: float) -> None:
         row("  rows written", w.rows / p.seconds, p.cpu / max(w.rows, 1), "/row", f"{w.rows:,} rows: {w.objects} posts, "
             f"{w.reactions} votes, {w.activities} announces, {w.deliveries:,} delivery rows", ratio=False)
         row("  delivery rows written", w.deliveries / p.seconds, None, "", "", ratio=False)
+        print(f"  {'':<32} {p.statements:,} SQL statements: {p.statements / max(p.activities, 1):.2f} per activity")
     first = statistics.mean(results.first_contact.latencies)
     warm = statistics.mean(results.warm.latencies)
     print(f"  first contact: a member's first POST takes {_ms(first)}, its second {_ms(warm)} (one client, mean "

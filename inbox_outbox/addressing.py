@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import Subquery, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Follow, Membership, RemoteActor
+from storage.url_sql import host_of as url_host_of
 
 
 def delivery_inbox(actor: RemoteActor) -> str:
@@ -33,6 +33,22 @@ async def group_member_inboxes(session: AsyncSession, group_id: int) -> list[str
         .order_by(RemoteActor.id)
     )
     return dedupe(shared or inbox for shared, inbox in rows)
+
+
+def group_member_targets(group_id: int) -> Subquery:
+    """:func:`group_member_inboxes` as a subquery for the database to use where it writes (issue #13:
+    delivery rows are inserted from it without a round trip through Python): columns ``inbox`` (each
+    once, the shared inbox when there is one, as :func:`delivery_inbox`) and ``rank`` (the lowest member
+    id reached there, the order :func:`dedupe` keeps)."""
+    # `shared or inbox` in Python treats an empty shared inbox as none.
+    target = func.coalesce(func.nullif(RemoteActor.shared_inbox, literal_column("''")), RemoteActor.inbox)
+    return (
+        select(target.label("inbox"), func.min(RemoteActor.id).label("rank"))
+        .join(Membership, Membership.remote_actor_id == RemoteActor.id)
+        .where(Membership.group_id == group_id, Membership.state == "accepted")
+        .group_by(target)
+        .subquery("member_inboxes")
+    )
 
 
 @dataclass(frozen=True)
@@ -78,4 +94,4 @@ async def actor_inboxes(session: AsyncSession, actor_uris: Iterable[str], *, sha
 
 
 def host_of(inbox: str) -> str:
-    return urlsplit(inbox).netloc.lower()
+    return url_host_of(inbox)

@@ -27,9 +27,9 @@ from actors.memberships import local_actor_by_uri
 from actors.urls import Urls
 from federation.activities import activity, embedded, group_announce, strip_context
 from federation.context import PUBLIC
-from inbox_outbox.addressing import group_member_inboxes
+from inbox_outbox.addressing import group_member_inboxes, group_member_targets
 from inbox_outbox.ids import new_activity_id
-from inbox_outbox.outbox import publish, publish_all
+from inbox_outbox.outbox import publish, publish_all, publish_to
 from storage.models import Activity, LocalActor, Object, utcnow
 
 
@@ -40,21 +40,26 @@ async def announce_to_members(
     inner: dict[str, Any],
     *,
     extra_inboxes: list[str] | None = None,
-) -> list[Activity]:
+) -> None:
     """Queue the group's Announce of ``inner`` (and of its object, for creates) to every remote member.
 
     ``extra_inboxes``: recipients beyond the members, e.g. the author of a removed post on another server.
+    Without them the database writes the delivery rows from the memberships itself (``outbox.publish_to``:
+    every post and vote into a group comes through here, issue #13).
     """
     assert group.group is not None, "only groups announce"
     group_id = urls.group(group.username)
     followers = f"{group_id}/followers"
     public = group.group.visibility == "public"
-    inboxes = await group_member_inboxes(session, group.id) + list(extra_inboxes or [])
     documents = [group_announce(new_activity_id(urls), group_id, followers, embedded(inner), public=public)]
     object_value = inner.get("object")
     if inner.get("type") == "Create" and isinstance(object_value, dict) and isinstance(object_value.get("id"), str):
         documents.append(group_announce(new_activity_id(urls), group_id, followers, object_value["id"], public=public))
-    return await publish_all(session, urls, group, documents, inboxes)
+    if extra_inboxes:
+        inboxes = await group_member_inboxes(session, group.id) + list(extra_inboxes)
+        await publish_all(session, urls, group, documents, inboxes)
+    else:
+        await publish_to(session, urls, group, documents, group_member_targets(group.id))
 
 
 async def author_withdraws(session: AsyncSession, urls: Urls, group: LocalActor, post: Object) -> Activity | None:

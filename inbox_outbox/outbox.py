@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import Boolean, DateTime, Integer, Subquery, and_, func, insert, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.urls import Urls
@@ -17,6 +17,7 @@ from federation.activities import is_public
 from inbox_outbox.addressing import dedupe, host_of
 from inbox_outbox.ids import is_local
 from storage.models import Activity, Delivery, LocalActor, utcnow
+from storage.url_sql import url_host
 
 
 async def publish(
@@ -70,17 +71,61 @@ async def publish_all(
     return activities
 
 
-def _activity(document: dict[str, Any]) -> Activity:
+async def publish_to(
+    session: AsyncSession,
+    urls: Urls,
+    signer: LocalActor,
+    documents: Sequence[dict[str, Any]],
+    targets: Subquery,
+) -> None:
+    """:func:`publish_all` to the inboxes a subquery names (``inbox``, each once, and ``rank``, their
+    order; e.g. ``addressing.group_member_targets``), written by the database (issue #13): the activities
+    in one multi-row INSERT, their delivery rows in one ``INSERT … SELECT`` — the rows :func:`publish_all`
+    writes for ``dedupe(inboxes)``, in the same order, without reading the inboxes into Python and
+    sending them back. No ORM objects are built (nothing of the callers reads them)."""
+    # One statement: the ORM inserts rows that need their new ids one at a time, and an executemany
+    # with RETURNING in order is one statement per row on SQLite too. The deliveries find them by uri.
+    await session.execute(insert(Activity).values([_activity_row(document) for document in documents]))
+    now = utcnow()
+    inbox = targets.c.inbox
+    base = urls.base
+    query = (
+        select(
+            Activity.id,
+            literal(signer.id, Integer),
+            inbox,
+            url_host(inbox),
+            literal(False, Boolean),
+            literal(now, DateTime(timezone=True)),
+            literal(now, DateTime(timezone=True)),
+        )
+        .select_from(Activity)
+        .join(targets, literal(True, Boolean))
+        # Local recipients read the database; nothing to POST (ids.is_local).
+        .where(Activity.uri.in_([document["id"] for document in documents]),
+               and_(inbox != base, func.substr(inbox, 1, len(base) + 1) != base + "/"))
+        .order_by(Activity.id, targets.c.rank)
+    )
+    await session.execute(insert(Delivery).from_select(
+        ["activity_id", "signer_id", "inbox", "host", "bypass_host_health", "next_attempt_at", "created_at"], query,
+    ))
+
+
+def _activity_row(document: dict[str, Any]) -> dict[str, Any]:
     object_value = document.get("object")
     # A string or an embedded object; a list (a Flag's reported account and posts) has no one object.
     object_uri = object_value if isinstance(object_value, str) else (
         object_value.get("id") if isinstance(object_value, dict) else None
     )
-    return Activity(
-        uri=document["id"],
-        actor_uri=document["actor"],
-        type=document["type"],
-        object_uri=object_uri if isinstance(object_uri, str) else None,
-        public=is_public(document),
-        document=document,
-    )
+    return {
+        "uri": document["id"],
+        "actor_uri": document["actor"],
+        "type": document["type"],
+        "object_uri": object_uri if isinstance(object_uri, str) else None,
+        "public": is_public(document),
+        "document": document,
+    }
+
+
+def _activity(document: dict[str, Any]) -> Activity:
+    return Activity(**_activity_row(document))

@@ -9,7 +9,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-from storage import changes
+from storage import changes, url_sql
 from storage.batch import Sessions
 from storage.models.content import board_indexes_for_postgresql
 
@@ -44,6 +44,7 @@ def sqlite_pragmas(dbapi_connection: Any, _record: Any = None) -> None:
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_SECONDS * 1000}")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+    url_sql.sqlite_functions(dbapi_connection)  # what statements written for both databases call
 
 
 def session_factory(engine: AsyncEngine) -> SessionMaker:
