@@ -55,3 +55,13 @@ async def _bump(session: AsyncSession, object_uri: str, delta: int) -> None:
         update(Object).where(Object.uri == object_uri).values(boost_count=Object.boost_count + delta)
         .execution_options(synchronize_session=False)
     )
+
+
+async def remove_boosts_of(session: AsyncSession, actor_uri: str) -> int:
+    """Every boost of an actor that is gone (self-deleted), the counts put right, as their votes go
+    (content.votes.remove_reactions_of)."""
+    targets = list(await session.scalars(select(Boost.object_uri).where(Boost.actor_uri == actor_uri)))
+    for object_uri in targets:
+        await _bump(session, object_uri, -1)
+    await session.execute(delete(Boost).where(Boost.actor_uri == actor_uri))
+    return len(targets)

@@ -108,7 +108,14 @@ async def object_document(session: AsyncSession, obj: Object) -> dict[str, Any]:
         document["commentsEnabled"] = not obj.locked
     first = await replies(session, obj, 1)
     document["replies"] = replies_collection(replies_url(obj.uri), first.total, first.items, has_next=first.has_next)
+    document["shares"] = shares_collection(obj)
     return document
+
+
+def shares_collection(obj: Object) -> dict[str, Any]:
+    """``shares``: how many boosted the post (content.boosts), the count only, as Mastodon serves it
+    (``ActivityPub::NoteSerializer#shares``), which peers show as the post's boosts."""
+    return {"id": f"{obj.uri}/shares", "type": "Collection", "totalItems": obj.boost_count}
 
 
 # --------------------------------------------------------------------------------------------------

@@ -104,7 +104,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/{kind:users|groups}/{name}/avatar", "media", "avatar"),
     # web/routes/objects.py
     Route("GET", "/objects/{uuid:[0-9a-fA-F-]{1,64}}", "objects", "object_view", cacheable=True),
-    Route("GET", "/objects/{uuid:[0-9a-fA-F-]{1,64}}/{collection:replies|context}", "objects", "object_collection"),
+    Route("GET", "/objects/{uuid:[0-9a-fA-F-]{1,64}}/{collection:replies|context|shares}", "objects", "object_collection"),
     Route("GET", "/activities/{uuid:[0-9a-fA-F-]{1,64}}", "objects", "activity_view"),
     # web/routes/people.py
     Route("GET", "/api/people", "people", "people_json"),

@@ -177,7 +177,7 @@ async def _boost(fed: Federation, incoming: Incoming, budget: FetchBudget) -> No
     if is_local(fed.urls, target):
         async with fed.sessions.begin() as session:
             ours = await object_by_uri(session, target)
-            if ours is not None and not ours.deleted:
+            if ours is not None and not ours.deleted and ours.public:  # a non-public post is never boosted
                 await add_boost(session, incoming.actor.uri, ours.uri, incoming.id)
                 await notifications.boosted(session, fed.urls, incoming.actor.uri, ours)
         log.info("inbox: %s boosted our %s", incoming.actor.uri, target)

@@ -23,6 +23,7 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from actors.memberships import is_moderator
+from content.boosts import remove_boosts_of
 from content.recognition import kudos
 from content.store import group_of, object_by_uri, tombstone
 from content.votes import remove_reactions_of
@@ -145,6 +146,7 @@ async def delete_actor(fed: Federation, actor: RemoteActor) -> None:
         )
         votes = await remove_reactions_of(session, actor.uri)
         await kudos.remove_of(session, actor.uri)  # their thanks go with their votes (issue #17)
+        await remove_boosts_of(session, actor.uri)  # and their boosts (content.boosts)
         posts = list(
             await session.scalars(
                 select(Object).where(Object.author_uri == actor.uri, Object.local.is_(False), Object.deleted.is_(False))

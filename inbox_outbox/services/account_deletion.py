@@ -35,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from actors import account_deletion
 from actors.account_deletion import OwnDeletion
 from actors.urls import Urls
+from content.boosts import remove_boosts_of
 from content.recognition import kudos
 from content.store import tombstone as tombstone_object
 from content.votes import remove_reactions_of
@@ -86,6 +87,7 @@ async def _delete(session: AsyncSession, urls: Urls, person: LocalActor, policy:
     removed = await _remove_posts(session, actor_uri, in_groups_too=policy is DeletedContent.REMOVE)
     await remove_reactions_of(session, actor_uri)
     await kudos.remove_of(session, actor_uri)  # their thanks go with their votes (issue #17)
+    await remove_boosts_of(session, actor_uri)  # and their boosts (content.boosts)
     discard = await account_deletion.tombstone(session, urls, person)
     return Deletion(person.username, removed, discard)
 

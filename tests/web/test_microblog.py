@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from madeopen.app import Services
 from storage.models import Object
-from tests.inbox_outbox.content_support import ContentPeer, follow, inboxes_of, published
+from tests.inbox_outbox.content_support import ContentPeer, activity, follow, inboxes_of, published, receive
 from tests.support.peer import PUBLIC
 from tests.support.peer_fixtures import settings  # noqa: F401  (fixture)
 from tests.support.web_ui import UI, create_person, make_ui, second_ui, ui  # noqa: F401  (fixtures)
@@ -106,6 +106,35 @@ async def test_an_update_needs_text_and_a_known_audience(ui: UI, services: Servi
     response = await ui.post("/home", {"body": "hello", "visibility": "everyone-ever"}, form_page="/home")
     page = await response.text()
     assert response.status == 400 and "who sees it" in page and "hello</textarea>" in page
+
+
+async def test_boosts_from_other_servers_are_counted_on_the_post(
+    ui: UI, anonymous: UI, services: Services, peer: ContentPeer
+) -> None:
+    """As Mastodon shows "N boosts": each remote booster counts once, and takes only their own back."""
+    await create_person(services, "alice")
+    gina, hal = peer.add_actor("gina", name="Gina"), peer.add_actor("hal", name="Hal")
+    await ui.log_in("alice")
+    path = await _post(ui, "Plant swap at noon", "public")
+    uri = f"http://node.test{path}"
+    assert "boost<" not in await anonymous.page(path)  # kept in the page cache, until a boost comes
+
+    announces = [activity(actor, "Announce", uri, to=[PUBLIC]) for actor in (gina, hal)]
+    for actor, announce in zip((gina, hal), announces):
+        assert (await receive(services, actor, announce)).state == "done"
+    assert (await receive(services, gina, {**announces[0], "id": announces[0]["id"] + "-2"})).state == "done"
+    assert re.search(r"\b2 boosts<", await anonymous.page(path))
+
+    await receive(services, hal, activity(hal, "Undo", announces[0]))  # not hal's to take back
+    assert re.search(r"\b2 boosts<", await anonymous.page(path))
+    await receive(services, gina, activity(gina, "Undo", announces[0]))
+    assert re.search(r"\b1 boost<", await anonymous.page(path))
+    assert "· 1 boost</p>" in await ui.page("/users/alice")  # her profile's list of posts
+    # Peers read the count as Mastodon serves it: the Note's ``shares`` collection.
+    note = await (await anonymous.client.get(path, headers={"Accept": "application/activity+json"})).json(content_type=None)
+    assert note["shares"] == {"id": f"{uri}/shares", "type": "Collection", "totalItems": 1}
+    response = await anonymous.client.get(f"{path}/shares", headers={"Accept": "application/activity+json"})
+    assert response.status == 200 and (await response.json(content_type=None))["totalItems"] == 1
 
 
 async def test_boost_and_take_it_back(ui: UI, second_ui: UI, services: Services, peer: ContentPeer) -> None:

@@ -121,6 +121,8 @@ async def object_collection(request: web.Request) -> web.Response:
         obj = await _look(request, lambda viewer: content.visible_local_object(session, ctx.urls, uri, viewer),
                           exists=lambda: content.exists_here(session, uri))
         await _check_author(session, ctx.urls, obj)
+        if request.match_info["collection"] == "shares":
+            return activity_json({"@context": AS2, **content.shares_collection(obj)})
         if request.match_info["collection"] == "replies":
             listing = await content.replies(session, obj, page)
         else:

@@ -5,11 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 
-from actors import local
-from inbox_outbox.services import posts
-from storage.models import Object
 from tests.inbox_outbox.content_support import (
     PUBLIC,
     ContentPeer,
@@ -213,31 +209,3 @@ async def test_update_of_the_group_by_its_moderator_refreshes_the_group(
         group = await session.scalar(select(RemoteActor).where(RemoteActor.uri == followed.id))
     assert group is not None and group.display_name == "Lemmings (renamed)"
 
-
-async def _boosts_of(w: World, uri: str) -> int:
-    async with w.services.sessions() as session:
-        return await session.scalar(select(Object.boost_count).where(Object.uri == uri))
-
-
-async def test_boosts_of_our_post_are_counted_once_each_and_only_the_booster_takes_theirs_back(
-    content_world: World,
-) -> None:
-    """As Mastodon counts reblogs: each person's Announce of the post once, however often it comes; an
-    Undo of it by that person takes it back, by the embedded Announce or by its id alone; anybody else's
-    Undo of it changes nothing."""
-    w = content_world
-    async with w.services.sessions.begin() as session:
-        alice = await local.find_person(session, "alice")
-        post = (await posts.create_post(session, w.services.urls, alice, None, "", "Seedlings to give away")).uri
-    by_bob = activity(w.bob, "Announce", post, to=[PUBLIC], cc=[w.alice])
-    by_carol = activity(w.carol, "Announce", post, to=[PUBLIC])
-    for sender, boost in ((w.bob, by_bob), (w.bob, {**by_bob, "id": by_bob["id"] + "-again"}), (w.carol, by_carol)):
-        assert (await receive(w.services, sender, boost)).state == "done"
-    assert await _boosts_of(w, post) == 2
-
-    forged = await receive(w.services, w.carol, activity(w.carol, "Undo", by_bob))
-    assert forged.state == "failed" and await _boosts_of(w, post) == 2
-    assert (await receive(w.services, w.bob, activity(w.bob, "Undo", by_bob["id"]))).state == "done"
-    assert await _boosts_of(w, post) == 1
-    assert (await receive(w.services, w.bob, activity(w.bob, "Undo", by_bob))).state == "done"  # again: nothing
-    assert await _boosts_of(w, post) == 1
