@@ -13,6 +13,9 @@ modification time the writing process sets at the same two moments; a reader com
 ``stat`` (about a microsecond). Processes on other machines (several hosts on one PostgreSQL database) see
 neither: caches built on these counters also expire after a few seconds (storage/memo.py), which bounds
 how long such a change can go unnoticed.
+
+The same watch tells the queue workers of this process that rows were queued for them (an INSERT into
+``deliveries`` or ``inbound_activities``), once the connection is back in the pool: storage/queue_signal.py.
 """
 
 from __future__ import annotations
