@@ -17,7 +17,9 @@ One pass (``run_once``, what tests step):
    with backoff and jitter (``inbox_outbox.backoff``), or dead once the schedule is used up.
 
 ``run_forever`` keeps the pool busy instead of waiting for whole batches: it claims as slots free up and
-skips hosts already at their limit in this process. A process that dies mid-way loses nothing: its
+skips hosts already at their limit in this process. Idle, it claims again as soon as deliveries are queued
+(storage/queue_signal.py: a commit in this process, or a NOTIFY on PostgreSQL), or after ``idle`` seconds
+(the poll: retries whose time has come). A process that dies mid-way loses nothing: its
 rows keep their lease, which expires, and another pass claims them again (at-least-once delivery;
 peers drop duplicate activity ids, PROTOCOL.md "Validation").
 
@@ -47,6 +49,7 @@ from federation.delivery_result import DeliveryOutcome, DeliveryResult
 from inbox_outbox.backoff import RetryPolicy
 from inbox_outbox.delivery_outcome import Attempt, Decision, Job, decide, drop_blocked, log_outcome, record
 from inbox_outbox.federation import Federation
+from storage import queue_signal
 from storage.models import Activity, Delivery, Host, LocalActor
 
 __all__ = ["LEASE", "Attempt", "Decision", "DeliveryWorker", "Job", "decide", "serialise", "system_clock"]
@@ -69,6 +72,8 @@ SWEEP_EVERY = timedelta(minutes=10)
 # run_forever records finished attempts in batches: one transaction per batch or per this many seconds.
 # A crash loses at most this much bookkeeping, and those rows are simply sent again after the lease.
 RECORD_EVERY = 0.05
+# How often an idle worker looks at its queue when nothing wakes it (settings: MADEOPEN_QUEUE_POLL_SECONDS).
+POLL_SECONDS = 0.5
 _DELIVERIES = Delivery.__table__
 
 
@@ -127,7 +132,7 @@ class DeliveryWorker:
         lease: timedelta = LEASE,
         policy: RetryPolicy | None = None,
         rng: random.Random | None = None,
-        idle: float = 0.5,
+        idle: float = POLL_SECONDS,
     ) -> None:
         if min(batch, global_concurrency, per_host_concurrency) < 1:
             raise ValueError("batch and concurrency limits must be at least 1")
@@ -165,13 +170,16 @@ class DeliveryWorker:
     async def run_forever(self, stop: asyncio.Event) -> None:
         """Deliver until ``stop`` is set, then finish and record what is in flight."""
         pump = _Pump()
+        engine = queue_signal.engine_of(self.fed.sessions)
         try:
-            while not stop.is_set() or pump.busy:
-                try:
-                    await self._step(stop, pump)
-                except Exception:  # a database blip must not end delivery: the leases keep the rows safe
-                    log.exception("delivery: worker pass failed; retrying shortly")
-                    await _wait(stop, self.idle * 4)
+            # Queued deliveries wake the pump as a finished POST does: the next step claims them.
+            async with queue_signal.listening(engine, queue_signal.DELIVERIES, pump.wake):
+                while not stop.is_set() or pump.busy:
+                    try:
+                        await self._step(stop, pump)
+                    except Exception:  # a database blip must not end delivery: the leases keep the rows safe
+                        log.exception("delivery: worker pass failed; retrying shortly")
+                        await _wait(stop, self.idle * 4)
         finally:
             for task in pump.in_flight:  # cancelled (shutdown timeout): unsent rows return after the lease
                 task.cancel()
@@ -206,7 +214,7 @@ class DeliveryWorker:
         elif pump.in_flight:
             await pump.wait(RECORD_EVERY if pump.finished else self.idle)
         else:
-            await _wait(stop, self.idle)
+            await pump.wait(self.idle, stop)
 
     def _busy_hosts(self) -> list[str]:
         full = PER_HOST_PUMP_ROUNDS * self.per_host_concurrency
@@ -408,14 +416,15 @@ class _Pump:
     """``run_forever``'s state: POSTs in flight, and finished attempts not yet recorded.
 
     Finished POSTs report through a done-callback and one event, so waking up costs the same however
-    many POSTs are in flight (``asyncio.wait`` would re-register on every task each time).
+    many POSTs are in flight (``asyncio.wait`` would re-register on every task each time). Newly queued
+    deliveries set the same event (``run_forever``).
     """
 
     def __init__(self) -> None:
         self.in_flight: set[asyncio.Task[Attempt]] = set()
         self.finished: list[Attempt] = []
         self.oldest = 0.0  # monotonic time the oldest unrecorded attempt finished
-        self._wake = asyncio.Event()
+        self.wake = asyncio.Event()
 
     @property
     def busy(self) -> bool:
@@ -436,17 +445,21 @@ class _Pump:
         if not self.finished:
             self.oldest = time.monotonic()
         self.finished.append(task.result())
-        self._wake.set()
+        self.wake.set()
 
-    async def wait(self, timeout: float) -> None:
-        """Until a POST finishes (or did since the last wait), at most ``timeout`` seconds."""
-        if not self._wake.is_set():
-            try:
-                async with asyncio.timeout(timeout):
-                    await self._wake.wait()
-            except TimeoutError:
-                pass
-        self._wake.clear()
+    async def wait(self, timeout: float, stop: asyncio.Event | None = None) -> None:
+        """Until a POST finishes or deliveries are queued (or did since the last wait), or ``stop`` is
+        set, at most ``timeout`` seconds."""
+        if not self.wake.is_set():
+            if stop is not None:
+                await queue_signal.wait_any((self.wake, stop), timeout)
+            else:
+                try:
+                    async with asyncio.timeout(timeout):
+                        await self.wake.wait()
+                except TimeoutError:
+                    pass
+        self.wake.clear()
 
     def waited(self, seconds: float) -> bool:
         return time.monotonic() - self.oldest >= seconds

@@ -31,6 +31,7 @@ from inbox_outbox.addressing import host_of
 from inbox_outbox.federation import Federation
 from inbox_outbox.handlers import Drop
 from inbox_outbox.hosts import mark_host_alive
+from storage import queue_signal
 from storage.batch import Batch, Sessions
 from storage.models import InboundActivity, utcnow
 from storage.write_gate import turn_for
@@ -39,6 +40,8 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 LEASE = timedelta(minutes=5)
 RETRY_AFTER = timedelta(minutes=1)
+# How often an idle worker looks at its queue when nothing wakes it (settings: MADEOPEN_QUEUE_POLL_SECONDS).
+POLL_SECONDS = 0.5
 BATCH_SECONDS = 0.1  # the longest a batch keeps the transaction (SQLite: the write lock) open
 _INBOUND = InboundActivity.__table__
 
@@ -190,16 +193,19 @@ class InboundWorker:
             except TimeoutError:
                 pass
 
-    async def run_forever(self, stop: asyncio.Event, idle: float = 0.5) -> None:
+    async def run_forever(self, stop: asyncio.Event, idle: float = POLL_SECONDS) -> None:
+        """Process batches until ``stop``; when the queue is empty, wait until rows are queued
+        (storage/queue_signal.py) or ``idle`` seconds pass (the poll: retries whose time came, rows a
+        missed signal did not announce)."""
         await self.beat()  # first: whatever a killed predecessor held is free before the first claim
         beating = asyncio.create_task(self._beat_forever(stop), name="inbound-heartbeat")
+        queued = asyncio.Event()
         try:
-            while not stop.is_set():
-                if await self.run_once() == 0:
-                    try:
-                        await asyncio.wait_for(stop.wait(), timeout=idle)
-                    except TimeoutError:
-                        pass
+            async with queue_signal.listening(queue_signal.engine_of(self.fed.sessions), queue_signal.INBOUND, queued):
+                while not stop.is_set():
+                    queued.clear()  # before claiming: rows queued from now on wake the next wait
+                    if await self.run_once() == 0:
+                        await queue_signal.wait_any((queued, stop), idle)
         finally:
             beating.cancel()
             await asyncio.gather(beating, return_exceptions=True)

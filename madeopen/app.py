@@ -120,6 +120,7 @@ def build_workers(services: Services) -> Workers:
     return Workers(
         services.fed,
         delivery_lease=settings.delivery_lease,
+        queue_poll=settings.queue_poll_seconds,
         queue_retention=settings.queue_retention,
         dead_retention=settings.dead_retention,
         mail_transport=mail_transport(settings),

@@ -47,6 +47,9 @@ class Settings:
     inbox_max_bytes: int = 256 * 1024
     upload_max_bytes: int = 8 * 1024 * 1024  # one image attached to a post (web/composer.py)
     delivery_lease_seconds: int = 300  # inbox_outbox.delivery.LEASE
+    # How often idle workers look at their queues when nothing woke them (storage/queue_signal.py): they
+    # are woken when rows are queued, so this only paces retries and catches a missed signal.
+    queue_poll_seconds: float = 0.5
     # Retention of finished queue rows (storage.queue.prune_queues, run by the worker). Delivered rows
     # are only bookkeeping; dead ones stay longer so `madeopen deliveries` still shows recent failures.
     queue_retention_days: int = 7
@@ -126,6 +129,16 @@ def _parse_positive(name: str, raw: object) -> int:
         raise SettingsError(f"{name}: expected a positive whole number, got {raw!r}") from None
     if value <= 0:
         raise SettingsError(f"{name}: must be positive, got {value}")
+    return value
+
+
+def _parse_seconds(name: str, raw: object) -> float:
+    try:
+        value = float(str(raw).strip())
+    except ValueError:
+        raise SettingsError(f"{name}: expected a number of seconds, got {raw!r}") from None
+    if not 0 < value < float("inf"):
+        raise SettingsError(f"{name}: must be positive, got {raw!r}")
     return value
 
 
@@ -233,6 +246,7 @@ _FIELDS: dict[str, tuple[str, object]] = {
     "MADEOPEN_INBOX_MAX_BYTES": ("inbox_max_bytes", _parse_positive),
     "MADEOPEN_UPLOAD_MAX_BYTES": ("upload_max_bytes", _parse_positive),
     "MADEOPEN_DELIVERY_LEASE_SECONDS": ("delivery_lease_seconds", _parse_positive),
+    "MADEOPEN_QUEUE_POLL_SECONDS": ("queue_poll_seconds", _parse_seconds),
     "MADEOPEN_QUEUE_RETENTION_DAYS": ("queue_retention_days", _parse_positive),
     "MADEOPEN_DEAD_RETENTION_DAYS": ("dead_retention_days", _parse_positive),
     "MADEOPEN_TRUSTED_PROXIES": ("trusted_proxies", _parse_networks),

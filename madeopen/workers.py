@@ -107,6 +107,8 @@ class Workers:
     # How long a claimed delivery stays with this process before another may send it (settings:
     # MADEOPEN_DELIVERY_LEASE_SECONDS): how soon a killed worker's claims are picked up again.
     delivery_lease: timedelta = LEASE
+    # How often idle workers look at their queues when nothing woke them (MADEOPEN_QUEUE_POLL_SECONDS).
+    queue_poll: float = _DEFAULTS.queue_poll_seconds
     # Settings MADEOPEN_QUEUE_RETENTION_DAYS and MADEOPEN_DEAD_RETENTION_DAYS.
     queue_retention: timedelta = _DEFAULTS.queue_retention
     dead_retention: timedelta = _DEFAULTS.dead_retention
@@ -121,8 +123,8 @@ class Workers:
 
     def start(self) -> None:
         inbound = InboundWorker(self.fed)
-        self.tasks.append(asyncio.create_task(inbound.run_forever(self.stop_event), name="inbound-worker"))
-        delivery = DeliveryWorker(self.fed, lease=self.delivery_lease)
+        self.tasks.append(asyncio.create_task(inbound.run_forever(self.stop_event, idle=self.queue_poll), name="inbound-worker"))
+        delivery = DeliveryWorker(self.fed, lease=self.delivery_lease, idle=self.queue_poll)
         self.tasks.append(asyncio.create_task(delivery.run_forever(self.stop_event), name="delivery-worker"))
         pruner = Pruner(self.fed.sessions, retention(self.queue_retention, self.dead_retention), urls=self.fed.urls,
                         media_dir=self.media_dir)

@@ -13,6 +13,9 @@ modification time the writing process sets at the same two moments; a reader com
 ``stat`` (about a microsecond). Processes on other machines (several hosts on one PostgreSQL database) see
 neither: caches built on these counters also expire after a few seconds (storage/memo.py), which bounds
 how long such a change can go unnoticed.
+
+The same watch tells the queue workers of this process that rows were queued for them (an INSERT into
+``deliveries`` or ``inbound_activities``), once the connection is back in the pool: storage/queue_signal.py.
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from storage import queue_signal
 
 # What a local actor's documents (actor JSON, WebFinger) are built from.
 ACTORS = "actors"
@@ -68,6 +73,12 @@ _TOPICS: dict[str, tuple[str, ...]] = {
 _NAMES = {topic: re.compile(r"\b(?:" + "|".join(tables) + r")\b") for topic, tables in _TOPICS.items()}
 _WRITES = ("INSERT", "UPDATE", "DELETE", "TRUNCATE", "WITH")  # WITH: a CTE may write (PostgreSQL)
 _PENDING = "madeopen_changed_topics"
+# Rows queued for a worker: woken once the connection is back in the pool (storage/queue_signal.py). Only
+# INSERTs, so that a worker's own claims and outcomes (UPDATEs) do not wake it again.
+_QUEUED = "madeopen_queued_tables"
+_INSERT_INTO_QUEUE = re.compile(
+    r"\s*INSERT\s+INTO\s+(" + "|".join(queue_signal.TABLES) + r")\b", re.IGNORECASE
+)
 _counters: dict[str, int] = dict.fromkeys(_TOPICS, 0)
 # sync engine -> its change files by topic (as str: building a Path on each lookup cost more than the stat)
 _shared: weakref.WeakKeyDictionary[Any, dict[str, str]] = weakref.WeakKeyDictionary()
@@ -105,6 +116,9 @@ def watch(engine: AsyncEngine, shared_dir: Path | None = None) -> None:
     def returned(_dbapi_connection: Any, record: Any) -> None:
         if record is not None:
             changed(record.info.pop(_PENDING, ()))
+            tables = record.info.pop(_QUEUED, None)
+            if tables:  # after the commit (or rollback: then the woken worker finds nothing)
+                queue_signal.queued(engine, tables)
 
     event.listen(engine.sync_engine, "before_cursor_execute", _seen)
     event.listen(engine.sync_engine, "commit", committing)
@@ -129,4 +143,7 @@ def _seen(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
     topics = _topics_of(statement)
     if topics:
         conn.info.setdefault(_PENDING, set()).update(topics)
+    queue = _INSERT_INTO_QUEUE.match(statement)  # anchored: a SELECT fails at its first letter
+    if queue is not None:
+        conn.info.setdefault(_QUEUED, set()).add(queue.group(1).lower())
 

@@ -11,7 +11,8 @@ close, commit, reset). A :class:`Sink` keeps one connection of its own and write
 - PostgreSQL: asyncpg's ``executemany`` on a connection taken from the engine's pool and kept: pipelined
   and atomic (asyncpg wraps it in a transaction of its own and commits before it returns).
 
-Either way the rows are committed when :meth:`Sink.write` returns, so a 202 after it still means stored.
+Either way the rows are committed when :meth:`Sink.write` returns, so a 202 after it still means stored,
+and the inbound worker waiting in this process is woken then (storage/queue_signal.py).
 The statement and the values' conversions are SQLAlchemy's, compiled once from the model, so the rows are
 those the ORM would write: ``INSERT … ON CONFLICT (activity_id) DO NOTHING`` (a repeated id is ignored,
 PROTOCOL.md). A write that fails closes the connection (it may be broken); the next opens a new one.
@@ -29,6 +30,7 @@ from typing import Any, NamedTuple, Protocol
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from storage import queue_signal
 from storage.engine import SQLITE_BUSY_SECONDS, sqlite_pragmas
 from storage.models import InboundActivity
 from storage.queue import insert_ignoring_repeats
@@ -91,6 +93,7 @@ class _SQLiteSink:
                                      "isolation_level": None})  # autocommit: we say BEGIN and COMMIT
         self._sql, self._convert = _compiled(engine.dialect)
         self._gate = gate_for(engine)
+        self._engine = engine
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="inbound-sink")
         self._connection: sqlite3.Connection | None = None  # used in self._thread only
 
@@ -99,6 +102,7 @@ class _SQLiteSink:
         assert self._gate is not None
         async with self._gate.turn(urgent=True):  # its POSTs wait for their 202
             await asyncio.get_running_loop().run_in_executor(self._thread, self._write, parameters)
+        queue_signal.queued(self._engine, (queue_signal.INBOUND,))  # committed: wake this process's worker
 
     def _write(self, parameters: list[tuple[Any, ...]]) -> None:
         if self._connection is None:
@@ -147,6 +151,8 @@ class _AsyncpgSink:
             self._connection = self._adapter = None
             connection.terminate()  # it may be broken, or cancelled mid-statement
             raise
+        # Committed: wake this process's worker (other processes' hear the table's NOTIFY, migration 0024).
+        queue_signal.queued(self._engine, (queue_signal.INBOUND,))
 
     async def close(self) -> None:
         connection, self._connection, self._adapter = self._connection, None, None

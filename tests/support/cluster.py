@@ -206,9 +206,13 @@ async def node_services(node: Node) -> Services:
 
 
 @asynccontextmanager
-async def running_nodes(database_urls: list[str], root: Path) -> AsyncIterator[list[RunningNode]]:
-    """Start one `madeopen run` per database URL; yield them with a Services handle each."""
-    nodes = [Node(data_dir=root / f"node{i}", database_url=url) for i, url in enumerate(database_urls)]
+async def running_nodes(
+    database_urls: list[str], root: Path, *, env: dict[str, str] | None = None
+) -> AsyncIterator[list[RunningNode]]:
+    """Start one `madeopen run` per database URL; yield them with a Services handle each. ``env``: extra
+    settings for every node."""
+    nodes = [Node(data_dir=root / f"node{i}", database_url=url, extra_env=dict(env or {}))
+             for i, url in enumerate(database_urls)]
     started: list[RunningNode] = []
     try:
         # Start them side by side (each start is mostly Python imports), then open a handle on each.
