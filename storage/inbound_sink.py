@@ -151,7 +151,7 @@ class _AsyncpgSink:
             self._connection = self._adapter = None
             connection.terminate()  # it may be broken, or cancelled mid-statement
             raise
-        # Committed: wake this process's worker (other processes' hear the table's NOTIFY, migration 0024).
+        # Committed: wake this process's worker (other processes' hear the table's NOTIFY, migration 0025).
         queue_signal.queued(self._engine, (queue_signal.INBOUND,))
 
     async def close(self) -> None:

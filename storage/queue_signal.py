@@ -10,7 +10,7 @@ process. Now a worker waiting for work is woken:
   bypasses SQLAlchemy, calls it after its own commit. Only INSERTs: the workers' own UPDATEs of their rows
   (claims, outcomes) must not wake them again.
 - from other processes on PostgreSQL (`madeopen web` beside `madeopen worker`, a CLI command): statement
-  triggers on both tables (migration 0024) ``NOTIFY madeopen_<table>``, which PostgreSQL delivers when
+  triggers on both tables (migration 0025) ``NOTIFY madeopen_<table>``, which PostgreSQL delivers when
   the inserting transaction commits and drops when it rolls back. A waiting process LISTENs on a
   connection of its own (:class:`_Listener`), one per engine however many workers wait.
 
@@ -40,7 +40,7 @@ RECONNECT_SECONDS = (1.0, 30.0)  # the listener's first and longest wait before 
 
 
 def channel(table: str) -> str:
-    """The NOTIFY channel of a queue table (migration 0024 names it the same way)."""
+    """The NOTIFY channel of a queue table (migration 0025 names it the same way)."""
     return f"madeopen_{table}"
 
 

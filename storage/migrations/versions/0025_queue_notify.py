@@ -5,16 +5,16 @@ to every LISTENing session when the inserting transaction commits (one per trans
 however many rows or statements) and never for one that rolls back. `madeopen worker` processes wake on
 it instead of waiting for their poll (storage/queue_signal.py). SQLite has no NOTIFY: nothing to do.
 
-Revision ID: 0024
-Revises: 0023
+Revision ID: 0025
+Revises: 0024
 Create Date: 2026-12-04 20:40:00
 """
 
 from alembic import op
 
 
-revision = '0024'
-down_revision = '0023'
+revision = '0025'
+down_revision = '0024'
 branch_labels = None
 depends_on = None
 
