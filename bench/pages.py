@@ -7,7 +7,7 @@
 Our web app (``build_web_app``, no workers) serves on a loopback port from SQLite in a temporary
 directory (or an EMPTY PostgreSQL database named by ``--database-url``). It holds one public group with
 ``--threads`` threads and one thread with ``--replies`` replies, nested up to four deep, a fifth of them
-from remote members (their HTML is sanitised again on every view) and with votes. A separate process
+from remote members (their HTML stored as the inbox stores it: sanitised, with the policy version) and with votes. A separate process
 runs ``--concurrency`` aiohttp clients, each sending GETs back to back for ``--seconds`` (after a one
 second warm-up), and reports requests/s and latency percentiles. Four targets, one after another:
 
@@ -56,6 +56,7 @@ from sqlalchemy import select  # noqa: E402
 from actors import local  # noqa: E402
 from content.store import note_reply  # noqa: E402
 from content.votes import add_reaction  # noqa: E402
+from federation.html import SANITISE_POLICY_VERSION  # noqa: E402
 from inbox_outbox.services import posts  # noqa: E402
 from madeopen.app import Services, build_services, build_web_app, prepare  # noqa: E402
 from madeopen.settings import Settings  # noqa: E402
@@ -192,7 +193,8 @@ async def seed(services: Services, threads: int, replies: int) -> tuple[str, str
                 now = utcnow()
                 obj = Object(uri=f"https://remote.example/comment/{k}", local=False, type="Note",
                              author_uri=remote.uri, group_id=group.id, audience_uri=urls.group("garden"),
-                             in_reply_to_uri=parent.uri, context_uri=big.uri, content=REMOTE_HTML, public=True,
+                             in_reply_to_uri=parent.uri, context_uri=big.uri, content=REMOTE_HTML, sanitised_version=SANITISE_POLICY_VERSION,
+                             public=True,
                              document={"type": "Note"}, published=now, last_activity_at=now)
                 session.add(obj)
                 await session.flush()

@@ -4,7 +4,7 @@ Feeds: a group's threads, its board (a kind and/or status), a thread's replies, 
 and a person's notifications. The caller has checked the reader may see the group or the post (the same
 checks as the pages: ``group_pages.Standing.can_read``, ``collections_content.may_view``); these
 functions only choose and describe the posts. Entries carry the same sanitised HTML as the pages
-(``federation.html.sanitize_html`` once more over the stored HTML, like content.thread_views), newest
+(``content.shown_html``, like content.thread_views), newest
 first, ``FEED_SIZE`` at most: a feed is what is new, not an archive.
 """
 
@@ -24,10 +24,9 @@ from actors.urls import Urls
 from content import acceptance
 from content.board import BoardQuery
 from content.store import aware
+from content.shown_html import shown_html
 from content.thread_views import authors, post_path
 from content.titles import display_title, title_of
-from federation.html import sanitize_html
-from federation.markdown import sanitize_rendered
 from storage.models import LocalActor, Object, PostHashtag
 
 FEED_SIZE = 30
@@ -67,7 +66,7 @@ async def _entries(session: AsyncSession, urls: Urls, query: Select[tuple[Object
     ))
     people = await authors(session, urls, {row.author_uri for row in rows})
     return [Entry(
-        id=row.uri, title=_title(row), link=urls.base + post_path(urls, row), html=(sanitize_rendered if row.local else sanitize_html)(row.content or ""),
+        id=row.uri, title=_title(row), link=urls.base + post_path(urls, row), html=shown_html(row),
         author_name=people[row.author_uri].name, author_url=_absolute(urls, people[row.author_uri].url),
         published=aware(row.published), updated=aware(row.updated or row.published),
     ) for row in rows]

@@ -15,8 +15,8 @@ from content import statuses
 from content.answers import may_accept
 from content.kinds import KIND_LABELS, SETTABLE, STATUS_LABELS
 from content.store import object_by_uri
+from content.shown_html import shown_html
 from content.thread_views import Author, authors, post_path, shown_time
-from federation.html import sanitize_html
 from storage.models import Object
 
 
@@ -74,7 +74,7 @@ async def thread_board(session: AsyncSession, urls: Urls, root: Object, viewer: 
         history.append(Response(
             status=change.status, status_label=STATUS_LABELS.get(change.status, change.status),
             author=people[change.actor_uri], when=when, when_iso=when_iso,
-            content=(row.content if row.local else sanitize_html(row.content or "")) if alive and row else "",
+            content=shown_html(row) if alive and row else "",
             path=post_path(urls, row) if alive and row else None,
         ))
     original = await object_by_uri(session, root.duplicate_of_uri)
@@ -83,8 +83,7 @@ async def thread_board(session: AsyncSession, urls: Urls, root: Object, viewer: 
         kind=root.kind, kind_label=KIND_LABELS[root.kind], status=root.status,
         status_label=STATUS_LABELS.get(root.status or "", ""),
         latest=history[-1] if history else None, history=history,
-        accepted=Answer(author=people[answer.author_uri], content=answer.content if answer.local
-                        else sanitize_html(answer.content or ""), path=post_path(urls, answer))
+        accepted=Answer(author=people[answer.author_uri], content=shown_html(answer), path=post_path(urls, answer))
         if answer is not None and not answer.deleted else None,
         duplicate_of=(original.name or original.uri, post_path(urls, original)) if original is not None else None,
         may_set_status=team and root.kind in ("idea", "concern") and root.group_id is not None and not root.deleted,

@@ -5,8 +5,8 @@ Reading only; the caller has checked the viewer may see the group or the post
 queries whatever its size: the posts (with the viewer's votes, the group's pin and remote posts' links),
 their authors (local and remote in two queries), the team's roles (badges), their attachments.
 
-Remote HTML was sanitised when it was stored; it is sanitised once more here before it is shown, so a
-row stored under an older, laxer policy never reaches a browser as it came. Titles and names are plain
+Remote HTML was sanitised when it was stored and is shown as stored when the current policy did it; a
+row stored under an older, laxer policy is sanitised again first (content.shown_html). Titles and names are plain
 text, escaped by the templates. Remote authors are named with their server: ``alice · social.example``.
 A suspended local author (actors.accounts, "Standing") keeps their group posts on these pages, named by
 the username only, as their stripped actor document names them; their avatar address serves the
@@ -33,9 +33,9 @@ from content import acceptance, paging, reading, reply_counts
 from content.audience import readable_by
 from content.kinds import KIND_LABELS, STATUS_LABELS
 from content.store import aware, group_of, thread_root
+from content.shown_html import shown_html
 from content.titles import title_of
 from content.post_extras import ShownAttachment, attachments_of
-from federation.html import sanitize_html
 from storage.models import Account, Featured, LocalActor, Membership, Object, Reaction, RemoteActor
 
 THREADS_PAGE = 30
@@ -476,7 +476,7 @@ async def thread_page(session: AsyncSession, urls: Urls, obj: Object, viewer: st
         made = PostNode(
             id=row.id, uri=row.uri, path=post_path(urls, row), local=row.local, type=row.type,
             title=title_of(row),
-            content=(row.content if row.local else sanitize_html(row.content or "")) if alive else "",
+            content=shown_html(row) if alive else "",
             author=author, published=published, published_iso=published_iso,
             updated=shown_time(row.updated)[0] if row.updated and alive else None,
             likes=row.like_count, dislikes=row.dislike_count, locked=row.locked, deleted=row.deleted,

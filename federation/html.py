@@ -55,8 +55,21 @@ def clean(html: str, tags: set[str], attributes: dict[str, set[str]],
     )
 
 
+# The version of the remote policy above (tags, attributes, classes, links). Remote HTML is sanitised once,
+# when it arrives, and its row records this number (Object.sanitised_version); pages show a row with the
+# current number as it is stored (issue #13), and sanitise anything older again. Bump it whenever the
+# policy gets stricter: content.resanitise then cleans the older rows again in batches.
+SANITISE_POLICY_VERSION = 1
+
+
 def sanitize_html(html: str) -> str:
     return clean(html, _TAGS, _ATTRIBUTES, filter_attribute)
+
+
+def stored_html(html: str, version: int | None) -> str:
+    """Remote HTML as stored, safe to show: as it is when the current policy made it, else sanitised again
+    (a row stored before versions were recorded, or under an older, laxer policy)."""
+    return html if version == SANITISE_POLICY_VERSION else sanitize_html(html)
 
 
 def plain_text(text: str) -> str:

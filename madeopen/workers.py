@@ -13,6 +13,7 @@ from actors import (account_deletion, account_mail, account_tokens, browser_sess
                     media_vacuum)
 from actors.mail import MailWorker, Transport
 from content.notification_mail import NotificationMailer
+from content.resanitise import resanitise
 from actors.urls import Urls
 from content.votes import refresh_trends
 from inbox_outbox import post_acceptance
@@ -49,7 +50,8 @@ class Pruner:
     is delivered, and ages the board's trending counts (content.votes.refresh_trends), every ``every``;
     with ``urls``, also settles our posts that remote groups never confirmed (inbox_outbox.post_acceptance)
     and awards the badges recent posts earned (inbox_outbox.services.recognition.sweep); with ``media_dir``,
-    removes the media files nothing refers to after a day (actors.media_vacuum).
+    removes the media files nothing refers to after a day (actors.media_vacuum). Once a process, first
+sanitises again remote HTML stored under an older policy (content.resanitise).
 
     Several worker processes may prune at once: each batch deletes by id what it just read, so they only
     repeat a little work.
@@ -60,10 +62,14 @@ class Pruner:
     every: timedelta = PRUNE_EVERY
     urls: Urls | None = None
     media_dir: Path | None = None
+    _resanitised: bool = field(default=False, init=False)
 
     async def run_once(self, now: datetime | None = None) -> int:
         """One full prune; returns how many rows were deleted, emptied or settled."""
         queues = await prune_queues(self.sessions, self.retention, now=now)
+        if not self._resanitised:  # once a process: stored remote HTML under an older policy (issue #13)
+            await resanitise(self.sessions)
+            self._resanitised = True
         attempts = await login_limits.prune(self.sessions, now=now)
         attempts += await browser_sessions.prune(self.sessions, now=now)  # idle two weeks: over
         attempts += await account_tokens.prune(self.sessions, now=now) + await mail_requests.prune(self.sessions, now=now)

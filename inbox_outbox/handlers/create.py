@@ -36,6 +36,7 @@ from content.post_extras import index_remote
 from content.received import Columns, link_response, new_post_columns
 from content.store import note_reply, object_by_uri, thread_context, thread_locked
 from federation.activities import activity as new_activity
+from federation.html import SANITISE_POLICY_VERSION
 from federation.object_fields import id_list
 from federation.object_render import stored_document
 from federation.objects import InvalidObject, ObjectData, parse_object
@@ -280,6 +281,7 @@ async def _add(
         context_uri=thread_context(parent, post.id, post.in_reply_to),
         name=post.name,
         content=post.content,
+        sanitised_version=SANITISE_POLICY_VERSION,  # parse_object sanitised it just now
         public=public,
         document=stored_document(post),
         published=post.published or now,

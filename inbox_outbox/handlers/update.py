@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from federation.activities import object_id
 from content import statuses
 from content.documents import board_document
+from federation.html import SANITISE_POLICY_VERSION
 from federation.board_terms import BoardTerms, InvalidBoardTerm, parse_terms, render_terms
 from federation.object_render import stored_document
 from federation.objects import ObjectData
@@ -108,6 +109,7 @@ async def accept_update(
         await _board_terms(session, fed, obj, post, author, via_group)
         obj.name = post.name
         obj.content = post.content
+        obj.sanitised_version = SANITISE_POLICY_VERSION
         obj.document = stored_document(post)
         obj.updated = post.updated or utcnow()
         await record_recipients(session, obj, post.addressed)

@@ -74,6 +74,9 @@ class Object(Base):
     context_uri: Mapped[str | None] = mapped_column(String(2048), nullable=True)  # the thread's first post
     name: Mapped[str] = mapped_column(String(500), default="")
     content: Mapped[str] = mapped_column(Text, default="")  # sanitised HTML
+    # Remote posts: the version of the sanitising policy ``content`` was cleaned with
+    # (federation.html.SANITISE_POLICY_VERSION); NULL for local posts and for rows stored before it existed.
+    sanitised_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
     source: Mapped[str | None] = mapped_column(Text, nullable=True)  # Markdown of local posts
     public: Mapped[bool] = mapped_column(Boolean, default=True)
     document: Mapped[dict] = mapped_column(JSON, default=dict)

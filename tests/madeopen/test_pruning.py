@@ -67,3 +67,21 @@ async def test_one_round_prunes_queues_and_login_attempts(services: Services) ->
         attempts = await session.scalar(select(func.count()).select_from(LoginAttempt))
     assert states == {"https://peer.example/a/3": "seen", "https://peer.example/a/1": "done"}
     assert attempts == 1
+
+
+async def test_the_first_round_sanitises_again_remote_html_stored_under_an_older_policy(services: Services) -> None:
+    """Issue #13: pages show remote HTML of the current policy as stored, so after the policy changes the
+    pruner's first round of a process rewrites the older rows (content.resanitise)."""
+    from federation.html import SANITISE_POLICY_VERSION
+    from storage.models import Object
+
+    async with services.sessions.begin() as session:
+        session.add(Object(uri="https://remote.example/post/1", local=False, type="Note",
+                           author_uri="https://remote.example/u/alice",
+                           content='<p>hi<script>alert(1)</script><img src=x onerror="alert(2)"></p>'))
+    pruner = Pruner(services.sessions, retention(timedelta(days=2), timedelta(days=9)))
+    await pruner.run_once()
+    async with services.sessions() as session:
+        row = await session.scalar(select(Object).where(Object.uri == "https://remote.example/post/1"))
+    assert row is not None and row.sanitised_version == SANITISE_POLICY_VERSION
+    assert row.content == "<p>hi</p>"

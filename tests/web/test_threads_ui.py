@@ -598,3 +598,74 @@ async def test_members_start_an_idea_in_a_remote_group_with_its_kind(
         create = await session.scalar(select(Activity.document).where(Activity.object_uri == post.uri))
     assert create["object"]["type"] == "Page" and create["object"]["threadKind"] == "idea"
     assert create["object"]["threadStatus"] == "open"
+
+
+# --- remote HTML sanitised once, at arrival (issue #13, speed) -----------------------------------------
+
+
+async def _remote_thread(services: Services, peer: ContentPeer) -> Object:
+    await _setup(services)
+    alice = peer.add_actor("alice", name="Alice")
+    await join(services, "garden", alice)
+    page_doc = peer.serve(lemmy_page(alice, f"{BASE}/groups/garden", name="Remote thread", content=HOSTILE_HTML,
+                                     url=peer.url("/post/remote-thread")))
+    assert (await receive(services, alice, create(alice, page_doc))).state == "done"
+    return await _object_by_uri(services, page_doc["id"])
+
+
+def _no_sanitising(monkeypatch: pytest.MonkeyPatch) -> None:
+    from federation import html as sanitiser
+
+    def refuse(*args: object, **kwargs: object) -> str:
+        raise AssertionError("sanitised again while showing a page")
+
+    monkeypatch.setattr(sanitiser, "clean", refuse)
+
+
+async def test_a_remote_post_is_shown_as_stored_without_sanitising_it_again(
+    ui: UI, services: Services, peer: ContentPeer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The hot path of a member's thread page: remote HTML sanitised at arrival by the current policy is
+    shown as stored; the sanitiser is not run per view."""
+    from federation.html import SANITISE_POLICY_VERSION
+
+    stored = await _remote_thread(services, peer)
+    assert stored.sanitised_version == SANITISE_POLICY_VERSION and "<script" not in stored.content
+    await ui.log_in("bea")
+    _no_sanitising(monkeypatch)
+    page = await ui.page(f"/posts/{stored.id}")
+    _assert_inert(page)
+    assert "Remote bold words" in _text(page) and "<b>bold</b>" in page
+
+
+async def test_a_remote_post_stored_under_an_older_policy_is_sanitised_before_it_is_shown(
+    ui: UI, services: Services, peer: ContentPeer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A row an older, laxer policy let through (here: the hostile HTML as it came) never reaches a browser
+    as stored: pages sanitise it again, and content.resanitise rewrites it under the current policy."""
+    from content.resanitise import resanitise
+    from federation.html import SANITISE_POLICY_VERSION
+
+    stored = await _remote_thread(services, peer)
+    for old in (None, SANITISE_POLICY_VERSION - 1):
+        async with services.sessions.begin() as session:
+            row = await session.get(Object, stored.id)
+            assert row is not None
+            row.content, row.sanitised_version = HOSTILE_HTML, old
+        await ui.log_in("bea")
+        page = await ui.page(f"/posts/{stored.id}")
+        _assert_inert(page)
+        assert "Remote bold words" in _text(page)
+        feed = await (await ui.get("/feeds/groups/garden.atom")).text()
+        assert "<script" not in html.unescape(feed) and "onerror" not in html.unescape(feed)
+
+    assert await resanitise(services.sessions, batch=1) == 1
+    row = await _object_by_uri(services, stored.uri)
+    assert row.sanitised_version == SANITISE_POLICY_VERSION
+    assert "<script" not in row.content and "onerror" not in row.content and "javascript:" not in row.content
+    assert "<b>bold</b>" in row.content
+    assert await resanitise(services.sessions) == 0  # nothing older left
+    _no_sanitising(monkeypatch)
+    page = await ui.page(f"/posts/{stored.id}")
+    _assert_inert(page)
+    assert "Remote bold words" in _text(page)
