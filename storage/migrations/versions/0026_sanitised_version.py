@@ -21,10 +21,9 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('objects') as batch:
-        batch.add_column(sa.Column('sanitised_version', sa.Integer(), nullable=True))
+    # A plain ADD COLUMN (no batch copy on SQLite), so the search and board triggers on ``objects`` stay.
+    op.add_column('objects', sa.Column('sanitised_version', sa.Integer(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('objects') as batch:
-        batch.drop_column('sanitised_version')
+    op.drop_column('objects', 'sanitised_version')
