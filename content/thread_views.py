@@ -385,9 +385,8 @@ class ThreadPage:
 _POST_COLUMNS = (
     Object.id, Object.uri, Object.local, Object.type, Object.name, Object.content, Object.author_uri,
     Object.published, Object.updated, Object.like_count, Object.dislike_count, Object.boost_count, Object.locked,
-    Object.deleted,
-    Object.in_reply_to_uri, Object.group_id, Object.audience_uri, Object.acceptance, Object.refusal,
-    Object.official, Object.public,
+    Object.deleted, Object.in_reply_to_uri, Object.group_id, Object.audience_uri, Object.acceptance, Object.refusal,
+    Object.official, Object.public, Object.sanitised_version,  # content.shown_html
     # Where a remote post is shown on its own server: its document's ``url`` when that is one link, read with
     # a JSON path in the same query (not by decoding whole documents).
     case((Object.local.is_(False), Object.document["url"].as_string()), else_=null()).label("document_url"),
