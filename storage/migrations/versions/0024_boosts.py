@@ -15,6 +15,25 @@ branch_labels = None
 depends_on = None
 
 
+# Our people's boosts made before this revision are in their outboxes: the latest ``Announce`` by a person
+# (``/users/``; a group's announces are FEP-1b12 distribution) of a post we hold, not followed by an
+# ``Undo`` of it. Remote boosts of our posts were never stored: they count from their next Announce on.
+_STANDING_LOCAL_BOOSTS = """
+INSERT INTO boosts (actor_uri, object_uri, activity_uri, created_at)
+SELECT a.actor_uri, a.object_uri, a.uri, a.published FROM activities a
+WHERE a.type = 'Announce' AND a.actor_uri LIKE '%/users/%'
+  AND a.id = (SELECT max(b.id) FROM activities b
+              WHERE b.type = 'Announce' AND b.actor_uri = a.actor_uri AND b.object_uri = a.object_uri)
+  AND EXISTS (SELECT 1 FROM objects o WHERE o.uri = a.object_uri)
+  AND NOT EXISTS (SELECT 1 FROM activities u WHERE u.type = 'Undo' AND u.actor_uri = a.actor_uri
+                  AND u.object_uri = a.uri)
+"""
+_COUNTS = """
+UPDATE objects SET boost_count = (SELECT count(*) FROM boosts WHERE boosts.object_uri = objects.uri)
+WHERE uri IN (SELECT object_uri FROM boosts)
+"""
+
+
 def upgrade() -> None:
     op.create_table(
         'boosts',
@@ -30,6 +49,8 @@ def upgrade() -> None:
     op.create_index('ix_boosts_object_uri', 'boosts', ['object_uri'], unique=False)
     # A plain ADD COLUMN (no batch copy on SQLite), so the search triggers on ``objects`` stay.
     op.add_column('objects', sa.Column('boost_count', sa.Integer(), server_default=sa.text('0'), nullable=False))
+    op.execute(_STANDING_LOCAL_BOOSTS)
+    op.execute(_COUNTS)
 
 
 def downgrade() -> None:
