@@ -19,9 +19,8 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
-from actors import notifications
 from actors.urls import Urls
-from content import acceptance
+from content import acceptance, notification_views
 from content.board import BoardQuery
 from content.store import aware
 from content.shown_html import shown_html
@@ -129,7 +128,7 @@ async def person_posts(session: AsyncSession, urls: Urls, person: LocalActor) ->
 async def person_notifications(session: AsyncSession, urls: Urls, person: LocalActor) -> Feed:
     """The person's notifications as the notifications page words them (actors.notifications)."""
     page = urls.base + "/notifications"
-    listed = await notifications.page(session, urls, person.id)
+    listed = await notification_views.page(session, urls, person.id)
     entries = []
     for item in listed.items[:FEED_SIZE]:
         when = datetime.fromisoformat(item.created_iso)

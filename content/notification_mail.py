@@ -33,10 +33,10 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from actors import mail, mail_preferences, node_settings, notifications
+from actors import mail, mail_preferences, node_settings
 from actors.mail_preferences import BY_NAME, DIGESTS
 from actors.urls import Urls
-from content import acceptance
+from content import acceptance, notification_views
 from content.mail_layout import Branding, Line, Section, render
 from content.titles import display_title
 from storage.engine import SessionMaker
@@ -88,7 +88,7 @@ def _absolute(urls: Urls, link: str) -> str:
     return urls.base + link if link.startswith("/") else link
 
 
-def _line(urls: Urls, item: notifications.NotificationView) -> Line:
+def _line(urls: Urls, item: notification_views.NotificationView) -> Line:
     text = f"{item.actor_name} {item.verb}" + (f" {item.target_name}" if item.target_name else "")
     return Line(text=text, url=_absolute(urls, item.target_url), detail=item.excerpt)
 
@@ -129,7 +129,7 @@ async def top_threads(session: AsyncSession, urls: Urls, person: LocalActor, sin
             names[where] = (group.display_name or group.username) if group else (
                 (remote.display_name or remote.username) if remote else where)
         found.append(TopThread(title=display_title(row.name, row.content), group=names[where],
-                               url=notifications.post_link(row, row.uri) if row.local else urls.base + f"/posts/{row.id}",
+                               url=notification_views.post_link(row, row.uri) if row.local else urls.base + f"/posts/{row.id}",
                                replies=row.reply_count, votes=row.net_votes))
     return found
 
@@ -187,7 +187,7 @@ class NotificationMailer:
                     continue
                 if (await mail_preferences.preferences(session, row.recipient_id))[category] != "immediately":
                     continue  # a digest takes it (or nobody: never)
-                item = await notifications.describe(session, self.urls, row)
+                item = await notification_views.describe(session, self.urls, row)
                 line = _line(self.urls, item)
                 unsubscribe = unsubscribe_url(self.urls, self.secret_key, row.recipient_id, category)
                 rendered = render(branding, line.text, [Section("", [line])], unsubscribe_url=unsubscribe,
@@ -255,7 +255,7 @@ class NotificationMailer:
             sections = []
             if unread:
                 sections.append(Section("For you", [
-                    _line(self.urls, await notifications.describe(session, self.urls, n)) for n in unread]))
+                    _line(self.urls, await notification_views.describe(session, self.urls, n)) for n in unread]))
             if "new_threads" in categories:
                 top = await top_threads(session, self.urls, person, since)
                 if top:

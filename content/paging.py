@@ -1,6 +1,18 @@
-"""Numbered pages: which page links a list shows (the board, a group's threads, its members)."""
+"""Paging: which numbered page links a list shows (the board, a group's threads, its members), and the
+cursor of the lists paged by "older" links (timelines, notifications)."""
 
 from __future__ import annotations
+
+from actors.errors import InvalidInput
+
+
+def parse_cursor(raw: str | None, name: str = "before") -> int | None:
+    """``before=<id>`` of an "older" link (or another id named ``name``); anything else is a clear 400."""
+    if raw is None or raw == "":
+        return None
+    if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) < 2**63:
+        raise InvalidInput(f"{name} must be a positive whole number, got {raw[:20]!r}")
+    return int(raw)
 
 
 def page_count(total: int, per_page: int) -> int:

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.group_pages import PersonRef
 from actors.memberships import local_actor_by_uri
-from actors.notifications import describe_actor
+from content.notification_views import describe_actor
 from actors.urls import Urls
 from content.projects import TASK_STATE_LABELS, project_for_thread
 from storage.models import Group, LocalActor, Membership, Project, ProjectTask, TaskAssignee

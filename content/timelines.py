@@ -65,14 +65,6 @@ class Timeline:
     next_before: int | None  # cursor of the next (older) page; None on the last page
 
 
-def parse_cursor(raw: str | None) -> int | None:
-    if raw is None or raw == "":
-        return None
-    if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) < 2**63:
-        raise InvalidInput(f"before must be a positive whole number (from the 'Older posts' link), got {raw[:20]!r}")
-    return int(raw)
-
-
 async def home(session: AsyncSession, urls: Urls, person: LocalActor, before: int | None = None) -> Timeline:
     me = urls.person(person.username)
     my_groups = select(Membership.group_id).where(

@@ -27,6 +27,7 @@ from actors.memberships import can_read, local_actor_by_uri
 from actors.urls import Urls
 from content import reply_counts
 from content.audience import may_read
+from content.notification_views import describe_actor
 from content.store import group_of, object_by_uri
 from federation.activities import embedded
 from federation.collections import PAGE_SIZE, replies_collection
@@ -294,22 +295,12 @@ class PostView:
     replies: list[PostView] = field(default_factory=list)
 
 
-async def _author(session: AsyncSession, urls: Urls, uri: str) -> tuple[str, str]:
-    local = await local_actor_by_uri(session, urls, uri)
-    if local is not None:
-        return (local.display_name or local.username), uri
-    remote = await session.scalar(select(RemoteActor).where(RemoteActor.uri == uri))
-    if remote is not None:
-        return (remote.display_name or f"{remote.username}@{remote.domain}"), (remote.url or uri)
-    return uri, uri
-
-
 async def _view(session: AsyncSession, urls: Urls, obj: Object) -> PostView:
-    author_name, author_url = await _author(session, urls, obj.author_uri)
+    author_name, author_url = await describe_actor(session, urls, obj.author_uri)
     group = await group_of(session, obj)
     group_name = (group.display_name or group.username) if group is not None else None
     if group is None and obj.audience_uri:
-        group_name, _ = await _author(session, urls, obj.audience_uri)
+        group_name, _ = await describe_actor(session, urls, obj.audience_uri)
     return PostView(
         uri=obj.uri,
         type=obj.type,

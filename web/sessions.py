@@ -25,9 +25,10 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from markupsafe import Markup
 
-from actors import accounts, browser_sessions, media, notifications
+from actors import accounts, browser_sessions, media
 from actors.errors import Forbidden
 from actors.node_settings import NodeSettings, SettingsCache
+from content import notification_views
 from storage.models import LocalActor
 from web import branding, client_address, csrf
 from web.context import PAGE_VALUES, WebContext, get_context
@@ -141,7 +142,7 @@ async def _load_user(request: web.Request, session: aiohttp_session.Session) -> 
     async with ctx.sessions() as db:
         found = await browser_sessions.find(db, key)
         actor = await accounts.active_person(db, found.actor_id) if found is not None else None
-        unread = await notifications.unread_count(db, actor.id) if actor is not None else 0
+        unread = await notification_views.unread_count(db, actor.id) if actor is not None else 0
     if found is None or actor is None or actor.account is None:
         session.invalidate()  # ended (log-out, password change, elsewhere), suspended, or gone
         return None

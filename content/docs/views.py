@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from actors.notifications import describe_actor
+from content.notification_views import describe_actor
 from actors.urls import Urls
 from content.docs import comments, pages, proposals
 from content.docs.diff import Diff, Row, diff, side_by_side

@@ -32,6 +32,7 @@ from actors.errors import Conflict, Forbidden, InvalidInput, NotFound
 from actors.memberships import is_moderator, local_actor_by_uri
 from actors.node_settings import InvalidFields
 from actors.urls import Urls
+from content import notification_views
 from content.store import tombstone
 from federation.activities import activity
 from inbox_outbox import collections_content
@@ -68,7 +69,7 @@ async def reported_post(session: AsyncSession, urls: Urls, post_id: int, viewer:
     obj = await session.get(Object, post_id)
     if obj is None or obj.deleted or not await collections_content.may_view(session, urls, obj, viewer):
         raise NotFound("no such post here (or it was deleted, or it is in a private group you are not in)")
-    return Reported(obj.uri, obj.author_uri, notifications.post_name(obj), obj, obj.group_id)
+    return Reported(obj.uri, obj.author_uri, notification_views.post_name(obj), obj, obj.group_id)
 
 
 async def reported_person(session: AsyncSession, urls: Urls, actor_uri: str) -> Reported:
@@ -190,13 +191,13 @@ async def queue(
 async def _thing(session: AsyncSession, urls: Urls, uri: str) -> ReportedThing:
     obj = await session.scalar(select(Object).where(Object.uri == uri))
     if obj is not None:
-        return ReportedThing(notifications.post_name(obj), notifications.post_link(obj, uri), True, obj.deleted)
-    name, link = await notifications.describe_actor(session, urls, uri)
+        return ReportedThing(notification_views.post_name(obj), notification_views.post_link(obj, uri), True, obj.deleted)
+    name, link = await notification_views.describe_actor(session, urls, uri)
     return ReportedThing(name, link, False)
 
 
 async def _view(session: AsyncSession, urls: Urls, flag: Flag, admin: bool) -> ReportView:
-    reporter_name, reporter_url = await notifications.describe_actor(session, urls, flag.reporter_uri)
+    reporter_name, reporter_url = await notification_views.describe_actor(session, urls, flag.reporter_uri)
     remote = (await local_actor_by_uri(session, urls, flag.reporter_uri)) is None
     things = [await _thing(session, urls, str(uri)) for uri in flag.object_uris]
     group = await session.get(LocalActor, flag.group_id) if flag.group_id is not None else None
@@ -215,7 +216,7 @@ async def _view(session: AsyncSession, urls: Urls, flag: Flag, admin: bool) -> R
         id=flag.id, reporter_name=reporter_name, reporter_url=reporter_url, remote=remote, reason=flag.content,
         created_at=created.strftime("%Y-%m-%d %H:%M UTC"), created_iso=created.strftime("%Y-%m-%dT%H:%M:%SZ"),
         group_name=group.username if group is not None else None, things=things, outcome=flag.outcome,
-        outcome_text=notifications.OUTCOMES.get(flag.outcome or "", ""), actions=actions,
+        outcome_text=notification_views.OUTCOMES.get(flag.outcome or "", ""), actions=actions,
     )
 
 

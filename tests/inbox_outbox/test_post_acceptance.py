@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from actors import local, notifications
-from content import acceptance, thread_views, timelines
+from actors import local
+from content import acceptance, notification_views, thread_views, timelines
 from inbox_outbox import post_acceptance
 from inbox_outbox.services import posts
 from madeopen.app import Services
@@ -168,7 +168,7 @@ async def test_reject_of_the_create_refuses_and_tells_the_author(
     assert note.actor_uri == lemmings.id and note.object_uri == post.uri
     async with services.sessions() as session:
         person = await local.find_person(session, "alice")
-        [shown] = (await notifications.page(session, services.urls, person.id)).items
+        [shown] = (await notification_views.page(session, services.urls, person.id)).items
     assert shown.target_name == "Seed swap" and "You are banned" in shown.excerpt
 
     # Reject{<the Create id>} works too, and a late Announce does not turn a refusal into acceptance.

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from actors import local, notifications
+from content import notification_views
 from inbox_outbox.services import boosts, membership, posts
 from madeopen.app import Services
 from storage.models import LocalActor, Membership, Notification, Object
@@ -139,7 +140,7 @@ async def test_mark_one_then_all_as_read(ui: UI, second_ui: UI, services: Servic
     await ui.log_in("alice")
     alice = await _person(services, "alice")
     async with services.sessions() as session:
-        first = (await notifications.page(session, services.urls, alice.id)).items[-1]
+        first = (await notification_views.page(session, services.urls, alice.id)).items[-1]
 
     # Someone else cannot mark alice's notifications read.
     await second_ui.log_in("dave")
@@ -218,12 +219,12 @@ async def test_answering_a_join_request_settles_it_for_every_moderator(
     await membership.join_group(services.fed, "dave", "board")
     alice, mo = await _person(services, "alice"), await _person(services, "mo")
     async with services.sessions() as session:
-        assert await notifications.unread_count(session, alice.id) == 1
-        assert await notifications.unread_count(session, mo.id) == 1
+        assert await notification_views.unread_count(session, alice.id) == 1
+        assert await notification_views.unread_count(session, mo.id) == 1
     await membership.approve_join(services.fed, "board", "dave", moderator="mo")
     async with services.sessions() as session:
-        assert await notifications.unread_count(session, alice.id) == 0
-        assert await notifications.unread_count(session, mo.id) == 0
+        assert await notification_views.unread_count(session, alice.id) == 0
+        assert await notification_views.unread_count(session, mo.id) == 0
         assert await session.scalar(select(func.count()).select_from(Notification)) == 2  # kept, as read
 
 
@@ -233,10 +234,10 @@ async def test_asking_again_makes_the_request_unread_again(services: Services, c
     await receive(services, carol, follow, recipient=BOARD)
     alice = await _person(services, "alice")
     async with services.sessions.begin() as session:
-        await notifications.mark_read(session, alice.id)
+        await notification_views.mark_read(session, alice.id)
     await receive(services, carol, {**follow, "id": follow["id"] + "-again"}, recipient=BOARD)
     async with services.sessions() as session:
-        assert await notifications.unread_count(session, alice.id) == 1
+        assert await notification_views.unread_count(session, alice.id) == 1
     assert await _rows(services, "alice") == [("join_request", carol.id, BOARD)]
 
 
@@ -244,13 +245,13 @@ async def test_many_notifications_are_paged_newest_first(ui: UI, services: Servi
     alice = await _person(services, "alice")
     thread = await _post(services, "alice", None, "", "Hello")
     async with services.sessions.begin() as session:
-        for number in range(notifications.PAGE_SIZE + 5):
+        for number in range(notification_views.PAGE_SIZE + 5):
             await notifications.record(session, alice.id, "like", f"https://far.example/users/u{number:02d}", thread)
     await ui.log_in("alice")
     first = await ui.page("/notifications")
-    assert f"{notifications.PAGE_SIZE + 5} unread." in first
+    assert f"{notification_views.PAGE_SIZE + 5} unread." in first
     shown = re.findall(r"https://far\.example/users/(u\d\d)", first)
-    assert len(set(shown)) == notifications.PAGE_SIZE and "u34" in shown and "u04" not in shown
+    assert len(set(shown)) == notification_views.PAGE_SIZE and "u34" in shown and "u04" not in shown
     older = re.search(r'href="(/notifications\?before=\d+)" rel="next"', first)
     assert older
     second = await ui.page(older.group(1))

@@ -12,7 +12,7 @@ from aiohttp import web
 from actors import local as local_actors
 from actors.node_settings import InvalidFields
 from actors.errors import InvalidInput
-from content import timelines
+from content import paging, timelines
 from federation.markdown import Rendered
 from inbox_outbox.services import threads
 from inbox_outbox.services.posts import VISIBILITIES
@@ -33,7 +33,7 @@ async def home_page(request: web.Request, values: dict[str, str] | None = None, 
     """Home: the composer, then the timeline (content.timelines.home)."""
     user = sessions.require_user(request)
     ctx = get_context(request)
-    before = timelines.parse_cursor(request.query.get("before"))
+    before = paging.parse_cursor(request.query.get("before"))
     async with ctx.sessions() as session:
         person = await local_actors.find_person(session, user.username)
         timeline = await timelines.home(session, ctx.urls, person, before)
@@ -69,7 +69,7 @@ async def post_update(request: web.Request) -> web.Response:
 async def profile_posts(request: web.Request, author_uri: str) -> dict[str, Any]:
     """The values of a person's profile page that list their posts (content.timelines.by_author)."""
     ctx = get_context(request)
-    before = timelines.parse_cursor(request.query.get("before"))
+    before = paging.parse_cursor(request.query.get("before"))
     user = sessions.current_user(request)
     async with ctx.sessions() as session:
         posts = await timelines.by_author(session, ctx.urls, author_uri, user.profile_url if user else None, before)

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from actors import notifications
 from actors.errors import InvalidInput
+from content import notification_views, paging
 from inbox_outbox.services import watching
 from web import forms, sessions
 from web.context import get_context
@@ -19,9 +19,9 @@ from web.responses import html_page
 async def notifications_page(request: web.Request) -> web.Response:
     user = sessions.require_user(request)
     ctx = get_context(request)
-    before = notifications.parse_cursor(request.query.get("before"))
+    before = paging.parse_cursor(request.query.get("before"))
     async with ctx.sessions() as session:
-        listing = await notifications.page(session, ctx.urls, user.id, before)
+        listing = await notification_views.page(session, ctx.urls, user.id, before)
     return html_page(request, "notifications.html", listing=listing, before=before)
 
 
@@ -29,9 +29,9 @@ async def mark_read(request: web.Request) -> web.Response:
     user = sessions.require_user(request)
     form = await forms.read(request)
     raw = forms.text(form, "id")
-    one = notifications.parse_cursor(raw, "id") if raw else None
+    one = paging.parse_cursor(raw, "id") if raw else None
     async with get_context(request).sessions.begin() as session:
-        changed = await notifications.mark_read(session, user.id, one)
+        changed = await notification_views.mark_read(session, user.id, one)
     if one is None:
         await sessions.notify(request, "All notifications are marked as read." if changed else "Nothing was unread.")
     back = safe_next(forms.text(form, "next")) if forms.text(form, "next") else "/notifications"

@@ -9,7 +9,7 @@ from aiohttp import web
 from urllib.parse import urlencode
 
 from actors.errors import DomainError, InvalidInput, NotFound
-from content import feeds, timelines
+from content import feeds, paging, timelines
 from content.post_extras import normal_tag
 from people import finder, tags
 from web import feeds as feed_documents
@@ -41,7 +41,7 @@ async def tag_page(request: web.Request) -> web.Response:
     if raw != tag:
         raise web.HTTPMovedPermanently(f"/tags/{tag}")
     ctx = get_context(request)
-    before = timelines.parse_cursor(request.query.get("before"))
+    before = paging.parse_cursor(request.query.get("before"))
     async with ctx.sessions() as session:
         timeline = await timelines.tagged(session, ctx.urls, tag, before)
         people = await finder.find_people(session, ctx.urls, finder.PeopleQuery(tags=(tag,), per_page=PEOPLE_SHOWN),

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from content import timelines
+from content import paging, timelines
 from web.routes import microblog
 from web.context import get_context
 from web.responses import html_page
@@ -18,7 +18,7 @@ async def home_timeline(request: web.Request) -> web.Response:
 
 async def local_timeline(request: web.Request) -> web.Response:
     ctx = get_context(request)
-    before = timelines.parse_cursor(request.query.get("before"))
+    before = paging.parse_cursor(request.query.get("before"))
     async with ctx.sessions() as session:
         timeline = await timelines.local(session, ctx.urls, before)
     return html_page(request, "timeline.html", timeline=timeline, which="local", before=before)

@@ -7,10 +7,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from actors import local, mail_preferences, notifications
+from actors import local, mail_preferences
 from actors.errors import Forbidden, InvalidInput, NotFound
 from actors.node_settings import InvalidFields
-from content import project_views, projects
+from content import notification_views, project_views, projects
 from content.recognition import badges, ledger
 from inbox_outbox.services import membership, posts
 from inbox_outbox.services import projects as project_services
@@ -340,7 +340,7 @@ async def test_assignees_are_told_when_a_task_is_added_or_edited(cast: World) ->
     assert await _told(w, "sam") == []  # nobody is told of their own doing
     async with w.services.sessions() as session:
         erin_row = await local.find_person(session, "erin")
-        [view] = (await notifications.page(session, w.services.urls, erin_row.id)).items
+        [view] = (await notification_views.page(session, w.services.urls, erin_row.id)).items
     assert view.verb == "assigned you the task" and view.target_name == "Measure"
     assert view.target_url == f"/tasks/{task.id}"
     assert mail_preferences.category_of("task_assigned") == "tasks"
