@@ -6,8 +6,10 @@ SQLite reads the FTS5 tables (BM25 ranks are negative, best first); PostgreSQL t
 words must match (AND), with stemming (porter on SQLite, the ``english`` configuration on PostgreSQL).
 
 In profiles a word with a long enough stem matches it as a beginning (people.word_forms.matches_longer):
-"carpenter" (stem ``carpent``) finds "carpentry" (``carpentri``). Both backends stem a prefix term before
-matching it (FTS5 ``"carpenter"*``, PostgreSQL ``carpenter:*``), so the index and the query agree.
+"carpenter" (stem ``carpent``) finds "carpentry" (``carpentri``), and a noun in -ry the other way round:
+"carpentry" is searched as ``carpent`` (people.word_forms.search_beginning). Both backends stem a prefix
+term before matching it (FTS5 ``"carpenter"*``, PostgreSQL ``carpenter:*``), so the index and the query
+agree.
 """
 
 from __future__ import annotations
@@ -23,13 +25,19 @@ def dialect_of(session: AsyncSession) -> str:
 
 
 def _fts5_query(words: list[str], prefixes: bool = False) -> str:
-    return " ".join(f'"{word}"*' if prefixes and word_forms.matches_longer(word) else f'"{word}"' for word in words)
+    return " ".join(_fts5_term(word) if prefixes else f'"{word}"' for word in words)
+
+
+def _fts5_term(word: str) -> str:
+    beginning = word_forms.search_beginning(word)
+    return f'"{beginning}"*' if beginning else f'"{word}"'
 
 
 def _tsquery(words: list[str]) -> str:
     """``to_tsquery`` text for all ``words``, beginnings marked (letters, digits and underscores only: never
     its operators)."""
-    return " & ".join(f"{word}:*" if word_forms.matches_longer(word) else word for word in words)
+    return " & ".join(f"{beginning}:*" if (beginning := word_forms.search_beginning(word)) else word
+                      for word in words)
 
 
 def profile_matches(session: AsyncSession, words: list[str], name: str = "profile_match") -> Subquery:

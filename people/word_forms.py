@@ -54,6 +54,25 @@ def _close(a: str, b: str) -> bool:
     return len(short) >= MIN_PREFIX and SequenceMatcher(None, a, b).ratio() >= MIN_SIMILARITY
 
 
+# A noun in -ry or -y ("carpentry", "joinery", "photography") stems to -ri or -i ("carpentri"); its maker or
+# doer ("carpenter", "joiner", "photographer") shares the stem without that ending ("carpent").
+_NOUN_ENDINGS = ("ri", "i")
+
+
+def search_beginning(word: str) -> str | None:
+    """What a searched word is matched as the beginning of, or None to match it whole (a short stem).
+    Usually the word itself (its stem begins the longer forms: "carpenter" finds "carpentry"); for a noun in
+    -ry or -y, its stem without that ending, so "carpentry" ("carpent") finds "carpenter" too, as long as
+    at least ``MIN_PREFIX`` letters remain ("bakery": not "bake", which would find "baked", but "baker")."""
+    if not matches_longer(word):
+        return None
+    stem = stems(word)[0]
+    for ending in _NOUN_ENDINGS:
+        if stem.endswith(ending) and len(stem) - len(ending) >= MIN_PREFIX:
+            return stem[: -len(ending)]
+    return word
+
+
 def matches_longer(word: str) -> bool:
     """Whether a searched word also stands for the longer words its stem begins: its stem has at least
     ``MIN_PREFIX`` letters (as in ``_close``), so "carpenter" ("carpent") does and "art" does not."""

@@ -59,6 +59,18 @@ async def test_words_find_longer_forms_of_a_word_in_profile_texts(services: Serv
     assert [person.handle for person in (await find(services, q="artist")).people] == ["cara@node.test"]
 
 
+async def test_a_trade_finds_the_people_who_ply_it(services: Services) -> None:
+    """The other way round: "carpentry" finds a headline saying "carpenter" (and "joinery" a joiner,
+    "photography" a photographer, "bakery" a baker), on both databases; still every word must match."""
+    await member(services, "dan", headline="Carpenter, joiner and photographer")
+    await member(services, "eve", headline="Baker")
+    for words in ("carpentry", "joinery", "photography", "carpentry photography"):
+        found = await find(services, q=words)
+        assert [person.handle for person in found.people] == ["dan@node.test"], words
+    assert [person.handle for person in (await find(services, q="bakery")).people] == ["eve@node.test"]
+    assert (await find(services, q="bakery carpentry")).people == []
+
+
 def test_only_long_stems_match_longer_words() -> None:
     assert word_forms.matches_longer("carpenter") and word_forms.matches_longer("gardening")
     assert not word_forms.matches_longer("art") and not word_forms.matches_longer("cook")
