@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.errors import InvalidInput
 from actors.memberships import local_actor_by_uri
 from actors.notifications import DOC_ANSWERS, SIGNUP, VERBS, sent_offer
 from actors.urls import Urls
+from content.paging import older_than
 from federation.html import plain_text, text_title
 from storage.models import (
     BadgeAward, Doc, DocProposal, Flag, LocalActor, Notification, Object, ProjectTask, ReceivedBadge, RemoteActor,
@@ -76,10 +77,7 @@ async def page(session: AsyncSession, urls: Urls, recipient_id: int, before: int
         )
         if cursor is None:
             raise InvalidInput("that page of notifications no longer exists: start from the newest")
-        query = query.where(or_(
-            Notification.created_at < cursor.created_at,
-            and_(Notification.created_at == cursor.created_at, Notification.id < cursor.id),
-        ))
+        query = query.where(older_than(Notification.created_at, Notification.id, cursor.created_at, cursor.id))
     rows = list(await session.scalars(
         query.order_by(Notification.created_at.desc(), Notification.id.desc()).limit(PAGE_SIZE + 1)
     ))

@@ -3,6 +3,11 @@ cursor of the lists paged by "older" links (timelines, notifications)."""
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, or_
+
 from actors.errors import InvalidInput
 
 
@@ -28,3 +33,9 @@ def page_numbers(page: int, pages: int) -> list[int | None]:
         elif shown and shown[-1] is not None:
             shown.append(None)
     return shown
+
+
+def older_than(at: Any, row_id: Any, cursor_at: datetime, cursor_id: int) -> ColumnElement[bool]:
+    """Rows after the cursor's in a newest-first list ordered by ``at`` then ``row_id`` (keyset paging:
+    rows that arrive meanwhile neither shift nor repeat what the next page shows)."""
+    return or_(at < cursor_at, and_(at == cursor_at, row_id < cursor_id))

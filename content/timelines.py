@@ -30,6 +30,7 @@ from actors.memberships import local_actor_by_uri
 from actors.urls import Urls
 from content import acceptance, reply_counts, thread_views
 from content.audience import addressed_to, readable_by
+from content.paging import older_than
 from content.post_extras import ShownAttachment, attachments_of
 from content.titles import title_of
 from storage.models import Follow, LocalActor, Membership, Object, PostHashtag, RemoteActor
@@ -97,10 +98,7 @@ async def _page(session: AsyncSession, urls: Urls, condition: ColumnElement[bool
         cursor = await session.get(Object, before)
         if cursor is None:
             raise InvalidInput("that page no longer exists: start again from the newest posts")
-        query = query.where(or_(
-            Object.published < cursor.published,
-            and_(Object.published == cursor.published, Object.id < cursor.id),
-        ))
+        query = query.where(older_than(Object.published, Object.id, cursor.published, cursor.id))
     rows = list(await session.scalars(
         query.order_by(Object.published.desc(), Object.id.desc()).limit(PAGE_SIZE + 1)
     ))
