@@ -45,6 +45,17 @@ async def remove_boost(session: AsyncSession, actor_uri: str, *, activity_uri: s
     return True
 
 
+async def boost_of(session: AsyncSession, actor_uri: str, object_uri: str) -> Boost | None:
+    """``actor_uri``'s boost of ``object_uri`` that stands, or None."""
+    return await session.scalar(select(Boost).where(Boost.actor_uri == actor_uri, Boost.object_uri == object_uri))
+
+
+async def boosted(session: AsyncSession, actor_uri: str, object_uris: list[str]) -> set[str]:
+    """Which of ``object_uris`` ``actor_uri`` boosts now (a page's pressed Boost buttons)."""
+    return set(await session.scalars(
+        select(Boost.object_uri).where(Boost.actor_uri == actor_uri, Boost.object_uri.in_(object_uris))))
+
+
 async def boost_activity(session: AsyncSession, activity_uri: str) -> Boost | None:
     """The boost an Announce id recorded (an Undo naming only the id: inbox_outbox.handlers.undo)."""
     return await session.scalar(select(Boost).where(Boost.activity_uri == activity_uri))

@@ -3,8 +3,8 @@ Mastodon sends a reblog, to the booster's followers and the post's author; ``Und
 back (Mastodon ``app/lib/activitypub/activity/undo.rb`` ``undo_announce``). Only public posts are boosted:
 a boost shows a post to people it was not addressed to.
 
-Whether someone boosts a post now is read from their published activities (the latest ``Announce`` of
-the post, not followed by an ``Undo`` of it); the post's boost count is content.boosts'.
+Whether someone boosts a post now, and the post's boost count, are content.boosts' (one row per booster,
+written here beside the ``Announce`` and removed beside its ``Undo``).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from actors import notifications
 from actors.errors import InvalidInput, NotFound
 from actors.urls import Urls
-from content.boosts import add_boost, remove_boost
+from content.boosts import add_boost, boost_of, remove_boost
 from content.store import object_by_uri
 from federation.activities import activity, strip_context
 from federation.context import PUBLIC
@@ -29,29 +29,12 @@ def _uri(urls: Urls, actor: LocalActor) -> str:
     return urls.actor(actor.actor_type, actor.username)
 
 
-async def live_boost(session: AsyncSession, actor_uri: str, object_uri: str) -> Activity | None:
-    """``actor_uri``'s boost of ``object_uri`` that stands (not undone), or None."""
-    announce = await session.scalar(
-        select(Activity).where(Activity.actor_uri == actor_uri, Activity.type == "Announce",
-                               Activity.object_uri == object_uri).order_by(Activity.id.desc()).limit(1))
-    if announce is None:
+async def _live_boost(session: AsyncSession, actor_uri: str, object_uri: str) -> Activity | None:
+    """The ``Announce`` ``actor_uri`` published for their standing boost of ``object_uri``, or None."""
+    standing = await boost_of(session, actor_uri, object_uri)
+    if standing is None or standing.activity_uri is None:
         return None
-    undone = await session.scalar(select(Activity.id).where(
-        Activity.actor_uri == actor_uri, Activity.type == "Undo", Activity.object_uri == announce.uri))
-    return None if undone is not None else announce
-
-
-async def boosted(session: AsyncSession, actor_uri: str, object_uris: list[str]) -> set[str]:
-    """Which of ``object_uris`` ``actor_uri`` boosts now (one query for the announces, one for undos)."""
-    announces = list(await session.execute(
-        select(Activity.object_uri, Activity.uri).where(
-            Activity.actor_uri == actor_uri, Activity.type == "Announce", Activity.object_uri.in_(object_uris))))
-    if not announces:
-        return set()
-    undone = set(await session.scalars(select(Activity.object_uri).where(
-        Activity.actor_uri == actor_uri, Activity.type == "Undo",
-        Activity.object_uri.in_([uri for _, uri in announces]))))
-    return {target for target, uri in announces if uri not in undone and target is not None}
+    return await session.scalar(select(Activity).where(Activity.uri == standing.activity_uri))
 
 
 async def _inboxes(session: AsyncSession, actor_uri: str, author_uri: str) -> list[str]:
@@ -66,7 +49,7 @@ async def boost(session: AsyncSession, urls: Urls, actor: LocalActor, object_uri
     if obj.deleted or not obj.public:
         raise InvalidInput("only public posts can be boosted")
     actor_uri = _uri(urls, actor)
-    if await live_boost(session, actor_uri, obj.uri) is not None:
+    if await _live_boost(session, actor_uri, obj.uri) is not None:
         return None
     document = activity(new_activity_id(urls), "Announce", actor_uri, obj.uri, to=[PUBLIC],
                         cc=[f"{actor_uri}/followers", obj.author_uri], published=utcnow())
@@ -78,7 +61,7 @@ async def boost(session: AsyncSession, urls: Urls, actor: LocalActor, object_uri
 async def unboost(session: AsyncSession, urls: Urls, actor: LocalActor, object_uri: str) -> Activity | None:
     """Take a boost back; None when there was none."""
     actor_uri = _uri(urls, actor)
-    announce = await live_boost(session, actor_uri, object_uri)
+    announce = await _live_boost(session, actor_uri, object_uri)
     if announce is None:
         return None
     await remove_boost(session, actor_uri, activity_uri=announce.uri, object_uri=object_uri)

@@ -15,13 +15,13 @@ from aiohttp import web
 from actors import group_pages
 from actors.errors import Forbidden, InvalidInput
 from actors.node_settings import InvalidFields
-from content import project_views, reading, thread_board, thread_views
+from content import boosts, project_views, reading, thread_board, thread_views
 from content.recognition import views as recognition_views
 from content.kinds import DISCUSSION, THREAD_KINDS
 from content.rules import MAX_BODY, MAX_TITLE
 from content.store import thread_root
 from federation.markdown import Rendered
-from inbox_outbox.services import boosts, threads, watching
+from inbox_outbox.services import threads, watching
 from inbox_outbox.services.common import load_group
 from storage.models import Object
 from web import composer, forms, sessions
