@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 
 from federation.html import SANITISE_POLICY_VERSION, sanitize_html
 from storage.engine import SessionMaker
@@ -21,7 +21,8 @@ log = logging.getLogger(__name__)
 BATCH = 200
 
 
-def _stale():
+def _stale() -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    """Remote rows a policy other than the current one cleaned (or none recorded)."""
     return Object.local.is_(False), or_(
         Object.sanitised_version.is_(None), Object.sanitised_version != SANITISE_POLICY_VERSION
     )

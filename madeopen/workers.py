@@ -50,8 +50,8 @@ class Pruner:
     is delivered, and ages the board's trending counts (content.votes.refresh_trends), every ``every``;
     with ``urls``, also settles our posts that remote groups never confirmed (inbox_outbox.post_acceptance)
     and awards the badges recent posts earned (inbox_outbox.services.recognition.sweep); with ``media_dir``,
-    removes the media files nothing refers to after a day (actors.media_vacuum). Once a process, first
-sanitises again remote HTML stored under an older policy (content.resanitise).
+    removes the media files nothing refers to after a day (actors.media_vacuum). Once a process, first,
+    sanitises again remote HTML stored under an older policy (content.resanitise).
 
     Several worker processes may prune at once: each batch deletes by id what it just read, so they only
     repeat a little work.
