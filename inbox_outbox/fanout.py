@@ -4,7 +4,7 @@ Lemmy-family members read ``Announce{<activity>}``. Mastodon-family members igno
 so for a Create the group also sends ``Announce{<object id>}``, which they show as a boost; software that
 reads both deduplicates by object id. We do not guess each follower's software: both go to everyone.
 They also take an edit or a delete only from the post's author: the author's own Update and Delete go
-to the members as well (inbox_outbox.services.posts), and a moderator's removal of a local author's
+to the members as well (inbox_outbox.services.post_delivery), and a moderator's removal of a local author's
 post is said by the author's actor too (:func:`author_withdraws`), and whenever a post of the group is
 deleted the group takes its boost back (:func:`withdraw_boost`).
 

@@ -35,7 +35,8 @@ from federation.board_terms import BOARD_CONTEXT
 from federation.context import AS2
 from inbox_outbox.ids import new_activity_id
 from inbox_outbox.services.common import uri_of
-from inbox_outbox.services.posts import deliver_in_group, reply
+from inbox_outbox.services.post_delivery import deliver_in_group
+from inbox_outbox.services.posts import reply
 from inbox_outbox.services.recognition import award_and_publish
 from storage.models import LocalActor, Object, utcnow
 

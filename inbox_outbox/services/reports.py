@@ -40,7 +40,7 @@ from inbox_outbox.federation import Federation
 from inbox_outbox.ids import new_activity_id
 from inbox_outbox.outbox import publish
 from inbox_outbox.services import accounts as account_services
-from inbox_outbox.services import membership, moderation, posts
+from inbox_outbox.services import membership, moderation, post_edits
 from inbox_outbox.services.common import load_person, uri_of
 from storage.models import Account, Flag, LocalActor, Object, RemoteActor, utcnow
 
@@ -305,7 +305,7 @@ async def _remove(fed: Federation, case: _Case, reason: str) -> None:
         assert obj is not None
         author = await local_actor_by_uri(session, fed.urls, obj.author_uri)
         if author is not None and obj.local:
-            await posts.delete_post(session, fed.urls, author, obj.uri)  # the author's Delete, as Mastodon's admins
+            await post_edits.delete_post(session, fed.urls, author, obj.uri)  # the author's Delete, as Mastodon's admins
         else:
             tombstone(obj)  # another server's post: our copy goes; its server was told by the reporter's Flag
         await moderation_log.record(session, "remove_post", obj.uri, actor_uri=case.actor_uri, reason=reason)

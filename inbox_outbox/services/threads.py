@@ -1,6 +1,6 @@
 """What the thread pages' forms do: start a thread, reply, vote, edit, delete, pin and lock.
 
-Thin wrappers over services.posts and services.moderation for the web UI: each checks that the person
+Thin wrappers over services.posts, .votes, .post_edits and .moderation for the web UI: each checks that the person
 may see the post at all (a private group's post is "not found" for outsiders, never "forbidden", so
 its existence is not revealed), checks the form fields one by one (``InvalidFields``, nothing
 written), then runs the action in one transaction with its deliveries. Posts are addressed by their
@@ -26,7 +26,7 @@ from inbox_outbox import collections_content
 from federation.object_render import LocalAttachment
 from inbox_outbox.federation import Federation
 from inbox_outbox.follows import BANNED
-from inbox_outbox.services import board, boosts, mentions, moderation, posts
+from inbox_outbox.services import board, boosts, mentions, moderation, post_edits, posts, votes
 from inbox_outbox.services.common import load_group, load_person
 from storage.models import Follow, Object, RemoteActor
 
@@ -137,7 +137,7 @@ async def edit_post(fed: Federation, username: str, post_id: int, title: str, bo
             raise Forbidden("only the author may edit a post")
         starts_thread = obj.type == "Page" and obj.in_reply_to_uri is None
         title, body = check_post_text(title if starts_thread else "", body, title_required=starts_thread)
-        obj = await posts.update_post(session, fed.urls, author, obj.uri, body, title if starts_thread else None,
+        obj = await post_edits.update_post(session, fed.urls, author, obj.uri, body, title if starts_thread else None,
                                       mentioned=mentioned)
         return await _posted(session, fed.urls, obj)
 
@@ -165,11 +165,11 @@ async def vote(fed: Federation, username: str, post_id: int, choice: str) -> Pos
         actor = await load_person(session, username)
         obj = await visible_post(session, fed.urls, post_id, _person_uri(fed.urls, username))
         if choice == "like":
-            await posts.like(session, fed.urls, actor, obj.uri)
+            await votes.like(session, fed.urls, actor, obj.uri)
         elif choice == "dislike":
-            await posts.dislike(session, fed.urls, actor, obj.uri)
+            await votes.dislike(session, fed.urls, actor, obj.uri)
         else:
-            await posts.undo_reaction(session, fed.urls, actor, obj.uri)
+            await votes.undo_reaction(session, fed.urls, actor, obj.uri)
         return await _posted(session, fed.urls, obj)
 
 
@@ -261,7 +261,7 @@ async def delete_post(fed: Federation, username: str, post_id: int, reason: str 
     if own:
         async with fed.sessions.begin() as session:
             actor = await load_person(session, username)
-            await posts.delete_post(session, fed.urls, actor, found.uri)
+            await post_edits.delete_post(session, fed.urls, actor, found.uri)
         return found.back
     if found.group is None:
         raise Forbidden("only the author or a moderator of the group may delete a post")

@@ -19,7 +19,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from actors import local
-from inbox_outbox.services import membership, moderation, posts
+from inbox_outbox.services import membership, moderation, post_edits
 from storage.models import Notification
 from tests.multinode.conftest import Databases, no_tracebacks, removed_on
 from tests.support.cluster import RunningNode, eventually, http_get, running_nodes
@@ -55,13 +55,13 @@ async def _arrived(peer: Peer, kind: str, about: str) -> list[InboxDelivery]:
 async def _edit(node: RunningNode, author: str, uri: str, body: str) -> None:
     async with node.services.sessions.begin() as session:
         person = await local.find_person(session, author)
-        await posts.update_post(session, node.services.urls, person, uri, body)
+        await post_edits.update_post(session, node.services.urls, person, uri, body)
 
 
 async def _delete(node: RunningNode, actor: str, uri: str) -> None:
     async with node.services.sessions.begin() as session:
         person = await local.find_person(session, actor)
-        await posts.delete_post(session, node.services.urls, person, uri)
+        await post_edits.delete_post(session, node.services.urls, person, uri)
 
 
 async def _content(node: RunningNode, uri: str) -> str | None:

@@ -13,7 +13,7 @@ import asyncio
 from pathlib import Path
 
 from actors import local
-from inbox_outbox.services import posts
+from inbox_outbox.services import post_edits
 from tests.multinode.conftest import Databases, no_tracebacks
 from tests.support.cluster import RunningNode, eventually, http_get, running_nodes
 
@@ -73,7 +73,7 @@ async def test_a_members_post_reaches_members_on_other_nodes_and_nobody_else(
 async def _edit(node: RunningNode, author: str, uri: str, body: str) -> None:
     async with node.services.sessions.begin() as session:
         person = await local.find_person(session, author)
-        await posts.update_post(session, node.services.urls, person, uri, body)
+        await post_edits.update_post(session, node.services.urls, person, uri, body)
 
 
 async def _content(node: RunningNode, uri: str) -> str | None:

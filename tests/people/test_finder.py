@@ -13,7 +13,7 @@ from actors import documents, local
 from actors.errors import Forbidden, InvalidInput, NotFound
 from actors.node_settings import InvalidFields
 from actors.urls import Urls
-from inbox_outbox.services import posts
+from inbox_outbox.services import post_edits, posts
 from inbox_outbox.services import profiles as profile_services
 from madeopen.app import Services
 from people import documents as people_documents
@@ -292,7 +292,7 @@ async def test_full_text_search_respects_visibility(town: Services) -> None:
         secret = await posts.create_post(session, town.urls, cara, board, "Budget", "The compost budget is tight")
         profile_post = await posts.create_post(session, town.urls, cara, None, "", "Composting in Paris")
         gone = await posts.create_post(session, town.urls, ann, makers, "Old compost", "deleted soon")
-        await posts.delete_post(session, town.urls, ann, gone.uri)
+        await post_edits.delete_post(session, town.urls, ann, gone.uri)
 
     anonymous = await search_all(town, "compost")
     assert [p.id for p in anonymous.posts.items] == [public.uri, profile_post.uri] or \
@@ -308,7 +308,7 @@ async def test_full_text_search_respects_visibility(town: Services) -> None:
     assert [g.handle for g in (await search_all(town, "makers")).groups.items] == [f"makers@{HOST}"]
 
     async with town.sessions.begin() as session:
-        await posts.update_post(session, town.urls, ann, public.uri, "Now about mulch")
+        await post_edits.update_post(session, town.urls, ann, public.uri, "Now about mulch")
     assert {p.id for p in (await search_all(town, "mulch")).posts.items} == {public.uri}
     assert public.uri not in {p.id for p in (await search_all(town, "weekly")).posts.items}
     people = await search_all(town, "python carpentry")

@@ -22,7 +22,7 @@ from actors import local
 from actors.signing import signer_for
 from federation.signatures import CavageSigner
 from inbox_outbox.federation import Federation
-from inbox_outbox.services import membership, posts
+from inbox_outbox.services import membership, posts, votes
 from madeopen.app import Services, build_services, prepare
 from madeopen.settings import Settings
 from storage.models import Activity, Delivery, Follow, LocalActor, Membership, Object, RemoteActor
@@ -155,7 +155,7 @@ class RunningNode:
     async def like(self, voter: str, target: str) -> str:
         async with self.services.sessions.begin() as session:
             person = await local.find_person(session, voter)
-            vote = await posts.like(session, self.services.urls, person, target)
+            vote = await votes.like(session, self.services.urls, person, target)
         assert vote is not None
         return vote.uri
 

@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from actors import local, mail, mail_preferences
 from content.notification_mail import NotificationMailer
 from content.projects import NewProject, TaskForm
-from inbox_outbox.services import posts
+from inbox_outbox.services import posts, votes
 from inbox_outbox.services import projects as project_services
 from madeopen.app import Services
 from storage.models import Account, MailDigest, NodeSetting, Notification, Object
@@ -79,7 +79,7 @@ async def _reply(services: Services, author: str, parent: str, body: str) -> Obj
 
 async def _like(services: Services, name: str, uri: str) -> None:
     async with services.sessions.begin() as session:
-        await posts.like(session, services.urls, await local.find_person(session, name), uri)
+        await votes.like(session, services.urls, await local.find_person(session, name), uri)
 
 
 async def _choose(services: Services, name: str, **choices: str) -> None:

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from actors import local, notifications
 from content import notification_views
-from inbox_outbox.services import boosts, membership, posts
+from inbox_outbox.services import boosts, membership, posts, votes
 from madeopen.app import Services
 from storage.models import LocalActor, Membership, Notification, Object
 from tests.inbox_outbox.content_support import (
@@ -61,7 +61,7 @@ async def _reply(services: Services, author: str, parent: str, body: str) -> str
 
 async def _like(services: Services, name: str, uri: str) -> None:
     async with services.sessions.begin() as session:
-        await posts.like(session, services.urls, await local.find_person(session, name), uri)
+        await votes.like(session, services.urls, await local.find_person(session, name), uri)
 
 
 async def _rows(services: Services, name: str) -> list[tuple[str, str, str]]:

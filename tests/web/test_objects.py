@@ -17,7 +17,7 @@ from aiohttp.test_utils import TestClient
 from actors import local
 from federation.collections import PAGE_SIZE
 from federation.thread_title import titled_content
-from inbox_outbox.services import posts
+from inbox_outbox.services import post_edits, posts
 from madeopen.app import Services
 from madeopen.settings import Settings
 from storage.models import LocalActor, Object
@@ -130,7 +130,7 @@ async def test_private_group_posts_need_a_members_signature(client: TestClient, 
 async def test_a_deleted_post_is_gone_with_a_tombstone(client: TestClient, services: Services, cast: Cast) -> None:
     obj = await _post(services, cast.alice, cast.garden, "Oops", "secret words")
     async with services.sessions.begin() as session:
-        await posts.delete_post(session, services.urls, cast.alice, obj.uri)
+        await post_edits.delete_post(session, services.urls, cast.alice, obj.uri)
 
     doc = await _json(await _get(client, obj.uri), status=410)
     assert doc["type"] == "Tombstone" and doc["id"] == obj.uri
@@ -144,7 +144,7 @@ async def test_replies_and_thread_collections(client: TestClient, services: Serv
     two = await _reply(services, cast.alice, one.uri, "two")
     gone = await _reply(services, cast.alice, root.uri, "gone")
     async with services.sessions.begin() as session:
-        await posts.delete_post(session, services.urls, cast.alice, gone.uri)
+        await post_edits.delete_post(session, services.urls, cast.alice, gone.uri)
 
     replies = await _json(await _get(client, f"{root.uri}/replies"))
     assert replies["type"] == "Collection" and replies["totalItems"] == 1
@@ -170,7 +170,7 @@ async def test_activities_are_served_and_deleted_words_stay_deleted(
     assert redirect.status == 303 and redirect.headers["Location"] == obj.uri
 
     async with services.sessions.begin() as session:
-        await posts.delete_post(session, services.urls, cast.alice, obj.uri)
+        await post_edits.delete_post(session, services.urls, cast.alice, obj.uri)
     served = await _json(await _get(client, create["id"]))
     assert served["object"] == {"id": obj.uri, "type": "Tombstone", "formerType": "Page"}
     group_outbox = await _json(await _get(client, "/groups/garden/outbox?page=1"))

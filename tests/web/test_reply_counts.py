@@ -10,7 +10,7 @@ import re
 
 from actors import local
 from madeopen.app import Services
-from inbox_outbox.services import posts
+from inbox_outbox.services import post_edits, posts
 from tests.support.web_ui import UI, create_person, ui  # noqa: F401  (fixtures)
 from tests.web.test_groups_ui import _text
 
@@ -31,7 +31,7 @@ async def test_reply_counts_agree_after_deletes(ui: UI, services: Services) -> N
         thread_path, doomed_uri = "/" + thread.uri.split("/", 3)[3], doomed.uri
     async with services.sessions.begin() as session:
         ada = await local.find_person(session, "ada")
-        await posts.delete_post(session, urls, ada, doomed_uri)
+        await post_edits.delete_post(session, urls, ada, doomed_uri)
 
     await ui.log_in("ada")
     assert "4 replies" in _text(await ui.page("/groups/garden"))

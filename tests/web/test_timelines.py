@@ -8,7 +8,7 @@ import re
 
 from actors import local
 from content import timelines
-from inbox_outbox.services import posts
+from inbox_outbox.services import post_edits, posts
 from madeopen.app import Services
 from tests.inbox_outbox.content_support import (
     ContentPeer, activity, create, follow, group, join, lemmy_page, receive,
@@ -116,7 +116,7 @@ async def test_local_shows_public_posts_of_this_node(ui: UI, services: Services,
     assert not (await receive(services, lemmings, announce)).dropped
     deleted = await _post(services, "alice", None, "", "Regretted words")
     async with services.sessions.begin() as session:
-        await posts.delete_post(session, services.urls, await local.find_person(session, "alice"), deleted)
+        await post_edits.delete_post(session, services.urls, await local.find_person(session, "alice"), deleted)
 
     page = await ui.page("/local")  # no log-in needed
     assert _has(page, "Compost heap") and _has(page, "A profile post")

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from actors import accounts, local
 from actors.node_settings import NodeSetting
-from inbox_outbox.services import membership, posts, threads
+from inbox_outbox.services import membership, posts, threads, votes
 from madeopen.app import Services
 from storage.models import LocalActor, Notification, Object
 from tests.inbox_outbox.content_support import ContentPeer, activity, group, receive
@@ -91,7 +91,7 @@ async def test_authors_follow_their_threads_others_choose_and_muting_silences(
     async with services.sessions() as session:
         assert "u-url mention" in (await session.scalar(select(Object.content).where(Object.uri == mention.uri)))
     async with services.sessions.begin() as session:
-        await posts.like(session, services.urls, await local.find_person(session, "erin"), thread.uri)
+        await votes.like(session, services.urls, await local.find_person(session, "erin"), thread.uri)
     assert await _rows(services, "alice") == before
     await ui.log_in("dave")
     page = _text(await ui.page("/notifications"))

@@ -15,7 +15,7 @@ from actors.errors import InvalidInput
 from content import paging, timelines
 from federation.markdown import Rendered
 from inbox_outbox.services import threads
-from inbox_outbox.services.posts import VISIBILITIES
+from inbox_outbox.services.post_delivery import VISIBILITIES
 from web import composer, forms, sessions
 from web.context import get_context
 from web.responses import html_page

@@ -12,7 +12,7 @@ from actors.errors import Forbidden, InvalidInput
 from content import board as board_view
 from content import statuses
 from federation.board_terms import parse_terms
-from inbox_outbox.services import board, posts
+from inbox_outbox.services import board, post_edits, posts, votes
 from content.votes import refresh_trends
 from people import index
 from storage.models import LocalActor, Notification, Object, Reaction, StatusChange, utcnow
@@ -79,7 +79,7 @@ async def test_the_team_sets_a_status_with_an_official_response(cast: World) -> 
     erin, sam, dave = await _people(w, "erin", "sam", "dave")
     idea = await _idea(w, erin)
     async with w.services.sessions.begin() as session:  # dave votes: he hears of the change too
-        await posts.like(session, w.services.urls, dave, idea.uri)
+        await votes.like(session, w.services.urls, dave, idea.uri)
     async with w.services.sessions.begin() as session:
         done = await board.set_status(session, w.services.urls, sam, idea.uri, "planned", "Coming in **May**.")
     row = await stored(w.services, idea.uri)
@@ -133,9 +133,9 @@ async def test_duplicates_move_votes_and_followers_to_the_original(cast: World) 
     original = await _idea(w, erin, "Dark mode")
     copy = await _idea(w, dave, "Night theme")
     async with w.services.sessions.begin() as session:
-        await posts.like(session, w.services.urls, alice, copy.uri)
-        await posts.like(session, w.services.urls, erin, copy.uri)
-        await posts.like(session, w.services.urls, erin, original.uri)  # erin keeps one vote
+        await votes.like(session, w.services.urls, alice, copy.uri)
+        await votes.like(session, w.services.urls, erin, copy.uri)
+        await votes.like(session, w.services.urls, erin, original.uri)  # erin keeps one vote
         await statuses.follow(session, await session.get(Object, copy.id), w.alice)
     async with w.services.sessions.begin() as session:
         with pytest.raises(InvalidInput, match="itself"):
@@ -203,9 +203,9 @@ async def test_the_board_filters_sorts_counts_and_searches(cast: World) -> None:
     await _idea(w, dave, "Where is the manual?", kind="question")
     async with w.services.sessions.begin() as session:
         await posts.create_post(session, w.services.urls, erin, garden, "Just chatting", "hi")  # not on the board
-        await posts.like(session, w.services.urls, alice, leak.uri)
-        await posts.like(session, w.services.urls, dave, leak.uri)
-        await posts.dislike(session, w.services.urls, alice, dark.uri)
+        await votes.like(session, w.services.urls, alice, leak.uri)
+        await votes.like(session, w.services.urls, dave, leak.uri)
+        await votes.dislike(session, w.services.urls, alice, dark.uri)
         await board.set_status(session, w.services.urls, sam, dark.uri, "planned", "Yes")
 
     async def view(**params: str) -> board_view.Board:
@@ -239,7 +239,7 @@ async def test_the_board_filters_sorts_counts_and_searches(cast: World) -> None:
     assert (await view(q="manual", kind="idea")).total == 0 and (await view(q="csv dark")).items == []
     # counts follow deletions and status changes (kept by the database: board_counts)
     async with w.services.sessions.begin() as session:
-        await posts.delete_post(session, w.services.urls, dave, leak.uri)
+        await post_edits.delete_post(session, w.services.urls, dave, leak.uri)
         await board.set_status(session, w.services.urls, sam, dark.uri, "done", "Shipped")
     after = await view()
     assert after.kind_counts == {"idea": 2, "concern": 0, "question": 1} and after.total == 3

@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import select
 
 from actors import local
-from inbox_outbox.services import posts
+from inbox_outbox.services import post_edits, posts
 from madeopen.app import Services
 from storage.models import LocalActor, Notification
 from tests.inbox_outbox.content_support import (
@@ -55,7 +55,7 @@ async def test_an_edit_in_a_public_group_reaches_members_from_the_author(content
     assert await published(w.services, w.alice, "Create") and len(await queued(w.services, "Create")) == 0
 
     async with w.services.sessions.begin() as session:
-        await posts.update_post(session, w.services.urls, alice, obj.uri, "v2")
+        await post_edits.update_post(session, w.services.urls, alice, obj.uri, "v2")
 
     [edit] = await published(w.services, w.alice, "Update")
     [direct] = _of(await queued(w.services, "Update"), edit["id"])
@@ -77,7 +77,7 @@ async def test_a_delete_in_a_public_group_reaches_members_from_the_author_once_p
     alice, garden = await _actor(w.services, "alice"), await _actor(w.services, "garden", group=True)
     async with w.services.sessions.begin() as session:
         obj = await posts.create_post(session, w.services.urls, alice, garden, "Plan", "v1")
-        await posts.delete_post(session, w.services.urls, alice, obj.uri)
+        await post_edits.delete_post(session, w.services.urls, alice, obj.uri)
 
     [removal] = await published(w.services, w.alice, "Delete")
     direct = _of(await queued(w.services, "Delete"), removal["id"])
@@ -119,7 +119,7 @@ async def test_an_edit_in_a_private_group_reaches_members_named(content_world: W
     alice, board = await _actor(w.services, "alice"), await _actor(w.services, "board", group=True)
     async with w.services.sessions.begin() as session:
         obj = await posts.create_post(session, w.services.urls, alice, board, "Budget", "v1")
-        await posts.update_post(session, w.services.urls, alice, obj.uri, "v2")
+        await post_edits.update_post(session, w.services.urls, alice, obj.uri, "v2")
 
     [copy] = [q for q in await queued(w.services, "Update") if q.signer == "alice"]
     assert copy.inbox == w.peer.url("/inbox") and copy.activity["object"]["content"] == "<p><strong>Budget</strong></p><p>v2</p>"
@@ -149,7 +149,7 @@ async def test_a_moderator_removal_of_a_local_post_is_also_said_by_its_author(co
     garden = await _actor(w.services, "garden", group=True)
     async with w.services.sessions.begin() as session:
         obj = await posts.create_post(session, w.services.urls, dave, garden, "Spam?", "Buy now")
-        await posts.delete_post(session, w.services.urls, alice, obj.uri)  # alice moderates garden
+        await post_edits.delete_post(session, w.services.urls, alice, obj.uri)  # alice moderates garden
 
     by_alice, by_dave = await published(w.services, w.alice, "Delete"), await published(w.services, w.dave, "Delete")
     assert [d["object"] for d in by_alice] == [obj.uri] and [d["object"] for d in by_dave] == [obj.uri]
@@ -183,8 +183,8 @@ async def test_a_deleted_or_removed_post_loses_the_groups_boost(content_world: W
     alice, garden = await _actor(w.services, "alice"), await _actor(w.services, "garden", group=True)
     async with w.services.sessions.begin() as session:
         own = await posts.create_post(session, w.services.urls, alice, garden, "Mine", "text")
-        await posts.delete_post(session, w.services.urls, alice, page["id"])  # a moderator removes bob's
-        await posts.delete_post(session, w.services.urls, alice, own.uri)  # the author deletes her own
+        await post_edits.delete_post(session, w.services.urls, alice, page["id"])  # a moderator removes bob's
+        await post_edits.delete_post(session, w.services.urls, alice, own.uri)  # the author deletes her own
 
     boosts = {a["object"]: a for a in await published(w.services, w.garden, "Announce") if isinstance(a["object"], str)}
     undone = {q.activity["object"]["object"]: q for q in await queued(w.services, "Undo")}

@@ -11,7 +11,7 @@ from actors import local
 from actors.errors import Forbidden, InvalidInput
 from federation.objects import parse_object
 from federation.thread_title import titled_content
-from inbox_outbox.services import posts
+from inbox_outbox.services import post_edits, posts, votes
 from madeopen.app import Services
 from storage.models import LocalActor, Object, RemoteActor
 from tests.inbox_outbox.content_support import (
@@ -190,10 +190,10 @@ async def test_votes_switch_and_undo(content_world: World) -> None:
     urls = w.services.urls
 
     async with w.services.sessions.begin() as session:
-        liked = await posts.like(session, urls, dave, page["id"])
-        assert await posts.like(session, urls, dave, page["id"]) is None  # once is enough
+        liked = await votes.like(session, urls, dave, page["id"])
+        assert await votes.like(session, urls, dave, page["id"]) is None  # once is enough
     async with w.services.sessions.begin() as session:
-        await posts.dislike(session, urls, dave, page["id"])
+        await votes.dislike(session, urls, dave, page["id"])
     post = await stored(w.services, page["id"])
     assert post is not None and (post.like_count, post.dislike_count) == (0, 1)
     assert [d["type"] for d in await published(w.services, w.dave)] == ["Like", "Undo", "Dislike"]
@@ -202,7 +202,7 @@ async def test_votes_switch_and_undo(content_world: World) -> None:
     assert await inboxes_of(w.services, liked.uri) == {w.peer.url("/inbox")}  # type: ignore[union-attr]
 
     async with w.services.sessions.begin() as session:
-        await posts.undo_reaction(session, urls, dave, page["id"])
+        await votes.undo_reaction(session, urls, dave, page["id"])
     post = await stored(w.services, page["id"])
     assert post is not None and (post.like_count, post.dislike_count) == (0, 0)
 
@@ -216,9 +216,9 @@ async def test_only_the_author_edits_and_peers_get_the_update(content_world: Wor
 
     with pytest.raises(Forbidden):
         async with w.services.sessions.begin() as session:
-            await posts.update_post(session, w.services.urls, dave, obj.uri, "dave's version")
+            await post_edits.update_post(session, w.services.urls, dave, obj.uri, "dave's version")
     async with w.services.sessions.begin() as session:
-        await posts.update_post(session, w.services.urls, alice, obj.uri, "v2 *better*")
+        await post_edits.update_post(session, w.services.urls, alice, obj.uri, "v2 *better*")
 
     post = await stored(w.services, obj.uri)
     assert post is not None and post.content == "<p>v2 <em>better</em></p>" and post.updated is not None
@@ -239,10 +239,10 @@ async def test_delete_by_author_and_by_moderator(content_world: World) -> None:
 
     with pytest.raises(Forbidden):  # dave is no moderator
         async with w.services.sessions.begin() as session:
-            await posts.delete_post(session, w.services.urls, dave, remote_page["id"])
+            await post_edits.delete_post(session, w.services.urls, dave, remote_page["id"])
     async with w.services.sessions.begin() as session:
-        await posts.delete_post(session, w.services.urls, dave, own.uri)
-        await posts.delete_post(session, w.services.urls, alice, remote_page["id"])  # alice owns garden
+        await post_edits.delete_post(session, w.services.urls, dave, own.uri)
+        await post_edits.delete_post(session, w.services.urls, alice, remote_page["id"])  # alice owns garden
 
     mine, theirs = await stored(w.services, own.uri), await stored(w.services, remote_page["id"])
     assert mine is not None and mine.deleted and mine.content == "" and mine.source is None
@@ -265,6 +265,6 @@ async def test_nodeinfo_counts_local_posts_that_are_not_deleted(content_world: W
     async with w.services.sessions.begin() as session:
         first = await posts.create_post(session, w.services.urls, alice, garden, "One", "1")
         await posts.create_post(session, w.services.urls, alice, None, "", "2")
-        await posts.delete_post(session, w.services.urls, alice, first.uri)
+        await post_edits.delete_post(session, w.services.urls, alice, first.uri)
     async with w.services.sessions() as session:
         assert (await usage(session)).local_posts == 1

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from actors import local
 from actors.errors import Conflict, Forbidden, InvalidInput
 from content.recognition import kudos as kudos_rules, ledger as ledgers
-from inbox_outbox.services import board, posts, recognition
+from inbox_outbox.services import board, post_edits, posts, recognition, votes
 from storage.models import BadgeAward, LocalActor, Notification, Object, Redemption
 from tests.inbox_outbox.content_support import World, create, join_local, lemmy_comment, person, receive
 
@@ -82,7 +82,7 @@ async def test_an_accepted_answer_earns_points_until_it_is_unaccepted(cast: Worl
     await _act(w, "erin", board.accept_answer, question.uri, own.uri)  # the asker's own reply: nothing
     assert await _total(w, "fred") == 0 and await _total(w, "erin") == 0
     await _act(w, "erin", board.accept_answer, question.uri, answer.uri)
-    await _act(w, "fred", posts.delete_post, answer.uri)  # a deleted post takes its points with it
+    await _act(w, "fred", post_edits.delete_post, answer.uri)  # a deleted post takes its points with it
     assert await _total(w, "fred") == 0
 
 
@@ -91,16 +91,16 @@ async def test_votes_on_replies_count_net_but_not_self_votes_or_fresh_accounts(c
     thread = await _thread(w, "erin", kind="discussion")
     answer = await _reply(w, "fred", thread)
     for voter in ("erin", "sam", "alice"):
-        await _act(w, voter, posts.like, answer.uri)
-    await _act(w, "dave", posts.dislike, answer.uri)
-    await _act(w, "fred", posts.like, answer.uri)  # a self-vote
-    await _act(w, "fred", posts.like, thread.uri)  # a vote on a thread start is not a vote on a reply
+        await _act(w, voter, votes.like, answer.uri)
+    await _act(w, "dave", votes.dislike, answer.uri)
+    await _act(w, "fred", votes.like, answer.uri)  # a self-vote
+    await _act(w, "fred", votes.like, thread.uri)  # a vote on a thread start is not a vote on a reply
     assert await _total(w, "fred") == 3 * 2 - 2 and await _total(w, "erin") == 0
     await person(w.services, "sock")  # created after the reply, on the same server: earns nobody anything
     await join_local(w.services, "garden", "sock")
-    await _act(w, "sock", posts.like, answer.uri)
+    await _act(w, "sock", votes.like, answer.uri)
     assert await _total(w, "fred") == 4
-    await _act(w, "alice", posts.undo_reaction, answer.uri)  # withdrawn
+    await _act(w, "alice", votes.undo_reaction, answer.uri)  # withdrawn
     assert await _total(w, "fred") == 2
 
 
@@ -111,7 +111,7 @@ async def test_a_remote_members_reply_earns_like_a_local_one(cast: World) -> Non
     outcome = await receive(w.services, w.bob, create(w.bob, comment))
     assert not outcome.dropped, outcome.error
     await _act(w, "erin", board.accept_answer, question.uri, comment["id"])
-    await _act(w, "erin", posts.like, comment["id"])
+    await _act(w, "erin", votes.like, comment["id"])
     assert (await _book(w)).total(w.bob.id) == 15 + 2
     async with w.services.sessions() as session:
         held = list(await session.scalars(select(BadgeAward.badge).where(BadgeAward.member_uri == w.bob.id)))
@@ -145,7 +145,7 @@ async def test_kudos_once_per_post_worth_more_from_the_team(cast: World) -> None
     with pytest.raises(Forbidden, match="members"):
         await _kudos(w, "dave", answer)  # not in the group
     assert await _total(w, "fred") == 15
-    await _act(w, "fred", posts.delete_post, answer.uri)
+    await _act(w, "fred", post_edits.delete_post, answer.uri)
     assert await _total(w, "fred") == 0
 
 
@@ -187,17 +187,17 @@ async def test_undoing_facts_gives_back_the_same_ledger(cast: World) -> None:
     answer = await _reply(w, "fred", question)
     other = await _reply(w, "sam", question, "Or in autumn")
     await _act(w, "erin", board.accept_answer, question.uri, answer.uri)
-    await _act(w, "alice", posts.like, answer.uri)
+    await _act(w, "alice", votes.like, answer.uri)
     await _kudos(w, "erin", answer)
     before = await _book(w)
     await _act(w, "erin", board.accept_answer, question.uri, other.uri)
-    await _act(w, "dave", posts.like, other.uri)
+    await _act(w, "dave", votes.like, other.uri)
     await _kudos(w, "fred", other)
-    await _act(w, "alice", posts.undo_reaction, answer.uri)
-    await _act(w, "alice", posts.like, answer.uri)
+    await _act(w, "alice", votes.undo_reaction, answer.uri)
+    await _act(w, "alice", votes.like, answer.uri)
     assert (await _book(w)).totals() != before.totals()
     await _act(w, "erin", board.accept_answer, question.uri, answer.uri)
-    await _act(w, "dave", posts.undo_reaction, other.uri)
+    await _act(w, "dave", votes.undo_reaction, other.uri)
     async with w.services.sessions.begin() as session:
         assert await kudos_rules.take_back(session, object_id=other.id, giver_uri=_uri(w, "fred"))
     after = await _book(w)
@@ -308,7 +308,7 @@ async def test_the_csv_export_matches_the_ledger(cast: World) -> None:
     question = await _thread(w, "erin")
     answer = await _reply(w, "fred", question)
     await _act(w, "erin", board.accept_answer, question.uri, answer.uri)
-    await _act(w, "alice", posts.like, answer.uri)
+    await _act(w, "alice", votes.like, answer.uri)
     await _redeem(w, "fred", garden, mug.id)
     with pytest.raises(Forbidden):
         await _act(w, "sam", recognition.export_csv, garden, None, None)

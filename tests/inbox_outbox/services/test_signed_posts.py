@@ -15,7 +15,7 @@ from federation import proofs
 from federation.keys import ed25519_from_multibase
 from federation.signatures import PublicKeyRecord
 from inbox_outbox import collections_content
-from inbox_outbox.services import posts
+from inbox_outbox.services import post_edits, posts
 from madeopen.app import Services
 from storage.models import LocalActor
 from tests.inbox_outbox.content_support import World, published
@@ -86,7 +86,7 @@ async def test_an_edit_in_a_group_is_signed_with_the_new_content(content_world: 
     async with w.services.sessions.begin() as session:
         obj = await posts.create_post(session, w.services.urls, alice, garden, "Plan", "v1")
     async with w.services.sessions.begin() as session:
-        await posts.update_post(session, w.services.urls, alice, obj.uri, "v2")
+        await post_edits.update_post(session, w.services.urls, alice, obj.uri, "v2")
 
     [edit] = await published(w.services, w.alice, "Update")
     await _assert_signed_by(edit, PublishedKeys(w.services, alice), w.alice)
@@ -114,7 +114,7 @@ async def test_a_signed_create_read_from_the_outbox_still_verifies(content_world
     async with w.services.sessions.begin() as session:
         kept = await posts.create_post(session, w.services.urls, alice, garden, "Seeds", "Swap on Sunday")
         gone = await posts.create_post(session, w.services.urls, alice, garden, "Oops", "Wrong group")
-        await posts.delete_post(session, w.services.urls, alice, gone.uri)
+        await post_edits.delete_post(session, w.services.urls, alice, gone.uri)
         await posts.create_post(session, w.services.urls, alice, None, "", "Just me")
     assert alice is not None and garden is not None
 
