@@ -36,6 +36,9 @@ from storage import queue_signal
 ACTORS = "actors"
 # What NodeInfo counts (people, local posts) and shows (the node settings).
 NODEINFO = "nodeinfo"
+# What a post's public AS2 answer at its id is built from (web/routes/objects.py): the post, its replies and
+# counts, who may read it (its group's visibility, its recipients) and whether its author is suspended.
+OBJECTS = "objects"
 # Remote actors' public keys (the inbox's signature check).
 REMOTE_KEYS = "remote_keys"
 # Domain blocks and the allowlist (the inbox's domain policy).
@@ -64,6 +67,7 @@ _ACTOR_TABLES = ("local_actors", "accounts", "groups", "profiles", "profile_tags
 _TOPICS: dict[str, tuple[str, ...]] = {
     ACTORS: _ACTOR_TABLES,
     NODEINFO: (*_ACTOR_TABLES, "objects"),
+    OBJECTS: ("objects", "object_recipients", "groups", "local_actors", "accounts"),
     REMOTE_KEYS: ("remote_keys", "remote_actors"),
     DOMAIN_POLICY: ("domain_blocks", "domain_allows"),
     PAGES: PAGE_TABLES,

@@ -1,4 +1,5 @@
-"""Cached federation documents (web/document_cache.py) change as soon as what they show changes."""
+"""Cached federation documents (web/document_cache.py: actors, WebFinger, NodeInfo, public posts) change as
+soon as what they show changes, in every web process of the node."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from sqlalchemy import select, update
 from actors import local
 from federation import keys
 from madeopen.app import Services, build_web_app
-from storage.models import Account, LocalActor, utcnow
+from inbox_outbox.services import post_edits, posts
+from storage.models import Account, Group, LocalActor, utcnow
 from web import document_cache
 from web.sessions import COOKIE_NAME
 
@@ -118,3 +120,53 @@ async def test_federation_reads_get_no_session_but_pages_still_do(alice: None, c
     assert with_cookie.status == 200
     html = await client.get("/users/alice", headers={"Accept": "text/html"})
     assert html.status == 200 and "Content-Security-Policy" in html.headers
+
+
+async def _post_answer(client: TestClient, path: str) -> tuple[int, dict[str, Any]]:
+    response = await client.get(path, headers={"Accept": AS2})
+    return response.status, await response.json(content_type=None)
+
+
+async def test_a_posts_answer_changes_at_once_in_both_applications(
+    alice: None, client: TestClient, other_client: TestClient, services: Services
+) -> None:
+    """A post peers fetch is kept encoded; a reply, a group turned private, a deletion show at once."""
+    async with services.sessions.begin() as session:
+        author = await local.find_person(session, "alice")
+        group = await local.create_group(session, local.NewGroup(username="garden", owner="alice"))
+        post = await posts.create_post(session, services.urls, author, group, "Seeds", "Who has seeds?")
+    path = post.uri.removeprefix(services.urls.base)
+    for each in (client, other_client):
+        status, document = await _post_answer(each, path)
+        assert (status, document["replies"]["totalItems"]) == (200, 0)  # now kept in both
+    async with services.sessions.begin() as session:
+        answer = await posts.reply(session, services.urls, await local.find_person(session, "alice"), post.uri, "Me!")
+    for each in (client, other_client):
+        replies = (await _post_answer(each, path))[1]["replies"]
+        assert replies["totalItems"] == 1 and replies["first"]["items"] == [answer.uri]
+    async with services.sessions.begin() as session:
+        await session.execute(update(Group).values(visibility="private"))
+    for each in (client, other_client):
+        assert (await _post_answer(each, path))[0] == 404  # a private group's post needs a member's signature
+    async with services.sessions.begin() as session:
+        await session.execute(update(Group).values(visibility="public"))
+        await post_edits.delete_post(session, services.urls, await local.find_person(session, "alice"), post.uri)
+    for each in (client, other_client):
+        status, document = await _post_answer(each, path)
+        assert (status, document["type"]) == (410, "Tombstone")
+
+
+async def test_a_suspended_authors_profile_post_is_withheld_at_once(
+    alice: None, client: TestClient, services: Services
+) -> None:
+    async with services.sessions.begin() as session:
+        author = await local.find_person(session, "alice")
+        post = await posts.create_post(session, services.urls, author, None, "", "Hello, fediverse")
+    path = post.uri.removeprefix(services.urls.base)
+    assert (await _post_answer(client, path))[0] == 200
+    async with services.sessions.begin() as session:
+        await session.execute(update(Account).values(suspended=True))
+    assert (await _post_answer(client, path))[0] == 403
+    async with services.sessions.begin() as session:
+        await session.execute(update(Account).values(suspended=False))
+    assert (await _post_answer(client, path))[0] == 200

@@ -16,6 +16,7 @@ profile until the suspension is lifted, as Mastodon answers for a suspended acco
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import TypeVar
 
 from aiohttp import web
@@ -29,11 +30,11 @@ from federation.context import AS2
 from inbox_outbox import collections_content as content
 from inbox_outbox.ids import is_local
 from storage.models import LocalActor, Object
-from web import signature_auth
+from web import document_cache, signature_auth
 from web.authorized_fetch import signer
 from web.context import get_context
 from web.negotiation import Representation, choose
-from web.responses import activity_json, html_page
+from web.responses import activity_json, activity_json_bytes, html_page, json_bytes
 from web.routes.threads import thread_page
 from web.sessions import current_user
 
@@ -94,10 +95,40 @@ def _listing_response(
     ))
 
 
+@dataclass(frozen=True)
+class _Public:
+    """A post's AS2 answer for anybody who asks, encoded once (web.document_cache): the document, or its
+    Tombstone (410). ``body`` None: the post is not public (or not here), so the answer depends on who
+    asks and is worked out per request."""
+
+    status: int = 0
+    body: bytes | None = None
+
+
+async def _public_json(request: web.Request, uri: str) -> _Public:
+    ctx = get_context(request)
+    async with ctx.sessions() as session:
+        try:
+            obj = await content.visible_local_object(session, ctx.urls, uri, None)
+        except NotFound:
+            return _Public()
+        await _check_author(session, ctx.urls, obj)  # a refusal raises through: not kept
+        document = await content.object_document(session, obj)
+    return _Public(410 if obj.deleted else 200, json_bytes(document))
+
+
 async def object_view(request: web.Request) -> web.Response:
     ctx = get_context(request)
     representation = choose(request)
     uri = ctx.urls.base + request.path
+    if representation is Representation.ACTIVITY_JSON:
+        # What anybody may read is what everybody reads (object_document does not depend on the viewer),
+        # so a public post's answer is kept for all, signed GETs included: _look asks as nobody first too.
+        public = await document_cache.documents(request).objects.get_or_load(
+            request.path, lambda: _public_json(request, uri))
+        assert isinstance(public, _Public)
+        if public.body is not None:
+            return activity_json_bytes(public.body, status=public.status)
     async with ctx.sessions() as session:
         obj = await _look(request, lambda viewer: content.visible_local_object(session, ctx.urls, uri, viewer),
                           exists=lambda: content.exists_here(session, uri))
