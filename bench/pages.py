@@ -22,7 +22,9 @@ second warm-up), and reports requests/s and latency percentiles. Four targets, o
 
 With ``--federation`` the targets are instead the GETs peers make (unsigned, authorized fetch off):
 a person's and the group's actor document and a post (``Accept: application/activity+json``), WebFinger,
-NodeInfo 2.1 and host-meta; the bound is the same static file.
+NodeInfo 2.1 and host-meta; the bound is the same static file. A second line, **floor**, is a bare aiohttp
+application in the same process answering the person's actor document bytes with no middleware and no
+lookup: the least any aiohttp server does per GET on this machine, which the cached documents approach.
 
 Server CPU per request is the server process's CPU time (all its threads, aiosqlite's included; not
 PostgreSQL's) during the run, warm-up included, divided by the requests served in it, warm-up included.
@@ -248,6 +250,25 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+async def _floor(actor_url: str) -> tuple[web.AppRunner, str]:
+    """A bare aiohttp application answering the bytes of ``actor_url`` (module text: the floor)."""
+    async with aiohttp.ClientSession() as client:
+        async with client.get(actor_url, headers={"Accept": AS2_ACCEPT}) as response:
+            body = await response.read()
+
+    async def answer(request: web.Request) -> web.Response:
+        return web.Response(body=body, content_type="application/activity+json", charset="utf-8",
+                            headers={"Vary": "Accept"})
+
+    app = web.Application()
+    app.router.add_get("/actor", answer)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    port = _free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    return runner, f"http://127.0.0.1:{port}/actor"
+
+
 async def run(args: argparse.Namespace) -> None:
     port = _free_port()
     with tempfile.TemporaryDirectory() as tmp:
@@ -267,10 +288,13 @@ async def run(args: argparse.Namespace) -> None:
             ("thread page (anonymous)", f"{base}{thread_path}", None, HTML),
             ("thread page (member)", f"{base}{thread_path}", ("member1", PASSWORD), HTML),
         ]
+        floor_runner: web.AppRunner | None = None
         if args.federation:
             domain = quote(f"ada@127.0.0.1:{port}")
+            floor_runner, floor_url = await _floor(f"{base}/users/ada")
             targets = [
                 targets[0],
+                ("floor: bare aiohttp, same bytes", floor_url, None, AS2_ACCEPT),
                 ("actor document (person)", f"{base}/users/ada", None, AS2_ACCEPT),
                 ("actor document (group)", f"{base}{group_path}", None, AS2_ACCEPT),
                 ("WebFinger", f"{base}/.well-known/webfinger?resource=acct:{domain}", None, "application/jrd+json"),
@@ -298,6 +322,8 @@ async def run(args: argparse.Namespace) -> None:
                                       float(result["p99"]) * 1000, int(result["errors"]),  # type: ignore[call-overload, arg-type]
                                       cpu / max(1, int(result["served"])) * 1e6))  # type: ignore[call-overload]
         await runner.cleanup()
+        if floor_runner is not None:
+            await floor_runner.cleanup()
         await services.close()
 
     backend = "PostgreSQL" if args.database_url else "SQLite"

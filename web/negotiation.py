@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from enum import Enum
 
 from aiohttp import web
@@ -61,7 +62,19 @@ def choose(request: web.Request) -> Representation:
 
 
 def _choose(request: web.Request) -> Representation:
-    accept = request.headers.get("Accept", "").strip()
+    chosen = _for_accept(request.headers.get("Accept", "").strip())
+    if chosen is None:
+        raise web.HTTPNotAcceptable(
+            text="406: this resource is available as application/activity+json or text/html\n"
+        )
+    return chosen
+
+
+# Peers and browsers send a handful of distinct Accept headers, each on every request: parsing one is a
+# fifth of a cached federation GET's own CPU (bench/pages.py --federation), so its answer is kept.
+@functools.lru_cache(maxsize=256)
+def _for_accept(accept: str) -> Representation | None:
+    """The representation ``accept`` prefers (highest q), or None when neither is acceptable."""
     if not accept:
         return Representation.HTML
     best: tuple[float, Representation] | None = None
@@ -71,8 +84,4 @@ def _choose(request: web.Request) -> Representation:
         weight = q + (0.001 if kind is Representation.ACTIVITY_JSON else 0)
         if kind is not None and q > 0 and (best is None or weight > best[0]):
             best = (weight, kind)
-    if best is None:
-        raise web.HTTPNotAcceptable(
-            text="406: this resource is available as application/activity+json or text/html\n"
-        )
-    return best[1]
+    return best[1] if best is not None else None
