@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from actors import blocks
+from actors import blocks, person_blocks
 from actors.accounts import DELETED_NAME
 from actors.errors import InvalidInput
 from actors.memberships import local_actor_by_uri
@@ -79,7 +79,9 @@ async def home(session: AsyncSession, urls: Urls, person: LocalActor, before: in
         and_(Object.group_id.is_(None), addressed_to(me)),  # followers-only posts too
         Object.author_uri == me,
     )
-    return await _page(session, urls, and_(condition, acceptance.shown_to(me)), before)
+    # Whom they block drops out (actors.person_blocks).
+    unblocked = Object.author_uri.not_in(person_blocks.blocked_by(person.id))
+    return await _page(session, urls, and_(condition, acceptance.shown_to(me), unblocked), before)
 
 
 async def local(session: AsyncSession, urls: Urls, before: int | None = None) -> Timeline:

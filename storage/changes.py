@@ -52,7 +52,7 @@ PAGES = "pages"
 PAGE_BLIND_TABLES = frozenset({
     "login_attempts", "browser_sessions", "account_tokens", "feed_tokens", "mail_queue", "mail_requests",
     "mail_preferences", "mail_digests", "notifications", "thread_reads", "search_pending", "inbound_activities",
-    "queue_workers", "deliveries", "hosts", "remote_keys",
+    "queue_workers", "deliveries", "hosts", "remote_keys", "person_blocks",
 })
 PAGE_TABLES = (
     "objects", "object_recipients", "board_counts", "status_changes", "thread_followers", "follows", "reactions", "boosts",

@@ -207,6 +207,10 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/unfollow", "lookup", "unfollow"),
     Route("GET", "/remote-follow", "lookup", "remote_follow_form"),
     Route("POST", "/remote-follow", "lookup", "remote_follow"),
+    # web/routes/person_blocks.py
+    Route("POST", "/block", "person_blocks", "block"),
+    Route("POST", "/unblock", "person_blocks", "unblock"),
+    Route("GET", "/settings/blocks", "person_blocks", "blocks_page"),
     # web/routes/timelines.py
     Route("GET", "/home", "timelines", "home_timeline"),
     Route("GET", "/local", "timelines", "local_timeline"),

@@ -12,8 +12,10 @@ Two cases, told apart by ``target``:
   themselves and hold a moderator role in the group; then the ban is applied and the group announces
   the Block to its members exactly as received (FEP-1b12 "The Announce activity").
 
-A Block without ``target`` is a user blocking a user (Mastodon); a target that is no Group is an
-instance ban (Lemmy site bans). Neither is modelled: logged and ignored.
+A Block without ``target`` is a person blocking a person (Mastodon): when one of ours is blocked, the
+follows between the two end both ways, as Mastodon ends them on its side (their ``Undo{Block}`` restores
+nothing: following again is up to each). What they no longer see of ours is their server's to hide. A
+target that is no Group is an instance ban (Lemmy site bans): not modelled, logged and ignored.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors import moderation_log
@@ -46,7 +48,7 @@ async def on_block(fed: Federation, incoming: Incoming) -> None:
     block = incoming.activity
     target, banned = _parts(block)
     if target is None:
-        log.info("Block of %s by %s without a target (a user block): not modelled", banned, incoming.actor.uri)
+        await _blocked_by_remote_person(fed, incoming, banned)
         return
     if is_local(fed.urls, target):
         await _ban_in_our_group(fed, incoming, block, target, banned)
@@ -58,7 +60,7 @@ async def lift_block(fed: Federation, incoming: Incoming, block: dict[str, Any])
     """``Undo{Block}`` (called by the Undo handler with the Block resolved and its actor checked)."""
     target, banned = _parts(block)
     if target is None:
-        log.info("Undo of a user block by %s: not modelled", incoming.actor.uri)
+        log.info("Undo of a person block by %s: nothing to restore", incoming.actor.uri)
         return
     if is_local(fed.urls, target):
         await _unban_in_our_group(fed, incoming, block, target, banned)
@@ -75,6 +77,19 @@ async def lift_block(fed: Federation, incoming: Incoming, block: dict[str, Any])
         if row is not None:
             # Lifting a ban does not restore the follow (Lemmy drops it on ban too): they may join again.
             await session.delete(row)
+
+
+async def _blocked_by_remote_person(fed: Federation, incoming: Incoming, blocked: str) -> None:
+    if not is_local(fed.urls, blocked):
+        raise Drop(f"Block of {blocked}, who is not on this server")
+    async with fed.sessions.begin() as session:
+        person = await local_actor_by_uri(session, fed.urls, blocked)
+        if person is None or person.actor_type != "person":
+            raise Drop(f"Block of {blocked}: no such person here")
+        await session.execute(delete(Follow).where(
+            or_(and_(Follow.follower_uri == blocked, Follow.followee_uri == incoming.actor.uri),
+                and_(Follow.follower_uri == incoming.actor.uri, Follow.followee_uri == blocked))))
+    log.info("%s blocks %s: the follows between them ended", incoming.actor.uri, blocked)
 
 
 def _parts(block: dict[str, Any]) -> tuple[str | None, str]:

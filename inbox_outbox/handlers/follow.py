@@ -4,7 +4,8 @@
   ``Accept{Follow}``. Private group (``manuallyApprovesFollowers``): the membership waits in ``pending``
   until a moderator approves or rejects it (services.membership). A banned actor gets ``Reject{Follow}``
   and stays banned.
-- A local person: a Follow row, accepted at once, and ``Accept{Follow}``. A suspended account rejects.
+- A local person: a Follow row, accepted at once, and ``Accept{Follow}``. A suspended account rejects,
+  and so does a person who blocks the follower (actors.person_blocks).
   A deleted account answers nothing (its keys may be gone; its actor answers 410): the Follow is dropped.
 - Following again is idempotent: no second row. An accepted follower is sent ``Accept`` again (Mastodon
   re-sends a Follow when it believes it is not following, and needs the answer to repair its state);
@@ -18,7 +19,7 @@ import logging
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from actors import notifications
+from actors import notifications, person_blocks
 from actors.memberships import local_actor_by_uri
 from content import projects
 from federation.activities import object_id
@@ -91,7 +92,9 @@ async def _follow_person(session: AsyncSession, fed: Federation, person: LocalAc
     if person.account is not None and person.account.deleted_at is not None:
         raise Drop(f"Follow of {followee_uri}: the account has been deleted")
     follow = embedded_follow(incoming.activity, follower.uri, followee_uri)
-    if person.account is not None and person.account.suspended:
+    if (person.account is not None and person.account.suspended) or await person_blocks.blocks(
+        session, person.id, follower.uri
+    ):
         await answer_follow(session, fed.urls, person, follow, follower.inbox, accept=False)
         return
     row = await session.scalar(

@@ -36,7 +36,7 @@ from content.store import aware
 from federation.activities import iso
 from federation.context import AS2
 from people import profiles
-from storage.models import Activity, Follow, LocalActor, Membership, RemoteActor
+from storage.models import Activity, Follow, LocalActor, Membership, PersonBlock, RemoteActor
 
 PAGE = 500
 SPOOL_BYTES = 4 * 1024 * 1024
@@ -58,7 +58,7 @@ async def build_archive(session: AsyncSession, urls: Urls, actor_id: int, media_
             _write_json(archive, "actor.json", actor_document(person, urls))
             await _write_outbox(session, archive, actor_uri)
             _write_json(archive, "profile.json", await _profile(session, urls, person))
-            _write_json(archive, "follows.json", await _follows(session, actor_uri))
+            _write_json(archive, "follows.json", await _follows(session, actor_uri, person.id))
             _write_json(archive, "memberships.json", await _memberships(session, urls, person, actor_uri))
             _write_json(archive, "recognition.json", await recognition_data(session, urls, actor_uri, person.id))
             avatar = media.path_of(media_dir, person.avatar) if person.avatar else None
@@ -104,7 +104,7 @@ async def _profile(session: AsyncSession, urls: Urls, person: LocalActor) -> dic
     }
 
 
-async def _follows(session: AsyncSession, actor_uri: str) -> dict[str, Any]:
+async def _follows(session: AsyncSession, actor_uri: str, person_id: int) -> dict[str, Any]:
     following = await session.execute(
         select(Follow.followee_uri, Follow.state).where(Follow.follower_uri == actor_uri).order_by(Follow.id)
     )
@@ -113,9 +113,13 @@ async def _follows(session: AsyncSession, actor_uri: str) -> dict[str, Any]:
         .where(Follow.followee_uri == actor_uri, Follow.state == "accepted")
         .order_by(Follow.id)
     )
+    blocked = await session.scalars(
+        select(PersonBlock.blocked_uri).where(PersonBlock.blocker_id == person_id).order_by(PersonBlock.id)
+    )
     return {
         "following": [{"id": uri, "state": state} for uri, state in following],
         "followers": list(followers),
+        "blocking": list(blocked),
     }
 
 

@@ -22,7 +22,7 @@ from urllib.parse import quote, urldefrag, urlsplit
 
 from sqlalchemy import select
 
-from actors import accounts
+from actors import accounts, person_blocks
 from actors.errors import DomainError, InvalidInput, NotFound
 from actors.memberships import local_actor_by_uri
 from actors.usernames import lookup_key
@@ -65,7 +65,7 @@ class ActorCard:
     summary_html: str  # sanitised (remote) or rendered (ours) HTML
     url: str  # its page
     local: bool
-    relation: str = "none"  # none | pending | accepted | banned | self
+    relation: str = "none"  # none | pending | accepted | banned | self | blocked (by the viewer)
 
 
 @dataclass(frozen=True)
@@ -253,6 +253,8 @@ async def _local_card(session: Any, fed: Federation, viewer: str, actor: LocalAc
                 select(Membership.state).where(Membership.group_id == actor.id, Membership.local_actor_id == person.id)
             )
             relation = state or "none"
+        elif await person_blocks.blocks(session, person.id, uri):
+            relation = "blocked"
         else:
             relation = await _follow_state(session, uri_of(fed.urls, person), uri)
     return ActorCard(
@@ -265,6 +267,11 @@ async def _local_card(session: Any, fed: Federation, viewer: str, actor: LocalAc
 async def _remote_card(fed: Federation, viewer: str, remote: RemoteActor) -> ActorCard:
     async with fed.sessions() as session:
         relation = await _follow_state(session, fed.urls.person(viewer), remote.uri)
+        if remote.actor_type != "Group":
+            person_id = await session.scalar(select(LocalActor.id).where(LocalActor.username == viewer,
+                                                                         LocalActor.actor_type == "person"))
+            if person_id is not None and await person_blocks.blocks(session, person_id, remote.uri):
+                relation = "blocked"
     handle = f"{remote.username}@{remote.domain}"
     return ActorCard(
         uri=remote.uri, kind="group" if remote.actor_type == "Group" else "person", type=remote.actor_type,

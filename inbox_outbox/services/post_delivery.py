@@ -23,6 +23,7 @@ from inbox_outbox.addressing import MemberRef, actor_inboxes, dedupe, follower_i
 from inbox_outbox.fanout import announce_to_members
 from inbox_outbox.ids import is_local, new_activity_id
 from inbox_outbox.outbox import publish
+from inbox_outbox.services.common import uri_of
 from storage.models import Activity, LocalActor, Object, RemoteActor, utcnow
 
 
@@ -172,10 +173,6 @@ async def deliver_in_group(
     """Store ``document`` by ``actor`` and have our ``group`` announce it to its members (the board's
     Update{Page}, inbox_outbox.services.board)."""
     return await deliver(session, urls, actor, Place(group=group), document)
-
-
-def uri_of(urls: Urls, actor: LocalActor) -> str:
-    return urls.actor(actor.actor_type, actor.username)
 
 
 def authored(

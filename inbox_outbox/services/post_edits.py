@@ -21,7 +21,8 @@ from inbox_outbox.fanout import author_withdraws, withdraw_boost
 from inbox_outbox.ids import new_activity_id
 from inbox_outbox.services import mentions as mention_links
 from inbox_outbox.services.mentions import Resolved
-from inbox_outbox.services.post_delivery import authored, deliver, place_of, uri_of
+from inbox_outbox.services.common import uri_of
+from inbox_outbox.services.post_delivery import authored, deliver, place_of
 from inbox_outbox.services.posts import hashtag_fields
 from storage.models import LocalActor, Object, utcnow
 

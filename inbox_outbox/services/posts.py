@@ -52,7 +52,8 @@ from federation.object_render import LocalAttachment, LocalPost, context_url, re
 from inbox_outbox.ids import new_object_id
 from inbox_outbox.services import mentions as mention_links
 from inbox_outbox.services.mentions import Resolved
-from inbox_outbox.services.post_delivery import VISIBILITIES, Place, authored, deliver, live_post, uri_of
+from inbox_outbox.services.common import uri_of
+from inbox_outbox.services.post_delivery import VISIBILITIES, Place, authored, deliver, live_post
 from storage.models import LocalActor, Object, RemoteActor, utcnow
 
 

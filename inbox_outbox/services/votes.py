@@ -14,7 +14,8 @@ from content.votes import add_reaction, find_reaction, remove_reaction
 from federation.activities import activity, strip_context
 from federation.context import PUBLIC
 from inbox_outbox.ids import new_activity_id
-from inbox_outbox.services.post_delivery import Place, deliver, live_post, uri_of
+from inbox_outbox.services.common import uri_of
+from inbox_outbox.services.post_delivery import Place, deliver, live_post
 from storage.models import Activity, LocalActor, Object, utcnow
 
 _VOTE_TYPES = {"like": "Like", "dislike": "Dislike"}

@@ -4,7 +4,8 @@ from storage.models.account_mail import AccountToken, MailRequest
 from storage.models.actors import Account, Group, LocalActor, Membership, NodeSetting, RemoteActor, RemoteKey
 from storage.models.base import Base, utcnow
 from storage.models.content import (
-    BoardCount, Boost, Featured, Flag, Follow, ModerationEntry, Object, ObjectRecipient, Reaction, StatusChange,
+    BoardCount, Boost, Featured, Flag, Follow, ModerationEntry, Object, ObjectRecipient, PersonBlock, Reaction,
+    StatusChange,
     ThreadFollower,
 )
 from storage.models.docs import Doc, DocCommentMark, DocProposal, DocRevision, DocSettings
@@ -25,7 +26,7 @@ __all__ = [
     "DocRevision", "DocSettings", "DomainAllow", "DomainBlock",
     "FeedToken", "Featured", "Flag", "Follow", "Group", "GroupWatch", "Host", "InboundActivity", "Kudos", "LocalActor", "LoginAttempt",
     "MailDigest", "MailMessage", "MailPreference", "MailRequest", "Membership",
-    "ModerationEntry", "NodeSetting", "Notification", "Object", "ObjectRecipient", "PostAttachment", "PostHashtag", "Profile", "ProfileTag",
+    "ModerationEntry", "NodeSetting", "Notification", "Object", "ObjectRecipient", "PersonBlock", "PostAttachment", "PostHashtag", "Profile", "ProfileTag",
     "Project", "ProjectInvite", "ProjectTask", "TaskAssignee", "TaskComment",
     "QueueWorker", "Reaction", "ReceivedBadge", "RecognitionOptOut", "RecognitionSettings", "Redemption",
     "Reward", "RemoteActor", "RemoteKey", "SearchPending", "StatusChange", "ThreadFollower",

@@ -178,6 +178,18 @@ class Follow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class PersonBlock(Base):
+    """One of our people blocks someone, local or remote (Mastodon's block; actors.person_blocks)."""
+
+    __tablename__ = "person_blocks"
+    __table_args__ = (UniqueConstraint("blocker_id", "blocked_uri", name="uq_person_blocks"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    blocker_id: Mapped[int] = mapped_column(ForeignKey("local_actors.id", ondelete="CASCADE"))
+    blocked_uri: Mapped[str] = mapped_column(String(2048))
+    activity_uri: Mapped[str | None] = mapped_column(String(2048), nullable=True)  # the Block we sent, if remote
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
 class Reaction(Base):
     """A Like or Dislike (Lemmy votes) of an object."""
 

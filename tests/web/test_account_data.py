@@ -31,7 +31,7 @@ from madeopen.app import Services
 from madeopen.settings import Settings
 from madeopen.workers import Pruner, retention
 from people.profiles import ProfileChange
-from storage.models import Account, BrowserSession, Follow, LocalActor, Membership, NodeSetting, Object, Profile
+from storage.models import Account, BrowserSession, Follow, LocalActor, Membership, NodeSetting, Object, PersonBlock, Profile
 from tests.conftest import TEST_DOMAIN
 from tests.inbox_outbox.groups_support import published
 from tests.support.peer import Peer, PeerActor
@@ -273,6 +273,7 @@ async def test_a_member_downloads_their_own_data(ui: UI, second_ui: UI, services
         troll.avatar = "troll-avatar-0123456789abcdef.png"
         session.add(Follow(follower_uri=TROLL, followee_uri="https://peer.example/users/fan", state="accepted"))
         session.add(Follow(follower_uri="https://peer.example/users/fan2", followee_uri=TROLL, state="accepted"))
+        session.add(PersonBlock(blocker_id=troll.id, blocked_uri="https://peer.example/users/pest"))
     media_dir = services.settings.data_dir / "media"
     media_dir.mkdir(parents=True, exist_ok=True)
     (media_dir / "troll-avatar-0123456789abcdef.png").write_bytes(png())
@@ -302,7 +303,7 @@ async def test_a_member_downloads_their_own_data(ui: UI, second_ui: UI, services
     assert profile["skills"] == ["boatbuilding"]
     follows = json.loads(archive.read("follows.json"))
     assert follows == {"following": [{"id": "https://peer.example/users/fan", "state": "accepted"}],
-                       "followers": ["https://peer.example/users/fan2"]}
+                       "followers": ["https://peer.example/users/fan2"], "blocking": ["https://peer.example/users/pest"]}
     memberships = json.loads(archive.read("memberships.json"))
     assert memberships["groups"] == [{"id": f"{BASE}/groups/harbour", "name": "harbour", "role": "member",
                                       "state": "accepted"}]

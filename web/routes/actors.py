@@ -33,6 +33,7 @@ from web.routes.people import actor_page_values
 from web import document_cache
 from web.responses import activity_json, activity_json_bytes, html_page, json_bytes
 from web.routes.microblog import profile_posts
+from web.routes.person_blocks import viewer_blocks
 
 _PATH_TYPES = {"users": "person", "groups": "group"}
 _COLLECTIONS = ("outbox", "followers", "following", "featured", "moderators")
@@ -118,6 +119,7 @@ async def actor(request: web.Request) -> web.Response:
         # The page says so and shows nothing of the person (403, as Mastodon; not 410: it may come back).
         return html_page(request, "error.html", status=403, title="Account suspended", message=exc.message)
     return html_page(request, "actor.html", actor=_actor_page_values(actor, actor_id, ctx.urls.domain),
+                     viewer_blocks=await viewer_blocks(request, actor_id),
                      badges=await recognition.profile_badges(request, actor), **await profile_posts(request, actor_id),
                      **await actor_page_values(request, actor), **await person_projects(request, actor))
 

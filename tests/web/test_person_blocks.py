@@ -1,0 +1,74 @@
+"""Blocking a person in the browser's forms (web/routes/person_blocks.py): from the lookup's card and a
+profile, the list at /settings/blocks, and bad or forged forms that change nothing."""
+
+from __future__ import annotations
+
+from urllib.parse import quote, unquote
+
+from sqlalchemy import func, select
+
+from madeopen.app import Services
+from storage.models import PersonBlock
+from tests.support.peer import PeerActor
+from tests.support.peer_fixtures import bob, peer, settings  # noqa: F401  (fixtures)
+from tests.support.web_ui import UI, create_person, ui  # noqa: F401  (fixtures)
+
+
+async def _blocks(services: Services) -> int:
+    async with services.sessions() as session:
+        return await session.scalar(select(func.count()).select_from(PersonBlock)) or 0
+
+
+async def test_block_from_the_lookup_card_and_unblock_from_the_list(
+    ui: UI, services: Services, bob: PeerActor
+) -> None:
+    await create_person(services, "alice")
+    await ui.log_in("alice")
+    back = f"/lookup?q={quote('@' + bob.handle, safe='')}"
+    page = await ui.page(back)
+    assert ">Follow</button>" in page and ">Block<span" in page
+
+    response = await ui.post("/block", {"uri": bob.id, "name": "Bob", "next": back}, form_page="/lookup")
+    assert response.status == 303 and unquote(response.headers["Location"]) == unquote(back)
+    page = await ui.page(back)
+    assert "You blocked Bob." in page and "You block them." in page
+    assert ">Unblock<span" in page and ">Follow</button>" not in page
+
+    listing = await ui.page("/settings/blocks")
+    assert "Bob" in listing and 'action="/unblock"' in listing and 'aria-current="page">Blocked people' in listing
+    response = await ui.post("/unblock", {"uri": bob.id, "name": "Bob"}, form_page="/settings/blocks")
+    assert response.status == 303 and response.headers["Location"] == "/settings/blocks"
+    listing = await ui.page("/settings/blocks")
+    assert "You unblocked Bob." in listing and "You block nobody." in listing
+    assert await _blocks(services) == 0
+
+
+async def test_block_a_local_person_from_their_profile(ui: UI, services: Services) -> None:
+    await create_person(services, "alice")
+    await create_person(services, "dave")
+    await ui.log_in("alice")
+    profile = await ui.page("/users/dave")
+    assert 'action="/block"' in profile
+    assert 'action="/block"' not in await ui.page("/users/alice")  # not on one's own profile
+    response = await ui.post("/block", {"uri": "http://node.test/users/dave", "name": "dave", "next": "/users/dave"},
+                             form_page="/users/dave")
+    assert response.status == 303
+    profile = await ui.page("/users/dave")
+    assert "You block dave." in profile and 'action="/unblock"' in profile
+    assert await _blocks(services) == 1
+
+
+async def test_bad_and_forged_block_forms_change_nothing(ui: UI, services: Services) -> None:
+    await create_person(services, "alice")
+    anonymous = await ui.post("/block", {"uri": "http://node.test/users/alice"}, with_token=False)
+    assert anonymous.status in (303, 401, 403)  # not logged in: nothing to do
+    await ui.log_in("alice")
+    forged = await ui.post("/block", {"uri": "http://node.test/users/alice"}, with_token=False)
+    assert forged.status == 403
+    for uri, status in (("", 400), ("http://node.test/users/alice", 400), ("http://node.test/groups/nope", 404),
+                        ("nobody@node.test", 404)):
+        response = await ui.post("/block", {"uri": uri}, form_page="/settings/blocks")
+        assert response.status == status, (uri, response.status, await response.text())
+    response = await ui.post("/unblock", {"uri": "http://node.test/users/alice"}, form_page="/settings/blocks")
+    assert response.status == 404
+    assert await _blocks(services) == 0
