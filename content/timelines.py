@@ -84,14 +84,23 @@ async def home(session: AsyncSession, urls: Urls, person: LocalActor, before: in
     return await _page(session, urls, and_(condition, acceptance.shown_to(me), unblocked), before)
 
 
-async def local(session: AsyncSession, urls: Urls, before: int | None = None) -> Timeline:
+async def local(session: AsyncSession, urls: Urls, before: int | None = None, *,
+                viewer_id: int | None = None) -> Timeline:
+    """Public posts of this node's people and groups; ``viewer_id``: the person looking, whose blocks apply."""
     condition = and_(Object.public.is_(True), or_(Object.local.is_(True), Object.group_id.is_not(None)),
                      acceptance.counted())
+    return await _page(session, urls, await _unmuted(session, condition, viewer_id), before)
+
+
+async def _unmuted(session: AsyncSession, condition: ColumnElement[bool], viewer_id: int | None) -> ColumnElement[bool]:
+    """``condition`` without the posts of silenced servers (actors.blocks) and of whom the viewer blocks."""
     silenced = await blocks.silenced_domains(session)
     if silenced:
         muted = select(RemoteActor.uri).where(blocks.netloc_covered(RemoteActor.domain, silenced))
         condition = and_(condition, Object.author_uri.not_in(muted))
-    return await _page(session, urls, condition, before)
+    if viewer_id is not None:
+        condition = and_(condition, Object.author_uri.not_in(person_blocks.blocked_by(viewer_id)))
+    return condition
 
 
 async def _page(session: AsyncSession, urls: Urls, condition: ColumnElement[bool], before: int | None) -> Timeline:
@@ -171,16 +180,13 @@ async def _item(names: _Names, urls: Urls, obj: Object, replies: int,
     )
 
 
-async def tagged(session: AsyncSession, urls: Urls, tag: str, before: int | None = None) -> Timeline:
+async def tagged(session: AsyncSession, urls: Urls, tag: str, before: int | None = None, *,
+                 viewer_id: int | None = None) -> Timeline:
     """Public posts with the hashtag ``tag`` (content.post_extras normal form), ours and received, as
-    the local timeline filters them (silenced servers' posts left out)."""
+    the local timeline filters them (silenced servers' posts and the viewer's blocked people left out)."""
     with_tag = select(PostHashtag.object_id).where(PostHashtag.tag == tag)
     condition = and_(Object.id.in_(with_tag), Object.public.is_(True), acceptance.counted())
-    silenced = await blocks.silenced_domains(session)
-    if silenced:
-        muted = select(RemoteActor.uri).where(blocks.netloc_covered(RemoteActor.domain, silenced))
-        condition = and_(condition, Object.author_uri.not_in(muted))
-    return await _page(session, urls, condition, before)
+    return await _page(session, urls, await _unmuted(session, condition, viewer_id), before)
 
 
 async def by_author(session: AsyncSession, urls: Urls, author_uri: str, viewer: str | None,

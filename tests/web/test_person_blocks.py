@@ -7,11 +7,13 @@ from urllib.parse import quote, unquote
 
 from sqlalchemy import func, select
 
+from actors import local
+from inbox_outbox.services import posts
 from madeopen.app import Services
 from storage.models import PersonBlock
 from tests.support.peer import PeerActor
 from tests.support.peer_fixtures import bob, peer, settings  # noqa: F401  (fixtures)
-from tests.support.web_ui import UI, create_person, ui  # noqa: F401  (fixtures)
+from tests.support.web_ui import UI, create_person, second_ui, ui  # noqa: F401  (fixtures)
 
 
 async def _blocks(services: Services) -> int:
@@ -72,3 +74,21 @@ async def test_bad_and_forged_block_forms_change_nothing(ui: UI, services: Servi
     response = await ui.post("/unblock", {"uri": "http://node.test/users/alice"}, form_page="/settings/blocks")
     assert response.status == 404
     assert await _blocks(services) == 0
+
+
+async def test_the_local_timeline_and_tag_pages_leave_out_whom_the_viewer_blocks(
+    ui: UI, second_ui: UI, services: Services
+) -> None:
+    await create_person(services, "alice")
+    await create_person(services, "dave")
+    await create_person(services, "erin")
+    async with services.sessions.begin() as session:
+        dave = await local.find_person(session, "dave")
+        await posts.create_post(session, services.urls, dave, None, "", "Dave on #compost today")
+    await ui.log_in("alice")
+    await second_ui.log_in("erin")
+    for each in (ui, second_ui):
+        assert "Dave on" in await each.page("/local") and "Dave on" in await each.page("/tags/compost")
+    await ui.post("/block", {"uri": "http://node.test/users/dave"}, form_page="/settings/blocks")
+    assert "Dave on" not in await ui.page("/local") and "Dave on" not in await ui.page("/tags/compost")
+    assert "Dave on" in await second_ui.page("/local") and "Dave on" in await second_ui.page("/tags/compost")

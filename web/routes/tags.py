@@ -16,6 +16,7 @@ from web import feeds as feed_documents
 from web.context import get_context
 from web.responses import html_page
 from web.routes.groups import viewer_uri
+from web.sessions import current_user
 
 PEOPLE_SHOWN = 12
 
@@ -43,7 +44,8 @@ async def tag_page(request: web.Request) -> web.Response:
     ctx = get_context(request)
     before = paging.parse_cursor(request.query.get("before"))
     async with ctx.sessions() as session:
-        timeline = await timelines.tagged(session, ctx.urls, tag, before)
+        user = current_user(request)
+        timeline = await timelines.tagged(session, ctx.urls, tag, before, viewer_id=user.id if user else None)
         people = await finder.find_people(session, ctx.urls, finder.PeopleQuery(tags=(tag,), per_page=PEOPLE_SHOWN),
                                           viewer_uri(request))
     return html_page(request, "tag.html", tag=tag, timeline=timeline, before=before, people=people)

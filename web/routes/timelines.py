@@ -10,6 +10,7 @@ from content import paging, timelines
 from web.routes import microblog
 from web.context import get_context
 from web.responses import html_page
+from web.sessions import current_user
 
 
 async def home_timeline(request: web.Request) -> web.Response:
@@ -20,5 +21,6 @@ async def local_timeline(request: web.Request) -> web.Response:
     ctx = get_context(request)
     before = paging.parse_cursor(request.query.get("before"))
     async with ctx.sessions() as session:
-        timeline = await timelines.local(session, ctx.urls, before)
+        user = current_user(request)
+        timeline = await timelines.local(session, ctx.urls, before, viewer_id=user.id if user else None)
     return html_page(request, "timeline.html", timeline=timeline, which="local", before=before)
