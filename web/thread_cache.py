@@ -19,7 +19,8 @@ committed write by any process of the node to a table a page shows drops them al
   Members with the same rights in a group share them: the second member to open a thread after a change
   renders only the articles that differ for them (their own posts, the ones they voted on).
 
-A page re-rendered with a failed form in it (a reply or a status that did not validate) is not kept.
+A page re-rendered with a failed form in it (a reply or a status that did not validate) is not kept, nor
+is an anonymous visitor's: web/page_cache.py keeps their whole page.
 """
 
 from __future__ import annotations
@@ -37,8 +38,9 @@ from storage.memo import Memo
 from web import page_cache
 
 TTL_SECONDS = page_cache.TTL_SECONDS
-MAX_VALUES = 2_000  # pages × viewers; each holds a thread's tree (~50 kB for 50 replies)
-MAX_ARTICLES = 20_000  # ~2 kB each
+# Bounds on memory (each Memo is emptied when full): ~50 kB a page's values for 50 replies, 2-5 kB an article.
+MAX_VALUES = 500  # pages × viewers
+MAX_ARTICLES = 5_000
 V = TypeVar("V")
 Counter = tuple[int, int]
 

@@ -208,11 +208,11 @@ async def thread_page(request: web.Request, obj: Object, *, status: int = 200,
                       reply_form: dict[str, Any] | None = None, status_form: dict[str, Any] | None = None,
                       ) -> web.Response:
     """The page of ``obj`` (the caller checked the viewer may see it). Its values and its posts' articles
-    are kept between changes (web.thread_cache), unless a failed form is shown in it."""
+    are kept between changes for a logged-in viewer (web.thread_cache), unless a failed form is shown in it."""
     ctx = get_context(request)
     user = sessions.current_user(request)
     kept = None
-    if reply_form or status_form:
+    if user is None or reply_form or status_form:  # an anonymous page is kept whole (web.page_cache)
         read = await _read(request, obj)
     else:
         kept = await thread_cache.values(request.app, (obj.uri, viewer_uri(request)), lambda: _read(request, obj))
