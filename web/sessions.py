@@ -133,6 +133,10 @@ async def notify(request: web.Request, message: str) -> None:
     session[_NOTICES] = [*session.get(_NOTICES, []), message][-5:]
 
 
+# The person's unread notifications, asked with the session (built once: building it was ~0.1 ms a request).
+_UNREAD = notification_views.unread_count_of(LocalActor.id)
+
+
 async def _load_user(request: web.Request, session: aiohttp_session.Session) -> CurrentUser | None:
     key = session.get(_KEY)
     if not isinstance(key, str):
@@ -140,7 +144,7 @@ async def _load_user(request: web.Request, session: aiohttp_session.Session) -> 
         return None
     ctx = get_context(request)
     async with ctx.sessions() as db:  # the session, its person and their unread notifications: one query
-        live = await browser_sessions.find_with_actor(db, key, notification_views.unread_count_of(LocalActor.id))
+        live = await browser_sessions.find_with_actor(db, key, _UNREAD)
     if live is None or not accounts.is_active_person(live[1]):
         session.invalidate()  # ended (log-out, password change, elsewhere), suspended, or gone
         return None
