@@ -12,10 +12,13 @@ committed write by any process of the node to a table a page shows drops them al
   with what the viewer may do with each and how they voted, the board, the project, the kudos and badges,
   the boosts, the people finder's helpers, the watch state. Every table those are read from is a page
   table, so a new reply, an edit, a deletion, a vote, a kudos or boost, a moderation or a role or
-  settings change by anyone drops it. The session (who is logged in, their unread notifications), the
-  check that the viewer may see the post, and the read mark are still done on every view.
-- ``ARTICLES``: each post's rendered ``<article>`` by post and by everything about the viewer it shows
-  (``article_key``), with a stand-in for the CSRF token that each answer replaces with the viewer's own.
+  settings change by anyone drops it (content.resanitise rewriting rows under a new sanitising policy is
+  such a write; the policy itself changes with a deploy, which empties memory). The session (who is logged
+  in, their unread notifications) and the check that the viewer may see the post are still done on every
+  view; the thread's read mark once per kept values (``Kept.read_marked``).
+- ``ARTICLES``: each post's rendered ``<article>`` by post and by everything about the viewer it shows (the
+  key web.routes.threads builds), with a stand-in for the CSRF token that each answer replaces with the
+  viewer's own.
   Members with the same rights in a group share them: the second member to open a thread after a change
   renders only the articles that differ for them (their own posts, the ones they voted on).
 
