@@ -293,9 +293,12 @@ async def authenticate(session: AsyncSession, username: str, password: str) -> L
 async def active_person(session: AsyncSession, actor_id: int) -> LocalActor | None:
     """The logged-in person, or None when the account is gone, suspended or not yet approved."""
     actor = await session.get(LocalActor, actor_id)
-    if actor is None or actor.account is None or standing(actor) is not Standing.ACTIVE:
-        return None
-    return actor
+    return actor if actor is not None and is_active_person(actor) else None
+
+
+def is_active_person(actor: LocalActor) -> bool:
+    """``actor`` may be logged in: a person's account, not gone, suspended or waiting for approval."""
+    return actor.account is not None and standing(actor) is Standing.ACTIVE
 
 
 # --- password and profile --------------------------------------------------------------------------------

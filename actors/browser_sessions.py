@@ -22,11 +22,13 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import delete, select, update
+from typing import Any
+
+from sqlalchemy import ColumnElement, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.engine import SessionMaker
-from storage.models import BrowserSession, utcnow
+from storage.models import BrowserSession, LocalActor, utcnow
 from storage.queue import prune_in_batches
 
 SEEN_EVERY = timedelta(minutes=5)
@@ -87,6 +89,22 @@ async def find(session: AsyncSession, key: str, *, now: datetime | None = None) 
     if row is None or _utc(row.last_seen_at) <= (now or utcnow()) - IDLE_LIMIT:
         return None
     return Found(id=row.id, actor_id=row.actor_id, last_seen_at=_utc(row.last_seen_at))
+
+
+async def find_with_actor(
+    session: AsyncSession, key: str, *extra: ColumnElement[Any], now: datetime | None = None,
+) -> tuple[Found, LocalActor, tuple[Any, ...]] | None:
+    """``find``, the session's actor (with its account) and ``extra`` columns of that actor in one query
+    (a page's request needs all three; three statements were ~a quarter of a kept thread page, issue #13).
+    None: no live session, or its actor is gone."""
+    row = (await session.execute(
+        select(BrowserSession.id, BrowserSession.actor_id, BrowserSession.last_seen_at, LocalActor, *extra)
+        .join(LocalActor, LocalActor.id == BrowserSession.actor_id)
+        .where(BrowserSession.key_hash == _hash(key))
+    )).one_or_none()
+    if row is None or _utc(row[2]) <= (now or utcnow()) - IDLE_LIMIT:
+        return None
+    return Found(id=row[0], actor_id=row[1], last_seen_at=_utc(row[2])), row[3], tuple(row[4:])
 
 
 async def touch(session: AsyncSession, found: Found, client: Client, *, now: datetime | None = None) -> None:

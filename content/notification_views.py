@@ -8,9 +8,11 @@ What is recorded, and when, is actors.notifications'. The pages' cursor is conte
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.selectable import ScalarSelect
 
 from actors.errors import InvalidInput
 from actors.memberships import local_actor_by_uri
@@ -61,11 +63,15 @@ class NotificationPage:
 
 
 async def unread_count(session: AsyncSession, recipient_id: int) -> int:
-    return await session.scalar(
-        select(func.count()).select_from(Notification).where(
-            Notification.recipient_id == recipient_id, Notification.read_at.is_(None)
-        )
-    ) or 0
+    return await session.scalar(select(unread_count_of(recipient_id))) or 0
+
+
+def unread_count_of(recipient_id: Any) -> ScalarSelect[int]:
+    """The unread notifications of ``recipient_id`` (a value, or a column: asked in the query that loads
+    the person, web.sessions)."""
+    return select(func.count()).select_from(Notification).where(
+        Notification.recipient_id == recipient_id, Notification.read_at.is_(None)
+    ).scalar_subquery()
 
 
 async def page(session: AsyncSession, urls: Urls, recipient_id: int, before: int | None = None) -> NotificationPage:

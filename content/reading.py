@@ -33,16 +33,16 @@ class LastReply:
     published: datetime
 
 
-async def mark_read(session: AsyncSession, actor_id: int, thread: Object) -> None:
-    """The person with ``actor_id`` opened ``thread`` (its first post) now."""
+async def mark_read(session: AsyncSession, actor_id: int, thread_id: int) -> None:
+    """The person with ``actor_id`` opened the thread whose first post's row id is ``thread_id`` now."""
     now = utcnow()
-    row = await session.get(ThreadRead, (actor_id, thread.id))
+    row = await session.get(ThreadRead, (actor_id, thread_id))
     if row is not None:
         row.read_at = now
         return
     try:
         async with session.begin_nested():
-            session.add(ThreadRead(actor_id=actor_id, object_id=thread.id, read_at=now))
+            session.add(ThreadRead(actor_id=actor_id, object_id=thread_id, read_at=now))
     except IntegrityError:  # the same person's other tab got there first: that is read enough
         pass
 

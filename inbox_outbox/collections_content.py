@@ -75,18 +75,25 @@ async def may_read_group(session: AsyncSession, urls: Urls, group: LocalActor, v
 
 
 async def may_view(session: AsyncSession, urls: Urls, obj: Object, viewer: str | None) -> bool:
-    group = await group_of(session, obj)
+    return await _may_view_in(session, urls, obj, await group_of(session, obj), viewer)
+
+
+async def _may_view_in(session: AsyncSession, urls: Urls, obj: Object, group: LocalActor | None,
+                       viewer: str | None) -> bool:
     if group is not None:
         return await may_read_group(session, urls, group, viewer)
     return await may_read(session, obj, viewer)  # public, their own, or addressed to them (content.audience)
 
 
 async def visible_local_object(session: AsyncSession, urls: Urls, uri: str, viewer: str | None) -> Object:
-    """One of our objects, if it exists and ``viewer`` may see it; else NotFound (existence not revealed)."""
-    obj = await object_by_uri(session, uri)
-    if obj is None or not obj.local or not await may_view(session, urls, obj, viewer):
+    """One of our objects, if it exists and ``viewer`` may see it; else NotFound (existence not revealed).
+    The object and its local group are read in one query (every view of a post asks: issue #13)."""
+    found = (await session.execute(
+        select(Object, LocalActor).outerjoin(LocalActor, LocalActor.id == Object.group_id).where(Object.uri == uri)
+    )).one_or_none()
+    if found is None or not found[0].local or not await _may_view_in(session, urls, found[0], found[1], viewer):
         raise NotFound("no such object here")
-    return obj
+    return found[0]
 
 
 async def exists_here(session: AsyncSession, uri: str) -> bool:

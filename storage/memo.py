@@ -45,11 +45,13 @@ class Memo(Generic[V]):
         self._entries: dict[object, _Entry[V]] = {}
         self._loading: dict[object, asyncio.Future[None]] = {}
 
-    def get(self, key: object) -> V | None:
+    def get(self, key: object, counter: tuple[int, int] | None = None) -> V | None:
+        """The value of ``key`` while fresh. ``counter``: :meth:`counter` as the caller took it a moment ago,
+        when it reads many keys at once (one ``stat`` of the change file, not one per key)."""
         entry = self._entries.get(key)
         if entry is None:
             return None
-        if entry.counter != self.counter() or entry.expires < time.monotonic():
+        if entry.counter != (self.counter() if counter is None else counter) or entry.expires < time.monotonic():
             del self._entries[key]
             return None
         return entry.value

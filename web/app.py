@@ -6,7 +6,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from web import document_cache, page_cache, security_headers, sessions
+from web import document_cache, page_cache, security_headers, sessions, thread_cache
 from web.browser_only import browser_only, signed_posts_direct
 from web.authorized_fetch import authorized_fetch_middleware
 from web.context import CONTEXT_KEY, WebContext
@@ -30,6 +30,7 @@ def create_app(context: WebContext) -> web.Application:
                             anonymous_pages, error_middleware, page_mw, csrf_mw, authorized_fetch_middleware])
     security_headers.install(app)
     document_cache.install(app, context.sessions)
+    thread_cache.install(app, context.sessions)  # a member's thread page, kept in parts
     inbox.install(app, context)
     app[CONTEXT_KEY] = context
     route_table.install(app)  # every URL, in matching order (web/route_table.py)

@@ -56,8 +56,17 @@ def plain_json_bytes(body: bytes, *, content_type: str = "application/json", cor
     )
 
 
-def html_page(request: web.Request, template: str, *, status: int = 200, **values: Any) -> web.Response:
+def page_values(request: web.Request, **values: Any) -> dict[str, Any]:
+    """What a page's template sees: the node, the request's page values (web.sessions), then ``values``."""
     ctx = get_context(request)
-    page = {"node_name": ctx.node_name, "base_url": ctx.urls.base, **request.get(PAGE_VALUES, {}), **values}
-    body = _TEMPLATES.get_template(template).render(page)
+    return {"node_name": ctx.node_name, "base_url": ctx.urls.base, **request.get(PAGE_VALUES, {}), **values}
+
+
+def template_module(template: str, values: dict[str, Any]) -> Any:
+    """``template``'s macros, callable from Python, seeing ``values`` as a page would (web.thread_cache)."""
+    return _TEMPLATES.get_template(template).make_module(values)
+
+
+def html_page(request: web.Request, template: str, *, status: int = 200, **values: Any) -> web.Response:
+    body = _TEMPLATES.get_template(template).render(page_values(request, **values))
     return web.Response(text=body, status=status, content_type="text/html", charset="utf-8", headers={"Vary": "Accept"})

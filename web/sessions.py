@@ -133,19 +133,23 @@ async def notify(request: web.Request, message: str) -> None:
     session[_NOTICES] = [*session.get(_NOTICES, []), message][-5:]
 
 
+# The person's unread notifications, asked with the session (built once: building it was ~0.1 ms a request).
+_UNREAD = notification_views.unread_count_of(LocalActor.id)
+
+
 async def _load_user(request: web.Request, session: aiohttp_session.Session) -> CurrentUser | None:
     key = session.get(_KEY)
     if not isinstance(key, str):
         session.invalidate()  # not a key we hand out: start over
         return None
     ctx = get_context(request)
-    async with ctx.sessions() as db:
-        found = await browser_sessions.find(db, key)
-        actor = await accounts.active_person(db, found.actor_id) if found is not None else None
-        unread = await notification_views.unread_count(db, actor.id) if actor is not None else 0
-    if found is None or actor is None or actor.account is None:
+    async with ctx.sessions() as db:  # the session, its person and their unread notifications: one query
+        live = await browser_sessions.find_with_actor(db, key, _UNREAD)
+    if live is None or not accounts.is_active_person(live[1]):
         session.invalidate()  # ended (log-out, password change, elsewhere), suspended, or gone
         return None
+    found, actor, (unread,) = live
+    assert actor.account is not None
     if found.due_for_touch():
         async with ctx.sessions.begin() as db:
             await browser_sessions.touch(db, found, client_of(request))
@@ -155,7 +159,7 @@ async def _load_user(request: web.Request, session: aiohttp_session.Session) -> 
         display_name=actor.display_name or actor.username,
         is_admin=actor.account.is_admin,
         profile_url=ctx.urls.person(actor.username),
-        unread_notifications=unread,
+        unread_notifications=int(unread or 0),
         session_id=found.id,
     )
 

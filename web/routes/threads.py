@@ -8,9 +8,11 @@ with a problem re-renders the thread with the message next to that reply form an
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
+from markupsafe import Markup
 
 from actors import group_pages
 from actors.errors import Forbidden, InvalidInput
@@ -24,9 +26,9 @@ from federation.markdown import Rendered
 from inbox_outbox.services import threads, watching
 from inbox_outbox.services.common import load_group
 from storage.models import Object
-from web import composer, forms, sessions
+from web import composer, forms, sessions, thread_cache
 from web.context import get_context
-from web.responses import html_page
+from web.responses import html_page, page_values, template_module
 from web.routes.groups import remote_group_path, viewer_uri
 from web.routes.people import post_helpers
 
@@ -165,32 +167,107 @@ KIND_HINTS = {
 }
 
 
-async def thread_page(request: web.Request, obj: Object, *, status: int = 200,
-                      reply_form: dict[str, Any] | None = None, status_form: dict[str, Any] | None = None,
-                      ) -> web.Response:
-    """The page of ``obj`` (the caller checked the viewer may see it)."""
+@dataclass(frozen=True)
+class _Read:
+    """What a thread page reads from the database for one viewer (kept by web.thread_cache)."""
+
+    view: thread_views.ThreadPage
+    replies: list[thread_views.Placed]
+    root_id: int
+    root_uri: str
+    on_board: Any
+    project: Any
+    boosted: set[str]
+    thanks: recognition_views.ThreadKudos
+    helpers: Any
+    remote_doc: bool
+    watch: str | None
+
+
+async def _read(request: web.Request, obj: Object) -> _Read:
     ctx = get_context(request)
+    viewer = viewer_uri(request)
     async with ctx.sessions() as session:
-        view = await thread_views.thread_page(session, ctx.urls, obj, viewer_uri(request))
+        view = await thread_views.thread_page(session, ctx.urls, obj, viewer)
         root = await thread_root(session, obj)
-        on_board = await thread_board.thread_board(session, ctx.urls, root, viewer_uri(request))
+        on_board = await thread_board.thread_board(session, ctx.urls, root, viewer)
         project = await project_views.thread_project(session, ctx.urls, root.uri)  # issue #14: its project, if any
-        boosted = await boosts.boosted(session, viewer_uri(request), _uris(view.focus)) if viewer_uri(request) else set()
+        boosted = await boosts.boosted(session, viewer, _uris(view.focus)) if viewer else set()
         # kudos buttons, byline badges (issue #17): in the same session (one checkout fewer per page, issue #13)
         thanks = await recognition_views.thread_kudos(session, ctx.urls, view, root)
-    user = sessions.current_user(request)
-    if user is not None:  # the "unread" markers of the thread lists (content.reading)
-        async with ctx.sessions.begin() as session:
-            await reading.mark_read(session, user.id, root)
     helpers = await post_helpers(request, obj)
     # A doc of another Made Open node's group (an Article with its revision): edits can be proposed.
     remote_doc = root.type == "Article" and not root.local and isinstance((root.document or {}).get("docRevision"), int)
-    watch = None if root.deleted else await watching.thread_watch_state(ctx.fed, viewer_uri(request), root.id)
-    return html_page(request, "thread.html", status=status, thread=view, focus=view.focus, replies=thread_views.in_order(view.focus), thanks=thanks,
-                     boosted=boosted, upload_hint=composer.upload_hint(request),
-                     reply_form=reply_form or {}, helpers=helpers, uri=obj.uri, board=on_board,
-                     root_id=root.id, status_form=status_form or {}, status_labels=STATUS_LABELS,
-                     remote_doc=remote_doc and not root.deleted, watch=watch, project=project, root_uri=root.uri)
+    watch = None if root.deleted else await watching.thread_watch_state(ctx.fed, viewer, root.id)
+    return _Read(view=view, replies=thread_views.in_order(view.focus), root_id=root.id, root_uri=root.uri,
+                 on_board=on_board, project=project, boosted=boosted, thanks=thanks, helpers=helpers,
+                 remote_doc=remote_doc and not root.deleted, watch=watch)
+
+
+async def thread_page(request: web.Request, obj: Object, *, status: int = 200,
+                      reply_form: dict[str, Any] | None = None, status_form: dict[str, Any] | None = None,
+                      ) -> web.Response:
+    """The page of ``obj`` (the caller checked the viewer may see it). Its values and its posts' articles
+    are kept between changes for a logged-in viewer (web.thread_cache), unless a failed form is shown in it."""
+    ctx = get_context(request)
+    user = sessions.current_user(request)
+    kept = None
+    if user is None or reply_form or status_form:  # an anonymous page is kept whole (web.page_cache)
+        read = await _read(request, obj)
+    else:
+        kept = await thread_cache.values(request.app, (obj.uri, viewer_uri(request)), lambda: _read(request, obj))
+        read = kept.value
+    # The "unread" markers of the thread lists (content.reading): written once per kept values, that is
+    # again after any change to the page or within TTL_SECONDS, not on every view (a write per GET).
+    if user is not None and not (kept is not None and kept.read_marked):
+        async with ctx.sessions.begin() as session:
+            await reading.mark_read(session, user.id, read.root_id)
+        if kept is not None:
+            kept.read_marked = True
+    page: dict[str, Any] = dict(
+        thread=read.view, focus=read.view.focus, replies=read.replies, thanks=read.thanks, boosted=read.boosted,
+        upload_hint=composer.upload_hint(request), reply_form=reply_form or {}, helpers=read.helpers, uri=obj.uri,
+        board=read.on_board, root_id=read.root_id, status_form=status_form or {}, status_labels=STATUS_LABELS,
+        remote_doc=read.remote_doc, watch=read.watch, project=read.project, root_uri=read.root_uri,
+    )
+    if kept is not None:
+        page.update(_kept_parts(request, kept.counter, page_values(request, **page)))
+    return html_page(request, "thread.html", status=status, **page)
+
+
+def _kept_parts(request: web.Request, counter: thread_cache.Counter, values: dict[str, Any]) -> dict[str, Any]:
+    """thread.html's ``article(post, top)`` and ``top_reply_form(post)``: kept (web.thread_cache), else
+    rendered by ``_thread_post.html``'s macros with the CSRF field's stand-in and kept, by what of the viewer
+    they show."""
+    user: sessions.CurrentUser | None = values.get("current_user")
+    thanks: recognition_views.ThreadKudos = values["thanks"]
+    boosted: set[str] = values["boosted"]
+    may_accept = values["board"].may_accept if values["board"] else None
+    fragments = thread_cache.Fragments(request.app, counter, values["csrf_field"])
+    module: Any = None
+    blank: Any = None
+
+    def macros(field: Markup) -> Any:
+        nonlocal module, blank
+        if module is None:
+            module = template_module("_thread_post.html", {**values, "csrf_field": lambda: field})
+            blank = module.blank_reply_form() if user is not None else None
+        return module
+
+    def article(post: thread_views.PostNode, top: bool) -> Markup:
+        # Everything post_article shows that is not the post's own (the same for every viewer until a
+        # change): what this viewer may do with it and has done to it.
+        key = (post.id, top, post.answers, post.my_vote, post.may_vote, post.may_reply, post.may_edit,
+               post.may_delete, post.may_moderate, post.may_ban_author, user is not None,
+               user is not None and user.profile_url == post.author.uri, thanks.may_give, post.id in thanks.given,
+               post.uri in boosted, may_accept)
+        return fragments.kept(key, lambda field: str(macros(field).post_article(post, field, blank, top=top)))
+
+    def top_reply_form(post: thread_views.PostNode) -> Markup:
+        return fragments.kept(("reply form", post.id),
+                              lambda field: str(macros(field).reply_form_for(post, "Your reply", True)))
+
+    return {"article": article, "top_reply_form": top_reply_form}
 
 
 def _uris(post: thread_views.PostNode) -> list[str]:
