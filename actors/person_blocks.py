@@ -5,11 +5,13 @@ A block is one row per (blocker, blocked actor id), local or remote. What it doe
 effect lives: the follows between the two end and the blocked person's server is told
 (inbox_outbox.services.person_blocks), their Follow is refused (handlers.follow), their activity no longer
 notifies the blocker (actors.notifications.record) and their posts leave the blocker's timelines
-(content.timelines). These are the questions those places ask.
+(content.timelines), and their replies are folded away on thread pages (web.routes.threads). These are the
+questions those places ask.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import Select, exists, select
@@ -43,3 +45,13 @@ async def listed(session: AsyncSession, blocker_id: int) -> list[tuple[str, date
         .order_by(PersonBlock.created_at.desc(), PersonBlock.id.desc())
     )
     return [(uri, since) for uri, since in rows]
+
+
+async def blocked_among(session: AsyncSession, blocker_id: int, actor_uris: Iterable[str]) -> set[str]:
+    """Which of ``actor_uris`` ``blocker_id`` blocks (a thread page folds their replies away)."""
+    uris = set(actor_uris)
+    if not uris:
+        return set()
+    rows = await session.scalars(select(PersonBlock.blocked_uri).where(PersonBlock.blocker_id == blocker_id,
+                                                                       PersonBlock.blocked_uri.in_(uris)))
+    return set(rows)

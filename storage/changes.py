@@ -52,7 +52,7 @@ PAGES = "pages"
 PAGE_BLIND_TABLES = frozenset({
     "login_attempts", "browser_sessions", "account_tokens", "feed_tokens", "mail_queue", "mail_requests",
     "mail_preferences", "mail_digests", "notifications", "thread_reads", "search_pending", "inbound_activities",
-    "queue_workers", "deliveries", "hosts", "remote_keys", "person_blocks",
+    "queue_workers", "deliveries", "hosts", "remote_keys",
 })
 PAGE_TABLES = (
     "objects", "object_recipients", "board_counts", "status_changes", "thread_followers", "follows", "reactions", "boosts",
@@ -61,7 +61,7 @@ PAGE_TABLES = (
     "groups", "memberships", "remote_actors", "node_settings", "post_attachments", "post_hashtags", "activities",
     "domain_blocks", "domain_allows", "projects", "project_tasks", "task_assignees", "task_comments",
     "project_invites", "doc_settings", "docs", "doc_revisions", "doc_proposals", "doc_comment_marks",
-    "group_watches",
+    "group_watches", "person_blocks",  # person_blocks: a member's kept thread page folds whom they block
 )
 _ACTOR_TABLES = ("local_actors", "accounts", "groups", "profiles", "profile_tags", "node_settings")
 _TOPICS: dict[str, tuple[str, ...]] = {

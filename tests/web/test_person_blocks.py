@@ -92,3 +92,27 @@ async def test_the_local_timeline_and_tag_pages_leave_out_whom_the_viewer_blocks
     await ui.post("/block", {"uri": "http://node.test/users/dave"}, form_page="/settings/blocks")
     assert "Dave on" not in await ui.page("/local") and "Dave on" not in await ui.page("/tags/compost")
     assert "Dave on" in await second_ui.page("/local") and "Dave on" in await second_ui.page("/tags/compost")
+
+
+async def test_a_blocked_persons_replies_are_folded_away_on_thread_pages(
+    ui: UI, second_ui: UI, services: Services
+) -> None:
+    """Only for the blocker, and at once although their thread page is kept (web.thread_cache)."""
+    for name in ("alice", "dave", "erin"):
+        await create_person(services, name)
+    async with services.sessions.begin() as session:
+        garden = await local.create_group(session, local.NewGroup(username="garden", owner="alice"))
+        thread = await posts.create_post(session, services.urls, await local.find_person(session, "alice"), garden,
+                                         "Compost", "How hot does yours get?")
+        await posts.reply(session, services.urls, await local.find_person(session, "dave"), thread.uri, "Dave says 60 C")
+    path = thread.uri.removeprefix("http://node.test")
+    await ui.log_in("alice")
+    await second_ui.log_in("erin")
+    assert "Dave says 60 C" in await ui.page(path) and 'class="blocked-post"' not in await ui.page(path)
+    await ui.post("/block", {"uri": "http://node.test/users/dave"}, form_page="/settings/blocks")
+    folded = await ui.page(path)
+    assert '<details class="blocked-post"><summary>A reply by dave, whom you block</summary>' in folded
+    assert "Dave says 60 C" in folded  # one click away
+    assert 'class="blocked-post"' not in await second_ui.page(path)
+    await ui.post("/unblock", {"uri": "http://node.test/users/dave"}, form_page="/settings/blocks")
+    assert 'class="blocked-post"' not in await ui.page(path)

@@ -14,7 +14,7 @@ from typing import Any
 from aiohttp import web
 from markupsafe import Markup
 
-from actors import group_pages
+from actors import group_pages, person_blocks
 from actors.errors import Forbidden, InvalidInput
 from actors.node_settings import InvalidFields
 from content import boosts, project_views, reading, thread_board, thread_views
@@ -182,6 +182,7 @@ class _Read:
     helpers: Any
     remote_doc: bool
     watch: str | None
+    blocked: set[str]  # the authors here whom the viewer blocks: their replies are folded away
 
 
 async def _read(request: web.Request, obj: Object) -> _Read:
@@ -195,13 +196,15 @@ async def _read(request: web.Request, obj: Object) -> _Read:
         boosted = await boosts.boosted(session, viewer, _uris(view.focus)) if viewer else set()
         # kudos buttons, byline badges (issue #17): in the same session (one checkout fewer per page, issue #13)
         thanks = await recognition_views.thread_kudos(session, ctx.urls, view, root)
+        user = sessions.current_user(request)
+        blocked = await person_blocks.blocked_among(session, user.id, _authors(view.focus)) if user else set()
     helpers = await post_helpers(request, obj)
     # A doc of another Made Open node's group (an Article with its revision): edits can be proposed.
     remote_doc = root.type == "Article" and not root.local and isinstance((root.document or {}).get("docRevision"), int)
     watch = None if root.deleted else await watching.thread_watch_state(ctx.fed, viewer, root.id)
     return _Read(view=view, replies=thread_views.in_order(view.focus), root_id=root.id, root_uri=root.uri,
                  on_board=on_board, project=project, boosted=boosted, thanks=thanks, helpers=helpers,
-                 remote_doc=remote_doc and not root.deleted, watch=watch)
+                 remote_doc=remote_doc and not root.deleted, watch=watch, blocked=blocked)
 
 
 async def thread_page(request: web.Request, obj: Object, *, status: int = 200,
@@ -229,6 +232,7 @@ async def thread_page(request: web.Request, obj: Object, *, status: int = 200,
         upload_hint=composer.upload_hint(request), reply_form=reply_form or {}, helpers=read.helpers, uri=obj.uri,
         board=read.on_board, root_id=read.root_id, status_form=status_form or {}, status_labels=STATUS_LABELS,
         remote_doc=read.remote_doc, watch=read.watch, project=read.project, root_uri=read.root_uri,
+        blocked=read.blocked,
     )
     if kept is not None:
         page.update(_kept_parts(request, kept.counter, page_values(request, **page)))
@@ -272,6 +276,10 @@ def _kept_parts(request: web.Request, counter: thread_cache.Counter, values: dic
 
 def _uris(post: thread_views.PostNode) -> list[str]:
     return [post.uri, *(uri for child in post.children for uri in _uris(child))]
+
+
+def _authors(post: thread_views.PostNode) -> set[str]:
+    return {post.author.uri, *(uri for child in post.children for uri in _authors(child))}
 
 
 async def boost(request: web.Request) -> web.Response:
