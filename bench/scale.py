@@ -4,8 +4,8 @@
                                     [--followers 1000] [--instances 20] [--latency 0.02] [--repeat 2]
 
 The set-up is bench/fanout.py's (its helpers are reused): one local group with ``--followers`` remote
-followers (personal inboxes) on ``--instances`` loopback servers in a separate process that answer 202 after
-``--latency``; the group announces one post (``announce_to_members``: two deliveries per follower). Then
+followers (personal inboxes) on ``--instances`` loopback sinks (``bench/lib/sink.py``; ``--aiohttp-instances``:
+aiohttp servers, as before issue #13) in a separate process that answer 202 after ``--latency``; the group announces one post (``announce_to_members``: two deliveries per follower). Then
 1, resp. 2, worker processes (each its own ``build_services`` and ``DeliveryWorker.run_forever`` with the
 production defaults, started and connected before the clock starts) deliver the queue; the clock stops
 when every row is done. Several workers claim disjoint rows with ``FOR UPDATE SKIP LOCKED``; SQLite runs
@@ -175,11 +175,14 @@ def main() -> None:
     parser.add_argument("--instances", type=int, default=20, help="simulated remote instances (default 20)")
     parser.add_argument("--latency", type=float, default=0.02, help="each inbox answers after this many s (0.02)")
     parser.add_argument("--repeat", type=int, default=2, help="runs per worker count; the best counts (default 2)")
+    parser.add_argument("--aiohttp-instances", action="store_true",
+                        help="serve the instances with aiohttp (as before issue #13) instead of minimal sinks")
     args = parser.parse_args()
     if not args.database_url.startswith("postgresql"):
         sys.exit("bench/scale.py: PostgreSQL only (SQLite runs one claimer per node)")
 
-    instances = fanout.Instances.start(args.instances, args.latency)
+    kind = "aiohttp" if args.aiohttp_instances else "sink"
+    instances = fanout.Instances.start(args.instances, args.latency, kind)
     try:
         runs = asyncio.run(run(args, instances.ports))
     finally:
@@ -187,7 +190,7 @@ def main() -> None:
     with open("/proc/loadavg") as loadavg:
         load = " ".join(loadavg.read().split()[:3])
     print(f"{args.followers} followers on {args.instances} instances, {args.latency * 1000:g} ms inbox latency, "
-          f"PostgreSQL; worker defaults (64 in flight, 4 per host); load average {load}; Python {sys.version.split()[0]}")
+          f"PostgreSQL; {kind} instances; worker defaults (64 in flight, 4 per host); load average {load}; Python {sys.version.split()[0]}")
     best = {p: max((r for r in runs if r.processes == p), key=lambda r: r.rate) for p in (1, 2)}
     for processes, result in best.items():
         print(f"  {processes} worker process{'es' if processes > 1 else '  '}: {result.deliveries} deliveries in "

@@ -16,22 +16,21 @@ Every request Made Open sends to another server goes through ``FederationClient`
   CVE-2024-23832).
 
 Failures raise the ``federation.http_errors`` family; POSTs return a ``federation.delivery_result``.
+The requests go out through ``federation.http1``'s connection pool (not aiohttp's client: issue #13).
 Only protocol here: no database, nothing of ours outside ``federation``.
 """
 
 from __future__ import annotations
 
-import inspect
+import asyncio
+import ssl
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Protocol
 
-import aiohttp
 from aiohttp.abc import AbstractResolver
-from multidict import CIMultiDict
 from yarl import URL
 
 from federation import offline
@@ -49,7 +48,8 @@ from federation.http_errors import (
     one_line,
     translated_errors,
 )
-from federation.http_guard import GuardedResolver, guarded_socket_factory
+from federation.http1 import Http1Pool, Response, decode_body
+from federation.http_guard import GuardedResolver
 from federation.http_urls import ResourceKey, checked_url, resource_key, same_resource
 from federation.responses import (
     ACTIVITY_ACCEPT,
@@ -59,7 +59,6 @@ from federation.responses import (
     is_activity_content_type,
     is_json_content_type,
     parse_json_object,
-    read_capped,
 )
 
 __all__ = ["FederationClient", "RequestSigner"]
@@ -73,10 +72,9 @@ DEFAULT_MAX_REDIRECTS = 5
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _POST_BODY_DRAIN_BYTES = 64 * 1024  # read small POST answers fully so the connection can be reused
 _DETAIL_EXCERPT_CHARS = 200
-
-# aiohttp >= 3.12 lets us vet the exact socket address right before connect(); older ones rely on
-# the resolver and the literal-host check alone.
-_HAS_SOCKET_FACTORY = "socket_factory" in inspect.signature(aiohttp.TCPConnector.__init__).parameters
+# What a GET accepts compressed (aiohttp's defaults before issue #13); POST answers are only excerpted
+# for logs, so they are asked for plain.
+_GET_ACCEPT_ENCODING = "gzip, deflate"
 
 
 class RequestSigner(Protocol):
@@ -118,12 +116,13 @@ HostCheck = Callable[[str], Awaitable[bool]]
 class FederationClient:
     """Signed, size- and time-bounded HTTP client for server-to-server traffic.
 
-    One keep-alive connection pool (``pool_limit`` connections in all, ``pool_limit_per_host`` per
-    host). ``host_allowed`` is the node's domain policy, asked before every request. Create it inside
-    a running event loop's lifetime and ``await close()`` it (or use
+    One keep-alive connection pool (``federation.http1``: ``pool_limit`` connections in use in all,
+    ``pool_limit_per_host`` per host). ``host_allowed`` is the node's domain policy, asked before every
+    request. Create it inside a running event loop's lifetime and ``await close()`` it (or use
     ``async with``). ``resolver`` replaces the DNS resolver under the address guard (tests map names
     to addresses with it); ``allow_private_addresses`` turns the guard off (tests, local
-    multi-instance setups: ``MADEOPEN_ALLOW_PRIVATE_ADDRESSES``).
+    multi-instance setups: ``MADEOPEN_ALLOW_PRIVATE_ADDRESSES``); ``ssl_context`` replaces the system's
+    verified TLS defaults (tests trust their own certificate with it).
     """
 
     def __init__(
@@ -141,6 +140,7 @@ class FederationClient:
         pool_limit_per_host: int = 6,
         resolver: AbstractResolver | None = None,
         host_allowed: HostCheck | None = None,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self.user_agent = user_agent
         self.default_signer = default_signer
@@ -154,14 +154,15 @@ class FederationClient:
         self._pool_limit_per_host = pool_limit_per_host
         self._upstream_resolver = resolver
         self.host_allowed = host_allowed
+        self._ssl_context = ssl_context  # None: the system's verified default (tests pass their own CA)
         self._resolver: GuardedResolver | None = None
-        self._session: aiohttp.ClientSession | None = None
+        self._pool: Http1Pool | None = None
         self._closed = False
 
     # -- lifecycle ----------------------------------------------------------------------------------
 
     async def __aenter__(self) -> FederationClient:
-        self._ensure_session()
+        self._ensure_pool()
         return self
 
     async def __aexit__(
@@ -172,34 +173,25 @@ class FederationClient:
     async def close(self) -> None:
         """Close the connection pool; the client cannot be used afterwards."""
         self._closed = True
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
-        if self._resolver is not None:  # aiohttp only closes resolvers it created itself
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+        if self._resolver is not None:
             await self._resolver.close()
             self._resolver = None
 
-    def _ensure_session(self) -> aiohttp.ClientSession:
-        """The session is created lazily because aiohttp needs a running event loop for it."""
+    def _ensure_pool(self) -> Http1Pool:
+        """Created lazily, inside the running event loop. No cookies between peers, and no proxy from the
+        environment (a proxy would connect on our behalf and bypass the address guard)."""
         if self._closed:
             raise RuntimeError("FederationClient is closed")
-        if self._session is None:
+        if self._pool is None:
             self._resolver = GuardedResolver(self._upstream_resolver, allow_private=self.allow_private_addresses)
-            guard: dict[str, Any] = {}
-            if _HAS_SOCKET_FACTORY and not self.allow_private_addresses:
-                guard["socket_factory"] = guarded_socket_factory
-            connector = aiohttp.TCPConnector(
-                limit=self._pool_limit, limit_per_host=self._pool_limit_per_host, resolver=self._resolver, **guard
+            self._pool = Http1Pool(
+                self._resolver, allow_private=self.allow_private_addresses,
+                limit=self._pool_limit, limit_per_host=self._pool_limit_per_host, ssl_context=self._ssl_context,
             )
-            self._session = aiohttp.ClientSession(
-                connector=connector,
-                # No cookies between peers, and no proxy from the environment: a proxy would connect
-                # on our behalf and bypass the address guard.
-                cookie_jar=aiohttp.DummyCookieJar(),
-                trust_env=False,
-                headers={"User-Agent": self.user_agent},
-            )
-        return self._session
+        return self._pool
 
     # -- public API ---------------------------------------------------------------------------------
 
@@ -235,16 +227,15 @@ class FederationClient:
         headers = {"Content-Type": ACTIVITY_CONTENT_TYPE, "Accept": ACTIVITY_ACCEPT}
         try:
             target = self._checked_url(url)
-            async with self._exchange("POST", target, headers, body, signer, deadline) as response:
-                excerpt = await self._drain(response)
-                return classify_delivery(
-                    url,
-                    response.status,
-                    reason=response.reason or "",
-                    retry_after=parse_retry_after(response.headers.get("Retry-After")),
-                    location=response.headers.get("Location"),
-                    excerpt=excerpt if response.status >= 300 else "",
-                )
+            response = await self._exchange("POST", target, headers, body, signer, deadline, _POST_BODY_DRAIN_BYTES)
+            return classify_delivery(
+                url,
+                response.status,
+                reason=response.reason,
+                retry_after=parse_retry_after(response.headers.get("Retry-After")),
+                location=response.headers.get("Location"),
+                excerpt=_excerpt(response) if response.status >= 300 else "",
+            )
         except (AddressNotAllowed, BadURL, HostNotAllowed) as exc:
             # Retrying cannot help: the inbox URL itself is unacceptable.
             return DeliveryResult(url, DeliveryOutcome.PERMANENT, None, exc.reason)
@@ -259,15 +250,17 @@ class FederationClient:
 
     def _signed_headers(
         self, method: str, url: URL, base: Mapping[str, str], body: bytes | None, signer: RequestSigner | None
-    ) -> CIMultiDict[str]:
+    ) -> list[tuple[str, str]]:
         """Headers for one hop, signed for exactly this method and URL (a redirect re-signs)."""
-        headers: CIMultiDict[str] = CIMultiDict({"User-Agent": self.user_agent, **base})
-        signed = (signer or self.default_signer).sign(method, str(url), dict(headers), body)
+        headers = {"User-Agent": self.user_agent, **base}
+        signed = (signer or self.default_signer).sign(method, str(url), headers, body)
+        fields = {name.lower(): (name, value) for name, value in headers.items()}
         for name, value in signed.items():
-            headers[name] = value  # case-insensitive replace: the signer's view wins
-        return headers
+            fields[name.lower()] = (name, value)  # case-insensitive replace: the signer's view wins
+        if "host" not in fields:  # RFC 9112 §3.2: the URL's authority, the port only when not the default
+            fields["host"] = ("Host", url.host_port_subcomponent or "")
+        return list(fields.values())
 
-    @asynccontextmanager
     async def _exchange(
         self,
         method: str,
@@ -276,24 +269,24 @@ class FederationClient:
         body: bytes | None,
         signer: RequestSigner | None,
         deadline: _Deadline,
-    ) -> AsyncIterator[aiohttp.ClientResponse]:
-        """Send one signed request without following redirects; aiohttp errors become FetchErrors."""
+        max_body: int,
+    ) -> Response:
+        """Send one signed request without following redirects; failures become FetchErrors."""
         offline.check(f"{method} {url}")  # e.g. inside a batch of the inbound worker (federation.offline)
         if self.host_allowed is not None:
             netloc = (url.host or "").lower() + (f":{url.explicit_port}" if url.explicit_port else "")
             if not await self.host_allowed(netloc):
                 raise HostNotAllowed(str(url), f"{netloc} is refused by this server's domain policy (blocked, or not allowed)")
-        session = self._ensure_session()
+        pool = self._ensure_pool()
         headers = self._signed_headers(method, url, base_headers, body, signer)
         remaining = deadline.remaining()
         if remaining <= 0:
             raise FetchTimeout(str(url), f"no complete answer within {deadline.seconds:g} s")
-        timeout = aiohttp.ClientTimeout(total=remaining, sock_connect=self.connect_timeout)
         with translated_errors(str(url), deadline.seconds):
-            async with session.request(
-                method, url, headers=headers, data=body, allow_redirects=False, timeout=timeout
-            ) as response:
-                yield response
+            async with asyncio.timeout(remaining):
+                return await pool.request(
+                    method, url, headers, body, max_body=max_body, connect_timeout=self.connect_timeout
+                )
 
     async def _fetch_json(
         self, url: str, accept: str, content_type_ok: ContentTypeCheck, signer: RequestSigner | None
@@ -303,17 +296,20 @@ class FederationClient:
         target = self._checked_url(url)
         visited = {resource_key(target)}
         for hop in range(self.max_redirects + 1):
-            async with self._exchange("GET", target, {"Accept": accept}, None, signer, deadline) as response:
-                if response.status in _REDIRECT_STATUSES:
-                    if hop == self.max_redirects:
-                        raise TooManyRedirects(url, f"more than {self.max_redirects} redirects")
-                    target = self._redirect_target(target, response, visited)
-                    continue
-                body = await self._read_ok_body(target, response, content_type_ok)
+            response = await self._exchange(
+                "GET", target, {"Accept": accept, "Accept-Encoding": _GET_ACCEPT_ENCODING}, None, signer, deadline,
+                self.max_body_bytes,
+            )
+            if response.status in _REDIRECT_STATUSES:
+                if hop == self.max_redirects:
+                    raise TooManyRedirects(url, f"more than {self.max_redirects} redirects")
+                target = self._redirect_target(target, response, visited)
+                continue
+            body = self._ok_body(target, response, content_type_ok)
             return _Fetched(target, parse_json_object(str(target), body, max_depth=self.max_json_depth))
         raise AssertionError("unreachable: the last hop either returns or raises")
 
-    def _redirect_target(self, current: URL, response: aiohttp.ClientResponse, visited: set[ResourceKey]) -> URL:
+    def _redirect_target(self, current: URL, response: Response, visited: set[ResourceKey]) -> URL:
         """The next hop of a redirect, vetted like a first URL (scheme, credentials, address)."""
         location = response.headers.get("Location")
         if not location:
@@ -329,10 +325,8 @@ class FederationClient:
         visited.add(key)
         return target
 
-    async def _read_ok_body(
-        self, url: URL, response: aiohttp.ClientResponse, content_type_ok: ContentTypeCheck
-    ) -> bytes:
-        """Check status and content type before reading a byte of the body."""
+    def _ok_body(self, url: URL, response: Response, content_type_ok: ContentTypeCheck) -> bytes:
+        """Check status and content type before looking at the body; the size limit applies decoded."""
         if not 200 <= response.status < 300:
             raise HTTPStatusError(
                 str(url), response.status, f"server answered HTTP {response.status} {response.reason or ''}".strip()
@@ -340,13 +334,13 @@ class FederationClient:
         content_type = response.headers.get("Content-Type")
         if not content_type_ok(content_type):
             raise BadContentType(str(url), f"unexpected content type {content_type or '(none)'!r}")
-        return await read_capped(str(url), response, self.max_body_bytes)
+        if response.body is None:
+            raise response.too_large(str(url), self.max_body_bytes)
+        return decode_body(response.body, response.headers.get("Content-Encoding", ""), self.max_body_bytes, str(url))
 
-    async def _drain(self, response: aiohttp.ClientResponse) -> str:
-        """Read a small POST answer (keeps the connection reusable) and return an excerpt for logs."""
-        try:
-            body = await read_capped(str(response.url), response, _POST_BODY_DRAIN_BYTES)
-        except (TimeoutError, FetchError, aiohttp.ClientError):
-            response.close()  # the status is what matters; drop a connection we cannot reuse
-            return ""
-        return one_line(body[: _DETAIL_EXCERPT_CHARS * 4].decode("utf-8", "replace"), _DETAIL_EXCERPT_CHARS)
+
+def _excerpt(response: Response) -> str:
+    """A one-line excerpt of a POST's answer for the logs ("" when it was too large to keep)."""
+    if not response.body:
+        return ""
+    return one_line(response.body[: _DETAIL_EXCERPT_CHARS * 4].decode("utf-8", "replace"), _DETAIL_EXCERPT_CHARS)
