@@ -4,8 +4,8 @@
                                     [--followers 1000] [--instances 20] [--latency 0.02] [--repeat 2]
 
 The set-up is bench/fanout.py's (its helpers are reused): one local group with ``--followers`` remote
-followers (personal inboxes) on ``--instances`` loopback servers in a separate process that answer 202 after
-``--latency``; the group announces one post (``announce_to_members``: two deliveries per follower). Then
+followers (personal inboxes) on ``--instances`` loopback sinks (``bench/lib/sink.py``; ``--aiohttp-instances``:
+aiohttp servers, as before issue #13) in a separate process that answer 202 after ``--latency``; the group announces one post (``announce_to_members``: two deliveries per follower). Then
 1, resp. 2, worker processes (each its own ``build_services`` and ``DeliveryWorker.run_forever`` with the
 production defaults, started and connected before the clock starts) deliver the queue; the clock stops
 when every row is done. Several workers claim disjoint rows with ``FOR UPDATE SKIP LOCKED``; SQLite runs
@@ -14,6 +14,8 @@ one claimer per node (DESIGN.md), so this bench is PostgreSQL only.
 - **deliveries/s** per run, best of ``--repeat``; **x one**: the two-process rate over the one-process rate
   of the same run.
 - **worker CPU per delivery**: the workers' own CPU (process time, summed) while delivering.
+- **CPU-normalised**: deliveries over the CPU time of the busiest worker process: the rate each process
+  would reach on a core of its own (the workers' own scaling, whatever else shares the machine).
 - **machine CPU per delivery**: every core's busy time (``/proc/stat``) while delivering: the workers, the
   instances, PostgreSQL, this script's polling, and whatever else runs on the machine. Two processes cannot
   deliver faster than ``cores / machine CPU per delivery``: the **ceiling** printed next to the ratio.
@@ -88,6 +90,7 @@ class Run:
     seconds: float
     cpu: float  # the workers'
     machine_cpu: float  # every core's busy time
+    busiest: float  # the CPU time of the busiest worker process
 
 
     @property
@@ -138,10 +141,10 @@ async def deliver_with(processes: int, url: str, data_dir: str, services: Any, g
         await asyncio.sleep(0.02)
     elapsed, busy = time.perf_counter() - start, _machine_busy() - busy
     stop.set()
-    cpu = sum(results.get(timeout=60) for _ in workers)
+    cpus = [results.get(timeout=60) for _ in workers]
     for process in workers:
         process.join(timeout=30)
-    return Run(processes, expected, elapsed, cpu, busy)
+    return Run(processes, expected, elapsed, sum(cpus), busy, max(cpus))
 
 
 def _machine_busy() -> float:
@@ -175,11 +178,14 @@ def main() -> None:
     parser.add_argument("--instances", type=int, default=20, help="simulated remote instances (default 20)")
     parser.add_argument("--latency", type=float, default=0.02, help="each inbox answers after this many s (0.02)")
     parser.add_argument("--repeat", type=int, default=2, help="runs per worker count; the best counts (default 2)")
+    parser.add_argument("--aiohttp-instances", action="store_true",
+                        help="serve the instances with aiohttp (as before issue #13) instead of minimal sinks")
     args = parser.parse_args()
     if not args.database_url.startswith("postgresql"):
         sys.exit("bench/scale.py: PostgreSQL only (SQLite runs one claimer per node)")
 
-    instances = fanout.Instances.start(args.instances, args.latency)
+    kind = "aiohttp" if args.aiohttp_instances else "sink"
+    instances = fanout.Instances.start(args.instances, args.latency, kind)
     try:
         runs = asyncio.run(run(args, instances.ports))
     finally:
@@ -187,7 +193,7 @@ def main() -> None:
     with open("/proc/loadavg") as loadavg:
         load = " ".join(loadavg.read().split()[:3])
     print(f"{args.followers} followers on {args.instances} instances, {args.latency * 1000:g} ms inbox latency, "
-          f"PostgreSQL; worker defaults (64 in flight, 4 per host); load average {load}; Python {sys.version.split()[0]}")
+          f"PostgreSQL; {kind} instances; worker defaults (64 in flight, 4 per host); load average {load}; Python {sys.version.split()[0]}")
     best = {p: max((r for r in runs if r.processes == p), key=lambda r: r.rate) for p in (1, 2)}
     for processes, result in best.items():
         print(f"  {processes} worker process{'es' if processes > 1 else '  '}: {result.deliveries} deliveries in "
@@ -198,6 +204,12 @@ def main() -> None:
     ceiling = cores * best[2].deliveries / best[2].machine_cpu
     print(f"  ceiling for 2 processes on {cores} cores at the 2-process run's machine CPU per delivery: "
           f"{ceiling:,.0f}/s = {ceiling / best[1].rate:.2f} x one")
+    # What the workers themselves allow, each on a core of its own and the rest of the machine elsewhere:
+    # the deliveries over the busiest process's CPU time (a worker that got less of the work counts as idle).
+    own = {p: r.deliveries / r.busiest for p, r in best.items()}
+    print(f"  CPU-normalised (each process on a core of its own): 1 process {own[1]:,.0f}/s, 2 processes "
+          f"{own[2]:,.0f}/s = {own[2] / own[1]:.2f} x one (per-process CPU {best[2].busiest:.2f} s of "
+          f"{best[2].cpu:.2f} s)")
 
 
 if __name__ == "__main__":
