@@ -9,7 +9,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-from storage import changes, url_sql
+from storage import changes, sqlite_cursor, url_sql
 from storage.batch import Sessions
 from storage.models.content import board_indexes_for_postgresql
 
@@ -26,6 +26,7 @@ def is_sqlite(url: str) -> bool:
 def create_engine(url: str, changes_dir: Path | None = None, **kwargs: Any) -> AsyncEngine:
     """``changes_dir``: where this node's processes tell each other of writes (storage/changes.py)."""
     if is_sqlite(url):
+        sqlite_cursor.install()  # one hand-off to aiosqlite's thread per statement (storage/sqlite_cursor.py)
         engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_SECONDS}, **kwargs)
         event.listen(engine.sync_engine, "connect", sqlite_pragmas)
     else:
