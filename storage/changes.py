@@ -105,6 +105,13 @@ def counter(topic: str, engine: AsyncEngine | None = None) -> tuple[int, int]:
         return _counters[topic], -1  # the file is gone: count it as a change when it comes back
 
 
+def uncommitted(connection_info: dict[Any, Any], topic: str) -> bool:
+    """Whether the connection whose ``info`` this is (``Connection.info``) wrote ``topic``'s tables in the
+    transaction it has open: a cache must not answer for them then, its counter has not moved yet (it moves
+    at the commit). Conservative: a write undone by a rollback to a savepoint still counts."""
+    return topic in connection_info.get(_PENDING, ())
+
+
 def watch(engine: AsyncEngine, shared_dir: Path | None = None) -> None:
     """Count ``engine``'s writes; with ``shared_dir``, tell the other processes using that directory too."""
     if shared_dir is not None:
