@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import Integer, String, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.local import MODERATOR_ROLES
@@ -18,17 +18,26 @@ async def local_actor_by_uri(session: AsyncSession, urls: Urls, uri: str) -> Loc
             )
     return None
 
+# A remote actor's membership, built once with its values bound at execution: every inbound post and vote
+# in a group asks it, and building the statement and its cache key each time cost about as much as running
+# it (issue #13, fifth pass).
+_REMOTE_MEMBERSHIP = (
+    select(Membership)
+    .where(Membership.group_id == bindparam("membership_group_id", type_=Integer))
+    .join(RemoteActor, RemoteActor.id == Membership.remote_actor_id)
+    .where(RemoteActor.uri == bindparam("membership_actor_uri", type_=String))
+)
+
+
 async def find_membership(session: AsyncSession, urls: Urls, group: LocalActor, actor_uri: str) -> Membership | None:
     """The membership row of ``actor_uri`` (local or remote) in ``group``, whatever its state."""
     local = await local_actor_by_uri(session, urls, actor_uri)
-    query = select(Membership).where(Membership.group_id == group.id)
-    if local is not None:
-        query = query.where(Membership.local_actor_id == local.id)
-    else:
-        query = query.join(RemoteActor, RemoteActor.id == Membership.remote_actor_id).where(
-            RemoteActor.uri == actor_uri
-        )
-    return await session.scalar(query)
+    if local is None:
+        return await session.scalar(_REMOTE_MEMBERSHIP, {"membership_group_id": group.id,
+                                                         "membership_actor_uri": actor_uri})
+    return await session.scalar(
+        select(Membership).where(Membership.group_id == group.id, Membership.local_actor_id == local.id)
+    )
 
 async def role_of(session: AsyncSession, urls: Urls, group: LocalActor, actor_uri: str) -> str | None:
     """The accepted member's role, or None (not a member, pending, or banned)."""

@@ -158,13 +158,16 @@ async def _muted_by(session: AsyncSession, obj: Object, uri: str) -> bool:
     return thread is not None and uri in await watchers.muted(session, thread.id)
 
 
-async def post_arrived(session: AsyncSession, urls: Urls, obj: Object, mentioned: Iterable[str] = ()) -> None:
+async def post_arrived(session: AsyncSession, urls: Urls, obj: Object, mentioned: Iterable[str] = (), *,
+                       group: LocalActor | None = None) -> None:
     """A new post was stored (``obj``, flushed): the author of the post it replies to hears of the reply,
     the people it mentions (actor ids in ``mentioned``) of the mention, the thread's followers of the
-    reply, and for a new thread, who watches its group; nobody who muted the thread."""
+    reply, and for a new thread, who watches its group; nobody who muted the thread. ``group``: the post's
+    group when the caller holds it already (read here otherwise)."""
     if obj.deleted:
         return
-    group = await session.get(LocalActor, obj.group_id) if obj.group_id is not None else None
+    if group is None or group.id != obj.group_id:
+        group = await session.get(LocalActor, obj.group_id) if obj.group_id is not None else None
     thread = await _thread_of(session, obj)
     told = {obj.author_uri}
     muted: set[str] | None = None  # read at the first one to tell: most new posts tell nobody (issue #13)

@@ -11,7 +11,7 @@ actors.notifications asks these when it records; the thread page and the group p
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from sqlalchemy import String, bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.errors import InvalidInput
@@ -77,6 +77,10 @@ async def watch_group(session: AsyncSession, actor_id: int, group_uri: str, on: 
     return True
 
 
+# Built once, the group bound at execution: every new thread that arrives in a group asks it (issue #13).
+_GROUP_WATCHERS = (select(GroupWatch.actor_id).where(GroupWatch.group_uri == bindparam("watched_group", type_=String))
+                   .order_by(GroupWatch.id))
+
+
 async def group_watchers(session: AsyncSession, group_uri: str) -> list[int]:
-    return list(await session.scalars(select(GroupWatch.actor_id).where(GroupWatch.group_uri == group_uri)
-                                      .order_by(GroupWatch.id)))
+    return list(await session.scalars(_GROUP_WATCHERS, {"watched_group": group_uri}))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import select, update
+from sqlalchemy import String, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.object_render import render_tombstone
@@ -19,10 +19,15 @@ def aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
+# Built once, the uri bound at execution: every inbound post and vote looks a post up by uri, and building
+# the statement and its cache key each time cost about as much as running it (issue #13, fifth pass).
+_OBJECT_BY_URI = select(Object).where(Object.uri == bindparam("object_uri", type_=String))
+
+
 async def object_by_uri(session: AsyncSession, uri: str | None) -> Object | None:
     if not uri:
         return None
-    return await session.scalar(select(Object).where(Object.uri == uri))
+    return await session.scalar(_OBJECT_BY_URI, {"object_uri": uri})
 
 
 async def group_of(session: AsyncSession, obj: Object) -> LocalActor | None:

@@ -76,6 +76,15 @@ _TOPICS: dict[str, tuple[str, ...]] = {
 # Whole names: "activities" is not "inbound_activities" (an inbox POST changes no page), nor "objects" "objects_fts".
 _NAMES = {topic: re.compile(r"\b(?:" + "|".join(tables) + r")\b") for topic, tables in _TOPICS.items()}
 _WRITES = ("INSERT", "UPDATE", "DELETE", "TRUNCATE", "WITH")  # WITH: a CTE may write (PostgreSQL)
+# The one table an INSERT, UPDATE or DELETE writes (optionally schema-qualified and quoted). Only that name
+# counts: an ``INSERT INTO deliveries … SELECT … FROM remote_actors`` reads the actors and changes none
+# (issue #13: a group's fan-out named them, and every inbound batch emptied the remote actors' memo).
+# TRUNCATE may name several tables and WITH may write in any of its parts: the whole statement counts.
+_TARGET = re.compile(
+    r'\s*(?:insert\s+(?:or\s+\w+\s+)?into|update(?:\s+or\s+\w+)?(?:\s+only)?|delete\s+from(?:\s+only)?)'
+    r'\s+(?:"?\w+"?\.)?"?(\w+)"?',
+    re.IGNORECASE,
+)
 _PENDING = "madeopen_changed_topics"
 # Rows queued for a worker: woken once the connection is back in the pool (storage/queue_signal.py). Only
 # INSERTs, so that a worker's own claims and outcomes (UPDATEs) do not wake it again.
@@ -98,6 +107,13 @@ def counter(topic: str, engine: AsyncEngine | None = None) -> tuple[int, int]:
         return _counters[topic], os.stat(files[topic]).st_mtime_ns
     except OSError:
         return _counters[topic], -1  # the file is gone: count it as a change when it comes back
+
+
+def uncommitted(connection_info: dict[Any, Any], topic: str) -> bool:
+    """Whether the connection whose ``info`` this is (``Connection.info``) wrote ``topic``'s tables in the
+    transaction it has open: a cache must not answer for them then, its counter has not moved yet (it moves
+    at the commit). Conservative: a write undone by a rollback to a savepoint still counts."""
+    return topic in connection_info.get(_PENDING, ())
 
 
 def watch(engine: AsyncEngine, shared_dir: Path | None = None) -> None:
@@ -139,8 +155,9 @@ def _touch(path: Path) -> None:
 def _topics_of(statement: str) -> set[str]:
     if not statement.lstrip()[:8].upper().startswith(_WRITES):
         return set()
-    lowered = statement.lower()
-    return {topic for topic, names in _NAMES.items() if names.search(lowered)}
+    target = _TARGET.match(statement)
+    written = target.group(1).lower() if target is not None else statement.lower()
+    return {topic for topic, names in _NAMES.items() if names.search(written)}
 
 
 def _seen(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:

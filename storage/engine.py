@@ -26,6 +26,9 @@ def is_sqlite(url: str) -> bool:
 def create_engine(url: str, changes_dir: Path | None = None, **kwargs: Any) -> AsyncEngine:
     """``changes_dir``: where this node's processes tell each other of writes (storage/changes.py)."""
     if is_sqlite(url):
+        from storage import sqlite_cursor  # SQLite's adapter only where SQLite is used (idle RSS, issue #13)
+
+        sqlite_cursor.install()  # one hand-off to aiosqlite's thread per statement (storage/sqlite_cursor.py)
         engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_SECONDS}, **kwargs)
         event.listen(engine.sync_engine, "connect", sqlite_pragmas)
     else:

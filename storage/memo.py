@@ -36,12 +36,12 @@ class Memo(Generic[V]):
     """Values by key, valid while ``topic``'s change counter stands still and for at most ``ttl`` seconds."""
 
     def __init__(self, topic: str, ttl: float, sessions: SessionMaker | None = None, *,
-                 max_entries: int = MAX_ENTRIES) -> None:
+                 max_entries: int = MAX_ENTRIES, engine: AsyncEngine | None = None) -> None:
         self._topic = topic
         self._max_entries = max_entries
         self._ttl = ttl
         # The engine whose change files tell of other processes' writes (storage/changes.py).
-        self._engine: AsyncEngine | None = sessions.kw.get("bind") if sessions is not None else None
+        self._engine: AsyncEngine | None = engine or (sessions.kw.get("bind") if sessions is not None else None)
         self._entries: dict[object, _Entry[V]] = {}
         self._loading: dict[object, asyncio.Future[None]] = {}
 

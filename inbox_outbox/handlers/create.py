@@ -21,13 +21,14 @@ replaces a local object (PROTOCOL.md "Validation").
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from actors import notifications
+from actors import group_rows, notifications
 from actors.errors import Forbidden
 from actors.memberships import can_post, local_actor_by_uri
 from actors.urls import Urls
@@ -130,10 +131,11 @@ async def accept_post(
         raise Drop(f"{post.id} is ours: remote content never replaces a local object")
     try:
         async with fed.sessions.begin() as session:
-            obj = await _store(session, fed.urls, post, activity, via_group, boosted, addressed)
-            if obj is not None:  # replies to and mentions of our people
-                await notifications.post_arrived(session, fed.urls, obj, [m.href for m in post.written_mentions])
-            return obj
+            stored = await _store(session, fed.urls, post, activity, via_group, boosted, addressed)
+            if stored.post is not None:  # replies to and mentions of our people
+                await notifications.post_arrived(session, fed.urls, stored.post, [m.href for m in post.written_mentions],
+                                                 group=stored.group)
+            return stored.post
     except IntegrityError:
         # Two workers stored the same post at once: the other one won; that is the idempotent outcome.
         async with fed.sessions() as session:
@@ -141,6 +143,17 @@ async def accept_post(
                 log.info("inbox: %s was stored concurrently", post.id)
                 return None
         raise
+
+
+@dataclass(frozen=True)
+class _Stored:
+    """What :func:`_store` stored (None: we had it already), and the local group it went into. The group is
+    handed on to ``notifications.post_arrived``: the session's identity map holds its rows weakly, so once
+    ``_store`` returned, asking the session for the group again was a second SELECT of the same row per
+    post (issue #13)."""
+
+    post: Object | None
+    group: LocalActor | None = None
 
 
 async def _store(
@@ -151,10 +164,10 @@ async def _store(
     via_group: str | None,
     boosted: bool,
     addressed: tuple[str, ...],
-) -> Object | None:
+) -> _Stored:
     if await object_by_uri(session, post.id) is not None:
         log.info("inbox: already have %s; nothing to do", post.id)
-        return None
+        return _Stored(None)
     parent = await object_by_uri(session, post.in_reply_to)
 
     if via_group is not None:
@@ -162,8 +175,8 @@ async def _store(
         if post.audience is not None and post.audience != via_group:
             raise Drop(f"{via_group} announced {post.id}, which belongs to {post.audience}")
         columns = await _board_columns(session, urls, post, parent, group_id=None, vouched=True)
-        return await _add(session, post, parent, audience=via_group, public=post.public,
-                          locked=post.comments_enabled is False, addressed=addressed, columns=columns)
+        return _Stored(await _add(session, post, parent, audience=via_group, public=post.public,
+                                  locked=post.comments_enabled is False, addressed=addressed, columns=columns))
 
     candidates = tuple(dict.fromkeys(post.addressed + addressed))
     group = await target_group(session, urls, candidates, parent)
@@ -176,11 +189,11 @@ async def _store(
                          addressed=addressed, columns=columns)
         if activity is not None:
             await announce_to_members(session, urls, group, activity)
-        return obj
+        return _Stored(obj, group)
 
     if boosted or await _names_local_person(session, urls, candidates, parent) or await _followed_here(session, urls, post):
         audience = post.audience or (parent.audience_uri if parent is not None else None)
-        return await _add(session, post, parent, audience=audience, public=post.public, addressed=addressed)
+        return _Stored(await _add(session, post, parent, audience=audience, public=post.public, addressed=addressed))
 
     raise Drop(f"{post.id} is about nothing hosted here (no group or person of ours is addressed)")
 
@@ -205,12 +218,15 @@ async def target_group(
     if parent is not None:
         if parent.group_id is None:
             return None  # a reply in a thread outside our groups stays outside them
-        return await session.get(LocalActor, parent.group_id)
+        return await group_rows.group_by_id(session, parent.group_id)
+    groups = urls.base + "/groups/"
     for candidate in candidates:
-        if not is_local(urls, candidate):
-            continue
-        actor = await local_actor_by_uri(session, urls, candidate.removesuffix("/followers"))
-        if actor is not None and actor.actor_type == "group":
+        name = candidate.removesuffix("/followers").removeprefix(groups)
+        if not candidate.startswith(groups) or "/" in name:
+            continue  # not one of our groups (actors.memberships.local_actor_by_uri's test)
+        # From memory (actors/group_rows.py): every post into a group read its row (issue #13).
+        actor = await group_rows.group_by_name(session, name)
+        if actor is not None:
             return actor
     return None
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from actors import notifications
+from actors import group_rows, notifications
 from actors.memberships import can_read, is_banned
 from content.boosts import remove_boost
 from content.store import group_of, object_by_uri
@@ -51,7 +51,8 @@ async def accept_reaction(
             raise Drop(f"vote on {target}, which is not a post we host")
         if obj.deleted:
             raise Drop(f"vote on {target}, which was deleted")
-        group = await group_of(session, obj)
+        # The group's row from memory (actors/group_rows.py): every vote in a group read it (issue #13).
+        group = await group_rows.group_by_id(session, obj.group_id) if obj.group_id is not None else None
         if group is not None:
             if await is_banned(session, fed.urls, group, actor) or not await can_read(session, fed.urls, group, actor):
                 raise Drop(f"{actor} may not vote in {group.username}")

@@ -42,3 +42,20 @@ async def test_another_engine_on_the_same_change_files_is_seen(services: Service
         assert after[1] > before[1]
     finally:
         await other.dispose()
+
+
+async def test_only_the_written_table_counts_not_those_a_write_reads(services: Services) -> None:
+    """An INSERT … SELECT (a group's fan-out reads the members' actors to write delivery rows) changes the
+    table it inserts into, not those it reads: the remote actors' memo must survive it (issue #13)."""
+    keys, pages = changes.counter(changes.REMOTE_KEYS), changes.counter(changes.PAGES)
+    async with services.sessions.begin() as session:
+        await session.execute(text(
+            "INSERT INTO hosts (host, failure_days, unavailable) "
+            "SELECT uri, 0, false FROM remote_actors WHERE 1 = 0"
+        ))
+        await session.execute(text("UPDATE hosts SET failure_days = 0 WHERE host IN (SELECT uri FROM remote_actors)"))
+    assert changes.counter(changes.REMOTE_KEYS) == keys
+    assert changes.counter(changes.PAGES) == pages
+    async with services.sessions.begin() as session:
+        await session.execute(text("UPDATE remote_actors SET username = username WHERE 1 = 0"))
+    assert changes.counter(changes.REMOTE_KEYS) > keys
