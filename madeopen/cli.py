@@ -28,6 +28,7 @@ from madeopen.app import (
     Services, build_services, build_web_app, build_workers, mail_transport, migrate_database, prepare,
     settle_heap,
 )
+from madeopen.memory import limit_malloc_arenas
 from madeopen.settings import SettingsError, load_settings
 from storage.migrate import SchemaOutdated
 
@@ -324,6 +325,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = load_settings()
         _check_sqlite_directory(settings.database_url)
+        if args.command in ("run", "web", "worker"):
+            limit_malloc_arenas()  # before the database's threads start (madeopen/memory.py)
         services = build_services(settings)
         if args.command in ("run", "web"):
             _serve(services, auto_migrate=args.command == "run")
