@@ -19,6 +19,7 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import formatdate, make_msgid, parseaddr
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 from sqlalchemy import delete, or_, select, update
@@ -27,6 +28,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from actors.errors import DomainError
 from storage.engine import SessionMaker
 from storage.models import MailMessage, utcnow
+
+if TYPE_CHECKING:
+    from aiosmtplib import SMTPRecipientsRefused
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +133,7 @@ def retry_delay(attempts: int) -> timedelta:
     return FIRST_RETRY * (2 ** min(max(attempts, 1) - 1, 16))
 
 
-def _recipients_refused() -> type[Exception]:
+def _recipients_refused() -> type[SMTPRecipientsRefused]:
     """aiosmtplib's refusal, imported when a send has failed (an except clause is evaluated then)."""
     from aiosmtplib import SMTPRecipientsRefused
 
