@@ -19,15 +19,18 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import formatdate, make_msgid, parseaddr
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
-import aiosmtplib
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.errors import DomainError
 from storage.engine import SessionMaker
 from storage.models import MailMessage, utcnow
+
+if TYPE_CHECKING:
+    from aiosmtplib import SMTPRecipientsRefused
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +72,8 @@ class Transport:
             path = self.spool_dir / f"{mail_id:08d}.eml"
             path.write_text(message, encoding="utf-8")
             return str(path)
+        import aiosmtplib  # here: a node without SMTP, or idle, never loads it (issue #13, bench/rss.py)
+
         parts = urlsplit(self.smtp_url)
         implicit_tls = parts.scheme == "smtps"
         await aiosmtplib.send(
@@ -128,6 +133,13 @@ def retry_delay(attempts: int) -> timedelta:
     return FIRST_RETRY * (2 ** min(max(attempts, 1) - 1, 16))
 
 
+def _recipients_refused() -> type[SMTPRecipientsRefused]:
+    """aiosmtplib's refusal, imported when a send has failed (an except clause is evaluated then)."""
+    from aiosmtplib import SMTPRecipientsRefused
+
+    return SMTPRecipientsRefused
+
+
 @dataclass
 class MailWorker:
     sessions: SessionMaker
@@ -140,7 +152,7 @@ class MailWorker:
         for row_id, recipient, message, attempts in claimed:
             try:
                 where = await self.transport.send(row_id, recipient, message)
-            except aiosmtplib.SMTPRecipientsRefused as exc:
+            except _recipients_refused() as exc:
                 # RFC 5321 §4.2.1: a 5yz reply is permanent ("no such mailbox"): asking again changes
                 # nothing, so the mail fails at once; a 4yz reply ("mailbox busy") is retried.
                 permanent = all(refused.code >= 500 for refused in exc.recipients)

@@ -1,15 +1,30 @@
-"""Argon2id password hashing (argon2-cffi defaults follow RFC 9106's recommendations)."""
+"""Argon2id password hashing (argon2-cffi defaults follow RFC 9106's recommendations).
+
+argon2-cffi (with its cffi backend) is imported on the first password hashed or checked: a node that
+nobody logs in to keeps it out of its resident memory (issue #13, bench/rss.py).
+"""
 
 from __future__ import annotations
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
+from typing import TYPE_CHECKING
 
 from actors.errors import InvalidInput
 
-_hasher = PasswordHasher()
+if TYPE_CHECKING:
+    from argon2 import PasswordHasher
+
+_hasher: PasswordHasher | None = None  # made on first use; tests put a cheaper one here (tests/support/costs.py)
 MIN_LENGTH = 8
 MAX_LENGTH = 1024
+
+
+def _the_hasher() -> PasswordHasher:
+    global _hasher
+    if _hasher is None:
+        from argon2 import PasswordHasher
+
+        _hasher = PasswordHasher()
+    return _hasher
 
 
 def check_password_rules(password: str) -> None:
@@ -21,11 +36,14 @@ def check_password_rules(password: str) -> None:
 
 def hash_password(password: str) -> str:
     check_password_rules(password)
-    return _hasher.hash(password)
+    return _the_hasher().hash(password)
 
 
 def verify_password(password_hash: str, password: str) -> bool:
+    hasher = _the_hasher()
+    from argon2.exceptions import InvalidHashError, VerificationError
+
     try:
-        return _hasher.verify(password_hash, password)
+        return hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False

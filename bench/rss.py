@@ -1,6 +1,6 @@
 """Idle resident memory of ``madeopen run`` (issue #13: ≤ 80 MB), reproducibly.
 
-    .venv/bin/python bench/rss.py [--repeat 3] [--settle 3] [--importtime]
+    .venv/bin/python bench/rss.py [--repeat 3] [--settle 3] [--importtime | --layers]
 
 For each run: a fresh SQLite database in a temporary directory is migrated by ``madeopen migrate`` (its
 own process, so Alembic is never imported by the measured one), then ``madeopen run`` starts on a free
@@ -11,7 +11,9 @@ Reported: each run and the median ``VmRSS``.
 
 ``--importtime`` instead writes ``python -X importtime`` of the measured process's start-up to
 ``rss-importtime.txt`` in the temporary directory's place (the current directory) for reading where
-imports go.
+imports go. ``--layers`` instead imports what ``madeopen run`` imports in a fresh interpreter, one layer
+at a time (``LAYERS``: the interpreter, asyncio with ssl, aiohttp, SQLAlchemy, ...), and prints the RSS
+each layer adds: where the megabytes of an idle node come from before it starts.
 """
 
 from __future__ import annotations
@@ -30,6 +32,37 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 MADEOPEN = "from madeopen.cli import main; raise SystemExit(main())"
+# (label, modules imported; None: the ORM's mappers configured), in the order start-up needs them.
+LAYERS: list[tuple[str, list[str] | None]] = [
+    ("asyncio with ssl", ["asyncio", "ssl"]),
+    ("aiohttp (client and server, the SSL contexts its connector makes)", ["aiohttp", "aiohttp.web"]),
+    ("SQLAlchemy with its ORM, asyncio layer, aiosqlite", ["sqlalchemy.orm", "sqlalchemy.ext.asyncio",
+                                                           "sqlalchemy.dialects.sqlite.aiosqlite"]),
+    ("cryptography (Fernet cookies, RSA and Ed25519 keys)", ["cryptography.fernet", "aiohttp_session.cookie_storage",
+                                                             "cryptography.hazmat.primitives.asymmetric.rsa",
+                                                             "cryptography.hazmat.primitives.asymmetric.ed25519"]),
+    ("Jinja2", ["jinja2"]),
+    ("our ORM models (storage.models)", ["storage.models"]),
+    ("the mappers configured", None),
+    ("web.app (middlewares, sessions, the URL table, the inbox route)", ["web.app"]),
+    ("the home page's modules (web.routes.home)", ["web.routes.home"]),
+    ("madeopen.cli with the workers", ["madeopen.cli"]),
+]
+LAYERS_SCRIPT = """
+import gc, json, sys
+def rss():
+    gc.collect()
+    return int(next(line for line in open("/proc/self/status") if line.startswith("VmRSS")).split()[1])
+out = [["the interpreter", rss()]]
+for label, modules in json.loads(sys.argv[1]):
+    if modules is None:
+        from sqlalchemy.orm import configure_mappers
+        configure_mappers()
+    for name in modules or ():
+        __import__(name)
+    out.append([label, rss()])
+print(json.dumps(out))
+"""
 
 
 def _free_port() -> int:
@@ -103,12 +136,31 @@ def measure(settle: float, *, importtime: bool = False) -> dict[str, int]:
                 stderr.close()
 
 
+def layers() -> None:
+    """The RSS each import layer adds in a fresh interpreter (same environment as a measured run)."""
+    import json
+
+    with tempfile.TemporaryDirectory(prefix="madeopen-rss-") as tmp:
+        env = _environment(Path(tmp), _free_port())
+        done = subprocess.run([sys.executable, "-c", LAYERS_SCRIPT, json.dumps(LAYERS)], cwd=ROOT, env=env,
+                              check=True, capture_output=True, text=True)
+    before = 0
+    for label, kilobytes in json.loads(done.stdout):
+        print(f"  {(kilobytes - before) / 1024:5.1f} MB  {label} (total {kilobytes / 1024:.1f})")
+        before = kilobytes
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--settle", type=float, default=3.0, help="seconds after the first answer")
     parser.add_argument("--importtime", action="store_true")
+    parser.add_argument("--layers", action="store_true", help="the RSS each import layer adds, then exit")
     args = parser.parse_args()
+    if args.layers:
+        print(f"RSS added by each import layer in a fresh interpreter; Python {sys.version.split()[0]}")
+        layers()
+        return
     print(f"madeopen run, SQLite (migrated beforehand), VmRSS {args.settle:g} s after the first answer of GET /; "
           f"Python {sys.version.split()[0]}; load average {os.getloadavg()[0]:.1f}")
     if args.importtime:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from urllib.parse import urlsplit
-from xml.sax.saxutils import escape
 
 from federation.context import AS2_MEDIA_TYPE
 
@@ -84,6 +83,8 @@ def subscribe_template(jrd: object) -> str | None:
 
 
 def host_meta_xml(base_url: str) -> str:
+    from xml.sax.saxutils import escape  # here: xml.sax is 0.2 MB resident for one GET (issue #13)
+
     template = escape(f"{base_url}/.well-known/webfinger?resource={{uri}}", {'"': "&quot;"})
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'

@@ -18,7 +18,7 @@ from actors.urls import Urls
 from content.notification_mail import NotificationMailer
 from federation.http import FederationClient
 from inbox_outbox.federation import Federation
-from inbox_outbox.services.account_deletion import DeletedContent
+from inbox_outbox.services.deleted_content import DeletedContent
 from madeopen import __version__
 from madeopen.secrets import load_or_create_secret
 from madeopen.settings import Settings

@@ -1,4 +1,9 @@
-"""The ``madeopen`` command (DESIGN.md §3 CLI). Errors: one line on stderr, non-zero exit, nothing written."""
+"""The ``madeopen`` command (DESIGN.md §3 CLI). Errors: one line on stderr, non-zero exit, nothing written.
+
+The services that only an admin command uses (account deletion, membership moderation, the delivery
+report, domain blocks, mail) are imported by that command's function: ``madeopen run`` keeps them out of
+its resident memory (issue #13, bench/rss.py; tests/madeopen/test_startup_modules.py).
+"""
 
 from __future__ import annotations
 
@@ -16,17 +21,14 @@ from aiohttp import web
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from actors import account_deletion, blocks, local, mail, media
+from actors import local
 from actors.errors import DomainError
-from inbox_outbox import delivery_report
-from inbox_outbox.services import account_deletion as account_services
-from inbox_outbox.services import membership
-from inbox_outbox.services.account_deletion import DeletedContent
 from madeopen import __version__
 from madeopen.app import (
     Services, build_services, build_web_app, build_workers, mail_transport, migrate_database, prepare,
     settle_heap,
 )
+from madeopen.memory import limit_malloc_arenas
 from madeopen.settings import SettingsError, load_settings
 from storage.migrate import SchemaOutdated
 
@@ -164,6 +166,10 @@ def _confirm_deletion(name: str, yes: bool) -> None:
 
 
 async def _user_delete(services: Services, args: argparse.Namespace) -> None:
+    from actors import account_deletion, media
+    from inbox_outbox.services import account_deletion as account_services
+    from inbox_outbox.services.deleted_content import DeletedContent
+
     policy = DeletedContent(services.settings.deleted_account_content)
 
     async def action() -> None:
@@ -195,6 +201,8 @@ async def _group_create(services: Services, args: argparse.Namespace) -> None:
 
 
 async def _group_moderate(services: Services, args: argparse.Namespace) -> None:
+    from inbox_outbox.services import membership
+
     async def action() -> None:
         assert services.fed is not None
         if args.action == "approve":
@@ -213,6 +221,8 @@ async def _group_moderate(services: Services, args: argparse.Namespace) -> None:
 
 
 async def _deliveries(services: Services) -> None:
+    from inbox_outbox import delivery_report
+
     async def action() -> None:
         print(delivery_report.render_table(await delivery_report.queue_state(services.sessions)))
 
@@ -220,6 +230,8 @@ async def _deliveries(services: Services) -> None:
 
 
 async def _mail(services: Services, args: argparse.Namespace) -> None:
+    from actors import mail
+
     async def action() -> None:
         if args.action == "list":
             for item in await mail.list_mail(services.sessions, failed_only=args.failed):
@@ -244,6 +256,8 @@ async def _mail(services: Services, args: argparse.Namespace) -> None:
 
 
 async def _domain(services: Services, args: argparse.Namespace) -> None:
+    from actors import blocks
+
     async def action() -> None:
         async with services.sessions.begin() as session:
             if args.action in ("block", "silence"):
@@ -311,6 +325,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = load_settings()
         _check_sqlite_directory(settings.database_url)
+        if args.command in ("run", "web", "worker"):
+            limit_malloc_arenas()  # before the database's threads start (madeopen/memory.py)
         services = build_services(settings)
         if args.command in ("run", "web"):
             _serve(services, auto_migrate=args.command == "run")

@@ -8,7 +8,6 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from email.utils import parseaddr
@@ -278,6 +277,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
 
 def _read_toml(path: str) -> dict[str, object]:
     """Keys in the file are the variable names without the prefix, any case (``domain = "x"``)."""
+    import tomllib  # here: only a node with MADEOPEN_CONFIG reads TOML (issue #13, bench/rss.py)
+
     try:
         with open(path, "rb") as handle:
             data = tomllib.load(handle)

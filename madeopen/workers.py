@@ -20,7 +20,7 @@ from inbox_outbox import post_acceptance
 from inbox_outbox.delivery import LEASE, DeliveryWorker
 from inbox_outbox.federation import Federation
 from inbox_outbox.inbound_worker import InboundWorker
-from inbox_outbox.services import recognition
+from inbox_outbox.services import recognition_sweep
 from madeopen.settings import Settings
 from storage.engine import SessionMaker
 from storage.models import utcnow
@@ -49,7 +49,7 @@ class Pruner:
     idle past their lifetime, empties the private keys of deleted accounts once their ``Delete{Person}``
     is delivered, and ages the board's trending counts (content.votes.refresh_trends), every ``every``;
     with ``urls``, also settles our posts that remote groups never confirmed (inbox_outbox.post_acceptance)
-    and awards the badges recent posts earned (inbox_outbox.services.recognition.sweep); with ``media_dir``,
+    and awards the badges recent posts earned (inbox_outbox.services.recognition_sweep); with ``media_dir``,
     removes the media files nothing refers to after a day (actors.media_vacuum). Once a process, first,
     sanitises again remote HTML stored under an older policy (content.resanitise).
 
@@ -83,7 +83,7 @@ class Pruner:
             log.info("prune: the private keys of %d deleted accounts discarded", keys)
         settled = await post_acceptance.settle(self.sessions, self.urls, now) if self.urls is not None else 0
         if self.urls is not None:  # badges that follow from replies and other servers' facts (issue #17)
-            settled += await recognition.sweep(self.sessions, self.urls, now)
+            settled += await recognition_sweep.sweep(self.sessions, self.urls, now)
         async with self.sessions.begin() as session:  # votes leave the board's 7-day trending window
             await refresh_trends(session, now)
         if self.media_dir is not None:

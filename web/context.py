@@ -12,7 +12,7 @@ from aiohttp import web
 from actors.remote import RemoteActors
 from actors.urls import Urls
 from inbox_outbox.federation import Federation
-from inbox_outbox.services.account_deletion import DeletedContent
+from inbox_outbox.services.deleted_content import DeletedContent
 from storage.engine import SessionMaker
 
 

@@ -26,7 +26,6 @@ Content (``DeletedContent``, ``MADEOPEN_DELETED_ACCOUNT_CONTENT``):
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -44,13 +43,9 @@ from federation.context import PUBLIC
 from inbox_outbox.addressing import actor_inboxes, dedupe
 from inbox_outbox.ids import new_activity_id
 from inbox_outbox.outbox import publish
+from inbox_outbox.services.deleted_content import DeletedContent
 from inbox_outbox.services.profiles import person_inboxes
 from storage.models import Follow, LocalActor, Object, utcnow
-
-
-class DeletedContent(enum.Enum):
-    REMOVE = "remove"
-    ANONYMISE = "anonymise"
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ their server does not speak Made Open, as a readable mention ``Note`` ("You earn
 from __future__ import annotations
 
 import html
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,8 +30,8 @@ from federation.context import AS2, MADEOPEN_NS
 from federation.recognition_terms import add_award, render_award, speaks_made_open, wants_badge_notes
 from inbox_outbox.ids import is_local, new_activity_id
 from inbox_outbox.outbox import publish
+from inbox_outbox.services import recognition_sweep
 from inbox_outbox.services.common import uri_of
-from storage.engine import SessionMaker
 from storage.models import BadgeAward, Kudos, LocalActor, Object, Project, Redemption, RemoteActor, Reward, utcnow
 
 OWNER_ROLES = ("owner",)
@@ -213,22 +213,5 @@ async def export_csv(session: AsyncSession, urls: Urls, actor: LocalActor, group
     return await export.points_csv(session, urls, group.id, since, until)
 
 
-
-SWEEP_WINDOW = timedelta(hours=1)
-
-
-async def sweep(sessions: SessionMaker, urls: Urls, now: datetime | None = None) -> int:
-    """Award the badges that follow from posts nobody acted on here (a reply making a welcomer, facts
-    from other servers): every group with posts of the last hour (the pruner runs this every few
-    minutes). Returns how many badges were awarded."""
-    since = (now or utcnow()) - SWEEP_WINDOW
-    async with sessions() as session:
-        group_ids = list(await session.scalars(
-            select(Object.group_id).where(Object.group_id.is_not(None), Object.published >= since).distinct()))
-    awarded = 0
-    for group_id in group_ids:
-        async with sessions.begin() as session:
-            group = await session.get(LocalActor, group_id)
-            if group is not None and group.group is not None:
-                awarded += len(await award_and_publish(session, urls, group))
-    return awarded
+# The pruner's round lives in its own module, light to import (an idle node never loads this one).
+sweep = recognition_sweep.sweep
