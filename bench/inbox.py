@@ -68,7 +68,8 @@ from sqlalchemy import event, func, inspect, select  # noqa: E402
 
 from actors import local  # noqa: E402
 from inbox_outbox.inbound_worker import InboundWorker  # noqa: E402
-from madeopen.app import Services, build_services, build_web_app, prepare  # noqa: E402
+from madeopen.app import Services, build_services, build_web_app, prepare, threaded_workers  # noqa: E402
+from madeopen.worker_thread import WorkerThread  # noqa: E402
 from madeopen.settings import Settings  # noqa: E402
 from storage.models import Activity, Delivery, InboundActivity, Membership, Object, Reaction, RemoteActor  # noqa: E402
 from tests.support.peer import Peer, PeerActor  # noqa: E402
@@ -326,16 +327,46 @@ class Profile:
 
 
 class _Beside:
-    """An inbound worker running in this event loop while the POSTs arrive (``--with-worker``)."""
+    """An inbound worker running while the POSTs arrive (``--with-worker``): as ``madeopen run`` places it, on a
+    thread of its own with its own event loop and engine (madeopen/worker_thread.py), or with ``--worker-in-loop``
+    in the server's event loop (where ``madeopen run`` ran it before issue #13's fifth accept pass)."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, in_loop: bool) -> None:
         assert services.fed is not None
         self._stop = asyncio.Event()
-        self._task = asyncio.create_task(InboundWorker(services.fed).run_forever(self._stop, idle=0.05))
+        self._task: asyncio.Task[None] | None = None
+        self._thread: WorkerThread | None = None
+        if in_loop:
+            self._task = asyncio.create_task(InboundWorker(services.fed).run_forever(self._stop, idle=0.05))
+        else:
+            self._thread = WorkerThread(lambda: threaded_workers(services.settings, _InboundRole))  # no deliveries
+
+    async def start(self) -> None:
+        if self._thread is not None:
+            await self._thread.start()  # running before the first POST
 
     async def stop(self) -> None:
         self._stop.set()
-        await self._task
+        if self._task is not None:
+            await self._task
+        if self._thread is not None:
+            await self._thread.stop()
+
+
+class _InboundRole:
+    def __init__(self, services: Services) -> None:
+        assert services.fed is not None
+        self._stop = asyncio.Event()
+        self._worker = InboundWorker(services.fed)
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._worker.run_forever(self._stop, idle=0.05))
+
+    async def stop(self) -> None:
+        self._stop.set()
+        if self._task is not None:
+            await self._task
 
 
 @dataclass
@@ -422,7 +453,9 @@ async def run(args: argparse.Namespace, clients: Clients) -> Results:
                 raise SystemExit(f"unsigned POSTs: expected all 401, got {dict(floor.statuses)}")
 
             before_accept = await counts(services)
-            beside = _Beside(services) if args.with_worker else None
+            beside = _Beside(services, args.worker_in_loop) if args.with_worker else None
+            if beside is not None:
+                await beside.start()
             with Profile(args.profile == "accept") as profile:
                 cpu = time.process_time()
                 accepted = await clients.post(requests, args.clients)
@@ -513,7 +546,10 @@ def main() -> None:
     parser.add_argument("--database-url", help="an EMPTY PostgreSQL database (default: SQLite in a temporary directory)")
     parser.add_argument("--profile", choices=["accept", "process"], help="cProfile that phase and print the top")
     parser.add_argument("--with-worker", action="store_true",
-                        help="an inbound worker runs in the server's process during the accept phase")
+                        help="an inbound worker runs in the server's process during the accept phase (on a "
+                             "thread of its own, as madeopen run places it)")
+    parser.add_argument("--worker-in-loop", action="store_true",
+                        help="with --with-worker: the worker in the server's event loop (the placement before)")
     parser.add_argument("--no-drain", action="store_true", help="skip processing the queue after accepting")
     args = parser.parse_args()
 

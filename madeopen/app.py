@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import gc
 import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import TypeVar
 
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -22,6 +25,7 @@ from inbox_outbox.services.deleted_content import DeletedContent
 from madeopen import __version__
 from madeopen.secrets import load_or_create_secret
 from madeopen.settings import Settings
+from madeopen.worker_thread import WorkerThread
 from madeopen.workers import Workers
 from storage import migrate
 from storage.engine import SessionMaker, create_engine, session_factory
@@ -29,6 +33,7 @@ from web.app import create_app
 from web.context import WebContext
 
 log = logging.getLogger("madeopen")
+R = TypeVar("R")
 
 
 @dataclass
@@ -130,6 +135,18 @@ def build_workers(services: Services) -> Workers:
     )
 
 
+@asynccontextmanager
+async def threaded_workers(settings: Settings, make: Callable[[Services], R] = build_workers) -> AsyncIterator[R]:
+    """`madeopen run`'s workers (``make``'s) with services of their own, for madeopen.worker_thread: built in the
+    event loop that runs them, closed when left. The web role checked (or migrated) the schema before."""
+    services = build_services(settings)
+    try:
+        await start_federation(services)
+        yield make(services)
+    finally:
+        await services.close()
+
+
 def mail_transport(settings: Settings) -> Transport:
     """SMTP when MADEOPEN_SMTP_URL is set, else .eml files under the data directory."""
     return Transport(sender=settings.sender, smtp_url=settings.smtp_url, spool_dir=settings.data_dir / "mail")
@@ -156,11 +173,12 @@ def build_web_app(services: Services, *, with_workers: bool = False) -> web.Appl
     app = create_app(context)
 
     if with_workers:
-        # The embedded default (`madeopen run`): the workers live and die with the web server.
-        workers = build_workers(services)
+        # The embedded default (`madeopen run`): the workers live and die with the web server, on a thread
+        # of their own with their own event loop and engine (madeopen/worker_thread.py says why).
+        workers = WorkerThread(lambda: threaded_workers(services.settings))
 
         async def _start(_app: web.Application) -> None:
-            workers.start()
+            workers.start()  # serving does not wait for the workers' start (an error there is logged)
 
         async def _stop(_app: web.Application) -> None:
             await workers.stop()

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 import weakref
 from collections.abc import Iterable
 from pathlib import Path
@@ -93,6 +94,9 @@ _INSERT_INTO_QUEUE = re.compile(
     r"\s*INSERT\s+INTO\s+(" + "|".join(queue_signal.TABLES) + r")\b", re.IGNORECASE
 )
 _counters: dict[str, int] = dict.fromkeys(_TOPICS, 0)
+# Engines of two threads count (`madeopen run`'s workers have their own: madeopen/worker_thread.py), and
+# `+=` on a dict item is not atomic: a lost count could leave a cache filled between two writes unrefreshed.
+_counting = threading.Lock()
 # sync engine -> its change files by topic (as str: building a Path on each lookup cost more than the stat)
 _shared: weakref.WeakKeyDictionary[Any, dict[str, str]] = weakref.WeakKeyDictionary()
 
@@ -126,7 +130,8 @@ def watch(engine: AsyncEngine, shared_dir: Path | None = None) -> None:
 
     def changed(topics: Iterable[str]) -> None:
         for topic in topics:
-            _counters[topic] += 1
+            with _counting:
+                _counters[topic] += 1
             if shared_dir is not None:
                 _touch(shared_dir / topic)
 

@@ -5,9 +5,10 @@ an accepted POST: through SQLAlchemy's asyncio layer a batch took a pool checkou
 with it), a session, a greenlet, and on SQLite five hand-offs to aiosqlite's thread (cursor, execute,
 close, commit, reset). A :class:`Sink` keeps one connection of its own and writes a batch in one call:
 
-- SQLite: ``BEGIN IMMEDIATE``, ``executemany``, ``COMMIT`` in one hand-off to the sink's own thread, on a
-  ``sqlite3`` connection opened with the pool's arguments and PRAGMAs (storage/engine.py), taking its
-  turn at the write lock first (storage/write_gate.py);
+- SQLite: ``BEGIN IMMEDIATE``, ``executemany``, ``COMMIT`` on ``sqlite3`` connections opened with the
+  pool's arguments and PRAGMAs (storage/engine.py), taking its turn at the write lock first
+  (storage/write_gate.py): on the event loop itself when the lock is free at once, else in one hand-off
+  to the sink's own thread (:class:`_SQLiteSink` says why);
 - PostgreSQL: asyncpg's ``executemany`` on a connection taken from the engine's pool and kept: pipelined
   and atomic (asyncpg wraps it in a transaction of its own and commits before it returns).
 
@@ -85,6 +86,22 @@ def _compiled(dialect: Dialect) -> tuple[str, Converter]:
 
 
 class _SQLiteSink:
+    """Writes on the event loop itself when SQLite's write lock is free at once, else in its own thread.
+
+    A batch of a few rows is an ``executemany`` and a WAL append (``synchronous=NORMAL``: no fsync at
+    commit), ~45 µs of CPU; handing it to a thread and back cost twice that again (the executor's queue, the
+    thread's wake-up, ``call_soon_threadsafe`` and the loop's wake-up) plus both threads contending for the
+    interpreter (issue #13, accept fifth pass). So the loop tries first with a connection that never waits
+    (``busy_timeout=0``): the gate (storage/write_gate.py) already keeps this process's long writers out,
+    and when another writer holds the lock anyway (a form, a heartbeat, another process) the batch goes to
+    the thread, whose connection waits in SQLite's busy handler as before. The loop's connection never
+    checkpoints (``wal_autocheckpoint=0``: a checkpoint copies pages and syncs the database file, which the
+    loop must not wait for); every :data:`CHECKPOINT_EVERY` batches one is written by the thread's
+    connection, which checkpoints as every other connection does when the WAL has grown.
+    """
+
+    CHECKPOINT_EVERY = 256
+
     def __init__(self, engine: AsyncEngine) -> None:
         args, kwargs = engine.dialect.create_connect_args(engine.url)
         if not args or args[0] in ("", ":memory:"):
@@ -96,37 +113,75 @@ class _SQLiteSink:
         self._engine = engine
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="inbound-sink")
         self._connection: sqlite3.Connection | None = None  # used in self._thread only
+        self._now: sqlite3.Connection | None = None  # the loop's (opened in self._thread, used one at a time)
+        self._since_thread = 0  # batches the loop wrote since the thread last did
 
     async def write(self, rows: Sequence[InboundRow]) -> None:
         parameters = [self._convert(row) for row in rows]
         assert self._gate is not None
         async with self._gate.turn(urgent=True):  # its POSTs wait for their 202
-            await asyncio.get_running_loop().run_in_executor(self._thread, self._write, parameters)
+            if not self._write_now(parameters):
+                await asyncio.get_running_loop().run_in_executor(self._thread, self._write, parameters)
         queue_signal.queued(self._engine, (queue_signal.INBOUND,))  # committed: wake this process's worker
+
+    def _write_now(self, parameters: list[tuple[Any, ...]]) -> bool:
+        """Write on the loop if the lock is free now; False (nothing written, nothing open) if not."""
+        connection = self._now
+        if connection is None or self._since_thread >= self.CHECKPOINT_EVERY:
+            return False
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY:  # another writer has it: the thread waits
+                return False
+            self._now = None
+            connection.close()
+            raise
+        self._now = None  # until the rows are committed: a failure closes it
+        _commit_rows(connection, self._sql, parameters, begin=False)
+        self._now = connection
+        self._since_thread += 1
+        return True
 
     def _write(self, parameters: list[tuple[Any, ...]]) -> None:
         if self._connection is None:
             args, kwargs = self._connect_args
             self._connection = sqlite3.connect(*args, **kwargs)
             sqlite_pragmas(self._connection)
-        connection = self._connection
-        try:
-            connection.execute("BEGIN IMMEDIATE")
-            connection.executemany(self._sql, parameters)
-            connection.execute("COMMIT")
-        except BaseException:
-            self._connection = None
-            connection.close()  # rolls back whatever is open
-            raise
+        if self._now is None:
+            args, kwargs = self._connect_args
+            now = sqlite3.connect(*args, **{**kwargs, "timeout": 0})
+            sqlite_pragmas(now)
+            now.execute("PRAGMA busy_timeout=0")
+            now.execute("PRAGMA wal_autocheckpoint=0")
+            self._now = now
+        self._since_thread = 0
+        connection, self._connection = self._connection, None  # until the rows are committed: a failure closes it
+        _commit_rows(connection, self._sql, parameters, begin=True)
+        self._connection = connection
 
     async def close(self) -> None:
         await asyncio.get_running_loop().run_in_executor(self._thread, self._close)
         self._thread.shutdown(wait=False)
 
     def _close(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
+        for connection in (self._connection, self._now):
+            if connection is not None:
+                connection.close()
+        self._connection = self._now = None
+
+
+def _commit_rows(connection: sqlite3.Connection, sql: str, parameters: list[tuple[Any, ...]], *, begin: bool) -> None:
+    """The rows in one transaction (begun here with ``begin``, else already begun) and its commit. On any
+    failure the connection is closed, which rolls back what is open: it may be broken."""
+    try:
+        if begin:
+            connection.execute("BEGIN IMMEDIATE")
+        connection.executemany(sql, parameters)
+        connection.execute("COMMIT")
+    except BaseException:
+        connection.close()
+        raise
 
 
 class _AsyncpgSink:

@@ -8,7 +8,9 @@ process. Now a worker waiting for work is woken:
   connection of the engine sends and, once that connection is back in the pool (after its commit, as for
   the change counters), calls :func:`queued`; the inbox's queue writer (storage/inbound_sink.py), which
   bypasses SQLAlchemy, calls it after its own commit. Only INSERTs: the workers' own UPDATEs of their rows
-  (claims, outcomes) must not wake them again.
+  (claims, outcomes) must not wake them again. Waiters are kept per database, not per engine: `madeopen
+  run`'s workers have an engine and an event loop of their own on their own thread
+  (madeopen/worker_thread.py), and a wake from another thread is handed to the waiter's loop.
 - from other processes on PostgreSQL (`madeopen web` beside `madeopen worker`, a CLI command): statement
   triggers on both tables (migration 0025) ``NOTIFY madeopen_<table>``, which PostgreSQL delivers when
   the inserting transaction commits and drops when it rolls back. A waiting process LISTENs on a
@@ -25,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 import weakref
 from collections.abc import AsyncIterator, Iterable
 from typing import Any
@@ -60,8 +63,21 @@ class _Waiter:
             self.loop.call_soon_threadsafe(self.event.set)
 
 
-# sync engine -> table -> the waiters of this process
-_waiters: weakref.WeakKeyDictionary[Any, dict[str, set[_Waiter]]] = weakref.WeakKeyDictionary()
+# database -> table -> the waiters of this process. By database, not by engine: `madeopen run`'s workers have
+# an engine of their own on their own thread (madeopen/worker_thread.py), and the web role's queue writes
+# wake them all the same.
+_waiters: dict[str, dict[str, set[_Waiter]]] = {}
+_waiters_lock = threading.Lock()  # adding and removing (waking reads a copy)
+_databases: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()  # sync engine -> its database
+
+
+def _database(engine: Any) -> str:
+    """Which database ``engine`` (an AsyncEngine or its sync engine) writes to: its URL, password hidden."""
+    sync = getattr(engine, "sync_engine", engine)
+    database = _databases.get(sync)
+    if database is None:
+        database = _databases[sync] = sync.url.render_as_string(hide_password=True)
+    return database
 # sync engine -> its PostgreSQL listener and how many waiters use it
 _listeners: weakref.WeakKeyDictionary[Any, tuple[_Listener, int]] = weakref.WeakKeyDictionary()
 
@@ -74,7 +90,7 @@ def engine_of(sessions: Any) -> AsyncEngine | None:
 
 def queued(engine: Any, tables: Iterable[str]) -> None:
     """Rows were committed into ``tables`` through ``engine`` (an AsyncEngine or its sync engine)."""
-    by_table = _waiters.get(getattr(engine, "sync_engine", engine))
+    by_table = _waiters.get(_database(engine))
     if not by_table:
         return
     for table in tables:
@@ -90,14 +106,19 @@ async def listening(engine: AsyncEngine | None, table: str, event: asyncio.Event
     if engine is None:
         yield
         return
-    key = engine.sync_engine
+    key = _database(engine)
     waiter = _Waiter(event)
-    _waiters.setdefault(key, {}).setdefault(table, set()).add(waiter)
+    with _waiters_lock:
+        _waiters.setdefault(key, {}).setdefault(table, set()).add(waiter)
     listener = _join(engine) if engine.dialect.name == "postgresql" else None
     try:
         yield
     finally:
-        _waiters.get(key, {}).get(table, set()).discard(waiter)
+        with _waiters_lock:
+            by_table = _waiters.get(key, {})
+            by_table.get(table, set()).discard(waiter)
+            if not any(by_table.values()):  # (tests make thousands of databases)
+                _waiters.pop(key, None)
         if listener is not None:
             await _leave(engine)
 
