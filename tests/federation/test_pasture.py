@@ -65,9 +65,9 @@ async def test_pasture_verify_actor(fresh_database: FreshDatabase, tmp_path: Pat
     password = tmp_path / "password"
     password.write_text("correct horse battery staple\n")
     await asyncio.to_thread(node.cli, "user", "create", "target", "--password-file", str(password), check=True)
-    await asyncio.to_thread(node.start)
     actor_uri = f"{node.base_url}/users/target"
-    try:
+    try:  # the start too: the test's timeout may strike while the node starts
+        await asyncio.to_thread(node.start)
         result, steps = await asyncio.to_thread(pasture.verify, actor_uri)
     finally:
         node.stop()

@@ -92,7 +92,11 @@ async def test_bovine_actor_joins_and_posts_in_a_group(
                             check=True)
     await asyncio.to_thread(node.start)
     services = build_services(settings_for(node))
-    await prepare(services, auto_migrate=False)
+    try:
+        await prepare(services, auto_migrate=False)
+    except BaseException:
+        node.stop()  # not left running to take later tests' rows
+        raise
     group_id = f"{node.base_url}/groups/{GROUP}"
     group_key = f"{group_id}#main-key"
 

@@ -62,13 +62,19 @@ class Node:
         self.process = spawn(
             [*MADEOPEN, role], cwd=self.data_dir, log_path=self.data_dir / f"{role}.log", env=self.env()
         )
-        wait_until_answers(
-            self.process,
-            f"{self.base_url}/.well-known/nodeinfo",
-            timeout=timeout,
-            name=f"madeopen {role}",
-            log_text=lambda: self.log_text(role),
-        )
+        try:
+            wait_until_answers(
+                self.process,
+                f"{self.base_url}/.well-known/nodeinfo",
+                timeout=timeout,
+                name=f"madeopen {role}",
+                log_text=lambda: self.log_text(role),
+            )
+        except BaseException:
+            # A node that did not come up is stopped here: left running, its workers would claim the rows
+            # of later tests sharing the database pool (seen under heavy load on PostgreSQL).
+            self.stop()
+            raise
 
     def log_text(self, role: str = "run") -> str:
         path = self.data_dir / f"{role}.log"
