@@ -127,15 +127,10 @@ class RemoteActors:
             jrd = await self.client.fetch_json(url)
         except FetchError as exc:
             raise NotFound(f"could not find {acct.user}@{acct.host}: {exc}") from None
-        for link in jrd.get("links") or []:
-            if (
-                isinstance(link, dict)
-                and link.get("rel") == "self"
-                and isinstance(link.get("href"), str)
-                and "json" in str(link.get("type", "application/activity+json"))
-            ):
-                return link["href"]
-        raise NotFound(f"{acct.user}@{acct.host} has no ActivityPub actor")
+        href = discovery.actor_link(jrd)
+        if href is None:
+            raise NotFound(f"{acct.user}@{acct.host} has no ActivityPub actor")
+        return href
 
     async def _fetch_once(self, url: str) -> RemoteActor:
         return await self._actor_fetches.run(url, lambda: self._fetch_and_store(url))

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from actors import accounts, documents, local
-from actors.errors import InvalidInput, NotFound
+from actors.errors import NotFound
 from actors.urls import INSTANCE_ACTOR_NAME
 from federation.collections import PAGE_SIZE, collection_page, collection_summary
 from federation.object_render import render_tombstone
@@ -25,6 +25,7 @@ from web import signature_auth
 from web.authorized_fetch import signed_by, signer
 from web.context import get_context
 from web.negotiation import Representation, choose
+from web.query import page_number
 from web.routes import recognition
 from web.routes.groups import group_page
 from web.routes.projects import person_projects, project_actor_terms
@@ -124,16 +125,6 @@ async def actor(request: web.Request) -> web.Response:
                      **await actor_page_values(request, actor), **await person_projects(request, actor))
 
 
-def _page_number(request: web.Request) -> int | None:
-    raw = request.query.get("page")
-    if raw is None:
-        return None
-    # isascii(): str.isdigit() also accepts "²" and other digits int() refuses (that was a 500).
-    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= _MAX_PAGE:
-        raise InvalidInput(f"page must be a whole number from 1 to {_MAX_PAGE}, got {raw!r}")
-    return int(raw)
-
-
 async def collection(request: web.Request) -> web.Response:
     ctx = get_context(request)
     actor = await _load(request)
@@ -155,7 +146,7 @@ async def collection(request: web.Request) -> web.Response:
         if view.hidden:  # a private group's members and pins: the number only (collections_groups)
             return activity_json(collection_summary(collection_id, view.total, show_pages=False))
         items, inline = view.items, view.inline
-    page = _page_number(request)
+    page = page_number(request, _MAX_PAGE)
     if page is None:
         # Lemmy reads moderators and featured from `orderedItems` of the collection itself, unpaged.
         return activity_json(collection_summary(collection_id, len(items), inline_items=items if inline else None))

@@ -31,7 +31,7 @@ from inbox_outbox.services.common import load_group
 from inbox_outbox.services.group_lookup import find_group, looks_like_address
 from people import profiles
 from storage.models import LocalActor
-from web import forms, sessions
+from web import forms, query, sessions
 from web.context import get_context
 from web.responses import html_page
 from web.routes import recognition  # the group page's top helpers
@@ -47,10 +47,7 @@ def viewer_uri(request: web.Request) -> str | None:
 
 
 def page_number(request: web.Request) -> int:
-    raw = request.query.get("page", "1")
-    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= group_pages.MAX_PAGE:
-        raise InvalidInput(f"page must be a whole number from 1 to {group_pages.MAX_PAGE}")
-    return int(raw)
+    return query.page_number(request, group_pages.MAX_PAGE) or 1
 
 
 def group_path(name: str) -> str:

@@ -23,7 +23,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors import accounts
-from actors.errors import Forbidden, InvalidInput, NotFound
+from actors.errors import Forbidden, NotFound
 from actors.urls import Urls
 from federation.collections import collection_page, collection_summary
 from federation.context import AS2
@@ -34,6 +34,7 @@ from web import document_cache, signature_auth
 from web.authorized_fetch import signer
 from web.context import get_context
 from web.negotiation import Representation, choose
+from web.query import page_number
 from web.responses import activity_json, activity_json_bytes, html_page, json_bytes
 from web.routes.threads import thread_page
 from web.sessions import current_user
@@ -70,15 +71,6 @@ async def _check_author(session: AsyncSession, urls: Urls, obj: Object) -> None:
     """403 for a suspended person's post outside any group (module text); group content stays readable."""
     if obj.group_id is None and obj.audience_uri is None:
         await accounts.check_author_shown(session, urls, obj.author_uri)
-
-
-def _page(request: web.Request) -> int | None:
-    raw = request.query.get("page")
-    if raw is None:
-        return None
-    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= _MAX_PAGE:
-        raise InvalidInput(f"page must be a whole number from 1 to {_MAX_PAGE}, got {raw!r}")
-    return int(raw)
 
 
 def _listing_response(
@@ -146,7 +138,7 @@ async def object_view(request: web.Request) -> web.Response:
 
 async def object_collection(request: web.Request) -> web.Response:
     ctx = get_context(request)
-    page = _page(request)
+    page = page_number(request, _MAX_PAGE)
     uri = f"{ctx.urls.base}/objects/{request.match_info['uuid']}"
     async with ctx.sessions() as session:
         obj = await _look(request, lambda viewer: content.visible_local_object(session, ctx.urls, uri, viewer),
@@ -183,7 +175,7 @@ async def activity_view(request: web.Request) -> web.Response:
 async def outbox_response(request: web.Request, actor: LocalActor, collection_id: str) -> web.Response:
     """The outbox branch of the actor collections (web.routes.actors): our activities, newest first."""
     ctx = get_context(request)
-    page = _page(request)
+    page = page_number(request, _MAX_PAGE)
     async with ctx.sessions() as session:
         listing = await _look(
             request, lambda viewer: content.outbox(session, ctx.urls, actor, viewer, page), lambda found: found.hidden
