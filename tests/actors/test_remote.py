@@ -103,6 +103,15 @@ async def test_unknown_handle_is_not_found(remote: RemoteActors, peer: Peer) -> 
         await remote.resolve(f"nobody@{peer.host}")
 
 
+@pytest.mark.parametrize("jrd", [["not", "an", "object"], {"links": "not a list"}, {"links": [{"rel": "self"}]}])
+async def test_webfinger_answer_without_an_actor_link_is_not_found(remote: RemoteActors, peer: Peer, jrd: object) -> None:
+    mallory = peer.add_actor("mallory")
+    mallory.webfinger_jrd = jrd
+    with pytest.raises(NotFound, match=f"(could not find|has no ActivityPub actor).*{mallory.username}"):
+        await remote.resolve(mallory.handle)
+    assert peer.gets_of(mallory) == 0
+
+
 async def test_second_resolve_is_served_from_the_cache(remote: RemoteActors, peer: Peer, bob: PeerActor) -> None:
     await remote.resolve(bob.id)
     seen = len(peer.requests)

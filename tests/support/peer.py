@@ -127,6 +127,7 @@ class PeerActor:
     separate_key_document: bool = False  # GoToSocial: keyId is its own URL, a document with `owner`
     key_owner: str | None = None  # the `owner` the key document claims (default: this actor)
     webfinger_href: str | None = None  # where WebFinger points (default: this actor's id)
+    webfinger_jrd: Any = None  # served verbatim as the WebFinger answer when set (malformed-JRD tests)
     document_overrides: dict[str, Any] = field(default_factory=dict)  # merged over the actor document
     document_bytes: bytes | None = None  # served verbatim instead of the document (malformed-JSON tests)
 
@@ -503,6 +504,8 @@ class Peer:
         actor = self.actors.get(user)
         if actor is None or host != self.host:
             return web.json_response({"error": f"no such account {resource}"}, status=404)
+        if actor.webfinger_jrd is not None:
+            return web.json_response(actor.webfinger_jrd, content_type="application/jrd+json")
         href = actor.webfinger_href or actor.id
         jrd = {
             "subject": f"acct:{actor.handle}",
