@@ -240,7 +240,7 @@ async def remove_domain(request: web.Request) -> web.Response:
 # Accounts of other servers: suspensions (actors.suspensions)
 
 
-_ACCOUNT_LABELS = {"actor": "Account", "reason": "Reason (for the moderation log)"}
+_ACCOUNT_LABELS = {"actor": "Account to suspend", "reason": "Reason (for the moderation log)"}
 _ACCOUNTS = "/admin/accounts"
 
 
