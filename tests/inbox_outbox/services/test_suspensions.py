@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import func, select
 
 from actors import local
-from actors.errors import InvalidInput, NotFound
+from actors.errors import Forbidden, InvalidInput, NotFound
 from content import timelines
 from content.notification_views import unread_count
 from inbox_outbox.addressing import actor_inboxes
-from inbox_outbox.services import posts, suspensions
+from inbox_outbox.services import membership, posts, suspensions
 from madeopen.app import Services
 from storage.models import Delivery, Follow, InboundActivity, Membership, ModerationEntry
 from tests.inbox_outbox.content_support import (
@@ -89,6 +89,11 @@ async def test_suspending_hides_their_posts_ends_their_ties_and_unsuspending_sho
     assert (await receive(w.services, w.bob, activity(w.bob, "Follow", w.garden), recipient=w.garden)).dropped
     assert await _unread(w.services) == unread
 
+    # Nobody here may follow them meanwhile: nothing would be delivered.
+    with pytest.raises(Forbidden, match="suspended by the admins"):
+        await membership.follow_actor(fed, "dave", w.bob.id)
+    assert await _count(w.services, Follow) == 0
+
     # Suspending again changes only the reason.
     assert (await suspensions.suspend(fed, w.bob.id, reason="spam, again", actor_uri=ADMIN))[1].posts == 0
 
@@ -103,6 +108,7 @@ async def test_suspending_hides_their_posts_ends_their_ties_and_unsuspending_sho
     # They may follow again (the ended ties stay ended until they do).
     assert (await receive(w.services, w.bob, activity(w.bob, "Follow", w.garden), recipient=w.garden)).state == "done"
     assert await _count(w.services, Membership, Membership.remote_actor_id.is_not(None)) == 1
+    assert await membership.follow_actor(fed, "dave", w.bob.id) == "pending"
     with pytest.raises(NotFound, match="not suspended"):
         await suspensions.unsuspend(fed, w.bob.id, actor_uri=ADMIN)
 
