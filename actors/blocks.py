@@ -37,7 +37,7 @@ from actors.errors import InvalidInput, NotFound
 from storage import changes, memo
 from storage.engine import SessionMaker
 from storage.memo import Memo
-from storage.models import DomainAllow, DomainBlock, Follow, Membership, RemoteActor
+from storage.models import ActorSuspension, DomainAllow, DomainBlock, Follow, Membership, RemoteActor
 
 SEVERITIES = ("block", "silence")
 PAST = {"block": "blocked", "silence": "silenced"}
@@ -154,10 +154,12 @@ def covered(netloc: str, entries: Iterable[str]) -> bool:
 class _Entries:
     blocked: frozenset[str]
     allowed: frozenset[str]
+    suspended: frozenset[str]  # actor ids of suspended remote accounts (actors.suspensions)
 
 
 class PolicyCache:
-    """The domain policy without a query: the block and allow entries, kept in memory (storage/memo.py).
+    """The domain policy without a query: the block and allow entries, and the suspended remote accounts
+    (actors.suspensions), kept in memory (storage/memo.py).
     The inbox asks it on every POST (``refuses``), the outbound HTTP client before every request
     (``allows``; a fan-out is thousands of them). A block or allowlist change by any process of this node
     counts at once (one on another machine sharing a PostgreSQL database within ``storage.memo.TTL_SECONDS``)."""
@@ -170,6 +172,10 @@ class PolicyCache:
     async def refuses(self, url: str) -> bool:
         """True when this node does not talk to the URL's host (blocked, or not allowed in allowlist mode)."""
         return not await self.allows(urlsplit(url).netloc.rpartition("@")[2])
+
+    async def suspends(self, actor_uri: str) -> bool:
+        """True when an admin suspended the remote account ``actor_uri`` (actors.suspensions)."""
+        return actor_uri in (await self._memo.get_or_load(None, self._load)).suspended
 
     async def allows(self, netloc: str) -> bool:
         """Whether this node talks to ``netloc`` (``host`` or ``host:port``)."""
@@ -189,7 +195,8 @@ class PolicyCache:
         async with self._sessions() as session:
             blocked = await session.scalars(select(DomainBlock.domain).where(DomainBlock.severity == "block"))
             allowed = await session.scalars(select(DomainAllow.domain)) if self._allowlist else ()
-            return _Entries(frozenset(blocked), frozenset(allowed))
+            suspended = await session.scalars(select(ActorSuspension.actor_uri))
+            return _Entries(frozenset(blocked), frozenset(allowed), frozenset(suspended))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -270,13 +277,18 @@ async def _sever(session: AsyncSession, domain: str) -> int:
     gone = [row.id for row in follows
             if covered(urlsplit(row.follower_uri).netloc, [domain]) or covered(urlsplit(row.followee_uri).netloc, [domain])]
     actors = list(await session.scalars(select(RemoteActor).where(RemoteActor.domain.like(pattern))))
-    actor_ids = [actor.id for actor in actors if covered(actor.domain, [domain])]
-    severed = len(gone)
-    if gone:
-        await session.execute(delete(Follow).where(Follow.id.in_(gone)))
-    if actor_ids:
+    return await sever(session, gone, [actor.id for actor in actors if covered(actor.domain, [domain])])
+
+
+async def sever(session: AsyncSession, follow_ids: list[int], remote_actor_ids: list[int]) -> int:
+    """End these follows and the group memberships of these remote actors (not bans: those keep refusing),
+    without telling anybody; how many ended. A domain block's and a suspension's (actors.suspensions)."""
+    severed = len(follow_ids)
+    if follow_ids:
+        await session.execute(delete(Follow).where(Follow.id.in_(follow_ids)))
+    if remote_actor_ids:
         result = await session.execute(
-            delete(Membership).where(Membership.remote_actor_id.in_(actor_ids), Membership.state != "banned")
+            delete(Membership).where(Membership.remote_actor_id.in_(remote_actor_ids), Membership.state != "banned")
         )
         severed += int(getattr(result, "rowcount", 0) or 0)
     return severed

@@ -20,7 +20,7 @@ import os
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors import media, node_settings
@@ -41,7 +41,8 @@ async def referenced(session: AsyncSession) -> set[str]:
     ))
     attachments = await session.scalars(
         select(PostAttachment.url).join(Object, Object.id == PostAttachment.object_id)
-        .where(PostAttachment.local.is_(True), Object.deleted.is_(False))
+        # A post hidden by its author's suspension keeps its files (actors.suspensions: nothing is deleted).
+        .where(PostAttachment.local.is_(True), or_(Object.deleted.is_(False), Object.suspended.is_(True)))
     )
     names.update(url.rsplit("/", 1)[-1] for url in attachments)
     return names

@@ -82,6 +82,7 @@ def tombstone(obj: Object, now: datetime | None = None) -> None:
     now = now or utcnow()
     obj.document = render_tombstone(obj.uri, obj.type, now)
     obj.deleted = True
+    obj.suspended = False  # gone for good: lifting its author's suspension (actors.suspensions) does not bring it back
     obj.content = ""
     obj.name = ""
     obj.source = None

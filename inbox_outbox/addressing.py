@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Integer, Subquery, bindparam, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from actors import suspensions
 from storage.models import Follow, Membership, RemoteActor
 from storage.url_sql import host_of as url_host_of
 
@@ -103,11 +104,13 @@ async def follower_inboxes(session: AsyncSession, followee_uri: str) -> list[str
 
 
 async def actor_inboxes(session: AsyncSession, actor_uris: Iterable[str], *, shared: bool = True) -> list[str]:
-    """Inboxes of known remote actors (mentions, the author of a post being replied to, a group)."""
+    """Inboxes of known remote actors (mentions, the author of a post being replied to, a group); none of a
+    suspended account (actors.suspensions)."""
     uris = list(dict.fromkeys(actor_uris))
     if not uris:
         return []
-    rows = await session.scalars(select(RemoteActor).where(RemoteActor.uri.in_(uris)))
+    rows = await session.scalars(select(RemoteActor).where(RemoteActor.uri.in_(uris),
+                                                           RemoteActor.uri.not_in(suspensions.suspended_uris())))
     return dedupe(delivery_inbox(a) if shared else a.inbox for a in rows)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from actors.blocks import PolicyCache
 from actors.remote import RemoteActors
 from actors.urls import Urls
 from federation.http import FederationClient
@@ -20,3 +21,9 @@ class Federation:
     fetch_budget: int = field(default=50)
     # MADEOPEN_FEDERATION_MODE=allowlist: only listed hosts are talked to (actors.blocks).
     allowlist: bool = False
+    # The domain policy and suspended accounts from memory (actors.blocks.PolicyCache): the pipeline drops
+    # a suspended account's queued activities and the handlers its posts relayed by others.
+    policy: PolicyCache = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.policy = PolicyCache(self.sessions, allowlist=self.allowlist)

@@ -52,6 +52,8 @@ async def process(fed: Federation, row: Queued) -> None:
     actor_id = object_id(activity.get("actor"))
     if actor_id != row.actor_uri:
         raise Drop(f"actor {actor_id!r} is not the verified signer's actor {row.actor_uri}")
+    if await fed.policy.suspends(actor_id):  # queued before an admin suspended them (actors.suspensions)
+        raise Drop(f"{actor_id} is suspended by this server's admins")
     activity_id = activity.get("id")
     if isinstance(activity_id, str) and origin(activity_id) != origin(actor_id):
         raise Drop(f"activity id {activity_id} is not on the actor's host")

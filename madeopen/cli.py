@@ -108,6 +108,16 @@ def _parser() -> argparse.ArgumentParser:
         if action in ("block", "silence", "allow"):
             command.add_argument("--reason", default="")
     domain_actions.add_parser("list", help="blocked, silenced and allowed hosts")
+
+    account = sub.add_parser("account", help="suspend accounts of other servers (README: Moderation)")
+    account_actions = account.add_subparsers(dest="action", required=True)
+    suspend = account_actions.add_parser("suspend", help="refuse their traffic, hide their posts, end their "
+                                         "follows and memberships (nothing is deleted)")
+    suspend.add_argument("actor", help="actor id URL or name@host handle of an account of another server")
+    suspend.add_argument("--reason", required=True, help="why (written in the moderation log)")
+    unsuspend = account_actions.add_parser("unsuspend", help="lift a suspension: their posts are shown again")
+    unsuspend.add_argument("actor", help="actor id URL or name@host handle")
+    account_actions.add_parser("list", help="suspended accounts of other servers")
     return parser
 
 
@@ -278,6 +288,24 @@ async def _domain(services: Services, args: argparse.Namespace) -> None:
     await _with_services(services, action)
 
 
+async def _account(services: Services, args: argparse.Namespace) -> None:
+    from inbox_outbox.services import suspensions
+
+    async def action() -> None:
+        assert services.fed is not None
+        if args.action == "suspend":
+            handle, done = await suspensions.suspend(services.fed, args.actor, reason=args.reason, actor_uri=None)
+            print(f"suspended {handle}: {done.posts} posts hidden; ended {done.severed} follows and memberships")
+        elif args.action == "unsuspend":
+            name, done = await suspensions.unsuspend(services.fed, args.actor, actor_uri=None)
+            print(f"lifted the suspension of {name}: {done.posts} posts shown again")
+        else:
+            for listed in await suspensions.listed(services.fed):
+                print(f"{listed.handle:40} {listed.since:%Y-%m-%d}  {listed.uri}  {listed.reason}".rstrip())
+
+    await _with_services(services, action)
+
+
 async def _migrate(services: Services) -> None:
     try:
         before, after = await migrate_database(services)
@@ -348,6 +376,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(_mail(services, args))
         elif args.command == "domain":
             asyncio.run(_domain(services, args))
+        elif args.command == "account":
+            asyncio.run(_account(services, args))
     except (SettingsError, CliError, DomainError, SchemaOutdated) as exc:
         print(f"madeopen: error: {exc}", file=sys.stderr)
         return EXIT_FAILURE

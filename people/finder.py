@@ -28,7 +28,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, exists, func, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from actors import blocks, local
+from actors import blocks, local, suspensions
 from actors.errors import Forbidden, InvalidInput, NotFound
 from actors.memberships import can_read, local_actor_by_uri
 from actors.urls import Urls
@@ -359,6 +359,7 @@ async def find_people(session: AsyncSession, urls: Urls, query: PeopleQuery, vie
     silenced = await blocks.silenced_domains(session)
     if silenced:  # people of silenced (and blocked) servers are not offered here (actors.blocks)
         conditions.append(~blocks.netloc_covered(Profile.domain, silenced))
+    conditions.append(Profile.actor_uri.not_in(suspensions.suspended_uris()))  # nor suspended accounts
     if query.group:
         conditions.append(await _member_of(session, urls, query.group, viewer))
     near = query.near

@@ -42,7 +42,7 @@ NODEINFO = "nodeinfo"
 OBJECTS = "objects"
 # Remote actors' public keys (the inbox's signature check).
 REMOTE_KEYS = "remote_keys"
-# Domain blocks and the allowlist (the inbox's domain policy).
+# Domain blocks, the allowlist and suspended remote accounts (the inbox's domain policy).
 DOMAIN_POLICY = "domain_policy"
 # What queues rows for the people finder's index (search_pending itself, and the tables whose triggers fill
 # it: migration 0003).
@@ -54,6 +54,7 @@ PAGE_BLIND_TABLES = frozenset({
     "login_attempts", "browser_sessions", "account_tokens", "feed_tokens", "mail_queue", "mail_requests",
     "mail_preferences", "mail_digests", "notifications", "thread_reads", "search_pending", "inbound_activities",
     "queue_workers", "deliveries", "hosts", "remote_keys",
+    "actor_suspensions",  # only admins see the list; what a suspension hides is written to objects
 })
 PAGE_TABLES = (
     "objects", "object_recipients", "board_counts", "status_changes", "thread_followers", "follows", "reactions", "boosts",
@@ -70,7 +71,7 @@ _TOPICS: dict[str, tuple[str, ...]] = {
     NODEINFO: (*_ACTOR_TABLES, "objects"),
     OBJECTS: ("objects", "object_recipients", "groups", "local_actors", "accounts"),
     REMOTE_KEYS: ("remote_keys", "remote_actors"),
-    DOMAIN_POLICY: ("domain_blocks", "domain_allows"),
+    DOMAIN_POLICY: ("domain_blocks", "domain_allows", "actor_suspensions"),
     PAGES: PAGE_TABLES,
     SEARCH_PENDING: ("search_pending", "objects", "local_actors", "groups", "accounts"),
 }

@@ -99,6 +99,9 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/admin/domains", "admin", "domains"),
     Route("POST", "/admin/domains", "admin", "add_domain"),
     Route("POST", "/admin/domains/remove", "admin", "remove_domain"),
+    Route("GET", "/admin/accounts", "admin", "remote_accounts"),
+    Route("POST", "/admin/accounts/suspend", "admin", "suspend_remote"),
+    Route("POST", "/admin/accounts/unsuspend", "admin", "unsuspend_remote"),
     # web/routes/media.py
     Route("GET", "/media/{name}", "media", "media_file"),
     Route("GET", "/favicon.ico", "media", "favicon"),

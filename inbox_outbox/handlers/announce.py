@@ -104,6 +104,8 @@ async def _from_group(fed: Federation, incoming: Incoming, budget: FetchBudget) 
     if is_local(fed.urls, actor_id):
         log.info("inbox: %s relayed our own %s %s back to us; nothing to do", group, kind, inner_id)
         return
+    if await fed.policy.suspends(actor_id):  # their vote, edit or reply relayed by a group (actors.suspensions)
+        raise Drop(f"{group} relayed a {kind} of {actor_id}, suspended by this server's admins")
     actor = await _resolve(fed, actor_id)
     await _process_inner(fed, incoming, inner, kind, actor, budget)
 

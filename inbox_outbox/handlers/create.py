@@ -129,6 +129,8 @@ async def accept_post(
     """
     if is_local(fed.urls, post.id):
         raise Drop(f"{post.id} is ours: remote content never replaces a local object")
+    if await fed.policy.suspends(post.author):  # relayed, boosted or backfilled: not stored (actors.suspensions)
+        raise Drop(f"{post.id} is by {post.author}, suspended by this server's admins")
     try:
         async with fed.sessions.begin() as session:
             stored = await _store(session, fed.urls, post, activity, via_group, boosted, addressed)

@@ -22,7 +22,7 @@ from urllib.parse import quote, urldefrag, urlsplit
 
 from sqlalchemy import select
 
-from actors import accounts, person_blocks
+from actors import accounts, person_blocks, suspensions
 from actors.errors import DomainError, InvalidInput, NotFound
 from actors.memberships import local_actor_by_uri
 from actors.usernames import lookup_key
@@ -66,6 +66,7 @@ class ActorCard:
     url: str  # its page
     local: bool
     relation: str = "none"  # none | pending | accepted | banned | self | blocked (by the viewer)
+    suspended: bool = False  # by this node's admins (actors.suspensions): no Follow button
 
 
 @dataclass(frozen=True)
@@ -272,11 +273,12 @@ async def _remote_card(fed: Federation, viewer: str, remote: RemoteActor) -> Act
                                                                          LocalActor.actor_type == "person"))
             if person_id is not None and await person_blocks.blocks(session, person_id, remote.uri):
                 relation = "blocked"
+        suspended = await suspensions.is_suspended(session, remote.uri)
     handle = f"{remote.username}@{remote.domain}"
     return ActorCard(
         uri=remote.uri, kind="group" if remote.actor_type == "Group" else "person", type=remote.actor_type,
         name=remote.display_name or handle, handle=handle, summary_html=remote.summary,
-        url=remote.url or remote.uri, local=False, relation=relation,
+        url=remote.url or remote.uri, local=False, relation=relation, suspended=suspended,
     )
 
 

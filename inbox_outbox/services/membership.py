@@ -17,7 +17,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from actors import moderation_log, notifications
+from actors import moderation_log, notifications, suspensions
 from actors.errors import Conflict, Forbidden, InvalidInput, NotFound
 from actors.local import MODERATOR_ROLES
 from content import projects
@@ -84,8 +84,11 @@ async def _join_local_group(fed: Federation, username: str, group_name: str) -> 
 
 async def _follow_remote(fed: Federation, username: str, target: RemoteActor) -> str:
     """Our Follow row (pending until the Accept) and the Follow. A pending request is sent again (the
-    first may have been lost); an accepted one is left alone."""
+    first may have been lost); an accepted one is left alone. Nobody here follows an account the admins
+    suspended (actors.suspensions: nothing is delivered to it)."""
     async with fed.sessions.begin() as session:
+        if await suspensions.is_suspended(session, target.uri):
+            raise Forbidden(f"{target.username}@{target.domain} is suspended by the admins of this server")
         person = await load_person(session, username)
         follower_uri = uri_of(fed.urls, person)
         row = await _follow_row(session, follower_uri, target.uri)

@@ -4,7 +4,7 @@ from storage.models.account_mail import AccountToken, MailRequest
 from storage.models.actors import Account, Group, LocalActor, Membership, NodeSetting, RemoteActor, RemoteKey
 from storage.models.base import Base, utcnow
 from storage.models.content import (
-    BoardCount, Boost, Featured, Flag, Follow, ModerationEntry, Object, ObjectRecipient, PersonBlock, Reaction,
+    ActorSuspension, BoardCount, Boost, Featured, Flag, Follow, ModerationEntry, Object, ObjectRecipient, PersonBlock, Reaction,
     StatusChange,
     ThreadFollower,
 )
@@ -22,7 +22,7 @@ from storage.models.reading import ThreadRead
 from storage.models.queues import Activity, Delivery, DomainAllow, DomainBlock, Host, InboundActivity, QueueWorker
 
 __all__ = [
-    "Account", "AccountToken", "Activity", "BadgeAward", "Base", "BoardCount", "Boost", "BrowserSession", "Delivery", "Doc", "DocCommentMark", "DocProposal",
+    "Account", "AccountToken", "Activity", "ActorSuspension", "BadgeAward", "Base", "BoardCount", "Boost", "BrowserSession", "Delivery", "Doc", "DocCommentMark", "DocProposal",
     "DocRevision", "DocSettings", "DomainAllow", "DomainBlock",
     "FeedToken", "Featured", "Flag", "Follow", "Group", "GroupWatch", "Host", "InboundActivity", "Kudos", "LocalActor", "LoginAttempt",
     "MailDigest", "MailMessage", "MailPreference", "MailRequest", "Membership",

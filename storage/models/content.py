@@ -101,6 +101,9 @@ class Object(Base):
     accepted_answer_uri: Mapped[str | None] = mapped_column(String(2048), nullable=True)
     duplicate_of_uri: Mapped[str | None] = mapped_column(String(2048), nullable=True)
     official: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    # Hidden (``deleted``) only because an admin suspended its remote author (actors.suspensions): lifting
+    # the suspension brings back exactly these rows, never a post its author or a moderator deleted.
+    suspended: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
 
 class ObjectRecipient(Base):
@@ -189,6 +192,19 @@ class PersonBlock(Base):
     blocked_uri: Mapped[str] = mapped_column(String(2048))
     activity_uri: Mapped[str | None] = mapped_column(String(2048), nullable=True)  # the Block we sent, if remote
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+class ActorSuspension(Base):
+    """An admin of this node suspended one remote account (Mastodon's suspend of a remote account, Lemmy's
+    ban from site; actors.suspensions)."""
+
+    __tablename__ = "actor_suspensions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    actor_uri: Mapped[str] = mapped_column(String(2048), unique=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    suspended_by: Mapped[str | None] = mapped_column(String(2048), nullable=True)  # None: the command line
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
 
 class Reaction(Base):
     """A Like or Dislike (Lemmy votes) of an object."""

@@ -9,7 +9,7 @@ import pytest
 from pytest import Subtests
 from sqlalchemy import func, select, update
 
-from actors import documents, local
+from actors import documents, local, suspensions
 from actors.errors import Forbidden, InvalidInput, NotFound
 from actors.node_settings import InvalidFields
 from actors.urls import Urls
@@ -206,6 +206,17 @@ async def test_remote_mastodon_actor_is_indexed_and_updated(town: Services) -> N
     assert await names(town, q="rosa") == []
     await store_remote(town, mastodon_actor(attachment=[]))
     assert await names(town, skill="beekeeping") == [] and await names(town, q="rosa") != []
+
+
+async def test_a_suspended_remote_account_is_not_offered_until_lifted(town: Services) -> None:
+    remote = await store_remote(town, mastodon_actor())
+    assert await names(town, q="rosa") == ["rosa@mastodon.example"]
+    async with town.sessions.begin() as session:
+        await suspensions.suspend(session, remote, reason="spam", actor_uri=None)
+    assert await names(town, q="rosa") == [] and await names(town, skill="beekeeping") == []
+    async with town.sessions.begin() as session:
+        await suspensions.unsuspend(session, remote.uri, actor_uri=None)
+    assert await names(town, q="rosa") == ["rosa@mastodon.example"]
 
 
 async def test_another_made_open_nodes_profile_reads_back_exactly(town: Services) -> None:

@@ -1,5 +1,6 @@
-"""Admin pages: node settings (registration mode, name, branding), the list of local people, and the
-other servers (domain blocks, silences and the allowlist; actors.blocks says what each does).
+"""Admin pages: node settings (registration mode, name, branding), the list of local people, the
+other servers (domain blocks, silences and the allowlist; actors.blocks says what each does) and the
+suspended accounts of other servers (``/admin/accounts``; actors.suspensions says what a suspension does).
 
 Admins only: anybody else gets the branded 403 page (visitors without a session are asked to log in).
 
@@ -16,11 +17,13 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from actors import accounts, blocks, media, node_settings
-from actors.errors import InvalidInput
+from actors import accounts, blocks, media, node_settings, suspensions
+from actors.errors import DomainError, InvalidInput
 from actors.node_settings import InvalidFields, NodeSettings
 from actors.urls import Urls
+from content.thread_views import shown_time
 from inbox_outbox.services import accounts as account_services
+from inbox_outbox.services import suspensions as suspension_services
 from web import forms, sessions
 from web.context import get_context
 from web.responses import html_page
@@ -231,3 +234,53 @@ async def remove_domain(request: web.Request) -> web.Response:
             message = f"{domain} is no longer blocked or silenced."
     await sessions.notify(request, message)
     raise web.HTTPSeeOther("/admin/domains")
+
+
+# --------------------------------------------------------------------------------------------------
+# Accounts of other servers: suspensions (actors.suspensions)
+
+
+_ACCOUNT_LABELS = {"actor": "Account to suspend", "reason": "Reason (for the moderation log)"}
+_ACCOUNTS = "/admin/accounts"
+
+
+async def _accounts_page(request: web.Request, values: dict[str, str] | None = None,
+                         errors: dict[str, str] | None = None, status: int = 200) -> web.Response:
+    listed = await suspension_services.listed(get_context(request).fed)
+    return html_page(request, "admin_accounts.html", status=status,
+                     listed=[(account, shown_time(account.since)) for account in listed],
+                     values=values or {"actor": request.query.get("actor", "")[:2048], "reason": ""},
+                     errors=errors or {}, labels=_ACCOUNT_LABELS, max_reason=suspensions.MAX_REASON)
+
+
+async def remote_accounts(request: web.Request) -> web.Response:
+    sessions.require_admin(request)
+    return await _accounts_page(request)
+
+
+async def suspend_remote(request: web.Request) -> web.Response:
+    admin = sessions.require_admin(request)
+    form = await forms.read(request)
+    values = forms.values(form, "actor", "reason")
+    try:
+        suspensions.check_reason(values["reason"])
+    except InvalidInput as exc:
+        return await _accounts_page(request, values, {"reason": exc.message}, status=400)
+    try:
+        handle, done = await suspension_services.suspend(get_context(request).fed, values["actor"],
+                                                         reason=values["reason"], actor_uri=admin.profile_url)
+    except DomainError as exc:  # not an account of another server, or none we could find
+        return await _accounts_page(request, values, {"actor": exc.message}, status=exc.status)
+    await sessions.notify(request, f"{handle} is suspended: {done.posts} of their posts are hidden"
+                          + (f", and {done.severed} follows and memberships with them ended." if done.severed else "."))
+    raise web.HTTPSeeOther(_ACCOUNTS)
+
+
+async def unsuspend_remote(request: web.Request) -> web.Response:
+    admin = sessions.require_admin(request)
+    form = await forms.read(request)
+    name, done = await suspension_services.unsuspend(get_context(request).fed, forms.text(form, "actor"),
+                                                     actor_uri=admin.profile_url)
+    await sessions.notify(request, f"The suspension of {name} is lifted: {done.posts} of their posts are shown "
+                                   "again. They may follow and join again.")
+    raise web.HTTPSeeOther(_ACCOUNTS)

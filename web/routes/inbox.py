@@ -90,6 +90,8 @@ async def inbox(request: web.Request) -> web.Response:
     envelope = receive.parse_envelope(body)
     # The domain policy before the signature: a refused host's key is never fetched (PROTOCOL.md
     # "Domain policy"; the outbound client would refuse the fetch anyway).
+    if await request.app[_CACHES].policy.suspends(envelope.actor):  # before the signature too (actors.suspensions)
+        raise Forbidden("inbox: this account is suspended by this server's admins")
     if await request.app[_CACHES].policy.refuses(envelope.actor):
         raise Forbidden(f"inbox: {blocks.host_of(envelope.actor)} is "
                         + ("not on this server's allowlist" if ctx.allowlist_mode else "blocked by this server"))
