@@ -35,6 +35,11 @@ from storage import queue_signal
 
 # What a local actor's documents (actor JSON, WebFinger) are built from.
 ACTORS = "actors"
+# Who belongs to which of our groups, and in what state and role (actors/memberships.py keeps remote
+# members' standing in memory for the inbound pipeline, issue #13). The actors' and groups' tables too: a
+# membership names its group and remote actor by row id, and a deleted actor's or group's memberships go by
+# an ON DELETE CASCADE that no statement of ours names (and SQLite may give a later row the same id).
+MEMBERSHIPS = "memberships"
 # What NodeInfo counts (people, local posts) and shows (the node settings).
 NODEINFO = "nodeinfo"
 # What a post's public AS2 answer at its id is built from (web/routes/objects.py): the post, its replies and
@@ -67,6 +72,7 @@ PAGE_TABLES = (
 _ACTOR_TABLES = ("local_actors", "accounts", "groups", "profiles", "profile_tags", "node_settings")
 _TOPICS: dict[str, tuple[str, ...]] = {
     ACTORS: _ACTOR_TABLES,
+    MEMBERSHIPS: ("memberships", "remote_actors", "local_actors", "groups"),
     NODEINFO: (*_ACTOR_TABLES, "objects"),
     OBJECTS: ("objects", "object_recipients", "groups", "local_actors", "accounts"),
     REMOTE_KEYS: ("remote_keys", "remote_actors"),

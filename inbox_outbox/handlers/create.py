@@ -35,7 +35,7 @@ from actors.urls import Urls
 from content.audience import record_recipients
 from content.post_extras import index_remote
 from content.received import Columns, link_response, new_post_columns
-from content.store import note_reply, object_by_uri, thread_context, thread_locked
+from content.store import have_object, note_reply, object_by_uri, thread_context, thread_locked
 from federation.activities import activity as new_activity
 from federation.html import SANITISE_POLICY_VERSION
 from federation.object_fields import id_list
@@ -165,7 +165,7 @@ async def _store(
     boosted: bool,
     addressed: tuple[str, ...],
 ) -> _Stored:
-    if await object_by_uri(session, post.id) is not None:
+    if await have_object(session, post.id):
         log.info("inbox: already have %s; nothing to do", post.id)
         return _Stored(None)
     parent = await object_by_uri(session, post.in_reply_to)
