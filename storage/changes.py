@@ -40,6 +40,9 @@ ACTORS = "actors"
 # membership names its group and remote actor by row id, and a deleted actor's or group's memberships go by
 # an ON DELETE CASCADE that no statement of ours names (and SQLite may give a later row the same id).
 MEMBERSHIPS = "memberships"
+# Who watches which group for new threads (actors/watchers.py keeps each group's watchers in memory: every
+# new thread that arrives asks, issue #13); a watcher who is deleted goes by a cascade.
+GROUP_WATCHES = "group_watches"
 # What NodeInfo counts (people, local posts) and shows (the node settings).
 NODEINFO = "nodeinfo"
 # What a post's public AS2 answer at its id is built from (web/routes/objects.py): the post, its replies and
@@ -73,6 +76,7 @@ _ACTOR_TABLES = ("local_actors", "accounts", "groups", "profiles", "profile_tags
 _TOPICS: dict[str, tuple[str, ...]] = {
     ACTORS: _ACTOR_TABLES,
     MEMBERSHIPS: ("memberships", "remote_actors", "local_actors", "groups"),
+    GROUP_WATCHES: ("group_watches", "local_actors"),
     NODEINFO: (*_ACTOR_TABLES, "objects"),
     OBJECTS: ("objects", "object_recipients", "groups", "local_actors", "accounts"),
     REMOTE_KEYS: ("remote_keys", "remote_actors"),
