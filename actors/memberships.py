@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import weakref
+from typing import Any
+
 from sqlalchemy import Integer, String, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.local import MODERATOR_ROLES
 from actors.urls import Urls
+from storage import changes, memo
+from storage.memo import Memo
 from storage.models import Group, LocalActor, Membership, RemoteActor
+
+# A membership's (state, role); (None, None) for none.
+Standing = tuple[str | None, str | None]
+NOT_A_MEMBER: Standing = (None, None)
 
 async def local_actor_by_uri(session: AsyncSession, urls: Urls, uri: str) -> LocalActor | None:
     """The local person/group an id of ours names (``/users/x``, ``/groups/x``), or None."""
@@ -39,16 +48,65 @@ async def find_membership(session: AsyncSession, urls: Urls, group: LocalActor, 
         select(Membership).where(Membership.group_id == group.id, Membership.local_actor_id == local.id)
     )
 
+# A remote actor's standing (two columns, no ORM row to build), with the same values bound at execution.
+_REMOTE_STANDING = (
+    select(Membership.state, Membership.role)
+    .where(Membership.group_id == bindparam("membership_group_id", type_=Integer))
+    .join(RemoteActor, RemoteActor.id == Membership.remote_actor_id)
+    .where(RemoteActor.uri == bindparam("membership_actor_uri", type_=String))
+)
+# Per engine (its sync engine, as storage/changes.py keys its change files): remote members' standing by
+# (group id, actor id).
+_standings: weakref.WeakKeyDictionary[Any, Memo[Standing]] = weakref.WeakKeyDictionary()
+
+
+async def standing(session: AsyncSession, urls: Urls, group: LocalActor, actor_uri: str) -> Standing:
+    """The (state, role) of ``actor_uri``'s membership in ``group``; :data:`NOT_A_MEMBER` for none.
+
+    A remote actor's comes from memory (issue #13: every inbound post and vote into a group asked the
+    database, one statement per activity), kept under the ``memberships`` change counter: any committed
+    write to the memberships or remote actors by any process of the node drops it, one from another
+    machine within ``memo.TTL_SECONDS`` (as the group's own row: actors/group_rows.py). Read as before
+    while the caller's transaction has written those tables itself (an inbound batch's Follow, Leave or
+    ban: their counter moves only at its commit, ``storage.changes.uncommitted``) or holds ORM changes not
+    yet flushed."""
+    if local_prefix(urls, actor_uri):
+        membership = await find_membership(session, urls, group, actor_uri)
+        return (membership.state, membership.role) if membership is not None else NOT_A_MEMBER
+    params = {"membership_group_id": group.id, "membership_actor_uri": actor_uri}
+    engine = session.bind
+    kept_by_engine = _standings.get(engine.sync_engine)
+    if kept_by_engine is None:
+        kept_by_engine = _standings[engine.sync_engine] = Memo(changes.MEMBERSHIPS, memo.TTL_SECONDS, engine=engine)
+    pending = session.new or session.dirty or session.deleted  # the read below would flush them first
+    if pending or changes.uncommitted((await session.connection()).info, changes.MEMBERSHIPS):
+        return _standing_of((await session.execute(_REMOTE_STANDING, params)).first())
+    key = (group.id, actor_uri)
+    kept = kept_by_engine.get(key)
+    if kept is not None:
+        return kept
+    counter = kept_by_engine.counter()  # before reading: a write while we read makes what we read stale
+    found = _standing_of((await session.execute(_REMOTE_STANDING, params)).first())
+    kept_by_engine.put(key, found, counter)
+    return found
+
+
+def _standing_of(row: Any) -> Standing:
+    return (row.state, row.role) if row is not None else NOT_A_MEMBER
+
+
+def local_prefix(urls: Urls, uri: str) -> bool:
+    """Whether ``uri`` is under our people's or groups' paths (what :func:`local_actor_by_uri` may find)."""
+    return uri.startswith((urls.base + "/users/", urls.base + "/groups/"))
+
+
 async def role_of(session: AsyncSession, urls: Urls, group: LocalActor, actor_uri: str) -> str | None:
     """The accepted member's role, or None (not a member, pending, or banned)."""
-    membership = await find_membership(session, urls, group, actor_uri)
-    if membership is None or membership.state != "accepted":
-        return None
-    return membership.role
+    state, role = await standing(session, urls, group, actor_uri)
+    return role if state == "accepted" else None
 
 async def is_banned(session: AsyncSession, urls: Urls, group: LocalActor, actor_uri: str) -> bool:
-    membership = await find_membership(session, urls, group, actor_uri)
-    return membership is not None and membership.state == "banned"
+    return (await standing(session, urls, group, actor_uri))[0] == "banned"
 
 async def is_moderator(session: AsyncSession, urls: Urls, group: LocalActor, actor_uri: str) -> bool:
     return await role_of(session, urls, group, actor_uri) in MODERATOR_ROLES
@@ -61,11 +119,10 @@ async def can_post(
     ``postingRestrictedToMods`` the team only (as Lemmy: replies stay open), ``members_start_threads``
     members only."""
     assert group.group is not None
-    membership = await find_membership(session, urls, group, actor_uri)
-    if membership is not None and membership.state == "banned":
+    state, role = await standing(session, urls, group, actor_uri)
+    if state == "banned":
         return False
-    role = membership.role if membership is not None and membership.state == "accepted" else None
-    return may_post(group.group, role, starting_thread=starting_thread)
+    return may_post(group.group, role if state == "accepted" else None, starting_thread=starting_thread)
 
 
 def may_post(group: Group, role: str | None, *, starting_thread: bool) -> bool:

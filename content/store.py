@@ -24,10 +24,18 @@ def aware(moment: datetime) -> datetime:
 _OBJECT_BY_URI = select(Object).where(Object.uri == bindparam("object_uri", type_=String))
 
 
+_OBJECT_ID_BY_URI = select(Object.id).where(Object.uri == bindparam("object_uri", type_=String))
+
+
 async def object_by_uri(session: AsyncSession, uri: str | None) -> Object | None:
     if not uri:
         return None
     return await session.scalar(_OBJECT_BY_URI, {"object_uri": uri})
+
+
+async def have_object(session: AsyncSession, uri: str) -> bool:
+    """Whether a post of that id is stored: its id only, no ORM row (every inbound post asks: issue #13)."""
+    return await session.scalar(_OBJECT_ID_BY_URI, {"object_uri": uri}) is not None
 
 
 async def group_of(session: AsyncSession, obj: Object) -> LocalActor | None:

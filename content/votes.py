@@ -9,7 +9,7 @@ import functools
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, String, and_, bindparam, case, delete, func, or_, select, update
+from sqlalchemy import Integer, String, and_, bindparam, case, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from content.store import aware
@@ -24,6 +24,7 @@ _COUNTERS = {"like": Object.like_count, "dislike": Object.dislike_count}
 _SAME_VOTE = and_(Reaction.actor_uri == bindparam("vote_actor", type_=String),
                   Reaction.object_uri == bindparam("vote_object", type_=String))
 _VOTES = select(Reaction).where(_SAME_VOTE)
+_INSERT_VOTE = insert(Reaction.__table__)
 _VOTES_OR_ACTIVITY = select(Reaction).where(or_(_SAME_VOTE, Reaction.activity_uri == bindparam("vote_activity",
                                                                                              type_=String)))
 
@@ -86,9 +87,11 @@ async def add_reaction(
     for row in rows:  # the opposite vote
         await session.delete(row)
         await _bump(session, object_uri, row.kind, -1, recent=_recent(row))
-    session.add(Reaction(actor_uri=actor_uri, object_uri=object_uri, kind=kind, activity_uri=activity_uri))
-    await _bump(session, object_uri, kind, +1)
-    await session.flush()
+    # The table's INSERT, not an ORM object and a flush: nothing reads the new row back (issue #13, sixth
+    # pass: the unit of work's flush of one row was ~0.2 ms of every inbound vote).
+    await session.execute(_INSERT_VOTE, {"actor_uri": actor_uri, "object_uri": object_uri, "kind": kind,
+                                         "activity_uri": activity_uri})
+    await _bump(session, object_uri, kind, +1)  # the opposite vote's DELETE, if any, was flushed before its UPDATE
     return True
 
 

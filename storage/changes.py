@@ -20,6 +20,7 @@ The same watch tells the queue workers of this process that rows were queued for
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import threading
@@ -35,6 +36,14 @@ from storage import queue_signal
 
 # What a local actor's documents (actor JSON, WebFinger) are built from.
 ACTORS = "actors"
+# Who belongs to which of our groups, and in what state and role (actors/memberships.py keeps remote
+# members' standing in memory for the inbound pipeline, issue #13). The actors' and groups' tables too: a
+# membership names its group and remote actor by row id, and a deleted actor's or group's memberships go by
+# an ON DELETE CASCADE that no statement of ours names (and SQLite may give a later row the same id).
+MEMBERSHIPS = "memberships"
+# Who watches which group for new threads (actors/watchers.py keeps each group's watchers in memory: every
+# new thread that arrives asks, issue #13); a watcher who is deleted goes by a cascade.
+GROUP_WATCHES = "group_watches"
 # What NodeInfo counts (people, local posts) and shows (the node settings).
 NODEINFO = "nodeinfo"
 # What a post's public AS2 answer at its id is built from (web/routes/objects.py): the post, its replies and
@@ -68,6 +77,8 @@ PAGE_TABLES = (
 _ACTOR_TABLES = ("local_actors", "accounts", "groups", "profiles", "profile_tags", "node_settings")
 _TOPICS: dict[str, tuple[str, ...]] = {
     ACTORS: _ACTOR_TABLES,
+    MEMBERSHIPS: ("memberships", "remote_actors", "local_actors", "groups"),
+    GROUP_WATCHES: ("group_watches", "local_actors"),
     NODEINFO: (*_ACTOR_TABLES, "objects"),
     OBJECTS: ("objects", "object_recipients", "groups", "local_actors", "accounts"),
     REMOTE_KEYS: ("remote_keys", "remote_actors"),
@@ -158,19 +169,27 @@ def _touch(path: Path) -> None:
         path.touch()
 
 
-def _topics_of(statement: str) -> set[str]:
+def _topics_of(statement: str) -> frozenset[str]:
     if not statement.lstrip()[:8].upper().startswith(_WRITES):
-        return set()
+        return frozenset()
     target = _TARGET.match(statement)
     written = target.group(1).lower() if target is not None else statement.lower()
-    return {topic for topic, names in _NAMES.items() if names.search(written)}
+    return frozenset(topic for topic, names in _NAMES.items() if names.search(written))
+
+
+@functools.lru_cache(maxsize=1024)
+def _marks(statement: str) -> tuple[frozenset[str], str | None]:
+    """What a statement's text tells: the topics it writes, and the queue table it inserts into. Kept per
+    text: the same statements come back all the time (SQLAlchemy caches their compiled form), and
+    searching each anew was ~0.1 ms of every inbound activity (issue #13, sixth pass)."""
+    queue = _INSERT_INTO_QUEUE.match(statement)  # anchored: a SELECT fails at its first letter
+    return _topics_of(statement), queue.group(1).lower() if queue is not None else None
 
 
 def _seen(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-    topics = _topics_of(statement)
+    topics, queue = _marks(statement)
     if topics:
         conn.info.setdefault(_PENDING, set()).update(topics)
-    queue = _INSERT_INTO_QUEUE.match(statement)  # anchored: a SELECT fails at its first letter
     if queue is not None:
-        conn.info.setdefault(_QUEUED, set()).add(queue.group(1).lower())
+        conn.info.setdefault(_QUEUED, set()).add(queue)
 
