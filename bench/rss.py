@@ -151,7 +151,7 @@ def layers() -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "Idle RSS of madeopen run.").splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--settle", type=float, default=3.0, help="seconds after the first answer")
     parser.add_argument("--importtime", action="store_true")
