@@ -24,7 +24,7 @@ from actors.urls import Urls
 from content.thread_views import shown_time
 from inbox_outbox.services import accounts as account_services
 from inbox_outbox.services import suspensions as suspension_services
-from web import forms, sessions
+from web import forms, query, sessions
 from web.context import get_context
 from web.responses import html_page
 
@@ -96,16 +96,9 @@ async def settings_submit(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther("/admin/settings")
 
 
-def _page(request: web.Request) -> int:
-    raw = request.query.get("page", "1")
-    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= _MAX_PAGE:
-        raise InvalidInput(f"page must be a whole number from 1 to {_MAX_PAGE}")
-    return int(raw)
-
-
 async def users(request: web.Request) -> web.Response:
     admin = sessions.require_admin(request)
-    page = _page(request)
+    page = query.page_number(request, _MAX_PAGE) or 1
     async with get_context(request).sessions() as session:
         people, has_next = await accounts.list_people(session, admin.id, page)
     return html_page(request, "admin_users.html", people=people, page=page, has_next=has_next, me=admin.username)
