@@ -9,6 +9,7 @@ imports nothing of ours and leaves anything heavy (bovine) to the function that 
 from __future__ import annotations
 
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -34,10 +35,40 @@ def checkout_pythonpath() -> str:
 LOG_TAIL_CHARS = 4000
 
 
+_PORTS = random.SystemRandom()  # not the `random` module's state: a plugin may seed it alike in every worker
+_LOWEST_PORT = 10_000
+
+
+def _ephemeral_ports_start() -> int:
+    """Where the kernel's range of source ports for outbound connections begins (Linux; else IANA's)."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 49_152
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A loopback port nothing listens on now, chosen below the kernel's ephemeral range.
+
+    A port from ``bind(("127.0.0.1", 0))`` lies in the ephemeral range, so between our closing it and a
+    server binding it, any outbound connection on the machine (the other test workers' HTTP clients) can
+    take it as its source port: a node then died with "address already in use" in a full run. Below that
+    range only another listener can take it, and a random pick among ~20,000 ports keeps that rare.
+    """
+    start = _ephemeral_ports_start()
+    if start - _LOWEST_PORT < 1_000:  # an unusual range: fall back to the kernel's choice
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            return sock.getsockname()[1]
+    for _ in range(200):
+        port = _PORTS.randrange(_LOWEST_PORT, start)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:  # in use, or connections on it still in TIME_WAIT
+                continue
+            return port
+    raise RuntimeError(f"no free loopback port between {_LOWEST_PORT} and {start}")
 
 
 def spawn(
