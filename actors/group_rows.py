@@ -14,19 +14,17 @@ the row is read as before.
 
 from __future__ import annotations
 
-import weakref
 from typing import Any
 
 from sqlalchemy import Integer, String, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
-from storage import changes, memo
-from storage.memo import Memo
+from storage import changes
+from storage.memo import SessionMemo
 from storage.models import LocalActor
 
-# Per engine (its sync engine: what storage/changes.py keys its change files by).
-_memos: weakref.WeakKeyDictionary[Any, Memo[LocalActor]] = weakref.WeakKeyDictionary()
+_rows: SessionMemo[LocalActor] = SessionMemo(changes.ACTORS)
 
 
 # Built once, the values bound at execution (building a statement for every lookup, a hit included, was
@@ -47,12 +45,9 @@ async def group_by_name(session: AsyncSession, username: str) -> LocalActor | No
 
 
 async def _cached(session: AsyncSession, key: tuple[str, object], query: Any, params: dict[str, Any]) -> LocalActor | None:
-    engine = session.bind
-    rows = _memos.get(engine.sync_engine)
-    if rows is None:
-        rows = _memos[engine.sync_engine] = Memo(changes.ACTORS, memo.TTL_SECONDS, engine=engine)
-    if changes.uncommitted((await session.connection()).info, changes.ACTORS):
+    if await _rows.written_by(session):
         return await session.scalar(query, params)
+    rows = _rows.memo(session)
     kept = rows.get(key)
     if kept is not None:
         return await session.merge(kept, load=False)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import weakref
 from typing import Any
 
 from sqlalchemy import Integer, String, bindparam, func, select
@@ -10,8 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.local import MODERATOR_ROLES
 from actors.urls import Urls
-from storage import changes, memo
-from storage.memo import Memo
+from storage import changes
+from storage.memo import SessionMemo
 from storage.models import Group, LocalActor, Membership, RemoteActor
 
 # A membership's (state, role); (None, None) for none.
@@ -55,9 +54,8 @@ _REMOTE_STANDING = (
     .join(RemoteActor, RemoteActor.id == Membership.remote_actor_id)
     .where(RemoteActor.uri == bindparam("membership_actor_uri", type_=String))
 )
-# Per engine (its sync engine, as storage/changes.py keys its change files): remote members' standing by
-# (group id, actor id).
-_standings: weakref.WeakKeyDictionary[Any, Memo[Standing]] = weakref.WeakKeyDictionary()
+# Remote members' standing by (group id, actor uri).
+_standings: SessionMemo[Standing] = SessionMemo(changes.MEMBERSHIPS)
 
 
 async def standing(session: AsyncSession, urls: Urls, group: LocalActor, actor_uri: str) -> Standing:
@@ -66,7 +64,7 @@ async def standing(session: AsyncSession, urls: Urls, group: LocalActor, actor_u
     A remote actor's comes from memory (issue #13: every inbound post and vote into a group asked the
     database, one statement per activity), kept under the ``memberships`` change counter: any committed
     write to the memberships or remote actors by any process of the node drops it, one from another
-    machine within ``memo.TTL_SECONDS`` (as the group's own row: actors/group_rows.py). Read as before
+    machine within ``storage.memo.TTL_SECONDS`` (as the group's own row: actors/group_rows.py). Read as before
     while the caller's transaction has written those tables itself (an inbound batch's Follow, Leave or
     ban: their counter moves only at its commit, ``storage.changes.uncommitted``) or holds ORM changes not
     yet flushed."""
@@ -74,21 +72,11 @@ async def standing(session: AsyncSession, urls: Urls, group: LocalActor, actor_u
         membership = await find_membership(session, urls, group, actor_uri)
         return (membership.state, membership.role) if membership is not None else NOT_A_MEMBER
     params = {"membership_group_id": group.id, "membership_actor_uri": actor_uri}
-    engine = session.bind
-    kept_by_engine = _standings.get(engine.sync_engine)
-    if kept_by_engine is None:
-        kept_by_engine = _standings[engine.sync_engine] = Memo(changes.MEMBERSHIPS, memo.TTL_SECONDS, engine=engine)
-    pending = session.new or session.dirty or session.deleted  # the read below would flush them first
-    if pending or changes.uncommitted((await session.connection()).info, changes.MEMBERSHIPS):
+
+    async def load() -> Standing:
         return _standing_of((await session.execute(_REMOTE_STANDING, params)).first())
-    key = (group.id, actor_uri)
-    kept = kept_by_engine.get(key)
-    if kept is not None:
-        return kept
-    counter = kept_by_engine.counter()  # before reading: a write while we read makes what we read stale
-    found = _standing_of((await session.execute(_REMOTE_STANDING, params)).first())
-    kept_by_engine.put(key, found, counter)
-    return found
+
+    return await _standings.get(session, (group.id, actor_uri), load)
 
 
 def _standing_of(row: Any) -> Standing:

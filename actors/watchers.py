@@ -11,19 +11,17 @@ actors.notifications asks these when it records; the thread page and the group p
 
 from __future__ import annotations
 
-import weakref
-from typing import Any
 
 from sqlalchemy import String, bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.errors import InvalidInput
-from storage import changes, memo
-from storage.memo import Memo
+from storage import changes
+from storage.memo import SessionMemo
 from storage.models import GroupWatch, ThreadFollower
 
-# Per engine (its sync engine, as storage/changes.py keys its change files): a group's watchers by its id.
-_watching: weakref.WeakKeyDictionary[Any, Memo[tuple[int, ...]]] = weakref.WeakKeyDictionary()
+# A group's watchers by the group's URI.
+_watching: SessionMemo[tuple[int, ...]] = SessionMemo(changes.GROUP_WATCHES)
 
 THREAD_STATES = ("following", "muted", "none")
 
@@ -95,17 +93,7 @@ async def group_watchers(session: AsyncSession, group_uri: str) -> list[int]:
     ``group_watches`` change counter (every new thread that arrives asks, and hardly anyone changes what
     they watch: issue #13), as actors/group_rows.py keeps a group's row: read as before while the caller's
     own transaction has written those tables or holds unflushed changes."""
-    engine = session.bind
-    kept_by_engine = _watching.get(engine.sync_engine)
-    if kept_by_engine is None:
-        kept_by_engine = _watching[engine.sync_engine] = Memo(changes.GROUP_WATCHES, memo.TTL_SECONDS, engine=engine)
-    pending = session.new or session.dirty or session.deleted  # the read below would flush them first
-    if pending or changes.uncommitted((await session.connection()).info, changes.GROUP_WATCHES):
-        return list(await session.scalars(_GROUP_WATCHERS, {"watched_group": group_uri}))
-    kept = kept_by_engine.get(group_uri)
-    if kept is not None:
-        return list(kept)
-    counter = kept_by_engine.counter()  # before reading: a write while we read makes what we read stale
-    found = tuple(await session.scalars(_GROUP_WATCHERS, {"watched_group": group_uri}))
-    kept_by_engine.put(group_uri, found, counter)
-    return list(found)
+    async def load() -> tuple[int, ...]:
+        return tuple(await session.scalars(_GROUP_WATCHERS, {"watched_group": group_uri}))
+
+    return list(await _watching.get(session, group_uri, load))

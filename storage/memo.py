@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import time
+import weakref
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from storage import changes
 from storage.engine import SessionMaker
@@ -104,3 +105,36 @@ class Memo(Generic[V]):
         if len(self._entries) >= self._max_entries:
             self._entries.clear()
         self._entries[key] = _Entry(value, counter, time.monotonic() + self._ttl)
+
+
+class SessionMemo(Generic[V]):
+    """A :class:`Memo` per engine for values read in the caller's session (the inbound pipeline's lookups:
+    a group's row, a remote member's standing, a group's watchers; issue #13).
+
+    Keyed by the sync engine, as storage/changes.py keys its change files. A transaction that has written
+    ``topic``'s tables itself must read them as before: their counter moves only at its commit
+    (``changes.uncommitted``; an inbound batch runs many activities in one transaction, storage/batch.py).
+    """
+
+    def __init__(self, topic: str) -> None:
+        self._topic = topic
+        self._memos: weakref.WeakKeyDictionary[Any, Memo[V]] = weakref.WeakKeyDictionary()
+
+    def memo(self, session: AsyncSession) -> Memo[V]:
+        engine = session.bind
+        found = self._memos.get(engine.sync_engine)
+        if found is None:
+            found = self._memos[engine.sync_engine] = Memo(self._topic, TTL_SECONDS, engine=engine)
+        return found
+
+    async def written_by(self, session: AsyncSession) -> bool:
+        """Whether ``session``'s open transaction wrote ``topic``'s tables (kept values must not answer)."""
+        return changes.uncommitted((await session.connection()).info, self._topic)
+
+    async def get(self, session: AsyncSession, key: object, load: Callable[[], Awaitable[V]]) -> V:
+        """The kept value of ``key``, else ``load()``'s in ``session``. Loaded, not kept, while the session
+        holds ORM changes not yet flushed (the read would flush them first, and they may write ``topic``'s
+        tables) or its transaction has written those tables."""
+        if session.new or session.dirty or session.deleted or await self.written_by(session):
+            return await load()
+        return await self.memo(session).get_or_load(key, load)
