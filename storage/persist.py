@@ -62,6 +62,8 @@ def _insert_of(cls: type) -> tuple[Insert, tuple[tuple[str, Any], ...], str]:
             continue
         if column.default is not None and not (column.default.is_scalar or column.default.is_callable):
             raise TypeError(f"insert_now cannot apply the default of {cls.__name__}.{attribute.key}")
+        if column.default is None and column.server_default is not None:  # we would send NULL over it
+            raise TypeError(f"insert_now cannot apply the server default of {cls.__name__}.{attribute.key}")
         columns.append((attribute.key, column))
     assert key_attribute is not None
     return insert(table), tuple(columns), key_attribute

@@ -3,11 +3,23 @@ instance behaves as a flushed one (its id, every column loaded, later changes fl
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import Integer, String, func, select, text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from madeopen.app import Services
-from storage.models import Object
+from storage.models import LocalActor, Object
 from storage.persist import insert_now
+
+
+class _Scratch(DeclarativeBase):
+    """Classes insert_now must refuse, mapped on metadata of their own (no table of ours is touched)."""
+
+
+class _ServerDefaultOnly(_Scratch):
+    __tablename__ = "server_default_only"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8), server_default=text("'x'"))
 
 
 def _post(uri: str) -> Object:
@@ -39,3 +51,12 @@ async def test_a_rollback_undoes_it(services: Services) -> None:
     async with services.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(Object)
                                     .where(Object.uri == "https://remote.example/notes/2")) == 0
+
+
+@pytest.mark.parametrize("cls, reason", [
+    (LocalActor, "as a flush would"),  # relationships: a flush would also write the related rows
+    (_ServerDefaultOnly, "server default of _ServerDefaultOnly.kind"),  # NULL would be sent over the default
+])
+async def test_rows_it_cannot_write_as_a_flush_are_refused(cls: type, reason: str) -> None:
+    with pytest.raises(TypeError, match=reason):
+        await insert_now(None, cls())  # type: ignore[arg-type]  # refused before any session is used
