@@ -50,7 +50,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from actors import person_blocks, suspensions, watchers
+from actors import person_blocks, watchers
 from actors.group_pages import TEAM_ROLES
 from actors.local import MODERATOR_ROLES
 from actors.memberships import can_read, local_actor_by_uri
@@ -92,10 +92,12 @@ async def record(
     renew: bool = False,
 ) -> None:
     """One notification; the same event again changes nothing (``renew``: it becomes unread again). None
-    of someone the recipient blocks (actors.person_blocks) or the admins suspended (actors.suspensions):
-    mentions, replies, likes, follows alike."""
+    of someone the recipient blocks (actors.person_blocks): mentions, replies, likes, follows alike. An
+    account the admins suspended (actors.suspensions) notifies nobody either: the inbound pipeline drops
+    whatever it sends, queued earlier or not, before any handler could record a notification, so it is not
+    asked again here for every notification."""
     assert kind in KINDS, kind
-    if await person_blocks.blocks(session, recipient_id, actor_uri) or await suspensions.is_suspended(session, actor_uri):
+    if await person_blocks.blocks(session, recipient_id, actor_uri):
         return
     now = utcnow()
     values: dict[str, Any] = {
