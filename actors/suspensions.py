@@ -15,7 +15,7 @@ sees them as soon as they commit):
 - their follows of our people and groups, our people's follows of them, and their group memberships
   end (not group bans: those keep refusing), so nothing is delivered to them; deliveries already queued
   to their own inbox are not sent, no new one is addressed to them (inbox_outbox.addressing.actor_inboxes),
-  and they notify nobody (actors.notifications).
+  and they notify nobody (what they send is dropped by inbox_outbox.pipeline before any handler runs).
 
 Unsuspending removes the row and brings back exactly the posts the suspension hid (``Object.suspended``),
 never one its author or a moderator deleted. The follows and memberships stay ended (as after a domain
