@@ -52,7 +52,7 @@ from inbox_outbox.backoff import RetryPolicy
 from inbox_outbox.delivery_outcome import Attempt, Decision, Job, decide, drop_blocked, log_outcome, record
 from inbox_outbox.federation import Federation
 from inbox_outbox.outbox import EXPAND_BATCH, expand_fanouts
-from storage import queue_signal
+from storage import queue_signal, write_gate
 from storage.models import Activity, Delivery, Host, LocalActor
 
 __all__ = ["LEASE", "Attempt", "Decision", "DeliveryWorker", "Job", "decide", "serialise", "system_clock"]
@@ -162,6 +162,7 @@ class DeliveryWorker:
         self._last_sweep: datetime | None = None
         self._claim_statements: dict[str, _ClaimStatements] = {}  # by dialect name
         self._domain_policy = PolicyCache(fed.sessions, allowlist=fed.allowlist)
+        self._engine = queue_signal.engine_of(fed.sessions)
 
     def now(self) -> datetime:
         return _utc(self.clock())
@@ -297,7 +298,10 @@ class DeliveryWorker:
         now = self.now()
         lease_until = now + self.lease
         values = {"now": now, "oldest": now - self.policy.max_age, "limit": limit}
-        async with self.fed.sessions.begin() as session:
+        # SQLite: a turn at the write lock with the inbound batches and the inbox's queue writer (which goes
+        # first), now that a claim may write a few thousand delivery rows (storage/write_gate.py): the inbox's
+        # writer waits for it to end rather than sleeping in SQLite's busy handler. Nothing on PostgreSQL.
+        async with write_gate.turn_for(self._engine), self.fed.sessions.begin() as session:
             # Fan-out rows first, in this transaction: their deliveries are claimable at once, and a crash
             # before the commit leaves the rows to expand again (inbox_outbox.outbox.expand_fanouts).
             expanded = await expand_fanouts(session, self.fed.urls)
