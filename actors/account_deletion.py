@@ -32,7 +32,7 @@ from actors.node_settings import InvalidFields
 from actors.passwords import verify_password
 from actors.urls import Urls
 from storage.engine import SessionMaker
-from storage.models import Account, Delivery, Follow, LocalActor, Membership, Notification, Profile, utcnow
+from storage.models import Account, Delivery, Fanout, Follow, LocalActor, Membership, Notification, Profile, utcnow
 
 SUCCESSION = ("owner", "admin", "moderator", "staff", "member")  # who takes over a group, in order
 
@@ -148,6 +148,9 @@ async def _hand_over_groups(session: AsyncSession, person: LocalActor) -> None:
 async def discard_spent_keys(sessions: SessionMaker) -> int:
     """Empty the private keys of deleted accounts that no pending delivery needs to sign with any more."""
     pending = select(Delivery.id).where(Delivery.signer_id == LocalActor.id, Delivery.state == "pending").exists()
+    # A fan-out row not yet expanded into deliveries (storage.models.Fanout) is signed with it too (only
+    # groups fan out today, but a key must never go before what it still has to sign).
+    unexpanded = select(Fanout.id).where(Fanout.signer_id == LocalActor.id).exists()
     async with sessions.begin() as session:
         result = await session.execute(
             update(LocalActor)
@@ -155,6 +158,7 @@ async def discard_spent_keys(sessions: SessionMaker) -> int:
                 LocalActor.id.in_(select(Account.actor_id).where(Account.deleted_at.is_not(None))),
                 LocalActor.rsa_private_pem != "",
                 ~pending,
+                ~unexpanded,
             )
             .values(rsa_private_pem="", ed25519_private_pem="")
             .execution_options(synchronize_session=False)

@@ -2,6 +2,12 @@
 (``outbox.publish_all``), against the database writing them itself (``outbox.publish_to``), alternately in
 one process (issue #13, fourth pass).
 
+Since the seventh pass ``publish_to`` writes one fan-out row per Announce, and the delivery worker writes the
+delivery rows when it expands them (``outbox.expand_fanouts``): the second figure is what processing pays,
+the third what the delivery worker pays afterwards (its transactions, as it runs them), per fan-out and per
+delivery row. Their sum is the whole cost of the database way; the expansion moves the rows' cost from
+processing to the delivery worker, it does not remove it.
+
     .venv/bin/python bench/fanout_rows.py [--members 50] [--rounds 6] [--database-url postgresql+asyncpg://...]
 
 Each measurement: 100 fan-outs of two Announces (what a new post in a group queues) to ``--members``
@@ -28,7 +34,7 @@ from sqlalchemy import delete  # noqa: E402
 
 from actors import local  # noqa: E402
 from inbox_outbox.addressing import group_member_inboxes, group_member_targets  # noqa: E402
-from inbox_outbox.outbox import publish_all, publish_to  # noqa: E402
+from inbox_outbox.outbox import expand_fanouts, publish_all, publish_to  # noqa: E402
 from madeopen.app import Services, build_services, prepare  # noqa: E402
 from madeopen.settings import Settings  # noqa: E402
 from storage.models import Activity, Delivery, LocalActor, Membership, RemoteActor  # noqa: E402
@@ -40,7 +46,17 @@ def _announces(group_uri: str) -> list[dict[str, Any]]:
              "to": ["https://www.w3.org/ns/activitystreams#Public"]} for n in range(2)]
 
 
-async def _measure(services: Services, group_id: int, by_database: bool) -> float:
+async def _expand(services: Services) -> float:
+    """CPU per fan-out (of two Announces) of the delivery worker's expansion of what the last round queued."""
+    cpu = time.process_time()
+    while True:
+        async with services.sessions.begin() as session:
+            if not await expand_fanouts(session, services.urls):
+                break
+    return (time.process_time() - cpu) / 100
+
+
+async def _measure(services: Services, group_id: int, by_database: bool, expansions: list[float] | None = None) -> float:
     group_uri = services.urls.group("garden")
     cpu = time.process_time()
     for _ in range(5):
@@ -54,6 +70,8 @@ async def _measure(services: Services, group_id: int, by_database: bool) -> floa
                     await publish_all(session, services.urls, group, _announces(group_uri),
                                       await group_member_inboxes(session, group_id))
     spent = (time.process_time() - cpu) / 100
+    if expansions is not None:
+        expansions.append(await _expand(services))
     async with services.sessions.begin() as session:
         await session.execute(delete(Delivery))
         await session.execute(delete(Activity))
@@ -76,14 +94,17 @@ async def run(args: argparse.Namespace) -> None:
                 await session.flush()
                 session.add_all(Membership(group_id=group.id, remote_actor_id=a.id, role="member", state="accepted")
                                 for a in actors)
-            spent: dict[bool, list[float]] = {False: [], True: []}
+            spent: dict[str, list[float]] = {"python": [], "database": [], "expansion": []}
             for _ in range(args.rounds):
-                for by_database in (False, True):
-                    spent[by_database].append(await _measure(services, group.id, by_database))
-            for by_database, name in ((False, "Python (publish_all)"), (True, "database (publish_to)")):
-                runs = ", ".join(f"{s * 1e6:,.0f}" for s in spent[by_database])
-                print(f"{name:<24} median {statistics.median(spent[by_database]) * 1e6:>6,.0f} µs CPU per fan-out "
-                      f"of 2 Announces to {args.members} inboxes  ({runs})")
+                spent["python"].append(await _measure(services, group.id, False))
+                spent["database"].append(await _measure(services, group.id, True, spent["expansion"]))
+            rows = 2 * args.members
+            for key, name in (("python", "Python (publish_all)"), ("database", "database (publish_to)"),
+                              ("expansion", "  + expansion (worker)")):
+                runs = ", ".join(f"{s * 1e6:,.0f}" for s in spent[key])
+                median = statistics.median(spent[key])
+                print(f"{name:<24} median {median * 1e6:>6,.0f} µs CPU per fan-out of 2 Announces to {args.members} "
+                      f"inboxes, {median / rows * 1e6:,.1f} µs per delivery row  ({runs})")
         finally:
             await services.engine.dispose()
 

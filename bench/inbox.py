@@ -8,7 +8,9 @@ Our web app (``madeopen.app.build_web_app``, no embedded workers) listens on a l
 ``allow_private_addresses``; one public local group has ``--members`` remote members, people on loopback
 peers (``tests.support.peer.Peer``: real HTTP, real RSA keys, requests signed with our ``CavageSigner``).
 Members have no shared inbox unless ``--shared-inboxes``, so every announce the group makes fans out into
-one delivery row per member (nothing is delivered: no delivery worker runs).
+one delivery row per member. Processing queues one fan-out row per announce; the delivery worker writes the
+delivery rows when it expands it (issue #13, seventh pass), which step 4 measures apart. Nothing is
+delivered: no delivery worker runs.
 
 1. First contact: each member POSTs one Create{Note} to the group, one client, one at a time: our inbox
    fetches the member's key (its actor document) before it can verify. Then each POSTs a second one with
@@ -22,6 +24,10 @@ one delivery row per member (nothing is delivered: no delivery worker runs).
 3. Process: ``InboundWorker.run_once`` (default batch) until the queue is empty; processed/s, and the rows
    that processing wrote (posts, votes, the group's announces and their delivery rows) per second.
    ``--no-drain`` skips it (the accept figures alone, in a fraction of the time).
+4. Expand: the delivery worker's first step (``inbox_outbox.outbox.expand_fanouts``, transactions of its
+   batch) until no fan-out row is left: the delivery rows per second and the CPU per delivery row and per
+   processed activity. What processing no longer does, the delivery worker now does: add the two to compare
+   with processing before the fan-out rows.
 
 ``--with-worker``: during the accept phase an ``InboundWorker.run_forever`` runs in the server's event loop,
 as in ``madeopen run`` with both roles in one process, so the web role's queue writes meet the worker's
@@ -68,10 +74,13 @@ from sqlalchemy import event, func, inspect, select  # noqa: E402
 
 from actors import local  # noqa: E402
 from inbox_outbox.inbound_worker import InboundWorker  # noqa: E402
+from inbox_outbox.outbox import expand_fanouts  # noqa: E402
 from madeopen.app import Services, build_services, build_web_app, prepare, threaded_workers  # noqa: E402
 from madeopen.worker_thread import WorkerThread  # noqa: E402
 from madeopen.settings import Settings  # noqa: E402
-from storage.models import Activity, Delivery, InboundActivity, Membership, Object, Reaction, RemoteActor  # noqa: E402
+from storage.models import (  # noqa: E402
+    Activity, Delivery, Fanout, InboundActivity, Membership, Object, Reaction, RemoteActor,
+)
 from tests.support.peer import Peer, PeerActor  # noqa: E402
 
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
@@ -230,16 +239,17 @@ class Counts:
     reactions: int
     activities: int
     deliveries: int
+    fanouts: int
     states: Counter[str]
 
     @property
     def rows(self) -> int:
-        return self.objects + self.reactions + self.activities + self.deliveries
+        return self.objects + self.reactions + self.activities + self.deliveries + self.fanouts
 
     def __sub__(self, other: Counts) -> Counts:
         return Counts(self.objects - other.objects, self.reactions - other.reactions,
                       self.activities - other.activities, self.deliveries - other.deliveries,
-                      self.states - other.states)
+                      self.fanouts - other.fanouts, self.states - other.states)
 
 
 async def counts(services: Services) -> Counts:
@@ -250,7 +260,7 @@ async def counts(services: Services) -> Counts:
         rows = await session.execute(select(InboundActivity.state, func.count()).group_by(InboundActivity.state))
         states = Counter({state: n for state, n in rows})
         return Counts(await count(Object), await count(Reaction), await count(Activity), await count(Delivery),
-                      states)
+                      await count(Fanout), states)
 
 
 @dataclass
@@ -261,29 +271,66 @@ class Processed:
     written: Counts
     statements: int  # SQL statements the worker sent (a load-independent figure of its work)
     loop_cpu: float = 0.0  # of ``cpu``, the event loop's thread (the rest: the driver's threads)
+    expansion: Expansion | None = None
+
+
+@dataclass
+class Expansion:
+    """The delivery worker's expansion of the fan-out rows processing queued (step 4)."""
+
+    fanouts: int
+    deliveries: int
+    seconds: float
+    cpu: float
+    statements: int
+
+
+class StatementCounter:
+    """Counts the SQL statements ``services``' engine sends while inside (an executemany counts once)."""
+
+    def __init__(self, services: Services) -> None:
+        self.engine = services.engine.sync_engine
+        self.statements = 0
+
+    def _count(self, *_: Any) -> None:
+        self.statements += 1
+
+    def __enter__(self) -> StatementCounter:
+        event.listen(self.engine, "before_cursor_execute", self._count)
+        return self
+
+    def __exit__(self, *_: Any) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._count)
 
 
 async def drain(services: Services) -> Processed:
     assert services.fed is not None
     worker = InboundWorker(services.fed)
     before = await counts(services)
-    statements = 0
-
-    def count_statement(*_: Any) -> None:
-        nonlocal statements
-        statements += 1
-
-    sync_engine = services.engine.sync_engine
-    event.listen(sync_engine, "before_cursor_execute", count_statement)
-    try:
+    with StatementCounter(services) as counter:
         taken, start, cpu, loop_cpu = 0, time.perf_counter(), time.process_time(), time.thread_time()
         while taken_now := await worker.run_once():
             taken += taken_now
         seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
         loop_cpu = time.thread_time() - loop_cpu
-    finally:
-        event.remove(sync_engine, "before_cursor_execute", count_statement)
-    return Processed(taken, seconds, cpu, await counts(services) - before, statements, loop_cpu)
+    processed = Processed(taken, seconds, cpu, await counts(services) - before, counter.statements, loop_cpu)
+    processed.expansion = await expand(services)
+    return processed
+
+
+async def expand(services: Services) -> Expansion:
+    """Step 4: what the delivery worker does first, its own code, in transactions as it runs them."""
+    before = await counts(services)
+    with StatementCounter(services) as counter:
+        start, cpu = time.perf_counter(), time.process_time()
+        while True:
+            async with services.sessions.begin() as session:
+                if not await expand_fanouts(session, services.urls):
+                    break
+        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    after = await counts(services)
+    return Expansion(before.fanouts - after.fanouts, after.deliveries - before.deliveries, seconds, cpu,
+                     counter.statements)
 
 
 class Profile:
@@ -522,12 +569,18 @@ def report(args: argparse.Namespace, results: Results, bound: float) -> None:
         row("process: InboundWorker.run_once", p.activities / p.seconds, p.cpu / max(p.activities, 1), "   ",
             f"{p.activities} in {p.seconds:.2f} s; " + ", ".join(f"{n} {state}" for state, n in sorted(w.states.items())))
         row("  rows written", w.rows / p.seconds, p.cpu / max(w.rows, 1), "/row", f"{w.rows:,} rows: {w.objects} posts, "
-            f"{w.reactions} votes, {w.activities} announces, {w.deliveries:,} delivery rows", ratio=False)
-        row("  delivery rows written", w.deliveries / p.seconds, None, "", "", ratio=False)
+            f"{w.reactions} votes, {w.activities} announces, {w.fanouts:,} fan-out rows, {w.deliveries:,} delivery rows",
+            ratio=False)
         print(f"  {'':<32} {p.statements:,} SQL statements: {p.statements / max(p.activities, 1):.2f} per activity")
         per = max(p.activities, 1)
         print(f"  {'':<32} CPU per activity: event loop {p.loop_cpu / per * 1e6:,.0f} µs, "
               f"driver threads {max(p.cpu - p.loop_cpu, 0) / per * 1e6:,.0f} µs (none on PostgreSQL: asyncpg runs in the loop)")
+        x = p.expansion
+        if x is not None and x.fanouts:
+            row("expand: the delivery worker's step", x.deliveries / x.seconds, x.cpu / max(x.deliveries, 1), "/row",
+                f"{x.fanouts:,} fan-out rows -> {x.deliveries:,} delivery rows in {x.seconds:.2f} s, {x.statements:,} "
+                f"statements; {x.cpu / per * 1e6:,.0f} µs per processed activity", ratio=False)
+            print(f"  {'':<32} processing + expansion: {(p.cpu + x.cpu) / per * 1e6:,.0f} µs CPU per activity")
     first = statistics.mean(results.first_contact.latencies)
     warm = statistics.mean(results.warm.latencies)
     print(f"  first contact: a member's first POST takes {_ms(first)}, its second {_ms(warm)} (one client, mean "

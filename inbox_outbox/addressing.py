@@ -40,11 +40,20 @@ async def group_member_inboxes(session: AsyncSession, group_id: int) -> list[str
 
 @dataclass(frozen=True)
 class Targets:
-    """Inboxes for the database to write deliveries to (``outbox.publish_to``): a subquery with columns
-    ``inbox`` and ``rank``, built once, and the values of its parameters."""
+    """Whom a group's fan-out reaches (``outbox.publish_to``): the group's accepted remote members, stored as
+    the group's id on the fan-out row and evaluated when the delivery worker expands it into deliveries
+    (``outbox.expand_fanouts``, issue #13): ``subquery`` has columns ``inbox`` and ``rank``, built once, and
+    ``params`` the values of its parameters."""
 
-    subquery: Subquery
-    params: dict[str, Any]
+    group_id: int
+
+    @property
+    def subquery(self) -> Subquery:
+        return _member_targets()
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return {"targets_group_id": self.group_id}
 
 
 def group_member_targets(group_id: int) -> Targets:
@@ -52,7 +61,7 @@ def group_member_targets(group_id: int) -> Targets:
     delivery rows are inserted from it without a round trip through Python): columns ``inbox`` (each
     once, the shared inbox when there is one, as :func:`delivery_inbox`) and ``rank`` (the lowest member
     id reached there, the order :func:`dedupe` keeps)."""
-    return Targets(_member_targets(), {"targets_group_id": group_id})
+    return Targets(group_id)
 
 
 @functools.cache

@@ -3,6 +3,8 @@
 
 One pass (``run_once``, what tests step):
 
+0. expand due fan-out rows (a group's activity to its members, ``inbox_outbox.outbox.expand_fanouts``) into
+   their deliveries, in the claim's transaction, before looking for due rows;
 1. claim due rows in one transaction (candidates are picked first, then leased by id in one ``UPDATE …
    RETURNING``, with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL so several workers claim disjoint rows). Due: pending, ``next_attempt_at`` passed, lease
    free, queued less than the give-up window ago, and the host not unavailable unless the row bypasses
@@ -17,8 +19,8 @@ One pass (``run_once``, what tests step):
    with backoff and jitter (``inbox_outbox.backoff``), or dead once the schedule is used up.
 
 ``run_forever`` keeps the pool busy instead of waiting for whole batches: it claims as slots free up and
-skips hosts already at their limit in this process. Idle, it claims again as soon as deliveries are queued
-(storage/queue_signal.py: a commit in this process, or a NOTIFY on PostgreSQL), or after ``idle`` seconds
+skips hosts already at their limit in this process. Idle, it claims again as soon as deliveries or fan-out
+rows are queued (storage/queue_signal.py: a commit in this process, or a NOTIFY on PostgreSQL), or after ``idle`` seconds
 (the poll: retries whose time has come). A process that dies mid-way loses nothing: its
 rows keep their lease, which expires, and another pass claims them again (at-least-once delivery;
 peers drop duplicate activity ids, PROTOCOL.md "Validation").
@@ -49,7 +51,8 @@ from federation.delivery_result import DeliveryOutcome, DeliveryResult
 from inbox_outbox.backoff import RetryPolicy
 from inbox_outbox.delivery_outcome import Attempt, Decision, Job, decide, drop_blocked, log_outcome, record
 from inbox_outbox.federation import Federation
-from storage import queue_signal
+from inbox_outbox.outbox import EXPAND_BATCH, expand_fanouts
+from storage import queue_signal, write_gate
 from storage.models import Activity, Delivery, Host, LocalActor
 
 __all__ = ["LEASE", "Attempt", "Decision", "DeliveryWorker", "Job", "decide", "serialise", "system_clock"]
@@ -116,6 +119,7 @@ class _ClaimStatements:
 class Claimed:
     jobs: list[Job]
     taken: int  # rows claimed, including those dropped as blocked
+    expanded: int = 0  # fan-out rows expanded into deliveries first
 
 
 # --------------------------------------------------------------------------------------------------
@@ -158,6 +162,7 @@ class DeliveryWorker:
         self._last_sweep: datetime | None = None
         self._claim_statements: dict[str, _ClaimStatements] = {}  # by dialect name
         self._domain_policy = PolicyCache(fed.sessions, allowlist=fed.allowlist)
+        self._engine = queue_signal.engine_of(fed.sessions)
 
     def now(self) -> datetime:
         return _utc(self.clock())
@@ -177,8 +182,10 @@ class DeliveryWorker:
         pump = _Pump()
         engine = queue_signal.engine_of(self.fed.sessions)
         try:
-            # Queued deliveries wake the pump as a finished POST does: the next step claims them.
-            async with queue_signal.listening(engine, queue_signal.DELIVERIES, pump.wake):
+            # Queued deliveries and fan-out rows wake the pump as a finished POST does: the next step
+            # expands and claims them.
+            async with queue_signal.listening(engine, queue_signal.DELIVERIES, pump.wake), \
+                    queue_signal.listening(engine, queue_signal.FANOUTS, pump.wake):
                 while not stop.is_set() or pump.busy:
                     try:
                         await self._step(stop, pump)
@@ -205,7 +212,9 @@ class DeliveryWorker:
                 claimed = await self._claim(wanted, busy=self._busy_hosts())
                 for job in claimed.jobs:
                     pump.start(self._send(job))
-                more_due = claimed.taken == wanted and room > wanted
+                # A full expansion may have left more fan-out rows (perhaps of groups with no remote
+                # member left, which give no rows to claim): expand on at once rather than at the poll.
+                more_due = (claimed.taken == wanted and room > wanted) or claimed.expanded >= EXPAND_BATCH
         if pump.finished and (len(pump.finished) >= self.batch or not pump.in_flight or pump.waited(RECORD_EVERY)):
             attempts, pump.finished = pump.finished, []
             try:
@@ -289,18 +298,24 @@ class DeliveryWorker:
         now = self.now()
         lease_until = now + self.lease
         values = {"now": now, "oldest": now - self.policy.max_age, "limit": limit}
-        async with self.fed.sessions.begin() as session:
+        # SQLite: a turn at the write lock with the inbound batches and the inbox's queue writer (which goes
+        # first), now that a claim may write a few thousand delivery rows (storage/write_gate.py): the inbox's
+        # writer waits for it to end rather than sleeping in SQLite's busy handler. Nothing on PostgreSQL.
+        async with write_gate.turn_for(self._engine), self.fed.sessions.begin() as session:
+            # Fan-out rows first, in this transaction: their deliveries are claimable at once, and a crash
+            # before the commit leaves the rows to expand again (inbox_outbox.outbox.expand_fanouts).
+            expanded = await expand_fanouts(session, self.fed.urls)
             statements = self._statements(session.bind.dialect.name)
             # Two steps, so PostgreSQL's plan does not hinge on fresh statistics (a fan-out inserts
             # thousands of rows at once): pick candidate ids without locks, then claim those by primary
             # key. Twice the limit, because rows another worker holds right now are skipped there.
             ids = list(await session.scalars(statements.candidates, {**values, "busy": list(busy), "limit": limit * 2}))
             if not ids:
-                return Claimed([], 0)
+                return Claimed([], 0, expanded)
             result = await session.execute(statements.lease, {**values, "ids": ids, "lease_until_": lease_until})
             rows = [_Row(*row) for row in result]
             if not rows:
-                return Claimed([], 0)
+                return Claimed([], 0, expanded)
             # The domain policy from memory (actors.blocks.PolicyCache), as the HTTP client asks it again
             # before each request.
             blocked = await self._domain_policy.refused(row.host for row in rows)
@@ -309,7 +324,7 @@ class DeliveryWorker:
             jobs = await self._prepare(session, [row for row in rows if row.host not in blocked], lease_until)
         for job in jobs:
             self._claimed_per_host[job.host] += 1
-        return Claimed(jobs, len(rows))
+        return Claimed(jobs, len(rows), expanded)
 
     async def _prepare(self, session: AsyncSession, rows: list[_Row], lease_until: datetime) -> list[Job]:
         """Each activity is loaded and serialised once, however many inboxes it goes to."""

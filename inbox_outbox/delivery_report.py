@@ -1,4 +1,8 @@
-"""Delivery queue state per remote host, for operators (`madeopen deliveries`, DESIGN.md §3)."""
+"""Delivery queue state per remote host, for operators (`madeopen deliveries`, DESIGN.md §3).
+
+A group's activities to its members wait as fan-out rows until the delivery worker expands them into
+deliveries (storage.models.Fanout, normally within moments): they have no host yet, so the report counts them
+apart (:func:`unexpanded`), in its caption."""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import case, func, select
 
 from storage.engine import SessionMaker
-from storage.models import Delivery, Host
+from storage.models import Delivery, Fanout, Host
 
 RECENT = timedelta(hours=24)
 
@@ -57,6 +61,12 @@ async def queue_state(sessions: SessionMaker, *, now: datetime | None = None) ->
     return sorted(states, key=lambda s: (not s.unavailable, -s.pending, -s.failing, s.host))
 
 
+async def unexpanded(sessions: SessionMaker) -> int:
+    """Fan-out rows the delivery worker has not expanded into deliveries yet."""
+    async with sessions() as session:
+        return await session.scalar(select(func.count()).select_from(Fanout)) or 0
+
+
 def _state(name: str, counts: object | None, host: Host | None) -> HostState:
     numbers = {
         field: int(getattr(counts, field)) for field in ("pending", "failing", "dead", "done_recently")
@@ -85,7 +95,7 @@ def _health(state: HostState) -> str:
     return "ok"
 
 
-def _totals(states: list[HostState]) -> str:
+def _totals(states: list[HostState], unexpanded: int) -> str:
     pending = sum(s.pending for s in states)
     failing = sum(s.failing for s in states)
     dead = sum(s.dead for s in states)
@@ -93,14 +103,21 @@ def _totals(states: list[HostState]) -> str:
     unavailable = sum(s.unavailable for s in states)
     return (
         f"{len(states)} host{'s' if len(states) != 1 else ''}: {pending} pending ({failing} failing), "
-        f"{dead} dead, {done} delivered in 24 h; {unavailable} unavailable"
+        f"{dead} dead, {done} delivered in 24 h; {unavailable} unavailable" + _fanouts(unexpanded)
     )
 
 
-def render_table(states: list[HostState], *, width: int = 140, ascii_only: bool = False) -> str:
+def _fanouts(unexpanded: int) -> str:
+    if not unexpanded:
+        return ""
+    return f"; {unexpanded} group fan-out{'s' if unexpanded != 1 else ''} not yet expanded into deliveries"
+
+
+def render_table(states: list[HostState], *, width: int = 140, ascii_only: bool = False, unexpanded: int = 0) -> str:
     """Plain text (no colour codes) so it reads the same in a terminal, a pipe or a log.
 
-    ``ascii_only`` draws the borders with ASCII, for terminals that cannot show box characters.
+    ``ascii_only`` draws the borders with ASCII, for terminals that cannot show box characters;
+    ``unexpanded``: fan-out rows waiting for the delivery worker (:func:`unexpanded`).
     """
     # Imported here: only the CLI's report draws tables; a server process never needs Rich (issue #13, RSS).
     from rich import box
@@ -108,11 +125,11 @@ def render_table(states: list[HostState], *, width: int = 140, ascii_only: bool 
     from rich.table import Table
 
     if not states:
-        return "no deliveries queued\n"
+        return "no deliveries queued" + _fanouts(unexpanded) + "\n"
     table = Table(
         title="Deliveries per host (times UTC)",
         title_justify="left",
-        caption=_totals(states),
+        caption=_totals(states, unexpanded),
         caption_justify="left",
         box=box.ASCII2 if ascii_only else box.HEAVY_HEAD,
     )

@@ -1,7 +1,9 @@
 """Publishing: a local activity is stored and its deliveries queued in the caller's transaction.
 
 Nothing is sent from here (DESIGN.md §2): the delivery worker claims the rows after the commit, so
-the action and its deliveries land together or not at all.
+the action and its deliveries land together or not at all. A group's fan-out to its members is queued as
+one row per activity, which the delivery worker expands into the deliveries (:func:`publish_to`,
+:func:`expand_fanouts`).
 """
 
 from __future__ import annotations
@@ -10,14 +12,17 @@ import functools
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Boolean, DateTime, Integer, String, Subquery, and_, bindparam, func, insert, literal, select
+from sqlalchemy import (
+    Boolean, DateTime, Integer, Select, String, Subquery, and_, bindparam, delete, exists, func, insert, literal, select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.urls import Urls
 from federation.activities import is_public
-from inbox_outbox.addressing import Targets, dedupe, host_of
+from inbox_outbox.addressing import Targets, dedupe, group_member_targets, host_of
 from inbox_outbox.ids import is_local
-from storage.models import Activity, Delivery, LocalActor, utcnow
+from storage.models import Activity, Delivery, Fanout, LocalActor, Membership, utcnow
+from storage.upsert import dialect_insert
 from storage.url_sql import url_host
 
 
@@ -79,56 +84,116 @@ async def publish_to(
     documents: Sequence[dict[str, Any]],
     targets: Targets,
 ) -> None:
-    """:func:`publish_all` to the inboxes a subquery names (``inbox``, each once, and ``rank``, their
-    order; e.g. ``addressing.group_member_targets``), written by the database (issue #13): the activities
-    in one multi-row INSERT, their delivery rows in one ``INSERT … SELECT`` — the rows :func:`publish_all`
-    writes for ``dedupe(inboxes)``, in the same order, without reading the inboxes into Python and
-    sending them back. No ORM objects are built (nothing of the callers reads them)."""
+    """:func:`publish_all` to a group's remote members (``addressing.group_member_targets``), without
+    writing one delivery row per inbox here (issue #13, seventh pass): the activities in one multi-row
+    INSERT and one fan-out row per activity (``storage.models.Fanout``), in the caller's transaction. The
+    delivery worker expands them moments later (:func:`expand_fanouts`) into the rows :func:`publish_all`
+    writes for ``dedupe(inboxes)``, in the same order, to the members *as they are then*: a member who left,
+    was banned, suspended or whose server was blocked in between gets nothing, and one who joined in
+    between gets the activity (docs/DESIGN.md "Fan-out rows"). No ORM objects are built (nothing of the
+    callers reads them)."""
     # One statement: the ORM inserts rows that need their new ids one at a time, and an executemany
-    # with RETURNING in order is one statement per row on SQLite too. The deliveries find them by uri.
+    # with RETURNING in order is one statement per row on SQLite too. The fan-out rows find them by uri.
     await session.execute(_INSERT_ACTIVITIES, [_activity_row(document) for document in documents])
-    base = urls.base
-    now = utcnow()
-    await session.execute(_deliveries_from(targets.subquery), {
-        **targets.params, "signer_id": signer.id, "now": now, "uris": [document["id"] for document in documents],
-        "base": base, "base_dir": base + "/", "base_dir_length": len(base) + 1,
+    await session.execute(_INSERT_FANOUTS, {
+        "signer_id": signer.id, "group_id": targets.group_id, "now": utcnow(),
+        "uris": [document["id"] for document in documents],
     })
+
+
+# How many fan-out rows one expansion takes: ~50-75 delivery rows each in the bench's mix, so a few
+# thousand rows in one short transaction (SQLite has one writer: the inbound worker waits meanwhile).
+EXPAND_BATCH = 32
+
+
+async def expand_fanouts(session: AsyncSession, urls: Urls, *, limit: int = EXPAND_BATCH) -> int:
+    """Write the deliveries of up to ``limit`` fan-out rows, oldest first, and delete those rows, in the
+    caller's transaction (the delivery worker's claim); returns how many rows were expanded.
+
+    Crash-safe and idempotent: the deliveries and the deletion commit together or not at all, and a
+    delivery already there for an (activity, inbox) is left as it is (``ON CONFLICT DO NOTHING`` on the
+    table's unique key). On PostgreSQL the rows are taken ``FOR UPDATE SKIP LOCKED``, so several workers
+    expand disjoint rows and none twice. One ``INSERT … SELECT`` per group among the rows, whatever their
+    number of activities."""
+    dialect = session.bind.dialect.name
+    rows = (await session.execute(_due_fanouts(dialect == "postgresql"), {"limit": limit})).all()
+    if not rows:
+        return 0
+    by_group: dict[int, list[int]] = {}
+    for fanout_id, group_id in rows:
+        by_group.setdefault(group_id, []).append(fanout_id)
+    base = urls.base
+    for group_id, fanout_ids in by_group.items():
+        targets = group_member_targets(group_id)
+        await session.execute(_deliveries_from(targets.subquery, dialect), {
+            **targets.params, "fanout_ids": fanout_ids,
+            "base": base, "base_dir": base + "/", "base_dir_length": len(base) + 1,
+        })
+    await session.execute(_DELETE_FANOUTS, {"ids": [fanout_id for fanout_id, _ in rows]})
+    return len(rows)
 
 
 # The table's INSERT, built once, its rows bound at execution (one executemany: one statement on either
 # driver). ``insert(Activity).values([...])`` built a new statement and its cache key for every post and
 # vote (~85 µs of the event loop's CPU each in the sixth pass's profile, issue #13).
 _INSERT_ACTIVITIES = insert(Activity.__table__)
+_GROUP_ID = bindparam("group_id", type_=Integer)
+# No row for a group without a remote member (most groups of a small node): nothing would come of it but
+# a wake-up of the delivery worker. In the same statement, so it costs no round trip.
+_INSERT_FANOUTS = insert(Fanout.__table__).from_select(
+    ["activity_id", "signer_id", "group_id", "created_at"],
+    select(
+        Activity.id,
+        bindparam("signer_id", type_=Integer),
+        _GROUP_ID,
+        bindparam("now", type_=DateTime(timezone=True)),
+    ).where(
+        Activity.uri.in_(bindparam("uris", expanding=True)),
+        exists().where(Membership.group_id == _GROUP_ID, Membership.remote_actor_id.is_not(None),
+                       Membership.state == "accepted"),
+    ).order_by(Activity.id),
+)
+_FANOUTS = Fanout.__table__
+_DELETE_FANOUTS = delete(_FANOUTS).where(_FANOUTS.c.id.in_(bindparam("ids", expanding=True)))
+
+
+@functools.lru_cache(maxsize=2)
+def _due_fanouts(for_update: bool) -> Select[tuple[int, int]]:
+    query = select(_FANOUTS.c.id, _FANOUTS.c.group_id).order_by(_FANOUTS.c.id).limit(bindparam("limit"))
+    return query.with_for_update(skip_locked=True) if for_update else query
 
 
 @functools.lru_cache(maxsize=16)
-def _deliveries_from(targets: Subquery) -> Any:
-    """:func:`publish_to`'s ``INSERT INTO deliveries … SELECT``, built once per targets subquery with every
-    value bound at execution (building it and its cache key for each post or vote cost ~0.1-0.3 ms)."""
+def _deliveries_from(targets: Subquery, dialect: str) -> Any:
+    """:func:`expand_fanouts`' ``INSERT INTO deliveries … SELECT … ON CONFLICT DO NOTHING``, built once per
+    targets subquery and database with every value bound at execution (building it and its cache key for
+    each post or vote cost ~0.1-0.3 ms). The deliveries keep their fan-out row's ``created_at``: the give-up
+    window counts from when the group published, not from the expansion."""
     inbox = targets.c.inbox
-    now = bindparam("now", type_=DateTime(timezone=True))
+    fanouts = _FANOUTS.c
     query = (
         select(
-            Activity.id,
-            bindparam("signer_id", type_=Integer),
+            fanouts.activity_id,
+            fanouts.signer_id,
             inbox,
             url_host(inbox),
             literal(False, Boolean),
-            now,
-            now,
+            fanouts.created_at,
+            fanouts.created_at,
         )
-        .select_from(Activity)
+        .select_from(_FANOUTS)
         .join(targets, literal(True, Boolean))
-        # Local recipients read the database; nothing to POST (ids.is_local).
-        .where(Activity.uri.in_(bindparam("uris", expanding=True)),
+        # Local recipients read the database; nothing to POST (ids.is_local). (A WHERE clause is also what
+        # SQLite needs to read the ON CONFLICT after an INSERT … SELECT with a join.)
+        .where(fanouts.id.in_(bindparam("fanout_ids", expanding=True)),
                and_(inbox != bindparam("base", type_=String),
                     func.substr(inbox, 1, bindparam("base_dir_length", type_=Integer))
                     != bindparam("base_dir", type_=String)))
-        .order_by(Activity.id, targets.c.rank)
+        .order_by(fanouts.activity_id, targets.c.rank)
     )
-    return insert(Delivery.__table__).from_select(
+    return dialect_insert(dialect, Delivery.__table__).from_select(
         ["activity_id", "signer_id", "inbox", "host", "bypass_host_health", "next_attempt_at", "created_at"], query,
-    )
+    ).on_conflict_do_nothing(index_elements=["activity_id", "inbox"])
 
 
 def _activity_row(document: dict[str, Any]) -> dict[str, Any]:

@@ -234,7 +234,8 @@ async def _deliveries(services: Services) -> None:
     from inbox_outbox import delivery_report
 
     async def action() -> None:
-        print(delivery_report.render_table(await delivery_report.queue_state(services.sessions)))
+        print(delivery_report.render_table(await delivery_report.queue_state(services.sessions),
+                                           unexpanded=await delivery_report.unexpanded(services.sessions)))
 
     await _with_services(services, action)
 

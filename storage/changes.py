@@ -15,7 +15,7 @@ neither: caches built on these counters also expire after a few seconds (storage
 how long such a change can go unnoticed.
 
 The same watch tells the queue workers of this process that rows were queued for them (an INSERT into
-``deliveries`` or ``inbound_activities``), once the connection is back in the pool: storage/queue_signal.py.
+``deliveries``, ``fanouts`` or ``inbound_activities``), once the connection is back in the pool: storage/queue_signal.py.
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ PAGES = "pages"
 PAGE_BLIND_TABLES = frozenset({
     "login_attempts", "browser_sessions", "account_tokens", "feed_tokens", "mail_queue", "mail_requests",
     "mail_preferences", "mail_digests", "notifications", "thread_reads", "search_pending", "inbound_activities",
-    "queue_workers", "deliveries", "hosts", "remote_keys",
+    "queue_workers", "deliveries", "fanouts", "hosts", "remote_keys",
     "actor_suspensions",  # only admins see the list; what a suspension hides is written to objects
 })
 PAGE_TABLES = (

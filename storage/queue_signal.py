@@ -4,7 +4,7 @@ Before, the inbound and delivery workers looked at their queues every half secon
 federation hop waited ~0.25 s on average even when the web role had just queued the row in the same
 process. Now a worker waiting for work is woken:
 
-- in its own process: storage/changes.py sees each ``INSERT INTO deliveries`` / ``inbound_activities`` a
+- in its own process: storage/changes.py sees each ``INSERT INTO deliveries`` / ``fanouts`` / ``inbound_activities`` a
   connection of the engine sends and, once that connection is back in the pool (after its commit, as for
   the change counters), calls :func:`queued`; the inbox's queue writer (storage/inbound_sink.py), which
   bypasses SQLAlchemy, calls it after its own commit. Only INSERTs: the workers' own UPDATEs of their rows
@@ -12,7 +12,7 @@ process. Now a worker waiting for work is woken:
   run`'s workers have an engine and an event loop of their own on their own thread
   (madeopen/worker_thread.py), and a wake from another thread is handed to the waiter's loop.
 - from other processes on PostgreSQL (`madeopen web` beside `madeopen worker`, a CLI command): statement
-  triggers on both tables (migration 0025) ``NOTIFY madeopen_<table>``, which PostgreSQL delivers when
+  triggers on the three tables (migrations 0025 and 0029) ``NOTIFY madeopen_<table>``, which PostgreSQL delivers when
   the inserting transaction commits and drops when it rolls back. A waiting process LISTENs on a
   connection of its own (:class:`_Listener`), one per engine however many workers wait.
 
@@ -37,8 +37,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 log = logging.getLogger(__name__)
 
 DELIVERIES = "deliveries"
+# A group's activity to its members, which the delivery worker expands into deliveries (storage.models.Fanout):
+# it waits on both tables.
+FANOUTS = "fanouts"
 INBOUND = "inbound_activities"
-TABLES = (DELIVERIES, INBOUND)
+TABLES = (DELIVERIES, FANOUTS, INBOUND)
 RECONNECT_SECONDS = (1.0, 30.0)  # the listener's first and longest wait before connecting again
 
 

@@ -19,12 +19,14 @@ from storage.models.recognition import (
     BadgeAward, Kudos, ReceivedBadge, RecognitionOptOut, RecognitionSettings, Redemption, Reward,
 )
 from storage.models.reading import ThreadRead
-from storage.models.queues import Activity, Delivery, DomainAllow, DomainBlock, Host, InboundActivity, QueueWorker
+from storage.models.queues import (
+    Activity, Delivery, DomainAllow, DomainBlock, Fanout, Host, InboundActivity, QueueWorker,
+)
 
 __all__ = [
     "Account", "AccountToken", "Activity", "ActorSuspension", "BadgeAward", "Base", "BoardCount", "Boost", "BrowserSession", "Delivery", "Doc", "DocCommentMark", "DocProposal",
     "DocRevision", "DocSettings", "DomainAllow", "DomainBlock",
-    "FeedToken", "Featured", "Flag", "Follow", "Group", "GroupWatch", "Host", "InboundActivity", "Kudos", "LocalActor", "LoginAttempt",
+    "Fanout", "FeedToken", "Featured", "Flag", "Follow", "Group", "GroupWatch", "Host", "InboundActivity", "Kudos", "LocalActor", "LoginAttempt",
     "MailDigest", "MailMessage", "MailPreference", "MailRequest", "Membership",
     "ModerationEntry", "NodeSetting", "Notification", "Object", "ObjectRecipient", "PersonBlock", "PostAttachment", "PostHashtag", "Profile", "ProfileTag",
     "Project", "ProjectInvite", "ProjectTask", "TaskAssignee", "TaskComment",

@@ -90,6 +90,29 @@ class Delivery(Base):
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
+class Fanout(Base):
+    """Activities of a group to its remote members, not yet written as one delivery per inbox (issue #13,
+    seventh pass; Mastodon's DistributionWorker is the same idea).
+
+    Processing an inbound post or vote writes this row (one per activity) instead of ~50-75 delivery rows;
+    the delivery worker expands it (``inbox_outbox.outbox.expand_fanouts``): in one transaction it writes
+    the deliveries to the group's accepted remote members *as they are then* and deletes the row, so a
+    crash loses nothing and a repeat writes nothing twice (``deliveries`` is unique per activity and inbox).
+    No lease: the expansion is one short transaction (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several
+    workers expand disjoint rows). The deliveries keep this row's ``created_at`` (their give-up window
+    counts from when the group published). The group's, the signer's or the activity's deletion takes the
+    row with it (ON DELETE CASCADE)."""
+
+    __tablename__ = "fanouts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id", ondelete="CASCADE"), unique=True)
+    signer_id: Mapped[int] = mapped_column(ForeignKey("local_actors.id", ondelete="CASCADE"))
+    # Whom it reaches: the accepted remote members of this group (inbox_outbox.addressing.group_member_targets).
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.actor_id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class Host(Base):
     """Delivery health of a remote host (PROTOCOL.md "Host health")."""
 

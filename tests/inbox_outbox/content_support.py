@@ -19,6 +19,7 @@ from actors import local
 from inbox_outbox.inbound_worker import InboundWorker
 from madeopen.app import Services
 from storage.models import Activity, Delivery, Follow, InboundActivity, LocalActor, Membership, Object, Reaction
+from tests.support.fanouts import expanded
 from tests.support.peer import Peer, PeerActor
 
 AS2 = "https://www.w3.org/ns/activitystreams"
@@ -219,6 +220,7 @@ async def published(services: Services, actor_uri: str | None = None, kind: str 
 
 async def inboxes_of(services: Services, activity_id: str) -> set[str]:
     """Where the activity ``activity_id`` is queued for delivery."""
+    await expanded(services)
     async with services.sessions() as session:
         rows = await session.scalars(
             select(Delivery.inbox).join(Activity, Activity.id == Delivery.activity_id).where(Activity.uri == activity_id)
@@ -227,6 +229,7 @@ async def inboxes_of(services: Services, activity_id: str) -> set[str]:
 
 
 async def delivery_count(services: Services) -> int:
+    await expanded(services)
     async with services.sessions() as session:
         return len(list(await session.scalars(select(Delivery.id))))
 

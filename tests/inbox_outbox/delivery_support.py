@@ -33,6 +33,7 @@ from inbox_outbox.outbox import publish
 from madeopen.app import Services
 from madeopen.settings import Settings
 from storage.models import Activity, Delivery, LocalActor
+from tests.support.fanouts import expanded
 
 AS2 = "https://www.w3.org/ns/activitystreams"
 PUBLIC = f"{AS2}#Public"
@@ -159,6 +160,7 @@ def queue(services: Services, clock: FakeClock) -> Queue:
 
 
 async def deliveries(services: Services) -> list[Delivery]:
+    await expanded(services)
     async with services.sessions() as session:
         return list(await session.scalars(select(Delivery).order_by(Delivery.id)))
 

@@ -19,6 +19,7 @@ from actors import local
 from inbox_outbox.inbound_worker import InboundWorker
 from madeopen.app import Services
 from storage.models import Activity, Delivery, Featured, Flag, Follow, InboundActivity, LocalActor, Membership, Object, RemoteActor
+from tests.support.fanouts import expanded
 from tests.support.peer import PeerActor
 
 AS2 = "https://www.w3.org/ns/activitystreams"
@@ -162,6 +163,7 @@ class Queued:
 
 async def queued(services: Services, kind: str | None = None) -> list[Queued]:
     """Deliveries waiting in the queue (optionally of one activity type), oldest first."""
+    await expanded(services)
     async with services.sessions() as session:
         rows = await session.execute(
             select(Delivery, Activity.document, LocalActor.username)

@@ -16,6 +16,7 @@ from madeopen.app import Services
 from storage.models import Activity, Delivery, Membership, RemoteActor
 from storage.url_sql import url_host
 from tests.inbox_outbox.groups_support import group_uri, make_group
+from tests.support.fanouts import expanded
 
 
 def _announce(group: str, n: int) -> dict[str, Any]:
@@ -71,6 +72,7 @@ async def test_database_written_fanout_queues_the_same_rows_as_python(services: 
         database_ids = list(await session.scalars(
             select(Activity.id).where(Activity.uri.in_([d["id"] for d in documents])).order_by(Activity.id)))
 
+    assert await expanded(services) == 2  # the delivery worker's step: one fan-out row per Announce
     python_rows, database_rows = await _rows(services, python_ids), await _rows(services, database_ids)
     assert database_rows == python_rows
     assert [inbox for _, inbox, *_ in database_rows[0]] == [

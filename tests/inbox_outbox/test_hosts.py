@@ -174,3 +174,11 @@ def test_render_table_reads_well() -> None:
 
 def test_render_table_when_empty() -> None:
     assert render_table([]).strip() == "no deliveries queued"
+
+
+def test_render_table_counts_fan_outs_not_yet_expanded() -> None:
+    # A group's activities to its members have no host until the delivery worker expands them.
+    assert render_table([], unexpanded=1).strip() == "no deliveries queued; 1 group fan-out not yet expanded into deliveries"
+    text = " ".join(render_table([HostState("a.example", pending=2)], unexpanded=3).split())  # the caption wraps
+    assert ("1 host: 2 pending (0 failing), 0 dead, 0 delivered in 24 h; 0 unavailable; "
+            "3 group fan-outs not yet expanded into deliveries") in text

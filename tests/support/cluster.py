@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, AsyncIterator, TypeVar
 
 import aiohttp
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from actors import local
 from actors.signing import signer_for
@@ -25,7 +25,7 @@ from inbox_outbox.federation import Federation
 from inbox_outbox.services import membership, posts, votes
 from madeopen.app import Services, build_services, prepare
 from madeopen.settings import Settings
-from storage.models import Activity, Delivery, Follow, LocalActor, Membership, Object, RemoteActor
+from storage.models import Activity, Delivery, Fanout, Follow, LocalActor, Membership, Object, RemoteActor
 from tests.support.servers import MADEOPEN, Node
 
 T = TypeVar("T")
@@ -112,6 +112,11 @@ class RunningNode:
         """The hosts the node's group sent its Announces of ``about`` to."""
         ids = [document["id"] for document in await self.announces(group, about)]
         assert ids, f"{group} never announced {about}"
+        # The Announces are queued as fan-out rows, which the node's delivery worker expands into deliveries
+        # moments later (inbox_outbox.outbox.expand_fanouts): their hosts are known once it has.
+        unexpanded = (select(func.count()).select_from(Fanout).join(Activity, Activity.id == Fanout.activity_id)
+                      .where(Activity.uri.in_(ids)))
+        await eventually(lambda: self.scalar(unexpanded), equals=0, what=f"{group}'s fan-out of {about} expanded")
         query = select(Delivery.host).join(Activity, Activity.id == Delivery.activity_id).where(Activity.uri.in_(ids))
         return set(await self.scalars(query))
 
