@@ -383,7 +383,9 @@ class DeliveryWorker:
 
     async def _send(self, job: Job) -> Attempt:
         # Per-host slot first: a task waiting for its host must not hold one of the global slots.
-        slot = self._host_slots.setdefault(job.host, asyncio.Semaphore(self.per_host_concurrency))
+        slot = self._host_slots.get(job.host)
+        if slot is None:
+            slot = self._host_slots[job.host] = asyncio.Semaphore(self.per_host_concurrency)
         try:
             async with slot, self._global:
                 result = await self._post(job)
