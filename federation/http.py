@@ -179,7 +179,9 @@ class FederationClient:
         self._session: aiohttp.ClientSession | None = None
         self._closed = False
         self._targets: dict[str, _Target] = {}
-        self._post_headers = {"User-Agent": user_agent, "Content-Type": ACTIVITY_CONTENT_TYPE, "Accept": ACTIVITY_ACCEPT}
+        self._post_headers = {
+            "User-Agent": user_agent, "Content-Type": ACTIVITY_CONTENT_TYPE, "Accept": ACTIVITY_ACCEPT
+        }
 
     # -- lifecycle ----------------------------------------------------------------------------------
 
