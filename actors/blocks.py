@@ -27,6 +27,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from sqlalchemy import ColumnElement, delete, false, or_, select
@@ -76,14 +77,16 @@ def _parent_domains(name: str) -> list[str]:
     return [".".join(labels[i:]) for i in range(len(labels))]
 
 
-def _candidates(netloc: str) -> list[str]:
-    """The entries that would cover ``netloc``: its domain and every parent, and ``host:port`` itself."""
+@lru_cache(maxsize=4096)
+def _candidates(netloc: str) -> tuple[str, ...]:
+    """The entries that would cover ``netloc``: its domain and every parent, and ``host:port`` itself. Kept
+    per netloc: the HTTP client asks the policy before every request (issue #13: a ``urlsplit`` a POST)."""
     name = hostname(netloc)
     try:
         port = urlsplit(f"//{netloc}").port
     except ValueError:
         port = None
-    return _parent_domains(name) + ([f"{name}:{port}"] if port else [])
+    return (*_parent_domains(name), *([f"{name}:{port}"] if port else []))
 
 
 async def _matching(session: AsyncSession, column: object, candidates: set[str], *extra: object) -> set[str]:

@@ -35,7 +35,7 @@ class SingleFlight(Generic[T]):
     async def run(self, key: str, work: Callable[[], Awaitable[T]]) -> T:
         # The work fetches: a task that may not wait on the network (federation.offline) must not start
         # it or wait for it, lest its caller hold the database while another task needs it.
-        offline.check(f"fetching {key}")
+        offline.check("fetching", key)
         task = self._running.get(key)
         if task is None:
             task = asyncio.ensure_future(work())

@@ -130,6 +130,22 @@ def rsa_sign_rate(seconds: float) -> tuple[float, float]:
     return best, best_cpu
 
 
+_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def sign_cpu_seconds(seconds: float = 0.3) -> float:
+    """CPU seconds of one bare RSA-2048 sign now (a 1 KiB message, as ``rsa_sign_rate``). Taken right before
+    and after each fan-out: a shared machine's speed drifts by tens of per cent within a minute, so a
+    bound taken once at the end can be far from the one the worker ran at."""
+    message, pkcs1, sha256 = b"x" * 1024, padding.PKCS1v15(), hashes.SHA256()
+    count, start, cpu = 0, time.perf_counter(), time.process_time()
+    while time.perf_counter() - start < seconds:
+        for _ in range(10):
+            _KEY.sign(message, pkcs1, sha256)
+        count += 10
+    return (time.process_time() - cpu) / count
+
+
 # --------------------------------------------------------------------------------------------------
 # One run
 
@@ -158,6 +174,7 @@ class Result:
     deliver_seconds: float
     cpu_seconds: float  # of this process (the worker) while delivering
     done: int
+    sign_cpu: float  # a bare sign's CPU seconds, the mean of one taken right before and one right after
 
     @property
     def rate(self) -> float:
@@ -208,6 +225,7 @@ async def fan_out_once(services: Services, group: LocalActor, shared: bool) -> R
         expected = fanouts * len(await group_member_inboxes(session, group.id))
 
     worker = CountingWorker(services.fed, expected=expected)
+    sign_before = sign_cpu_seconds()
     stop = asyncio.Event()
     start, cpu_start = time.perf_counter(), time.process_time()
     running = asyncio.create_task(worker.run_forever(stop))
@@ -215,9 +233,10 @@ async def fan_out_once(services: Services, group: LocalActor, shared: bool) -> R
     elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu_start
     stop.set()
     await running
+    sign_after = sign_cpu_seconds()
     async with services.sessions() as session:
         done = await session.scalar(select(func.count()).where(Delivery.state == "done")) or 0
-    return Result(shared, expected, queued, elapsed, cpu, done)
+    return Result(shared, expected, queued, elapsed, cpu, done, (sign_before + sign_after) / 2)
 
 
 async def run(args: argparse.Namespace, ports: list[int]) -> list[Result]:
@@ -282,6 +301,8 @@ def main() -> None:
             f"    worker CPU {per * 1e6:,.0f} µs per delivery (a bare sign is {1e6 / cpu_bound:,.0f} µs of CPU); "
             f"CPU-bound rate {1 / per:,.0f}/s = {1 / per / cpu_bound:.2f} x sign bound"
         )
+        print(f"    a bare sign around this run: {best.sign_cpu * 1e6:,.0f} µs of CPU = "
+              f"{best.sign_cpu / per:.2f} x the worker's CPU per delivery")
 
 
 def _load() -> str:

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
 
 from federation.digest import SignatureError, digest_header, lowercase_headers
-from federation.rfc9421 import ALGORITHMS, PrivateKey, PublicKey, RequestParts, load_private_key
+from federation.rfc9421 import ALGORITHMS, PrivateKey, PublicKey, RequestParts, load_private_key, url_target
 
 __all__ = [
     "ACCEPTED_ALGORITHMS",
@@ -196,11 +196,13 @@ class CavageSigner:
 
     def sign(self, method: str, url: str, headers: Mapping[str, str], body: bytes | None) -> dict[str, str]:
         lowered = lowercase_headers(headers)
-        request = RequestParts.build(method, url, lowered)
-        host = lowered.get("host") or request.authority
+        # RequestParts.build's request-target and authority, from the URL alone (kept per URL); a Host
+        # header given wins, as there.
+        request_target, authority = url_target(url)
+        host = lowered.get("host") or authority
         added = {"Host": host, "Date": self._date_header()}
         lines = [
-            f"(request-target): {method.lower()} {request.request_target}",
+            f"(request-target): {method.lower()} {request_target}",
             f"host: {host}",
             f"date: {added['Date']}",
         ]

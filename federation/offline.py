@@ -33,7 +33,8 @@ def forbidden() -> Iterator[None]:
         _FORBIDDEN.reset(token)
 
 
-def check(what: str) -> None:
-    """Raise :class:`NetworkForbidden` when the current task may not use the network now."""
+def check(*what: object) -> None:
+    """Raise :class:`NetworkForbidden` when the current task may not use the network now. ``what`` names the
+    request, in parts joined only when it is refused (the client asks before every request)."""
     if _FORBIDDEN.get():
-        raise NetworkForbidden(f"{what}: no network requests inside a batch")
+        raise NetworkForbidden(f"{' '.join(map(str, what))}: no network requests inside a batch")

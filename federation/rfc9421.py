@@ -39,6 +39,7 @@ __all__ = [
     "load_public_key",
     "parse_signature",
     "signature_base",
+    "url_target",
 ]
 
 
@@ -179,6 +180,15 @@ class RequestParts:
     @property
     def query(self) -> str:
         return self.request_target.partition("?")[2]
+
+
+@lru_cache(maxsize=4096)
+def url_target(url: str) -> tuple[str, str]:
+    """The request-target and the authority of the absolute ``url``, as :meth:`RequestParts.build` works them
+    out when no Host header is given. Kept per URL: a signer signs for the same inboxes again and again, and
+    a verifier checks its own inbox URL on every POST (issue #13: a ``urlsplit`` a request)."""
+    parts = RequestParts.build("GET", url, {})
+    return parts.request_target, parts.authority
 
 
 def _normalise_authority(authority: str, scheme: str) -> str:

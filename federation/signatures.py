@@ -46,6 +46,7 @@ from federation.rfc9421 import (
     Rfc9421Signer,
     load_private_key,
     load_public_key,
+    url_target,
 )
 
 __all__ = [
@@ -249,18 +250,11 @@ async def _verify_with_refresh(
 def _check_host(request: RequestParts, url: str) -> None:
     # A signature covering "host: a.example" must not be replayed to b.example: the URL is where
     # the caller knows it was reached, so a Host header naming another host is refused.
-    expected = _url_authority(url)
+    expected = url_target(url)[1]
     if request.authority != expected:
         raise SignatureError(
             f"Host header {request.authority} does not match the request URL's host {expected}"
         )
-
-
-@lru_cache(maxsize=256)
-def _url_authority(url: str) -> str:
-    """The authority of ``url`` as RequestParts normalises it; kept per URL (an inbox is asked for on every
-    delivery, and parsing its URL again was a second ``urlsplit`` per POST; issue #13)."""
-    return RequestParts.build("GET", url, {}).authority
 
 
 def _require(covered: set[str] | frozenset[str], name: str) -> None:
