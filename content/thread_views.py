@@ -303,6 +303,9 @@ class PostNode:
     deleted: bool
     pinned: bool
     is_thread_start: bool
+    # Hidden because an admin suspended its remote author (actors.suspensions): ``deleted`` is set too, so
+    # every query that skips deleted posts skips it; the page says why it is hidden rather than "deleted".
+    suspended: bool = False
     boosts: int = 0  # content.boosts
     my_vote: str | None = None
     acceptance: str | None = None  # content.acceptance: pending | accepted | refused, for our posts in remote groups
@@ -387,6 +390,7 @@ _POST_COLUMNS = (
     Object.published, Object.updated, Object.like_count, Object.dislike_count, Object.boost_count, Object.locked,
     Object.deleted, Object.in_reply_to_uri, Object.group_id, Object.audience_uri, Object.acceptance, Object.refusal,
     Object.official, Object.public, Object.sanitised_version,  # content.shown_html
+    Object.suspended,
     # Where a remote post is shown on its own server: its document's ``url`` when that is one link, read with
     # a JSON path in the same query (not by decoding whole documents).
     case((Object.local.is_(False), Object.document["url"].as_string()), else_=null()).label("document_url"),
@@ -479,6 +483,7 @@ async def thread_page(session: AsyncSession, urls: Urls, obj: Object, viewer: st
             author=author, published=published, published_iso=published_iso,
             updated=shown_time(row.updated)[0] if row.updated and alive else None,
             likes=row.like_count, dislikes=row.dislike_count, locked=row.locked, deleted=row.deleted,
+            suspended=row.suspended,
             pinned=row.pinned and row.uri == root.uri, is_thread_start=row.uri == root.uri, boosts=row.boost_count,
             my_vote=row.my_vote,
             acceptance=row.acceptance, refusal=row.refusal,

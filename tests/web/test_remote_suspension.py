@@ -175,3 +175,39 @@ async def test_their_posts_are_refused_at_once_by_another_process_and_taken_agai
     await ui.post("/admin/accounts/unsuspend", {"actor": bob.id}, form_page="/admin/accounts")
     again = await post_signed(other, bob, "/inbox", bob.create_note())
     assert again.status == 202, await again.text()
+
+
+async def test_a_reply_under_their_post_says_it_is_hidden_for_the_suspension_not_deleted(
+    ui: UI, services: Services, bob: PeerActor
+) -> None:
+    """Their post stays in the thread's tree (a reply of ours hangs under it) as a placeholder that says why
+    it is gone: a suspension here, not a deletion by its author; nothing of it shows; unsuspending brings it
+    back."""
+    await create_person(services, "alice", admin=True)
+    row_id, _ = await _garden_with_bobs_posts(services, bob)
+    async with services.sessions.begin() as session:
+        bobs = await session.get(Object, row_id)
+        assert bobs is not None
+        mine = await posts.reply(session, services.urls, await local.find_person(session, "alice"), bobs.uri,
+                                 "Please stop posting adverts")
+    page = f"/posts/{row_id}"  # the thread their post starts (ours is a reply in it)
+    await ui.log_in("alice")
+    before = await ui.page(page)
+    assert "Cheap pills here" in before and "Please stop posting adverts" in before
+
+    response = await ui.post("/admin/accounts/suspend", {"actor": bob.id, "reason": "Spam in garden"},
+                             form_page="/admin/accounts")
+    assert response.status == 303
+    for viewer in (ui, UI(ui.client)):
+        hidden = await viewer.page(page, status=410)  # gone here, as a deleted post's page
+        assert "This post is hidden: its author is suspended on this server." in hidden
+        assert "This post was deleted." not in hidden
+        assert "Cheap pills" not in hidden and "Buy pills" not in hidden
+        assert "Please stop posting adverts" in hidden
+        if viewer is ui:
+            await ui.client.get("/logout")
+
+    await ui.log_in("alice")
+    assert (await ui.post("/admin/accounts/unsuspend", {"actor": bob.id}, form_page="/admin/accounts")).status == 303
+    after = await ui.page(page)
+    assert "Cheap pills here" in after and "hidden: its author is suspended" not in after
