@@ -188,8 +188,8 @@ async def test_a_reply_under_their_post_says_it_is_hidden_for_the_suspension_not
     async with services.sessions.begin() as session:
         bobs = await session.get(Object, row_id)
         assert bobs is not None
-        mine = await posts.reply(session, services.urls, await local.find_person(session, "alice"), bobs.uri,
-                                 "Please stop posting adverts")
+        await posts.reply(session, services.urls, await local.find_person(session, "alice"), bobs.uri,
+                          "Please stop posting adverts")
     page = f"/posts/{row_id}"  # the thread their post starts (ours is a reply in it)
     await ui.log_in("alice")
     before = await ui.page(page)
