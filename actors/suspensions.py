@@ -11,7 +11,9 @@ sees them as soon as they commit):
   backfill) are not stored (inbox_outbox.handlers.create.accept_post);
 - their posts and replies we hold are hidden: marked ``deleted`` as a removed post is, so every page,
   feed, timeline, tag page, search and AS2 collection that leaves deleted posts out leaves them out
-  too, but with their content kept and flagged ``Object.suspended``;
+  too, but with their content kept and flagged ``Object.suspended`` (a thread whose replies hang under
+  one says it is hidden for the suspension); their earlier votes and boosts stop counting on posts
+  (inbox_outbox.services.suspensions: the counters live in content, above this package);
 - their follows of our people and groups, our people's follows of them, and their group memberships
   end (not group bans: those keep refusing), so nothing is delivered to them; deliveries already queued
   to their own inbox are not sent, no new one is addressed to them (inbox_outbox.addressing.actor_inboxes),

@@ -71,8 +71,15 @@ async def _bump(session: AsyncSession, object_uri: str, delta: int) -> None:
 async def remove_boosts_of(session: AsyncSession, actor_uri: str) -> int:
     """Every boost of an actor that is gone (self-deleted), the counts put right, as their votes go
     (content.votes.remove_reactions_of)."""
+    counted = await count_boosts_of(session, actor_uri, -1)
+    await session.execute(delete(Boost).where(Boost.actor_uri == actor_uri))
+    return counted
+
+
+async def count_boosts_of(session: AsyncSession, actor_uri: str, delta: int) -> int:
+    """Take every boost of an actor out of the posts' counts (``delta`` -1) or put them back (+1), the rows
+    kept (a suspension: actors.suspensions; content.votes.count_reactions_of). Returns how many moved."""
     targets = list(await session.scalars(select(Boost.object_uri).where(Boost.actor_uri == actor_uri)))
     for object_uri in targets:
-        await _bump(session, object_uri, -1)
-    await session.execute(delete(Boost).where(Boost.actor_uri == actor_uri))
+        await _bump(session, object_uri, delta)
     return len(targets)

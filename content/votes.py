@@ -13,7 +13,7 @@ from sqlalchemy import Integer, String, and_, bindparam, case, delete, func, ins
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from content.store import aware
-from storage.models import Object, Reaction, utcnow
+from storage.models import ActorSuspension, Object, Reaction, utcnow
 
 REACTION_KINDS = ("like", "dislike")
 TRENDING_WINDOW = timedelta(days=7)
@@ -30,7 +30,11 @@ _VOTES_OR_ACTIVITY = select(Reaction).where(or_(_SAME_VOTE, Reaction.activity_ur
 
 
 def _recent(reaction: Reaction) -> bool:
-    return reaction.created_at is None or aware(reaction.created_at) >= utcnow() - TRENDING_WINDOW
+    return _recent_at(reaction.created_at)
+
+
+def _recent_at(created_at: datetime | None) -> bool:
+    return created_at is None or aware(created_at) >= utcnow() - TRENDING_WINDOW
 
 
 async def _bump(session: AsyncSession, object_uri: str, kind: str, delta: int, *, recent: bool = True) -> None:
@@ -58,8 +62,10 @@ async def refresh_trends(session: AsyncSession, now: datetime | None = None) -> 
     has votes of the window (the pruner runs this every few minutes; between runs a vote that aged
     still counts). Returns how many posts were recounted."""
     since = (now or utcnow()) - TRENDING_WINDOW
+    # A suspended account's votes are out of every counter while it is suspended (count_reactions_of).
     recent = select(func.coalesce(func.sum(case((Reaction.kind == "like", 1), else_=-1)), 0)).where(
-        Reaction.object_uri == Object.uri, Reaction.created_at >= since).scalar_subquery()
+        Reaction.object_uri == Object.uri, Reaction.created_at >= since,
+        Reaction.actor_uri.not_in(select(ActorSuspension.actor_uri))).scalar_subquery()
     voted = select(Reaction.object_uri).where(Reaction.created_at >= since)
     result = await session.execute(
         update(Object).where(or_(Object.trend_votes != 0, Object.uri.in_(voted)))
@@ -120,10 +126,20 @@ async def remove_reaction(session: AsyncSession, reaction: Reaction) -> None:
 
 async def remove_reactions_of(session: AsyncSession, actor_uri: str) -> int:
     """Every vote of an actor that is gone (self-deleted), with the counters put right."""
-    rows = list(await session.scalars(select(Reaction).where(Reaction.actor_uri == actor_uri)))
-    for row in rows:
-        await _bump(session, row.object_uri, row.kind, -1, recent=_recent(row))
+    counted = await count_reactions_of(session, actor_uri, -1)
     await session.execute(delete(Reaction).where(Reaction.actor_uri == actor_uri))
+    return counted
+
+
+async def count_reactions_of(session: AsyncSession, actor_uri: str, delta: int) -> int:
+    """Take every vote of an actor out of the posts' counters (``delta`` -1) or put them back (+1), the rows
+    kept: a self-deleted actor's go for good, a suspended account's while it is suspended (actors.suspensions).
+    Returns how many votes moved."""
+    rows = (await session.execute(
+        select(Reaction.object_uri, Reaction.kind, Reaction.created_at).where(Reaction.actor_uri == actor_uri)
+    )).all()
+    for object_uri, kind, created_at in rows:
+        await _bump(session, object_uri, kind, delta, recent=_recent_at(created_at))
     return len(rows)
 
 

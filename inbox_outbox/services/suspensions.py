@@ -13,9 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors import suspensions
 from actors.errors import InvalidInput, NotFound
+from content import boosts, votes
 from content.notification_views import describe_actor
 from inbox_outbox.federation import Federation
 from inbox_outbox.services.refs import resolve_actor
@@ -47,7 +49,10 @@ async def suspend(fed: Federation, ref: str, *, reason: str, actor_uri: str | No
         remote = await session.get(RemoteActor, target.remote.id)
         if remote is None:  # the cached copy went away meanwhile (an account deleted on its server)
             raise NotFound(f"{ref.strip()} is not known here any more")
+        counted = await suspensions.is_suspended(session, remote.uri)  # again: only the reason changes
         done = await suspensions.suspend(session, remote, reason=reason, actor_uri=actor_uri)
+        if not counted:
+            await _count_reactions(session, remote.uri, -1)
         return _handle(remote), done
 
 
@@ -61,8 +66,17 @@ async def unsuspend(fed: Federation, ref: str, *, actor_uri: str | None) -> tupl
         uri = ref.strip()  # an account its server has forgotten can still be unsuspended by its id
     async with fed.sessions.begin() as session:
         done = await suspensions.unsuspend(session, uri, actor_uri=actor_uri)
+        await _count_reactions(session, uri, +1)
         name, _ = await describe_actor(session, fed.urls, uri)
         return name, done
+
+
+async def _count_reactions(session: AsyncSession, actor_uri: str, delta: int) -> None:
+    """A suspended account's earlier votes and boosts stop counting on posts, and count again once it is
+    lifted: the rows are kept (nothing is deleted), only the counters move. While it is suspended the
+    pipeline drops its activities, so an Undo of theirs cannot change the rows in between."""
+    await votes.count_reactions_of(session, actor_uri, delta)
+    await boosts.count_boosts_of(session, actor_uri, delta)
 
 
 async def listed(fed: Federation) -> list[Listed]:

@@ -11,14 +11,14 @@ from sqlalchemy import func, select
 
 from actors import local
 from actors.errors import Forbidden, InvalidInput, NotFound
-from content import timelines
+from content import timelines, votes
 from content.notification_views import unread_count
 from inbox_outbox.addressing import actor_inboxes
-from inbox_outbox.services import membership, posts, suspensions
+from inbox_outbox.services import membership, posts, suspensions, threads
 from madeopen.app import Services
 from storage.models import Delivery, Follow, InboundActivity, Membership, ModerationEntry
 from tests.inbox_outbox.content_support import (
-    PUBLIC, World, activity, create, follow, lemmy_comment, lemmy_page, receive, stored,
+    PUBLIC, World, activity, create, follow, lemmy_comment, lemmy_page, reactions, receive, stored,
 )
 from tests.support.peer import PeerActor
 
@@ -188,3 +188,33 @@ async def test_bad_input_is_refused_and_changes_nothing(content_world: World) ->
     assert await suspensions.listed(fed) == []
     assert await _log(w.services) == []
     assert await _count(w.services, InboundActivity) == 0
+
+
+async def test_their_votes_and_boosts_stop_counting_while_suspended_and_count_again_after(
+    content_world: World,
+) -> None:
+    """The rows stay (nothing is deleted); only the posts' counters move, once however often the admin
+    suspends them again; carol's vote on the same post keeps counting throughout."""
+    w = content_world
+    fed = w.services.fed
+    assert fed is not None
+    posted = await threads.post_status(fed, "alice", "Seed swap on Saturday", "public")
+    for sender, kind in ((w.bob, "Like"), (w.carol, "Like"), (w.bob, "Announce")):
+        assert (await receive(w.services, sender, activity(sender, kind, posted.uri, to=[PUBLIC]))).state == "done"
+
+    async def counts() -> tuple[int, int, int, int]:
+        post = await stored(w.services, posted.uri)
+        assert post is not None
+        return post.like_count, post.net_votes, post.boost_count, len(await reactions(w.services))
+
+    assert await counts() == (2, 2, 1, 2)
+    await suspensions.suspend(fed, w.bob.id, reason="spam", actor_uri=ADMIN)
+    await suspensions.suspend(fed, w.bob.id, reason="spam, again", actor_uri=ADMIN)
+    assert await counts() == (1, 1, 0, 2)
+    async with w.services.sessions.begin() as session:  # the pruner's trending recount leaves them out too
+        await votes.refresh_trends(session)
+    post = await stored(w.services, posted.uri)
+    assert post is not None and post.trend_votes == 1
+
+    await suspensions.unsuspend(fed, w.bob.id, actor_uri=ADMIN)
+    assert await counts() == (2, 2, 1, 2)
