@@ -68,12 +68,13 @@ async def _bump(session: AsyncSession, object_uri: str, delta: int) -> None:
     )
 
 
-async def remove_boosts_of(session: AsyncSession, actor_uri: str) -> int:
+async def remove_boosts_of(session: AsyncSession, actor_uri: str, *, counted: bool = True) -> int:
     """Every boost of an actor that is gone (self-deleted), the counts put right, as their votes go
-    (content.votes.remove_reactions_of)."""
-    counted = await count_boosts_of(session, actor_uri, -1)
-    await session.execute(delete(Boost).where(Boost.actor_uri == actor_uri))
-    return counted
+    (content.votes.remove_reactions_of; ``counted=False`` likewise)."""
+    if counted:
+        await count_boosts_of(session, actor_uri, -1)
+    result = await session.execute(delete(Boost).where(Boost.actor_uri == actor_uri))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 async def count_boosts_of(session: AsyncSession, actor_uri: str, delta: int) -> int:

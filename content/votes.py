@@ -124,11 +124,13 @@ async def remove_reaction(session: AsyncSession, reaction: Reaction) -> None:
     await session.flush()
 
 
-async def remove_reactions_of(session: AsyncSession, actor_uri: str) -> int:
-    """Every vote of an actor that is gone (self-deleted), with the counters put right."""
-    counted = await count_reactions_of(session, actor_uri, -1)
-    await session.execute(delete(Reaction).where(Reaction.actor_uri == actor_uri))
-    return counted
+async def remove_reactions_of(session: AsyncSession, actor_uri: str, *, counted: bool = True) -> int:
+    """Every vote of an actor that is gone (self-deleted), with the counters put right. ``counted=False``:
+    their votes are out of the counters already (a suspended account's: count_reactions_of)."""
+    if counted:
+        await count_reactions_of(session, actor_uri, -1)
+    result = await session.execute(delete(Reaction).where(Reaction.actor_uri == actor_uri))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 async def count_reactions_of(session: AsyncSession, actor_uri: str, delta: int) -> int:

@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import delete, or_, select
 from sqlalchemy.exc import IntegrityError
 
+from actors import suspensions
 from actors.memberships import is_moderator
 from content.boosts import remove_boosts_of
 from content.recognition import kudos
@@ -144,9 +145,12 @@ async def delete_actor(fed: Federation, actor: RemoteActor) -> None:
         follows = await session.execute(
             delete(Follow).where(or_(Follow.follower_uri == actor.uri, Follow.followee_uri == actor.uri))
         )
-        votes = await remove_reactions_of(session, actor.uri)
+        # A suspended account's votes and boosts are out of the counters already (a group may still relay
+        # its Delete: inbox_outbox.services.suspensions).
+        counted = not await suspensions.is_suspended(session, actor.uri)
+        votes = await remove_reactions_of(session, actor.uri, counted=counted)
         await kudos.remove_of(session, actor.uri)  # their thanks go with their votes (issue #17)
-        await remove_boosts_of(session, actor.uri)  # and their boosts (content.boosts)
+        await remove_boosts_of(session, actor.uri, counted=counted)  # and their boosts (content.boosts)
         posts = list(
             await session.scalars(
                 select(Object).where(Object.author_uri == actor.uri, Object.local.is_(False), Object.deleted.is_(False))

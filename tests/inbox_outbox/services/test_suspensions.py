@@ -14,9 +14,10 @@ from actors.errors import Forbidden, InvalidInput, NotFound
 from content import timelines, votes
 from content.notification_views import unread_count
 from inbox_outbox.addressing import actor_inboxes
+from inbox_outbox.handlers.delete import delete_actor
 from inbox_outbox.services import membership, posts, suspensions, threads
 from madeopen.app import Services
-from storage.models import Delivery, Follow, InboundActivity, Membership, ModerationEntry
+from storage.models import Delivery, Follow, InboundActivity, Membership, ModerationEntry, RemoteActor
 from tests.inbox_outbox.content_support import (
     PUBLIC, World, activity, create, follow, lemmy_comment, lemmy_page, reactions, receive, stored,
 )
@@ -218,3 +219,24 @@ async def test_their_votes_and_boosts_stop_counting_while_suspended_and_count_ag
 
     await suspensions.unsuspend(fed, w.bob.id, actor_uri=ADMIN)
     assert await counts() == (2, 2, 1, 2)
+
+
+async def test_a_suspended_account_deleting_itself_takes_its_votes_out_once(content_world: World) -> None:
+    """A group may still relay the account's own Delete while it is suspended: its votes and boosts were out
+    of the counters already, so removing them leaves the counters as they were."""
+    w = content_world
+    fed = w.services.fed
+    assert fed is not None
+    posted = await threads.post_status(fed, "alice", "Seed swap on Saturday", "public")
+    for sender, kind in ((w.bob, "Like"), (w.carol, "Like"), (w.bob, "Announce")):
+        assert (await receive(w.services, sender, activity(sender, kind, posted.uri, to=[PUBLIC]))).state == "done"
+    await suspensions.suspend(fed, w.bob.id, reason="spam", actor_uri=ADMIN)
+    async with w.services.sessions() as session:
+        bob = await session.scalar(select(RemoteActor).where(RemoteActor.uri == w.bob.id))
+    assert bob is not None
+
+    await delete_actor(fed, bob)
+
+    post = await stored(w.services, posted.uri)
+    assert post is not None and (post.like_count, post.net_votes, post.boost_count) == (1, 1, 0)
+    assert [r.actor_uri for r in await reactions(w.services)] == [w.carol.id]
