@@ -191,6 +191,14 @@ async def test_bad_input_is_refused_and_changes_nothing(content_world: World) ->
     assert await _count(w.services, InboundActivity) == 0
 
 
+async def _liked_by_bob_and_carol_boosted_by_bob(w: World) -> threads.Posted:
+    assert w.services.fed is not None
+    posted = await threads.post_status(w.services.fed, "alice", "Seed swap on Saturday", "public")
+    for sender, kind in ((w.bob, "Like"), (w.carol, "Like"), (w.bob, "Announce")):
+        assert (await receive(w.services, sender, activity(sender, kind, posted.uri, to=[PUBLIC]))).state == "done"
+    return posted
+
+
 async def test_their_votes_and_boosts_stop_counting_while_suspended_and_count_again_after(
     content_world: World,
 ) -> None:
@@ -199,9 +207,7 @@ async def test_their_votes_and_boosts_stop_counting_while_suspended_and_count_ag
     w = content_world
     fed = w.services.fed
     assert fed is not None
-    posted = await threads.post_status(fed, "alice", "Seed swap on Saturday", "public")
-    for sender, kind in ((w.bob, "Like"), (w.carol, "Like"), (w.bob, "Announce")):
-        assert (await receive(w.services, sender, activity(sender, kind, posted.uri, to=[PUBLIC]))).state == "done"
+    posted = await _liked_by_bob_and_carol_boosted_by_bob(w)
 
     async def counts() -> tuple[int, int, int, int]:
         post = await stored(w.services, posted.uri)
@@ -227,9 +233,7 @@ async def test_a_suspended_account_deleting_itself_takes_its_votes_out_once(cont
     w = content_world
     fed = w.services.fed
     assert fed is not None
-    posted = await threads.post_status(fed, "alice", "Seed swap on Saturday", "public")
-    for sender, kind in ((w.bob, "Like"), (w.carol, "Like"), (w.bob, "Announce")):
-        assert (await receive(w.services, sender, activity(sender, kind, posted.uri, to=[PUBLIC]))).state == "done"
+    posted = await _liked_by_bob_and_carol_boosted_by_bob(w)
     await suspensions.suspend(fed, w.bob.id, reason="spam", actor_uri=ADMIN)
     async with w.services.sessions() as session:
         bob = await session.scalar(select(RemoteActor).where(RemoteActor.uri == w.bob.id))
