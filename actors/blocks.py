@@ -158,6 +158,7 @@ class _Entries:
     blocked: frozenset[str]
     allowed: frozenset[str]
     suspended: frozenset[str]  # actor ids of suspended remote accounts (actors.suspensions)
+    suspended_inboxes: frozenset[str]  # their personal inboxes (a shared inbox serves others too)
 
 
 class PolicyCache:
@@ -180,6 +181,11 @@ class PolicyCache:
         """True when an admin suspended the remote account ``actor_uri`` (actors.suspensions)."""
         return actor_uri in (await self._memo.get_or_load(None, self._load)).suspended
 
+    async def suspended_inbox(self, inbox: str) -> bool:
+        """True when ``inbox`` is the personal inbox of a suspended remote account: the delivery worker asks
+        just before each POST, so a delivery it had claimed when the suspension landed is not sent."""
+        return inbox in (await self._memo.get_or_load(None, self._load)).suspended_inboxes
+
     async def allows(self, netloc: str) -> bool:
         """Whether this node talks to ``netloc`` (``host`` or ``host:port``)."""
         if not netloc:
@@ -198,8 +204,12 @@ class PolicyCache:
         async with self._sessions() as session:
             blocked = await session.scalars(select(DomainBlock.domain).where(DomainBlock.severity == "block"))
             allowed = await session.scalars(select(DomainAllow.domain)) if self._allowlist else ()
-            suspended = await session.scalars(select(ActorSuspension.actor_uri))
-            return _Entries(frozenset(blocked), frozenset(allowed), frozenset(suspended))
+            suspended = (await session.execute(
+                select(ActorSuspension.actor_uri, RemoteActor.inbox)
+                .outerjoin(RemoteActor, RemoteActor.uri == ActorSuspension.actor_uri)
+            )).all()
+            return _Entries(frozenset(blocked), frozenset(allowed), frozenset(uri for uri, _ in suspended),
+                            frozenset(inbox for _, inbox in suspended if inbox))
 
 
 # --------------------------------------------------------------------------------------------------

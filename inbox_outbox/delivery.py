@@ -414,6 +414,8 @@ class DeliveryWorker:
         return Attempt(job, result, self.now())
 
     async def _post(self, job: Job) -> DeliveryResult:
+        if await self._domain_policy.suspended_inbox(job.inbox):  # suspended after this row was claimed
+            return DeliveryResult(job.inbox, DeliveryOutcome.PERMANENT, None, "account suspended")
         try:
             return await self.fed.client.post_activity(job.inbox, job.body, signer=job.signer)
         except Exception as exc:  # the client classifies network trouble; anything else is a bug of ours

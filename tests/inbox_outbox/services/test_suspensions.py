@@ -14,6 +14,7 @@ from actors.errors import Forbidden, InvalidInput, NotFound
 from content import timelines, votes
 from content.notification_views import unread_count
 from inbox_outbox.addressing import actor_inboxes
+from inbox_outbox.delivery import DeliveryWorker
 from inbox_outbox.handlers.delete import delete_actor
 from inbox_outbox.services import membership, posts, suspensions, threads
 from madeopen.app import Services
@@ -244,3 +245,27 @@ async def test_a_suspended_account_deleting_itself_takes_its_votes_out_once(cont
     post = await stored(w.services, posted.uri)
     assert post is not None and (post.like_count, post.net_votes, post.boost_count) == (1, 1, 0)
     assert [r.actor_uri for r in await reactions(w.services)] == [w.carol.id]
+
+
+async def test_a_delivery_claimed_before_the_suspension_is_not_sent_after_it(content_world: World) -> None:
+    """The worker had taken the row (its lease hides it from the suspension's "queued deliveries dead") when
+    the admin suspended the account: it asks the policy's memory just before the POST and sends nothing."""
+    w = content_world
+    fed = w.services.fed
+    assert fed is not None
+    async with w.services.sessions.begin() as session:
+        alice = await local.find_person(session, "alice")
+        await posts.create_post(session, w.services.urls, alice, None, "", "Hello bob")
+        activity_id = await session.scalar(select(func.max(Delivery.activity_id))) or 1
+        session.add(Delivery(activity_id=activity_id, signer_id=alice.id, inbox=w.bob.inbox, host=w.peer.host))
+    worker = DeliveryWorker(fed)
+    claimed = await worker._claim(10)
+    assert [job.inbox for job in claimed.jobs] == [w.bob.inbox]
+
+    await suspensions.suspend(fed, w.bob.id, reason="spam", actor_uri=ADMIN)
+    await worker._record([await worker._send(job) for job in claimed.jobs])
+
+    assert not [d for d in w.peer.inbox if d.path == "/users/bob/inbox"]
+    async with w.services.sessions() as session:
+        row = await session.scalar(select(Delivery).where(Delivery.inbox == w.bob.inbox))
+    assert row is not None and row.state == "dead" and row.last_error == "account suspended"
