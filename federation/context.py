@@ -27,6 +27,8 @@ MADEOPEN_TERMS: dict[str, object] = {
     "duplicateOf": {"@id": "madeopen:duplicateOf", "@type": "@id"},
     # A group's docs (federation.doc_article): the revision an Article (or an offered edit of it) is.
     "docRevision": "madeopen:docRevision",
+    # A comment on one section of a doc (a heading's anchor on the doc's page): content.docs.comments.
+    "docSection": "madeopen:docSection",
     # Projects (federation.project_terms): a project group's origin thread, a task's state.
     "projectOrigin": {"@id": "madeopen:projectOrigin", "@type": "@id"},
     "taskState": "madeopen:taskState",

@@ -8,6 +8,7 @@ Pure protocol code (DESIGN.md layering): typed data in, plain dicts out, no data
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 from federation.activities import iso
 from federation.board_terms import render_terms
 from federation.collections import replies_collection
-from federation.context import AS2
+from federation.context import AS2, MADEOPEN_NS
 from federation.object_fields import Hashtag, Mention
 from federation.objects import ObjectData
 from federation.thread_title import titled_content
@@ -92,6 +93,8 @@ def stored_document(data: ObjectData) -> dict[str, Any]:
     if data.doc_revision is not None:  # a doc of a Made Open group (federation.doc_article)
         doc["docRevision"] = data.doc_revision
         doc["source"] = {"content": data.doc_source or "", "mediaType": "text/markdown"}
+    if data.doc_section is not None:  # a comment about one section of a Made Open group's doc
+        doc["docSection"] = data.doc_section
     if data.location:
         doc["location"] = {"type": "Place", "name": data.location}
     doc.update(render_terms(data.board))  # the board's terms, as parsed (federation.board_terms)
@@ -142,6 +145,16 @@ class LocalPost:
     mentions: tuple[Mention, ...] = field(default_factory=tuple)
     hashtags: tuple[Hashtag, ...] = field(default_factory=tuple)
     attachments: tuple[LocalAttachment, ...] = field(default_factory=tuple)
+    section: DocSection | None = None  # a comment about one section of a group's doc
+
+
+@dataclass(frozen=True)
+class DocSection:
+    """The section of a doc a comment is about: the heading's anchor on the doc's page, its text, the page."""
+
+    anchor: str
+    title: str
+    page: str  # the doc's page URL (the Article's ``url``)
 
 
 def replies_url(object_id: str) -> str:
@@ -176,6 +189,13 @@ def render_object(post: LocalPost) -> dict[str, Any]:
     if post.name:
         doc["name"] = post.name
     doc["content"] = titled_content(post.name, post.content)
+    if post.section is not None:
+        # ``docSection`` for another Made Open node, which files the comment under that heading; the same
+        # as a link atop the text for Mastodon-family readers, who show content only (PROTOCOL.md "Docs").
+        doc["@context"] = [*OBJECT_CONTEXT, {"madeopen": MADEOPEN_NS, "docSection": "madeopen:docSection"}]
+        doc["docSection"] = post.section.anchor
+        link = f'{html.escape(post.section.page, quote=True)}#{html.escape(post.section.anchor, quote=True)}'
+        doc["content"] = f'<p>On section <a href="{link}">{html.escape(post.section.title)}</a>:</p>' + doc["content"]
     doc["mediaType"] = "text/html"
     if post.source is not None:
         doc["source"] = {"content": post.source, "mediaType": "text/markdown"}

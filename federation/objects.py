@@ -100,6 +100,8 @@ class ObjectData:
     # people can propose an edit of it (an Offer of the revised Article).
     doc_revision: int | None = None
     doc_source: str | None = None
+    # A comment about one section of such a doc (``docSection``: the heading's anchor), unchecked here.
+    doc_section: str | None = None
 
     @property
     def public(self) -> bool:
@@ -194,7 +196,15 @@ def parse_object(doc: dict[str, Any]) -> ObjectData:
         board=board,
         doc_revision=doc_revision,
         doc_source=markdown[:MAX_CONTENT] if doc_revision is not None and isinstance(markdown, str) else None,
+        doc_section=_doc_section(doc.get("docSection")),
     )
+
+
+MAX_SECTION = 200  # a heading's anchor is a slug of its text (content.docs.text)
+
+
+def _doc_section(value: object) -> str | None:
+    return value if isinstance(value, str) and 0 < len(value) <= MAX_SECTION else None
 
 
 VOTE_KINDS = {"Like": "like", "Dislike": "dislike"}

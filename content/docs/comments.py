@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from actors.errors import Forbidden, InvalidInput, NotFound
 from content.docs.text import sections
 from content.store import aware
+from federation.object_render import DocSection
 from storage.models import Doc, DocCommentMark, Object, utcnow
 
 MAX_COMMENTS = 500
@@ -28,6 +29,25 @@ def check_anchor(body: str, anchor: str | None) -> str | None:
     if anchor not in {section.anchor for section in sections(body)}:
         raise InvalidInput("that section is not in the doc (any more): comment on the whole doc or pick a heading")
     return anchor
+
+
+def doc_section(body: str, anchor: str | None, page: str) -> DocSection | None:
+    """The section ``anchor`` names, as a comment about it federates (``docSection`` and a link atop the
+    text: federation.object_render)."""
+    for section in sections(body) if anchor else ():
+        if section.anchor == anchor:
+            return DocSection(anchor=anchor, title=section.title, page=page)
+    return None
+
+
+async def mark_arrived(session: AsyncSession, comment: Object, parent: Object, anchor: str) -> None:
+    """A comment from another server naming a section of one of our docs (``docSection``), on the doc
+    itself (not a reply to a comment: as here): filed under that heading when the doc has it now; an
+    unknown one leaves the comment under the whole doc, as one without it."""
+    doc = await session.scalar(select(Doc).where(Doc.object_id == parent.id, Doc.deleted.is_(False)))
+    if doc is None or anchor not in {section.anchor for section in sections(parent.source or "")}:
+        return
+    await mark(session, doc, comment, anchor)
 
 
 async def mark(session: AsyncSession, doc: Doc, comment: Object, anchor: str | None) -> None:

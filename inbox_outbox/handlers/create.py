@@ -33,6 +33,7 @@ from actors.errors import Forbidden
 from actors.memberships import can_post, local_actor_by_uri
 from actors.urls import Urls
 from content.audience import record_recipients
+from content.docs import comments as doc_comments
 from content.post_extras import index_remote
 from content.received import Columns, link_response, new_post_columns
 from content.store import have_object, note_reply, object_by_uri, thread_context, thread_locked
@@ -321,6 +322,8 @@ async def _add(
     await record_recipients(session, obj, post.addressed + addressed, new=True)
     await index_remote(session, obj, post.hashtags, post.attachments, new=True)
     await note_reply(session, parent, now)
+    if post.doc_section is not None and parent is not None and parent.type == "Article":
+        await doc_comments.mark_arrived(session, obj, parent, post.doc_section)
     if obj.official:
         await link_response(session, obj)
     return obj

@@ -254,7 +254,8 @@ async def comment(fed: Federation, username: str, group_name: str, doc_id: int, 
         root = await _object(session, doc)
         parent = await comments.comment_of(session, doc, reply_to) if reply_to is not None else root
         anchor = comments.check_anchor(root.source or "", anchor) if reply_to is None else None
-        made = await posts.reply(session, fed.urls, author, parent.uri, body)
+        section = comments.doc_section(root.source or "", anchor, fed.urls.base + pages.doc_path(group.username, doc.id))
+        made = await posts.reply(session, fed.urls, author, parent.uri, body, section=section)
         await comments.mark(session, doc, made, anchor)
         return Done(f"{pages.doc_path(group.username, doc.id)}#comment-{made.id}", "Your comment is posted.")
 

@@ -48,7 +48,7 @@ from content.audience import record_recipients
 from content.post_extras import set_hashtags, set_local_attachments
 from federation.markdown import render as render_markdown
 from federation.object_fields import Hashtag, Mention
-from federation.object_render import LocalAttachment, LocalPost, context_url, render_object
+from federation.object_render import DocSection, LocalAttachment, LocalPost, context_url, render_object
 from inbox_outbox.ids import new_object_id
 from inbox_outbox.services import mentions as mention_links
 from inbox_outbox.services.mentions import Resolved
@@ -93,6 +93,7 @@ async def _store_post(
     official_status: str | None = None,
     mentioned: Resolved | None = None,
     attachments: tuple[LocalAttachment, ...] = (),
+    section: DocSection | None = None,
 ) -> Object:
     """Store and deliver a post. ``thread_kind``: a board thread's kind (idea, concern, question);
     ``official_status``: the post is the team's official response announcing that status;
@@ -132,6 +133,7 @@ async def _store_post(
         mentions=mentions,
         hashtags=hashtag_fields(urls, rendered.hashtags),
         attachments=attachments,
+        section=section,
     )
     document = render_object(post)
     obj = Object(
@@ -228,11 +230,12 @@ async def create_post(
 async def reply(
     session: AsyncSession, urls: Urls, author: LocalActor, parent_uri: str, body: str,
     *, official_status: str | None = None, mentioned: Resolved | None = None,
-    attachments: tuple[LocalAttachment, ...] = (),
+    attachments: tuple[LocalAttachment, ...] = (), section: DocSection | None = None,
 ) -> Object:
     """A reply (a Note) to any post we have, in the parent's group or thread. ``official_status``: the
     reply is the team's official response announcing that status (inbox_outbox.services.board);
-    ``mentioned``: the handles of ``body`` resolved (services.mentions.resolve)."""
+    ``mentioned``: the handles of ``body`` resolved (services.mentions.resolve); ``section``: a comment
+    about one section of a doc (services.docs)."""
     parent, place = await live_post(session, urls, parent_uri, missing=f"no post {parent_uri} here to reply to",
                                     deleted="that post was deleted; it takes no replies")
     _, body = check_post_text("", body, title_required=False)
@@ -240,4 +243,5 @@ async def reply(
     if official_status is None and await thread_locked(session, parent):  # the team still answers
         raise Forbidden("this thread is locked: no new replies")
     return await _store_post(session, urls, author, place, kind="Note", title="", body=body, parent=parent,
-                             official_status=official_status, mentioned=mentioned, attachments=attachments)
+                             official_status=official_status, mentioned=mentioned, attachments=attachments,
+                             section=section)

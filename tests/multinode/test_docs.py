@@ -31,6 +31,18 @@ async def _async(value: Any) -> Any:
     return value
 
 
+def _section_notes(peer: Peer, uri: str) -> list[dict[str, Any]]:
+    """The Note ``uri`` as the peer got it, in whatever wrapping (the group's Announce of its Create)."""
+    found = []
+    for delivery in peer.inbox:
+        inner = delivery.activity
+        while isinstance(inner, dict) and inner.get("type") in ("Announce", "Create"):
+            inner = inner.get("object")
+        if isinstance(inner, dict) and inner.get("id") == uri:
+            found.append(inner)
+    return found
+
+
 def _received(peer: Peer, kind: str) -> list[Any]:
     """Activities of ``kind`` about an Article the peer got: sent by the group, or announced by it."""
     found = []
@@ -78,6 +90,17 @@ async def test_doc_commented_and_improved_from_another_node(databases: Databases
         async with a.services.sessions() as session:  # the doc page's comments (the whole doc)
             threads = await comments.threads(session, await session.scalar(select(Doc)))
         assert [c.uri for c in threads.by_section[None]] == [comment] and threads.open_count == 1
+
+        # sam comments on the Policy section: B (another Made Open node) gets ``docSection``, the bare peer (a
+        # reader of content only, as Mastodon) the section as a link atop the text, in the group's relay
+        doc_id = (await a.scalar(select(Doc))).id
+        await docs.comment(a.fed, "sam", "shop", doc_id, "Thirty is short", anchor="s-policy")
+        note = await a.scalar(select(Object).where(Object.source == "Thirty is short"))
+        on_b_note = await eventually(lambda: b.post(note.uri), what="sam's section comment on B")
+        assert on_b_note.document["docSection"] == "s-policy"
+        relayed = await eventually(lambda: _async(_section_notes(peer, note.uri)), what="the comment at the peer")
+        link = f'<a href="{a.base_url}/groups/shop/docs/{doc_id}#s-policy">Policy</a>'
+        assert all(n["docSection"] == "s-policy" and link in n["content"] for n in relayed)
 
         # bea proposes an edit from B: an Offer of the revised Article to the group
         done = await docs.propose_remote(b.fed, "bea", on_b.id, title="Returns",
