@@ -9,6 +9,7 @@ Pure protocol code (DESIGN.md layering): typed data in, plain dicts out, no data
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -165,6 +166,16 @@ def replies_url(object_id: str) -> str:
 def context_url(root_id: str) -> str:
     """Where a thread started by one of our posts serves its context (FEP-7888, as Lemmy does)."""
     return f"{root_id}/context"
+
+
+# The link a section comment's content starts with (render_object), as we wrote it: kept by an edit.
+_SECTION_LEAD = re.compile(r'<p>On section <a href="[^"<>]*">[^<>]*</a>:</p>')
+
+
+def section_lead(document: dict[str, Any]) -> str:
+    """The section link atop one of our comments' content (``docSection``), or "": an edit keeps it."""
+    found = _SECTION_LEAD.match(document.get("content") or "") if "docSection" in document else None
+    return found.group(0) if found else ""
 
 
 def render_object(post: LocalPost) -> dict[str, Any]:

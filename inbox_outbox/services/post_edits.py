@@ -16,6 +16,7 @@ from federation.activities import activity, iso
 from content.audience import record_recipients
 from content.post_extras import set_hashtags
 from federation.markdown import render as render_markdown
+from federation.object_render import section_lead
 from federation.thread_title import titled_content
 from inbox_outbox.fanout import author_withdraws, withdraw_boost
 from inbox_outbox.ids import new_activity_id
@@ -59,7 +60,7 @@ async def update_post(
     obj.content = linked.html
     obj.updated = now
     others = [tag for tag in obj.document.get("tag", []) if not (isinstance(tag, dict) and tag.get("type") == "Hashtag")]
-    document = {**obj.document, "content": titled_content(new_title, obj.content),
+    document = {**obj.document, "content": section_lead(obj.document) + titled_content(new_title, obj.content),
                 "source": {"content": body, "mediaType": "text/markdown"},
                 "tag": others + [{"type": "Hashtag", "name": t.name, "href": t.href}
                                  for t in hashtag_fields(urls, rendered.hashtags)]}

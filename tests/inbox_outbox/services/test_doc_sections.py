@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from content.docs import comments
-from inbox_outbox.services import docs
+from actors import local
+from inbox_outbox.services import docs, post_edits
 from storage.models import Doc, Object
 from tests.inbox_outbox.content_support import World, create, lemmy_comment, published, receive
 
@@ -93,3 +94,21 @@ async def test_a_reply_to_a_comment_is_not_filed_under_a_section_of_its_own(cont
 
     found = await _by_section(w, doc)
     assert list(found) == [None] and found[None] == ["<p>Sixty is long</p>"]
+
+
+async def test_an_edit_keeps_the_section(content_world: World) -> None:
+    w = content_world
+    assert w.services.fed is not None
+    doc, article = await _doc(w)
+    await docs.comment(w.services.fed, "alice", "garden", doc.id, "What about sales?", anchor="s-sales-offers")
+    async with w.services.sessions.begin() as session:
+        made = await session.scalar(select(Object).where(Object.source == "What about sales?"))
+        assert made is not None
+        await post_edits.update_post(session, w.services.urls, await local.find_person(session, "alice"), made.uri,
+                                     "What about sales, then?")
+
+    update = [a for a in await published(w.services, w.alice, "Update")][-1]["object"]
+    assert update["docSection"] == "s-sales-offers"
+    assert update["content"].startswith('<p>On section <a href="') and "What about sales, then?" in update["content"]
+    assert update["content"].count("On section") == 1
+    assert await _by_section(w, doc) == {"s-sales-offers": ["<p>What about sales, then?</p>"]}
