@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/inbox.py [--activities 2000] [--members 50] [--clients 4] [--likes 0.5]
                                     [--shared-inboxes] [--database-url postgresql+asyncpg://...]
-                                    [--profile accept|process] [--with-worker] [--no-drain]
+                                    [--profile accept|process] [--with-worker [--deliver]] [--no-drain]
 
 Our web app (``madeopen.app.build_web_app``, no embedded workers) listens on a loopback port with
 ``allow_private_addresses``; one public local group has ``--members`` remote members, people on loopback
@@ -33,6 +33,11 @@ delivered: no delivery worker runs.
 as in ``madeopen run`` with both roles in one process, so the web role's queue writes meet the worker's
 batch transactions (SQLite: one writer at a time); the accept latencies then show what that waiting costs
 (the server CPU per POST then includes the worker's, so read the latencies, not the CPU).
+``--deliver`` (with ``--with-worker``): all of ``madeopen run``'s workers run beside the accept phase, the
+delivery worker included, and the members' inboxes are sinks (bench/lib/sink.py) in a process of their own:
+the group's fan-out is expanded and POSTed while the POSTs arrive, so the web role's queue writes also meet the
+delivery worker's claims, expansions and records at SQLite's write gate. Reported: the deliveries done
+meanwhile.
 
 Every accepted activity costs at least one RSA-2048 signature verification, so the figure that matters is
 each rate divided by the bare ``cryptography`` RSA-2048 verify rate on this machine, now. The database is
@@ -70,11 +75,12 @@ import aiohttp  # noqa: E402
 from aiohttp import web  # noqa: E402
 from cryptography.hazmat.primitives import hashes  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric import padding, rsa  # noqa: E402
-from sqlalchemy import event, func, inspect, select  # noqa: E402
+from sqlalchemy import event, func, inspect, select, update  # noqa: E402
 
 from actors import local  # noqa: E402
 from inbox_outbox.inbound_worker import InboundWorker  # noqa: E402
 from inbox_outbox.outbox import expand_fanouts  # noqa: E402
+from bench.lib.sink import start_sinks  # noqa: E402
 from madeopen.app import Services, build_services, build_web_app, prepare, threaded_workers  # noqa: E402
 from madeopen.worker_thread import WorkerThread  # noqa: E402
 from madeopen.settings import Settings  # noqa: E402
@@ -156,6 +162,37 @@ class Clients:
         self.process.join(timeout=10)
 
 
+def _sinks_main(conn: multiprocessing.connection.Connection, count: int) -> None:
+    async def serve() -> None:
+        servers, ports = await start_sinks(count, latency=0.0)
+        conn.send(ports)
+        await asyncio.get_running_loop().run_in_executor(None, conn.recv)  # until told to stop
+        for server in servers:
+            server.close()
+
+    asyncio.run(serve())
+
+
+@dataclass
+class Sinks:
+    """The members' inboxes for ``--deliver``: sinks in a process of their own, off the server's core."""
+
+    process: multiprocessing.Process
+    conn: multiprocessing.connection.Connection
+    ports: list[int]
+
+    @classmethod
+    def start(cls, count: int) -> Sinks:
+        ours, theirs = multiprocessing.Pipe()
+        process = multiprocessing.Process(target=_sinks_main, args=(theirs, count), daemon=True)
+        process.start()
+        return cls(process, ours, ours.recv())
+
+    def stop(self) -> None:
+        self.conn.send(None)
+        self.process.join(timeout=10)
+
+
 # --------------------------------------------------------------------------------------------------
 # The bound
 
@@ -227,6 +264,22 @@ async def setup_world(services: Services, base: str, peers: list[Peer], members:
         session.add_all(Membership(group_id=group.id, remote_actor_id=r.id, role="member", state="accepted")
                         for r in rows)
     return World(services, base, services.urls.group(group.username), actors)
+
+
+async def inboxes_to_sinks(services: Services, world: World, ports: list[int]) -> None:
+    """``--deliver``: the members' inboxes move to the sinks (another process) once their keys are held, as if
+    their instances received on other machines; our actor checks keep an inbox on the actor's own origin, so
+    the rows are changed here, after the documents were read."""
+    async with services.sessions.begin() as session:
+        for n, member in enumerate(world.members):
+            sink = f"http://127.0.0.1:{ports[n // MEMBERS_PER_PEER % len(ports)]}"
+            await session.execute(update(RemoteActor).where(RemoteActor.uri == member.id).values(
+                inbox=f"{sink}/users/{member.username}/inbox",
+                shared_inbox=f"{sink}/inbox" if world_shared(member) else None))
+
+
+def world_shared(member: PeerActor) -> bool:
+    return "sharedInbox" in (member.document().get("endpoints") or {})
 
 
 # --------------------------------------------------------------------------------------------------
@@ -301,6 +354,11 @@ class StatementCounter:
 
     def __exit__(self, *_: Any) -> None:
         event.remove(self.engine, "before_cursor_execute", self._count)
+
+
+async def delivered(services: Services) -> int:
+    async with services.sessions() as session:
+        return await session.scalar(select(func.count()).select_from(Delivery).where(Delivery.state == "done")) or 0
 
 
 async def drain(services: Services) -> Processed:
@@ -378,13 +436,15 @@ class _Beside:
     thread of its own with its own event loop and engine (madeopen/worker_thread.py), or with ``--worker-in-loop``
     in the server's event loop (where ``madeopen run`` ran it before issue #13's fifth accept pass)."""
 
-    def __init__(self, services: Services, in_loop: bool) -> None:
+    def __init__(self, services: Services, in_loop: bool, deliver: bool) -> None:
         assert services.fed is not None
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._thread: WorkerThread | None = None
         if in_loop:
             self._task = asyncio.create_task(InboundWorker(services.fed).run_forever(self._stop, idle=0.05))
+        elif deliver:  # every worker of madeopen run, the delivery worker included
+            self._thread = WorkerThread(lambda: threaded_workers(services.settings))
         else:
             self._thread = WorkerThread(lambda: threaded_workers(services.settings, _InboundRole))  # no deliveries
 
@@ -426,11 +486,12 @@ class Results:
     accept_cpu: float
     processed: Processed | None
     processed_beside: int  # by the worker running beside the accept phase (--with-worker)
+    delivered_beside: int  # POSTs the delivery worker finished meanwhile (--deliver)
     creates: int
     likes: int
 
 
-async def run(args: argparse.Namespace, clients: Clients) -> Results:
+async def run(args: argparse.Namespace, clients: Clients, sinks: Sinks | None) -> Results:
     with tempfile.TemporaryDirectory() as tmp:
         sock = socket.socket()
         sock.bind(("127.0.0.1", 0))
@@ -469,6 +530,8 @@ async def run(args: argparse.Namespace, clients: Clients) -> Results:
             seeded = await drain(services)
             if seeded.written.states["done"] != 2 * len(world.members):
                 raise SystemExit(f"seed posts not all processed: {dict(seeded.written.states)}")
+            if sinks is not None:
+                await inboxes_to_sinks(services, world, sinks.ports)
 
             # 2. Accept: a shuffled mix of Creates and Likes (each vote a new member/post pair), signed now.
             rng = random.Random(1)
@@ -500,7 +563,7 @@ async def run(args: argparse.Namespace, clients: Clients) -> Results:
                 raise SystemExit(f"unsigned POSTs: expected all 401, got {dict(floor.statuses)}")
 
             before_accept = await counts(services)
-            beside = _Beside(services, args.worker_in_loop) if args.with_worker else None
+            beside = _Beside(services, args.worker_in_loop, args.deliver) if args.with_worker else None
             if beside is not None:
                 await beside.start()
             with Profile(args.profile == "accept") as profile:
@@ -508,10 +571,11 @@ async def run(args: argparse.Namespace, clients: Clients) -> Results:
                 accepted = await clients.post(requests, args.clients)
                 accept_cpu = time.process_time() - cpu
             profile.report("accepting")
-            processed_beside = 0
+            processed_beside = delivered_beside = 0
             if beside is not None:
                 await beside.stop()
                 processed_beside = (await counts(services) - before_accept).states["done"]
+                delivered_beside = await delivered(services)
             if accepted.accepted != len(requests):
                 print(f"warning: not all accepted: {dict(accepted.statuses)}")
 
@@ -522,7 +586,7 @@ async def run(args: argparse.Namespace, clients: Clients) -> Results:
                     processed = await drain(services)
                 profile.report("processing")
             return Results(first_contact, warm_posted, floor, floor_cpu, accepted, accept_cpu, processed,
-                           processed_beside, args.activities - likes, likes)
+                           processed_beside, delivered_beside, args.activities - likes, likes)
         finally:
             for peer in peers:
                 await peer.close()
@@ -559,7 +623,11 @@ def report(args: argparse.Namespace, results: Results, bound: float) -> None:
     row("accept: signed POST -> 202", a.accepted / a.elapsed, results.accept_cpu / max(a.accepted, 1), "   ",
         f"{a.accepted} of {len(lat)} in {a.elapsed:.2f} s; latency p50 {_ms(p50)}, p99 {_ms(p99)} "
         f"(p99/p50 {p99 / p50:.1f}); {a.accepted / a.elapsed / floor_rate:.2f} x floor")
-    if args.with_worker:
+    if args.with_worker and args.deliver:
+        print(f"  {'':<32} (all of madeopen run's workers ran beside it on their thread: the inbound worker "
+              f"processed {results.processed_beside}, the delivery worker made {results.delivered_beside:,} POSTs "
+              "to the sinks; the CPU is every role's)")
+    elif args.with_worker:
         print(f"  {'':<32} (an inbound worker ran beside it and processed {results.processed_beside}; "
               "the CPU is both roles')")
     row("  floor: unsigned POST -> 401", floor_rate, results.floor_cpu / len(f.latencies), "   ",
@@ -603,14 +671,22 @@ def main() -> None:
                              "thread of its own, as madeopen run places it)")
     parser.add_argument("--worker-in-loop", action="store_true",
                         help="with --with-worker: the worker in the server's event loop (the placement before)")
+    parser.add_argument("--deliver", action="store_true",
+                        help="with --with-worker: every worker of madeopen run, the delivery worker POSTing the "
+                             "group's fan-out to sinks in another process while the POSTs arrive")
     parser.add_argument("--no-drain", action="store_true", help="skip processing the queue after accepting")
     args = parser.parse_args()
+    if args.deliver and (not args.with_worker or args.worker_in_loop):
+        parser.error("--deliver needs --with-worker (on the worker thread, not --worker-in-loop)")
 
     clients = Clients.start()  # before any event loop or thread exists: it forks
+    sinks = Sinks.start(math.ceil(args.members / MEMBERS_PER_PEER)) if args.deliver else None
     try:
-        results = asyncio.run(run(args, clients))
+        results = asyncio.run(run(args, clients, sinks))
     finally:
         clients.stop()
+        if sinks is not None:
+            sinks.stop()
     report(args, results, rsa_verify_rate(0.5))
 
 

@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, bindparam, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, bindparam, exists, func, literal_column, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -69,6 +69,8 @@ PER_HOST_CLAIM_ROUNDS = 4
 # run_forever claims no more for a host while this many rounds of its POST slots are claimed in this
 # process: one round in flight, one waiting. A host that hangs holds at most that much of the pump.
 PER_HOST_PUMP_ROUNDS = 2
+# A claim ranks hosts among this many times as many of the oldest due rows as it takes (_candidates).
+CLAIM_WINDOW = 4
 # How often rows that can no longer be sent (queued longer than the give-up window, e.g. while their
 # host was unavailable) are swept to dead.
 SWEEP_EVERY = timedelta(minutes=10)
@@ -189,8 +191,8 @@ class DeliveryWorker:
         try:
             # Queued deliveries and fan-out rows wake the pump as a finished POST does: the next step
             # expands and claims them.
-            async with queue_signal.listening(engine, queue_signal.DELIVERIES, pump.wake), \
-                    queue_signal.listening(engine, queue_signal.FANOUTS, pump.wake):
+            async with queue_signal.listening(engine, queue_signal.DELIVERIES, pump.queue_signal), \
+                    queue_signal.listening(engine, queue_signal.FANOUTS, pump.queue_signal):
                 while not stop.is_set() or pump.busy:
                     try:
                         await self._step(stop, pump)
@@ -212,11 +214,15 @@ class DeliveryWorker:
             # (~5-10 ms of CPU with 2,000 due on SQLite), so fewer, bigger claims cost less per delivery
             # (issue #13: ~45 claims per 2,000 rows, then ~30, now ~16; see __init__).
             room = self._pump_capacity - len(pump.in_flight)
-            if room >= self._claim_room or (room > 0 and not pump.in_flight):
+            busy = self._busy_hosts()
+            if (room >= self._claim_room or (room > 0 and not pump.in_flight)) and pump.worth_claiming(busy, self.idle):
                 wanted = min(room, self.batch)
-                claimed = await self._claim(wanted, busy=self._busy_hosts())
+                pump.queued = False  # rows queued from now on wake the next claim
+                claimed = await self._claim(wanted, busy=busy)
                 for job in claimed.jobs:
                     pump.start(self._send(job))
+                # Busy hosts after the claim: one it filled has rows left, to claim once it has room.
+                pump.claimed(self._busy_hosts(), short=claimed.taken < wanted and claimed.expanded < EXPAND_BATCH)
                 # A full expansion may have left more fan-out rows (perhaps of groups with no remote
                 # member left, which give no rows to claim): expand on at once rather than at the poll.
                 more_due = (claimed.taken == wanted and room > wanted) or claimed.expanded >= EXPAND_BATCH
@@ -265,16 +271,23 @@ class DeliveryWorker:
         """Ids of due rows not to ``:busy`` hosts, oldest first, at most ``PER_HOST_CLAIM_ROUNDS x
         per_host_concurrency`` per host, ``:limit`` in all.
 
-        Ranked per host over every due row (a window function), so a host with a huge or slow backlog
-        cannot starve the others, whatever order the rows were queued in.
+        Ranked per host (a window function) among the ``:window`` oldest due rows, so a host with a big
+        backlog cannot fill a claim whatever order the rows were queued in, and a claim costs the same
+        however long the queue is: ranking every due row cost ~30 ms a claim with 30,000 queued on SQLite
+        (issue #13, bench/inbox.py ``--deliver``). A host whose backlog is longer than the window holds
+        the others back for one claim at most: ``run_forever`` then has a full round of its rows claimed,
+        and excludes it as ``:busy`` until they are sent.
         """
         row = aliased(Delivery)
-        rank = func.row_number().over(partition_by=row.host, order_by=(row.next_attempt_at, row.id))
-        ranked = (
-            select(row.id, row.next_attempt_at, rank.label("rank"))
-            .where(*self._due(row), row.host.not_in(bindparam("busy", expanding=True)))
+        head = (
+            select(row.id, row.host, row.next_attempt_at)
+            .where(row.host.not_in(bindparam("busy", expanding=True)), *self._due(row))
+            .order_by(row.next_attempt_at, row.id)
+            .limit(bindparam("window"))
             .subquery()
         )
+        rank = func.row_number().over(partition_by=head.c.host, order_by=(head.c.next_attempt_at, head.c.id))
+        ranked = select(head.c.id, head.c.next_attempt_at, rank.label("rank")).subquery()
         return (
             select(ranked.c.id)
             .where(ranked.c.rank <= self.per_host_concurrency * PER_HOST_CLAIM_ROUNDS)
@@ -286,9 +299,15 @@ class DeliveryWorker:
         """Lease the ``:ids`` still due and free (``:limit`` of them) until ``:lease_until``, and read back
         only what sending needs (no ORM rows to load, track and flush; issue #13)."""
         c = _DELIVERIES.c
+        due = self._due(c)
+        if not for_update:
+            # SQLite, which has no statistics here, would walk ix_deliveries_due for the ORDER BY and test
+            # each due row against the ids: the whole queue whenever fewer than :limit of them are due (~2 ms
+            # a claim at 30,000 queued). Saying that most rows are pending makes it look the ids up by key.
+            due[0] = func.likelihood(due[0], literal_column("0.9375"))  # a literal: SQLite takes no parameter there
         pick = (
             select(c.id)
-            .where(c.id.in_(bindparam("ids", expanding=True)), *self._due(c))
+            .where(c.id.in_(bindparam("ids", expanding=True)), *due)
             .order_by(c.next_attempt_at, c.id)
             .limit(bindparam("limit"))
         )
@@ -314,7 +333,8 @@ class DeliveryWorker:
             # Two steps, so PostgreSQL's plan does not hinge on fresh statistics (a fan-out inserts
             # thousands of rows at once): pick candidate ids without locks, then claim those by primary
             # key. Twice the limit, because rows another worker holds right now are skipped there.
-            ids = list(await session.scalars(statements.candidates, {**values, "busy": list(busy), "limit": limit * 2}))
+            ids = list(await session.scalars(statements.candidates, {
+                **values, "busy": list(busy), "limit": limit * 2, "window": limit * CLAIM_WINDOW}))
             if not ids:
                 return Claimed([], 0, expanded)
             result = await session.execute(statements.lease, {**values, "ids": ids, "lease_until_": lease_until})
@@ -453,6 +473,24 @@ class _Pump:
         self.finished: list[Attempt] = []
         self.oldest = 0.0  # monotonic time the oldest unrecorded attempt finished
         self.wake = asyncio.Event()
+        self.queue_signal = _QueueSignal(self)  # for queue_signal.listening: rows were queued
+        self.queued = False  # rows were queued since the last claim began
+        # After a claim that found fewer rows than it wanted: the hosts then excluded as busy, and when.
+        self._short: tuple[frozenset[str], float] | None = None
+
+    def worth_claiming(self, busy: Sequence[str], poll: float) -> bool:
+        """Whether a claim may find rows the last one did not. After a short claim the rest of the queue
+        is rows of busy hosts, rows not yet due, or none; claiming again at every finished POST would run
+        the candidate query (scanning past the busy hosts' backlog) for nothing (issue #13, bench/inbox.py
+        ``--deliver``: a claim per ~8 deliveries). So wait until rows are queued, a busy host has room
+        again, or a poll interval has passed (rows falling due, leases of others running out)."""
+        if self._short is None or self.queued:
+            return True
+        hosts, since = self._short
+        return not hosts.issubset(busy) or time.monotonic() - since >= poll * 0.9  # (timers may fire early)
+
+    def claimed(self, busy: Sequence[str], *, short: bool) -> None:
+        self._short = (frozenset(busy), time.monotonic()) if short else None
 
     @property
     def busy(self) -> bool:
@@ -491,6 +529,19 @@ class _Pump:
 
     def waited(self, seconds: float) -> bool:
         return time.monotonic() - self.oldest >= seconds
+
+
+class _QueueSignal(asyncio.Event):
+    """The event ``queue_signal.listening`` sets when deliveries or fan-out rows are queued: it wakes the pump
+    as a finished POST does, and also tells it that a claim may now find rows (``_Pump.worth_claiming``)."""
+
+    def __init__(self, pump: _Pump) -> None:
+        super().__init__()
+        self._pump = pump
+
+    def set(self) -> None:
+        self._pump.queued = True
+        self._pump.wake.set()
 
 
 def _days(span: timedelta) -> str:

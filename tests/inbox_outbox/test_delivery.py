@@ -674,3 +674,55 @@ async def test_pending_rows_not_due_are_left_alone(
     clock.advance(minutes=1)
     assert await worker().run_once() == 1
     assert len(peer.received) == 1
+
+
+async def _run_until(services: Services, deliverer: DeliveryWorker, done: Callable[[], bool]) -> None:
+    stop = asyncio.Event()
+    running = asyncio.create_task(deliverer.run_forever(stop))
+    try:
+        for _ in range(800):
+            if done():
+                break
+            await asyncio.sleep(0.025)
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, timeout=20)
+
+
+async def test_run_forever_claims_again_only_when_a_busy_host_has_room(
+    services: Services, group: LocalActor, remote: InboxFactory, queue: Queue, worker: Worker,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Every row is for one host, which a claim fills: claiming at each finished POST would find nothing
+    # but run the candidate query over the whole queue each time (issue #13).
+    peer = await remote(latency=0.01)
+    await queue(group, [peer.user_inbox(f"u{i}") for i in range(40)])
+    deliverer = worker(per_host_concurrency=2, global_concurrency=8, batch=16, idle=30)
+    claims = []
+    real_claim = deliverer._claim
+
+    async def counted(limit: int, *, busy: Any = ()) -> Any:
+        claims.append(list(busy))
+        return await real_claim(limit, busy=busy)
+
+    monkeypatch.setattr(deliverer, "_claim", counted)
+    await _run_until(services, deliverer, lambda: len(peer.received) == 40)
+
+    assert len(peer.received) == 40
+    assert {r.state for r in await deliveries(services)} == {"done"}
+    # A claim takes 8 of the host's rows (4 rounds of 2 slots); the host has room again after ~5 POSTs.
+    assert len(claims) <= 12, claims
+
+
+async def test_a_backlog_longer_than_a_claim_looks_at_does_not_hold_up_other_hosts(
+    services: Services, group: LocalActor, remote: InboxFactory, queue: Queue, worker: Worker
+) -> None:
+    slow, quiet = await remote(latency=0.05), await remote()
+    await queue(group, [slow.user_inbox(f"u{i}") for i in range(200)])  # the oldest rows, far beyond a claim
+    await queue(group, [quiet.url()])
+    deliverer = worker(per_host_concurrency=2, global_concurrency=8, batch=8, idle=30)
+
+    await _run_until(services, deliverer, lambda: len(quiet.received) == 1)
+
+    assert len(quiet.received) == 1
+    assert len(slow.received) < 40  # at 2 POSTs of 50 ms at a time, the quiet host came within ~1 s
