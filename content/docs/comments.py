@@ -9,14 +9,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.errors import Forbidden, InvalidInput, NotFound
-from content.docs.text import sections
+from content.docs.text import Section, sections
 from content.store import aware
 from federation.object_render import DocSection
+from federation.remote_actor import origin
 from storage.models import Doc, DocCommentMark, Object, utcnow
 
 MAX_COMMENTS = 500
@@ -38,6 +41,45 @@ def doc_section(body: str, anchor: str | None, page: str) -> DocSection | None:
         if section.anchor == anchor:
             return DocSection(anchor=anchor, title=section.title, page=page)
     return None
+
+
+# --------------------------------------------------------------------------------------------------
+# A doc of another Made Open node's group, as we hold its Article: our people comment on its sections too
+
+
+def is_remote_doc(obj: Object) -> bool:
+    """An Article of another server's group carrying its ``docRevision``: another Made Open node's doc."""
+    return obj.type == "Article" and not obj.local and not obj.deleted \
+        and isinstance((obj.document or {}).get("docRevision"), int)
+
+
+def remote_source(article: dict[str, Any] | None) -> str:
+    """The Markdown the Article carries (``source``), or "" without one."""
+    source = (article or {}).get("source")
+    text = source.get("content") if isinstance(source, dict) else None
+    return text if isinstance(text, str) else ""
+
+
+def remote_sections(obj: Object) -> list[Section]:
+    """The headings of a remote doc, anchored as its node anchors them (the same code reads the same
+    Markdown), for the section picker of our comment form."""
+    return sections(remote_source(obj.document)) if is_remote_doc(obj) else []
+
+
+def remote_section(obj: Object, anchor: str | None) -> DocSection | None:
+    """The section of a remote doc one of our people comments on: its anchor must be a heading of the doc
+    as we hold it (else InvalidInput, nothing sent); the link atop the comment goes to the doc's page, its
+    ``url`` when that is on the doc's own server, else its id."""
+    if not anchor:
+        return None
+    if not is_remote_doc(obj):
+        raise InvalidInput("only a comment on a doc is about one of its sections")
+    body = remote_source(obj.document)
+    check_anchor(body, anchor)
+    url = (obj.document or {}).get("url")
+    page = url if isinstance(url, str) and urlsplit(url).scheme in ("http", "https") \
+        and origin(url) == origin(obj.uri) else obj.uri
+    return doc_section(body, anchor, page)
 
 
 async def mark_arrived(session: AsyncSession, comment: Object, parent: Object, anchor: str) -> None:

@@ -287,17 +287,13 @@ class RemoteDoc:
 async def remote_doc(session: AsyncSession, post_id: int) -> RemoteDoc:
     """A doc of another server's group, as we hold its Article (a post of that group)."""
     obj = await session.get(Object, post_id)
-    document = obj.document if obj is not None else None
-    revision = (document or {}).get("docRevision")
-    if obj is None or obj.local or obj.deleted or obj.type != "Article" or not isinstance(revision, int):
+    if obj is None or not comments.is_remote_doc(obj):
         raise NotFound("no doc of another server's group here by that number")
     group = await session.scalar(select(RemoteActor).where(RemoteActor.uri == obj.author_uri))
     if group is None or group.actor_type != "Group":
         raise NotFound("that doc's group is not known here")
-    source = (document or {}).get("source")
-    text = source.get("content") if isinstance(source, dict) else None
-    return RemoteDoc(post_id=obj.id, uri=obj.uri, title=obj.name, source=text if isinstance(text, str) else "",
-                     revision=revision, group=group)
+    return RemoteDoc(post_id=obj.id, uri=obj.uri, title=obj.name, source=comments.remote_source(obj.document),
+                     revision=obj.document["docRevision"], group=group)
 
 
 async def propose_remote(fed: Federation, username: str, post_id: int, *, title: str, body: str, reason: str) -> Done:

@@ -16,8 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.errors import Forbidden, InvalidInput, NotFound
 from actors.group_pages import local_path
+from actors.node_settings import InvalidFields
 from actors.urls import Urls
 from content import acceptance
+from content.docs import comments
 from content.kinds import DISCUSSION, check_kind
 from content.rules import check_post_text
 from content.store import group_of, object_by_uri, thread_root
@@ -117,14 +119,20 @@ async def start_remote_thread(fed: Federation, username: str, group_uri: str, ti
 
 
 async def reply_to(fed: Federation, username: str, post_id: int, body: str,
-                   attachments: tuple[LocalAttachment, ...] = ()) -> Posted:
+                   attachments: tuple[LocalAttachment, ...] = (), *, section: str | None = None) -> Posted:
+    """A reply to a post we have. ``section``: a heading's anchor, when the post is another Made Open node's
+    doc and the reply is a comment about that section of it (content.docs.comments.remote_section)."""
     _, body = check_post_text("", body, title_required=False)
     mentioned = await mentions.resolve(fed, body)
     async with fed.sessions.begin() as session:
         author = await load_person(session, username)
         parent = await visible_post(session, fed.urls, post_id, _person_uri(fed.urls, username))
+        try:
+            about = comments.remote_section(parent, section)
+        except InvalidInput as exc:
+            raise InvalidFields({"section": str(exc)}) from exc
         obj = await posts.reply(session, fed.urls, author, parent.uri, body, mentioned=mentioned,
-                                attachments=attachments)
+                                attachments=attachments, section=about)
         return await _posted(session, fed.urls, obj)
 
 

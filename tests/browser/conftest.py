@@ -9,14 +9,17 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 
 from tests.support.databases import SqliteTemplate, fresh_sqlite
 from tests.support.servers import Node
+
+T = TypeVar("T")
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,12 +46,17 @@ def browser() -> Iterator[object]:
         launched.close()
 
 
+def run_async(work: Coroutine[Any, Any, T]) -> T:
+    """``work`` run to its end on an event loop of its own in another thread: Playwright's sync API keeps an
+    event loop in the test's."""
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, work).result()
+
+
 def migrated_sqlite(directory: Path, template: SqliteTemplate) -> str:
     """The URL of a new SQLite file in ``directory``, a copy of the run's migrated template, for a node to
     start on without migrating."""
-    # In a thread: Playwright's sync API keeps an event loop of its own in this one.
-    with ThreadPoolExecutor(1) as thread:
-        return thread.submit(asyncio.run, fresh_sqlite(directory, template=template)).result()
+    return run_async(fresh_sqlite(directory, template=template))
 
 
 @pytest.fixture

@@ -7,8 +7,12 @@ from __future__ import annotations
 
 import re
 
-from tests.browser.conftest import Visitor, create_user
+from sqlalchemy import select
+
+from storage.models import Object, RemoteActor
+from tests.browser.conftest import Visitor, create_user, run_async
 from tests.browser.test_board import _make_staff
+from tests.support.cluster import node_services
 from tests.support.servers import Node
 
 
@@ -102,3 +106,60 @@ def test_write_propose_accept_and_merge(visitor: Visitor, browser: object, node:
     body = page.locator(".doc-body").inner_text()
     assert "most returns within sixty days" in body and "Phone us, or Mail us at shop@example.org." in body
     assert "Revision 4 by sam" in page.locator(".byline").first.inner_text()
+
+
+def _remote_doc(node: Node) -> int:
+    """A doc of a group on another Made Open node, as this node holds its Article (what the multinode test
+    follows over real federation); returns its post id. The comment's delivery to a.example simply fails."""
+
+    async def add() -> int:
+        services = await node_services(node)
+        try:
+            group = "https://a.example/groups/shop"
+            article = {"id": "https://a.example/objects/1", "type": "Article", "attributedTo": group,
+                       "audience": group, "name": "Returns", "url": "https://a.example/groups/shop/docs/3",
+                       "content": "<h1>Policy</h1><p>Thirty days.</p><h1>Contact us</h1><p>Mail.</p>",
+                       "source": {"content": "# Policy\n\nThirty days.\n\n# Contact us\n\nMail.",
+                                  "mediaType": "text/markdown"},
+                       "docRevision": 2, "to": [group, "https://www.w3.org/ns/activitystreams#Public"]}
+            async with services.sessions.begin() as session:
+                session.add(RemoteActor(uri=group, actor_type="Group", username="shop", domain="a.example",
+                                        inbox=f"{group}/inbox", document={}))
+                obj = Object(uri=article["id"], local=False, type="Article", author_uri=group, audience_uri=group,
+                             context_uri=article["id"], name="Returns", content=article["content"], public=True,
+                             document=article)
+                session.add(obj)
+                await session.flush()
+                return obj.id
+        finally:
+            await services.close()
+
+    return run_async(add())
+
+
+def test_commenting_on_a_section_of_another_servers_doc(visitor: Visitor, node: Node) -> None:
+    create_user(node, "bea")
+    post_id = _remote_doc(node)
+    bea = visitor
+    bea.log_in("bea")
+    bea.goto(f"/posts/{post_id}")
+    page = bea.page
+    about = page.get_by_label("About", exact=True)
+    assert about.locator("option").all_inner_texts() == ["The whole doc", "Policy", "Contact us"]
+    _checked(bea, "remote-doc")
+    about.select_option(label="Contact us")
+    bea.fill({"Your reply": "Is there a phone number?"})
+    bea.submit("Post reply")
+    assert page.get_by_text("Your reply is sent to the group.").is_visible()  # the doc's group relays it
+    assert page.get_by_text("Is there a phone number?").first.is_visible()
+
+    async def sent() -> dict[str, object]:
+        services = await node_services(node)
+        try:
+            async with services.sessions() as session:
+                return (await session.scalar(select(Object).where(Object.local.is_(True)))).document
+        finally:
+            await services.close()
+
+    note = run_async(sent())
+    assert note["docSection"] == "s-contact-us" and "https://a.example/groups/shop/docs/3#s-contact-us" in note["content"]

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from actors import local
-from tests.browser.conftest import PASSWORD, Visitor
+from tests.browser.conftest import PASSWORD, Visitor, run_async
 from tests.browser.test_social import shows, wait_until
 from tests.multinode.conftest import no_tracebacks
 from tests.support.cluster import node_services
@@ -51,9 +51,7 @@ def _nodes(postgres: PostgresDatabases | None, template: SqliteTemplate, directo
         await asyncio.gather(_with_person(a, "alice"), _with_person(b, "bob"))
         return a, b
 
-    # On its own loop in another thread: Playwright's sync API owns this thread's.
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, make()).result()
+    return run_async(make())
 
 
 @pytest.fixture

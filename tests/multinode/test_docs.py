@@ -12,6 +12,7 @@ from sqlalchemy import select
 from actors import local
 from content.docs import comments
 from inbox_outbox.services import docs
+from inbox_outbox.services import threads as thread_service
 from storage.models import Doc, DocProposal, DocRevision, Membership, Notification, Object
 from tests.multinode.conftest import Databases, no_tracebacks
 from tests.support.cluster import RunningNode, eventually, running_nodes
@@ -101,6 +102,19 @@ async def test_doc_commented_and_improved_from_another_node(databases: Databases
         relayed = await eventually(lambda: _async(_section_notes(peer, note.uri)), what="the comment at the peer")
         link = f'<a href="{a.base_url}/groups/shop/docs/{doc_id}#s-policy">Policy</a>'
         assert all(n["docSection"] == "s-policy" and link in n["content"] for n in relayed)
+
+        # bea comments on the Policy section from B (its page of the doc offers the headings): A files it there
+        posted = await thread_service.reply_to(b.fed, "bea", on_b.id, "Sixty would be kinder", section="s-policy")
+        on_a_note = await eventually(lambda: a.post(posted.uri), what="bea's section comment on A")
+        assert on_a_note.document["docSection"] == "s-policy"
+        assert f'href="{a.base_url}/groups/shop/docs/{doc_id}#s-policy"' in on_a_note.document["content"]
+
+        async def filed() -> list[str]:  # (a remote post's time is to the second: either may list first)
+            async with a.services.sessions() as session:
+                found = await comments.threads(session, await session.scalar(select(Doc)))
+            return sorted(c.uri for c in found.by_section.get("s-policy", []))
+
+        await eventually(filed, equals=sorted([note.uri, posted.uri]), what="bea's comment under Policy on A")
 
         # bea proposes an edit from B: an Offer of the revised Article to the group
         done = await docs.propose_remote(b.fed, "bea", on_b.id, title="Returns",

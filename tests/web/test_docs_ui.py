@@ -283,3 +283,59 @@ async def test_proposing_an_edit_of_another_servers_doc(ui: UI, services: Servic
     assert offer["target"] == group_uri and offer["summary"] == "The law changed."
     assert offer["object"]["id"] == article["id"] and offer["object"]["docRevision"] == 4
     assert offer["object"]["source"]["content"] == "Sixty days."
+
+
+async def test_commenting_on_a_section_of_another_servers_doc(ui: UI, services: Services) -> None:  # noqa: F811
+    """Node B's side: bea picks a heading of a doc of a group on another Made Open node; her reply carries
+    ``docSection`` and, for Mastodon-family readers, a link to that heading of the doc's page atop the text."""
+    await create_person(services, "bea")
+    group_uri = "https://a.example/groups/shop"
+    article = {"id": "https://a.example/objects/1", "type": "Article", "attributedTo": group_uri,
+               "audience": group_uri, "name": "Returns", "content": "<h1>Policy</h1><p>Thirty days.</p>",
+               "source": {"content": "# Policy\n\nThirty days.\n\n# Contact us\n\nMail.", "mediaType": "text/markdown"},
+               "docRevision": 2, "url": "https://a.example/groups/shop/docs/3",
+               "to": [group_uri, "https://www.w3.org/ns/activitystreams#Public"]}
+    async with services.sessions.begin() as session:
+        session.add(RemoteActor(uri=group_uri, actor_type="Group", username="shop", domain="a.example",
+                                inbox="https://a.example/groups/shop/inbox", document={}))
+        doc = Object(uri=article["id"], local=False, type="Article", author_uri=group_uri, audience_uri=group_uri,
+                     context_uri=article["id"], name="Returns", content=article["content"], public=True,
+                     document=article)
+        other = Object(uri="https://a.example/objects/2", local=False, type="Page", author_uri=group_uri,
+                       audience_uri=group_uri, context_uri="https://a.example/objects/2", name="Opening hours",
+                       content="<p>Nine to five.</p>", public=True,
+                       document={"id": "https://a.example/objects/2", "type": "Page"})
+        session.add_all([doc, other])
+        await session.flush()
+        doc_id, other_id = doc.id, other.id
+    await ui.log_in("bea")
+    page = html.unescape(await ui.page(f"/posts/{doc_id}"))
+    assert '<select id="reply-{}-section" name="section">'.format(doc_id) in page
+    assert '<option value="s-policy">Policy</option>' in page and '<option value="s-contact-us">Contact us</option>' in page
+    assert 'name="section"' not in html.unescape(await ui.page(f"/posts/{other_id}"))  # not a doc: no picker
+
+    async def notes() -> list[Object]:
+        async with services.sessions() as session:
+            return list(await session.scalars(select(Object).where(Object.local.is_(True))))
+
+    # a heading the doc does not have (any more): a clear error, the text kept, nothing sent
+    response = await ui.post(f"/posts/{doc_id}/reply", {"body": "Is thirty enough?", "section": "s-gone"})
+    page = html.unescape(await response.text())
+    assert response.status == 400 and "that section is not in the doc" in page and ">Is thirty enough?</textarea>" in page
+    response = await ui.post(f"/posts/{other_id}/reply", {"body": "Hello", "section": "s-policy"})
+    assert response.status == 400 and "only a comment on a doc" in html.unescape(await response.text())
+    assert await notes() == []
+
+    response = await ui.post(f"/posts/{doc_id}/reply", {"body": "Is thirty enough?", "section": "s-contact-us"})
+    assert response.status == 303
+    [note] = await notes()
+    assert note.document["docSection"] == "s-contact-us" and note.in_reply_to_uri == article["id"]
+    assert note.document["content"].startswith('<p>On section <a href="https://a.example/groups/shop/docs/3#s-contact-us"')
+    async with services.sessions() as session:
+        [create] = list(await session.scalars(select(Activity.document).where(Activity.type == "Create")))
+    assert create["object"]["docSection"] == "s-contact-us"
+    # the whole doc: no section, no link
+    response = await ui.post(f"/posts/{doc_id}/reply", {"body": "Thanks!", "section": ""})
+    assert response.status == 303
+    [thanks] = [n for n in await notes() if n.source == "Thanks!"]
+    assert "docSection" not in thanks.document and "On section" not in thanks.document["content"]

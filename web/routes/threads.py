@@ -18,6 +18,8 @@ from actors import group_pages, person_blocks
 from actors.errors import Forbidden, InvalidInput
 from actors.node_settings import InvalidFields
 from content import boosts, project_views, reading, thread_board, thread_views
+from content.docs import comments
+from content.docs.text import Section
 from content.recognition import views as recognition_views
 from content.kinds import DISCUSSION, THREAD_KINDS
 from content.rules import MAX_BODY, MAX_TITLE
@@ -181,6 +183,7 @@ class _Read:
     thanks: recognition_views.ThreadKudos
     helpers: Any
     remote_doc: bool
+    doc_sections: tuple[Section, ...]  # a remote doc's headings, for the comment form atop its page
     watch: str | None
     blocked: set[str]  # the authors here whom the viewer blocks: their replies are folded away
 
@@ -199,12 +202,14 @@ async def _read(request: web.Request, obj: Object) -> _Read:
         user = sessions.current_user(request)
         blocked = await person_blocks.blocked_among(session, user.id, _authors(view.focus)) if user else set()
     helpers = await post_helpers(request, obj)
-    # A doc of another Made Open node's group (an Article with its revision): edits can be proposed.
-    remote_doc = root.type == "Article" and not root.local and isinstance((root.document or {}).get("docRevision"), int)
+    # A doc of another Made Open node's group (an Article with its revision): edits can be proposed, and a
+    # comment on the doc itself may be about one of its sections.
+    remote_doc = comments.is_remote_doc(root)
+    doc_sections = tuple(comments.remote_sections(root)) if remote_doc and obj.id == root.id else ()
     watch = None if root.deleted else await watching.thread_watch_state(ctx.fed, viewer, root.id)
     return _Read(view=view, replies=thread_views.in_order(view.focus), root_id=root.id, root_uri=root.uri,
                  on_board=on_board, project=project, boosted=boosted, thanks=thanks, helpers=helpers,
-                 remote_doc=remote_doc and not root.deleted, watch=watch, blocked=blocked)
+                 remote_doc=remote_doc, doc_sections=doc_sections, watch=watch, blocked=blocked)
 
 
 async def thread_page(request: web.Request, obj: Object, *, status: int = 200,
@@ -231,8 +236,8 @@ async def thread_page(request: web.Request, obj: Object, *, status: int = 200,
         thread=read.view, focus=read.view.focus, replies=read.replies, thanks=read.thanks, boosted=read.boosted,
         upload_hint=composer.upload_hint(request), reply_form=reply_form or {}, helpers=read.helpers, uri=obj.uri,
         board=read.on_board, root_id=read.root_id, status_form=status_form or {}, status_labels=STATUS_LABELS,
-        remote_doc=read.remote_doc, watch=read.watch, project=read.project, root_uri=read.root_uri,
-        blocked=read.blocked,
+        remote_doc=read.remote_doc, doc_sections=read.doc_sections, watch=read.watch, project=read.project,
+        root_uri=read.root_uri, blocked=read.blocked,
     )
     if kept is not None:
         page.update(_kept_parts(request, kept.counter, page_values(request, **page)))
@@ -268,8 +273,9 @@ def _kept_parts(request: web.Request, counter: thread_cache.Counter, values: dic
         return fragments.kept(key, lambda field: str(macros(field).post_article(post, field, blank, top=top)))
 
     def top_reply_form(post: thread_views.PostNode) -> Markup:
-        return fragments.kept(("reply form", post.id),
-                              lambda field: str(macros(field).reply_form_for(post, "Your reply", True)))
+        sections = values["doc_sections"]
+        return fragments.kept(("reply form", post.id, sections),
+                              lambda field: str(macros(field).reply_form_for(post, "Your reply", True, sections)))
 
     return {"article": article, "top_reply_form": top_reply_form}
 
@@ -305,17 +311,19 @@ async def reply(request: web.Request) -> web.Response:
     user = sessions.require_user(request)
     form = await forms.read(request)
     body = _long_text(form, "body")
+    section = forms.text(form, "section") or None  # a remote doc's heading (the form atop its page)
     image = composer.read_image(request, form, posting=not composer.wants_preview(form))
-    kept = {"body": body, "image": image.values, "image_errors": image.errors}
+    kept = {"body": body, "section": section, "image": image.values, "image_errors": image.errors}
     if composer.wants_preview(form):
         return await _reply_again(request, user, {**kept, "preview": composer.preview(request, body)})
     try:
         if image.errors:
             raise InvalidFields(image.errors)
         posted = await threads.reply_to(get_context(request).fed, user.username, _post_id(request), body,
-                                        image.attachments())
+                                        image.attachments(), section=section)
     except InvalidFields as exc:
-        return await _reply_again(request, user, {**kept, "error": exc.errors.get("body")}, status=400)
+        error = exc.errors.get("body") or exc.errors.get("section")
+        return await _reply_again(request, user, {**kept, "error": error}, status=400)
     await sessions.notify(request, "Your reply is sent to the group. It counts once the group accepts it."
                           if posted.pending else "Your reply is posted.")
     await composer.tell_dropped(request, body)
