@@ -284,6 +284,12 @@ async def remote_group_threads(
 # One thread
 
 
+@dataclass(frozen=True)
+class SectionLink:
+    title: str
+    href: str
+
+
 @dataclass
 class PostNode:
     id: int
@@ -325,6 +331,9 @@ class PostNode:
     # Dislikes are a group's votes (Lemmy's down-votes); a post outside groups (a microblog update) has
     # favourites only, as on Mastodon, which has no dislike to send back.
     downvotes: bool = True
+    # One of our comments about a section of another Made Open node's doc: the link shown atop it, as the
+    # doc's readers elsewhere get it in the content (content.docs.comments.local_section_links).
+    section: SectionLink | None = None
     depth: int = 0
     children: list[PostNode] = field(default_factory=list)
 

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from actors.errors import Forbidden, InvalidInput, NotFound
 from content.docs.text import Section, sections
 from content.store import aware
+from content.thread_views import SectionLink
 from federation.object_render import DocSection
 from federation.remote_actor import origin
 from storage.models import Doc, DocCommentMark, Object, utcnow
@@ -66,20 +67,41 @@ def remote_sections(obj: Object) -> list[Section]:
     return sections(remote_source(obj.document)) if is_remote_doc(obj) else []
 
 
+def _remote_page(obj: Object) -> str:
+    """A remote doc's page: its ``url`` when that is on the doc's own server, else its id."""
+    url = (obj.document or {}).get("url")
+    ok = isinstance(url, str) and urlsplit(url).scheme in ("http", "https") and origin(url) == origin(obj.uri)
+    return url if ok else obj.uri
+
+
 def remote_section(obj: Object, anchor: str | None) -> DocSection | None:
     """The section of a remote doc one of our people comments on: its anchor must be a heading of the doc
-    as we hold it (else InvalidInput, nothing sent); the link atop the comment goes to the doc's page, its
-    ``url`` when that is on the doc's own server, else its id."""
+    as we hold it (else InvalidInput, nothing sent); the link atop the comment goes to the doc's page."""
     if not anchor:
         return None
     if not is_remote_doc(obj):
         raise InvalidInput("only a comment on a doc is about one of its sections")
     body = remote_source(obj.document)
     check_anchor(body, anchor)
-    url = (obj.document or {}).get("url")
-    page = url if isinstance(url, str) and urlsplit(url).scheme in ("http", "https") \
-        and origin(url) == origin(obj.uri) else obj.uri
-    return doc_section(body, anchor, page)
+    return doc_section(body, anchor, _remote_page(obj))
+
+
+async def local_section_links(session: AsyncSession, root: Object) -> dict[int, SectionLink]:
+    """Our comments about sections of the remote doc ``root``, by post id: the link atop each on its page
+    here (others' arrive with it in their content; ours keep the text as written, and the section in
+    ``docSection``). A heading the doc no longer has keeps its anchor's link, titled by the anchor."""
+    if not is_remote_doc(root):
+        return {}
+    rows = await session.execute(select(Object.id, Object.document).where(
+        Object.context_uri == root.uri, Object.local.is_(True), Object.deleted.is_(False)))
+    titles = {section.anchor: section.title for section in remote_sections(root)}
+    page = _remote_page(root)
+    links = {}
+    for post_id, document in rows:
+        anchor = (document or {}).get("docSection")
+        if isinstance(anchor, str):
+            links[post_id] = SectionLink(title=titles.get(anchor, anchor), href=f"{page}#{anchor}")
+    return links
 
 
 async def mark_arrived(session: AsyncSession, comment: Object, parent: Object, anchor: str) -> None:

@@ -152,6 +152,9 @@ def test_commenting_on_a_section_of_another_servers_doc(visitor: Visitor, node: 
     bea.submit("Post reply")
     assert page.get_by_text("Your reply is sent to the group.").is_visible()  # the doc's group relays it
     assert page.get_by_text("Is there a phone number?").first.is_visible()
+    link = page.get_by_role("link", name="Contact us", exact=True)  # the section, atop the comment
+    assert link.get_attribute("href") == "https://a.example/groups/shop/docs/3#s-contact-us"
+    _checked(bea, "remote-doc-commented")
 
     async def sent() -> dict[str, object]:
         services = await node_services(node)

@@ -334,6 +334,9 @@ async def test_commenting_on_a_section_of_another_servers_doc(ui: UI, services: 
     async with services.sessions() as session:
         [create] = list(await session.scalars(select(Activity.document).where(Activity.type == "Create")))
     assert create["object"]["docSection"] == "s-contact-us"
+    # on the doc's page here, the comment shows its section as readers elsewhere see it
+    page = html.unescape(await ui.page(f"/posts/{doc_id}"))
+    assert '<p>On section <a href="https://a.example/groups/shop/docs/3#s-contact-us">Contact us</a>:</p><p>Is thirty enough?</p>' in page
     # the whole doc: no section, no link
     response = await ui.post(f"/posts/{doc_id}/reply", {"body": "Thanks!", "section": ""})
     assert response.status == 303

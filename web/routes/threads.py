@@ -194,6 +194,7 @@ async def _read(request: web.Request, obj: Object) -> _Read:
     async with ctx.sessions() as session:
         view = await thread_views.thread_page(session, ctx.urls, obj, viewer)
         root = await thread_root(session, obj)
+        section_links = await comments.local_section_links(session, root)  # a remote doc's page: our comments'
         on_board = await thread_board.thread_board(session, ctx.urls, root, viewer)
         project = await project_views.thread_project(session, ctx.urls, root.uri)  # issue #14: its project, if any
         boosted = await boosts.boosted(session, viewer, _uris(view.focus)) if viewer else set()
@@ -206,6 +207,8 @@ async def _read(request: web.Request, obj: Object) -> _Read:
     # comment on the doc itself may be about one of its sections.
     remote_doc = comments.is_remote_doc(root)
     doc_sections = tuple(comments.remote_sections(root)) if remote_doc and obj.id == root.id else ()
+    if section_links:
+        _link_sections(view.focus, section_links)
     watch = None if root.deleted else await watching.thread_watch_state(ctx.fed, viewer, root.id)
     return _Read(view=view, replies=thread_views.in_order(view.focus), root_id=root.id, root_uri=root.uri,
                  on_board=on_board, project=project, boosted=boosted, thanks=thanks, helpers=helpers,
@@ -278,6 +281,12 @@ def _kept_parts(request: web.Request, counter: thread_cache.Counter, values: dic
                               lambda field: str(macros(field).reply_form_for(post, "Your reply", True, sections)))
 
     return {"article": article, "top_reply_form": top_reply_form}
+
+
+def _link_sections(post: thread_views.PostNode, links: dict[int, thread_views.SectionLink]) -> None:
+    post.section = links.get(post.id)
+    for child in post.children:
+        _link_sections(child, links)
 
 
 def _uris(post: thread_views.PostNode) -> list[str]:
