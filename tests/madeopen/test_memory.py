@@ -1,5 +1,6 @@
 """Malloc arenas of a server process (madeopen/memory.py; issue #13: idle RSS): the deploy units set the same
-limit the code would, through glibc's environment variable, so the process does not load ctypes for it."""
+limit the code would, through glibc's environment variable, so the process does not load ctypes for it. And
+the units' other interpreter settings for idle RSS (bench/README, "rss14", "rss16")."""
 
 from __future__ import annotations
 
@@ -20,6 +21,13 @@ UNITS = sorted((ROOT / "deploy").glob("*.service"))
 @pytest.mark.parametrize("unit", UNITS, ids=[unit.name for unit in UNITS])
 def test_each_unit_sets_the_servers_arena_limit(unit):
     assert f"Environment=MALLOC_ARENA_MAX={SERVER_ARENAS}" in unit.read_text().splitlines()
+
+
+@pytest.mark.parametrize("unit", UNITS, ids=[unit.name for unit in UNITS])
+def test_each_unit_runs_python_without_docstrings_asserts_and_column_positions(unit):
+    lines = unit.read_text().splitlines()
+    assert "Environment=PYTHONOPTIMIZE=2" in lines
+    assert "Environment=PYTHONNODEBUGRANGES=1" in lines
 
 
 SCRIPT = """
