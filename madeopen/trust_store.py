@@ -51,8 +51,9 @@ def prefer_hashed_directory(environ: MutableMapping[str, str] = os.environ) -> b
 
 def _read(path: Path) -> str | None:
     try:
-        return path.read_text(encoding="ascii", errors="strict")
-    except (OSError, UnicodeDecodeError):
+        # PEM is ASCII; Latin-1 reads any byte, so comments between blocks (certifi's "# Issuer: ...") pass.
+        return path.read_text(encoding="latin-1")
+    except OSError:
         return None
 
 

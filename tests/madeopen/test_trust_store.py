@@ -93,6 +93,13 @@ def test_the_file_is_left_out_when_the_directory_holds_each_of_its_certificates(
     assert not prefer_hashed_directory(environ)  # once is enough
 
 
+def test_comments_between_the_blocks_do_not_count(tmp_path, cas):
+    environ = _store(tmp_path, cas[:2], cas)
+    bundle = Path(environ["SSL_CERT_FILE"])
+    bundle.write_text("# Issuer: CN=Test CA 0 O=Ősz\n" + bundle.read_text(), encoding="utf-8")  # certifi's style
+    assert prefer_hashed_directory(environ)
+
+
 def test_a_certificate_only_in_the_file_keeps_the_file(tmp_path, cas):
     environ = _store(tmp_path, cas, cas[:2])
     before = dict(environ)
