@@ -1,13 +1,15 @@
 """Idle resident memory of ``madeopen run`` (issue #13: ≤ 80 MB), reproducibly.
 
-    .venv/bin/python bench/rss.py [--repeat 3] [--settle 3] [--importtime | --layers]
+    .venv/bin/python bench/rss.py [--repeat 3] [--settle 3] [--unit deploy/madeopen.service] [--importtime | --layers]
 
 For each run: a fresh SQLite database in a temporary directory is migrated by ``madeopen migrate`` (its
 own process, so Alembic is never imported by the measured one), then ``madeopen run`` starts on a free
 loopback port with the worktree's code (this script's parent directory is the working directory and
 ``PYTHONPATH``). Once ``GET /`` has answered, the script waits ``--settle`` seconds and reads ``VmRSS``
 (and ``RssAnon``, ``RssFile``) from ``/proc/<pid>/status``, then stops the node with SIGTERM.
-Reported: each run and the median ``VmRSS``.
+Reported: each run and the median ``VmRSS``. ``--unit`` adds the ``Environment=`` settings of a systemd unit
+to the measured process's environment (``deploy/madeopen.service``: as the deploy units run it, e.g.
+``PYTHONOPTIMIZE=2``, ``MALLOC_ARENA_MAX=2``).
 
 ``--importtime`` instead writes ``python -X importtime`` of the measured process's start-up to
 ``rss-importtime.txt`` in the temporary directory's place (the current directory) for reading where
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import signal
 import socket
 import statistics
@@ -71,8 +74,23 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+def unit_environment(unit: Path) -> dict[str, str]:
+    """The variables a systemd unit's ``Environment=`` lines set (systemd.exec(5): space-separated, quoted)."""
+    settings = {}
+    for line in unit.read_text().splitlines():
+        if line.startswith("Environment="):
+            for assignment in shlex.split(line.removeprefix("Environment=")):
+                key, _, value = assignment.partition("=")
+                settings[key] = value
+    return settings
+
+
+UNIT_ENVIRONMENT: dict[str, str] = {}  # --unit's
+
+
 def _environment(directory: Path, port: int) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("MADEOPEN_")}
+    env.update(UNIT_ENVIRONMENT)
     env.update(
         PYTHONPATH=str(ROOT),
         MADEOPEN_DATABASE_URL=f"sqlite+aiosqlite:///{directory / 'node.db'}",
@@ -154,9 +172,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "Idle RSS of madeopen run.").splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--settle", type=float, default=3.0, help="seconds after the first answer")
+    parser.add_argument("--unit", type=Path, help="take the Environment= settings of this systemd unit")
     parser.add_argument("--importtime", action="store_true")
     parser.add_argument("--layers", action="store_true", help="the RSS each import layer adds, then exit")
     args = parser.parse_args()
+    if args.unit:
+        UNIT_ENVIRONMENT.update(unit_environment(args.unit))
+        print(f"with {args.unit}'s environment: {' '.join(f'{k}={v}' for k, v in UNIT_ENVIRONMENT.items())}")
     if args.layers:
         print(f"RSS added by each import layer in a fresh interpreter; Python {sys.version.split()[0]}")
         layers()

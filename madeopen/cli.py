@@ -2,7 +2,9 @@
 
 The services that only an admin command uses (account deletion, membership moderation, the delivery
 report, domain blocks, mail) are imported by that command's function: ``madeopen run`` keeps them out of
-its resident memory (issue #13, bench/rss.py; tests/madeopen/test_startup_modules.py).
+its resident memory (issue #13, bench/rss.py; tests/madeopen/test_startup_modules.py). aiohttp, with the
+rest of the app, is imported once the command is known: a server command first sets up its process
+(``_server_process``), and aiohttp makes SSL contexts when it is imported.
 """
 
 from __future__ import annotations
@@ -14,23 +16,22 @@ import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 from urllib.parse import urlsplit
 
-from aiohttp import web
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from actors import local
 from actors.errors import DomainError
 from madeopen import __version__
-from madeopen.app import (
-    Services, build_services, build_web_app, build_workers, mail_transport, migrate_database, prepare,
-    settle_heap,
-)
 from madeopen.memory import limit_malloc_arenas
 from madeopen.settings import SettingsError, load_settings
+from madeopen.trust_store import prefer_hashed_directory
 from storage.migrate import SchemaOutdated
+
+if TYPE_CHECKING:
+    from madeopen.app import Services
 
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
@@ -145,6 +146,8 @@ def _read_password(path: Path) -> str:
 
 
 async def _with_services(services: Services, action: Callable[[], Awaitable[None]]) -> None:
+    from madeopen.app import prepare
+
     try:
         await prepare(services, auto_migrate=False)
         await action()
@@ -242,6 +245,7 @@ async def _deliveries(services: Services) -> None:
 
 async def _mail(services: Services, args: argparse.Namespace) -> None:
     from actors import mail
+    from madeopen.app import mail_transport
 
     async def action() -> None:
         if args.action == "list":
@@ -308,6 +312,8 @@ async def _account(services: Services, args: argparse.Namespace) -> None:
 
 
 async def _migrate(services: Services) -> None:
+    from madeopen.app import migrate_database
+
     try:
         before, after = await migrate_database(services)
     finally:
@@ -318,6 +324,8 @@ async def _migrate(services: Services) -> None:
 async def _work(services: Services) -> None:
     """The worker role alone: inbound and delivery workers until SIGTERM/SIGINT, then a clean stop
     (claims not finished by then return to the queue when their lease expires)."""
+    from madeopen.app import build_workers, prepare, settle_heap
+
     try:
         await prepare(services, auto_migrate=False)
         workers = build_workers(services)
@@ -334,6 +342,10 @@ async def _work(services: Services) -> None:
 
 
 def _serve(services: Services, *, auto_migrate: bool) -> None:
+    from aiohttp import web
+
+    from madeopen.app import build_web_app, prepare, settle_heap
+
     settings = services.settings
 
     async def app_factory() -> web.Application:
@@ -347,6 +359,12 @@ def _serve(services: Services, *, auto_migrate: bool) -> None:
     web.run_app(app_factory(), host=settings.host, port=settings.port, print=None, access_log=None)
 
 
+def _server_process() -> None:
+    """What a long-running process sets up before the app is imported (issue #13: idle RSS)."""
+    limit_malloc_arenas()  # before the database's threads start (madeopen/memory.py)
+    prefer_hashed_directory()  # before aiohttp's import makes its SSL contexts (madeopen/trust_store.py)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -355,7 +373,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings()
         _check_sqlite_directory(settings.database_url)
         if args.command in ("run", "web", "worker"):
-            limit_malloc_arenas()  # before the database's threads start (madeopen/memory.py)
+            _server_process()
+        from madeopen.app import build_services
+
         services = build_services(settings)
         if args.command in ("run", "web"):
             _serve(services, auto_migrate=args.command == "run")

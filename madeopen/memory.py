@@ -6,7 +6,8 @@ so a started node held six arenas, about 1.1-1.7 MB more than with one or two (b
 RSS paragraphs). Two arenas: the event loop's thread keeps the main arena, the database threads share
 the other with it in turn; their allocations are short (rows being converted) and made while the GIL is
 released, so contention is rare. An administrator's ``MALLOC_ARENA_MAX`` (read by glibc at start) is
-left as set; other C libraries (musl) have no such arenas and are left alone.
+left as set; other C libraries (musl) have no such arenas and are left alone. The deploy units set
+``MALLOC_ARENA_MAX=2`` themselves, so a service does not load ctypes for this (0.3 MB; bench/README, "rss16").
 """
 
 from __future__ import annotations
