@@ -28,12 +28,13 @@ from madeopen.settings import Settings
 from madeopen.worker_thread import WorkerThread
 from madeopen.workers import Workers
 from storage import migrate
-from storage.engine import SessionMaker, create_engine, session_factory
+from storage.engine import SessionMaker, create_engine, is_sqlite, session_factory
 from web.app import create_app
 from web.context import WebContext
 
 log = logging.getLogger("madeopen")
 R = TypeVar("R")
+WORKER_POOL_SQLITE = 2  # connections the workers' engine keeps between uses on SQLite (threaded_workers)
 
 
 @dataclass
@@ -58,8 +59,10 @@ class Services:
         return f"MadeOpen/{__version__} (+{self.settings.base_url})"
 
 
-def build_services(settings: Settings) -> Services:
-    engine = create_engine(settings.database_url, changes_dir=settings.data_dir / "changes")
+def build_services(settings: Settings, *, pool_size: int | None = None) -> Services:
+    """``pool_size``: connections the engine's pool keeps open between uses (SQLAlchemy's default, 5, if None)."""
+    options = {} if pool_size is None else {"pool_size": pool_size}
+    engine = create_engine(settings.database_url, changes_dir=settings.data_dir / "changes", **options)
     return Services(
         settings=settings,
         engine=engine,
@@ -138,8 +141,13 @@ def build_workers(services: Services) -> Workers:
 @asynccontextmanager
 async def threaded_workers(settings: Settings, make: Callable[[Services], R] = build_workers) -> AsyncIterator[R]:
     """`madeopen run`'s workers (``make``'s) with services of their own, for madeopen.worker_thread: built in the
-    event loop that runs them, closed when left. The web role checked (or migrated) the schema before."""
-    services = build_services(settings)
+    event loop that runs them, closed when left. The web role checked (or migrated) the schema before.
+
+    On SQLite their pool keeps two connections open between uses, not five: the workers take turns at the one
+    writer, so two cover the inbound batches beside a delivery claim, and more than that are opened for a
+    burst (the start, when every worker looks at once) and closed after it. Each connection kept is an
+    aiosqlite thread and SQLite's caches, ~0.1-0.2 MB of an idle node (issue #13; bench/README "RSS")."""
+    services = build_services(settings, pool_size=WORKER_POOL_SQLITE if is_sqlite(settings.database_url) else None)
     try:
         await start_federation(services)
         yield make(services)
