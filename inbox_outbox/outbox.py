@@ -22,6 +22,7 @@ from actors.urls import Urls
 from federation.activities import is_public
 from inbox_outbox.addressing import Targets, dedupe, group_member_targets, host_of
 from inbox_outbox.ids import is_local
+from storage.batch import active
 from storage.models import Activity, Delivery, Fanout, LocalActor, Membership, utcnow
 from storage.upsert import dialect_insert
 from storage.url_sql import url_host
@@ -104,8 +105,15 @@ async def publish_to(
         return
     # SQLite has no INSERT in a CTE. One statement for the activities: the ORM inserts rows that need their
     # new ids one at a time, and an executemany with RETURNING in order is one statement per row on SQLite
-    # too. The fan-out rows find them by uri.
+    # too. The fan-out rows find them by uri: in an inbound batch, all of the batch's at its commit
+    # (storage.batch.Batch.later; nothing in the batch reads them), else at once.
     await session.execute(_INSERT_ACTIVITIES, [_activity_row(document) for document in documents])
+    batch = active()
+    if batch is not None and batch.session is session:
+        for document in documents:
+            batch.later(_INSERT_FANOUT, {"signer_id": signer.id, "group_id": targets.group_id, "now": now,
+                                         "uri": document["id"]})
+        return
     await session.execute(_INSERT_FANOUTS, {
         "signer_id": signer.id, "group_id": targets.group_id, "now": now,
         "uris": [document["id"] for document in documents],
@@ -156,20 +164,23 @@ def _has_remote_members() -> Any:
                           Membership.state == "accepted")
 
 
-# No row for a group without a remote member (most groups of a small node): nothing would come of it but
-# a wake-up of the delivery worker. In the same statement, so it costs no round trip.
-_INSERT_FANOUTS = insert(Fanout.__table__).from_select(
-    ["activity_id", "signer_id", "group_id", "created_at"],
-    select(
-        Activity.id,
-        bindparam("signer_id", type_=Integer),
-        _GROUP_ID,
-        bindparam("now", type_=DateTime(timezone=True)),
-    ).where(
-        Activity.uri.in_(bindparam("uris", expanding=True)),
-        _has_remote_members(),
-    ).order_by(Activity.id),
-)
+def _fanouts_of(picked: Any) -> Any:
+    """``INSERT INTO fanouts … SELECT`` a row for each activity ``picked`` names, in their order. No row for a
+    group without a remote member (most groups of a small node): nothing would come of it but a wake-up of
+    the delivery worker. In the same statement, so it costs no round trip."""
+    return insert(Fanout.__table__).from_select(
+        ["activity_id", "signer_id", "group_id", "created_at"],
+        select(
+            Activity.id,
+            bindparam("signer_id", type_=Integer),
+            _GROUP_ID,
+            bindparam("now", type_=DateTime(timezone=True)),
+        ).where(picked, _has_remote_members()).order_by(Activity.id),
+    )
+
+
+_INSERT_FANOUTS = _fanouts_of(Activity.uri.in_(bindparam("uris", expanding=True)))
+_INSERT_FANOUT = _fanouts_of(Activity.uri == bindparam("uri", type_=String))  # one activity's, run for many (Batch.later)
 _FANOUTS = Fanout.__table__
 _ACTIVITIES = Activity.__table__
 

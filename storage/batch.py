@@ -123,6 +123,7 @@ class Batch:
         self.savepoints = savepoints
         self.poisoned = False  # optimistic: something was written that only the batch's rollback undoes
         self._info: dict[Any, Any] = {}  # the connection's info (its marks), once the batch has begun
+        self._later: dict[Any, list[dict[str, Any]]] = {}  # statement -> its rows, run at the commit (later)
         self.task: asyncio.Task[Any] | None = None
         self._token: contextvars.Token[Batch | None] | None = None
         self._unit: AsyncSessionTransaction | None = None  # the open unit's savepoint
@@ -160,7 +161,22 @@ class Batch:
         if exc_type is None and self.poisoned:
             await self._end(Poisoned, None, None)
             raise Poisoned("a unit of the batch wrote and then raised: the batch is undone")
+        if exc_type is None and self._later:
+            try:
+                for statement, rows in self._later.items():
+                    await self.session.execute(statement, rows)
+            except BaseException as failed:
+                await self._end(type(failed), failed, failed.__traceback__)
+                raise
         await self._end(exc_type, exc, tb)
+
+    def later(self, statement: Any, row: dict[str, Any]) -> None:
+        """Run ``statement`` for ``row`` just before the batch commits, with every other row given for the same
+        statement in one executemany (issue #13, eighth pass: a group's fan-out rows, one statement a batch
+        instead of one an activity on SQLite). Only for a write nothing in the batch reads back, and one
+        that is right whatever the batch did meanwhile: a fan-out row is selected by its activity's uri, so
+        none is written for an activity a unit's rollback undid."""
+        self._later.setdefault(statement, []).append(row)
 
     async def _end(self, exc_type: Any, exc: Any, tb: Any) -> None:
         try:

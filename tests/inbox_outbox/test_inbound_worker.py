@@ -16,6 +16,7 @@ from inbox_outbox.federation import Federation
 from inbox_outbox.inbound_worker import InboundWorker
 from storage.models import InboundActivity, Object
 from tests.inbox_outbox.content_support import World, activity, create, lemmy_page, published, stored
+from tests.support.fanouts import expanded
 from tests.support.peer import PeerActor
 from tests.support.peer_fixtures import *  # noqa: F403  (fixtures: content_world and what it needs)
 
@@ -182,3 +183,8 @@ async def test_an_activity_dropped_before_writing_leaves_its_batch_going(
     assert states[1][1] is not None and "not a post we host" in states[1][1]
     assert not any("SAVEPOINT" in statement.upper() for statement in statements)
     assert await _announced_posts(w) == sorted(page["id"] for page in pages)
+    # The group's fan-out rows: on SQLite one statement for the batch at its commit; on PostgreSQL in the
+    # statement of each post's activities (inbox_outbox.outbox.publish_to).
+    fanouts = [statement for statement in statements if "INSERT INTO fanouts" in statement]
+    assert len(fanouts) == (2 if w.services.engine.dialect.name == "postgresql" else 1)
+    assert await expanded(w.services) == 4  # each post's two Announces: of the Create, of the post

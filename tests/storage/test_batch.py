@@ -6,7 +6,7 @@ import asyncio
 from typing import Any
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import String, bindparam, event, func, insert, literal, select
 from sqlalchemy.exc import IntegrityError
 
 from madeopen.app import Services
@@ -160,3 +160,30 @@ async def _add(sessions: Sessions, domain: str) -> None:
     """A block written for a transaction of its own: it adds a row, its end writes it."""
     async with sessions.begin() as session:
         session.add(DomainBlock(domain=domain))
+
+
+async def test_what_a_batch_runs_later_runs_once_at_its_commit_and_not_after_a_rollback(services: Services) -> None:
+    """``Batch.later``: the rows of a statement run in one executemany just before the commit (a group's
+    fan-out rows on SQLite, issue #13, eighth pass); a poisoned batch runs none of them."""
+    sessions = _sessions(services)
+    insert_block = insert(DomainBlock.__table__).from_select(
+        ["domain", "severity", "reason", "created_at"],
+        select(bindparam("domain", type_=String), literal("block"), literal(""), func.current_timestamp()),
+    )
+    with _Statements(services) as seen:
+        async with Batch(sessions, savepoints=False) as batch:
+            for domain in ("one.example", "two.example"):
+                async with batch.unit():
+                    batch.later(insert_block, {"domain": domain})
+            async with sessions() as session:  # not yet
+                assert await session.scalar(select(func.count()).select_from(DomainBlock)) == 0
+    assert len([statement for statement in seen if statement.startswith("INSERT INTO domain_blocks")]) == 1
+    assert await _blocked(services) == ["one.example", "two.example"]
+    with pytest.raises(Poisoned):
+        async with Batch(sessions, savepoints=False) as batch:
+            batch.later(insert_block, {"domain": "three.example"})
+            with pytest.raises(RuntimeError):
+                async with batch.unit():
+                    await _add(sessions, "four.example")
+                    raise RuntimeError("a bug after its transaction")
+    assert await _blocked(services) == ["one.example", "two.example"]
