@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import (
     Boolean, DateTime, Integer, Select, String, Subquery, and_, bindparam, delete, exists, func, insert, literal, select,
+    union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,6 +22,7 @@ from actors.urls import Urls
 from federation.activities import is_public
 from inbox_outbox.addressing import Targets, dedupe, group_member_targets, host_of
 from inbox_outbox.ids import is_local
+from storage.batch import active
 from storage.models import Activity, Delivery, Fanout, LocalActor, Membership, utcnow
 from storage.upsert import dialect_insert
 from storage.url_sql import url_host
@@ -92,11 +94,28 @@ async def publish_to(
     was banned, suspended or whose server was blocked in between gets nothing, and one who joined in
     between gets the activity (docs/DESIGN.md "Fan-out rows"). No ORM objects are built (nothing of the
     callers reads them)."""
-    # One statement: the ORM inserts rows that need their new ids one at a time, and an executemany
-    # with RETURNING in order is one statement per row on SQLite too. The fan-out rows find them by uri.
+    now = utcnow()
+    if session.bind.dialect.name == "postgresql":
+        # Both in one statement (issue #13, eighth pass: ~1 of the ~5.8 statements of each inbound post or
+        # vote): the activities' INSERT … RETURNING as a CTE, the fan-out rows selected from it.
+        params: dict[str, Any] = {"signer_id": signer.id, "group_id": targets.group_id, "now": now}
+        for index, document in enumerate(documents):
+            params.update({f"{key}_{index}": value for key, value in _activity_row(document).items()})
+        await session.execute(_publish_with_fanouts(len(documents)), params)
+        return
+    # SQLite has no INSERT in a CTE. One statement for the activities: the ORM inserts rows that need their
+    # new ids one at a time, and an executemany with RETURNING in order is one statement per row on SQLite
+    # too. The fan-out rows find them by uri: in an inbound batch, all of the batch's at its commit
+    # (storage.batch.Batch.later; nothing in the batch reads them), else at once.
     await session.execute(_INSERT_ACTIVITIES, [_activity_row(document) for document in documents])
+    batch = active()
+    if batch is not None and batch.session is session:
+        for document in documents:
+            batch.later(_INSERT_FANOUT, {"signer_id": signer.id, "group_id": targets.group_id, "now": now,
+                                         "uri": document["id"]})
+        return
     await session.execute(_INSERT_FANOUTS, {
-        "signer_id": signer.id, "group_id": targets.group_id, "now": utcnow(),
+        "signer_id": signer.id, "group_id": targets.group_id, "now": now,
         "uris": [document["id"] for document in documents],
     })
 
@@ -138,22 +157,57 @@ async def expand_fanouts(session: AsyncSession, urls: Urls, *, limit: int = EXPA
 # vote (~85 µs of the event loop's CPU each in the sixth pass's profile, issue #13).
 _INSERT_ACTIVITIES = insert(Activity.__table__)
 _GROUP_ID = bindparam("group_id", type_=Integer)
-# No row for a group without a remote member (most groups of a small node): nothing would come of it but
-# a wake-up of the delivery worker. In the same statement, so it costs no round trip.
-_INSERT_FANOUTS = insert(Fanout.__table__).from_select(
-    ["activity_id", "signer_id", "group_id", "created_at"],
-    select(
-        Activity.id,
-        bindparam("signer_id", type_=Integer),
-        _GROUP_ID,
-        bindparam("now", type_=DateTime(timezone=True)),
-    ).where(
-        Activity.uri.in_(bindparam("uris", expanding=True)),
-        exists().where(Membership.group_id == _GROUP_ID, Membership.remote_actor_id.is_not(None),
-                       Membership.state == "accepted"),
-    ).order_by(Activity.id),
-)
+
+
+def _has_remote_members() -> Any:
+    return exists().where(Membership.group_id == _GROUP_ID, Membership.remote_actor_id.is_not(None),
+                          Membership.state == "accepted")
+
+
+def _fanouts_of(picked: Any) -> Any:
+    """``INSERT INTO fanouts … SELECT`` a row for each activity ``picked`` names, in their order. No row for a
+    group without a remote member (most groups of a small node): nothing would come of it but a wake-up of
+    the delivery worker. In the same statement, so it costs no round trip."""
+    return insert(Fanout.__table__).from_select(
+        ["activity_id", "signer_id", "group_id", "created_at"],
+        select(
+            Activity.id,
+            bindparam("signer_id", type_=Integer),
+            _GROUP_ID,
+            bindparam("now", type_=DateTime(timezone=True)),
+        ).where(picked, _has_remote_members()).order_by(Activity.id),
+    )
+
+
+_INSERT_FANOUTS = _fanouts_of(Activity.uri.in_(bindparam("uris", expanding=True)))
+_INSERT_FANOUT = _fanouts_of(Activity.uri == bindparam("uri", type_=String))  # one activity's, run for many (Batch.later)
 _FANOUTS = Fanout.__table__
+_ACTIVITIES = Activity.__table__
+
+
+@functools.lru_cache(maxsize=8)
+def _publish_with_fanouts(count: int) -> Any:
+    """PostgreSQL: ``WITH published AS (INSERT INTO activities … SELECT … UNION ALL SELECT … RETURNING id)
+    INSERT INTO fanouts … SELECT … FROM published``, for ``count`` activities, built once per count with
+    every value bound (``<column>_<index>``; an ``INSERT … VALUES`` of several rows would be compiled anew on
+    every call: SQLAlchemy does not cache it). PostgreSQL runs the CTE's INSERT to completion whether or not
+    a fan-out row is written (a group without remote members gets none, as with :data:`_INSERT_FANOUTS`);
+    the activities' ``published`` is the fan-out's ``now``."""
+    columns = ("uri", "actor_uri", "type", "object_uri", "public", "document")
+    now = bindparam("now", type_=DateTime(timezone=True))
+    rows = [
+        select(*(bindparam(f"{key}_{index}", type_=_ACTIVITIES.c[key].type) for key in columns), now)
+        for index in range(count)
+    ]
+    values = rows[0] if count == 1 else union_all(*rows)
+    published = insert(_ACTIVITIES).from_select([*columns, "published"], values).returning(_ACTIVITIES.c.id).cte("published")
+    return insert(_FANOUTS).from_select(
+        ["activity_id", "signer_id", "group_id", "created_at"],
+        select(published.c.id, bindparam("signer_id", type_=Integer), _GROUP_ID, now)
+        .where(_has_remote_members()).order_by(published.c.id),
+    )
+
+
 _DELETE_FANOUTS = delete(_FANOUTS).where(_FANOUTS.c.id.in_(bindparam("ids", expanding=True)))
 
 

@@ -1,13 +1,24 @@
-"""One transaction for several units of work, each in its own SAVEPOINT (issue #13: inbox processing).
+"""One transaction for several units of work (issue #13: inbox processing).
 
 The inbound worker runs a batch of activities in one transaction instead of three to six per activity:
 commits, pool checkouts and session set-ups were most of the cost of a small activity. While a batch is
 open in a task, every session that task asks any :class:`Sessions` maker for (``sessions()`` or
 ``sessions.begin()``, whoever holds the maker: the handlers, ``RemoteActors``, the memo caches) is the
-batch's one session: ``begin()`` inside a fresh SAVEPOINT that it releases when the block succeeds and
-rolls back to when the block raises, as its own transaction would have committed or rolled back;
-``sessions()`` (reads) as it is. So code written
-for its own transactions runs unchanged, and a unit that fails is undone alone (:meth:`Batch.unit`).
+batch's one session: ``sessions()`` (reads) as it is, ``begin()`` as a block whose end writes what it
+left pending, as its own transaction's commit would have. So code written for its own transactions runs
+unchanged. What happens when such a block or a unit raises depends on the batch's kind:
+
+- **Optimistic** (``Batch(sessions, savepoints=False)``, what the inbound worker runs first; issue #13,
+  eighth pass): no SAVEPOINT at all, two statements fewer per activity. A block or unit that raises
+  having written nothing (no statement but SELECTs, none failed, no ORM change pending) needed no undo:
+  the batch goes on. One that raises after writing **poisons** the batch (:attr:`Batch.poisoned`): only
+  rolling the whole transaction back can undo it. The same when its code catches the exception and goes
+  on (a handler that catches an IntegrityError: on PostgreSQL the transaction is aborted from there).
+  Leaving a poisoned batch's block without an exception rolls it back and raises :class:`Poisoned`; the
+  worker then runs what had finished again in a careful batch.
+- **Careful** (``savepoints=True``, the default): each unit in its own SAVEPOINT (:meth:`Batch.unit`),
+  each ``begin()`` block too (the first of a unit borrows the unit's), rolled back to when it raises, as its
+  own transaction would have been; a unit that fails is undone alone and the batch goes on.
 
 Other tasks (a task the batch started, a web request) get sessions of their own as usual: the batch is
 found through a context variable *and* its owning task. A batch must not wait on anything that needs the
@@ -28,16 +39,26 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession, AsyncSessionTransaction, async_sessionmaker
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, AsyncSessionTransaction, async_sessionmaker
 
 from storage.write_gate import gate_for
 
 _CURRENT: contextvars.ContextVar[Batch | None] = contextvars.ContextVar("madeopen_batch", default=None)
+# In a connection's ``info``: how many statements it ran that may have changed something (all but those
+# starting with SELECT: conservative), and how many failed (on PostgreSQL a failed statement, even a
+# SELECT, aborts the transaction). An optimistic batch compares it before and after a block that raised.
+_MARKS = "madeopen_batch_marks"
+_tracked: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+class Poisoned(Exception):
+    """An optimistic batch was rolled back whole: a unit or block wrote and then raised (see the module)."""
 
 
 def active() -> Batch | None:
@@ -60,7 +81,7 @@ class Sessions(async_sessionmaker[AsyncSession]):
     def begin(self) -> Any:
         batch = active()
         if batch is not None:
-            return batch.savepoint(commit=True)
+            return batch.savepoint()
         return super().begin()
 
     def own_session(self) -> AsyncSession:
@@ -68,13 +89,41 @@ class Sessions(async_sessionmaker[AsyncSession]):
         return super().__call__()
 
 
+def _track(engine: AsyncEngine) -> None:
+    """Count, on each of ``engine``'s connections, the statements that may write and those that fail."""
+    sync = engine.sync_engine
+    if sync in _tracked:
+        return
+    event.listen(sync, "before_cursor_execute", _statement)
+    event.listen(sync, "handle_error", _failure)
+    _tracked.add(sync)
+
+
+def _statement(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+    if not statement.startswith("SELECT"):
+        info = conn.info
+        info[_MARKS] = info.get(_MARKS, 0) + 1
+
+
+def _failure(context: Any) -> None:
+    conn = context.connection
+    if conn is not None:
+        info = conn.info
+        info[_MARKS] = info.get(_MARKS, 0) + 1
+
+
 class Batch:
     """``async with Batch(sessions) as batch``: one transaction, committed when the block ends without an
-    exception, rolled back otherwise. Units of work go in ``async with batch.unit()``."""
+    exception, rolled back otherwise (and when :attr:`poisoned`: then it raises :class:`Poisoned`). Units
+    of work go in ``async with batch.unit()``. ``savepoints``: careful (True) or optimistic (see the module)."""
 
-    def __init__(self, sessions: Sessions) -> None:
+    def __init__(self, sessions: Sessions, *, savepoints: bool = True) -> None:
         self._sessions = sessions
         self.session: AsyncSession = sessions.own_session()
+        self.savepoints = savepoints
+        self.poisoned = False  # optimistic: something was written that only the batch's rollback undoes
+        self._info: dict[Any, Any] = {}  # the connection's info (its marks), once the batch has begun
+        self._later: dict[Any, list[dict[str, Any]]] = {}  # statement -> its rows, run at the commit (later)
         self.task: asyncio.Task[Any] | None = None
         self._token: contextvars.Token[Batch | None] | None = None
         self._unit: AsyncSessionTransaction | None = None  # the open unit's savepoint
@@ -95,8 +144,10 @@ class Batch:
             await self.session.__aenter__()
             if self._gate is not None:
                 await self.session.execute(text("BEGIN IMMEDIATE"))
-            else:
-                await self.session.connection()  # begins the transaction
+            connection = await self.session.connection()  # begins the transaction (PostgreSQL)
+            if not self.savepoints:
+                _track(self.session.bind)
+                self._info = connection.info  # one connection for the whole transaction
         except BaseException as exc:
             await self._end(type(exc), exc, exc.__traceback__)
             raise
@@ -107,7 +158,25 @@ class Batch:
     async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         assert self._token is not None
         _CURRENT.reset(self._token)
+        if exc_type is None and self.poisoned:
+            await self._end(Poisoned, None, None)
+            raise Poisoned("a unit of the batch wrote and then raised: the batch is undone")
+        if exc_type is None and self._later:
+            try:
+                for statement, rows in self._later.items():
+                    await self.session.execute(statement, rows)
+            except BaseException as failed:
+                await self._end(type(failed), failed, failed.__traceback__)
+                raise
         await self._end(exc_type, exc, tb)
+
+    def later(self, statement: Any, row: dict[str, Any]) -> None:
+        """Run ``statement`` for ``row`` just before the batch commits, with every other row given for the same
+        statement in one executemany (issue #13, eighth pass: a group's fan-out rows, one statement a batch
+        instead of one an activity on SQLite). Only for a write nothing in the batch reads back, and one
+        that is right whatever the batch did meanwhile: a fan-out row is selected by its activity's uri, so
+        none is written for an activity a unit's rollback undid."""
+        self._later.setdefault(statement, []).append(row)
 
     async def _end(self, exc_type: Any, exc: Any, tb: Any) -> None:
         try:
@@ -122,10 +191,35 @@ class Batch:
                 if self._turn is not None:
                     await self._turn.__aexit__(None, None, None)  # the turn ends either way
 
+    def _mark(self) -> int:
+        return int(self._info.get(_MARKS, 0))
+
+    def _changed_since(self, mark: int) -> bool:
+        """Whether a statement that may write ran or a statement failed since ``mark``, ORM changes are
+        pending, or the session's transaction needs its rollback (a flush failed): what a SAVEPOINT would
+        have had to undo."""
+        session = self.session
+        if self._mark() != mark or session.new or session.deleted or session.dirty:
+            return True
+        transaction = session.sync_session.get_transaction()
+        return transaction is None or not transaction.is_active
+
     @asynccontextmanager
     async def unit(self) -> AsyncIterator[AsyncSession]:
-        """One unit of work: undone alone when it raises; its objects are forgotten afterwards either way,
-        so the next unit reads fresh rows, as it would in a session of its own."""
+        """One unit of work; its objects are forgotten afterwards either way, so the next unit reads fresh
+        rows, as it would in a session of its own. Careful: undone alone when it raises. Optimistic: when it
+        raises having written, the batch is poisoned."""
+        if not self.savepoints:
+            mark = self._mark()
+            try:
+                yield self.session
+            except BaseException:
+                if self._changed_since(mark):
+                    self.poisoned = True
+                raise
+            finally:
+                self.session.expunge_all()
+            return
         self._unit = await self.session.begin_nested()
         self._fresh = True
         try:
@@ -150,29 +244,48 @@ class Batch:
         yield self.session
 
     @asynccontextmanager
-    async def savepoint(self, *, commit: bool) -> AsyncIterator[AsyncSession]:
-        """What ``sessions.begin()`` gives inside the batch. The first such block of a unit borrows the
-        unit's own SAVEPOINT: nothing was written in the unit before it (the pipeline writes only in these
-        blocks), so rolling back to the unit's savepoint undoes exactly what the block wrote, and the
-        two statements of a savepoint of its own are saved on every activity (issue #13). When it raises,
-        the unit gets a fresh savepoint for whatever its code does after catching the exception."""
+    async def savepoint(self) -> AsyncIterator[AsyncSession]:
+        """What ``sessions.begin()`` gives inside the batch.
+
+        Optimistic: the session as it is; at the block's end what it left pending is flushed (its own
+        transaction's commit would have written it then, and raised there). When the block raises having
+        written, the batch is poisoned, whether or not its caller catches the exception.
+
+        Careful: the first such block of a unit borrows the unit's own SAVEPOINT: nothing was written in
+        the unit before it (the pipeline writes only in these blocks), so rolling back to the unit's
+        savepoint undoes exactly what the block wrote, and the two statements of a savepoint of its own
+        are saved on every activity (issue #13). When it raises, the unit gets a fresh savepoint for
+        whatever its code does after catching the exception."""
+        if not self.savepoints:
+            session = self.session
+            mark = self._mark()
+            try:
+                yield session
+                await _flush(session)
+            except BaseException:
+                if self._changed_since(mark):
+                    self.poisoned = True
+                raise
+            return
         unit = self._unit
-        if commit and self._fresh and unit is not None and unit.is_active:
+        if self._fresh and unit is not None and unit.is_active:
             self._fresh = False
             try:
                 yield self.session
+                await _flush(self.session)  # inside: a failed write is undone with the block
             except BaseException:
                 await unit.rollback()
                 self._unit = await self.session.begin_nested()
                 self._fresh = True
                 raise
             return
-        nested = await self.session.begin_nested()
-        try:
+        # Its context manager releases it at the end, or rolls back to it when the block raises or the
+        # release's flush fails (then it is no longer active, and still must be rolled back to).
+        async with self.session.begin_nested():
             yield self.session
-        except BaseException:
-            if nested.is_active:
-                await nested.rollback()
-            raise
-        if nested.is_active:
-            await (nested.commit() if commit else nested.rollback())
+
+
+async def _flush(session: AsyncSession) -> None:
+    """Write what a block left pending, as its own transaction's commit would have (and raise where it would)."""
+    if session.new or session.deleted or session.dirty:
+        await session.flush()

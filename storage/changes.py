@@ -98,6 +98,15 @@ _TARGET = re.compile(
     r'\s+(?:"?\w+"?\.)?"?(\w+)"?',
     re.IGNORECASE,
 )
+# In a WITH statement (PostgreSQL: an INSERT … RETURNING in a CTE, issue #13), the tables its INSERTs,
+# UPDATEs and DELETEs name, wherever they stand: the SELECTs around them (a ``WHERE EXISTS`` on the
+# memberships) read and change nothing. An UPDATE that is no statement (``FOR UPDATE``, ``DO UPDATE SET``)
+# yields a name no topic has.
+_TARGETS = re.compile(
+    r'\b(?:insert\s+(?:or\s+\w+\s+)?into|update(?:\s+or\s+\w+)?(?:\s+only)?|delete\s+from(?:\s+only)?)'
+    r'\s+(?:"?\w+"?\.)?"?(\w+)"?',
+    re.IGNORECASE,
+)
 _PENDING = "madeopen_changed_topics"
 # Rows queued for a worker: woken once the connection is back in the pool (storage/queue_signal.py). Only
 # INSERTs, so that a worker's own claims and outcomes (UPDATEs) do not wake it again.
@@ -105,6 +114,7 @@ _QUEUED = "madeopen_queued_tables"
 _INSERT_INTO_QUEUE = re.compile(
     r"\s*INSERT\s+INTO\s+(" + "|".join(queue_signal.TABLES) + r")\b", re.IGNORECASE
 )
+_INSERTS_INTO_QUEUE = re.compile(r"\bINSERT\s+INTO\s+(" + "|".join(queue_signal.TABLES) + r")\b", re.IGNORECASE)
 _counters: dict[str, int] = dict.fromkeys(_TOPICS, 0)
 # Engines of two threads count (`madeopen run`'s workers have their own: madeopen/worker_thread.py), and
 # `+=` on a dict item is not atomic: a lost count could leave a cache filled between two writes unrefreshed.
@@ -170,26 +180,35 @@ def _touch(path: Path) -> None:
 
 
 def _topics_of(statement: str) -> frozenset[str]:
-    if not statement.lstrip()[:8].upper().startswith(_WRITES):
+    head = statement.lstrip()[:8].upper()
+    if not head.startswith(_WRITES):
         return frozenset()
-    target = _TARGET.match(statement)
-    written = target.group(1).lower() if target is not None else statement.lower()
+    if head.startswith("WITH"):
+        targets = [found.group(1).lower() for found in _TARGETS.finditer(statement)]
+        written = " ".join(targets) if targets else statement.lower()
+    else:
+        target = _TARGET.match(statement)
+        written = target.group(1).lower() if target is not None else statement.lower()
     return frozenset(topic for topic, names in _NAMES.items() if names.search(written))
 
 
 @functools.lru_cache(maxsize=1024)
-def _marks(statement: str) -> tuple[frozenset[str], str | None]:
-    """What a statement's text tells: the topics it writes, and the queue table it inserts into. Kept per
+def _marks(statement: str) -> tuple[frozenset[str], frozenset[str]]:
+    """What a statement's text tells: the topics it writes, and the queue tables it inserts into. Kept per
     text: the same statements come back all the time (SQLAlchemy caches their compiled form), and
     searching each anew was ~0.1 ms of every inbound activity (issue #13, sixth pass)."""
-    queue = _INSERT_INTO_QUEUE.match(statement)  # anchored: a SELECT fails at its first letter
-    return _topics_of(statement), queue.group(1).lower() if queue is not None else None
+    if statement.lstrip()[:4].upper() == "WITH":  # its INSERTs may stand anywhere in it
+        queues = frozenset(found.group(1).lower() for found in _INSERTS_INTO_QUEUE.finditer(statement))
+    else:
+        queue = _INSERT_INTO_QUEUE.match(statement)  # anchored: a SELECT fails at its first letter
+        queues = frozenset((queue.group(1).lower(),)) if queue is not None else frozenset()
+    return _topics_of(statement), queues
 
 
 def _seen(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-    topics, queue = _marks(statement)
+    topics, queues = _marks(statement)
     if topics:
         conn.info.setdefault(_PENDING, set()).update(topics)
-    if queue is not None:
-        conn.info.setdefault(_QUEUED, set()).add(queue)
+    if queues:
+        conn.info.setdefault(_QUEUED, set()).update(queues)
 

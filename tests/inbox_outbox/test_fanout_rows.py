@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import literal, select
+from sqlalchemy import event, literal, select
 
 from actors import local
 from inbox_outbox.addressing import group_member_inboxes, group_member_targets, host_of
@@ -91,3 +91,25 @@ async def test_hosts_computed_by_the_database_are_those_of_host_of(services: Ser
     async with services.sessions() as session:
         for url in urls:
             assert await session.scalar(select(url_host(literal(url)))) == host_of(url), url
+
+
+async def test_a_fanout_is_one_statement_on_postgresql(services: Services) -> None:
+    """The activities and their fan-out rows: one ``WITH … INSERT`` on PostgreSQL, two INSERTs on SQLite (no
+    INSERT in a CTE there); the same rows either way (the test above)."""
+    group = await make_group(services, "counted")
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    async with services.sessions.begin() as session:
+        signer = await local.find_group(session, "counted")
+        event.listen(services.engine.sync_engine, "before_cursor_execute", seen)
+        try:
+            await publish_to(session, services.urls, signer, [_announce("counted", 1), _announce("counted", 2)],
+                             group_member_targets(group.id))
+        finally:
+            event.remove(services.engine.sync_engine, "before_cursor_execute", seen)
+    assert len(statements) == (1 if services.engine.dialect.name == "postgresql" else 2)
+    async with services.sessions() as session:
+        assert len(list(await session.scalars(select(Activity.id).where(Activity.actor_uri == group_uri("counted"))))) == 2

@@ -59,3 +59,20 @@ async def test_only_the_written_table_counts_not_those_a_write_reads(services: S
     async with services.sessions.begin() as session:
         await session.execute(text("UPDATE remote_actors SET username = username WHERE 1 = 0"))
     assert changes.counter(changes.REMOTE_KEYS) > keys
+
+
+async def test_a_with_statement_counts_the_tables_its_inserts_write_not_those_it_reads(services: Services) -> None:
+    """PostgreSQL writes a group's activities and their fan-out rows in one statement (an INSERT … RETURNING
+    in a CTE, issue #13, eighth pass) that reads the memberships: the members' memo must survive it, the
+    tables its INSERTs name count, and the delivery worker is woken for the queue table wherever it stands."""
+    statement = (
+        "WITH published AS (INSERT INTO activities (uri) VALUES ('x') RETURNING activities.id) "
+        "INSERT INTO fanouts (activity_id) SELECT published.id FROM published "
+        "WHERE EXISTS (SELECT * FROM memberships WHERE memberships.state = 'accepted')"
+    )
+    topics, queues = changes._marks(statement)
+    assert changes.MEMBERSHIPS not in topics and changes.PAGES in topics  # activities: an outbox page
+    assert queues == {"fanouts"}
+    assert changes._marks("WITH m AS (SELECT 1) SELECT * FROM memberships FOR UPDATE")[1] == set()
+    gone = changes._marks("WITH gone AS (DELETE FROM memberships WHERE 1 = 0 RETURNING id) SELECT * FROM gone")[0]
+    assert changes.MEMBERSHIPS in gone
