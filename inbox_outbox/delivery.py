@@ -78,6 +78,10 @@ SWEEP_EVERY = timedelta(minutes=10)
 # A record costs ~3 ms of CPU whatever its size (five statements and a commit) plus ~20 µs a row
 # (issue #13: 0.05 s made batches of ~30 at 700 deliveries/s, ~100 µs a delivery; 0.25 s, ~40).
 RECORD_EVERY = 0.25
+# Rows one claim takes at most (run_once claims one such batch). Each claim ranks every due row, so a fan-out
+# of N rows costs ~N/BATCH claims of a few ms each: 256 rather than 128 took ~20 µs of CPU off each delivery
+# of bench/fanout.py (issue #13, fan16). A claim still takes at most PER_HOST_CLAIM_ROUNDS rounds per host.
+BATCH = 256
 # How often an idle worker looks at its queue when nothing wakes it (settings: MADEOPEN_QUEUE_POLL_SECONDS).
 POLL_SECONDS = 0.5
 _DELIVERIES = Delivery.__table__
@@ -133,7 +137,7 @@ class DeliveryWorker:
         fed: Federation,
         *,
         clock: Clock | None = None,
-        batch: int = 128,
+        batch: int = BATCH,
         global_concurrency: int = 64,
         per_host_concurrency: int = 4,
         lease: timedelta = LEASE,
@@ -153,14 +157,17 @@ class DeliveryWorker:
         self.rng = rng or random.Random()
         self.idle = idle
         self._global = asyncio.Semaphore(global_concurrency)
-        # Sends in flight or claimed, and claim once this many more fit: a claim costs ~6-10 ms of CPU
+        # Sends in flight or claimed, and claim once this many more fit: a claim costs ~2-4 ms of CPU
         # however few rows it takes (the candidate query ranks every due row), so it takes a full batch
-        # (issue #13: twice the POST slots and a claim at half took ~30 claims per 2,000 rows; this, ~16).
+        # (issue #13: twice the POST slots and a claim at half took ~30 claims per 2,000 rows; batches of 128,
+        # ~16; of 256, ~8). At most this many rows wait claimed: 6 rounds of the 64 slots, 3 min if every
+        # POST ran into its 30 s limit, within the lease.
         self._pump_capacity = 2 * global_concurrency + batch
         self._claim_room = batch
         # Finished attempts are recorded once this many wait (or RECORD_EVERY passed): a record costs ~2.5 ms
         # of CPU whatever its size (its statements and the commit) plus ~15-20 µs a row, so records of two
-        # batches rather than one save ~12 µs a delivery (issue #13, bench/README "fanout").
+        # batches rather than one save ~12 µs a delivery (issue #13, bench/README "fanout"). At a few
+        # thousand deliveries a second RECORD_EVERY comes first.
         self._record_rows = 2 * batch
         self._host_slots: dict[str, asyncio.Semaphore] = {}
         self._claimed_per_host: Counter[str] = Counter()  # claimed and not yet finished, in this worker
