@@ -19,8 +19,9 @@ One pass (``run_once``, what tests step):
    with backoff and jitter (``inbox_outbox.backoff``), or dead once the schedule is used up.
 
 ``run_forever`` keeps the pool busy instead of waiting for whole batches: it claims as slots free up and
-skips hosts already at their limit in this process. Idle, it claims again as soon as deliveries or fan-out
-rows are queued (storage/queue_signal.py: a commit in this process, or a NOTIFY on PostgreSQL), or after ``idle`` seconds
+skips hosts already at their limit in this process. Idle, or once a claim found nothing (the end of a
+fan-out, with POSTs still finishing), it claims again as soon as deliveries or fan-out rows are queued
+(storage/queue_signal.py: a commit in this process, or a NOTIFY on PostgreSQL), or after ``idle`` seconds
 (the poll: retries whose time has come). A process that dies mid-way loses nothing: its
 rows keep their lease, which expires, and another pass claims them again (at-least-once delivery;
 peers drop duplicate activity ids, PROTOCOL.md "Validation").
@@ -172,6 +173,9 @@ class DeliveryWorker:
         self._host_slots: dict[str, asyncio.Semaphore] = {}
         self._claimed_per_host: Counter[str] = Counter()  # claimed and not yet finished, in this worker
         self._last_sweep: datetime | None = None
+        # When (time.monotonic) a claim last found nothing to take with no host left out: claims wait for
+        # news since (_may_claim).
+        self._dry_at: float | None = None
         self._claim_statements: dict[str, _ClaimStatements] = {}  # by dialect name
         self._domain_policy = PolicyCache(fed.sessions, allowlist=fed.allowlist)
         self._engine = queue_signal.engine_of(fed.sessions)
@@ -196,8 +200,8 @@ class DeliveryWorker:
         try:
             # Queued deliveries and fan-out rows wake the pump as a finished POST does: the next step
             # expands and claims them.
-            async with queue_signal.listening(engine, queue_signal.DELIVERIES, pump.wake), \
-                    queue_signal.listening(engine, queue_signal.FANOUTS, pump.wake):
+            async with queue_signal.listening(engine, queue_signal.DELIVERIES, pump.queued), \
+                    queue_signal.listening(engine, queue_signal.FANOUTS, pump.queued):
                 while not stop.is_set() or pump.busy:
                     try:
                         await self._step(stop, pump)
@@ -219,9 +223,13 @@ class DeliveryWorker:
             # (~5-10 ms of CPU with 2,000 due on SQLite), so fewer, bigger claims cost less per delivery
             # (issue #13: ~45 claims per 2,000 rows, then ~30, now ~16; see __init__).
             room = self._pump_capacity - len(pump.in_flight)
-            if room >= self._claim_room or (room > 0 and not pump.in_flight):
+            if (room >= self._claim_room or (room > 0 and not pump.in_flight)) and self._may_claim(pump):
                 wanted = min(room, self.batch)
-                claimed = await self._claim(wanted, busy=self._busy_hosts())
+                busy = self._busy_hosts()
+                pump.queued.clear()  # before the claim reads: rows queued meanwhile set it again
+                claimed = await self._claim(wanted, busy=busy)
+                dry = not claimed.taken and not claimed.expanded and not busy
+                self._dry_at = time.monotonic() if dry else None
                 for job in claimed.jobs:
                     pump.start(self._send(job))
                 # A full expansion may have left more fan-out rows (perhaps of groups with no remote
@@ -240,6 +248,14 @@ class DeliveryWorker:
             await pump.wait(RECORD_EVERY if pump.finished else self.idle)
         else:
             await pump.wait(self.idle, stop)
+
+    def _may_claim(self, pump: _Pump) -> bool:
+        """After a claim that found nothing (and left no busy host out), the next waits until rows are
+        queued (the queue signal) or ``idle`` seconds have passed (the poll: retries whose time has come,
+        leases of other workers run out), as an idle worker does. Finished POSTs free room but bring no
+        rows: without this, every one of them at the end of a fan-out ran a claim that ranked the due rows
+        to take none (half the claims of bench/fanout.py's 2,000 deliveries, issue #13)."""
+        return self._dry_at is None or pump.queued.is_set() or time.monotonic() - self._dry_at >= self.idle
 
     def _busy_hosts(self) -> list[str]:
         full = PER_HOST_PUMP_ROUNDS * self.per_host_concurrency
@@ -452,7 +468,7 @@ class _Pump:
 
     Finished POSTs report through a done-callback and one event, so waking up costs the same however
     many POSTs are in flight (``asyncio.wait`` would re-register on every task each time). Newly queued
-    deliveries set the same event (``run_forever``).
+    deliveries set ``queued``, which sets the same event (``run_forever``).
     """
 
     def __init__(self) -> None:
@@ -460,6 +476,7 @@ class _Pump:
         self.finished: list[Attempt] = []
         self.oldest = 0.0  # monotonic time the oldest unrecorded attempt finished
         self.wake = asyncio.Event()
+        self.queued = _Queued(self.wake)  # set by the queue signal (run_forever); wakes the pump too
 
     @property
     def busy(self) -> bool:
@@ -498,6 +515,18 @@ class _Pump:
 
     def waited(self, seconds: float) -> bool:
         return time.monotonic() - self.oldest >= seconds
+
+
+class _Queued(asyncio.Event):
+    """Rows were queued since the worker last claimed; setting it also wakes the pump."""
+
+    def __init__(self, wake: asyncio.Event) -> None:
+        super().__init__()
+        self._wake = wake
+
+    def set(self) -> None:
+        super().set()
+        self._wake.set()
 
 
 def _days(span: timedelta) -> str:
