@@ -641,7 +641,8 @@ async def test_run_forever_does_not_claim_again_for_every_finished_post_once_the
         await queue(group, [p.user_inbox(f"u{i}") for p in peers for i in range(8)])
         await all_done(24)
         await asyncio.sleep(0.2)
-        empty_while_draining = empty.count(True)
+        first = next(i for i, n in enumerate(taken) if n)  # (the worker may have looked before the rows were in)
+        empty_while_draining = empty[first:].count(True)
         await queue(group, [p.user_inbox("late") for p in peers])  # the queue signal wakes it, not the poll
         await all_done(27)
     finally:
