@@ -21,13 +21,14 @@ Only protocol here: no database, nothing of ours outside ``federation``.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import aiohttp
 from aiohttp.abc import AbstractResolver
@@ -123,6 +124,23 @@ class _Target:
 
 # Vetted URLs kept per client; emptied when full, so a flood of distinct URLs cannot grow it.
 _MAX_TARGETS = 4096
+
+
+class _Hop(NamedTuple):
+    """One request, ready to send (``FederationClient._ready``)."""
+
+    session: aiohttp.ClientSession
+    headers: CIMultiDict[str]
+    timeout: aiohttp.ClientTimeout
+
+
+@functools.lru_cache(maxsize=8)
+def _payload(body: bytes) -> aiohttp.BytesPayload:
+    """The request body as aiohttp's payload object, one per activity for all its inboxes (a fan-out POSTs the
+    same bytes hundreds of times; bytes hash once, so a hit on the same object is a dict lookup). aiohttp
+    documents a bytes payload as reusable (it resends the same object after a redirect or a lost keep-alive
+    connection); the Content-Type sent is ours, the payload's own is only a default."""
+    return aiohttp.BytesPayload(body, content_type=ACTIVITY_CONTENT_TYPE)
 
 
 @dataclass(frozen=True)
@@ -259,16 +277,21 @@ class FederationClient:
         deadline = _Deadline.start(self.total_timeout)
         try:
             target = self._target(url)
-            async with self._exchange("POST", target, self._post_headers, body, signer, deadline) as response:
-                excerpt = await self._drain(response)
-                return classify_delivery(
-                    url,
-                    response.status,
-                    reason=response.reason or "",
-                    retry_after=parse_retry_after(response.headers.get("Retry-After")),
-                    location=response.headers.get("Location"),
-                    excerpt=excerpt if response.status >= 300 else "",
-                )
+            session, headers, timeout = await self._ready("POST", target, self._post_headers, body, signer, deadline)
+            with translated_errors(target.text, deadline.seconds):
+                # The body as one payload object per activity, shared by its inboxes (_payload).
+                async with session.request(
+                    "POST", target.url, headers=headers, data=_payload(body), allow_redirects=False, timeout=timeout
+                ) as response:
+                    excerpt = await self._drain(response)
+                    return classify_delivery(
+                        url,
+                        response.status,
+                        reason=response.reason or "",
+                        retry_after=parse_retry_after(response.headers.get("Retry-After")),
+                        location=response.headers.get("Location"),
+                        excerpt=excerpt if response.status >= 300 else "",
+                    )
         except (AddressNotAllowed, BadURL, HostNotAllowed) as exc:
             # Retrying cannot help: the inbox URL itself is unacceptable.
             return DeliveryResult(url, DeliveryOutcome.PERMANENT, None, exc.reason)
@@ -297,16 +320,16 @@ class FederationClient:
         self, method: str, target: _Target, base: Mapping[str, str], body: bytes | None, signer: RequestSigner | None
     ) -> CIMultiDict[str]:
         """Headers for one hop, signed for exactly this method and URL (a redirect re-signs)."""
-        headers: CIMultiDict[str] = CIMultiDict(base)
         if "User-Agent" not in base:
-            headers["User-Agent"] = self.user_agent
-        signed = (signer or self.default_signer).sign(method, target.text, headers, body)
-        for name, value in signed.items():
-            headers[name] = value  # case-insensitive replace: the signer's view wins
+            base = {**base, "User-Agent": self.user_agent}
+        # The signer reads the base headers as they are (it copies what it needs); what it returns replaces
+        # them case-insensitively: the signer's view wins.
+        signed = (signer or self.default_signer).sign(method, target.text, base, body)
+        headers: CIMultiDict[str] = CIMultiDict(base)
+        headers.update(signed)
         return headers
 
-    @asynccontextmanager
-    async def _exchange(
+    async def _ready(
         self,
         method: str,
         target: _Target,
@@ -314,8 +337,10 @@ class FederationClient:
         body: bytes | None,
         signer: RequestSigner | None,
         deadline: _Deadline,
-    ) -> AsyncIterator[aiohttp.ClientResponse]:
-        """Send one signed request without following redirects; aiohttp errors become FetchErrors."""
+    ) -> _Hop:
+        """What every hop does before it sends: may this task use the network, may we talk to this host
+        (asked before every hop, PROTOCOL.md "Domain policy"), the signed headers and what is left of the
+        deadline."""
         offline.check(method, target.text)  # e.g. inside a batch of the inbound worker (federation.offline)
         if self.host_allowed is not None and not await self.host_allowed(target.netloc):
             raise HostNotAllowed(
@@ -326,7 +351,15 @@ class FederationClient:
         remaining = deadline.remaining()
         if remaining <= 0:
             raise FetchTimeout(target.text, f"no complete answer within {deadline.seconds:g} s")
-        timeout = aiohttp.ClientTimeout(total=remaining, sock_connect=self.connect_timeout)
+        return _Hop(session, headers, aiohttp.ClientTimeout(total=remaining, sock_connect=self.connect_timeout))
+
+    @asynccontextmanager
+    async def _exchange(
+        self, method: str, target: _Target, body: bytes | None, hop: _Hop, deadline: _Deadline
+    ) -> AsyncIterator[aiohttp.ClientResponse]:
+        """Send one request made ready by ``_ready`` without following redirects; aiohttp errors become
+        FetchErrors."""
+        session, headers, timeout = hop
         with translated_errors(target.text, deadline.seconds):
             async with session.request(
                 method, target.url, headers=headers, data=body, allow_redirects=False, timeout=timeout
@@ -341,7 +374,8 @@ class FederationClient:
         target = self._target(url)
         visited = {resource_key(target.url)}
         for hop in range(self.max_redirects + 1):
-            async with self._exchange("GET", target, {"Accept": accept}, None, signer, deadline) as response:
+            ready = await self._ready("GET", target, {"Accept": accept}, None, signer, deadline)
+            async with self._exchange("GET", target, None, ready, deadline) as response:
                 if response.status in _REDIRECT_STATUSES:
                     if hop == self.max_redirects:
                         raise TooManyRedirects(url, f"more than {self.max_redirects} redirects")

@@ -19,9 +19,11 @@ One pass (``run_once``, what tests step):
    with backoff and jitter (``inbox_outbox.backoff``), or dead once the schedule is used up.
 
 ``run_forever`` keeps the pool busy instead of waiting for whole batches: it claims as slots free up and
-skips hosts already at their limit in this process. Idle, it claims again as soon as deliveries or fan-out
-rows are queued (storage/queue_signal.py: a commit in this process, or a NOTIFY on PostgreSQL), or after ``idle`` seconds
-(the poll: retries whose time has come). A process that dies mid-way loses nothing: its
+skips hosts already at their limit in this process. Idle, or once a claim found fewer rows than it
+wanted (the end of a fan-out, or only busy hosts' rows left, with POSTs still finishing), it claims again
+as soon as deliveries or fan-out rows are queued (storage/queue_signal.py: a commit in this process, or a
+NOTIFY on PostgreSQL), a busy host has room again, or after ``idle`` seconds (the poll: retries whose time
+has come). A process that dies mid-way loses nothing: its
 rows keep their lease, which expires, and another pass claims them again (at-least-once delivery;
 peers drop duplicate activity ids, PROTOCOL.md "Validation").
 
@@ -80,9 +82,22 @@ SWEEP_EVERY = timedelta(minutes=10)
 # A record costs ~3 ms of CPU whatever its size (five statements and a commit) plus ~20 µs a row
 # (issue #13: 0.05 s made batches of ~30 at 700 deliveries/s, ~100 µs a delivery; 0.25 s, ~40).
 RECORD_EVERY = 0.25
+# Rows one claim takes at most (run_once claims one such batch). A claim's transaction, its statements and
+# their set-up cost a few ms however few rows it takes, so a fan-out of N rows costs ~N/BATCH of them: 256
+# rather than 128 took ~20 µs of CPU off each delivery of bench/fanout.py (issue #13, fan16). A claim still
+# takes at most PER_HOST_CLAIM_ROUNDS rounds per host.
+BATCH = 256
 # How often an idle worker looks at its queue when nothing wakes it (settings: MADEOPEN_QUEUE_POLL_SECONDS).
 POLL_SECONDS = 0.5
 _DELIVERIES = Delivery.__table__
+# What _prepare reads of a claim's activities and signers; built once (building a statement and its cache
+# key is ~0.5-1 ms, at every claim; issue #13, fan16).
+_ACTIVITIES = select(Activity.id, Activity.uri, Activity.document).where(
+    Activity.id.in_(bindparam("ids", expanding=True))
+)
+_SIGNERS = select(LocalActor.id, LocalActor.actor_type, LocalActor.username, LocalActor.rsa_private_pem).where(
+    LocalActor.id.in_(bindparam("ids", expanding=True))
+)
 
 
 @dataclass(frozen=True)
@@ -135,7 +150,7 @@ class DeliveryWorker:
         fed: Federation,
         *,
         clock: Clock | None = None,
-        batch: int = 128,
+        batch: int = BATCH,
         global_concurrency: int = 64,
         per_host_concurrency: int = 4,
         lease: timedelta = LEASE,
@@ -155,14 +170,17 @@ class DeliveryWorker:
         self.rng = rng or random.Random()
         self.idle = idle
         self._global = asyncio.Semaphore(global_concurrency)
-        # Sends in flight or claimed, and claim once this many more fit: a claim costs ~6-10 ms of CPU
-        # however few rows it takes (the candidate query ranks every due row), so it takes a full batch
-        # (issue #13: twice the POST slots and a claim at half took ~30 claims per 2,000 rows; this, ~16).
+        # Sends in flight or claimed, and claim once this many more fit: a claim costs ~1-4 ms of CPU
+        # however few rows it takes, so it takes a full batch
+        # (issue #13: twice the POST slots and a claim at half took ~30 claims per 2,000 rows; batches of 128,
+        # ~16; of 256, ~8). At most this many rows wait claimed: 6 rounds of the 64 slots, 3 min if every
+        # POST ran into its 30 s limit, within the lease.
         self._pump_capacity = 2 * global_concurrency + batch
         self._claim_room = batch
         # Finished attempts are recorded once this many wait (or RECORD_EVERY passed): a record costs ~2.5 ms
         # of CPU whatever its size (its statements and the commit) plus ~15-20 µs a row, so records of two
-        # batches rather than one save ~12 µs a delivery (issue #13, bench/README "fanout").
+        # batches rather than one save ~12 µs a delivery (issue #13, bench/README "fanout"). At a few
+        # thousand deliveries a second RECORD_EVERY comes first.
         self._record_rows = 2 * batch
         self._host_slots: dict[str, asyncio.Semaphore] = {}
         self._claimed_per_host: Counter[str] = Counter()  # claimed and not yet finished, in this worker
@@ -210,9 +228,9 @@ class DeliveryWorker:
             await self._sweep_expired()
             # Claim ahead: rows wait, claimed, for a POST slot (the global semaphore bounds the POSTs
             # themselves), and a claim is made once a batch's worth of room is free, not for every
-            # finished POST. Each claim is a transaction whose candidate query ranks every due row
-            # (~5-10 ms of CPU with 2,000 due on SQLite), so fewer, bigger claims cost less per delivery
-            # (issue #13: ~45 claims per 2,000 rows, then ~30, now ~16; see __init__).
+            # finished POST. Each claim is a transaction of a few statements (~1-4 ms of CPU on SQLite),
+            # so fewer, bigger claims cost less per delivery (issue #13: ~45 claims per 2,000 rows, then
+            # ~30, then ~16, now ~8; see __init__).
             room = self._pump_capacity - len(pump.in_flight)
             busy = self._busy_hosts()
             if (room >= self._claim_room or (room > 0 and not pump.in_flight)) and pump.worth_claiming(busy, self.idle):
@@ -355,18 +373,9 @@ class DeliveryWorker:
         """Each activity is loaded and serialised once, however many inboxes it goes to."""
         if not rows:
             return []
-        activity_ids = {row.activity_id for row in rows}
-        activities = (
-            await session.execute(
-                select(Activity.id, Activity.uri, Activity.document).where(Activity.id.in_(activity_ids))
-            )
-        ).all()
+        activities = (await session.execute(_ACTIVITIES, {"ids": sorted({row.activity_id for row in rows})})).all()
         bodies = {a.id: (a.uri, serialise(a.document)) for a in activities}
-        signer_ids = {row.signer_id for row in rows}
-        actors = await session.execute(
-            select(LocalActor.id, LocalActor.actor_type, LocalActor.username, LocalActor.rsa_private_pem)
-            .where(LocalActor.id.in_(signer_ids))
-        )
+        actors = await session.execute(_SIGNERS, {"ids": sorted({row.signer_id for row in rows})})
         # A deleted account's private key is discarded once its Delete is out (actors.account_deletion);
         # anything still queued in its name cannot be signed, and must not stall the rest of the batch.
         signers = {actor.id: signer_for(actor, self.fed.urls) for actor in actors if actor.rsa_private_pem}
@@ -465,7 +474,7 @@ class _Pump:
 
     Finished POSTs report through a done-callback and one event, so waking up costs the same however
     many POSTs are in flight (``asyncio.wait`` would re-register on every task each time). Newly queued
-    deliveries set the same event (``run_forever``).
+    deliveries set ``queued``, which sets the same event (``run_forever``).
     """
 
     def __init__(self) -> None:

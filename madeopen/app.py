@@ -80,15 +80,26 @@ async def migrate_database(services: Services) -> tuple[str | None, str | None]:
     return before, after
 
 
+# Container objects allocated (net) before the collector looks at the young generation; CPython's default
+# is 700. The delivery worker keeps a few thousand live containers in its pump (up to 384 claimed rows, each
+# a task, its coroutine and frames, a job, futures), so at 700 every young collection re-walked that state:
+# 60-90 of them per 2,000 deliveries, with the older generations they feed, ~10-15 µs of CPU a delivery in
+# bench/fanout.py (gc.callbacks, issue #13, fan16). At 10,000, one; a young collection walks at most ~10,000
+# objects (~1-2 ms), and cyclic garbage waits that much longer to be freed.
+YOUNG_GENERATION_THRESHOLD = 10_000
+
+
 def settle_heap() -> None:
     """Once start-up is over (modules, mappers, templates, the federation client): move what exists now out
-    of the garbage collector's sight (``gc.freeze``). Those objects live as long as the process, yet every
+    of the garbage collector's sight (``gc.freeze``), and let the young generation grow to
+    ``YOUNG_GENERATION_THRESHOLD`` before it is collected. Those objects live as long as the process, yet every
     full collection would walk them again; delivery allocates fast enough (thousands of requests per
     fan-out) to trigger such collections many times a second, and freezing cut the worker's CPU per
     delivery by about a tenth in bench/fanout.py (issue #13). Not for tests: what a test builds and drops
     would stay frozen."""
     gc.collect()
     gc.freeze()
+    gc.set_threshold(YOUNG_GENERATION_THRESHOLD, *gc.get_threshold()[1:])
 
 
 async def prepare(services: Services, *, auto_migrate: bool) -> None:

@@ -361,6 +361,27 @@ async def test_signed_post_carries_body_signature_and_content_type(fed: Federati
     assert got.headers["User-Agent"] == USER_AGENT
 
 
+async def test_one_body_posted_to_many_inboxes_arrives_whole_each_time(fed: FederationClient, peer: Peer) -> None:
+    # A fan-out POSTs the same bytes object to every inbox, and the client hands aiohttp one payload object
+    # for it (issue #13): each request must still carry the whole body, its own signature and our
+    # Content-Type, also when several are in flight at once.
+    body = json.dumps({"@context": AS, "type": "Announce", "id": "https://node.test/a/1", "pad": "x" * 5000}).encode()
+    urls = [peer.url(f"/inbox/202?n={n}") for n in range(6)]
+    results = await asyncio.gather(*(fed.post_activity(url, body) for url in urls))
+    results.append(await fed.post_activity(urls[0], body))
+
+    assert all(result.ok for result in results)
+    assert len(peer.received) == 7
+    for got in peer.received:
+        assert got.body == body
+        assert got.headers["Content-Length"] == str(len(body))
+        assert got.headers["Content-Type"] == ACTIVITY_CONTENT_TYPE
+        assert got.headers["X-Test-Digest"] == hashlib.sha256(body).hexdigest()
+    assert sorted(got.headers["X-Test-Signature"] for got in peer.received) == sorted(
+        f"instance POST {url}" for url in [*urls, urls[0]]
+    )
+
+
 async def test_every_redirect_hop_is_resigned_for_its_own_url(peer: Peer) -> None:
     # Two names for the same peer, so the redirect really changes the host being signed for.
     resolver = StaticResolver({"one.test": ["127.0.0.1"], "two.test": ["127.0.0.1"]})

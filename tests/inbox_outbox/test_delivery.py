@@ -606,6 +606,80 @@ async def test_run_forever_delivers_what_is_queued_and_stops(
     assert all(p.gauge.peak <= 2 for p in peers)
 
 
+async def test_run_forever_does_not_claim_again_for_every_finished_post_once_the_queue_is_empty(
+    services: Services, group: LocalActor, remote: InboxFactory, queue: Queue, worker: Worker,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Finished POSTs free room but bring no rows: once a claim found nothing, the next waits for rows to
+    # be queued or for the poll (issue #13: at the end of a fan-out every finished POST ran a claim that
+    # ranked the due rows to take none). Rows queued afterwards are still claimed at once.
+    peers = [await remote(latency=0.05) for _ in range(3)]
+    deliverer = worker(per_host_concurrency=2, global_concurrency=4, batch=4, idle=30)
+    real_claim = deliverer._claim
+    taken: list[int] = []
+    empty: list[bool] = []  # a claim that took nothing, with no host left out for being busy
+
+    async def counting(limit: int, *, busy: Any = ()) -> Any:
+        claimed = await real_claim(limit, busy=busy)
+        taken.append(claimed.taken)
+        empty.append(not claimed.taken and not busy)
+        return claimed
+
+    monkeypatch.setattr(deliverer, "_claim", counting)
+
+    async def all_done(count: int) -> None:
+        for _ in range(400):
+            rows = await deliveries(services)
+            if len(rows) == count and all(r.state == "done" for r in rows):
+                return
+            await asyncio.sleep(0.025)
+        raise AssertionError(f"not delivered: {[r.state for r in await deliveries(services)]}")
+
+    stop = asyncio.Event()
+    running = asyncio.create_task(deliverer.run_forever(stop))
+    try:
+        await queue(group, [p.user_inbox(f"u{i}") for p in peers for i in range(8)])
+        await all_done(24)
+        await asyncio.sleep(0.2)
+        first = next(i for i, n in enumerate(taken) if n)  # (the worker may have looked before the rows were in)
+        empty_while_draining = empty[first:].count(True)
+        await queue(group, [p.user_inbox("late") for p in peers])  # the queue signal wakes it, not the poll
+        await all_done(27)
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, timeout=10)
+
+    assert sum(taken) == 27
+    assert empty_while_draining == 1, taken
+    assert sum(len(p.received) for p in peers) == 27
+
+
+async def test_run_forever_finds_rows_due_later_at_the_poll_after_an_empty_claim(
+    services: Services, group: LocalActor, remote: InboxFactory, queue: Queue, worker: Worker, clock: FakeClock,
+) -> None:
+    peer = await remote()
+    await queue(group, [peer.user_inbox("u1")])
+    async with services.sessions.begin() as session:  # due in an hour: nothing to claim yet
+        await session.execute(update(Delivery).values(next_attempt_at=clock() + timedelta(hours=1)))
+    deliverer = worker(idle=0.1)
+    stop = asyncio.Event()
+    running = asyncio.create_task(deliverer.run_forever(stop))
+    try:
+        await asyncio.sleep(0.3)
+        assert peer.received == []
+        clock.advance(hours=2)  # due now, and nothing was queued: only the poll finds it
+        for _ in range(200):
+            if (await delivery(services)).state == "done":
+                break
+            await asyncio.sleep(0.025)
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, timeout=10)
+
+    assert (await delivery(services)).state == "done"
+    assert len(peer.received) == 1
+
+
 async def test_run_forever_survives_a_failed_bookkeeping_transaction(
     services: Services, group: LocalActor, remote: InboxFactory, queue: Queue, worker: Worker,
     monkeypatch: pytest.MonkeyPatch,
