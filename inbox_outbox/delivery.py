@@ -232,18 +232,8 @@ class DeliveryWorker:
             # so fewer, bigger claims cost less per delivery (issue #13: ~45 claims per 2,000 rows, then
             # ~30, then ~16, now ~8; see __init__).
             room = self._pump_capacity - len(pump.in_flight)
-            busy = self._busy_hosts()
-            if (room >= self._claim_room or (room > 0 and not pump.in_flight)) and pump.worth_claiming(busy, self.idle):
-                wanted = min(room, self.batch)
-                pump.queued = False  # rows queued from now on wake the next claim
-                claimed = await self._claim(wanted, busy=busy)
-                for job in claimed.jobs:
-                    pump.start(self._send(job))
-                # Busy hosts after the claim: one it filled has rows left, to claim once it has room.
-                pump.claimed(self._busy_hosts(), short=claimed.taken < wanted and claimed.expanded < EXPAND_BATCH)
-                # A full expansion may have left more fan-out rows (perhaps of groups with no remote
-                # member left, which give no rows to claim): expand on at once rather than at the poll.
-                more_due = (claimed.taken == wanted and room > wanted) or claimed.expanded >= EXPAND_BATCH
+            if room >= self._claim_room or (room > 0 and not pump.in_flight):
+                more_due = await self._claim_into(pump, room)
         if pump.finished and (len(pump.finished) >= self._record_rows or not pump.in_flight or pump.waited(RECORD_EVERY)):
             attempts, pump.finished = pump.finished, []
             try:
@@ -257,6 +247,23 @@ class DeliveryWorker:
             await pump.wait(RECORD_EVERY if pump.finished else self.idle)
         else:
             await pump.wait(self.idle, stop)
+
+    async def _claim_into(self, pump: _Pump, room: int) -> bool:
+        """Claim up to ``room`` rows (a batch at most) into the pump, unless the last claim came back short
+        and nothing since says this one would not (``_Pump.worth_claiming``). Whether more is due at once."""
+        busy = self._busy_hosts()  # here, not at every step: a sort of the hosts in flight
+        if not pump.worth_claiming(busy, self.idle):
+            return False
+        wanted = min(room, self.batch)
+        pump.queued = False  # rows queued from now on wake the next claim
+        claimed = await self._claim(wanted, busy=busy)
+        for job in claimed.jobs:
+            pump.start(self._send(job))
+        # Busy hosts after the claim: one it filled has rows left, to claim once it has room.
+        pump.claimed(self._busy_hosts(), short=claimed.taken < wanted and claimed.expanded < EXPAND_BATCH)
+        # A full expansion may have left more fan-out rows (perhaps of groups with no remote member left,
+        # which give no rows to claim): expand on at once rather than at the poll.
+        return (claimed.taken == wanted and room > wanted) or claimed.expanded >= EXPAND_BATCH
 
     def _busy_hosts(self) -> list[str]:
         full = PER_HOST_PUMP_ROUNDS * self.per_host_concurrency
