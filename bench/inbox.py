@@ -266,7 +266,7 @@ async def setup_world(services: Services, base: str, peers: list[Peer], members:
     return World(services, base, services.urls.group(group.username), actors)
 
 
-async def inboxes_to_sinks(services: Services, world: World, ports: list[int]) -> None:
+async def inboxes_to_sinks(services: Services, world: World, ports: list[int], shared: bool) -> None:
     """``--deliver``: the members' inboxes move to the sinks (another process) once their keys are held, as if
     their instances received on other machines; our actor checks keep an inbox on the actor's own origin, so
     the rows are changed here, after the documents were read."""
@@ -275,11 +275,7 @@ async def inboxes_to_sinks(services: Services, world: World, ports: list[int]) -
             sink = f"http://127.0.0.1:{ports[n // MEMBERS_PER_PEER % len(ports)]}"
             await session.execute(update(RemoteActor).where(RemoteActor.uri == member.id).values(
                 inbox=f"{sink}/users/{member.username}/inbox",
-                shared_inbox=f"{sink}/inbox" if world_shared(member) else None))
-
-
-def world_shared(member: PeerActor) -> bool:
-    return "sharedInbox" in (member.document().get("endpoints") or {})
+                shared_inbox=f"{sink}/inbox" if shared else None))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -531,7 +527,7 @@ async def run(args: argparse.Namespace, clients: Clients, sinks: Sinks | None) -
             if seeded.written.states["done"] != 2 * len(world.members):
                 raise SystemExit(f"seed posts not all processed: {dict(seeded.written.states)}")
             if sinks is not None:
-                await inboxes_to_sinks(services, world, sinks.ports)
+                await inboxes_to_sinks(services, world, sinks.ports, args.shared_inboxes)
 
             # 2. Accept: a shuffled mix of Creates and Likes (each vote a new member/post pair), signed now.
             rng = random.Random(1)
