@@ -81,7 +81,7 @@ from actors import local  # noqa: E402
 from inbox_outbox.inbound_worker import InboundWorker  # noqa: E402
 from inbox_outbox.outbox import expand_fanouts  # noqa: E402
 from bench.lib.sink import start_sinks  # noqa: E402
-from madeopen.app import Services, build_services, build_web_app, prepare, threaded_workers  # noqa: E402
+from madeopen.app import Services, build_services, build_web_app, prepare, settle_heap, threaded_workers  # noqa: E402
 from madeopen.worker_thread import WorkerThread  # noqa: E402
 from madeopen.settings import Settings  # noqa: E402
 from storage.models import (  # noqa: E402
@@ -504,6 +504,8 @@ async def run(args: argparse.Namespace, clients: Clients, sinks: Sinks | None) -
             sys.exit(f"bench/inbox.py: {url} is not empty ({len(tables)} tables); give it an empty database")
         await prepare(services, auto_migrate=True)
         runner = web.AppRunner(build_web_app(services), access_log=None, handle_signals=False)
+        if not args.no_settle_heap:
+            settle_heap()  # as `madeopen run` does once its app is built
         await runner.setup()  # the app's cleanup closes the services
         peers = [await Peer().start() for _ in range(math.ceil(args.members / MEMBERS_PER_PEER))]
         try:
@@ -671,6 +673,8 @@ def main() -> None:
                         help="with --with-worker: every worker of madeopen run, the delivery worker POSTing the "
                              "group's fan-out to sinks in another process while the POSTs arrive")
     parser.add_argument("--no-drain", action="store_true", help="skip processing the queue after accepting")
+    parser.add_argument("--no-settle-heap", action="store_true",
+                        help="leave the garbage collector as Python starts it (madeopen run calls settle_heap)")
     args = parser.parse_args()
     if args.deliver and (not args.with_worker or args.worker_in_loop):
         parser.error("--deliver needs --with-worker (on the worker thread, not --worker-in-loop)")
