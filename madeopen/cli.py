@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
+CACHE_DIR = "cache"  # under MADEOPEN_DATA_DIR: what a server process keeps between starts (compiled templates)
 
 
 class CliError(Exception):
@@ -345,8 +346,10 @@ def _serve(services: Services, *, auto_migrate: bool) -> None:
     from aiohttp import web
 
     from madeopen.app import build_web_app, prepare, settle_heap
+    from web.responses import keep_compiled_templates
 
     settings = services.settings
+    keep_compiled_templates(settings.data_dir / CACHE_DIR)
 
     async def app_factory() -> web.Application:
         await prepare(services, auto_migrate=auto_migrate)

@@ -10,6 +10,7 @@ import jinja2
 from aiohttp import web
 
 from federation.context import AS2_MEDIA_TYPE
+from web import template_cache
 from web.context import PAGE_VALUES, get_context
 
 _TEMPLATES = jinja2.Environment(
@@ -21,6 +22,12 @@ _TEMPLATES = jinja2.Environment(
     # one it extends or imports) on every render to see whether it changed on disk (issue #13).
     auto_reload=False,
 )
+
+
+def keep_compiled_templates(cache_dir: Path) -> Path | None:
+    """For a long-running server process: compiled templates kept under ``cache_dir`` between starts
+    (web/template_cache.py says why and how a changed template or option is never served stale)."""
+    return template_cache.keep_compiled(_TEMPLATES, cache_dir, Path(__file__))
 
 
 def json_bytes(document: object) -> bytes:

@@ -97,6 +97,40 @@ async def test_node_from_empty_database_to_federated_discovery(
     assert "Traceback" not in node.log_text()
 
 
+async def _home_page(node: Node) -> str:
+    async with aiohttp.ClientSession() as session, session.get(node.base_url + "/") as resp:
+        assert resp.status == 200
+        return await resp.text()
+
+
+def _compiled_templates(node_dir: Path) -> dict[Path, int]:
+    return {path: path.stat().st_mtime_ns for path in (node_dir / "cache" / "templates").glob("*/*.cache")}
+
+
+async def test_a_restarted_node_renders_pages_with_the_templates_it_compiled_before(
+    fresh_database: FreshDatabase, node_dir: Path
+) -> None:
+    """Issue #13 (idle RSS): `madeopen run` keeps compiled templates under the data directory, so a restart
+    loads them instead of compiling each again."""
+    node = Node(data_dir=node_dir, database_url=await fresh_database(migrated=False))
+    node.start()
+    try:
+        first = await _home_page(node)
+    finally:
+        node.stop()
+    compiled = _compiled_templates(node_dir)
+    assert compiled, "the home page's templates were kept"
+
+    node.start()
+    try:
+        again = await _home_page(node)
+    finally:
+        node.stop()
+    assert again.count("<main") == first.count("<main") == 1
+    assert _compiled_templates(node_dir) == compiled  # loaded, not compiled and written again
+    assert "Traceback" not in node.log_text()
+
+
 def test_bad_setting_stops_the_server_with_one_line(tmp_path: Path) -> None:
     node = Node(data_dir=tmp_path, database_url=f"sqlite+aiosqlite:///{tmp_path}/madeopen.db")
     node.extra_env["MADEOPEN_PORT"] = "70000"
