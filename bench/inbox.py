@@ -54,8 +54,6 @@ import asyncio
 import cProfile
 import json
 import math
-import multiprocessing
-import multiprocessing.connection
 import pstats
 import random
 import socket
@@ -71,7 +69,6 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import aiohttp  # noqa: E402
 from aiohttp import web  # noqa: E402
 from cryptography.hazmat.primitives import hashes  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric import padding, rsa  # noqa: E402
@@ -80,7 +77,7 @@ from sqlalchemy import event, func, inspect, select, update  # noqa: E402
 from actors import local  # noqa: E402
 from inbox_outbox.inbound_worker import InboundWorker  # noqa: E402
 from inbox_outbox.outbox import expand_fanouts  # noqa: E402
-from bench.lib.sink import start_sinks  # noqa: E402
+from bench.lib.processes import Clients, Posted, Request, Sinks  # noqa: E402
 from madeopen.app import Services, build_services, build_web_app, prepare, settle_heap, threaded_workers  # noqa: E402
 from madeopen.worker_thread import WorkerThread  # noqa: E402
 from madeopen.settings import Settings  # noqa: E402
@@ -93,105 +90,6 @@ PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 AS2 = "https://www.w3.org/ns/activitystreams"
 MEMBERS_PER_PEER = 50  # our inbox fetches at most 60 unknown keys per host a minute (actors.remote)
 CONTENT = "<p>" + "Shall we plant the tomatoes next weekend? " * 12 + "</p>"
-
-Request = tuple[str, dict[str, str], bytes]  # url, headers, body
-
-
-# --------------------------------------------------------------------------------------------------
-# The clients (a separate process, so their HTTP work does not share the server's core)
-
-
-@dataclass
-class Posted:
-    statuses: Counter[int]
-    latencies: list[float]  # seconds, per request
-    elapsed: float  # first request sent .. last response read
-
-    @property
-    def accepted(self) -> int:
-        return self.statuses[202]
-
-
-async def _post_all(requests: list[Request], clients: int) -> Posted:
-    statuses: list[int] = [0] * len(requests)
-    latencies: list[float] = [0.0] * len(requests)
-    work = iter(enumerate(requests))  # shared by the client tasks: each takes the next request
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=clients)) as http:
-
-        async def client() -> None:
-            for i, (url, headers, body) in work:
-                start = time.perf_counter()
-                async with http.post(url, data=body, headers=headers) as response:
-                    await response.read()
-                    statuses[i] = response.status
-                latencies[i] = time.perf_counter() - start
-
-        start = time.perf_counter()
-        await asyncio.gather(*(client() for _ in range(clients)))
-        elapsed = time.perf_counter() - start
-    return Posted(Counter(statuses), latencies, elapsed)
-
-
-def _clients_main(conn: multiprocessing.connection.Connection) -> None:
-    while True:
-        job = conn.recv()
-        if job is None:
-            return
-        requests, clients = job
-        conn.send(asyncio.run(_post_all(requests, clients)))
-
-
-@dataclass
-class Clients:
-    process: multiprocessing.Process
-    conn: multiprocessing.connection.Connection
-
-    @classmethod
-    def start(cls) -> Clients:
-        ours, theirs = multiprocessing.Pipe()
-        process = multiprocessing.Process(target=_clients_main, args=(theirs,), daemon=True)
-        process.start()
-        return cls(process, ours)
-
-    async def post(self, requests: list[Request], clients: int) -> Posted:
-        self.conn.send((requests, clients))
-        return await asyncio.get_running_loop().run_in_executor(None, self.conn.recv)
-
-    def stop(self) -> None:
-        self.conn.send(None)
-        self.process.join(timeout=10)
-
-
-def _sinks_main(conn: multiprocessing.connection.Connection, count: int) -> None:
-    async def serve() -> None:
-        servers, ports = await start_sinks(count, latency=0.0)
-        conn.send(ports)
-        await asyncio.get_running_loop().run_in_executor(None, conn.recv)  # until told to stop
-        for server in servers:
-            server.close()
-
-    asyncio.run(serve())
-
-
-@dataclass
-class Sinks:
-    """The members' inboxes for ``--deliver``: sinks in a process of their own, off the server's core."""
-
-    process: multiprocessing.Process
-    conn: multiprocessing.connection.Connection
-    ports: list[int]
-
-    @classmethod
-    def start(cls, count: int) -> Sinks:
-        ours, theirs = multiprocessing.Pipe()
-        process = multiprocessing.Process(target=_sinks_main, args=(theirs, count), daemon=True)
-        process.start()
-        return cls(process, ours, ours.recv())
-
-    def stop(self) -> None:
-        self.conn.send(None)
-        self.process.join(timeout=10)
-
 
 # --------------------------------------------------------------------------------------------------
 # The bound
