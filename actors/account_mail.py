@@ -312,7 +312,7 @@ async def admin_reset(session: AsyncSession, mailer: Mailer, acting_id: int, use
 
 async def prune_unconfirmed(sessions: SessionMaker, *, now: datetime | None = None) -> int:
     """Delete sign-ups still unconfirmed ``UNCONFIRMED_LIFETIME`` after they were made; returns how many.
-    The database cascades to their account, links and anything else of theirs (``accounts.reject`` alike)."""
+    The database cascades to their account, links and anything else of theirs (``account_admin.reject`` alike)."""
     cutoff = (now or utcnow()) - UNCONFIRMED_LIFETIME
     async with sessions.begin() as session:
         stale = select(Account.actor_id).join(LocalActor, LocalActor.id == Account.actor_id).where(

@@ -1,4 +1,5 @@
-"""Local accounts as the web UI uses them: first run, sign-up, log-in, passwords, profiles, moderation.
+"""Local accounts as the web UI uses them: first run, sign-up, log-in, passwords, profiles (what admins do
+with accounts is actors.account_admin).
 
 Every function validates all of its input before it changes anything and raises ``InvalidFields`` (one
 message per form field) or another typed error; the caller owns the transaction, so a refused change
@@ -41,7 +42,7 @@ import enum
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -57,7 +58,6 @@ from storage.models import Account, LocalActor, utcnow
 
 MAX_DISPLAY_NAME = 100
 MAX_BIO = 5000
-PAGE_SIZE = 50
 LOGIN_REFUSED = "That name and password do not match an account here."
 DELETED_NAME = "Deleted account"  # how the anonymised posts of a deleted account name their author
 
@@ -180,7 +180,7 @@ async def create_first_admin(session: AsyncSession, run: FirstRun) -> LocalActor
     """Create the first admin and name the node. Refused (NotFound: the page is gone) once an admin exists."""
     if await has_admin(session):
         raise NotFound("this node is already set up")
-    errors = _password_errors(run.password, run.password_confirm)
+    errors = password_errors(run.password, run.password_confirm)
     try:
         node_name = node_settings.check_name(run.node_name)
     except InvalidInput as exc:
@@ -225,7 +225,7 @@ async def sign_up(session: AsyncSession, new: SignUp) -> SignUpResult:
     settings = await node_settings.load(session)
     if settings.registration_mode == "closed":
         raise Forbidden("sign-ups are closed on this node")
-    errors = _password_errors(new.password, new.password_confirm)
+    errors = password_errors(new.password, new.password_confirm)
     display_name = _check_display_name(new.display_name, errors)
     username = await _check_new_username(session, new.username, errors)
     email = await check_new_email(session, new.email, errors, required=settings.email_required)
@@ -312,7 +312,7 @@ async def change_password(
     errors = {}
     if not verify_password(actor.account.password_hash, current):
         errors["current_password"] = "this is not your current password"
-    errors.update(_password_errors(new, confirm))
+    errors.update(password_errors(new, confirm))
     if errors:
         raise InvalidFields(errors)
     actor.account.password_hash = hash_password(new)
@@ -356,102 +356,6 @@ def bio_html(text: str) -> str:
     return render_markdown(text, strict=True)  # as other servers show a bio: Mastodon's strict set
 
 
-# --- administration --------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PersonRow:
-    username: str
-    display_name: str
-    is_admin: bool
-    status: str  # active | suspended | pending | unconfirmed | deleted
-    last_active_at: object
-    created_at: object
-    email: str | None = None
-    pending_email: str | None = None
-
-
-async def list_people(session: AsyncSession, acting_id: int, page: int = 1) -> tuple[list[PersonRow], bool]:
-    """One page of local people, those waiting for approval first; and whether there is a next page."""
-    await _require_admin(session, acting_id)
-    rows = await session.execute(
-        select(LocalActor, Account)
-        .join(Account, Account.actor_id == LocalActor.id)
-        .order_by(Account.approval_pending.desc(), LocalActor.username)
-        .offset((page - 1) * PAGE_SIZE)
-        .limit(PAGE_SIZE + 1)
-    )
-    people = [
-        PersonRow(
-            username=actor.username,
-            display_name=actor.display_name or actor.username,
-            is_admin=account.is_admin,
-            status="unconfirmed" if account.confirmation_pending and not account.approval_pending
-            else standing(actor).value,
-            email=account.email,
-            pending_email=account.pending_email,
-            last_active_at=account.last_active_at,
-            created_at=actor.created_at,
-        )
-        for actor, account in rows
-    ]
-    return people[:PAGE_SIZE], len(people) > PAGE_SIZE
-
-
-MAX_SUSPENSION_REASON = 1000
-
-
-async def set_suspended(
-    session: AsyncSession, acting_id: int, username: str, suspended: bool, *, reason: str = ""
-) -> LocalActor:
-    """Suspend (with a ``reason``, shown to the person when they try to log in) or unsuspend."""
-    acting = await _require_admin(session, acting_id)
-    reason = reason.replace("\r\n", "\n").strip()
-    if len(reason) > MAX_SUSPENSION_REASON:
-        raise InvalidFields({"reason": f"too long: at most {MAX_SUSPENSION_REASON} characters"})
-    target = await _account_of(session, username)
-    if target.id == acting.id:
-        raise InvalidInput("you cannot suspend your own account")
-    assert target.account is not None
-    check_not_deleted(target)
-    if target.account.approval_pending:
-        raise InvalidInput(f"{target.username} is waiting for approval: approve or reject the sign-up instead")
-    if target.account.confirmation_pending:
-        raise InvalidInput(f"{target.username} has not confirmed their mail address yet: delete the sign-up instead")
-    target.account.suspended = suspended
-    target.account.suspension_reason = reason if suspended else ""
-    if suspended:
-        await browser_sessions.end_all(session, target.id)  # logged out everywhere at once
-    return target
-
-
-async def approve(session: AsyncSession, acting_id: int, username: str) -> LocalActor:
-    await _require_admin(session, acting_id)
-    target = await _account_of(session, username)
-    assert target.account is not None
-    check_not_deleted(target)
-    if not target.account.approval_pending:
-        raise InvalidInput(f"{target.username} is not waiting for approval")
-    target.account.approval_pending = False
-    target.account.suspended = target.account.confirmation_pending  # still waiting for its address?
-    await notifications.signup_answered(session, target.username)
-    return target
-
-
-async def reject(session: AsyncSession, acting_id: int, username: str) -> None:
-    """Delete a sign-up that is still waiting for approval (it never could log in or post)."""
-    await _require_admin(session, acting_id)
-    target = await _account_of(session, username)
-    assert target.account is not None
-    check_not_deleted(target)
-    if not target.account.approval_pending:
-        raise InvalidInput(f"{target.username} is not waiting for approval; suspend the account instead")
-    await notifications.signup_answered(session, target.username)
-    session.expunge(target)
-    # The database cascades to the account row (ON DELETE CASCADE).
-    await session.execute(delete(LocalActor).where(LocalActor.id == target.id))
-
-
 # --- helpers ---------------------------------------------------------------------------------------------
 
 
@@ -462,10 +366,6 @@ def check_not_deleted(actor: LocalActor) -> None:
 
 
 async def require_admin(session: AsyncSession, acting_id: int) -> LocalActor:
-    return await _require_admin(session, acting_id)
-
-
-async def _require_admin(session: AsyncSession, acting_id: int) -> LocalActor:
     acting = await active_person(session, acting_id)
     if acting is None or acting.account is None or not acting.account.is_admin:
         raise Forbidden("only the admins of this node can do this")
@@ -479,7 +379,8 @@ async def _person(session: AsyncSession, actor_id: int) -> LocalActor:
     return actor
 
 
-async def _account_of(session: AsyncSession, username: str) -> LocalActor:
+async def account_of(session: AsyncSession, username: str) -> LocalActor:
+    """The local person ``username`` with their account (NotFound for a group or a name without one)."""
     actor = await local.find_person(session, username)
     if actor.account is None:
         raise NotFound(f"{username!r} has no account here")
@@ -488,10 +389,6 @@ async def _account_of(session: AsyncSession, username: str) -> LocalActor:
 
 def password_errors(password: str, confirm: str) -> dict[str, str]:
     """One message per field for a new password and its confirmation (empty: fine)."""
-    return _password_errors(password, confirm)
-
-
-def _password_errors(password: str, confirm: str) -> dict[str, str]:
     errors = {}
     try:
         check_password_rules(password)

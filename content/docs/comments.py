@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from actors.errors import Forbidden, InvalidInput, NotFound
 from content.docs.text import Section, sections
 from content.store import aware
-from content.thread_views import SectionLink
+from content.thread_tree import SectionLink
 from federation.object_render import DocSection
 from federation.remote_actor import origin
 from storage.models import Doc, DocCommentMark, Object, utcnow

@@ -15,7 +15,8 @@ from actors.urls import Urls
 from content.recognition import badges, kudos
 from content.recognition.ledger import Entry, Ledger, ledger, period_start, spent
 from content.store import aware
-from content.thread_views import Author, PostNode, ThreadPage, authors, shown_time
+from content.thread_tree import PostNode, ThreadPage
+from content.thread_views import Author, authors, shown_time
 from storage.models import BadgeAward, LocalActor, Object, ReceivedBadge
 
 TOP_HELPERS = 5

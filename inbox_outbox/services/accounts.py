@@ -6,14 +6,14 @@ inbox_outbox.services.profiles.announce_actor picks the recipients), in the call
 change itself, so both are committed or neither. Mastodon does the same since 3.3
 (``SuspendAccountService``/``UnsuspendAccountService#distribute_update_actor!``) and applies the flag
 from such an Update, so the person is hidden there and comes back there. Approving or rejecting a sign-up
-tells nobody (actors.accounts.approve/reject): a pending account was never public.
+tells nobody (actors.account_admin.approve/reject): a pending account was never public.
 """
 
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from actors import accounts, moderation_log
+from actors import account_admin, moderation_log
 from actors.urls import Urls
 from inbox_outbox.services.profiles import announce_actor
 from storage.models import LocalActor
@@ -24,9 +24,9 @@ async def set_suspended(
     actor_uri: str | None = None,
 ) -> LocalActor:
     """An admin (``acting_id``, logged as ``actor_uri``) suspends or unsuspends ``username``
-    (actors.accounts.set_suspended checks who may), the act is logged, and the person's peers are sent
+    (actors.account_admin.set_suspended checks who may), the act is logged, and the person's peers are sent
     the actor document as it now is."""
-    person = await accounts.set_suspended(session, acting_id, username, suspended, reason=reason)
+    person = await account_admin.set_suspended(session, acting_id, username, suspended, reason=reason)
     await moderation_log.record(session, "suspend" if suspended else "unsuspend", urls.person(person.username),
                                 actor_uri=actor_uri, reason=reason)
     await announce_actor(session, urls, person)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from actors import accounts, browser_sessions, local, media, node_settings
+from actors import account_admin, accounts, browser_sessions, local, media, node_settings
 from actors.errors import Forbidden, InvalidInput, NotFound
 from actors.node_settings import InvalidFields
 from actors.passwords import verify_password
@@ -206,10 +206,10 @@ async def test_only_admins_moderate(services: Services) -> None:
     member = await _person(services, "member")
     await _person(services, "other")
     for action in (
-        lambda s: accounts.set_suspended(s, member, "other", True),
-        lambda s: accounts.approve(s, member, "other"),
-        lambda s: accounts.reject(s, member, "other"),
-        lambda s: accounts.list_people(s, member),
+        lambda s: account_admin.set_suspended(s, member, "other", True),
+        lambda s: account_admin.approve(s, member, "other"),
+        lambda s: account_admin.reject(s, member, "other"),
+        lambda s: account_admin.list_people(s, member),
     ):
         with pytest.raises(Forbidden):
             async with services.sessions.begin() as session:
@@ -230,21 +230,21 @@ async def test_suspend_approve_reject(services: Services) -> None:
     admin = await _admin_other_and_sign_up(services)
     async with services.sessions.begin() as session:
         with pytest.raises(InvalidInput, match="own account"):
-            await accounts.set_suspended(session, admin, "boss", True)
+            await account_admin.set_suspended(session, admin, "boss", True)
     async with services.sessions.begin() as session:
         with pytest.raises(InvalidInput, match="waiting for approval"):
-            await accounts.set_suspended(session, admin, "newbie", True)
+            await account_admin.set_suspended(session, admin, "newbie", True)
     async with services.sessions.begin() as session:
-        await accounts.set_suspended(session, admin, "other", True)
-        await accounts.approve(session, admin, "newbie")
+        await account_admin.set_suspended(session, admin, "other", True)
+        await account_admin.approve(session, admin, "newbie")
     async with services.sessions() as session:
-        people, has_next = await accounts.list_people(session, admin)
+        people, has_next = await account_admin.list_people(session, admin)
     assert {p.username: p.status for p in people} == {"boss": "active", "newbie": "active", "other": "suspended"}
     assert not has_next
     async with services.sessions.begin() as session:
         await accounts.sign_up(session, accounts.SignUp("spam", PASSWORD, PASSWORD))
     async with services.sessions.begin() as session:
-        await accounts.reject(session, admin, "spam")
+        await account_admin.reject(session, admin, "spam")
     assert await _count_people(services) == 3
 
 
@@ -322,11 +322,11 @@ async def test_standing_follows_the_account(services: Services) -> None:
 
     assert await standing("newbie") is accounts.Standing.PENDING
     async with services.sessions.begin() as session:
-        await accounts.set_suspended(session, admin, "other", True)
+        await account_admin.set_suspended(session, admin, "other", True)
     assert await standing("other") is accounts.Standing.SUSPENDED
     async with services.sessions.begin() as session:
-        await accounts.set_suspended(session, admin, "other", False)
-        await accounts.approve(session, admin, "newbie")
+        await account_admin.set_suspended(session, admin, "other", False)
+        await account_admin.approve(session, admin, "newbie")
     assert await standing("other") is await standing("newbie") is accounts.Standing.ACTIVE
 
 
@@ -343,7 +343,7 @@ async def test_a_pending_sign_up_is_found_by_nobody_but_the_admins(services: Ser
         assert (await accounts.find_public_actor(session, "boss")).username == "boss"
         assert (await local.find_person(session, "newbie")).username == "newbie"  # the admin pages still find it
     async with services.sessions.begin() as session:
-        await accounts.approve(session, admin, "newbie")
+        await account_admin.approve(session, admin, "newbie")
     async with services.sessions() as session:
         assert (await accounts.find_public_actor(session, "newbie", "person")).username == "newbie"
 
@@ -352,7 +352,7 @@ async def test_suspended_people_are_refused_by_id_too(services: Services) -> Non
     admin = await _person(services, "boss", admin=True)
     await _person(services, "other")
     async with services.sessions.begin() as session:
-        await accounts.set_suspended(session, admin, "other", True)
+        await account_admin.set_suspended(session, admin, "other", True)
     urls = services.urls
     async with services.sessions() as session:
         with pytest.raises(accounts.AccountSuspended, match="@other@node.test is suspended") as refused:

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select, update
 
 from actors import local
-from content import acceptance, notification_views, thread_views, timelines
+from content import acceptance, notification_views, thread_tree, thread_views, timelines
 from inbox_outbox import post_acceptance
 from inbox_outbox.services import posts
 from madeopen.app import Services
@@ -128,8 +128,8 @@ async def test_replies_count_only_once_accepted(services: Services, peer: Conten
     assert answer.acceptance == acceptance.PENDING
     assert (await fresh(services, parent)).reply_count == 0
     async with services.sessions() as session:
-        for_dave = await thread_views.thread_page(session, services.urls, parent, person_uri("dave"))
-        for_alice = await thread_views.thread_page(session, services.urls, parent, person_uri("alice"))
+        for_dave = await thread_tree.thread_page(session, services.urls, parent, person_uri("dave"))
+        for_alice = await thread_tree.thread_page(session, services.urls, parent, person_uri("alice"))
         listed = await thread_views.remote_group_threads(session, services.urls, lemmings.id, member=True)
     assert for_dave.focus.children == []
     [shown] = for_alice.focus.children

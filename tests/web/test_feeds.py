@@ -13,7 +13,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
-from actors import accounts, feed_tokens, local
+from actors import account_admin, feed_tokens, local
 from inbox_outbox.services import posts
 from madeopen.app import Services
 from tests.inbox_outbox.content_support import group, join_local
@@ -248,6 +248,6 @@ async def test_a_suspended_persons_token_and_feed_open_nothing(
     await create_person(services, "frida", admin=True)
     async with services.sessions.begin() as session:
         admin = await local.find_person(session, "frida")
-        await accounts.set_suspended(session, admin.id, "dave", True, reason="spam")
+        await account_admin.set_suspended(session, admin.id, "dave", True, reason="spam")
     await _feed(client, f"/feeds/notifications.atom?token={token}", status=404)
     await _feed(client, "/feeds/people/dave.atom", status=404)

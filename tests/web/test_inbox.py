@@ -17,7 +17,7 @@ from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient
 from sqlalchemy import func, select
 
-from actors import accounts, local, node_settings
+from actors import account_admin, accounts, local, node_settings
 from actors.remote import REFRESHES_PER_HOST
 from madeopen.app import Services
 from madeopen.settings import Settings
@@ -314,7 +314,7 @@ async def test_a_sign_up_waiting_for_approval_has_no_inbox(
         admin = await local.create_person(
             session, local.NewPerson(username="root_ada", password="correct horse battery", is_admin=True)
         )
-        await accounts.approve(session, admin.id, "newbie")
+        await account_admin.approve(session, admin.id, "newbie")
     assert (await answer("newbie"))[0] == 202  # approved: its inbox is there
     assert await stored_count(services) == 1
 

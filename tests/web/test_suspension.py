@@ -10,7 +10,7 @@ from typing import Any
 from aiohttp import ClientResponse
 from sqlalchemy import select
 
-from actors import accounts, local, node_settings
+from actors import account_admin, accounts, local, node_settings
 from inbox_outbox.services import posts
 from madeopen.app import Services
 from storage.models import Activity, Follow, Membership, NodeSetting, Object, RemoteActor
@@ -195,5 +195,5 @@ async def test_a_sign_up_waiting_for_approval_is_not_there(ui: UI, services: Ser
     await create_person(services, "root_ada", admin=True)
     async with services.sessions.begin() as session:
         admin = await local.find_person(session, "root_ada")
-        await accounts.approve(session, admin.id, "newbie")
+        await account_admin.approve(session, admin.id, "newbie")
     assert [status for status, _ in await answers("newbie")] == [200] * 8

@@ -9,7 +9,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from actors import accounts, local
+from actors import account_admin, accounts, local
 from actors.node_settings import NodeSetting
 from inbox_outbox.services import membership, posts, threads, votes
 from madeopen.app import Services
@@ -155,5 +155,5 @@ async def test_sign_ups_waiting_tell_the_admins(ui: UI, services: Services, cast
     assert "newbie signed up and waits for approval: the users page" in _text(page) and "1 unread." in page
     async with services.sessions.begin() as session:
         admin = await session.scalar(select(LocalActor.id).where(LocalActor.username == "alice"))
-        await accounts.approve(session, admin, "newbie")
+        await account_admin.approve(session, admin, "newbie")
     assert "Nothing unread." in await ui.page("/notifications")

@@ -5,7 +5,7 @@ suspended accounts of other servers (``/admin/accounts``; actors.suspensions say
 Admins only: anybody else gets the branded 403 page (visitors without a session are asked to log in).
 
 Suspending asks for confirmation and a reason first (``GET /admin/users/<name>/suspend``; the person is
-shown the reason when they try to log in). Suspending and unsuspending a person is one call to inbox_outbox.services.accounts.set_suspended, which
+shown the reason when they try to log in). Suspending and unsuspending a person is one call to inbox_outbox.services.account_admin.set_suspended, which
 also tells the peers that keep a copy of them (``Update{Person}``, in the same transaction). Approving or
 rejecting a sign-up tells nobody: a pending account was never public.
 """
@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from actors import accounts, blocks, media, node_settings, suspensions
+from actors import account_admin, blocks, media, node_settings, suspensions
 from actors.errors import DomainError, InvalidInput
 from actors.node_settings import InvalidFields, NodeSettings
 from actors.urls import Urls
@@ -100,7 +100,7 @@ async def users(request: web.Request) -> web.Response:
     admin = sessions.require_admin(request)
     page = query.page_number(request, _MAX_PAGE) or 1
     async with get_context(request).sessions() as session:
-        people, has_next = await accounts.list_people(session, admin.id, page)
+        people, has_next = await account_admin.list_people(session, admin.id, page)
     return html_page(request, "admin_users.html", people=people, page=page, has_next=has_next, me=admin.username)
 
 
@@ -110,8 +110,8 @@ UserAction = Callable[[AsyncSession, Urls, int, str], Awaitable[object]]
 _ACTIONS: dict[str, tuple[str, UserAction]] = {
     "unsuspend": ("{} can log in again.",
                   lambda s, urls, a, n: account_services.set_suspended(s, urls, a, n, False)),
-    "approve": ("{} has been approved and can log in now.", lambda s, _urls, a, n: accounts.approve(s, a, n)),
-    "reject": ("The sign-up of {} has been rejected and deleted.", lambda s, _urls, a, n: accounts.reject(s, a, n)),
+    "approve": ("{} has been approved and can log in now.", lambda s, _urls, a, n: account_admin.approve(s, a, n)),
+    "reject": ("The sign-up of {} has been rejected and deleted.", lambda s, _urls, a, n: account_admin.reject(s, a, n)),
 }
 
 
@@ -136,7 +136,7 @@ _SUSPEND_LABELS = {"reason": "Reason (shown to them when they try to log in)"}
 def _suspend_page(request: web.Request, name: str, reason: str = "", errors: dict[str, str] | None = None,
                   status: int = 200) -> web.Response:
     return html_page(request, "admin_suspend.html", status=status, name=name, values={"reason": reason},
-                     errors=errors or {}, labels=_SUSPEND_LABELS, max_reason=accounts.MAX_SUSPENSION_REASON)
+                     errors=errors or {}, labels=_SUSPEND_LABELS, max_reason=account_admin.MAX_SUSPENSION_REASON)
 
 
 async def suspend_form(request: web.Request) -> web.Response:
@@ -150,7 +150,7 @@ async def suspend(request: web.Request) -> web.Response:
     name = request.match_info["name"]
     form = await forms.read(request)
     reason = form.get("reason")
-    reason = reason[: accounts.MAX_SUSPENSION_REASON + 1] if isinstance(reason, str) else ""
+    reason = reason[: account_admin.MAX_SUSPENSION_REASON + 1] if isinstance(reason, str) else ""
     try:
         if not reason.strip():
             raise InvalidFields({"reason": "say why: the person is shown this reason"})

@@ -17,7 +17,7 @@ from markupsafe import Markup
 from actors import group_pages, person_blocks
 from actors.errors import Forbidden, InvalidInput
 from actors.node_settings import InvalidFields
-from content import boosts, project_views, reading, thread_board, thread_views
+from content import boosts, project_views, reading, thread_board, thread_tree, thread_views
 from content.docs import comments
 from content.docs.text import Section
 from content.recognition import views as recognition_views
@@ -173,8 +173,8 @@ KIND_HINTS = {
 class _Read:
     """What a thread page reads from the database for one viewer (kept by web.thread_cache)."""
 
-    view: thread_views.ThreadPage
-    replies: list[thread_views.Placed]
+    view: thread_tree.ThreadPage
+    replies: list[thread_tree.Placed]
     root_id: int
     root_uri: str
     on_board: Any
@@ -192,7 +192,7 @@ async def _read(request: web.Request, obj: Object) -> _Read:
     ctx = get_context(request)
     viewer = viewer_uri(request)
     async with ctx.sessions() as session:
-        view = await thread_views.thread_page(session, ctx.urls, obj, viewer)
+        view = await thread_tree.thread_page(session, ctx.urls, obj, viewer)
         root = await thread_root(session, obj)
         section_links = await comments.local_section_links(session, root)  # a remote doc's page: our comments'
         on_board = await thread_board.thread_board(session, ctx.urls, root, viewer)
@@ -210,7 +210,7 @@ async def _read(request: web.Request, obj: Object) -> _Read:
     if section_links:
         _link_sections(view.focus, section_links)
     watch = None if root.deleted else await watching.thread_watch_state(ctx.fed, viewer, root.id)
-    return _Read(view=view, replies=thread_views.in_order(view.focus), root_id=root.id, root_uri=root.uri,
+    return _Read(view=view, replies=thread_tree.in_order(view.focus), root_id=root.id, root_uri=root.uri,
                  on_board=on_board, project=project, boosted=boosted, thanks=thanks, helpers=helpers,
                  remote_doc=remote_doc, doc_sections=doc_sections, watch=watch, blocked=blocked)
 
@@ -266,7 +266,7 @@ def _kept_parts(request: web.Request, counter: thread_cache.Counter, values: dic
             blank = module.blank_reply_form() if user is not None else None
         return module
 
-    def article(post: thread_views.PostNode, top: bool) -> Markup:
+    def article(post: thread_tree.PostNode, top: bool) -> Markup:
         # Everything post_article shows that is not the post's own (the same for every viewer until a
         # change): what this viewer may do with it and has done to it.
         key = (post.id, top, post.answers, post.my_vote, post.may_vote, post.may_reply, post.may_edit,
@@ -275,7 +275,7 @@ def _kept_parts(request: web.Request, counter: thread_cache.Counter, values: dic
                post.uri in boosted, may_accept)
         return fragments.kept(key, lambda field: str(macros(field).post_article(post, field, blank, top=top)))
 
-    def top_reply_form(post: thread_views.PostNode) -> Markup:
+    def top_reply_form(post: thread_tree.PostNode) -> Markup:
         sections = values["doc_sections"]
         return fragments.kept(("reply form", post.id, sections),
                               lambda field: str(macros(field).reply_form_for(post, "Your reply", True, sections)))
@@ -283,17 +283,17 @@ def _kept_parts(request: web.Request, counter: thread_cache.Counter, values: dic
     return {"article": article, "top_reply_form": top_reply_form}
 
 
-def _link_sections(post: thread_views.PostNode, links: dict[int, thread_views.SectionLink]) -> None:
+def _link_sections(post: thread_tree.PostNode, links: dict[int, thread_tree.SectionLink]) -> None:
     post.section = links.get(post.id)
     for child in post.children:
         _link_sections(child, links)
 
 
-def _uris(post: thread_views.PostNode) -> list[str]:
+def _uris(post: thread_tree.PostNode) -> list[str]:
     return [post.uri, *(uri for child in post.children for uri in _uris(child))]
 
 
-def _authors(post: thread_views.PostNode) -> set[str]:
+def _authors(post: thread_tree.PostNode) -> set[str]:
     return {post.author.uri, *(uri for child in post.children for uri in _authors(child))}
 
 
@@ -405,7 +405,7 @@ async def delete_form(request: web.Request) -> web.Response:
     async with ctx.sessions() as session:
         found = await threads.target(session, ctx.urls, user.username, _post_id(request))
         obj = await threads.visible_post(session, ctx.urls, _post_id(request), user.profile_url)
-        view = await thread_views.thread_page(session, ctx.urls, obj, user.profile_url)
+        view = await thread_tree.thread_page(session, ctx.urls, obj, user.profile_url)
     if not view.focus.may_delete:
         raise Forbidden("Only the author or a moderator of the group may delete this post.")
     own = found.author == user.profile_url
