@@ -87,12 +87,8 @@ async def set_suspended(
 
 
 async def approve(session: AsyncSession, acting_id: int, username: str) -> LocalActor:
-    await accounts.require_admin(session, acting_id)
-    target = await accounts.account_of(session, username)
+    target = await _waiting_sign_up(session, acting_id, username, "")
     assert target.account is not None
-    accounts.check_not_deleted(target)
-    if not target.account.approval_pending:
-        raise InvalidInput(f"{target.username} is not waiting for approval")
     target.account.approval_pending = False
     target.account.suspended = target.account.confirmation_pending  # still waiting for its address?
     await notifications.signup_answered(session, target.username)
@@ -101,13 +97,20 @@ async def approve(session: AsyncSession, acting_id: int, username: str) -> Local
 
 async def reject(session: AsyncSession, acting_id: int, username: str) -> None:
     """Delete a sign-up that is still waiting for approval (it never could log in or post)."""
+    target = await _waiting_sign_up(session, acting_id, username, "; suspend the account instead")
+    await notifications.signup_answered(session, target.username)
+    session.expunge(target)
+    # The database cascades to the account row (ON DELETE CASCADE).
+    await session.execute(delete(LocalActor).where(LocalActor.id == target.id))
+
+
+async def _waiting_sign_up(session: AsyncSession, acting_id: int, username: str, otherwise: str) -> LocalActor:
+    """``username``'s sign-up, if an admin acts and it waits for approval (else InvalidInput, ``otherwise``
+    added to the message)."""
     await accounts.require_admin(session, acting_id)
     target = await accounts.account_of(session, username)
     assert target.account is not None
     accounts.check_not_deleted(target)
     if not target.account.approval_pending:
-        raise InvalidInput(f"{target.username} is not waiting for approval; suspend the account instead")
-    await notifications.signup_answered(session, target.username)
-    session.expunge(target)
-    # The database cascades to the account row (ON DELETE CASCADE).
-    await session.execute(delete(LocalActor).where(LocalActor.id == target.id))
+        raise InvalidInput(f"{target.username} is not waiting for approval{otherwise}")
+    return target
