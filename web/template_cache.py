@@ -54,8 +54,8 @@ def keep_compiled(environment: jinja2.Environment, cache_dir: Path, defining_mod
     """Attach a bytecode cache under ``cache_dir/templates/<digest>``; the directory, or None (logged) when
     it cannot be made, in which case templates are compiled in memory as before."""
     root = cache_dir / DIRECTORY
-    directory = root / environment_digest(defining_module)
     try:
+        directory = root / environment_digest(defining_module)  # an install without sources has no digest
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError as exc:
         logger.warning("compiled templates are not kept between starts: %s", exc)

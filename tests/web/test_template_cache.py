@@ -109,3 +109,11 @@ def test_a_failed_write_costs_a_compile_not_a_page(
     with caplog.at_level(logging.WARNING):
         assert environment.get_template("page.html").render(name="x") == "<p>x</p>"
     assert "compiled template not kept" in caplog.text
+
+
+def test_without_the_environments_source_nothing_is_kept(templates: Path, tmp_path: Path) -> None:
+    """An install of compiled modules only has no source to digest: no cache rather than a wrong one."""
+    environment = CountingEnvironment(loader=jinja2.FileSystemLoader(templates))
+    assert template_cache.keep_compiled(environment, tmp_path / "cache", tmp_path / "missing.py") is None
+    assert environment.bytecode_cache is None
+    assert environment.get_template("page.html").render(name="x") == "<p>x</p>"
