@@ -24,7 +24,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.support.cluster import running_nodes  # noqa: E402
-from tests.support.peer import AS2_CONTEXT, Peer  # noqa: E402
+from tests.support.peer import Peer  # noqa: E402
+from tests.support.peer_actor import AS2_CONTEXT  # noqa: E402
 
 
 async def main(count: int, database_url: str | None) -> None:

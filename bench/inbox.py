@@ -84,7 +84,8 @@ from madeopen.settings import Settings  # noqa: E402
 from storage.models import (  # noqa: E402
     Activity, Delivery, Fanout, InboundActivity, Membership, Object, Reaction, RemoteActor,
 )
-from tests.support.peer import Peer, PeerActor  # noqa: E402
+from tests.support.peer import Peer  # noqa: E402
+from tests.support.peer_actor import PeerActor  # noqa: E402
 
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 AS2 = "https://www.w3.org/ns/activitystreams"

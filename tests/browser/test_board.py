@@ -12,7 +12,8 @@ import uuid
 
 from tests.browser.conftest import Visitor, create_user
 from tests.browser.test_groups import PeerThread, _db_value, _wait_for
-from tests.support.peer import PUBLIC, Peer
+from tests.support.peer import Peer
+from tests.support.peer_actor import PUBLIC
 from tests.support.servers import Node
 
 

@@ -21,7 +21,8 @@ import pytest
 
 from tests.browser.conftest import Visitor, create_user, migrated_sqlite
 from tests.support.databases import SqliteTemplate
-from tests.support.peer import PUBLIC, Peer
+from tests.support.peer import Peer
+from tests.support.peer_actor import PUBLIC
 from tests.support.servers import Node
 
 T = TypeVar("T")

@@ -9,7 +9,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
 from federation.remote_actor import InvalidActor, parse_actor
-from tests.support.peer import multikey, new_rsa_key, public_pem
+from tests.support.peer_keys import multikey, new_rsa_key, public_pem
 
 ACTOR = "https://peer.example/users/bob"
 RSA_KEY = new_rsa_key()

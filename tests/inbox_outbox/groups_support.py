@@ -20,7 +20,7 @@ from inbox_outbox.inbound_worker import InboundWorker
 from madeopen.app import Services
 from storage.models import Activity, Delivery, Featured, Flag, Follow, InboundActivity, LocalActor, Membership, Object, RemoteActor
 from tests.support.fanouts import expanded
-from tests.support.peer import PeerActor
+from tests.support.peer_actor import PeerActor
 
 AS2 = "https://www.w3.org/ns/activitystreams"
 PUBLIC = f"{AS2}#Public"

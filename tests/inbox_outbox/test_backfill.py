@@ -19,7 +19,7 @@ from madeopen.app import Services
 from storage.models import Object
 from tests.inbox_outbox.content_support import AS2, PUBLIC, ContentPeer, lemmy_comment, lemmy_page
 from tests.inbox_outbox.groups_support import activity_id, person_uri, queued, receive
-from tests.support.peer import PeerActor
+from tests.support.peer_actor import PeerActor
 from tests.support.peer_fixtures import _quick_passwords, content_peer, settings, world  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.usefixtures("world")

@@ -17,7 +17,7 @@ from inbox_outbox.inbound_worker import InboundWorker
 from storage.models import InboundActivity, Object
 from tests.inbox_outbox.content_support import World, activity, create, lemmy_page, published, stored
 from tests.support.fanouts import expanded
-from tests.support.peer import PeerActor
+from tests.support.peer_actor import PeerActor
 from tests.support.peer_fixtures import *  # noqa: F403  (fixtures: content_world and what it needs)
 
 

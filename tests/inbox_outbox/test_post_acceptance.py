@@ -22,7 +22,7 @@ from people.search import search
 from storage.models import Activity, Delivery, LocalActor, Notification, Object, RemoteActor, utcnow
 from tests.inbox_outbox.content_support import AS2, PUBLIC, ContentPeer, follow, lemmy_page
 from tests.inbox_outbox.groups_support import person_uri, receive
-from tests.support.peer import PeerActor
+from tests.support.peer_actor import PeerActor
 from tests.support.peer_fixtures import _quick_passwords, content_peer, settings, world  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.usefixtures("world")

@@ -14,7 +14,8 @@ import pytest
 
 from storage.models import Object
 from tests.support.cluster import RunningNode, eventually
-from tests.support.peer import Peer, PeerActor
+from tests.support.peer import Peer
+from tests.support.peer_actor import PeerActor
 from tests.support.databases import PostgresDatabases, SqliteTemplate, fresh_sqlite
 
 AS2 = "https://www.w3.org/ns/activitystreams"

@@ -30,7 +30,8 @@ from sqlalchemy import func, select
 from storage.models import Activity, Delivery, Membership
 from tests.multinode.conftest import Databases, no_tracebacks
 from tests.support.cluster import RunningNode, WorkerProcess, eventually, split_node
-from tests.support.peer import AS2_CONTEXT, Peer, PeerActor
+from tests.support.peer import Peer
+from tests.support.peer_actor import AS2_CONTEXT, PeerActor
 
 PEERS = 4
 FOLLOWERS_PER_PEER = 50  # A fetches at most 60 unknown keys a minute from one host

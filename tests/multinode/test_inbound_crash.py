@@ -22,7 +22,8 @@ from inbox_outbox.inbound_worker import LEASE
 from storage.models import InboundActivity, Object
 from tests.multinode.conftest import Databases, no_tracebacks
 from tests.support.cluster import RunningNode, WorkerProcess, eventually, split_node
-from tests.support.peer import AS2_CONTEXT, PUBLIC, Peer
+from tests.support.peer import Peer
+from tests.support.peer_actor import AS2_CONTEXT, PUBLIC
 
 RECOVERED_WITHIN = 60.0  # seconds: a bound on the wait, far below the lease
 

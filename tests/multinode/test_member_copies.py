@@ -23,7 +23,8 @@ from inbox_outbox.services import membership, moderation, post_edits
 from storage.models import Notification
 from tests.multinode.conftest import Databases, no_tracebacks, removed_on
 from tests.support.cluster import RunningNode, eventually, http_get, running_nodes
-from tests.support.peer import AS2_CONTEXT, InboxDelivery, Peer, PeerActor, from_author, mastodon_shows
+from tests.support.peer import InboxDelivery, Peer, from_author, mastodon_shows
+from tests.support.peer_actor import AS2_CONTEXT, PeerActor
 
 
 @asynccontextmanager

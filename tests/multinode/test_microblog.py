@@ -19,7 +19,8 @@ from inbox_outbox.services import membership, threads
 from storage.models import Follow, Object, PostAttachment, PostHashtag
 from tests.multinode.conftest import Databases, no_tracebacks
 from tests.support.cluster import RunningNode, eventually, running_nodes
-from tests.support.peer import PUBLIC, Peer, mastodon_shows
+from tests.support.peer import Peer, mastodon_shows
+from tests.support.peer_actor import PUBLIC
 
 AS2 = "https://www.w3.org/ns/activitystreams"
 

@@ -21,7 +21,8 @@ import pytest
 
 from tests.multinode.conftest import Databases
 from tests.support.cluster import PASSWORD, RunningNode, eventually, running_nodes, split_node
-from tests.support.peer import AS2_CONTEXT, Peer
+from tests.support.peer import Peer
+from tests.support.peer_actor import AS2_CONTEXT
 
 HOURLY = {"MADEOPEN_QUEUE_POLL_SECONDS": "3600"}
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')

@@ -23,7 +23,8 @@ from inbox_outbox.services.group_lookup import find_group
 from storage.models import Activity, Notification, Object
 from tests.multinode.conftest import Databases, no_tracebacks
 from tests.support.cluster import RunningNode, eventually, http_get, running_nodes
-from tests.support.peer import AS2_CONTEXT, PUBLIC, Peer, PeerActor
+from tests.support.peer import Peer
+from tests.support.peer_actor import AS2_CONTEXT, PUBLIC, PeerActor
 
 
 async def test_join_backfills_start_a_thread_and_a_refused_reply(databases: Databases, tmp_path: Path) -> None:

@@ -34,7 +34,8 @@ from people.profiles import ProfileChange
 from storage.models import Account, BrowserSession, Follow, LocalActor, Membership, NodeSetting, Object, PersonBlock, Profile
 from tests.conftest import TEST_DOMAIN
 from tests.inbox_outbox.groups_support import published
-from tests.support.peer import Peer, PeerActor
+from tests.support.peer import Peer
+from tests.support.peer_actor import PeerActor
 from tests.support.peer_fixtures import bob, carol  # noqa: F401  (fixtures)
 from tests.support.web_ui import PASSWORD, UI, create_person, png, second_ui, ui  # noqa: F401  (fixtures)
 

@@ -23,7 +23,9 @@ from actors import local
 from madeopen.app import Services
 from madeopen.settings import Settings
 from tests.conftest import TEST_DOMAIN
-from tests.support.peer import ACTIVITY_JSON, Peer, PeerActor, new_rsa_key
+from tests.support.peer import Peer
+from tests.support.peer_actor import ACTIVITY_JSON, PeerActor
+from tests.support.peer_keys import new_rsa_key
 from tests.support.peer_fixtures import bob, peer  # noqa: F401  (fixtures)
 
 OUR_BASE = f"https://{TEST_DOMAIN}"

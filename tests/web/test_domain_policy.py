@@ -25,7 +25,8 @@ from madeopen.settings import Settings
 from storage.models import Delivery, InboundActivity, Membership, Object
 from tests.inbox_outbox.groups_support import add_post, add_remote_member
 from tests.conftest import TEST_DOMAIN
-from tests.support.peer import AS2_CONTEXT, Peer, PeerActor
+from tests.support.peer import Peer
+from tests.support.peer_actor import AS2_CONTEXT, PeerActor
 
 OUR_BASE = f"https://{TEST_DOMAIN}"
 

@@ -18,7 +18,7 @@ from sqlalchemy import delete, select
 from madeopen.app import Services
 from storage.models import Follow, Object, ObjectRecipient
 from tests.inbox_outbox.content_support import ContentPeer, create, follow, mastodon_note, receive
-from tests.support.peer import PUBLIC, PeerActor
+from tests.support.peer_actor import PUBLIC, PeerActor
 from tests.support.peer_fixtures import settings  # noqa: F401  (fixture)
 from tests.support.web_ui import UI, create_person, make_ui, second_ui, ui  # noqa: F401  (fixtures)
 

@@ -23,7 +23,8 @@ from madeopen.app import Services, build_services, build_web_app, prepare
 from madeopen.settings import Settings
 from storage import memo
 from storage.models import Account, RemoteActor, utcnow
-from tests.support.peer import Peer, PeerActor
+from tests.support.peer import Peer
+from tests.support.peer_actor import PeerActor
 from tests.support.peer_fixtures import bob, peer  # noqa: F401  (fixtures)
 from tests.web.test_inbox import post_signed, refusal_reason, stored_count
 

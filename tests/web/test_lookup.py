@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from madeopen.app import Services
 from storage.models import Delivery, Follow, Membership, RemoteActor
 from tests.inbox_outbox.content_support import ContentPeer, group, lemmy_page
-from tests.support.peer import PeerActor
+from tests.support.peer_actor import PeerActor
 from tests.support.peer_fixtures import settings  # noqa: F401  (fixtures)
 from tests.support.servers import free_port
 from tests.support.web_ui import UI, create_person, ui  # noqa: F401  (fixtures)

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from madeopen.app import Services
 from storage.models import Object
 from tests.inbox_outbox.content_support import ContentPeer, activity, follow, inboxes_of, published, receive
-from tests.support.peer import PUBLIC
+from tests.support.peer_actor import PUBLIC
 from tests.support.peer_fixtures import settings  # noqa: F401  (fixture)
 from tests.support.web_ui import UI, create_person, make_ui, second_ui, ui  # noqa: F401  (fixtures)
 

@@ -17,7 +17,7 @@ from storage.models import LocalActor, Membership, Notification, Object
 from tests.inbox_outbox.content_support import (
     ContentPeer, activity, create, group, join, lemmy_comment, mastodon_note, receive,
 )
-from tests.support.peer import PeerActor
+from tests.support.peer_actor import PeerActor
 from tests.support.peer_fixtures import content_peer, settings  # noqa: F401  (fixtures)
 from tests.support.web_ui import UI, create_person, second_ui, ui  # noqa: F401  (fixtures)
 

@@ -23,7 +23,8 @@ from madeopen.settings import Settings
 from storage.models import LocalActor, Object
 from tests.conftest import TEST_DOMAIN
 from tests.inbox_outbox.content_support import join
-from tests.support.peer import Peer, PeerActor
+from tests.support.peer import Peer
+from tests.support.peer_actor import PeerActor
 
 AS2 = "application/activity+json"
 LD_AS2 = 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'

@@ -11,7 +11,7 @@ from actors import local
 from inbox_outbox.services import posts
 from madeopen.app import Services
 from storage.models import PersonBlock
-from tests.support.peer import PeerActor
+from tests.support.peer_actor import PeerActor
 from tests.support.peer_fixtures import bob, peer, settings  # noqa: F401  (fixtures)
 from tests.support.web_ui import UI, create_person, second_ui, ui  # noqa: F401  (fixtures)
 

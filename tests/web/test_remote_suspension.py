@@ -20,7 +20,7 @@ from madeopen.app import Services, build_services, build_web_app, prepare
 from madeopen.settings import Settings
 from storage.models import ActorSuspension, ModerationEntry, Object
 from tests.inbox_outbox.content_support import create, join, lemmy_comment, lemmy_page, receive
-from tests.support.peer import PeerActor
+from tests.support.peer_actor import PeerActor
 from tests.support.peer_fixtures import bob, peer, settings  # noqa: F401  (fixtures)
 from tests.support.web_ui import UI, create_person, ui  # noqa: F401  (fixtures)
 from tests.web.test_inbox import post_signed, refusal_reason

@@ -18,7 +18,8 @@ from storage.models import Flag, ModerationEntry, Object
 from tests.inbox_outbox.groups_support import (
     AS2, activity_id, add_local_member, add_post, add_remote_member, group_uri, make_group, person_uri,
 )
-from tests.support.peer import Peer, PeerActor
+from tests.support.peer import Peer
+from tests.support.peer_actor import PeerActor
 from tests.support.peer_fixtures import bob, carol, peer, settings  # noqa: F401  (fixtures)
 from tests.support.web_ui import UI, create_person, second_ui, ui  # noqa: F401  (fixtures)
 

@@ -13,7 +13,7 @@ from madeopen.app import Services
 from tests.inbox_outbox.content_support import (
     ContentPeer, activity, create, follow, group, join, lemmy_page, receive,
 )
-from tests.support.peer import PUBLIC, PeerActor
+from tests.support.peer_actor import PUBLIC, PeerActor
 from tests.support.peer_fixtures import content_peer, settings  # noqa: F401  (fixtures)
 from tests.support.web_ui import UI, create_person, ui  # noqa: F401  (fixtures)
 

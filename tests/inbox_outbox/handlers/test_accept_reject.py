@@ -9,7 +9,7 @@ import pytest
 from inbox_outbox.services.membership import join_group
 from madeopen.app import Services
 from tests.inbox_outbox.groups_support import AS2, activity_id, follow_row, person_uri, queued, receive
-from tests.support.peer import PeerActor
+from tests.support.peer_actor import PeerActor
 
 pytestmark = pytest.mark.usefixtures("world")
 

@@ -19,7 +19,8 @@ from tests.inbox_outbox.groups_support import (
     queued,
     receive,
 )
-from tests.support.peer import Peer, PeerActor
+from tests.support.peer import Peer
+from tests.support.peer_actor import PeerActor
 
 pytestmark = pytest.mark.usefixtures("world")
 

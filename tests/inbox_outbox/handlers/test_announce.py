@@ -20,7 +20,7 @@ from tests.inbox_outbox.content_support import (
     receive,
     stored,
 )
-from tests.support.peer import PeerActor
+from tests.support.peer_actor import PeerActor
 
 
 @pytest.fixture

@@ -25,7 +25,8 @@ from tests.inbox_outbox.groups_support import (
     receive,
     undo,
 )
-from tests.support.peer import Peer, PeerActor
+from tests.support.peer import Peer
+from tests.support.peer_actor import PeerActor
 
 pytestmark = pytest.mark.usefixtures("world")
 ALICE = person_uri("alice")

@@ -23,7 +23,7 @@ from tests.inbox_outbox.content_support import (
     receive,
     stored,
 )
-from tests.support.peer import PeerActor
+from tests.support.peer_actor import PeerActor
 
 
 async def _idea(w: World, **terms: Any) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from inbox_outbox.services import threads
 from storage.models import Boost
 from tests.inbox_outbox.content_support import PUBLIC, World, activity, receive, stored
-from tests.support.peer import PeerActor
+from tests.support.peer_actor import PeerActor
 
 
 async def _count(w: World, uri: str) -> int:

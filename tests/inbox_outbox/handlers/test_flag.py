@@ -8,7 +8,7 @@ import pytest
 
 from madeopen.app import Services
 from tests.inbox_outbox.groups_support import AS2, activity_id, add_post, flags, group_uri, person_uri, receive
-from tests.support.peer import PeerActor
+from tests.support.peer_actor import PeerActor
 
 pytestmark = pytest.mark.usefixtures("world")
 

@@ -22,7 +22,7 @@ from tests.inbox_outbox.groups_support import (
     queued,
     receive,
 )
-from tests.support.peer import PeerActor
+from tests.support.peer_actor import PeerActor
 
 pytestmark = pytest.mark.usefixtures("world")
 

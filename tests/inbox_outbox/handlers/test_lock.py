@@ -8,7 +8,8 @@ import pytest
 
 from madeopen.app import Services
 from tests.inbox_outbox.groups_support import AS2, PUBLIC, activity_id, add_post, add_remote_member, post, receive, undo
-from tests.support.peer import Peer, PeerActor
+from tests.support.peer import Peer
+from tests.support.peer_actor import PeerActor
 
 pytestmark = pytest.mark.usefixtures("world")
 

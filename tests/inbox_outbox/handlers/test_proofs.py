@@ -34,7 +34,7 @@ from tests.inbox_outbox.content_support import (
     receive,
     stored,
 )
-from tests.support.peer import PeerActor
+from tests.support.peer_actor import PeerActor
 
 
 def signed(actor: PeerActor, document: dict[str, Any]) -> dict[str, Any]:

@@ -28,7 +28,8 @@ from tests.inbox_outbox.groups_support import (
     queued,
     receive,
 )
-from tests.support.peer import Peer, PeerActor
+from tests.support.peer import Peer
+from tests.support.peer_actor import PeerActor
 
 pytestmark = pytest.mark.usefixtures("world")
 ALICE, DAVE = person_uri("alice"), person_uri("dave")

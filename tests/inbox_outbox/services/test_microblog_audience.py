@@ -25,7 +25,8 @@ from inbox_outbox.federation import Federation
 from inbox_outbox.services import threads
 from storage.models import Notification
 from tests.inbox_outbox.content_support import World, addressed, follow, published
-from tests.support.peer import PUBLIC, InboxDelivery, Peer, PeerActor, mastodon_shows
+from tests.support.peer import InboxDelivery, Peer, mastodon_shows
+from tests.support.peer_actor import PUBLIC, PeerActor
 
 
 @pytest.fixture

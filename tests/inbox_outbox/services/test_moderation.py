@@ -24,7 +24,7 @@ from tests.inbox_outbox.groups_support import (
     published,
     queued,
 )
-from tests.support.peer import PeerActor
+from tests.support.peer_actor import PeerActor
 
 pytestmark = pytest.mark.usefixtures("world")
 ALICE, DAVE = person_uri("alice"), person_uri("dave")

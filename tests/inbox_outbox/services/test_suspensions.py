@@ -22,7 +22,7 @@ from storage.models import Delivery, Follow, InboundActivity, Membership, Modera
 from tests.inbox_outbox.content_support import (
     PUBLIC, World, activity, create, follow, lemmy_comment, lemmy_page, reactions, receive, stored,
 )
-from tests.support.peer import PeerActor
+from tests.support.peer_actor import PeerActor
 
 ADMIN = "https://node.test/users/root"
 
