@@ -8,7 +8,9 @@ A fresh SQLite database (migrated, one group ``garden`` created, each by its own
 (tests.support.peer) with one actor. Once the node says it serves and its port accepts, and 2 s later (the
 workers' first rounds), the client times, first and second each: ``GET /groups/garden``, ``GET /``, and a
 signed ``Create{Note}`` POSTed to the group's inbox (the first from a key the node fetches from the peer).
-Printed as JSON: milliseconds and status per request, and the node's VmRSS afterwards.
+Then the node is stopped and started again on the same data directory (a restart: the templates it compiled
+are found under the data directory) and timed the same way. Printed as JSON, for the first start and the
+restart: milliseconds and status per request, and the node's VmRSS afterwards.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.rss import MADEOPEN, _free_port  # noqa: E402
 from tests.support.peer import Peer  # noqa: E402
+from tests.support.peer_actor import PeerActor  # noqa: E402
 
 
 async def _timed(session: aiohttp.ClientSession, method: str, url: str, **kwargs: object) -> list[float]:
@@ -60,39 +63,46 @@ async def _wait_for_port(port: int) -> None:
             await asyncio.sleep(0.01)
 
 
+async def _serve_and_time(tree: Path, env: dict[str, str], port: int, actor: PeerActor) -> dict[str, object]:
+    base = f"http://127.0.0.1:{port}"
+    node = subprocess.Popen([sys.executable, "-c", MADEOPEN, "run"], cwd=tree, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert node.stdout is not None
+        await asyncio.get_running_loop().run_in_executor(None, node.stdout.readline)  # "serving"
+        await _wait_for_port(port)  # no HTTP request before the timed ones
+        await asyncio.sleep(2)
+        out: dict[str, object] = {}
+        async with aiohttp.ClientSession() as session:
+            for label, path in (("group page", "/groups/garden"), ("home", "/")):
+                for turn in ("first", "second"):
+                    out[f"{label} {turn}"] = await _timed(session, "GET", base + path)
+            inbox = f"{base}/groups/garden/inbox"
+            for turn in ("first", "second"):
+                body = json.dumps(actor.create_note("<p>Hello</p>", to=f"{base}/groups/garden")).encode()
+                out[f"inbox POST {turn}"] = await _timed(session, "POST", inbox, data=body,
+                                                         headers=actor.sign("POST", inbox, body))
+        status = Path(f"/proc/{node.pid}/status").read_text()
+        out["VmRSS MB"] = round(int(status.split("VmRSS:")[1].split()[0]) / 1024, 1)
+        return out
+    finally:
+        node.send_signal(signal.SIGTERM)
+        node.wait(timeout=20)
+
+
 async def measure(tree: Path) -> dict[str, object]:
+    """The node's first start on a new data directory, then a restart on the same one (which finds the
+    templates the first compiled, as every later start of a deployed node does)."""
     with tempfile.TemporaryDirectory(prefix="madeopen-first-") as tmp:
         port = _free_port()
-        base = f"http://127.0.0.1:{port}"
         env = _environment(Path(tmp), port, tree)
         for command in (["migrate"], ["group", "create", "garden"]):
             subprocess.run([sys.executable, "-c", MADEOPEN, *command], cwd=tree, env=env, check=True,
                            capture_output=True)
         async with Peer() as peer:
             actor = peer.add_actor("alice")
-            node = subprocess.Popen([sys.executable, "-c", MADEOPEN, "run"], cwd=tree, env=env,
-                                    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-            try:
-                assert node.stdout is not None
-                await asyncio.get_running_loop().run_in_executor(None, node.stdout.readline)  # "serving"
-                await _wait_for_port(port)  # no HTTP request before the timed ones
-                await asyncio.sleep(2)
-                out: dict[str, object] = {}
-                async with aiohttp.ClientSession() as session:
-                    for label, path in (("group page", "/groups/garden"), ("home", "/")):
-                        for turn in ("first", "second"):
-                            out[f"{label} {turn}"] = await _timed(session, "GET", base + path)
-                    inbox = f"{base}/groups/garden/inbox"
-                    for turn in ("first", "second"):
-                        body = json.dumps(actor.create_note("<p>Hello</p>", to=f"{base}/groups/garden")).encode()
-                        out[f"inbox POST {turn}"] = await _timed(session, "POST", inbox, data=body,
-                                                                 headers=actor.sign("POST", inbox, body))
-                status = Path(f"/proc/{node.pid}/status").read_text()
-                out["VmRSS MB"] = round(int(status.split("VmRSS:")[1].split()[0]) / 1024, 1)
-                return out
-            finally:
-                node.send_signal(signal.SIGTERM)
-                node.wait(timeout=20)
+            first = await _serve_and_time(tree, env, port, actor)
+            return {"first start": first, "restart": await _serve_and_time(tree, env, port, actor)}
 
 
 def main() -> None:
