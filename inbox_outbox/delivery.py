@@ -36,9 +36,8 @@ import asyncio
 import json
 import logging
 import random
-import time
 from collections import Counter
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -52,6 +51,7 @@ from actors.signing import signer_for
 from federation.delivery_result import DeliveryOutcome, DeliveryResult
 from inbox_outbox.backoff import RetryPolicy
 from inbox_outbox.delivery_outcome import Attempt, Decision, Job, decide, drop_blocked, log_outcome, record
+from inbox_outbox.delivery_pump import DeliveryPump
 from inbox_outbox.federation import Federation
 from inbox_outbox.outbox import EXPAND_BATCH, expand_fanouts
 from storage import queue_signal, write_gate
@@ -204,7 +204,7 @@ class DeliveryWorker:
 
     async def run_forever(self, stop: asyncio.Event) -> None:
         """Deliver until ``stop`` is set, then finish and record what is in flight."""
-        pump = _Pump()
+        pump = DeliveryPump()
         engine = queue_signal.engine_of(self.fed.sessions)
         try:
             # Queued deliveries and fan-out rows wake the pump as a finished POST does: the next step
@@ -221,7 +221,7 @@ class DeliveryWorker:
             for task in pump.in_flight:  # cancelled (shutdown timeout): unsent rows return after the lease
                 task.cancel()
 
-    async def _step(self, stop: asyncio.Event, pump: _Pump) -> None:
+    async def _step(self, stop: asyncio.Event, pump: DeliveryPump) -> None:
         """Top up the POSTs in flight, record finished ones in batches, or wait for something to do."""
         more_due = False
         if not stop.is_set():
@@ -248,9 +248,9 @@ class DeliveryWorker:
         else:
             await pump.wait(self.idle, stop)
 
-    async def _claim_into(self, pump: _Pump, room: int) -> bool:
+    async def _claim_into(self, pump: DeliveryPump, room: int) -> bool:
         """Claim up to ``room`` rows (a batch at most) into the pump, unless the last claim came back short
-        and nothing since says this one would not (``_Pump.worth_claiming``). Whether more is due at once."""
+        and nothing since says this one would not (``DeliveryPump.worth_claiming``). Whether more is due at once."""
         busy = self._busy_hosts()  # here, not at every step: a sort of the hosts in flight
         if not pump.worth_claiming(busy, self.idle):
             return False
@@ -474,90 +474,6 @@ class DeliveryWorker:
             await record(session, decisions, self.now())
         for attempt, decision in decisions:
             log_outcome(attempt, decision)
-
-
-class _Pump:
-    """``run_forever``'s state: POSTs in flight, and finished attempts not yet recorded.
-
-    Finished POSTs report through a done-callback and one event, so waking up costs the same however
-    many POSTs are in flight (``asyncio.wait`` would re-register on every task each time). Newly queued
-    deliveries set ``queued``, which sets the same event (``run_forever``).
-    """
-
-    def __init__(self) -> None:
-        self.in_flight: set[asyncio.Task[Attempt]] = set()
-        self.finished: list[Attempt] = []
-        self.oldest = 0.0  # monotonic time the oldest unrecorded attempt finished
-        self.wake = asyncio.Event()
-        self.queue_signal = _QueueSignal(self)  # for queue_signal.listening: rows were queued
-        self.queued = False  # rows were queued since the last claim began
-        # After a claim that found fewer rows than it wanted: the hosts then excluded as busy, and when.
-        self._short: tuple[frozenset[str], float] | None = None
-
-    def worth_claiming(self, busy: Sequence[str], poll: float) -> bool:
-        """Whether a claim may find rows the last one did not. After a short claim the rest of the queue
-        is rows of busy hosts, rows not yet due, or none; claiming again at every finished POST would run
-        the candidate query (scanning past the busy hosts' backlog) for nothing (issue #13, bench/inbox.py
-        ``--deliver``: a claim per ~8 deliveries). So wait until rows are queued, a busy host has room
-        again, or a poll interval has passed (rows falling due, leases of others running out)."""
-        if self._short is None or self.queued:
-            return True
-        hosts, since = self._short
-        return not hosts.issubset(busy) or time.monotonic() - since >= poll * 0.9  # (timers may fire early)
-
-    def claimed(self, busy: Sequence[str], *, short: bool) -> None:
-        self._short = (frozenset(busy), time.monotonic()) if short else None
-
-    @property
-    def busy(self) -> bool:
-        return bool(self.in_flight or self.finished)
-
-    def start(self, send: Coroutine[Any, Any, Attempt]) -> None:
-        task = asyncio.create_task(send)
-        self.in_flight.add(task)
-        task.add_done_callback(self._done)
-
-    def _done(self, task: asyncio.Task[Attempt]) -> None:
-        self.in_flight.discard(task)
-        if task.cancelled():
-            return
-        if task.exception() is not None:  # _send catches everything; if not, the lease brings it back
-            log.error("delivery: send task failed", exc_info=task.exception())
-            return
-        if not self.finished:
-            self.oldest = time.monotonic()
-        self.finished.append(task.result())
-        self.wake.set()
-
-    async def wait(self, timeout: float, stop: asyncio.Event | None = None) -> None:
-        """Until a POST finishes or deliveries are queued (or did since the last wait), or ``stop`` is
-        set, at most ``timeout`` seconds."""
-        if not self.wake.is_set():
-            if stop is not None:
-                await queue_signal.wait_any((self.wake, stop), timeout)
-            else:
-                try:
-                    async with asyncio.timeout(timeout):
-                        await self.wake.wait()
-                except TimeoutError:
-                    pass
-        self.wake.clear()
-
-    def waited(self, seconds: float) -> bool:
-        return time.monotonic() - self.oldest >= seconds
-
-
-class _QueueSignal(asyncio.Event):
-    """The event ``queue_signal.listening`` sets when deliveries or fan-out rows are queued: it wakes the pump
-    as a finished POST does, and also tells it that a claim may now find rows (``_Pump.worth_claiming``)."""
-
-    def __init__(self, pump: _Pump) -> None:
-        super().__init__()
-        self._pump = pump
-
-    def set(self) -> None:
-        self._pump.queued = True
-        self._pump.wake.set()
 
 
 def _days(span: timedelta) -> str:
