@@ -13,7 +13,8 @@ One pass (``run_once``, what tests step):
    Rows to blocked domains are marked dead there, never sent.
 2. load each activity once and serialise it once for all its inboxes; the signer is the row's local
    actor (``actors.signing.signer_for``).
-3. POST them in parallel over the one keep-alive pool, bounded by a per-host and a global semaphore.
+3. POST them in parallel over the one keep-alive pool, bounded by a per-host and a global semaphore
+   (``run_forever``: by its long-lived senders, ``inbox_outbox.delivery_pump``).
 4. record every outcome, and the hosts' health, in one transaction: ok -> done; permanent (4xx except
    401/408/429) -> dead; 410 -> dead, with every other queued delivery to that inbox; retry -> rescheduled
    with backoff and jitter (``inbox_outbox.backoff``), or dead once the schedule is used up.
@@ -204,7 +205,7 @@ class DeliveryWorker:
 
     async def run_forever(self, stop: asyncio.Event) -> None:
         """Deliver until ``stop`` is set, then finish and record what is in flight."""
-        pump = DeliveryPump()
+        pump = DeliveryPump(self._send_now, senders=self.global_concurrency, per_host=self.per_host_concurrency)
         engine = queue_signal.engine_of(self.fed.sessions)
         try:
             # Queued deliveries and fan-out rows wake the pump as a finished POST does: the next step
@@ -218,8 +219,7 @@ class DeliveryWorker:
                         log.exception("delivery: worker pass failed; retrying shortly")
                         await _wait(stop, self.idle * 4)
         finally:
-            for task in pump.in_flight:  # cancelled (shutdown timeout): unsent rows return after the lease
-                task.cancel()
+            pump.cancel()  # (shutdown timeout): unsent rows return after the lease
 
     async def _step(self, stop: asyncio.Event, pump: DeliveryPump) -> None:
         """Top up the POSTs in flight, record finished ones in batches, or wait for something to do."""
@@ -231,10 +231,10 @@ class DeliveryWorker:
             # finished POST. Each claim is a transaction of a few statements (~1-4 ms of CPU on SQLite),
             # so fewer, bigger claims cost less per delivery (issue #13: ~45 claims per 2,000 rows, then
             # ~30, then ~16, now ~8; see __init__).
-            room = self._pump_capacity - len(pump.in_flight)
-            if room >= self._claim_room or (room > 0 and not pump.in_flight):
+            room = self._pump_capacity - pump.pending
+            if room >= self._claim_room or (room > 0 and not pump.pending):
                 more_due = await self._claim_into(pump, room)
-        if pump.finished and (len(pump.finished) >= self._record_rows or not pump.in_flight or pump.waited(RECORD_EVERY)):
+        if pump.finished and (len(pump.finished) >= self._record_rows or not pump.pending or pump.waited(RECORD_EVERY)):
             attempts, pump.finished = pump.finished, []
             try:
                 await self._record(attempts)
@@ -243,7 +243,7 @@ class DeliveryWorker:
                 raise
         elif more_due:
             await asyncio.sleep(0)
-        elif pump.in_flight:
+        elif pump.pending:
             await pump.wait(RECORD_EVERY if pump.finished else self.idle)
         else:
             await pump.wait(self.idle, stop)
@@ -258,7 +258,7 @@ class DeliveryWorker:
         pump.queued = False  # rows queued from now on wake the next claim
         claimed = await self._claim(wanted, busy=busy)
         for job in claimed.jobs:
-            pump.start(self._send(job))
+            pump.start(job)
         # Busy hosts after the claim: one it filled has rows left, to claim once it has room.
         pump.claimed(self._busy_hosts(), short=claimed.taken < wanted and claimed.expanded < EXPAND_BATCH)
         # A full expansion may have left more fan-out rows (perhaps of groups with no remote member left,
@@ -438,6 +438,7 @@ class DeliveryWorker:
     # -- sending ------------------------------------------------------------------------------------
 
     async def _send(self, job: Job) -> Attempt:
+        """``run_once``'s send, one task per job (``run_forever``'s senders keep the limits themselves: ``_send_now``)."""
         # Per-host slot first: a task waiting for its host must not hold one of the global slots.
         slot = self._host_slots.get(job.host)
         if slot is None:
@@ -445,6 +446,13 @@ class DeliveryWorker:
         try:
             async with slot, self._global:
                 result = await self._post(job)
+        finally:
+            self._release_host(job.host)
+        return Attempt(job, result, self.now())
+
+    async def _send_now(self, job: Job) -> Attempt:
+        try:
+            result = await self._post(job)
         finally:
             self._release_host(job.host)
         return Attempt(job, result, self.now())
