@@ -177,20 +177,26 @@ class PolicyCache:
         """True when this node does not talk to the URL's host (blocked, or not allowed in allowlist mode)."""
         return not await self.allows(urlsplit(url).netloc.rpartition("@")[2])
 
+    async def _entries(self) -> _Entries:
+        return await self._memo.get_or_load(None, self._load)
+
     async def suspends(self, actor_uri: str) -> bool:
         """True when an admin suspended the remote account ``actor_uri`` (actors.suspensions)."""
-        return actor_uri in (await self._memo.get_or_load(None, self._load)).suspended
+        return actor_uri in (self._memo.get(None) or await self._entries()).suspended
 
     async def suspended_inbox(self, inbox: str) -> bool:
         """True when ``inbox`` is the personal inbox of a suspended remote account: the delivery worker asks
         just before each POST, so a delivery it had claimed when the suspension landed is not sent."""
-        return inbox in (await self._memo.get_or_load(None, self._load)).suspended_inboxes
+        # The entries while fresh without a coroutine (Memo.get, which still compares the change counter);
+        # this and ``allows`` are asked for every delivery, and the two coroutine layers of get_or_load
+        # were most of their cost (issue #13, fan17).
+        return inbox in (self._memo.get(None) or await self._entries()).suspended_inboxes
 
     async def allows(self, netloc: str) -> bool:
         """Whether this node talks to ``netloc`` (``host`` or ``host:port``)."""
         if not netloc:
             return not self._allowlist  # no host: nothing to block, and nothing on an allowlist either
-        entries = await self._memo.get_or_load(None, self._load)
+        entries = self._memo.get(None) or await self._entries()
         candidates = _candidates(netloc.lower())
         if entries.blocked.intersection(candidates):
             return False

@@ -13,7 +13,8 @@ One pass (``run_once``, what tests step):
    Rows to blocked domains are marked dead there, never sent.
 2. load each activity once and serialise it once for all its inboxes; the signer is the row's local
    actor (``actors.signing.signer_for``).
-3. POST them in parallel over the one keep-alive pool, bounded by a per-host and a global semaphore.
+3. POST them in parallel over the one keep-alive pool, bounded by a per-host and a global semaphore
+   (``run_forever``: by its long-lived senders, ``inbox_outbox.delivery_pump``).
 4. record every outcome, and the hosts' health, in one transaction: ok -> done; permanent (4xx except
    401/408/429) -> dead; 410 -> dead, with every other queued delivery to that inbox; retry -> rescheduled
    with backoff and jitter (``inbox_outbox.backoff``), or dead once the schedule is used up.
@@ -36,9 +37,8 @@ import asyncio
 import json
 import logging
 import random
-import time
 from collections import Counter
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -52,6 +52,7 @@ from actors.signing import signer_for
 from federation.delivery_result import DeliveryOutcome, DeliveryResult
 from inbox_outbox.backoff import RetryPolicy
 from inbox_outbox.delivery_outcome import Attempt, Decision, Job, decide, drop_blocked, log_outcome, record
+from inbox_outbox.delivery_pump import DeliveryPump
 from inbox_outbox.federation import Federation
 from inbox_outbox.outbox import EXPAND_BATCH, expand_fanouts
 from storage import queue_signal, write_gate
@@ -204,7 +205,7 @@ class DeliveryWorker:
 
     async def run_forever(self, stop: asyncio.Event) -> None:
         """Deliver until ``stop`` is set, then finish and record what is in flight."""
-        pump = _Pump()
+        pump = DeliveryPump(self._send_now, senders=self.global_concurrency, per_host=self.per_host_concurrency)
         engine = queue_signal.engine_of(self.fed.sessions)
         try:
             # Queued deliveries and fan-out rows wake the pump as a finished POST does: the next step
@@ -218,10 +219,9 @@ class DeliveryWorker:
                         log.exception("delivery: worker pass failed; retrying shortly")
                         await _wait(stop, self.idle * 4)
         finally:
-            for task in pump.in_flight:  # cancelled (shutdown timeout): unsent rows return after the lease
-                task.cancel()
+            pump.cancel()  # (shutdown timeout): unsent rows return after the lease
 
-    async def _step(self, stop: asyncio.Event, pump: _Pump) -> None:
+    async def _step(self, stop: asyncio.Event, pump: DeliveryPump) -> None:
         """Top up the POSTs in flight, record finished ones in batches, or wait for something to do."""
         more_due = False
         if not stop.is_set():
@@ -231,10 +231,10 @@ class DeliveryWorker:
             # finished POST. Each claim is a transaction of a few statements (~1-4 ms of CPU on SQLite),
             # so fewer, bigger claims cost less per delivery (issue #13: ~45 claims per 2,000 rows, then
             # ~30, then ~16, now ~8; see __init__).
-            room = self._pump_capacity - len(pump.in_flight)
-            if room >= self._claim_room or (room > 0 and not pump.in_flight):
+            room = self._pump_capacity - pump.pending
+            if room >= self._claim_room or (room > 0 and not pump.pending):
                 more_due = await self._claim_into(pump, room)
-        if pump.finished and (len(pump.finished) >= self._record_rows or not pump.in_flight or pump.waited(RECORD_EVERY)):
+        if pump.finished and (len(pump.finished) >= self._record_rows or not pump.pending or pump.waited(RECORD_EVERY)):
             attempts, pump.finished = pump.finished, []
             try:
                 await self._record(attempts)
@@ -243,14 +243,14 @@ class DeliveryWorker:
                 raise
         elif more_due:
             await asyncio.sleep(0)
-        elif pump.in_flight:
+        elif pump.pending:
             await pump.wait(RECORD_EVERY if pump.finished else self.idle)
         else:
             await pump.wait(self.idle, stop)
 
-    async def _claim_into(self, pump: _Pump, room: int) -> bool:
+    async def _claim_into(self, pump: DeliveryPump, room: int) -> bool:
         """Claim up to ``room`` rows (a batch at most) into the pump, unless the last claim came back short
-        and nothing since says this one would not (``_Pump.worth_claiming``). Whether more is due at once."""
+        and nothing since says this one would not (``DeliveryPump.worth_claiming``). Whether more is due at once."""
         busy = self._busy_hosts()  # here, not at every step: a sort of the hosts in flight
         if not pump.worth_claiming(busy, self.idle):
             return False
@@ -258,7 +258,7 @@ class DeliveryWorker:
         pump.queued = False  # rows queued from now on wake the next claim
         claimed = await self._claim(wanted, busy=busy)
         for job in claimed.jobs:
-            pump.start(self._send(job))
+            pump.start(job)
         # Busy hosts after the claim: one it filled has rows left, to claim once it has room.
         pump.claimed(self._busy_hosts(), short=claimed.taken < wanted and claimed.expanded < EXPAND_BATCH)
         # A full expansion may have left more fan-out rows (perhaps of groups with no remote member left,
@@ -438,6 +438,7 @@ class DeliveryWorker:
     # -- sending ------------------------------------------------------------------------------------
 
     async def _send(self, job: Job) -> Attempt:
+        """``run_once``'s send, one task per job (``run_forever``'s senders keep the limits themselves: ``_send_now``)."""
         # Per-host slot first: a task waiting for its host must not hold one of the global slots.
         slot = self._host_slots.get(job.host)
         if slot is None:
@@ -445,6 +446,13 @@ class DeliveryWorker:
         try:
             async with slot, self._global:
                 result = await self._post(job)
+        finally:
+            self._release_host(job.host)
+        return Attempt(job, result, self.now())
+
+    async def _send_now(self, job: Job) -> Attempt:
+        try:
+            result = await self._post(job)
         finally:
             self._release_host(job.host)
         return Attempt(job, result, self.now())
@@ -474,90 +482,6 @@ class DeliveryWorker:
             await record(session, decisions, self.now())
         for attempt, decision in decisions:
             log_outcome(attempt, decision)
-
-
-class _Pump:
-    """``run_forever``'s state: POSTs in flight, and finished attempts not yet recorded.
-
-    Finished POSTs report through a done-callback and one event, so waking up costs the same however
-    many POSTs are in flight (``asyncio.wait`` would re-register on every task each time). Newly queued
-    deliveries set ``queued``, which sets the same event (``run_forever``).
-    """
-
-    def __init__(self) -> None:
-        self.in_flight: set[asyncio.Task[Attempt]] = set()
-        self.finished: list[Attempt] = []
-        self.oldest = 0.0  # monotonic time the oldest unrecorded attempt finished
-        self.wake = asyncio.Event()
-        self.queue_signal = _QueueSignal(self)  # for queue_signal.listening: rows were queued
-        self.queued = False  # rows were queued since the last claim began
-        # After a claim that found fewer rows than it wanted: the hosts then excluded as busy, and when.
-        self._short: tuple[frozenset[str], float] | None = None
-
-    def worth_claiming(self, busy: Sequence[str], poll: float) -> bool:
-        """Whether a claim may find rows the last one did not. After a short claim the rest of the queue
-        is rows of busy hosts, rows not yet due, or none; claiming again at every finished POST would run
-        the candidate query (scanning past the busy hosts' backlog) for nothing (issue #13, bench/inbox.py
-        ``--deliver``: a claim per ~8 deliveries). So wait until rows are queued, a busy host has room
-        again, or a poll interval has passed (rows falling due, leases of others running out)."""
-        if self._short is None or self.queued:
-            return True
-        hosts, since = self._short
-        return not hosts.issubset(busy) or time.monotonic() - since >= poll * 0.9  # (timers may fire early)
-
-    def claimed(self, busy: Sequence[str], *, short: bool) -> None:
-        self._short = (frozenset(busy), time.monotonic()) if short else None
-
-    @property
-    def busy(self) -> bool:
-        return bool(self.in_flight or self.finished)
-
-    def start(self, send: Coroutine[Any, Any, Attempt]) -> None:
-        task = asyncio.create_task(send)
-        self.in_flight.add(task)
-        task.add_done_callback(self._done)
-
-    def _done(self, task: asyncio.Task[Attempt]) -> None:
-        self.in_flight.discard(task)
-        if task.cancelled():
-            return
-        if task.exception() is not None:  # _send catches everything; if not, the lease brings it back
-            log.error("delivery: send task failed", exc_info=task.exception())
-            return
-        if not self.finished:
-            self.oldest = time.monotonic()
-        self.finished.append(task.result())
-        self.wake.set()
-
-    async def wait(self, timeout: float, stop: asyncio.Event | None = None) -> None:
-        """Until a POST finishes or deliveries are queued (or did since the last wait), or ``stop`` is
-        set, at most ``timeout`` seconds."""
-        if not self.wake.is_set():
-            if stop is not None:
-                await queue_signal.wait_any((self.wake, stop), timeout)
-            else:
-                try:
-                    async with asyncio.timeout(timeout):
-                        await self.wake.wait()
-                except TimeoutError:
-                    pass
-        self.wake.clear()
-
-    def waited(self, seconds: float) -> bool:
-        return time.monotonic() - self.oldest >= seconds
-
-
-class _QueueSignal(asyncio.Event):
-    """The event ``queue_signal.listening`` sets when deliveries or fan-out rows are queued: it wakes the pump
-    as a finished POST does, and also tells it that a claim may now find rows (``_Pump.worth_claiming``)."""
-
-    def __init__(self, pump: _Pump) -> None:
-        super().__init__()
-        self._pump = pump
-
-    def set(self) -> None:
-        self._pump.queued = True
-        self._pump.wake.set()
 
 
 def _days(span: timedelta) -> str:
