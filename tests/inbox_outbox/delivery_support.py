@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import random
 import uuid
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
@@ -29,6 +30,7 @@ from actors import local
 from actors.urls import Urls
 from federation.keys import load_public_pem
 from federation.signatures import PublicKeyRecord, SignatureError, verify_request
+from inbox_outbox.delivery import DeliveryWorker
 from inbox_outbox.outbox import publish
 from madeopen.app import Services
 from madeopen.settings import Settings
@@ -286,3 +288,18 @@ async def remote(keys: KeyRing) -> AsyncIterator[InboxFactory]:
     yield make
     for inbox in started:
         await inbox.stop()
+
+
+Worker = Callable[..., DeliveryWorker]
+
+
+@pytest.fixture
+def worker(services: Services, clock: FakeClock) -> Worker:
+    """A delivery worker on the test's clock, with a seeded jitter; ``options`` as DeliveryWorker takes them."""
+
+    def make(**options: Any) -> DeliveryWorker:
+        assert services.fed is not None
+        options.setdefault("rng", random.Random(7))
+        return DeliveryWorker(services.fed, clock=clock, **options)
+
+    return make
