@@ -61,7 +61,6 @@ async def list_people(session: AsyncSession, acting_id: int, page: int = 1) -> t
     return people[:PAGE_SIZE], len(people) > PAGE_SIZE
 
 
-
 async def set_suspended(
     session: AsyncSession, acting_id: int, username: str, suspended: bool, *, reason: str = ""
 ) -> LocalActor:

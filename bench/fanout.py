@@ -201,12 +201,24 @@ async def add_followers(services: Services, group: LocalActor, ports: list[int],
         )
 
 
+async def clear_queues(services: Services) -> None:
+    """Before a run: no delivery, fan-out or activity row of an earlier one, and no host's record of health."""
+    async with services.sessions.begin() as session:
+        for model in (Delivery, Fanout, Activity, Host):
+            await session.execute(delete(model))
+
+
+async def expected_deliveries(services: Services, group_id: int) -> int:
+    """The deliveries the queued fan-out rows will give: not written yet, the worker expands each fan-out
+    row into one delivery per member inbox."""
+    async with services.sessions() as session:
+        fanouts = await session.scalar(select(func.count()).select_from(Fanout)) or 0
+        return int(fanouts) * len(await group_member_inboxes(session, group_id))
+
+
 async def fan_out_once(services: Services, group: LocalActor, shared: bool) -> Result:
     assert services.fed is not None
-    async with services.sessions.begin() as session:
-        await session.execute(delete(Delivery))
-        await session.execute(delete(Activity))
-        await session.execute(delete(Host))
+    await clear_queues(services)
     inner = {
         "id": f"https://{DOMAIN}/activities/post-{shared}", "type": "Create", "actor": f"https://{DOMAIN}/users/ann",
         "to": ["https://www.w3.org/ns/activitystreams#Public"],
@@ -219,11 +231,7 @@ async def fan_out_once(services: Services, group: LocalActor, shared: bool) -> R
         assert actor is not None
         await announce_to_members(session, services.urls, actor, inner)
     queued = time.perf_counter() - start
-    async with services.sessions() as session:
-        # Not written yet: the worker expands the fan-out rows into one delivery per member inbox.
-        fanouts = await session.scalar(select(func.count()).select_from(Fanout)) or 0
-        expected = fanouts * len(await group_member_inboxes(session, group.id))
-
+    expected = await expected_deliveries(services, group.id)
     worker = CountingWorker(services.fed, expected=expected)
     sign_before = sign_cpu_seconds()
     stop = asyncio.Event()

@@ -44,11 +44,10 @@ sys.path.insert(0, str(_ROOT))
 from sqlalchemy import func, select  # noqa: E402
 
 from actors import local  # noqa: E402
-from inbox_outbox.addressing import group_member_inboxes  # noqa: E402
 from inbox_outbox.delivery import DeliveryWorker  # noqa: E402
 from madeopen.app import build_services, prepare, settle_heap  # noqa: E402
 from madeopen.settings import Settings  # noqa: E402
-from storage.models import Delivery, Fanout  # noqa: E402
+from storage.models import Delivery  # noqa: E402
 
 _spec = importlib.util.spec_from_file_location("bench_fanout", Path(__file__).with_name("fanout.py"))
 assert _spec is not None and _spec.loader is not None
@@ -100,16 +99,10 @@ class Run:
 
 
 async def deliver_with(processes: int, url: str, data_dir: str, services: Any, group: Any, n: int) -> Run:
-    from sqlalchemy import delete
-
     from inbox_outbox.fanout import announce_to_members
-    from storage.models import Activity, Host, LocalActor
+    from storage.models import LocalActor
 
-    async with services.sessions.begin() as session:
-        await session.execute(delete(Delivery))
-        await session.execute(delete(Fanout))
-        await session.execute(delete(Activity))
-        await session.execute(delete(Host))
+    await fanout.clear_queues(services)
     inner = {
         "id": f"https://{fanout.DOMAIN}/activities/scale-{processes}-{n}", "type": "Create",
         "actor": f"https://{fanout.DOMAIN}/users/ann", "to": ["https://www.w3.org/ns/activitystreams#Public"],
@@ -119,11 +112,7 @@ async def deliver_with(processes: int, url: str, data_dir: str, services: Any, g
     async with services.sessions.begin() as session:
         actor = await session.get(LocalActor, group.id)
         await announce_to_members(session, services.urls, actor, inner)
-    async with services.sessions() as session:
-        # Not written yet: the workers expand the fan-out row into one delivery per member inbox (as
-        # bench/fanout.py counts them).
-        fanouts = int(await session.scalar(select(func.count()).select_from(Fanout)) or 0)
-        expected = fanouts * len(await group_member_inboxes(session, group.id))
+    expected = await fanout.expected_deliveries(services, group.id)
     if not expected:
         raise SystemExit("bench/scale.py: the announce queued nothing to deliver")
 
