@@ -26,6 +26,7 @@ __all__ = [
     "ACCEPTED_ALGORITHMS",
     "CavageSignature",
     "CavageSigner",
+    "PendingSignature",
     "parse_signature",
     "signing_string",
     "verify",
@@ -164,6 +165,17 @@ def _pss_fallback(public_key: rsa.RSAPublicKey, sig: bytes, data: bytes) -> bool
     return True
 
 
+@dataclass(slots=True)
+class PendingSignature:
+    """One request's signature but for its value: the headers to add, the covered names and the signing
+    string. ``CavageSigner.complete`` finishes it with the signature of ``data`` by ``signature_algorithm``
+    (``federation.signing_process`` makes that signature in another process)."""
+
+    headers: dict[str, str]
+    names: str
+    data: bytes
+
+
 class CavageSigner:
     """Signs outgoing requests with draft-cavage-12; implements ``RequestSigner``.
 
@@ -177,11 +189,13 @@ class CavageSigner:
     ):
         if '"' in key_id or "\n" in key_id:
             raise ValueError("keyId may not contain quotes or line breaks")
-        self._key = load_private_key(private_key)
-        is_rsa = isinstance(self._key, rsa.RSAPrivateKey)
+        self.private_key = load_private_key(private_key)
+        is_rsa = isinstance(self.private_key, rsa.RSAPrivateKey)
         self.key_id = key_id
         self.algorithm = "rsa-sha256" if is_rsa else "hs2019"
-        self._sign = ALGORITHMS["rsa-v1_5-sha256" if is_rsa else "ed25519"].sign
+        # The primitive under the draft's name: RFC 9421's, which signs the same bytes the same way.
+        self.signature_algorithm = "rsa-v1_5-sha256" if is_rsa else "ed25519"
+        self._sign = ALGORITHMS[self.signature_algorithm].sign
         self._prefix = f'keyId="{key_id}",algorithm="{self.algorithm}",headers="'
         self._clock = clock
         self._date: tuple[int, str] = (-1, "")  # the last Date value, by whole second
@@ -195,6 +209,14 @@ class CavageSigner:
         return self._date[1]
 
     def sign(self, method: str, url: str, headers: Mapping[str, str], body: bytes | None) -> dict[str, str]:
+        return self.sign_pending(self.prepare(method, url, headers, body))
+
+    def sign_pending(self, pending: PendingSignature) -> dict[str, str]:
+        """``pending`` completed with a signature made here."""
+        return self.complete(pending, self._sign(self.private_key, pending.data))
+
+    def prepare(self, method: str, url: str, headers: Mapping[str, str], body: bytes | None) -> PendingSignature:
+        """Everything of ``sign`` but the signature itself."""
         lowered = lowercase_headers(headers)
         # RequestParts.build's request-target and authority, from the URL alone (kept per URL); a Host
         # header given wins, as there.
@@ -214,6 +236,10 @@ class CavageSigner:
             if "content-type" in lowered:
                 lines.append(f"content-type: {lowered['content-type']}")
                 names += " content-type"
-        signature = base64.b64encode(self._sign(self._key, "\n".join(lines).encode("utf-8"))).decode("ascii")
-        added["Signature"] = f'{self._prefix}{names}",signature="{signature}"'
-        return added
+        return PendingSignature(added, names, "\n".join(lines).encode("utf-8"))
+
+    def complete(self, pending: PendingSignature, signature: bytes) -> dict[str, str]:
+        """The headers to add, with ``signature`` (of ``pending.data``) as the Signature's value."""
+        value = base64.b64encode(signature).decode("ascii")
+        pending.headers["Signature"] = f'{self._prefix}{pending.names}",signature="{value}"'
+        return pending.headers

@@ -36,6 +36,7 @@ from multidict import CIMultiDict
 from yarl import URL
 
 from federation import offline
+from federation.cavage import CavageSigner
 from federation.delivery_result import DeliveryOutcome, DeliveryResult, classify_delivery, parse_retry_after
 from federation.http_errors import (
     AddressNotAllowed,
@@ -52,6 +53,7 @@ from federation.http_errors import (
 )
 from federation.http_guard import GuardedResolver, guarded_socket_factory
 from federation.http_urls import ResourceKey, checked_url, resource_key, same_resource
+from federation.signing_process import SigningProcess
 from federation.responses import (
     ACTIVITY_ACCEPT,
     ACTIVITY_CONTENT_TYPE,
@@ -180,6 +182,7 @@ class FederationClient:
         pool_limit_per_host: int = 6,
         resolver: AbstractResolver | None = None,
         host_allowed: HostCheck | None = None,
+        signing: SigningProcess | None = None,
     ) -> None:
         self.user_agent = user_agent
         self.default_signer = default_signer
@@ -200,6 +203,7 @@ class FederationClient:
         self._post_headers = {
             "User-Agent": user_agent, "Content-Type": ACTIVITY_CONTENT_TYPE, "Accept": ACTIVITY_ACCEPT
         }
+        self.signing = signing
 
     # -- lifecycle ----------------------------------------------------------------------------------
 
@@ -215,6 +219,8 @@ class FederationClient:
     async def close(self) -> None:
         """Close the connection pool; the client cannot be used afterwards."""
         self._closed = True
+        if self.signing is not None:
+            await self.signing.close()
         if self._session is not None:
             await self._session.close()
             self._session = None
@@ -316,7 +322,7 @@ class FederationClient:
             self._targets[url] = target
         return target
 
-    def _signed_headers(
+    async def _signed_headers(
         self, method: str, target: _Target, base: Mapping[str, str], body: bytes | None, signer: RequestSigner | None
     ) -> CIMultiDict[str]:
         """Headers for one hop, signed for exactly this method and URL (a redirect re-signs)."""
@@ -324,7 +330,11 @@ class FederationClient:
             base = {**base, "User-Agent": self.user_agent}
         # The signer reads the base headers as they are (it copies what it needs); what it returns replaces
         # them case-insensitively: the signer's view wins.
-        signed = (signer or self.default_signer).sign(method, target.text, base, body)
+        signer = signer or self.default_signer
+        if self.signing is not None and isinstance(signer, CavageSigner):  # a busy fan-out's, on another core
+            signed = await self.signing.sign(signer, method, target.text, base, body)
+        else:
+            signed = signer.sign(method, target.text, base, body)
         headers: CIMultiDict[str] = CIMultiDict(base)
         headers.update(signed)
         return headers
@@ -347,7 +357,7 @@ class FederationClient:
                 target.text, f"{target.netloc} is refused by this server's domain policy (blocked, or not allowed)"
             )
         session = self._ensure_session()
-        headers = self._signed_headers(method, target, base_headers, body, signer)
+        headers = await self._signed_headers(method, target, base_headers, body, signer)
         remaining = deadline.remaining()
         if remaining <= 0:
             raise FetchTimeout(target.text, f"no complete answer within {deadline.seconds:g} s")

@@ -20,6 +20,7 @@ from actors.signing import signer_for
 from actors.urls import Urls
 from content.notification_mail import NotificationMailer
 from federation.http import FederationClient
+from federation.signing_process import SigningProcess
 from inbox_outbox.federation import Federation
 from inbox_outbox.services.deleted_content import DeletedContent
 from madeopen import __version__
@@ -122,6 +123,7 @@ async def start_federation(services: Services) -> None:
         # The domain policy is asked before every outbound request: nothing reaches a refused host. From
         # memory, not a query per request (a fan-out is thousands of POSTs; issue #13).
         host_allowed=PolicyCache(services.sessions, allowlist=settings.allowlist_mode).allows,
+        signing=SigningProcess() if settings.signing_process else None,
     )
     # A node on plain http is a development or test node: it discovers its peers over http too.
     services.remote = RemoteActors(

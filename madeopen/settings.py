@@ -59,6 +59,8 @@ class Settings:
     # open: federate with anyone not blocked; allowlist: only with the hosts on the allowlist
     # (Mastodon's LIMITED_FEDERATION_MODE; actors.blocks, `madeopen domain allow HOST`).
     federation_mode: str = "open"
+    # A busy fan-out's signatures made by a helper process on another core (federation/signing_process.py).
+    signing_process: bool = True
 
     @property
     def allowlist_mode(self) -> bool:
@@ -250,6 +252,7 @@ _FIELDS: dict[str, tuple[str, object]] = {
     "MADEOPEN_DEAD_RETENTION_DAYS": ("dead_retention_days", _parse_positive),
     "MADEOPEN_TRUSTED_PROXIES": ("trusted_proxies", _parse_networks),
     "MADEOPEN_FEDERATION_MODE": ("federation_mode", _parse_federation_mode),
+    "MADEOPEN_SIGNING_PROCESS": ("signing_process", _parse_bool),
     "MADEOPEN_DELETED_ACCOUNT_CONTENT": ("deleted_account_content", _parse_deleted_content),
     "MADEOPEN_SMTP_URL": ("smtp_url", _parse_smtp_url),
     "MADEOPEN_MAIL_FROM": ("mail_from", _parse_mail_from),

@@ -133,6 +133,11 @@ def test_federation_mode() -> None:
     assert load_settings({"MADEOPEN_FEDERATION_MODE": " AllowList "}).allowlist_mode
 
 
+def test_signing_process_is_on_unless_turned_off() -> None:
+    assert load_settings({}).signing_process is True
+    assert load_settings({"MADEOPEN_SIGNING_PROCESS": "off"}).signing_process is False
+
+
 def test_trusted_proxies_are_addresses_and_blocks(tmp_path: Path) -> None:
     assert load_settings({}).trusted_proxies == ()  # the default: the socket peer is the client
     assert load_settings({"MADEOPEN_TRUSTED_PROXIES": " "}).trusted_proxies == ()
@@ -169,6 +174,7 @@ INVALID_ENV = [
     ("MADEOPEN_TRUSTED_PROXIES", "10.0.0.0/33", "IP addresses or CIDR blocks"),
     ("MADEOPEN_TRUSTED_PROXIES", "127.0.0.1,300.1.1.1", "'300.1.1.1'"),
     ("MADEOPEN_FEDERATION_MODE", "limited", "must be 'open' or 'allowlist'"),
+    ("MADEOPEN_SIGNING_PROCESS", "auto", "on/off"),
     ("MADEOPEN_SMTP_URL", "mail.example.org:587", "smtp://user:pass@host:587"),
     ("MADEOPEN_SMTP_URL", "https://mail.example.org", "got scheme 'https'"),
     ("MADEOPEN_SMTP_URL", "smtp://", "no host given"),

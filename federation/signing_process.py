@@ -1,0 +1,227 @@
+"""Signatures of a busy fan-out made in a helper process, on another core than the event loop's.
+
+Every delivery is one RSA-2048 signature (~250 µs of CPU, about half of what a delivery costs), so one
+event loop cannot deliver faster than it signs (issue #13, bench/fanout.py). When a process signs more
+than ``busy_rate`` requests within one second (a fan-out, never a lone GET), it starts a child process
+(``federation.signing_child``) and from then on sends it the signing strings: the loop prepares the
+headers, the child makes the signature, the loop completes the headers. A signature costs the loop
+~15-20 µs of pipe traffic instead of ~250 µs.
+
+Threads were measured first and not kept: ``cryptography`` 47 and later sign without the GIL, but handing
+each signature to a thread and back costs the process ~110 µs of CPU in GIL hand-overs (bench/README.md,
+"Fan-out", 2026-12-05): fan-out went from 0.52 x to 0.55-0.61 x the sign bound, a child process from
+0.52 x to (see bench/README.md).
+
+While the child starts, and whenever it is gone (crashed, killed, a frame it refused), requests are
+signed in this process as before: a child never makes a request wait or fail. It stops after
+``idle_seconds`` without a signature, so an idle node holds no child. The private keys reach the child
+through its stdin pipe, which only this process holds; they are never written anywhere.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+
+from federation.cavage import CavageSigner
+from federation.signing_child import FAILED, HEADER, KEY, REPLY, SIGN, SLOT
+
+__all__ = ["SigningProcess"]
+
+log = logging.getLogger(__name__)
+
+_CHILD_CODE = "from federation.signing_child import main; main()"
+_SOURCE_ROOT = str(Path(__file__).resolve().parent.parent)  # where `federation` is importable from
+_MAX_KEYS = 4096  # key slots before the child is restarted with none (the signer cache's own bound)
+_RETRY_AFTER_FAILURE = 30.0  # seconds a failed child is not restarted
+
+
+class _ChildGone(Exception):
+    """The child cannot answer (not running, exited, refused a frame): sign in this process instead."""
+
+
+class SigningProcess:
+    """Signs ``CavageSigner`` requests in a child process while this process is busy signing.
+
+    ``busy_rate``: signatures within one wall-clock second that start the child (0: the first one does).
+    ``idle_seconds``: the child stops after that long without a signature.
+    """
+
+    def __init__(self, *, busy_rate: int = 32, idle_seconds: float = 60.0) -> None:
+        self.busy_rate = busy_rate
+        self.idle_seconds = idle_seconds
+        self.signed_by_child = 0  # how many signatures the child made (benches and tests read it)
+        self._second = (-1, 0)  # (wall-clock second, signatures in it)
+        self._process: asyncio.subprocess.Process | None = None
+        self._starting: asyncio.Task[None] | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._slots: dict[CavageSigner, int] = {}
+        self._waiting: dict[int, asyncio.Future[bytes]] = {}
+        self._next_job = 0
+        self._last_use = 0.0
+        self._idle_timer: asyncio.TimerHandle | None = None
+        self._not_before = 0.0  # no restart until then, after a failure
+        self._closed = False
+
+    @property
+    def pid(self) -> int | None:
+        """The child's process id while it runs."""
+        return self._process.pid if self._process is not None else None
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._reader is not None
+
+    async def sign(
+        self, signer: CavageSigner, method: str, url: str, headers: Mapping[str, str], body: bytes | None
+    ) -> dict[str, str]:
+        """``signer.sign(...)``'s headers, the signature made by the child when it runs."""
+        pending = signer.prepare(method, url, headers, body)
+        self._last_use = now = time.monotonic()
+        if not self.running:
+            self._count_demand(now)
+            return signer.sign_pending(pending)
+        try:
+            signature = await self._child_sign(signer, pending.data)
+        except _ChildGone:
+            return signer.sign_pending(pending)
+        return signer.complete(pending, signature)
+
+    async def close(self) -> None:
+        """Stop the child (if any) and start no other."""
+        self._closed = True
+        if self._starting is not None:
+            self._starting.cancel()
+            await asyncio.gather(self._starting, return_exceptions=True)
+        await self._stop()
+
+    async def started(self) -> None:
+        """Wait until a child that is starting runs (tests; a request never waits for this)."""
+        if self._starting is not None:
+            await asyncio.shield(self._starting)
+
+    # -- starting and stopping ----------------------------------------------------------------------
+
+    def _count_demand(self, now: float) -> None:
+        second, count = self._second
+        count = count + 1 if int(now) == second else 1
+        self._second = (int(now), count)
+        if count > self.busy_rate and self._starting is None and not self._closed and now >= self._not_before:
+            if (os.cpu_count() or 1) > 1:  # on one core the child would only take turns with us
+                self._starting = asyncio.get_running_loop().create_task(self._start())
+
+    async def _start(self) -> None:
+        try:
+            env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [_SOURCE_ROOT, os.environ.get("PYTHONPATH")]))}
+            process = await asyncio.create_subprocess_exec(
+                sys.executable, "-c", _CHILD_CODE, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+                env=env,
+            )
+        except OSError as exc:
+            log.warning("signing process not started (%s); signing in this process", exc)
+            self._not_before = time.monotonic() + _RETRY_AFTER_FAILURE
+            return
+        finally:
+            self._starting = None
+        self._process = process
+        self._slots.clear()
+        self._reader = asyncio.get_running_loop().create_task(self._read(process))
+        self._arm_idle_timer()
+
+    async def _stop(self) -> None:
+        process, reader = self._process, self._reader
+        self._process = self._reader = None
+        if self._idle_timer is not None:
+            self._idle_timer.cancel()
+            self._idle_timer = None
+        self._fail_waiting()
+        if process is None:
+            return
+        if process.stdin is not None:
+            process.stdin.close()  # the child's end of input: it exits
+        try:
+            await asyncio.wait_for(process.wait(), 2.0)
+        except asyncio.TimeoutError:
+            process.kill()
+            await process.wait()
+        if reader is not None:
+            await asyncio.gather(reader, return_exceptions=True)
+
+    def _arm_idle_timer(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._idle_timer = loop.call_later(self.idle_seconds, self._idle_check)
+
+    def _idle_check(self) -> None:
+        idle = time.monotonic() - self._last_use
+        if idle >= self.idle_seconds and not self._waiting:
+            self._idle_timer = None
+            asyncio.get_running_loop().create_task(self._stop())
+        else:
+            self._idle_timer = asyncio.get_running_loop().call_later(self.idle_seconds - idle + 0.1, self._idle_check)
+
+    # -- one signature ------------------------------------------------------------------------------
+
+    async def _child_sign(self, signer: CavageSigner, data: bytes) -> bytes:
+        process = self._process
+        if process is None or process.stdin is None or process.stdin.is_closing():
+            raise _ChildGone
+        slot = self._slots.get(signer)
+        if slot is None:
+            if len(self._slots) >= _MAX_KEYS:
+                raise _ChildGone  # rare: sign here; the child is replaced when it goes idle
+            slot = self._slots[signer] = len(self._slots)
+            key = signer.private_key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+            payload = signer.signature_algorithm.encode("ascii") + b"\0" + key
+            process.stdin.write(HEADER.pack(KEY, slot, len(payload)) + payload)
+        job = self._next_job = (self._next_job + 1) & 0xFFFFFFFF
+        future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+        self._waiting[job] = future
+        process.stdin.write(HEADER.pack(SIGN, job, SLOT.size + len(data)) + SLOT.pack(slot) + data)
+        return await future
+
+    async def _read(self, process: asyncio.subprocess.Process) -> None:
+        """Hand each reply to its waiting signature until the child's output ends."""
+        assert process.stdout is not None
+        buffer = bytearray()
+        try:
+            while chunk := await process.stdout.read(65536):
+                buffer += chunk
+                buffer = self._hand_out(buffer)
+        finally:
+            if self._process is process:  # it ended by itself: a crash, or a frame it refused
+                log.warning("signing process exited (code %s); signing in this process", process.returncode)
+                self._process = self._reader = None
+                self._not_before = time.monotonic() + _RETRY_AFTER_FAILURE
+                self._fail_waiting()
+
+    def _hand_out(self, buffer: bytearray) -> bytearray:
+        offset = 0
+        while len(buffer) - offset >= REPLY.size:
+            job, status, length = REPLY.unpack_from(buffer, offset)
+            end = offset + REPLY.size + length
+            if len(buffer) < end:
+                break
+            future = self._waiting.pop(job, None)
+            if future is not None and not future.done():  # not done: its caller was not cancelled
+                if status == FAILED:
+                    future.set_exception(_ChildGone(bytes(buffer[offset + REPLY.size:end]).decode("utf-8", "replace")))
+                else:
+                    future.set_result(bytes(buffer[offset + REPLY.size:end]))
+                self.signed_by_child += status != FAILED
+            offset = end
+        return buffer[offset:]
+
+    def _fail_waiting(self) -> None:
+        waiting, self._waiting = self._waiting, {}
+        for future in waiting.values():
+            if not future.done():
+                future.set_exception(_ChildGone())
