@@ -176,6 +176,7 @@ class Result:
     deliver_seconds: float
     cpu_seconds: float  # of this process (the worker) and its signing process while delivering
     child_cpu_seconds: float  # of those, the signing process's
+    machine_busy: float  # cores of the whole machine busy meanwhile (all processes: sinks, PostgreSQL too)
     done: int
     sign_cpu: float  # a bare sign's CPU seconds, the mean of one taken right before and one right after
 
@@ -240,10 +241,12 @@ async def fan_out_once(services: Services, group: LocalActor, shared: bool) -> R
     stop = asyncio.Event()
     signing = services.fed.client.signing
     child = (signing.pid if signing else None, child_cpu_seconds(signing.pid if signing else None))
+    machine_start = machine_cpu_seconds()
     start, cpu_start = time.perf_counter(), time.process_time()
     running = asyncio.create_task(worker.run_forever(stop))
     await asyncio.wait_for(worker.finished.wait(), timeout=600)
     elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu_start
+    machine_busy = (machine_cpu_seconds() - machine_start) / elapsed
     pid = signing.pid if signing else None
     child_cpu = child_cpu_seconds(pid) - (child[1] if pid == child[0] else 0.0)
     stop.set()
@@ -251,7 +254,16 @@ async def fan_out_once(services: Services, group: LocalActor, shared: bool) -> R
     sign_after = sign_cpu_seconds()
     async with services.sessions() as session:
         done = await session.scalar(select(func.count()).where(Delivery.state == "done")) or 0
-    return Result(shared, expected, queued, elapsed, cpu + child_cpu, child_cpu, done, (sign_before + sign_after) / 2)
+    return Result(
+        shared, expected, queued, elapsed, cpu + child_cpu, child_cpu, machine_busy, done, (sign_before + sign_after) / 2
+    )
+
+
+def machine_cpu_seconds() -> float:
+    """CPU seconds the whole machine has been busy since boot: every core's time but idle and iowait (proc(5))."""
+    with open("/proc/stat") as stat:
+        fields = [int(value) for value in stat.readline().split()[1:8]]
+    return (sum(fields) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
 
 
 def child_cpu_seconds(pid: int | None) -> float:
@@ -333,6 +345,7 @@ def main() -> None:
             f"{best.child_cpu_seconds / best.deliveries * 1e6:,.0f}; a bare sign is {1e6 / cpu_bound:,.0f} µs of CPU); "
             f"CPU-bound rate {1 / per:,.0f}/s = {1 / per / cpu_bound:.2f} x sign bound"
         )
+        print(f"    the machine meanwhile: {best.machine_busy:.2f} of {os.cpu_count()} cores busy (every process)")
         print(f"    a bare sign around this run: {best.sign_cpu * 1e6:,.0f} µs of CPU = "
               f"{best.sign_cpu / per:.2f} x the worker's CPU per delivery")
 

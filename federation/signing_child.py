@@ -20,7 +20,6 @@ from __future__ import annotations
 import os
 import struct
 import sys
-from typing import BinaryIO
 
 from federation.rfc9421 import ALGORITHMS, Algorithm, PrivateKey, load_private_key
 
@@ -30,28 +29,43 @@ REPLY = struct.Struct("<IBI")
 KEY, SIGN = b"K", b"S"
 SIGNED, FAILED = 0, 1
 MAX_PAYLOAD = 1024 * 1024
+_REPLIES_PER_WRITE = 4
 
 
-def serve(source: BinaryIO, out_fd: int) -> None:
-    """Answer frames from ``source`` until it ends; replies are written to ``out_fd``."""
+def serve(in_fd: int, out_fd: int) -> None:
+    """Answer frames read from ``in_fd`` until it ends; replies are written to ``out_fd``.
+
+    Input is read as it comes, many frames at a time; the replies to one read are written together, at
+    most ``_REPLIES_PER_WRITE`` at once (each write wakes the parent's event loop, which costs it ~20 µs:
+    as much again as the pipe saves it per signature when taken one by one; ~1 ms more wait at most)."""
     keys: dict[int, tuple[Algorithm, PrivateKey]] = {}
-    while True:
-        header = source.read(HEADER.size)
-        if len(header) < HEADER.size:
-            return  # the parent closed the pipe: stop
-        kind, number, length = HEADER.unpack(header)
-        if length > MAX_PAYLOAD:
-            raise SystemExit(f"signing process: a {length}-byte frame is over the limit")
-        payload = source.read(length)
-        if len(payload) < length:
-            return
-        if kind == KEY:
-            name, _, pem = payload.partition(b"\0")
-            keys[number] = (ALGORITHMS[name.decode("ascii")], load_private_key(pem))
-        elif kind == SIGN:
-            _write(out_fd, _sign(keys, number, payload))
-        else:
-            raise SystemExit(f"signing process: unknown frame kind {kind!r}")
+    pending = bytearray()
+    while chunk := os.read(in_fd, 1 << 16):
+        pending += chunk
+        replies: list[bytes] = []
+        offset = 0
+        while len(pending) - offset >= HEADER.size:
+            kind, number, length = HEADER.unpack_from(pending, offset)
+            if length > MAX_PAYLOAD:
+                raise SystemExit(f"signing process: a {length}-byte frame is over the limit")
+            end = offset + HEADER.size + length
+            if len(pending) < end:
+                break
+            payload = bytes(pending[offset + HEADER.size:end])
+            offset = end
+            if kind == KEY:
+                name, _, pem = payload.partition(b"\0")
+                keys[number] = (ALGORITHMS[name.decode("ascii")], load_private_key(pem))
+            elif kind == SIGN:
+                replies.append(_sign(keys, number, payload))
+                if len(replies) >= _REPLIES_PER_WRITE:
+                    _write(out_fd, b"".join(replies))
+                    replies.clear()
+            else:
+                raise SystemExit(f"signing process: unknown frame kind {kind!r}")
+        del pending[:offset]
+        if replies:
+            _write(out_fd, b"".join(replies))
 
 
 def _sign(keys: dict[int, tuple[Algorithm, PrivateKey]], job: int, payload: bytes) -> bytes:
@@ -73,7 +87,7 @@ def _write(fd: int, data: bytes) -> None:
 
 def main() -> None:
     try:
-        serve(sys.stdin.buffer, sys.stdout.fileno())
+        serve(sys.stdin.fileno(), sys.stdout.fileno())
     except (BrokenPipeError, KeyboardInterrupt):
         pass  # the parent is gone or stopping: nothing is waiting for answers
 

@@ -64,6 +64,7 @@ class SigningProcess:
         self._reader: asyncio.Task[None] | None = None
         self._slots: dict[CavageSigner, int] = {}
         self._waiting: dict[int, asyncio.Future[bytes]] = {}
+        self._outgoing = bytearray()  # frames for the child, written at the end of this turn of the loop
         self._next_job = 0
         self._last_use = 0.0
         self._idle_timer: asyncio.TimerHandle | None = None
@@ -181,12 +182,26 @@ class SigningProcess:
                 serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
             )
             payload = signer.signature_algorithm.encode("ascii") + b"\0" + key
-            process.stdin.write(HEADER.pack(KEY, slot, len(payload)) + payload)
+            self._send(HEADER.pack(KEY, slot, len(payload)) + payload)
         job = self._next_job = (self._next_job + 1) & 0xFFFFFFFF
         future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
         self._waiting[job] = future
-        process.stdin.write(HEADER.pack(SIGN, job, SLOT.size + len(data)) + SLOT.pack(slot) + data)
+        self._send(HEADER.pack(SIGN, job, SLOT.size + len(data)) + SLOT.pack(slot) + data)
         return await future
+
+    def _send(self, frame: bytes) -> None:
+        """Frames asked for in one turn of the loop go to the child in one write (the senders of a fan-out
+        start together)."""
+        if not self._outgoing:
+            asyncio.get_running_loop().call_soon(self._flush)
+        self._outgoing += frame
+
+    def _flush(self) -> None:
+        frames, self._outgoing = bytes(self._outgoing), bytearray()
+        process = self._process
+        if frames and process is not None and process.stdin is not None and not process.stdin.is_closing():
+            process.stdin.write(frames)
+        # else the child is gone: _read or _stop fails the waiting signatures
 
     async def _read(self, process: asyncio.subprocess.Process) -> None:
         """Hand each reply to its waiting signature until the child's output ends."""
@@ -221,6 +236,7 @@ class SigningProcess:
         return buffer[offset:]
 
     def _fail_waiting(self) -> None:
+        self._outgoing.clear()  # frames for a child that is gone; a new child gets its own
         waiting, self._waiting = self._waiting, {}
         for future in waiting.values():
             if not future.done():

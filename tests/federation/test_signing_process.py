@@ -4,10 +4,10 @@ signing here, the child started only under load, and a child that dies or idles 
 from __future__ import annotations
 
 import asyncio
-import io
 import os
 import signal
 import struct
+import threading
 from collections.abc import AsyncIterator
 from urllib.parse import urlsplit
 
@@ -151,12 +151,25 @@ async def test_a_client_delivers_with_the_childs_signatures(peer: Peer, rsa_sign
 # -- the child's side, without a process ------------------------------------------------------------
 
 
-def frames(*parts: tuple[bytes, int, bytes]) -> io.BytesIO:
-    return io.BytesIO(b"".join(HEADER.pack(kind, number, len(payload)) + payload for kind, number, payload in parts))
+def frames(*parts: tuple[bytes, int, bytes]) -> bytes:
+    return b"".join(HEADER.pack(kind, number, len(payload)) + payload for kind, number, payload in parts)
 
 
-def replies(read_fd: int) -> list[tuple[int, int, bytes]]:
-    data = os.read(read_fd, 1 << 16)
+def served(stream: bytes) -> list[tuple[int, int, bytes]]:
+    """What ``serve`` answers to ``stream`` (then the end of its input)."""
+    in_read, in_write = os.pipe()
+    out_read, out_write = os.pipe()
+    try:
+        os.write(in_write, stream)
+        os.close(in_write)
+        serve(in_read, out_write)
+        os.close(out_write)
+        data = b""
+        while chunk := os.read(out_read, 1 << 16):
+            data += chunk
+    finally:
+        for fd in (in_read, out_read):
+            os.close(fd)
     out = []
     while data:
         job, status, length = REPLY.unpack_from(data)
@@ -167,20 +180,12 @@ def replies(read_fd: int) -> list[tuple[int, int, bytes]]:
 
 def test_the_child_answers_each_sign_frame_and_reports_an_unknown_slot(rsa_key: rsa.RSAPrivateKey) -> None:
     pem = rsa_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    read_fd, write_fd = os.pipe()
-    try:
-        serve(frames(
-            (KEY, 3, b"rsa-v1_5-sha256\0" + pem),
-            (SIGN, 7, SLOT.pack(3) + b"data"),
-            (SIGN, 8, SLOT.pack(4) + b"data"),
-        ), write_fd)
-        (job, status, signature), (job2, status2, error) = replies(read_fd)
-    finally:
-        os.close(read_fd)
-        os.close(write_fd)
-    assert (job, status) == (7, SIGNED)
-    rsa_key.public_key().verify(signature, b"data", padding.PKCS1v15(), hashes.SHA256())
-    assert (job2, status2) == (8, FAILED) and error.startswith(b"KeyError")
+    signs = [(SIGN, job, SLOT.pack(3) + b"data %d" % job) for job in range(10)]
+    answers = served(frames((KEY, 3, b"rsa-v1_5-sha256\0" + pem), *signs, (SIGN, 99, SLOT.pack(4) + b"data")))
+    assert [(job, status) for job, status, _ in answers] == [(job, SIGNED) for job in range(10)] + [(99, FAILED)]
+    for job, _, signature in answers[:10]:
+        rsa_key.public_key().verify(signature, b"data %d" % job, padding.PKCS1v15(), hashes.SHA256())
+    assert answers[-1][2].startswith(b"KeyError")
 
 
 @pytest.mark.parametrize(
@@ -192,10 +197,28 @@ def test_the_child_answers_each_sign_frame_and_reports_an_unknown_slot(rsa_key: 
 )
 def test_the_child_stops_at_a_frame_it_cannot_read(stream: bytes) -> None:
     with pytest.raises(SystemExit):
-        serve(io.BytesIO(stream), -1)
+        served(stream)
 
 
 def test_a_truncated_frame_ends_the_child_quietly() -> None:
-    assert serve(io.BytesIO(HEADER.pack(SIGN, 1, 10) + b"abc"), -1) is None
-    assert serve(io.BytesIO(struct.pack("<c", SIGN)), -1) is None
+    assert served(HEADER.pack(SIGN, 1, 10) + b"abc") == []
+    assert served(struct.pack("<c", SIGN)) == []
 
+
+def test_a_loop_on_another_thread_runs_the_child_too(rsa_signer: CavageSigner) -> None:
+    """`madeopen run`'s workers run on a thread of their own with their own event loop (madeopen.worker_thread)."""
+
+    async def sign_there() -> tuple[dict[str, str], int, bool]:
+        signing = SigningProcess(busy_rate=0)
+        try:
+            await running(signing, rsa_signer)
+            headers = await signing.sign(rsa_signer, "POST", INBOX, HEADERS, BODY)
+            return headers, signing.signed_by_child, signing.running
+        finally:
+            await signing.close()
+
+    outcome: list[tuple[dict[str, str], int, bool]] = []
+    thread = threading.Thread(target=lambda: outcome.append(asyncio.run(sign_there())))
+    thread.start()
+    thread.join(timeout=30)
+    assert outcome == [(rsa_signer.sign("POST", INBOX, HEADERS, BODY), 1, True)]
