@@ -43,6 +43,7 @@ from sqlalchemy import delete, func, select  # noqa: E402
 
 from actors import local  # noqa: E402
 from bench.lib.sink import start_sinks  # noqa: E402
+from federation.signing_process import SigningProcess  # noqa: E402
 from inbox_outbox.addressing import group_member_inboxes  # noqa: E402
 from inbox_outbox.delivery import Attempt, DeliveryWorker  # noqa: E402
 from inbox_outbox.fanout import announce_to_members  # noqa: E402
@@ -239,16 +240,14 @@ async def fan_out_once(services: Services, group: LocalActor, shared: bool) -> R
     worker = CountingWorker(services.fed, expected=expected)
     sign_before = sign_cpu_seconds()
     stop = asyncio.Event()
-    signing = services.fed.client.signing
-    child = (signing.pid if signing else None, child_cpu_seconds(signing.pid if signing else None))
+    child = ChildCpu(services.fed.client.signing)
     machine_start = machine_cpu_seconds()
     start, cpu_start = time.perf_counter(), time.process_time()
     running = asyncio.create_task(worker.run_forever(stop))
     await asyncio.wait_for(worker.finished.wait(), timeout=600)
     elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu_start
     machine_busy = (machine_cpu_seconds() - machine_start) / elapsed
-    pid = signing.pid if signing else None
-    child_cpu = child_cpu_seconds(pid) - (child[1] if pid == child[0] else 0.0)
+    child_cpu = child.spent()
     stop.set()
     await running
     sign_after = sign_cpu_seconds()
@@ -264,6 +263,20 @@ def machine_cpu_seconds() -> float:
     with open("/proc/stat") as stat:
         fields = [int(value) for value in stat.readline().split()[1:8]]
     return (sum(fields) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
+
+
+class ChildCpu:
+    """CPU seconds a worker's signing process (``federation.signing_process``) spends from now on: none
+    while it does not run; one started meanwhile counts from its start."""
+
+    def __init__(self, signing: SigningProcess | None) -> None:
+        self._signing = signing
+        self._pid = signing.pid if signing else None
+        self._start = child_cpu_seconds(self._pid)
+
+    def spent(self) -> float:
+        pid = self._signing.pid if self._signing else None
+        return child_cpu_seconds(pid) - (self._start if pid == self._pid else 0.0)
 
 
 def child_cpu_seconds(pid: int | None) -> float:

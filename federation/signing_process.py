@@ -4,13 +4,15 @@ Every delivery is one RSA-2048 signature (~250 µs of CPU, about half of what a 
 event loop cannot deliver faster than it signs (issue #13, bench/fanout.py). When a process signs more
 than ``busy_rate`` requests within one second (a fan-out, never a lone GET), it starts a child process
 (``federation.signing_child``) and from then on sends it the signing strings: the loop prepares the
-headers, the child makes the signature, the loop completes the headers. A signature costs the loop
-~15-20 µs of pipe traffic instead of ~250 µs.
+headers, the child makes the signature, the loop completes the headers. A signature costs the two
+processes ~10-25 µs of pipe traffic in all, and the loop no longer waits ~250 µs for it: a fan-out delivers
+at ~0.60 x the one-core sign bound instead of ~0.50 x with 20 ms peers, ~0.8 x with 5 ms ones
+(bench/README.md, "fanout", lead18).
 
 Threads were measured first and not kept: ``cryptography`` 47 and later sign without the GIL, but handing
-each signature to a thread and back costs the process ~110 µs of CPU in GIL hand-overs (bench/README.md,
-"Fan-out", 2026-12-05): fan-out went from 0.52 x to 0.55-0.61 x the sign bound, a child process from
-0.52 x to (see bench/README.md).
+each signature to a thread and back cost the process ~110-130 µs more CPU per delivery (GIL hand-overs,
+wake-ups), for 0.55-0.61 x; and the test extras pin ``cryptography`` below 46 (bovine), where threads gain
+nothing. A process works the same with any ``cryptography``.
 
 While the child starts, and whenever it is gone (crashed, killed, a frame it refused), requests are
 signed in this process as before: a child never makes a request wait or fail. It stops after
