@@ -331,7 +331,9 @@ class FederationClient:
         # The signer reads the base headers as they are (it copies what it needs); what it returns replaces
         # them case-insensitively: the signer's view wins.
         signer = signer or self.default_signer
-        if self.signing is not None and isinstance(signer, CavageSigner):  # a busy fan-out's, on another core
+        # A POST's (deliveries: the delivery worker's client) on another core while its process is busy. GETs are
+        # signed here: `madeopen run`'s web role fetching keys and actors must not start a child of its own.
+        if body is not None and self.signing is not None and isinstance(signer, CavageSigner):
             signed = await self.signing.sign(signer, method, target.text, base, body)
         else:
             signed = signer.sign(method, target.text, base, body)

@@ -1,8 +1,8 @@
 """Signatures of a busy fan-out made in a helper process, on another core than the event loop's.
 
 Every delivery is one RSA-2048 signature (~250 µs of CPU, about half of what a delivery costs), so one
-event loop cannot deliver faster than it signs (issue #13, bench/fanout.py). When a process signs more
-than ``busy_rate`` requests within one second (a fan-out, never a lone GET), it starts a child process
+event loop cannot deliver faster than it signs (issue #13, bench/fanout.py). When a client signs more
+than ``busy_rate`` POSTs within one second (a fan-out; ``FederationClient`` signs GETs itself), it starts a child process
 (``federation.signing_child``) and from then on sends it the signing strings: the loop prepares the
 headers, the child makes the signature, the loop completes the headers. A signature costs the two
 processes ~10-25 µs of pipe traffic in all, and the loop no longer waits ~250 µs for it: a fan-out delivers
@@ -70,6 +70,7 @@ class SigningProcess:
         self._next_job = 0
         self._last_use = 0.0
         self._idle_timer: asyncio.TimerHandle | None = None
+        self._stopping: asyncio.Task[None] | None = None  # an idle child being stopped
         self._not_before = 0.0  # no restart until then, after a failure
         self._closed = False
 
@@ -104,6 +105,8 @@ class SigningProcess:
             self._starting.cancel()
             await asyncio.gather(self._starting, return_exceptions=True)
         await self._stop()
+        if self._stopping is not None:  # an idle child's: its pipes are closed with the loop's help
+            await asyncio.gather(self._stopping, return_exceptions=True)
 
     async def started(self) -> None:
         """Wait until a child that is starting runs (tests; a request never waits for this)."""
@@ -165,7 +168,7 @@ class SigningProcess:
         idle = time.monotonic() - self._last_use
         if idle >= self.idle_seconds and not self._waiting:
             self._idle_timer = None
-            asyncio.get_running_loop().create_task(self._stop())
+            self._stopping = asyncio.get_running_loop().create_task(self._stop())
         else:
             self._idle_timer = asyncio.get_running_loop().call_later(self.idle_seconds - idle + 0.1, self._idle_check)
 

@@ -143,8 +143,10 @@ async def test_a_client_delivers_with_the_childs_signatures(peer: Peer, rsa_sign
         result = await client.post_activity(peer.url("/inbox/202"), BODY)
         assert result.status == 202
         assert signing.signed_by_child == 1
+        await client.fetch_document(peer.url("/doc/note"))  # GETs are signed in the process
+        assert signing.signed_by_child == 1
     assert not signing.running  # closing the client stops the child
-    sent = peer.received[-1].headers
+    sent = next(r for r in peer.received if r.method == "POST").headers
     assert sent["Signature"] == rsa_signer.sign("POST", peer.url("/inbox/202"), {**HEADERS, **sent}, BODY)["Signature"]
 
 
