@@ -125,6 +125,7 @@ def test_deploy_examples_are_valid() -> None:
         assert settings.node_name == "Example Social"
         # Behind the nginx site every visitor arrives from loopback: its X-Forwarded-For must be believed.
         assert {str(network) for network in settings.trusted_proxies} == {"127.0.0.1/32", "::1/128"}
+        assert settings.signing_process is True
 
 
 
