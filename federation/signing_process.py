@@ -14,8 +14,9 @@ each signature to a thread and back cost the process ~110-130 µs more CPU per d
 wake-ups), for 0.55-0.61 x; and the test extras pin ``cryptography`` below 46 (bovine), where threads gain
 nothing. A process works the same with any ``cryptography``.
 
-While the child starts, and whenever it is gone (crashed, killed, a frame it refused), requests are
-signed in this process as before: a child never makes a request wait or fail. It stops after
+While the child starts, and whenever it is gone (crashed, killed, hung: killed after ``hang_seconds``
+without an answer) or refuses a frame, requests are signed in this process as before: a child never makes
+a request fail, nor wait longer than that. It stops after
 ``idle_seconds`` without a signature, so an idle node holds no child. The private keys reach the child
 through its stdin pipe, which only this process holds; they are never written anywhere.
 """
@@ -54,11 +55,14 @@ class SigningProcess:
 
     ``busy_rate``: signatures within one wall-clock second that start the child (0: the first one does).
     ``idle_seconds``: the child stops after that long without a signature.
+    ``hang_seconds``: a child that answers nothing for about that long (a sign takes ~0.25 ms) is taken for
+    hung (stopped, swapping) and killed; what waited is signed here.
     """
 
-    def __init__(self, *, busy_rate: int = 32, idle_seconds: float = 60.0) -> None:
+    def __init__(self, *, busy_rate: int = 32, idle_seconds: float = 60.0, hang_seconds: float = 5.0) -> None:
         self.busy_rate = busy_rate
         self.idle_seconds = idle_seconds
+        self.hang_seconds = hang_seconds
         self.signed_by_child = 0  # how many signatures the child made (benches and tests read it)
         self._second = (-1, 0)  # (wall-clock second, signatures in it)
         self._process: asyncio.subprocess.Process | None = None
@@ -69,7 +73,8 @@ class SigningProcess:
         self._outgoing = bytearray()  # frames for the child, written at the end of this turn of the loop
         self._next_job = 0
         self._last_use = 0.0
-        self._idle_timer: asyncio.TimerHandle | None = None
+        self._timer: asyncio.TimerHandle | None = None  # the next _check
+        self._oldest_at_check: int | None = None  # the oldest signature waiting at the last _check
         self._stopping: asyncio.Task[None] | None = None  # an idle child being stopped
         self._not_before = 0.0  # no restart until then, after a failure
         self._closed = False
@@ -139,14 +144,14 @@ class SigningProcess:
         self._process = process
         self._slots.clear()
         self._reader = asyncio.get_running_loop().create_task(self._read(process))
-        self._arm_idle_timer()
+        self._watch()
 
     async def _stop(self) -> None:
         process, reader = self._process, self._reader
         self._process = self._reader = None
-        if self._idle_timer is not None:
-            self._idle_timer.cancel()
-            self._idle_timer = None
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         self._fail_waiting()
         if process is None:
             return
@@ -160,17 +165,29 @@ class SigningProcess:
         if reader is not None:
             await asyncio.gather(reader, return_exceptions=True)
 
-    def _arm_idle_timer(self) -> None:
-        loop = asyncio.get_running_loop()
-        self._idle_timer = loop.call_later(self.idle_seconds, self._idle_check)
+    def _watch(self) -> None:
+        """Look at the child again in a while (``_check``)."""
+        delay = min(self.idle_seconds, self.hang_seconds)
+        self._timer = asyncio.get_running_loop().call_later(delay, self._check)
 
-    def _idle_check(self) -> None:
-        idle = time.monotonic() - self._last_use
-        if idle >= self.idle_seconds and not self._waiting:
-            self._idle_timer = None
+    def _check(self) -> None:
+        """Stop a child that answered nothing for a whole check (hung: stopped, swapping) or has been idle
+        for ``idle_seconds``. Replies come in order, so the first signature waiting is the oldest."""
+        self._timer = None
+        process = self._process
+        if process is None:
+            return
+        oldest = next(iter(self._waiting), None)
+        if oldest is not None and oldest == self._oldest_at_check:
+            log.warning("signing process answered nothing for %g s; killed, signing in this process", self.hang_seconds)
+            self._not_before = time.monotonic() + _RETRY_AFTER_FAILURE
+            process.kill()  # its output ends: _read fails what waits, and those are signed here
+            return
+        self._oldest_at_check = oldest
+        if oldest is None and time.monotonic() - self._last_use >= self.idle_seconds:
             self._stopping = asyncio.get_running_loop().create_task(self._stop())
-        else:
-            self._idle_timer = asyncio.get_running_loop().call_later(self.idle_seconds - idle + 0.1, self._idle_check)
+            return
+        self._watch()
 
     # -- one signature ------------------------------------------------------------------------------
 

@@ -119,6 +119,25 @@ async def test_a_killed_child_costs_no_signature(busy: SigningProcess, rsa_signe
     assert not busy.running
 
 
+async def test_a_hung_child_is_killed_and_what_waited_is_signed_here(rsa_signer: CavageSigner) -> None:
+    signing = SigningProcess(busy_rate=0, hang_seconds=0.2)
+    try:
+        pid = await running(signing, rsa_signer)
+        os.kill(pid, signal.SIGSTOP)  # alive, answering nothing
+        results = await asyncio.wait_for(
+            asyncio.gather(*(signing.sign(rsa_signer, "POST", INBOX, HEADERS, BODY) for _ in range(3))), 10
+        )
+        assert results == [rsa_signer.sign("POST", INBOX, HEADERS, BODY)] * 3
+        assert not signing.running
+        for _ in range(100):
+            if not os.path.exists(f"/proc/{pid}"):
+                break
+            await asyncio.sleep(0.02)
+        assert not os.path.exists(f"/proc/{pid}")  # killed and reaped
+    finally:
+        await signing.close()
+
+
 async def test_an_idle_child_stops_and_close_leaves_no_process(rsa_signer: CavageSigner) -> None:
     signing = SigningProcess(busy_rate=0, idle_seconds=0.2)
     try:
