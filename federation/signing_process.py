@@ -28,6 +28,7 @@ import logging
 import os
 import sys
 import time
+from collections import deque
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -53,7 +54,8 @@ class _ChildGone(Exception):
 class SigningProcess:
     """Signs ``CavageSigner`` requests in a child process while this process is busy signing.
 
-    ``busy_rate``: signatures within one wall-clock second that start the child (0: the first one does).
+    ``busy_rate``: more signatures than this within one second (any second: a sliding window) start the
+    child; 0: the first one does.
     ``idle_seconds``: the child stops after that long without a signature.
     ``hang_seconds``: a child that answers nothing for about that long (a sign takes ~0.25 ms) is taken for
     hung (stopped, swapping) and killed; what waited is signed here.
@@ -64,7 +66,7 @@ class SigningProcess:
         self.idle_seconds = idle_seconds
         self.hang_seconds = hang_seconds
         self.signed_by_child = 0  # how many signatures the child made (benches and tests read it)
-        self._second = (-1, 0)  # (wall-clock second, signatures in it)
+        self._recent: deque[float] = deque(maxlen=busy_rate + 1)  # when the last signatures here were made
         self._process: asyncio.subprocess.Process | None = None
         self._starting: asyncio.Task[None] | None = None
         self._reader: asyncio.Task[None] | None = None
@@ -86,7 +88,7 @@ class SigningProcess:
 
     @property
     def running(self) -> bool:
-        return self._process is not None and self._reader is not None
+        return self._process is not None
 
     async def sign(
         self, signer: CavageSigner, method: str, url: str, headers: Mapping[str, str], body: bytes | None
@@ -121,10 +123,11 @@ class SigningProcess:
     # -- starting and stopping ----------------------------------------------------------------------
 
     def _count_demand(self, now: float) -> None:
-        second, count = self._second
-        count = count + 1 if int(now) == second else 1
-        self._second = (int(now), count)
-        if count > self.busy_rate and self._starting is None and not self._closed and now >= self._not_before:
+        """Start the child once more than ``busy_rate`` signatures were made here within one second."""
+        recent = self._recent
+        recent.append(now)
+        busy = len(recent) == recent.maxlen and now - recent[0] < 1.0
+        if busy and self._starting is None and not self._closed and now >= self._not_before:
             if (os.cpu_count() or 1) > 1:  # on one core the child would only take turns with us
                 self._starting = asyncio.get_running_loop().create_task(self._start())
 
@@ -153,16 +156,9 @@ class SigningProcess:
             self._timer.cancel()
             self._timer = None
         self._fail_waiting()
-        if process is None:
-            return
-        if process.stdin is not None:
-            process.stdin.close()  # the child's end of input: it exits
-        try:
-            await asyncio.wait_for(process.wait(), 2.0)
-        except asyncio.TimeoutError:
-            process.kill()
-            await process.wait()
-        if reader is not None:
+        if process is not None:
+            await self._reap(process)
+        if reader is not None:  # this child's, or a dead one's still reaping it
             await asyncio.gather(reader, return_exceptions=True)
 
     def _watch(self) -> None:
@@ -234,11 +230,26 @@ class SigningProcess:
                 buffer += chunk
                 buffer = self._hand_out(buffer)
         finally:
-            if self._process is process:  # it ended by itself: a crash, or a frame it refused
-                log.warning("signing process exited (code %s); signing in this process", process.returncode)
-                self._process = self._reader = None
+            if self._process is process:  # it ended by itself (a crash, a frame it refused) or was killed, hung
+                log.warning("signing process ended; signing in this process")
+                self._process = None
                 self._not_before = time.monotonic() + _RETRY_AFTER_FAILURE
                 self._fail_waiting()
+                if self._timer is not None:
+                    self._timer.cancel()
+                    self._timer = None
+                await self._reap(process)
+
+    @staticmethod
+    async def _reap(process: asyncio.subprocess.Process) -> None:
+        """Close our end of its input and wait for it to exit, so its pipes close with the loop still running."""
+        if process.stdin is not None:
+            process.stdin.close()  # the child's end of input: it exits
+        try:
+            await asyncio.wait_for(process.wait(), 2.0)
+        except asyncio.TimeoutError:
+            process.kill()
+            await process.wait()
 
     def _hand_out(self, buffer: bytearray) -> bytearray:
         offset = 0
