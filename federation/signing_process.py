@@ -2,8 +2,8 @@
 
 Every delivery is one RSA-2048 signature (~250 µs of CPU, about half of what a delivery costs), so one
 event loop cannot deliver faster than it signs (issue #13, bench/fanout.py). When a client signs more
-than ``busy_rate`` POSTs within one second (a fan-out; ``FederationClient`` signs GETs itself), it starts a child process
-(``federation.signing_child``) and from then on sends it the signing strings: the loop prepares the
+than ``busy_rate`` POSTs within one second (a fan-out; ``FederationClient`` signs GETs itself), it starts
+a child process (``federation.signing_child``) and from then on sends it the signing strings: the loop prepares the
 headers, the child makes the signature, the loop completes the headers. A signature costs the two
 processes ~10-25 µs of pipe traffic in all, and the loop no longer waits ~250 µs for it: a fan-out delivers
 at ~0.60 x the one-core sign bound instead of ~0.50 x with 20 ms peers, ~0.8 x with 5 ms ones
@@ -16,9 +16,9 @@ nothing. A process works the same with any ``cryptography``.
 
 While the child starts, and whenever it is gone (crashed, killed, hung: killed after ``hang_seconds``
 without an answer) or refuses a frame, requests are signed in this process as before: a child never makes
-a request fail, nor wait longer than that. It stops after
-``idle_seconds`` without a signature, so an idle node holds no child. The private keys reach the child
-through its stdin pipe, which only this process holds; they are never written anywhere.
+a request fail, nor wait longer than that. It stops after ``idle_seconds`` without a signature, so an idle
+node holds no child. The private keys reach the child through its stdin pipe, which only this process
+holds; they are never written anywhere.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ log = logging.getLogger(__name__)
 
 _CHILD_CODE = "from federation.signing_child import main; main()"
 _SOURCE_ROOT = str(Path(__file__).resolve().parent.parent)  # where `federation` is importable from
-_MAX_KEYS = 4096  # key slots before the child is restarted with none (the signer cache's own bound)
+_MAX_KEYS = 4096  # keys a child holds (the signer cache's own bound); others are signed here until it is replaced
 _RETRY_AFTER_FAILURE = 30.0  # seconds a failed child is not restarted
 
 
@@ -133,7 +133,8 @@ class SigningProcess:
 
     async def _start(self) -> None:
         try:
-            env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [_SOURCE_ROOT, os.environ.get("PYTHONPATH")]))}
+            path = os.pathsep.join(filter(None, [_SOURCE_ROOT, os.environ.get("PYTHONPATH")]))
+            env = {**os.environ, "PYTHONPATH": path}
             process = await asyncio.create_subprocess_exec(
                 sys.executable, "-c", _CHILD_CODE, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
                 env=env,
@@ -175,7 +176,7 @@ class SigningProcess:
             return
         oldest = next(iter(self._waiting), None)
         if oldest is not None and oldest == self._oldest_at_check:
-            log.warning("signing process answered nothing for %g s; killed, signing in this process", self.hang_seconds)
+            log.warning("signing process answered nothing for %g s; killed, signing here", self.hang_seconds)
             self._not_before = time.monotonic() + _RETRY_AFTER_FAILURE
             process.kill()  # its output ends: _read fails what waits, and those are signed here
             return
@@ -261,7 +262,9 @@ class SigningProcess:
             future = self._waiting.pop(job, None)
             if future is not None and not future.done():  # not done: its caller was not cancelled
                 if status == FAILED:
-                    future.set_exception(_ChildGone(bytes(buffer[offset + REPLY.size:end]).decode("utf-8", "replace")))
+                    reason = bytes(buffer[offset + REPLY.size:end]).decode("utf-8", "replace")
+                    log.warning("signing process could not sign (%s); signed in this process", reason)
+                    future.set_exception(_ChildGone(reason))
                 else:
                     future.set_result(bytes(buffer[offset + REPLY.size:end]))
                 self.signed_by_child += status != FAILED
