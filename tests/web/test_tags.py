@@ -4,33 +4,16 @@ Atom/RSS feeds parse; the post federates Hashtag tags."""
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import AsyncIterator
-
 import feedparser
-import pytest
 
 from actors import local
 from madeopen.app import Services
-from madeopen.settings import Settings
 from people import profiles
 from tests.inbox_outbox.content_support import (
     ContentPeer, create, group, join_local, mastodon_note, published, receive,
 )
 from tests.support.web_ui import UI, create_person, ui  # noqa: F401  (fixtures)
-
-BASE = "https://node.test"
-
-
-@pytest.fixture
-def settings(settings: Settings) -> Settings:
-    return dataclasses.replace(settings, allow_private_addresses=True)  # the peer is on 127.0.0.1
-
-
-@pytest.fixture
-async def peer() -> AsyncIterator[ContentPeer]:
-    async with ContentPeer() as running:
-        yield running
+from tests.web.threads_support import BASE, peer, settings  # noqa: F401  (fixtures: the content peer on 127.0.0.1)
 
 
 async def test_hashtags_link_list_federate_and_feed(ui: UI, services: Services, peer: ContentPeer) -> None:
