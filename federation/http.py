@@ -3,7 +3,8 @@
 Every request Made Open sends to another server goes through ``FederationClient``:
 
 - every GET and POST is signed (PROTOCOL.md "HTTP Signatures": GoToSocial, and Mastodon in
-  authorized-fetch mode, refuse unsigned GETs), by the acting user's signer or the instance actor's;
+  authorized-fetch mode, refuse unsigned GETs), by the acting user's signer or the instance actor's; a busy
+  fan-out's POSTs in a helper process on another core (``federation.signing_process``);
 - limits from PROTOCOL.md "Delivery": connect 5 s, total 30 s, bodies <= 1 MiB (counted while
   streaming, after decompression), <= 5 redirects each re-checked and re-signed;
 - private and special-purpose addresses are refused at connect time (``federation.http_guard``), and
@@ -53,7 +54,6 @@ from federation.http_errors import (
 )
 from federation.http_guard import GuardedResolver, guarded_socket_factory
 from federation.http_urls import ResourceKey, checked_url, resource_key, same_resource
-from federation.signing_process import SigningProcess
 from federation.responses import (
     ACTIVITY_ACCEPT,
     ACTIVITY_CONTENT_TYPE,
@@ -64,6 +64,7 @@ from federation.responses import (
     parse_json_object,
     read_capped,
 )
+from federation.signing_process import SigningProcess
 
 __all__ = ["FederationClient", "RequestSigner"]
 
