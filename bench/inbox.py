@@ -394,7 +394,8 @@ async def run(args: argparse.Namespace, clients: Clients, sinks: Sinks | None) -
         base = f"http://127.0.0.1:{port}"
         url = args.database_url or f"sqlite+aiosqlite:///{tmp}/bench.db"
         settings = Settings(domain=f"127.0.0.1:{port}", scheme="http", database_url=url, data_dir=Path(tmp),
-                            secret_key="bench", allow_private_addresses=True)
+                            secret_key="bench", allow_private_addresses=True,
+                            signing_process=not args.no_signing_process)
         services = build_services(settings)
         async with services.engine.connect() as connection:
             tables = await connection.run_sync(lambda sync: inspect(sync).get_table_names())
@@ -572,6 +573,8 @@ def main() -> None:
                         help="with --with-worker: every worker of madeopen run, the delivery worker POSTing the "
                              "group's fan-out to sinks in another process while the POSTs arrive")
     parser.add_argument("--no-drain", action="store_true", help="skip processing the queue after accepting")
+    parser.add_argument("--no-signing-process", action="store_true",
+                        help="with --deliver: every signature in the worker (MADEOPEN_SIGNING_PROCESS=off)")
     parser.add_argument("--no-settle-heap", action="store_true",
                         help="leave the garbage collector as Python starts it (madeopen run calls settle_heap)")
     args = parser.parse_args()
