@@ -133,8 +133,10 @@ class SigningProcess:
 
     async def _start(self) -> None:
         try:
-            path = os.pathsep.join(filter(None, [_SOURCE_ROOT, os.environ.get("PYTHONPATH")]))
-            env = {**os.environ, "PYTHONPATH": path}
+            # The interpreter's own settings (PYTHON*, MALLOC_*) but none of the node's: it needs no secret key
+            # nor database URL, and /proc/<pid>/environ is one more place they would show.
+            env = {name: value for name, value in os.environ.items() if not name.startswith("MADEOPEN_")}
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [_SOURCE_ROOT, os.environ.get("PYTHONPATH")]))
             process = await asyncio.create_subprocess_exec(
                 sys.executable, "-c", _CHILD_CODE, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
                 env=env,

@@ -9,6 +9,7 @@ import signal
 import struct
 import threading
 from collections.abc import AsyncIterator
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpsig
@@ -62,6 +63,17 @@ async def test_the_child_signs_exactly_what_signing_here_gives(busy: SigningProc
     # PKCS#1 v1.5 signatures are deterministic: the child's headers must equal ours, byte for byte.
     assert await busy.sign(rsa_signer, "POST", INBOX, HEADERS, BODY) == rsa_signer.sign("POST", INBOX, HEADERS, BODY)
     assert busy.signed_by_child == 1
+
+
+async def test_the_child_gets_none_of_the_nodes_settings(
+    busy: SigningProcess, rsa_signer: CavageSigner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MADEOPEN_SECRET_KEY", "do not pass this on")
+    monkeypatch.setenv("PYTHONNODEBUGRANGES", "1")  # the interpreter's own settings do pass
+    pid = await running(busy, rsa_signer)
+    environment = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    assert not [entry for entry in environment if entry.startswith(b"MADEOPEN_")]
+    assert b"PYTHONNODEBUGRANGES=1" in environment
 
 
 async def test_ed25519_keys_and_several_signers_interleaved(busy: SigningProcess, rsa_signer: CavageSigner) -> None:
