@@ -2,7 +2,7 @@
 
 Started by ``federation.signing_process`` as ``python -c "from federation.signing_child import main; main()"``;
 it imports nothing but ``cryptography`` and the algorithm table of ``federation.rfc9421``, so it starts in
-~0.1 s and holds ~20 MB. Its input is trusted (only its parent holds the pipe), but a frame it cannot
+~0.1 s and holds ~28 MB resident. Its input is trusted (only its parent holds the pipe), but a frame it cannot
 read ends it rather than guessing: the parent then signs in its own process again.
 
 Frames, little-endian (``HEADER``: kind, number, payload length):
