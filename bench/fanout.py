@@ -24,8 +24,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import multiprocessing
-import os
 import multiprocessing.connection
+import os
 import socket
 import sys
 import tempfile

@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
 from federation.cavage import CavageSigner
 from federation.signing_child import FAILED, HEADER, KEY, REPLY, SIGN, SIGNED, SLOT, serve
 from federation.signing_process import SigningProcess
+from tests.support.cluster import eventually
 from tests.support.http_peer import Peer, make_client
 
 INBOX = "https://remote.example/users/alice/inbox"
@@ -56,6 +57,11 @@ async def running(signing: SigningProcess, signer: CavageSigner) -> int:
     await signing.started()
     assert signing.running and signing.pid is not None
     return signing.pid
+
+
+async def gone(signing: SigningProcess, pid: int | None = None) -> bool:
+    """The child is no longer the running one (and, given its pid, exited and reaped)."""
+    return not signing.running and (pid is None or not os.path.exists(f"/proc/{pid}"))
 
 
 async def test_the_child_signs_exactly_what_signing_here_gives(busy: SigningProcess, rsa_signer: CavageSigner) -> None:
@@ -120,10 +126,7 @@ async def test_a_killed_child_costs_no_signature(busy: SigningProcess, rsa_signe
     # Whether a signature is already on its way when the child dies or sent after, each comes back right.
     results = await asyncio.gather(*(busy.sign(rsa_signer, "POST", INBOX, HEADERS, BODY) for _ in range(5)))
     assert results == [rsa_signer.sign("POST", INBOX, HEADERS, BODY)] * 5
-    for _ in range(100):
-        if not busy.running:
-            break
-        await asyncio.sleep(0.02)
+    await eventually(lambda: gone(busy), timeout=2, interval=0.02, what="the dead child noticed")
     assert not busy.running
     # Not restarted at once (a child that keeps dying would cost a start per signature).
     await busy.sign(rsa_signer, "POST", INBOX, HEADERS, BODY)
@@ -141,10 +144,7 @@ async def test_a_hung_child_is_killed_and_what_waited_is_signed_here(rsa_signer:
         )
         assert results == [rsa_signer.sign("POST", INBOX, HEADERS, BODY)] * 3
         assert not signing.running
-        for _ in range(100):
-            if not os.path.exists(f"/proc/{pid}"):
-                break
-            await asyncio.sleep(0.02)
+        await eventually(lambda: gone(signing, pid), timeout=2, interval=0.02, what="the hung child reaped")
         assert not os.path.exists(f"/proc/{pid}")  # killed and reaped
     finally:
         await signing.close()
@@ -154,10 +154,7 @@ async def test_an_idle_child_stops_and_close_leaves_no_process(rsa_signer: Cavag
     signing = SigningProcess(busy_rate=0, idle_seconds=0.2)
     try:
         pid = await running(signing, rsa_signer)
-        for _ in range(100):
-            if not signing.running and not os.path.exists(f"/proc/{pid}"):
-                break
-            await asyncio.sleep(0.02)
+        await eventually(lambda: gone(signing, pid), timeout=2, interval=0.02, what="the idle child stopped")
         assert not signing.running
         assert not os.path.exists(f"/proc/{pid}")  # exited and reaped
         # Busy again: a new child.

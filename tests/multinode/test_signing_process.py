@@ -8,7 +8,7 @@ import asyncio
 from pathlib import Path
 
 from tests.multinode.conftest import Databases
-from tests.support.cluster import running_nodes
+from tests.support.cluster import eventually, running_nodes
 from tests.support.peer import Peer
 from tests.support.peer_actor import AS2_CONTEXT
 
@@ -48,18 +48,15 @@ async def test_a_busy_node_signs_in_its_signing_process_and_a_mastodon_like_peer
         def arrived(kind: str) -> list[bool]:
             return [d.verified for d in peer.inbox if d.activity.get("type") == kind]
 
-        for _ in range(300):
-            if len(arrived("Accept")) >= MEMBERS:
-                break
-            await asyncio.sleep(0.05)
+        async def count(kind: str) -> int:
+            return len(arrived(kind))
+
+        await eventually(lambda: count("Accept"), equals=MEMBERS, what="an Accept for every member")
         # The post's fan-out: one fan-out row the delivery worker expands into two POSTs per member, claimed
         # and signed together, far more than 32 within a second (the Accepts may have been too, or spread out
         # as the Follows were processed).
         await node.write_post("ann", garden, "Seeds", "Who has tomato seeds to share?")
-        for _ in range(300):
-            if len(arrived("Announce")) >= 2 * MEMBERS:
-                break
-            await asyncio.sleep(0.05)
+        await eventually(lambda: count("Announce"), equals=2 * MEMBERS, what="the fan-out's two POSTs per member")
         assert node.node.process is not None
         assert len(signing_children(node.node.process.pid)) == 1, "the fan-out should have started one signing process"
         # Every POST verified at the peer, the Accepts and the group's Announces alike.
